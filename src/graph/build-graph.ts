@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto'
+import type { AnyNode } from '../model/asset.js'
+import { tryParseDuration } from '../model/duration.js'
+import { DefinitionError, ErrorCode, TributaryError, type ErrorCodeValue } from '../model/errors.js'
+import { isValidTimezone, parseDeadline } from '../model/freshness.js'
+import type { ProjectDefinition } from '../model/project.js'
+import { referencedTables } from '../sql/referenced-tables.js'
+import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
+import { findCycle } from './cycle.js'
+import { closest } from './similar.js'
+
+const KEY = /^[A-Za-z_][A-Za-z0-9_-]*(\/[A-Za-z_][A-Za-z0-9_-]*)*$/
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** The outcome of validating a project: the graph when it is sound, and every problem found. */
+export interface GraphBuild {
+  readonly graph: AssetGraph | undefined
+  readonly problems: readonly DefinitionError[]
+}
+
+/** Validates every definition of the project and builds its graph. Pure; never throws for bad definitions. */
+export function buildGraph(project: ProjectDefinition): GraphBuild {
+  const problems: DefinitionError[] = []
+  const problem = (code: ErrorCodeValue, assetKey: string | undefined, message: string, hint: string) =>
+    problems.push(new DefinitionError(code, message, { hint, context: assetKey ? { assetKey } : {} }))
+
+  if (!project || (project as { type?: string }).type !== 'project') {
+    problem(ErrorCode.InvalidDefinition, undefined, 'the config does not export a project', "Make tributary.config.ts `export default defineProject({ name, assets })`.")
+    return { graph: undefined, problems }
+  }
+  const byKey = new Map<string, AnyNode>()
+  for (const [index, def] of (project.assets ?? []).entries()) {
+    if (!def || typeof def !== 'object' || !['asset', 'sql', 'source'].includes((def as { type?: string }).type ?? '')) {
+      problem(ErrorCode.InvalidDefinition, undefined, `assets[${index}] is not an asset or source definition`, 'Build each entry with defineAsset, sqlAsset or defineSource.')
+      continue
+    }
+    if (typeof def.key !== 'string' || !KEY.test(def.key)) {
+      problem(ErrorCode.InvalidKey, String(def.key), `asset key ${JSON.stringify(def.key)} is not valid`, "Use '/'-separated segments of letters, digits, '_' and '-', e.g. 'raw/payments'.")
+      continue
+    }
+    if (byKey.has(def.key)) {
+      problem(ErrorCode.DuplicateKey, def.key, `asset key ${def.key} is declared twice`, 'Give each asset and source its own key, or remove the duplicate from the project.')
+      continue
+    }
+    byKey.set(def.key, def)
+  }
+
+  const relationIndex = new Map<string, string>()
+  const relations = new Map<string, Relation | undefined>()
+  for (const [key, def] of byKey) {
+    const relation = nodeRelation(def)
+    relations.set(key, relation)
+    if (def.type !== 'source' && def.io === 'table') {
+      if (!relation || !IDENTIFIER.test(relation.schema) || !IDENTIFIER.test(relation.name)) {
+        problem(ErrorCode.InvalidKey, key, `table asset key ${key} does not map to a warehouse table`, "A table asset's key is 'schema/table' or 'table', each part letters, digits and '_'.")
+        continue
+      }
+    }
+    if (relation) relationIndex.set(`${relation.schema}.${relation.name}`.toLowerCase(), key)
+  }
+
+  const upstream = new Map<string, string[]>()
+  for (const [key, def] of byKey) {
+    const deps = new Set<string>()
+    validateMetadata(def, project, problem)
+    if (def.type === 'asset') {
+      if (typeof def.materialize !== 'function') problem(ErrorCode.InvalidDefinition, key, `asset ${key} has no materialize function`, 'Give defineAsset a `materialize(inputs, ctx)` function.')
+      for (const [name, input] of Object.entries(def.ins ?? {})) {
+        const inputKey = (input as AnyNode | undefined)?.key
+        if (typeof inputKey !== 'string' || byKey.get(inputKey) === undefined) {
+          problem(ErrorCode.UnknownDependency, key, `asset ${key} reads ins.${name} (${inputKey ?? 'undefined'}), which is not in the project`, 'Add that asset or source to defineProject({ assets }), or fix the import.')
+        } else deps.add(inputKey)
+      }
+    } else if (def.type === 'sql') {
+      if (typeof def.sql !== 'string' || def.sql.trim() === '') {
+        problem(ErrorCode.InvalidDefinition, key, `SQL asset ${key} has no SQL`, 'Give sqlAsset a `sql` SELECT statement.')
+      } else {
+        try {
+          for (const ref of referencedTables(def.sql, key)) {
+            const name = `${ref.schema ?? 'main'}.${ref.name}`.toLowerCase()
+            const target = relationIndex.get(name)
+            if (target === undefined) {
+              const guess = closest(name, relationIndex.keys())
+              problem(ErrorCode.SqlUnknownTable, key, `SQL asset ${key} reads ${ref.schema ? `${ref.schema}.` : ''}${ref.name}, which is neither an asset nor a declared source`,
+                guess ? `Did you mean ${guess} (asset ${relationIndex.get(guess)})?` : `Declare it: defineSource({ key: '${ref.schema ?? 'main'}/${ref.name}', observe: table('${name}') }), or fix the table name.`)
+            } else if (target !== key) deps.add(target)
+          }
+        } catch (error) {
+          if (error instanceof DefinitionError) problems.push(error)
+          else throw error
+        }
+      }
+    }
+    for (const check of def.checks ?? []) {
+      for (const ref of check.references) {
+        if (!byKey.has(ref)) problem(ErrorCode.InvalidCheck, key, `check ${check.name} on ${key} refers to ${ref}, which is not in the project`, 'Point the check at an asset of this project.')
+        else if (ref !== key) deps.add(ref)
+      }
+    }
+    upstream.set(key, [...deps].sort())
+  }
+
+  const cycle = findCycle([...byKey.keys()].sort(), (key) => upstream.get(key) ?? [])
+  if (cycle) {
+    problem(ErrorCode.Cycle, cycle[0], `dependency cycle: ${cycle.join(' → ')}`, 'Break the cycle: an asset cannot read, directly or indirectly, its own output.')
+  }
+  if (problems.length > 0) return { graph: undefined, problems }
+
+  const downstream = new Map<string, string[]>([...byKey.keys()].map((key) => [key, []]))
+  for (const [key, deps] of upstream) for (const dep of deps) downstream.get(dep)!.push(key)
+  const nodes = new Map<string, GraphNode>()
+  for (const [key, def] of byKey) {
+    nodes.set(key, Object.freeze({
+      key,
+      def,
+      upstream: upstream.get(key)!,
+      downstream: downstream.get(key)!.sort(),
+      relation: relations.get(key),
+      codeVersion: codeVersion(def),
+    }))
+  }
+  return { graph: new AssetGraph(nodes, topologicalOrder(nodes)), problems }
+}
+
+/** Builds the graph or throws the first problem (callers that want all problems use buildGraph). */
+export function buildGraphOrThrow(project: ProjectDefinition): AssetGraph {
+  const { graph, problems } = buildGraph(project)
+  if (!graph) throw problems[0] ?? new TributaryError(ErrorCode.InvalidDefinition, 'the project is invalid')
+  return graph
+}
+
+function nodeRelation(def: AnyNode): Relation | undefined {
+  if (def.type === 'source') {
+    if (def.observe?.type !== 'table') return undefined
+    const [schema, name, extra] = def.observe.relation.split('.')
+    return name && !extra ? { schema: schema!, name } : schema && !name ? { schema: 'main', name: schema } : undefined
+  }
+  return def.io === 'table' ? relationOfKey(def.key) : undefined
+}
+
+function validateMetadata(def: AnyNode, project: ProjectDefinition, problem: (code: ErrorCodeValue, key: string, message: string, hint: string) => void): void {
+  const key = def.key
+  const duration = (value: unknown, field: string) => {
+    if (value !== undefined && tryParseDuration(value as string) === undefined) {
+      problem(ErrorCode.InvalidDuration, key, `${field} of ${key} is ${JSON.stringify(value)}, which is not a duration`, "Write a number and a unit (ms, s, m, h, d, w), e.g. '26h' or '1h30m'.")
+    }
+  }
+  const freshness = def.freshness
+  if (freshness) {
+    duration(freshness.maxAge, 'freshness.maxAge')
+    if (freshness.deadline !== undefined && parseDeadline(freshness.deadline) === undefined) {
+      problem(ErrorCode.InvalidDeadline, key, `freshness.deadline of ${key} is ${JSON.stringify(freshness.deadline)}`, "Write a 24-hour local time 'HH:MM', e.g. '07:00'.")
+    }
+    if (freshness.timezone !== undefined && !isValidTimezone(freshness.timezone)) {
+      problem(ErrorCode.InvalidTimezone, key, `freshness.timezone of ${key} is ${JSON.stringify(freshness.timezone)}, which is not a known time zone`, "Use an IANA name such as 'Europe/London' or 'UTC'.")
+    }
+    if (freshness.maxAge === undefined && freshness.deadline === undefined) {
+      problem(ErrorCode.InvalidDefinition, key, `freshness of ${key} sets neither maxAge nor deadline`, "Give it maxAge: '26h', or deadline: '07:00' with a timezone.")
+    }
+  }
+  if (def.type === 'source') {
+    const observe = def.observe as { type?: string; pattern?: unknown; relation?: unknown } | undefined
+    if (!observe || (observe.type === 'files' ? typeof observe.pattern !== 'string' || observe.pattern === '' : observe.type !== 'table' || typeof observe.relation !== 'string')) {
+      problem(ErrorCode.InvalidDefinition, key, `source ${key} has no valid observe`, "Use observe: files('landing/crm/*.csv') or observe: table('replica.accounts').")
+    } else if (observe.type === 'files' && /[*?]/.test((observe.pattern as string).split('/').slice(0, -1).join('/'))) {
+      problem(ErrorCode.InvalidDefinition, key, `files pattern of ${key} has wildcards in a folder name`, "Put wildcards only in the file name: 'landing/crm/*.csv'.")
+    }
+  } else {
+    duration(def.timeout, 'timeout')
+    duration(def.readinessTimeout, 'readinessTimeout')
+    if (def.pool !== undefined && project.pools?.[def.pool] === undefined) {
+      problem(ErrorCode.UnknownPool, key, `${key} uses pool ${JSON.stringify(def.pool)}, which the project does not define`, `Add it to defineProject({ pools: { ${def.pool}: 4 } }) or remove pool.`)
+    }
+    const retry = def.retry
+    if (retry) {
+      if (retry.attempts !== undefined && (!Number.isInteger(retry.attempts) || retry.attempts < 1)) problem(ErrorCode.InvalidRetry, key, `retry.attempts of ${key} must be a whole number ≥ 1, got ${retry.attempts}`, 'attempts counts the first try: 3 means up to two retries.')
+      if (retry.factor !== undefined && !(retry.factor >= 1)) problem(ErrorCode.InvalidRetry, key, `retry.factor of ${key} must be ≥ 1, got ${retry.factor}`, 'Use 2 to double the delay each time.')
+      if (retry.jitter !== undefined && !(retry.jitter >= 0 && retry.jitter <= 1)) problem(ErrorCode.InvalidRetry, key, `retry.jitter of ${key} must be between 0 and 1, got ${retry.jitter}`, '0.2 spreads each delay by ±20%.')
+      duration(retry.initialDelay, 'retry.initialDelay')
+      duration(retry.maxDelay, 'retry.maxDelay')
+    }
+  }
+  const names = new Set<string>()
+  for (const check of def.checks ?? []) {
+    if (!check || typeof check.name !== 'string') {
+      problem(ErrorCode.InvalidCheck, key, `a check on ${key} is not a check definition`, 'Build checks with the check functions: unique(), notNull(), check(), …')
+      continue
+    }
+    for (const message of check.problems) problem(ErrorCode.InvalidCheck, key, `check ${check.name} on ${key}: ${message}`, 'Fix the check arguments; see docs/checks.md.')
+    if (names.has(check.name)) problem(ErrorCode.InvalidCheck, key, `two checks on ${key} are both named ${check.name}`, 'Give one of them a distinct `name` option.')
+    names.add(check.name)
+  }
+}
+
+function codeVersion(def: AnyNode): string {
+  const hash = createHash('sha256')
+  if (def.type === 'sql') hash.update(def.sql.replace(/\s+/g, ' ').trim())
+  else if (def.type === 'asset') hash.update(def.materialize.toString())
+  else hash.update(JSON.stringify(def.observe))
+  if (def.type !== 'source' && def.version !== undefined) hash.update(`\0${def.version}`)
+  return hash.digest('hex').slice(0, 16)
+}
+
+// Kahn's algorithm, always taking the smallest ready key so the order is stable across runs.
+function topologicalOrder(nodes: ReadonlyMap<string, GraphNode>): string[] {
+  const remaining = new Map<string, number>()
+  for (const [key, node] of nodes) remaining.set(key, node.upstream.length)
+  const ready = [...nodes.keys()].filter((key) => remaining.get(key) === 0).sort()
+  const order: string[] = []
+  while (ready.length > 0) {
+    const key = ready.shift()!
+    order.push(key)
+    const released: string[] = []
+    for (const child of nodes.get(key)!.downstream) {
+      const left = remaining.get(child)! - 1
+      remaining.set(child, left)
+      if (left === 0) released.push(child)
+    }
+    if (released.length > 0) {
+      ready.push(...released)
+      ready.sort()
+    }
+  }
+  return order
+}

@@ -1,0 +1,61 @@
+import type { AssetContext, AssetInput, Row, SourceInput } from './context.js'
+import type { ProducedMetadata } from './common.js'
+import type { SourceDefinition } from './source.js'
+
+/** Where an asset's output lives. 'table': a warehouse table (default); 'files': a directory; 'none': side effects only. */
+export type AssetIo = 'table' | 'files' | 'none'
+
+/** Any node of the graph: a TypeScript asset, a SQL asset or a source. */
+export type AnyNode = AssetDefinition<any> | SqlAssetDefinition | SourceDefinition
+
+/** The value a `materialize` function receives for one upstream. */
+export type InputOf<N> = N extends SourceDefinition ? SourceInput : AssetInput
+
+/** The typed inputs object a `materialize` function receives. */
+export type InputsOf<I extends Record<string, AnyNode>> = { readonly [K in keyof I]: InputOf<I[K]> }
+
+/** What a TypeScript asset's function may return: rows to publish, or nothing when it wrote staging itself. */
+export type MaterializeResult = readonly Row[] | void | undefined
+
+/** What `defineAsset` accepts. */
+export interface AssetSpec<I extends Record<string, AnyNode>> extends ProducedMetadata {
+  /** Upstream assets and sources by reference: lineage comes from here. */
+  readonly ins?: I
+  /** Default: 'table'. */
+  readonly io?: AssetIo
+  readonly materialize: (inputs: InputsOf<I>, ctx: AssetContext) => Promise<MaterializeResult> | MaterializeResult
+}
+
+/** A TypeScript asset. */
+export interface AssetDefinition<I extends Record<string, AnyNode> = Record<string, AnyNode>> extends AssetSpec<I> {
+  readonly type: 'asset'
+  readonly io: AssetIo
+  readonly ins: I
+}
+
+/** What `sqlAsset` accepts. */
+export interface SqlAssetSpec extends ProducedMetadata {
+  /** One SELECT; the tables it reads become this asset's upstream. */
+  readonly sql: string
+}
+
+/** An asset defined by a SELECT; its upstream is parsed from the SQL. */
+export interface SqlAssetDefinition extends SqlAssetSpec {
+  readonly type: 'sql'
+  readonly io: 'table'
+}
+
+/** Declares a TypeScript asset. Identity plus freezing: validation happens with the whole project. */
+export function defineAsset<const I extends Record<string, AnyNode> = Record<string, never>>(spec: AssetSpec<I>): AssetDefinition<I> {
+  return Object.freeze({ ...spec, ins: Object.freeze({ ...(spec.ins ?? ({} as I)) }), io: spec.io ?? 'table', type: 'asset' as const })
+}
+
+/** Declares a SQL asset. */
+export function sqlAsset(spec: SqlAssetSpec): SqlAssetDefinition {
+  return Object.freeze({ ...spec, io: 'table' as const, type: 'sql' as const })
+}
+
+/** True for nodes Tributary produces (TypeScript and SQL assets). */
+export function isProduced(node: AnyNode): node is AssetDefinition | SqlAssetDefinition {
+  return node.type !== 'source'
+}

@@ -1,0 +1,62 @@
+/** A row as read from or written to the warehouse. */
+export type Row = Record<string, unknown>
+
+/** The read/write slice of the warehouse an asset's code and checks may use. */
+export interface WarehouseQueries {
+  /** Runs a query with `$1`-style parameters and returns its rows. */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>
+  /** Runs statements that return nothing. */
+  exec(sql: string): Promise<void>
+}
+
+/** Log lines an asset writes; stored with the step and shown by `tributary run <id>`. */
+export interface StepLogger {
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
+}
+
+/** What a TypeScript asset's `materialize` function receives besides its inputs. */
+export interface AssetContext {
+  readonly assetKey: string
+  readonly runId: string
+  /** The partition being built, or null for unpartitioned assets. */
+  readonly partition: string | null
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  /** Aborted on timeout or cancellation; pass it to anything long-running. */
+  readonly signal: AbortSignal
+  readonly log: StepLogger
+  readonly projectDir: string
+  readonly warehouse: WarehouseQueries
+  /** The quoted staging relation this attempt writes to (io 'table'). */
+  readonly staging: string
+  /** Writes rows to the staging relation, replacing what it held. */
+  writeRows(rows: readonly Row[]): Promise<void>
+  /** Creates the staging relation from a SELECT. */
+  writeSql(select: string): Promise<void>
+  /** Loads CSV files (with a header row) into the staging relation. */
+  loadCsv(files: readonly string[]): Promise<void>
+  /** A fresh directory for io 'files' assets; published atomically when the step succeeds. */
+  readonly outputDir: string
+}
+
+/** What an upstream source looks like to the asset that reads it. */
+export interface SourceInput {
+  readonly key: string
+  /** Absolute paths of the observed files, sorted. */
+  readonly files: readonly string[]
+  /** The quoted relation, for sources observed as a warehouse table. */
+  readonly table: string | undefined
+  readonly lastUpdated: Date | undefined
+}
+
+/** What an upstream asset looks like to the asset that reads it. */
+export interface AssetInput {
+  readonly key: string
+  /** The quoted, published relation (io 'table'). */
+  readonly table: string
+  /** The published output directory (io 'files'). */
+  readonly dir: string
+  readonly rowCount: number | undefined
+}

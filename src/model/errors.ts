@@ -1,0 +1,121 @@
+/** Stable error codes. Documented in docs/errors.md; never reuse a retired code. */
+export const ErrorCode = {
+  DuplicateKey: 'TRB1001',
+  InvalidKey: 'TRB1002',
+  UnknownDependency: 'TRB1003',
+  Cycle: 'TRB1004',
+  SqlSyntax: 'TRB1005',
+  SqlUnknownTable: 'TRB1006',
+  InvalidDuration: 'TRB1007',
+  InvalidTimezone: 'TRB1008',
+  InvalidDeadline: 'TRB1009',
+  InvalidCheck: 'TRB1010',
+  ConfigLoad: 'TRB1011',
+  ConfigNotFound: 'TRB1012',
+  InvalidDefinition: 'TRB1013',
+  UnknownPool: 'TRB1014',
+  InvalidRetry: 'TRB1015',
+  MalformedSelection: 'TRB2001',
+  EmptySelection: 'TRB2002',
+  UnknownAsset: 'TRB2003',
+  AssetExecution: 'TRB3001',
+  StepTimeout: 'TRB3002',
+  NotReady: 'TRB3003',
+  CheckFailed: 'TRB3004',
+  Canceled: 'TRB3005',
+  ProcessDied: 'TRB3006',
+  UpstreamFailed: 'TRB3007',
+  InvalidOutput: 'TRB3008',
+  StoreCorrupt: 'TRB4001',
+  StoreTooNew: 'TRB4002',
+  WarehouseLocked: 'TRB5001',
+  WarehouseQuery: 'TRB5002',
+  Usage: 'TRB6001',
+  RunNotFound: 'TRB6002',
+} as const
+
+/** One of the stable error codes in {@link ErrorCode}. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** Typed context carried by an error: which asset, run or file it is about. */
+export interface ErrorContext {
+  readonly assetKey?: string
+  readonly runId?: string
+  readonly file?: string
+  readonly position?: { readonly line: number; readonly column: number }
+}
+
+/** Base of every error Tributary raises: a stable code, what happened, what to do. */
+export class TributaryError extends Error {
+  override readonly name: string = 'TributaryError'
+  readonly code: ErrorCodeValue
+  /** What the user can do about it. */
+  readonly hint: string | undefined
+  readonly context: ErrorContext
+  /** Whether running the same step again may succeed. Default: false. */
+  readonly retryable: boolean
+
+  constructor(
+    code: ErrorCodeValue,
+    message: string,
+    options: { hint?: string; cause?: unknown; context?: ErrorContext; retryable?: boolean } = {},
+  ) {
+    super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.hint = options.hint
+    this.context = options.context ?? {}
+    this.retryable = options.retryable ?? false
+  }
+
+  /** The message without its code, for places that show the code separately. */
+  get detail(): string {
+    return this.message.slice(this.code.length + 2)
+  }
+
+  /** A JSON-safe shape for events, the API and `--json` output. */
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.detail, hint: this.hint, ...this.context }
+  }
+}
+
+/** The JSON shape of an error in events and `--json` output. */
+export interface SerializedError extends ErrorContext {
+  readonly code: string
+  readonly message: string
+  readonly hint?: string | undefined
+  readonly cause?: string | undefined
+}
+
+/** A problem in the project's definitions, found before anything runs. */
+export class DefinitionError extends TributaryError {
+  override readonly name = 'DefinitionError'
+}
+
+/** A selection string that is malformed or matches nothing. */
+export class SelectionError extends TributaryError {
+  override readonly name = 'SelectionError'
+}
+
+/** The user's asset code threw. Keeps the original error as `cause`; retryable by default. */
+export class AssetExecutionError extends TributaryError {
+  override readonly name = 'AssetExecutionError'
+  constructor(assetKey: string, cause: unknown, retryable = true) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(ErrorCode.AssetExecution, `asset ${assetKey} failed: ${reason}`, {
+      cause,
+      context: { assetKey },
+      retryable,
+      hint: 'Fix the asset code or its input data, then re-run it; re-running is safe.',
+    })
+  }
+}
+
+/** Turns anything thrown into the JSON shape stored in events. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof TributaryError) {
+    const cause = error.cause instanceof Error ? error.cause.message : undefined
+    return cause && !error.detail.includes(cause) ? { ...error.toJSON(), cause } : error.toJSON()
+  }
+  if (error instanceof Error) return { code: 'TRB0000', message: error.message }
+  return { code: 'TRB0000', message: String(error) }
+}

@@ -1,0 +1,64 @@
+import type { Duration } from './duration.js'
+
+/**
+ * How old an asset may be. `maxAge`: it must have been updated within this duration.
+ * `deadline`: it must be updated every day by this local time (`'07:00'`) in `timezone`
+ * (an IANA name; Default: 'UTC'). Both may be given.
+ */
+export interface FreshnessPolicy {
+  readonly maxAge?: Duration
+  readonly deadline?: string
+  readonly timezone?: string
+}
+
+/** True when `timezone` is an IANA zone this runtime knows. */
+export function isValidTimezone(timezone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Parses `'HH:MM'` to minutes after midnight, or undefined. */
+export function parseDeadline(deadline: string): number | undefined {
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(deadline)
+  return match ? Number(match[1]) * 60 + Number(match[2]) : undefined
+}
+
+/** The most recent moment, at or before `now`, when the local clock in `timezone` read `deadline`. */
+export function lastDeadlineBefore(now: Date, deadlineMinutes: number, timezone: string): Date {
+  const today = localDate(now, timezone)
+  const candidate = zonedTime(today, deadlineMinutes, timezone)
+  if (candidate.getTime() <= now.getTime()) return candidate
+  const yesterday = new Date(Date.UTC(today.year, today.month - 1, today.day - 1))
+  return zonedTime({ year: yesterday.getUTCFullYear(), month: yesterday.getUTCMonth() + 1, day: yesterday.getUTCDate() }, deadlineMinutes, timezone)
+}
+
+interface LocalDate { readonly year: number; readonly month: number; readonly day: number }
+
+function parts(date: Date, timeZone: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+  for (const part of format.formatToParts(date)) if (part.type !== 'literal') out[part.type] = Number(part.value)
+  return out
+}
+
+function localDate(date: Date, timeZone: string): LocalDate {
+  const p = parts(date, timeZone)
+  return { year: p.year!, month: p.month!, day: p.day! }
+}
+
+/** The instant when the wall clock in `timeZone` shows `minutes` after midnight on `day`. */
+function zonedTime(day: LocalDate, minutes: number, timeZone: string): Date {
+  const wall = Date.UTC(day.year, day.month - 1, day.day, Math.floor(minutes / 60), minutes % 60)
+  let instant = wall
+  // Two passes settle the zone offset even when the guess lands across a DST change.
+  for (let pass = 0; pass < 2; pass++) {
+    const p = parts(new Date(instant), timeZone)
+    const shown = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!)
+    instant += wall - shown
+  }
+  return new Date(instant)
+}

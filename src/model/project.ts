@@ -1,0 +1,40 @@
+import type { AnyNode } from './asset.js'
+import type { Duration } from './duration.js'
+
+/** Where asset data lives. */
+export type WarehouseConfig =
+  | { readonly type: 'duckdb'; readonly path?: string }
+
+/** DuckDB warehouse. `path` is relative to the project. Default: '.tributary/warehouse.duckdb'. */
+export function duckdb(options: { path?: string } = {}): WarehouseConfig {
+  return Object.freeze({ type: 'duckdb', ...options })
+}
+
+/** What `defineProject` accepts. */
+export interface ProjectSpec {
+  readonly name: string
+  /** Every asset and source of the project. */
+  readonly assets: readonly AnyNode[]
+  /** Default: duckdb(). */
+  readonly warehouse?: WarehouseConfig
+  /** Steps running at once across the run. Default: 4. */
+  readonly concurrency?: number
+  /** Named pools and their limits: `{ warehouse: 2 }`. */
+  readonly pools?: Readonly<Record<string, number>>
+  /** How long a step waits for upstream data outside its run. Default: '1m'. */
+  readonly readinessTimeout?: Duration
+  /** How often a waiting step looks again. Default: '2s'. */
+  readonly readinessPollInterval?: Duration
+  /** Where metadata and the default warehouse live, relative to the project. Default: '.tributary'. */
+  readonly stateDir?: string
+}
+
+/** A project definition, the default export of `tributary.config.ts`. */
+export interface ProjectDefinition extends ProjectSpec {
+  readonly type: 'project'
+}
+
+/** Declares the project. Identity plus freezing; `tributary validate` checks it. */
+export function defineProject(spec: ProjectSpec): ProjectDefinition {
+  return Object.freeze({ ...spec, type: 'project' as const })
+}

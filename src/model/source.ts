@@ -1,0 +1,35 @@
+import type { NodeMetadata } from './common.js'
+
+/** How a source is observed: files matching a pattern, or a warehouse table. */
+export type SourceObserver =
+  | { readonly type: 'files'; readonly pattern: string; readonly delimiter?: string }
+  | { readonly type: 'table'; readonly relation: string }
+
+/** External data Tributary observes but does not produce. */
+export interface SourceDefinition extends NodeMetadata {
+  readonly type: 'source'
+  readonly observe: SourceObserver
+}
+
+/** What `defineSource` accepts. */
+export interface SourceSpec extends NodeMetadata {
+  readonly observe: SourceObserver
+}
+
+/**
+ * Observe files matching a pattern relative to the project directory. Wildcards `*` and `?`
+ * are allowed in the file name part only: `landing/crm/*.csv`.
+ */
+export function files(pattern: string): SourceObserver {
+  return Object.freeze({ type: 'files', pattern })
+}
+
+/** Observe a warehouse table Tributary does not produce: `table('replica.accounts')`. */
+export function table(relation: string): SourceObserver {
+  return Object.freeze({ type: 'table', relation })
+}
+
+/** Declares a source. Validation happens with the whole project (`tributary validate`). */
+export function defineSource(spec: SourceSpec): SourceDefinition {
+  return Object.freeze({ ...spec, type: 'source' as const })
+}

@@ -1,0 +1,84 @@
+import type {
+  AssetStateRecord, CheckResultRecord, EventRecord, LeaseResult, LogRecord, MaterializationRecord,
+  NewCheckResult, NewMaterialization, ObservationRecord, RunRecord, RunStatus, StepRecord, StepUpdate,
+} from './records.js'
+import type { SerializedError } from '../model/errors.js'
+
+/** A run about to start, with the steps of its plan. */
+export interface NewRun {
+  readonly id: string
+  readonly selection: string
+  readonly trigger: string
+  readonly pid: number
+  readonly host: string
+  readonly startedAt: Date
+  readonly steps: readonly { readonly assetKey: string; readonly partition: string | null }[]
+}
+
+/** The end of a step: its final update, plus what it published and what its checks found, written atomically. */
+export interface StepCompletion {
+  readonly step: StepUpdate
+  readonly materialization?: NewMaterialization
+  readonly checks?: readonly NewCheckResult[]
+}
+
+/**
+ * The metadata store. Every write appends to the event log and updates the latest-state
+ * tables in one transaction, so reads of state never scan the log. Implementations: SQLite
+ * (embedded default) and, later, PostgreSQL; both pass `test/store-conformance.ts`.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres'
+  /** Applies pending migrations. Safe when several processes call it at once. */
+  migrate(): Promise<void>
+  close(): Promise<void>
+
+  /** Records a new run and its queued steps. */
+  createRun(run: NewRun): Promise<void>
+  /** Ends a run. */
+  finishRun(runId: string, status: RunStatus, at: Date, error?: SerializedError | null): Promise<void>
+  /** Marks the run's process alive at `at` (not an event). */
+  heartbeat(runId: string, at: Date): Promise<void>
+  /** Records a step's new status (waiting, running, retrying as running with a new attempt, …). */
+  updateStep(update: StepUpdate): Promise<void>
+  /** Records the end of a step with its materialization and check results in one transaction. */
+  completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined>
+  /** Records one observation of a source. */
+  recordObservation(observation: ObservationRecord): Promise<void>
+  appendLog(log: LogRecord): Promise<void>
+
+  getRun(runId: string): Promise<RunRecord | undefined>
+  /** Newest first. Default limit: 50. */
+  listRuns(options?: { limit?: number; status?: RunStatus }): Promise<RunRecord[]>
+  /** Runs still marked running, for crash recovery. */
+  listActiveRuns(): Promise<RunRecord[]>
+  /** The steps of a run in the order they were planned. */
+  listSteps(runId: string): Promise<StepRecord[]>
+  /** Oldest first. */
+  listLogs(runId: string, assetKey?: string): Promise<LogRecord[]>
+  /** Latest state of every asset (partition), or of those keys. */
+  assetStates(keys?: readonly string[]): Promise<AssetStateRecord[]>
+  /** Newest first. Default limit: 50. */
+  listMaterializations(assetKey: string, options?: { limit?: number; partition?: string | null }): Promise<MaterializationRecord[]>
+  /** Newest first. Default limit: 100. */
+  listCheckResults(assetKey: string, options?: { limit?: number }): Promise<CheckResultRecord[]>
+  /** The latest observation of every source, or of those keys. */
+  latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]>
+  /** Observations of one source, newest first. Default limit: 50. */
+  listObservations(sourceKey: string, options?: { limit?: number }): Promise<ObservationRecord[]>
+  /** Events with id > afterId, oldest first. Default limit: 1000. */
+  listEvents(options?: { afterId?: number; limit?: number; runId?: string }): Promise<EventRecord[]>
+  /** Deletes events older than `before`; latest state and history tables stay. Returns how many. */
+  pruneEvents(before: Date): Promise<number>
+
+  /**
+   * Takes the right to materialize (assetKey, partition) for `holder` until `now + ttlMs`.
+   * Succeeds when free, expired, or already held by `holder`.
+   */
+  acquireLease(assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult>
+  /** Extends every lease of `holder`. */
+  renewLeases(holder: string, ttlMs: number, now: Date): Promise<void>
+  releaseLease(assetKey: string, partition: string | null, holder: string): Promise<void>
+  /** Releases every lease of `holder` (a finished or dead run). */
+  releaseLeasesOf(holder: string): Promise<void>
+}
