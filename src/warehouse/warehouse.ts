@@ -1,0 +1,53 @@
+import type { Relation } from '../graph/asset-graph.js'
+import type { Row, WarehouseQueries } from '../model/context.js'
+import type { ColumnInfo } from '../store/records.js'
+
+/** What a publish records alongside the data, in the same warehouse transaction. */
+export interface PublicationMeta {
+  readonly assetKey: string
+  readonly partition: string | null
+  readonly runId: string
+  readonly dataVersion: string
+  readonly rowCount: number
+}
+
+/** A publication found in the warehouse's own ledger (used by crash recovery). */
+export interface PublicationRecord extends PublicationMeta {
+  readonly publishedAt: Date
+}
+
+/**
+ * Where asset data lives. Staging relations are written by one attempt, checked, then
+ * published atomically over the target; the warehouse keeps a ledger of publications so a
+ * crash between publishing and recording it in the metadata store can be reconciled.
+ * Implementations: DuckDB (embedded default); PostgreSQL later.
+ */
+export interface Warehouse {
+  readonly dialect: 'duckdb' | 'postgres'
+  /** A session for one step: queries on it see its own uncommitted work. Close it when done. */
+  session(): Promise<WarehouseSession>
+  /** The staging relation for one attempt of (asset, partition, run). */
+  stagingRelation(target: Relation, runId: string, partition: string | null): Relation
+  /** Publications recorded for a run, for crash recovery. */
+  publications(runId: string): Promise<PublicationRecord[]>
+  close(): Promise<void>
+}
+
+/** One connection's worth of warehouse work. */
+export interface WarehouseSession extends WarehouseQueries {
+  relationExists(relation: Relation): Promise<boolean>
+  /** Replaces `staging` with the rows of a SELECT. */
+  createFromSelect(staging: Relation, select: string): Promise<void>
+  /** Replaces `staging` with these rows; column types are inferred from the values. */
+  createFromRows(staging: Relation, rows: readonly Row[]): Promise<void>
+  /** Replaces `staging` with the contents of CSV files that have a header row. */
+  createFromCsv(staging: Relation, files: readonly string[]): Promise<void>
+  columns(relation: Relation): Promise<ColumnInfo[]>
+  rowCount(relation: Relation): Promise<number>
+  /** A hash of the relation's contents, independent of row order. */
+  dataVersion(relation: Relation): Promise<string>
+  /** Atomically replaces `target` with `staging`, drops `staging`, and records the publication. */
+  publish(staging: Relation, target: Relation, meta: PublicationMeta): Promise<void>
+  drop(relation: Relation): Promise<void>
+  close(): Promise<void>
+}
