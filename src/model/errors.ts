@@ -41,6 +41,8 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
 export interface ErrorContext {
   readonly assetKey?: string
   readonly runId?: string
+  /** The upstream a readiness failure is about. */
+  readonly upstream?: string
   readonly file?: string
   readonly position?: { readonly line: number; readonly column: number }
 }

@@ -1,0 +1,60 @@
+import { Tributary } from '../../instance/tributary.js'
+import { defineCommand, Exit } from '../command.js'
+import { statusLabel, style } from '../format.js'
+import { ProgressDisplay } from '../progress-display.js'
+
+/** `tributary materialize [selection]`: builds the selected assets in dependency order. */
+export default defineCommand({
+  name: 'materialize',
+  summary: 'build the selected assets (default: all) in dependency order',
+  usage: 'tributary materialize [selection…] [--dry-run] [--json]',
+  help: [
+    'Each asset is written to staging, checked, then published atomically. A failed or',
+    'blocked asset skips only its downstream. Ctrl-C cancels the run cleanly.',
+    '',
+    '  --dry-run   print the plan without running it',
+    '',
+    'Examples:',
+    '  tributary materialize                      everything',
+    '  tributary materialize +marts/revenue       marts/revenue and all it reads',
+    '  tributary materialize tag:finance,kind:table',
+  ].join('\n'),
+  options: { 'dry-run': { type: 'boolean' } },
+  async run(ctx) {
+    const selection = ctx.positionals.join(' ')
+    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    try {
+      if (ctx.values['dry-run']) {
+        const plan = instance.plan(selection)
+        if (ctx.json) ctx.out(JSON.stringify({ steps: plan.steps }, null, 2))
+        else for (const step of plan.steps) ctx.out(`${step.key}${step.upstreamInRun.length ? style.dim(`  after ${step.upstreamInRun.join(', ')}`) : ''}`)
+        return Exit.Ok
+      }
+      const controller = new AbortController()
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130)
+        ctx.err(style.yellow('\ncanceling the run… (Ctrl-C again to quit at once)'))
+        controller.abort()
+      }
+      process.on('SIGINT', onSigint)
+      const display = ctx.json ? undefined : new ProgressDisplay(ctx.err, ctx.isTty)
+      try {
+        const result = await instance.materialize(selection, { trigger: 'cli', signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}) })
+        const steps = await instance.store.listSteps(result.runId)
+        if (ctx.json) {
+          ctx.out(JSON.stringify({ runId: result.runId, status: result.status, counts: result.counts, recovered: result.recovered, steps }, null, 2))
+        } else {
+          for (const run of result.recovered) ctx.out(style.yellow(`recovered run ${run.runId}: its process had died (${run.failed.length} step(s) marked failed, ${run.reconciled.length} publication(s) recorded)`))
+          const parts = Object.entries(result.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`)
+          ctx.out(`${statusLabel(result.status === 'succeeded' ? 'succeeded' : result.status === 'canceled' ? 'canceled' : 'failed')} run ${result.runId}: ${parts.join(', ')}`)
+          if (result.status !== 'succeeded') ctx.out(style.dim(`details: tributary run ${result.runId}`))
+        }
+        return result.status === 'succeeded' ? Exit.Ok : Exit.NotOk
+      } finally {
+        process.off('SIGINT', onSigint)
+      }
+    } finally {
+      await instance.close()
+    }
+  },
+})

@@ -1,0 +1,48 @@
+import type { AssetStatus } from '../engine/status.js'
+import type { StepStatus } from '../store/records.js'
+
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR
+const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text)
+
+/** ANSI styles, plain when not on a terminal or NO_COLOR is set. */
+export const style = { red: paint(31), green: paint(32), yellow: paint(33), blue: paint(34), magenta: paint(35), cyan: paint(36), dim: paint(2), bold: paint(1) }
+
+const STATUS_STYLE: Record<AssetStatus | StepStatus, (text: string) => string> = {
+  fresh: style.green, succeeded: style.green, stale: style.yellow, late: style.magenta, waiting: style.yellow,
+  failed: style.red, blocked: style.red, missing: style.dim, skipped: style.dim, canceled: style.dim,
+  running: style.cyan, queued: style.dim,
+}
+
+const STATUS_ICON: Record<AssetStatus | StepStatus, string> = {
+  fresh: '●', succeeded: '✓', stale: '◐', late: '◷', waiting: '…', failed: '✗', blocked: '⛔',
+  missing: '○', skipped: '⊘', canceled: '⊘', running: '▶', queued: '·',
+}
+
+/** A status word with its icon and color. */
+export function statusLabel(status: AssetStatus | StepStatus): string {
+  return STATUS_STYLE[status](`${STATUS_ICON[status]} ${status}`)
+}
+
+/** Pads plain text, ignoring ANSI codes for width. */
+export function pad(text: string, width: number): string {
+  const visible = text.replace(/\x1b\[[0-9;]*m/g, '').length
+  return text + ' '.repeat(Math.max(0, width - visible))
+}
+
+/** Renders rows as aligned columns. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').replace(/\x1b\[[0-9;]*m/g, '').length)))
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i]!))).join('  ').trimEnd()
+  return [style.bold(line(header)), ...rows.map(line)].join('\n')
+}
+
+/** `3h ago`, `just now`. */
+export function ago(date: Date | null, now = new Date()): string {
+  if (!date) return 'never'
+  const seconds = Math.round((now.getTime() - date.getTime()) / 1000)
+  if (seconds < 5) return 'just now'
+  if (seconds < 90) return `${seconds}s ago`
+  if (seconds < 5400) return `${Math.round(seconds / 60)}m ago`
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h ago`
+  return `${Math.round(seconds / 86_400)}d ago`
+}

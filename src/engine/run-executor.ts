@@ -1,0 +1,303 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { GraphNode } from '../graph/asset-graph.js'
+import { quoteRelation } from '../graph/asset-graph.js'
+import { parseDuration } from '../model/duration.js'
+import type { AssetInput, SourceInput } from '../model/context.js'
+import { serializeError, TributaryError, type SerializedError } from '../model/errors.js'
+import type { RunStatus, StepStatus } from '../store/records.js'
+import type { EngineDeps } from './engine-deps.js'
+import { fileOutputPaths } from './file-output.js'
+import { matchFiles } from './observe.js'
+import type { Plan, PlannedStep } from './plan.js'
+import type { ProgressEvent, ProgressListener } from './progress.js'
+import { currentStatuses, firstUnusable } from './readiness.js'
+import { maxAttempts, retryDelay } from './retry-delay.js'
+import { runAttempt, type ResolvedInputs } from './step-executor.js'
+import { CanceledError, NotReadyError } from './step-errors.js'
+
+/** How a run is started. */
+export interface RunOptions {
+  readonly selection?: string
+  /** Default: 'api'. */
+  readonly trigger?: string
+  /** Default: a new id like `20261122-030512-a1b2c3`. */
+  readonly runId?: string
+  /** Aborting it cancels the run: running steps stop, queued steps are canceled. */
+  readonly signal?: AbortSignal
+  readonly onProgress?: ProgressListener
+}
+
+/** How a run ended. */
+export interface RunResult {
+  readonly runId: string
+  readonly status: RunStatus
+  readonly counts: Readonly<Record<StepStatus, number>>
+}
+
+/** Creates a run id that sorts by start time and reads as one. */
+export function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
+  return `${stamp}-${randomBytes(3).toString('hex')}`
+}
+
+/**
+ * Executes a plan: steps start as soon as their in-run upstream succeeded and their
+ * outside upstream is ready, within the global and pool limits; a failed or blocked step
+ * skips only its downstream.
+ */
+export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptions = {}): Promise<RunResult> {
+  const runId = options.runId ?? newRunId(deps.clock.now())
+  const emit = (event: ProgressEvent) => {
+    try {
+      options.onProgress?.(event)
+    } catch {
+      // A broken progress display must never break the run.
+    }
+  }
+  const counts = Object.fromEntries(['queued', 'waiting', 'running', 'succeeded', 'failed', 'blocked', 'skipped', 'canceled'].map((s) => [s, 0])) as Record<StepStatus, number>
+  const steps = new Map(plan.steps.map((step) => [step.key, step]))
+  const final = new Map<string, StepStatus>()
+  const controller = new AbortController()
+  const onOuterAbort = () => controller.abort(new CanceledError(undefined))
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true })
+
+  await deps.store.createRun({
+    id: runId, selection: options.selection ?? '', trigger: options.trigger ?? 'api', pid: process.pid, host: hostname(),
+    startedAt: deps.clock.now(), steps: plan.steps.map((s) => ({ assetKey: s.key, partition: s.partition })),
+  })
+  counts.queued = plan.steps.length
+  emit({ type: 'run_started', runId, total: plan.steps.length })
+  // Heartbeats prove the process is alive, so recovery never fails a run that is still going.
+  const heartbeat = setInterval(() => {
+    const now = deps.clock.now()
+    void deps.store.heartbeat(runId, now).catch(() => undefined)
+    void deps.store.renewLeases(runId, deps.settings.leaseTtlMs, now).catch(() => undefined)
+  }, deps.settings.heartbeatMs)
+  heartbeat.unref()
+
+  const record = async (step: PlannedStep, status: StepStatus, extra: { attempt?: number; reason?: string | null; error?: SerializedError | null; durationMs?: number | null; stored?: boolean } = {}) => {
+    const previous = final.get(step.key) ?? (status === 'queued' ? undefined : 'queued')
+    if (extra.stored !== true) {
+      await deps.store.updateStep({ runId, assetKey: step.key, partition: step.partition, status, at: deps.clock.now(), ...withoutStored(extra) })
+    }
+    if (previous) counts[previous]--
+    counts[status]++
+    final.set(step.key, status)
+    emit({ type: 'step', runId, key: step.key, partition: step.partition, status, attempt: extra.attempt ?? 0, reason: extra.reason ?? null, error: extra.error ?? null, durationMs: extra.durationMs ?? null })
+  }
+
+  const remaining = new Map(plan.steps.map((s) => [s.key, s.upstreamInRun.length]))
+  const ready: PlannedStep[] = plan.steps.filter((s) => s.upstreamInRun.length === 0)
+  const poolUse = new Map<string, number>()
+  let running = 0
+  let wake: (() => void) | undefined
+  const inFlight = new Set<Promise<void>>()
+
+  const skipDownstream = async (step: PlannedStep, because: string) => {
+    const queue = [...step.downstreamInRun]
+    while (queue.length > 0) {
+      const key = queue.shift()!
+      if (final.get(key) === 'skipped') continue
+      const downstream = steps.get(key)!
+      remaining.set(key, -1)
+      await record(downstream, 'skipped', { reason: `upstream ${because}` })
+      queue.push(...downstream.downstreamInRun)
+    }
+  }
+
+  const finish = async (step: PlannedStep, status: StepStatus) => {
+    if (status === 'succeeded') {
+      for (const key of step.downstreamInRun) {
+        const left = remaining.get(key)! - 1
+        remaining.set(key, left)
+        if (left === 0) ready.push(steps.get(key)!)
+      }
+    } else if (status !== 'canceled') {
+      await skipDownstream(step, `${step.key} ${status}`)
+    }
+  }
+
+  const launch = (step: PlannedStep) => {
+    const node = deps.graph.get(step.key)
+    const pool = node.def.type === 'source' ? undefined : node.def.pool
+    running++
+    if (pool) poolUse.set(pool, (poolUse.get(pool) ?? 0) + 1)
+    const work = runStep(deps, runId, step, node, controller.signal, record)
+      .then((status) => finish(step, status))
+      .catch(async (error) => {
+        // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
+        await record(step, 'failed', { error: serializeError(error) }).catch(() => undefined)
+        await skipDownstream(step, `${step.key} failed`).catch(() => undefined)
+      })
+      .finally(() => {
+        running--
+        if (pool) poolUse.set(pool, poolUse.get(pool)! - 1)
+        inFlight.delete(work)
+        wake?.()
+      })
+    inFlight.add(work)
+  }
+
+  try {
+    for (;;) {
+      if (controller.signal.aborted) break
+      // Take the first ready step whose pool has room; others wait their turn in order.
+      while (running < deps.settings.concurrency) {
+        const index = ready.findIndex((step) => {
+          const node = deps.graph.get(step.key)
+          const pool = node.def.type === 'source' ? undefined : node.def.pool
+          return !pool || (poolUse.get(pool) ?? 0) < (deps.settings.pools[pool] ?? Number.POSITIVE_INFINITY)
+        })
+        if (index < 0) break
+        launch(ready.splice(index, 1)[0]!)
+      }
+      if (inFlight.size === 0) break
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        controller.signal.addEventListener('abort', () => resolve(), { once: true })
+      })
+      wake = undefined
+    }
+    await Promise.allSettled([...inFlight])
+    for (const step of plan.steps) {
+      if (!final.has(step.key) || final.get(step.key) === 'queued') await record(step, 'canceled', { reason: 'the run was canceled before this step started' })
+    }
+  } finally {
+    clearInterval(heartbeat)
+    options.signal?.removeEventListener('abort', onOuterAbort)
+  }
+  const status: RunStatus = controller.signal.aborted ? 'canceled' : counts.failed + counts.blocked + counts.skipped > 0 ? 'failed' : 'succeeded'
+  const failedSteps = plan.steps.filter((s) => ['failed', 'blocked'].includes(final.get(s.key) ?? '')).map((s) => s.key)
+  await deps.store.finishRun(runId, status, deps.clock.now(), status === 'failed' ? { code: 'TRB3007', message: `${failedSteps.length} step(s) failed or blocked: ${failedSteps.slice(0, 5).join(', ')}` } : null)
+  await deps.store.releaseLeasesOf(runId)
+  emit({ type: 'run_finished', runId, status, counts: { ...counts } })
+  return { runId, status, counts: { ...counts } }
+}
+
+function withoutStored<T extends { stored?: boolean }>(extra: T): Omit<T, 'stored'> {
+  const { stored: _stored, ...rest } = extra
+  return rest
+}
+
+type Recorder = (step: PlannedStep, status: StepStatus, extra?: { attempt?: number; reason?: string | null; error?: SerializedError | null; durationMs?: number | null; stored?: boolean }) => Promise<void>
+
+// One step from waiting to its final state: readiness, lease, attempts with retries.
+async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal, record: Recorder): Promise<StepStatus> {
+  const def = node.def
+  if (def.type === 'source') throw new Error('sources are not steps')
+  const timeoutMs = def.readinessTimeout === undefined ? deps.settings.readinessTimeoutMs : parseDuration(def.readinessTimeout)
+  const waitStarted = deps.clock.now().getTime()
+  const sources = node.upstream.filter((key) => deps.graph.get(key).def.type === 'source')
+  // Readiness: outside upstream must be present, checked and fresh enough, else wait (bounded).
+  if (step.upstreamOutside.length > 0) {
+    for (let announced = false; ; ) {
+      const statuses = await currentStatuses(deps, sources)
+      const blocker = firstUnusable(statuses, step.upstreamOutside)
+      if (!blocker) break
+      const root = blocker.rootCause ?? { key: blocker.key, owner: blocker.owner, status: blocker.status, message: blocker.status }
+      const why = `is ${blocker.status}${root.key === blocker.key ? `: ${root.message}` : ` because ${root.key} is ${root.status}: ${root.message}`}`
+      const waited = deps.clock.now().getTime() - waitStarted
+      if (waited >= timeoutMs) {
+        const error = new NotReadyError(node.key, blocker.key, why, root.owner, waited)
+        await record(step, 'failed', { error: serializeError(error), reason: error.detail })
+        return 'failed'
+      }
+      if (!announced) await record(step, 'waiting', { reason: `waiting for ${blocker.key}, which ${why}` })
+      announced = true
+      try {
+        await deps.clock.sleep(Math.min(deps.settings.readinessPollMs, timeoutMs - waited), signal)
+      } catch {
+        await record(step, 'canceled', { reason: 'canceled while waiting for upstream' })
+        return 'canceled'
+      }
+    }
+  }
+  // At most one live materialization per asset-partition across concurrent runs.
+  for (let announced = false; ; ) {
+    const lease = await deps.store.acquireLease(node.key, step.partition, runId, deps.settings.leaseTtlMs, deps.clock.now())
+    if (lease.acquired) break
+    const waited = deps.clock.now().getTime() - waitStarted
+    if (waited >= Math.max(timeoutMs, deps.settings.leaseTtlMs)) {
+      await record(step, 'failed', { error: { code: 'TRB3003', message: `${node.key} is being materialized by run ${lease.holder}; gave up after ${Math.round(waited / 1000)}s`, hint: `Wait for run ${lease.holder} to finish, then re-run.` } })
+      return 'failed'
+    }
+    if (!announced) await record(step, 'waiting', { reason: `run ${lease.holder} is materializing ${node.key}` })
+    announced = true
+    try {
+      await deps.clock.sleep(Math.min(deps.settings.readinessPollMs, 1000), signal)
+    } catch {
+      await record(step, 'canceled', { reason: 'canceled while waiting for another run' })
+      return 'canceled'
+    }
+  }
+  try {
+    const attempts = Math.max(1, def.retry ? maxAttempts(def.retry) : 1)
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) {
+        await record(step, 'canceled', { attempt, reason: 'the run was canceled' })
+        return 'canceled'
+      }
+      await record(step, 'running', { attempt })
+      const inputs = await resolveInputs(deps, node)
+      const previous = await deps.store.listMaterializations(node.key, { limit: 1, partition: step.partition })
+      const outcome = await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
+      if (outcome.status === 'succeeded') {
+        await record(step, 'succeeded', { attempt, durationMs: outcome.materialization.durationMs, stored: true })
+        return 'succeeded'
+      }
+      if (outcome.status === 'blocked') {
+        await record(step, 'blocked', { attempt, reason: outcome.reason, stored: true })
+        return 'blocked'
+      }
+      const error = serializeError(outcome.error)
+      if (outcome.status === 'canceled') {
+        await record(step, 'canceled', { attempt, error, reason: 'the run was canceled' })
+        return 'canceled'
+      }
+      const retryable = outcome.error instanceof TributaryError ? outcome.error.retryable : true
+      if (!retryable || attempt >= attempts) {
+        await record(step, 'failed', { attempt, error, reason: attempt > 1 ? `failed after ${attempt} attempts` : null })
+        return 'failed'
+      }
+      const delay = retryDelay(def.retry, attempt, deps.random)
+      await deps.store.appendLog({ runId, assetKey: node.key, partition: step.partition, level: 'warn', message: `attempt ${attempt} failed (${error.message}); retrying in ${delay}ms`, at: deps.clock.now() })
+      try {
+        await deps.clock.sleep(delay, signal)
+      } catch {
+        await record(step, 'canceled', { attempt, error, reason: 'canceled while waiting to retry' })
+        return 'canceled'
+      }
+    }
+  } finally {
+    await deps.store.releaseLease(node.key, step.partition, runId)
+  }
+}
+
+async function resolveInputs(deps: EngineDeps, node: GraphNode): Promise<ResolvedInputs> {
+  const states = new Map((await deps.store.assetStates(node.upstream)).filter((s) => s.partition === null).map((s) => [s.assetKey, s]))
+  const observations = new Map((await deps.store.latestObservations(node.upstream)).map((o) => [o.sourceKey, o]))
+  // The versions read now are recorded with the materialization: status compares them later to spot newer upstream data.
+  const versions: Record<string, string> = {}
+  for (const key of node.upstream) {
+    const version = states.get(key)?.lastMaterialization?.dataVersion ?? observations.get(key)?.dataVersion
+    if (version) versions[key] = version
+  }
+  const values: Record<string, SourceInput | AssetInput> = {}
+  if (node.def.type !== 'asset') return { values, versions }
+  for (const [name, input] of Object.entries(node.def.ins as Record<string, { key: string }>)) {
+    const upstream = deps.graph.get(input.key)
+    if (upstream.def.type === 'source') {
+      const files = upstream.def.observe.type === 'files' ? await matchFiles(deps.projectDir, upstream.def.observe.pattern) : []
+      values[name] = { key: input.key, files, table: upstream.relation ? quoteRelation(upstream.relation) : undefined, lastUpdated: observations.get(input.key)?.lastUpdated ?? undefined }
+    } else {
+      values[name] = {
+        key: input.key,
+        table: upstream.relation ? quoteRelation(upstream.relation) : '',
+        dir: upstream.def.io === 'files' ? fileOutputPaths(deps.stateDir, input.key, '').current : '',
+        rowCount: states.get(input.key)?.lastMaterialization?.rowCount ?? undefined,
+      }
+    }
+  }
+  return { values, versions }
+}

@@ -1,0 +1,179 @@
+import type { AssetGraph, GraphNode } from '../graph/asset-graph.js'
+import { formatDuration, parseDuration } from '../model/duration.js'
+import { lastDeadlineBefore, parseDeadline, type FreshnessPolicy } from '../model/freshness.js'
+import type { AssetStateRecord, ObservationRecord } from '../store/records.js'
+
+/** The derived health of an asset or source. */
+export type AssetStatus = 'fresh' | 'stale' | 'late' | 'failed' | 'blocked' | 'missing' | 'running'
+
+/** Why an asset has its status. */
+export type ReasonType =
+  | 'running' | 'failed' | 'blocked' | 'missing' | 'late'
+  | 'code_changed' | 'upstream_newer' | 'upstream_not_ready'
+
+/** One reason, in words and as data. */
+export interface StatusReason {
+  readonly type: ReasonType
+  readonly message: string
+  /** The upstream the reason is about (upstream_newer, upstream_not_ready). */
+  readonly upstream?: string
+}
+
+/** One link of a reason chain: this asset, its status and why. */
+export interface ChainLink {
+  readonly key: string
+  readonly status: AssetStatus
+  readonly owner: string | null
+  readonly message: string
+}
+
+/** The status of one asset or source with its reasons, chain to the root cause, and owner. */
+export interface AssetStatusRecord {
+  readonly key: string
+  readonly status: AssetStatus
+  /** True when the data is present, checked and current: `tributary ready` exits 0. */
+  readonly ready: boolean
+  readonly reasons: readonly StatusReason[]
+  /** From this asset down to the root cause; empty when ready. */
+  readonly chain: readonly ChainLink[]
+  /** The last link of the chain: who can fix it. */
+  readonly rootCause: ChainLink | null
+  readonly owner: string | null
+  /** When its data last changed (materialization or observed update). */
+  readonly lastUpdated: Date | null
+  readonly lastRunId: string | null
+}
+
+/** Everything status derivation reads, gathered by the caller in a few queries. */
+export interface StatusInputs {
+  readonly graph: AssetGraph
+  /** Latest state per asset key (unpartitioned). */
+  readonly states: ReadonlyMap<string, AssetStateRecord>
+  readonly observations: ReadonlyMap<string, ObservationRecord>
+  /** Runs still executing; a step of any other run that is not final was interrupted. */
+  readonly activeRunIds: ReadonlySet<string>
+  readonly now: Date
+}
+
+const NOT_BLOCKING_UPSTREAM: ReadonlySet<ReasonType> = new Set(['code_changed', 'upstream_newer'])
+
+/** Derives the status of every node (upstream first, so reasons can walk to the root cause). Pure. */
+export function deriveStatuses(inputs: StatusInputs): Map<string, AssetStatusRecord> {
+  const result = new Map<string, AssetStatusRecord>()
+  for (const key of inputs.graph.order) {
+    const node = inputs.graph.get(key)
+    const own = node.def.type === 'source' ? sourceStatus(node, inputs) : assetStatus(node, inputs, result)
+    const owner = node.def.owner ?? null
+    const ready = own.status === 'fresh'
+    const chain = ready ? [] : buildChain(key, own, owner, result)
+    result.set(key, { key, owner, ready, chain, rootCause: chain[chain.length - 1] ?? null, lastRunId: null, ...own })
+  }
+  return result
+}
+
+/** True when an upstream in this state may be read by a step: present, checked, and not late. */
+export function usableAsInput(status: AssetStatusRecord): boolean {
+  if (status.status === 'fresh') return true
+  return status.status === 'stale' && status.reasons.every((reason) => NOT_BLOCKING_UPSTREAM.has(reason.type))
+}
+
+interface Own {
+  readonly status: AssetStatus
+  readonly reasons: StatusReason[]
+  readonly lastUpdated: Date | null
+  readonly lastRunId?: string | null
+}
+
+function sourceStatus(node: GraphNode, inputs: StatusInputs): Own {
+  const observation = inputs.observations.get(node.key)
+  const observe = node.def.type === 'source' ? node.def.observe : undefined
+  if (!observation || !observation.exists) {
+    const what = observe?.type === 'files' ? `no files match ${observe.pattern}` : observe?.type === 'table' ? `table ${observe.relation} does not exist` : 'not observed yet'
+    return { status: 'missing', reasons: [{ type: 'missing', message: observation ? what : `${what} (not observed yet)` }], lastUpdated: null }
+  }
+  const late = lateness(node.def.freshness, observation.lastUpdated, inputs.now)
+  return late ? { status: 'late', reasons: [late], lastUpdated: observation.lastUpdated } : { status: 'fresh', reasons: [], lastUpdated: observation.lastUpdated }
+}
+
+function assetStatus(node: GraphNode, inputs: StatusInputs, upstreamStatuses: ReadonlyMap<string, AssetStatusRecord>): Own {
+  const state = inputs.states.get(node.key)
+  const materialization = state?.lastMaterialization ?? null
+  const step = state?.lastStep ?? null
+  const lastUpdated = materialization?.createdAt ?? null
+  const lastRunId = step?.runId ?? null
+  const stepIsNewer = step !== null && (materialization === null || step.runId !== materialization.runId || step.status !== 'succeeded')
+  if (step && ['queued', 'waiting', 'running'].includes(step.status) && inputs.activeRunIds.has(step.runId)) {
+    return { status: 'running', reasons: [{ type: 'running', message: `${step.status} in run ${step.runId}` }], lastUpdated, lastRunId }
+  }
+  if (stepIsNewer && step.status === 'failed') {
+    const upstream = step.error?.upstream
+    return { status: 'failed', reasons: [{ type: 'failed', message: step.error?.message ?? step.reason ?? 'failed', ...(upstream ? { upstream } : {}) }], lastUpdated, lastRunId }
+  }
+  if (stepIsNewer && step.status === 'blocked') {
+    return { status: 'blocked', reasons: [{ type: 'blocked', message: step.reason ?? 'a blocking check failed' }], lastUpdated, lastRunId }
+  }
+  if (!materialization) {
+    return { status: 'missing', reasons: [{ type: 'missing', message: 'never materialized' }], lastUpdated, lastRunId }
+  }
+  const reasons: StatusReason[] = []
+  for (const upstream of node.upstream) {
+    const status = upstreamStatuses.get(upstream)
+    if (status && !usableAsInput(status)) {
+      reasons.push({ type: 'upstream_not_ready', upstream, message: `upstream ${upstream} is ${status.status}` })
+    }
+  }
+  const late = lateness(node.def.freshness, lastUpdated, inputs.now)
+  if (late) reasons.push(late)
+  if (materialization.codeVersion !== node.codeVersion) {
+    reasons.push({ type: 'code_changed', message: `code changed since the last materialization (${materialization.codeVersion} → ${node.codeVersion})` })
+  }
+  for (const upstream of node.upstream) {
+    const current = currentDataVersion(upstream, inputs)
+    const used = materialization.inputVersions[upstream]
+    if (current !== undefined && current !== used) {
+      reasons.push({ type: 'upstream_newer', upstream, message: `upstream ${upstream} has newer data` })
+    }
+  }
+  const status: AssetStatus = late ? 'late' : reasons.length > 0 ? 'stale' : 'fresh'
+  return { status, reasons, lastUpdated, lastRunId }
+}
+
+function currentDataVersion(key: string, inputs: StatusInputs): string | undefined {
+  const state = inputs.states.get(key)
+  if (state?.lastMaterialization) return state.lastMaterialization.dataVersion
+  return inputs.observations.get(key)?.dataVersion ?? undefined
+}
+
+/** The lateness reason when `lastUpdated` violates the policy at `now`, else undefined. */
+export function lateness(policy: FreshnessPolicy | undefined, lastUpdated: Date | null, now: Date): StatusReason | undefined {
+  if (!policy) return undefined
+  const age = lastUpdated ? now.getTime() - lastUpdated.getTime() : Number.POSITIVE_INFINITY
+  if (policy.maxAge !== undefined) {
+    const maxAge = parseDuration(policy.maxAge)
+    if (age > maxAge) {
+      return { type: 'late', message: `last updated ${lastUpdated ? `${formatDuration(age)} ago` : 'never'}, older than maxAge ${policy.maxAge}` }
+    }
+  }
+  const minutes = policy.deadline === undefined ? undefined : parseDeadline(policy.deadline)
+  if (minutes !== undefined) {
+    const timezone = policy.timezone ?? 'UTC'
+    const deadline = lastDeadlineBefore(now, minutes, timezone)
+    // "Updated every day by 07:00": by each deadline it must have been updated within the preceding day.
+    if (!lastUpdated || lastUpdated.getTime() < deadline.getTime() - 86_400_000) {
+      return { type: 'late', message: `not updated by its ${policy.deadline} ${timezone} deadline` }
+    }
+  }
+  return undefined
+}
+
+function buildChain(key: string, own: Own, owner: string | null, statuses: ReadonlyMap<string, AssetStatusRecord>): ChainLink[] {
+  const first = own.reasons[0]
+  const head: ChainLink = { key, status: own.status, owner, message: own.reasons.map((r) => r.message).join('; ') || own.status }
+  // Follow the first upstream that is not ready: its chain already ends at the root cause.
+  const blocking = own.reasons.find((reason) => reason.type === 'upstream_not_ready' || (reason.type === 'failed' && reason.upstream))
+  if (blocking?.upstream) {
+    const upstream = statuses.get(blocking.upstream)
+    if (upstream && upstream.chain.length > 0) return [head, ...upstream.chain]
+  }
+  return first ? [head] : []
+}

@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import type { GraphNode } from '../graph/asset-graph.js'
+import { quoteRelation } from '../graph/asset-graph.js'
+import { evaluateCheck } from '../checks/evaluate.js'
+import type { AssetDefinition } from '../model/asset.js'
+import type { AssetContext, AssetInput, Row, SourceInput } from '../model/context.js'
+import { parseDuration } from '../model/duration.js'
+import { AssetExecutionError, ErrorCode, TributaryError, serializeError } from '../model/errors.js'
+import type { MaterializationRecord, NewCheckResult, StepStatus } from '../store/records.js'
+import type { WarehouseSession } from '../warehouse/warehouse.js'
+import type { EngineDeps } from './engine-deps.js'
+import { fileOutputPaths, hashDirectory, prepareFileStaging, publishFileOutput } from './file-output.js'
+import { CanceledError, StepTimeoutError } from './step-errors.js'
+
+/** What one attempt of a step ended with. */
+export type AttemptOutcome =
+  | { readonly status: 'succeeded'; readonly materialization: MaterializationRecord }
+  | { readonly status: 'blocked'; readonly reason: string }
+  | { readonly status: Extract<StepStatus, 'failed' | 'canceled'>; readonly error: unknown }
+
+/** Upstream data as read at the start of the attempt: what the function receives and the versions recorded. */
+export interface ResolvedInputs {
+  readonly values: Readonly<Record<string, SourceInput | AssetInput>>
+  readonly versions: Readonly<Record<string, string>>
+}
+
+/**
+ * Runs one attempt of one step with write-audit-publish: write to staging, run the checks
+ * there, and only if no blocking check failed publish atomically and record the
+ * materialization. A blocked attempt keeps its staging data for inspection.
+ */
+export async function runAttempt(
+  deps: EngineDeps,
+  step: { readonly node: GraphNode; readonly runId: string; readonly partition: string | null; readonly attempt: number },
+  inputs: ResolvedInputs,
+  runSignal: AbortSignal,
+  previousRowCount: number | undefined,
+): Promise<AttemptOutcome> {
+  const { node, runId, partition, attempt } = step
+  const def = node.def
+  if (def.type === 'source') throw new Error(`cannot materialize source ${node.key}`)
+  const started = deps.clock.now().getTime()
+  const controller = new AbortController()
+  const onRunAbort = () => controller.abort(new CanceledError(node.key))
+  runSignal.addEventListener('abort', onRunAbort, { once: true })
+  if (runSignal.aborted) onRunAbort()
+  const timeoutMs = def.timeout === undefined ? undefined : parseDuration(def.timeout, 'timeout')
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new StepTimeoutError(node.key, timeoutMs)), timeoutMs)
+  const logs: Promise<void>[] = []
+  const log = (level: 'info' | 'warn' | 'error') => (message: string) => {
+    logs.push(deps.store.appendLog({ runId, assetKey: node.key, partition, level, message: String(message), at: deps.clock.now() }).catch(() => undefined))
+  }
+  let session: WarehouseSession | undefined
+  const staging = node.relation ? deps.warehouse.stagingRelation(node.relation, runId, partition) : undefined
+  const files = def.io === 'files' ? fileOutputPaths(deps.stateDir, node.key, runId) : undefined
+  let keepStaging = false
+  try {
+    session = await deps.warehouse.session()
+    const warehouse = session
+    if (files) await prepareFileStaging(files.staging)
+    const abortPromise = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+    })
+    abortPromise.catch(() => undefined)
+    const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, abortPromise])
+
+    let returned: unknown
+    if (def.type === 'sql') {
+      await guard(warehouse.createFromSelect(staging!, def.sql))
+    } else {
+      const ctx: AssetContext = {
+        assetKey: node.key, runId, partition, attempt, signal: controller.signal,
+        log: { info: log('info'), warn: log('warn'), error: log('error') },
+        projectDir: deps.projectDir,
+        warehouse: { query: (sql, params) => warehouse.query(sql, params), exec: (sql) => warehouse.exec(sql) },
+        staging: staging ? quoteRelation(staging) : '',
+        writeRows: (rows) => warehouse.createFromRows(requireStaging(node, staging), rows),
+        writeSql: (select) => warehouse.createFromSelect(requireStaging(node, staging), select),
+        loadCsv: (paths) => warehouse.createFromCsv(requireStaging(node, staging), paths),
+        outputDir: files?.staging ?? '',
+      }
+      try {
+        returned = await guard(Promise.resolve((def as AssetDefinition).materialize(inputs.values as never, ctx)))
+      } catch (error) {
+        if (error === controller.signal.reason || error instanceof TributaryError) throw error
+        const retryOn = def.retry?.retryOn
+        throw new AssetExecutionError(node.key, error, retryOn ? retryOn(error) : true)
+      }
+      if (def.io === 'table') {
+        if (Array.isArray(returned)) await guard(warehouse.createFromRows(staging!, returned as Row[]))
+        else if (!(await warehouse.relationExists(staging!))) {
+          throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} returned no rows and wrote nothing to staging`, {
+            context: { assetKey: node.key },
+            hint: 'Return an array of rows, or write with ctx.writeRows / ctx.writeSql / ctx.loadCsv.',
+          })
+        }
+      }
+    }
+
+    // Audit: checks read the staging relation, never the published one.
+    const relation = staging ? quoteRelation(staging) : ''
+    const results: NewCheckResult[] = []
+    for (const check of def.checks ?? []) {
+      const outcome = await guard(evaluateCheck(check, {
+        relation, assetKey: node.key, warehouse, previousRowCount, now: deps.clock.now(),
+        resolveRelation: (key) => {
+          const target = deps.graph.nodes.get(key)?.relation
+          return target ? quoteRelation(target) : undefined
+        },
+      }))
+      results.push({
+        assetKey: node.key, partition, runId, checkName: check.name, checkType: check.type, severity: check.severity,
+        blocking: check.blocking, passed: outcome.passed, failingRows: outcome.failingRows ?? null,
+        sample: outcome.sample ?? [], message: outcome.message ?? null, createdAt: deps.clock.now(),
+      })
+    }
+    const failedBlocking = results.filter((r) => !r.passed && r.blocking)
+    const durationMs = deps.clock.now().getTime() - started
+    if (failedBlocking.length > 0) {
+      keepStaging = true
+      const reason = `blocking check${failedBlocking.length > 1 ? 's' : ''} failed: ${failedBlocking.map((r) => `${r.checkName}${r.message ? ` (${r.message})` : ''}`).join('; ')}${staging ? `; staged data kept in ${staging.schema}.${staging.name}` : ''}`
+      await deps.store.completeStep({ step: { runId, assetKey: node.key, partition, status: 'blocked', attempt, at: deps.clock.now(), reason, durationMs }, checks: results })
+      return { status: 'blocked', reason }
+    }
+
+    // Publish: atomic in the warehouse (with its ledger entry), then recorded in the store.
+    let dataVersion: string
+    let rowCount: number | null = null
+    let columns = null
+    if (staging) {
+      ;[dataVersion, rowCount, columns] = [await warehouse.dataVersion(staging), await warehouse.rowCount(staging), await warehouse.columns(staging)]
+      await warehouse.publish(staging, node.relation!, { assetKey: node.key, partition, runId, dataVersion, rowCount })
+    } else if (files) {
+      const hashed = await hashDirectory(files.staging)
+      ;[dataVersion, rowCount] = [hashed.version, hashed.files]
+      await publishFileOutput(files)
+    } else {
+      dataVersion = createHash('sha256').update(`${runId}\0${JSON.stringify(returned ?? null)}`).digest('hex').slice(0, 16)
+    }
+    await Promise.all(logs)
+    const materialization = await deps.store.completeStep({
+      step: { runId, assetKey: node.key, partition, status: 'succeeded', attempt, at: deps.clock.now(), durationMs, error: null, reason: null },
+      materialization: {
+        assetKey: node.key, partition, runId, codeVersion: node.codeVersion, dataVersion, inputVersions: inputs.versions,
+        rowCount, columns, durationMs, createdAt: deps.clock.now(),
+      },
+      checks: results,
+    })
+    return { status: 'succeeded', materialization: materialization! }
+  } catch (error) {
+    const reason = controller.signal.aborted ? controller.signal.reason : error
+    return { status: reason instanceof CanceledError ? 'canceled' : 'failed', error: reason }
+  } finally {
+    if (timer) clearTimeout(timer)
+    runSignal.removeEventListener('abort', onRunAbort)
+    await Promise.all(logs)
+    if (session) {
+      if (!keepStaging && staging) await session.drop(staging).catch(() => undefined)
+      await session.close().catch(() => undefined)
+    }
+    if (files && !keepStaging) await rm(files.staging, { recursive: true, force: true }).catch(() => undefined)
+  }
+}
+
+function requireStaging(node: GraphNode, staging: GraphNode['relation']): NonNullable<GraphNode['relation']> {
+  if (!staging) {
+    throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} has io '${node.def.type === 'source' ? 'source' : node.def.io}' and cannot write a table`, {
+      context: { assetKey: node.key },
+      hint: "Declare io: 'table' (the default) to write warehouse tables.",
+    })
+  }
+  return staging
+}
+
+/** Turns an attempt's failure into the error stored with the step. */
+export function stepError(error: unknown) {
+  return serializeError(error)
+}

@@ -1,0 +1,190 @@
+import { resolve } from 'node:path'
+import type { AssetGraph } from '../graph/asset-graph.js'
+import { buildGraph } from '../graph/build-graph.js'
+import { select } from '../graph/selection.js'
+import { tryParseDuration } from '../model/duration.js'
+import { ErrorCode, TributaryError } from '../model/errors.js'
+import type { ProjectDefinition } from '../model/project.js'
+import { systemClock, type Clock } from '../engine/clock.js'
+import type { EngineDeps, EngineSettings } from '../engine/engine-deps.js'
+import { planRun, type Plan } from '../engine/plan.js'
+import { currentStatuses } from '../engine/readiness.js'
+import { isAlive, recoverInterruptedRuns, type RecoveredRun } from '../engine/recovery.js'
+import { executeRun, type RunOptions, type RunResult } from '../engine/run-executor.js'
+import { deriveStatuses, type AssetStatusRecord } from '../engine/status.js'
+import type { LogRecord, RunRecord, StepRecord } from '../store/records.js'
+import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import type { Store } from '../store/store.js'
+import { DuckDbWarehouse } from '../warehouse/duckdb/duckdb-warehouse.js'
+import type { Warehouse } from '../warehouse/warehouse.js'
+import { ProjectInvalidError } from './config-error.js'
+import { loadProject } from './load-project.js'
+
+/** How to open an instance. */
+export interface OpenOptions {
+  /** Default: the current directory. */
+  readonly projectDir?: string
+  /** A project already in memory; otherwise `tributary.config.ts` in projectDir is loaded. */
+  readonly project?: ProjectDefinition
+  /** Default: the system clock. */
+  readonly clock?: Clock
+  /** Overrides of the project's engine settings (tests use short waits). */
+  readonly settings?: Partial<EngineSettings>
+}
+
+/** A run with its steps and logs, as `tributary run <id>` shows it. */
+export interface RunDetail {
+  readonly run: RunRecord
+  readonly steps: readonly StepRecord[]
+  readonly logs: readonly LogRecord[]
+}
+
+/**
+ * Wires a project to its store, warehouse and engine. It wires; the layers implement.
+ * The CLI and the server use only this.
+ */
+export class Tributary {
+  private warehouseInstance: Warehouse | undefined
+
+  private constructor(
+    readonly project: ProjectDefinition,
+    readonly graph: AssetGraph,
+    readonly store: Store,
+    readonly projectDir: string,
+    readonly stateDir: string,
+    readonly clock: Clock,
+    readonly settings: EngineSettings,
+  ) {}
+
+  /** Loads and validates the project, then opens (and migrates) its metadata store. */
+  static async open(options: OpenOptions = {}): Promise<Tributary> {
+    const projectDir = resolve(options.projectDir ?? process.cwd())
+    const project = options.project ?? (await loadProject(projectDir)).project
+    const graph = Tributary.validate(project)
+    const stateDir = resolve(projectDir, project.stateDir ?? '.tributary')
+    const store = await SqliteStore.open(resolve(stateDir, 'metadata.sqlite'))
+    try {
+      await store.migrate()
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+    return new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
+  }
+
+  /** Validates a project's definitions and returns its graph; throws ProjectInvalidError listing every problem. */
+  static validate(project: ProjectDefinition): AssetGraph {
+    const { graph, problems } = buildGraph(project)
+    if (!graph) throw new ProjectInvalidError(problems)
+    return graph
+  }
+
+  /** The warehouse, opened on first use so read-only commands never take its lock. */
+  async warehouse(): Promise<Warehouse> {
+    if (!this.warehouseInstance) {
+      const config = this.project.warehouse ?? { type: 'duckdb' as const }
+      this.warehouseInstance = await DuckDbWarehouse.open(resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb')))
+    }
+    return this.warehouseInstance
+  }
+
+  /** Keys matching a selection, upstream first (everything when empty). */
+  select(selection?: string): string[] {
+    return select(this.graph, selection)
+  }
+
+  /** The plan for a selection, without running it. */
+  plan(selection?: string): Plan {
+    return planRun(this.graph, this.select(selection))
+  }
+
+  /** Settles runs whose process died, then materializes the selection. */
+  async materialize(selection?: string, options: Omit<RunOptions, 'selection'> = {}): Promise<RunResult & { recovered: readonly RecoveredRun[] }> {
+    const plan = this.plan(selection)
+    const deps = await this.deps()
+    const recovered = await recoverInterruptedRuns(deps)
+    const result = await executeRun(deps, plan, { trigger: 'api', ...options, selection: selection ?? '' })
+    return { ...result, recovered }
+  }
+
+  /** Settles runs whose process died (also done before every materialize). */
+  async recover(): Promise<RecoveredRun[]> {
+    return recoverInterruptedRuns(await this.deps())
+  }
+
+  /**
+   * Status of the selected nodes (default: all), upstream first. Files sources are observed
+   * now; table sources need the warehouse and are observed only when `observeTables` is set.
+   */
+  async status(selection?: string, options: { observeTables?: boolean } = {}): Promise<AssetStatusRecord[]> {
+    const keys = this.select(selection)
+    const sources = [...this.graph.nodes.values()].filter((n) => n.def.type === 'source' && (n.def.observe.type === 'files' || options.observeTables)).map((n) => n.key)
+    if (sources.length > 0 || options.observeTables) {
+      const warehouse = options.observeTables ? await this.warehouse() : undefined
+      const statuses = await currentStatuses({ graph: this.graph, store: this.store, clock: this.clock, projectDir: this.projectDir, warehouse: warehouse ?? noWarehouse }, sources)
+      return keys.map((key) => statuses.get(key)!)
+    }
+    const [states, observations, active] = await Promise.all([this.store.assetStates(), this.store.latestObservations(), this.store.listActiveRuns()])
+    const statuses = deriveStatuses({
+      graph: this.graph,
+      states: new Map(states.filter((s) => s.partition === null).map((s) => [s.assetKey, s])),
+      observations: new Map(observations.map((o) => [o.sourceKey, o])),
+      activeRunIds: new Set(active.filter((run) => isAlive(run, this.clock.now())).map((run) => run.id)),
+      now: this.clock.now(),
+    })
+    return keys.map((key) => statuses.get(key)!)
+  }
+
+  /** The status of one asset; `ready` says whether its data can be used now. */
+  async ready(key: string): Promise<AssetStatusRecord> {
+    const [status] = await this.status(key)
+    return status!
+  }
+
+  /** Upstream and downstream keys of an asset, upstream first. */
+  lineage(key: string, direction: 'upstream' | 'downstream' | 'both' = 'both'): { upstream: string[]; downstream: string[] } {
+    this.select(key)
+    return {
+      upstream: direction === 'downstream' ? [] : this.graph.sort(this.graph.upstreamOf(key)),
+      downstream: direction === 'upstream' ? [] : this.graph.sort(this.graph.downstreamOf(key)),
+    }
+  }
+
+  /** One run with its steps and logs; throws TRB6002 when there is no such run. */
+  async run(runId: string): Promise<RunDetail> {
+    const run = await this.store.getRun(runId)
+    if (!run) throw new TributaryError(ErrorCode.RunNotFound, `no run ${runId}`, { context: { runId }, hint: 'Run `tributary runs` to list recent runs.' })
+    const [steps, logs] = await Promise.all([this.store.listSteps(runId), this.store.listLogs(runId)])
+    return { run, steps, logs }
+  }
+
+  async close(): Promise<void> {
+    await this.warehouseInstance?.close()
+    await this.store.close()
+  }
+
+  private async deps(): Promise<EngineDeps> {
+    return {
+      graph: this.graph, store: this.store, warehouse: await this.warehouse(), clock: this.clock,
+      projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings,
+    }
+  }
+}
+
+// Status of files-only sources never needs the warehouse; asking for it anyway is a bug worth a clear message.
+const noWarehouse: Warehouse = new Proxy({} as Warehouse, {
+  get: () => () => Promise.reject(new Error('the warehouse is not open; pass observeTables to observe table sources')),
+})
+
+function resolveSettings(project: ProjectDefinition, overrides: Partial<EngineSettings> = {}): EngineSettings {
+  const duration = (value: string | number | undefined, fallback: number) => (value === undefined ? fallback : tryParseDuration(value) ?? fallback)
+  return {
+    concurrency: project.concurrency ?? 4,
+    pools: project.pools ?? {},
+    readinessTimeoutMs: duration(project.readinessTimeout, 60_000),
+    readinessPollMs: duration(project.readinessPollInterval, 2_000),
+    leaseTtlMs: 60_000,
+    heartbeatMs: 5_000,
+    ...overrides,
+  }
+}
