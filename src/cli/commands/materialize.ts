@@ -37,7 +37,7 @@ export default defineCommand({
         controller.abort()
       }
       process.on('SIGINT', onSigint)
-      const display = ctx.json ? undefined : new ProgressDisplay(ctx.err, ctx.isTty)
+      const display = ctx.json ? undefined : new ProgressDisplay((text) => process.stderr.write(text), ctx.isTty)
       try {
         const result = await instance.materialize(selection, { trigger: 'cli', signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}) })
         const steps = await instance.store.listSteps(result.runId)
