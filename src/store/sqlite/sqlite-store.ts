@@ -1,0 +1,318 @@
+import type Database from 'better-sqlite3'
+import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
+import {
+  FINAL_STEP_STATUSES,
+  type AssetStateRecord, type CheckResultRecord, type EventRecord, type LeaseResult, type LogRecord,
+  type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
+  type RunRecord, type RunStatus, type StepRecord, type StepUpdate,
+} from '../records.js'
+import type { NewRun, StepCompletion, Store } from '../store.js'
+import { applyMigrations, loadMigrations } from './migrations.js'
+import { asStoreError, openDatabase } from './open-database.js'
+import { toAssetState, type StoredCheck } from './asset-state-rows.js'
+import {
+  jsonOrNull, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
+} from './row-mappers.js'
+import { prepareStatements, type Statements } from './statements.js'
+
+/** The embedded metadata store: one SQLite file in WAL mode, shared safely by several processes. */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const
+  private statements: Statements | undefined
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly path: string,
+  ) {}
+
+  /** Opens or creates the store at `path` (':memory:' for a throwaway one). Does not migrate: call `migrate()`. */
+  static async open(path: string): Promise<SqliteStore> {
+    return new SqliteStore(await openDatabase(path), path)
+  }
+
+  async migrate(): Promise<void> {
+    this.guard(() => applyMigrations(this.db, this.path, loadMigrations()))
+  }
+
+  async close(): Promise<void> {
+    this.db.close()
+  }
+
+  async createRun(run: NewRun): Promise<void> {
+    this.write(() => {
+      const sql = this.sql()
+      const startedAt = run.startedAt.getTime()
+      sql.insertRun.run({
+        id: run.id, selection: run.selection, trigger: run.trigger, pid: run.pid, host: run.host, startedAt, stepCount: run.steps.length,
+      })
+      run.steps.forEach((step, seq) => {
+        const key = { runId: run.id, assetKey: step.assetKey, partition: partitionKey(step.partition) }
+        sql.insertStep.run({ ...key, seq })
+        sql.setLastStep.run(key)
+      })
+      this.event('run_started', startedAt, run.id, null, null, {
+        selection: run.selection, trigger: run.trigger, pid: run.pid, host: run.host, steps: run.steps,
+      })
+    })
+  }
+
+  async finishRun(runId: string, status: RunStatus, at: Date, error: SerializedError | null = null): Promise<void> {
+    this.write(() => {
+      const { changes } = this.sql().finishRun.run({ id: runId, status, at: at.getTime(), error: jsonOrNull(error) })
+      if (changes === 0) throw runNotFound(runId)
+      this.event('run_finished', at.getTime(), runId, null, null, { status, error })
+    })
+  }
+
+  async heartbeat(runId: string, at: Date): Promise<void> {
+    this.guard(() => {
+      const { changes } = this.sql().heartbeat.run({ id: runId, at: at.getTime() })
+      if (changes === 0) throw runNotFound(runId)
+    })
+  }
+
+  /** Applies `update`; see the `updateStep` statement for which fields carry over when left out. */
+  async updateStep(update: StepUpdate): Promise<void> {
+    this.write(() => this.applyStepUpdate(update))
+  }
+
+  async completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined> {
+    return this.write(() => {
+      // Order in the log follows the work: published, then checked, then the step ends.
+      const materialization = completion.materialization && this.insertMaterialization(completion.materialization)
+      if (completion.checks && completion.checks.length > 0) this.insertCheckResults(completion.checks)
+      this.applyStepUpdate(completion.step)
+      return materialization
+    })
+  }
+
+  async recordObservation(observation: ObservationRecord): Promise<void> {
+    this.write(() => {
+      const sql = this.sql()
+      const row = {
+        sourceKey: observation.sourceKey,
+        observedAt: observation.observedAt.getTime(),
+        exists: observation.exists ? 1 : 0,
+        lastUpdated: millis(observation.lastUpdated),
+        dataVersion: observation.dataVersion,
+        rowCount: observation.rowCount,
+        schemaFingerprint: observation.schemaFingerprint,
+        columns: jsonOrNull(observation.columns),
+      }
+      sql.insertObservation.run(row)
+      sql.setSourceState.run(row)
+      this.event('observation', row.observedAt, null, observation.sourceKey, null, observation)
+    })
+  }
+
+  async appendLog(log: LogRecord): Promise<void> {
+    this.write(() => {
+      const at = log.at.getTime()
+      const partition = partitionKey(log.partition)
+      this.sql().insertLog.run({ runId: log.runId, assetKey: log.assetKey, partition, level: log.level, message: log.message, at })
+      this.event('log', at, log.runId, log.assetKey, partition, { level: log.level, message: log.message })
+    })
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = this.guard(() => this.sql().getRun.get({ id: runId }))
+    return row && toRun(row)
+  }
+
+  async listRuns(options: { limit?: number; status?: RunStatus } = {}): Promise<RunRecord[]> {
+    return this.guard(() => this.sql().listRuns.all({ status: options.status ?? null, limit: options.limit ?? 50 })).map(toRun)
+  }
+
+  async listActiveRuns(): Promise<RunRecord[]> {
+    return this.guard(() => this.sql().listActiveRuns.all({})).map(toRun)
+  }
+
+  async listSteps(runId: string): Promise<StepRecord[]> {
+    return this.guard(() => this.sql().listSteps.all({ runId })).map(toStep)
+  }
+
+  async listLogs(runId: string, assetKey?: string): Promise<LogRecord[]> {
+    return this.guard(() => this.sql().listLogs.all({ runId, assetKey: assetKey ?? null })).map(toLog)
+  }
+
+  async assetStates(keys?: readonly string[]): Promise<AssetStateRecord[]> {
+    const sql = this.sql()
+    const rows = this.guard(() => (keys ? sql.assetStatesOf.all({ keys: JSON.stringify(keys) }) : sql.assetStates.all({})))
+    return rows.map(toAssetState)
+  }
+
+  async listMaterializations(assetKey: string, options: { limit?: number; partition?: string | null } = {}): Promise<MaterializationRecord[]> {
+    const sql = this.sql()
+    const limit = options.limit ?? 50
+    const rows = this.guard(() => options.partition === undefined
+      ? sql.listMaterializations.all({ assetKey, limit })
+      : sql.listMaterializationsOfPartition.all({ assetKey, partition: partitionKey(options.partition), limit }))
+    return rows.map(toMaterialization)
+  }
+
+  async listCheckResults(assetKey: string, options: { limit?: number } = {}): Promise<CheckResultRecord[]> {
+    return this.guard(() => this.sql().listCheckResults.all({ assetKey, limit: options.limit ?? 100 })).map(toCheckResult)
+  }
+
+  async latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]> {
+    const sql = this.sql()
+    const rows = this.guard(() => (keys ? sql.latestObservationsOf.all({ keys: JSON.stringify(keys) }) : sql.latestObservations.all({})))
+    return rows.map(toObservation)
+  }
+
+  async listObservations(sourceKey: string, options: { limit?: number } = {}): Promise<ObservationRecord[]> {
+    return this.guard(() => this.sql().listObservations.all({ sourceKey, limit: options.limit ?? 50 })).map(toObservation)
+  }
+
+  async listEvents(options: { afterId?: number; limit?: number; runId?: string } = {}): Promise<EventRecord[]> {
+    const sql = this.sql()
+    const params = { afterId: options.afterId ?? 0, limit: options.limit ?? 1000 }
+    const rows = this.guard(() => options.runId === undefined
+      ? sql.listEvents.all(params)
+      : sql.listEventsOfRun.all({ ...params, runId: options.runId }))
+    return rows.map(toEvent)
+  }
+
+  async pruneEvents(before: Date): Promise<number> {
+    return this.write(() => this.sql().pruneEvents.run({ before: before.getTime() }).changes)
+  }
+
+  async acquireLease(assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult> {
+    return this.write(() => {
+      const sql = this.sql()
+      const key = { assetKey, partition: partitionKey(partition) }
+      const { changes } = sql.acquireLease.run({ ...key, holder, now: now.getTime(), expiresAt: now.getTime() + ttlMs })
+      if (changes > 0) return { acquired: true, holder }
+      return { acquired: false, holder: sql.leaseHolder.get(key)?.holder ?? null }
+    })
+  }
+
+  async renewLeases(holder: string, ttlMs: number, now: Date): Promise<void> {
+    this.write(() => this.sql().renewLeases.run({ holder, expiresAt: now.getTime() + ttlMs }))
+  }
+
+  async releaseLease(assetKey: string, partition: string | null, holder: string): Promise<void> {
+    this.write(() => this.sql().releaseLease.run({ assetKey, partition: partitionKey(partition), holder }))
+  }
+
+  async releaseLeasesOf(holder: string): Promise<void> {
+    this.write(() => this.sql().releaseLeasesOf.run({ holder }))
+  }
+
+  /** Statements are prepared on first use, since they need the migrated schema. */
+  private sql(): Statements {
+    this.statements ??= this.guard(() => {
+      try {
+        return prepareStatements(this.db)
+      } catch (error) {
+        if (!/no such table/.test(String(error))) throw error
+        throw new Error(`the store ${this.path} has no schema yet: call migrate() before using it`, { cause: error })
+      }
+    })
+    return this.statements
+  }
+
+  /** Runs `fn` as one BEGIN IMMEDIATE transaction: taking the write lock up front avoids deadlocking upgrades from read to write. */
+  private write<T>(fn: () => T): T {
+    return this.guard(() => this.db.transaction(fn).immediate())
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn()
+    } catch (error) {
+      throw asStoreError(error, this.path)
+    }
+  }
+
+  private event(type: string, at: number, runId: string | null, assetKey: string | null, partition: string | null, payload: object): void {
+    this.sql().insertEvent.run({ type, at, runId, assetKey, partition, payload: JSON.stringify(payload) })
+  }
+
+  private applyStepUpdate(update: StepUpdate): void {
+    const sql = this.sql()
+    const key = { runId: update.runId, assetKey: update.assetKey, partition: partitionKey(update.partition) }
+    const params = {
+      ...key,
+      status: update.status,
+      at: update.at.getTime(),
+      attempt: update.attempt ?? null,
+      final: FINAL_STEP_STATUSES.has(update.status) ? 1 : 0,
+      hasDuration: update.durationMs === undefined ? 0 : 1,
+      durationMs: update.durationMs ?? null,
+      error: jsonOrNull(update.error),
+      reason: update.reason ?? null,
+    }
+    if (sql.updateStep.run(params).changes === 0) {
+      // A step the plan did not list goes after the planned ones and counts as one more step.
+      const run = sql.getRun.get({ id: update.runId })
+      if (!run) throw runNotFound(update.runId)
+      sql.insertStep.run({ ...key, seq: run.step_count })
+      sql.countStep.run(key)
+      sql.updateStep.run(params)
+    }
+    sql.setLastStep.run(key)
+    const { runId: _runId, assetKey: _assetKey, partition: _partition, at: _at, status: _status, ...payload } = update
+    this.event(`step_${update.status}`, params.at, update.runId, update.assetKey, key.partition, payload)
+  }
+
+  private insertMaterialization(materialization: NewMaterialization): MaterializationRecord {
+    const sql = this.sql()
+    const partition = partitionKey(materialization.partition)
+    const { lastInsertRowid } = sql.insertMaterialization.run({
+      assetKey: materialization.assetKey,
+      partition,
+      runId: materialization.runId,
+      codeVersion: materialization.codeVersion,
+      dataVersion: materialization.dataVersion,
+      inputVersions: JSON.stringify(materialization.inputVersions),
+      rowCount: materialization.rowCount,
+      columns: jsonOrNull(materialization.columns),
+      durationMs: materialization.durationMs,
+      createdAt: materialization.createdAt.getTime(),
+    })
+    const record: MaterializationRecord = { ...materialization, id: Number(lastInsertRowid) }
+    sql.setLastMaterialization.run({ assetKey: record.assetKey, partition, id: record.id })
+    this.event('materialization', record.createdAt.getTime(), record.runId, record.assetKey, partition, record)
+    return record
+  }
+
+  private insertCheckResults(checks: readonly NewCheckResult[]): void {
+    const sql = this.sql()
+    // Checks normally all belong to the completed step, but each keeps its own asset (partition).
+    const latest = new Map<string, { assetKey: string; partition: string; checks: StoredCheck[] }>()
+    for (const check of checks) {
+      const partition = partitionKey(check.partition)
+      const createdAt = check.createdAt.getTime()
+      const { lastInsertRowid } = sql.insertCheckResult.run({
+        assetKey: check.assetKey,
+        partition,
+        runId: check.runId,
+        checkName: check.checkName,
+        checkType: check.checkType,
+        severity: check.severity,
+        blocking: check.blocking ? 1 : 0,
+        passed: check.passed ? 1 : 0,
+        failingRows: check.failingRows,
+        sample: JSON.stringify(check.sample),
+        message: check.message,
+        createdAt,
+      })
+      const stored: StoredCheck = { ...check, id: Number(lastInsertRowid), createdAt }
+      const group = JSON.stringify([check.assetKey, partition])
+      if (!latest.has(group)) latest.set(group, { assetKey: check.assetKey, partition, checks: [] })
+      latest.get(group)!.checks.push(stored)
+      this.event('check_evaluated', createdAt, check.runId, check.assetKey, partition, { ...check, id: stored.id })
+    }
+    for (const { assetKey, partition, checks: stored } of latest.values()) {
+      sql.setLastChecks.run({ assetKey, partition, checks: JSON.stringify(stored) })
+    }
+  }
+}
+
+function runNotFound(runId: string): TributaryError {
+  return new TributaryError(ErrorCode.RunNotFound, `run ${runId} is not in the store`, {
+    hint: 'Create the run with createRun before writing to it.',
+    context: { runId },
+  })
+}

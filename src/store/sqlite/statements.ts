@@ -1,0 +1,99 @@
+import type Database from 'better-sqlite3'
+import type {
+  CheckResultRow, EventRow, LogRow, MaterializationRow, ObservationRow, RunRow, StepRow,
+} from './row-mappers.js'
+import { ASSET_STATE_SELECT, type AssetStateTuple } from './asset-state-rows.js'
+
+type Params = Record<string, string | number | null>
+
+const OBSERVATION_COLUMNS = `source_key, observed_at, source_exists, last_updated, data_version, row_count, schema_fingerprint, columns`
+const OBSERVATION_VALUES = `@sourceKey, @observedAt, @exists, @lastUpdated, @dataVersion, @rowCount, @schemaFingerprint, @columns`
+
+/** Prepares every statement of the store once, so each call only binds and steps. */
+export function prepareStatements(db: Database.Database) {
+  const write = (sql: string) => db.prepare<Params>(sql)
+  const read = <R>(sql: string) => db.prepare<Params, R>(sql)
+  return {
+    insertEvent: write(`INSERT INTO events (type, at, run_id, asset_key, partition, payload)
+      VALUES (@type, @at, @runId, @assetKey, @partition, @payload)`),
+    insertRun: write(`INSERT INTO runs (id, status, selection, trigger, pid, host, started_at, heartbeat_at, step_count)
+      VALUES (@id, 'running', @selection, @trigger, @pid, @host, @startedAt, @startedAt, @stepCount)`),
+    finishRun: write(`UPDATE runs SET status = @status, finished_at = @at, error = @error WHERE id = @id`),
+    heartbeat: write(`UPDATE runs SET heartbeat_at = @at WHERE id = @id`),
+    insertStep: write(`INSERT INTO steps (run_id, asset_key, partition, seq, status)
+      VALUES (@runId, @assetKey, @partition, @seq, 'queued')`),
+    countStep: write(`UPDATE runs SET step_count = step_count + 1 WHERE id = @runId`),
+    // started_at keeps the first start across retries; error and reason describe the new
+    // status, so an update without them clears the old ones; attempt and duration carry over.
+    updateStep: write(`UPDATE steps SET
+        status = @status,
+        attempt = COALESCE(@attempt, attempt),
+        started_at = CASE WHEN @status = 'running' THEN COALESCE(started_at, @at) ELSE started_at END,
+        finished_at = CASE WHEN @final = 1 THEN @at ELSE NULL END,
+        duration_ms = CASE WHEN @hasDuration = 1 THEN @durationMs ELSE duration_ms END,
+        error = @error,
+        reason = @reason
+      WHERE run_id = @runId AND asset_key = @assetKey AND partition = @partition`),
+    setLastStep: write(`INSERT INTO asset_state (asset_key, partition, step_run_id) VALUES (@assetKey, @partition, @runId)
+      ON CONFLICT DO UPDATE SET step_run_id = excluded.step_run_id`),
+    insertMaterialization: write(`INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version,
+        input_versions, row_count, columns, duration_ms, created_at)
+      VALUES (@assetKey, @partition, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @columns, @durationMs, @createdAt)`),
+    setLastMaterialization: write(`INSERT INTO asset_state (asset_key, partition, materialization_id) VALUES (@assetKey, @partition, @id)
+      ON CONFLICT DO UPDATE SET materialization_id = excluded.materialization_id`),
+    insertCheckResult: write(`INSERT INTO check_results (asset_key, partition, run_id, check_name, check_type, severity,
+        blocking, passed, failing_rows, sample, message, created_at)
+      VALUES (@assetKey, @partition, @runId, @checkName, @checkType, @severity, @blocking, @passed, @failingRows, @sample, @message, @createdAt)`),
+    setLastChecks: write(`INSERT INTO asset_state (asset_key, partition, checks) VALUES (@assetKey, @partition, @checks)
+      ON CONFLICT DO UPDATE SET checks = excluded.checks`),
+    insertObservation: write(`INSERT INTO observations (${OBSERVATION_COLUMNS}) VALUES (${OBSERVATION_VALUES})`),
+    // Observations may arrive out of order from several processes; the newest look wins.
+    setSourceState: write(`INSERT INTO source_state (${OBSERVATION_COLUMNS}) VALUES (${OBSERVATION_VALUES})
+      ON CONFLICT DO UPDATE SET observed_at = excluded.observed_at, source_exists = excluded.source_exists,
+        last_updated = excluded.last_updated, data_version = excluded.data_version, row_count = excluded.row_count,
+        schema_fingerprint = excluded.schema_fingerprint, columns = excluded.columns
+      WHERE excluded.observed_at >= source_state.observed_at`),
+    insertLog: write(`INSERT INTO logs (run_id, asset_key, partition, level, message, at)
+      VALUES (@runId, @assetKey, @partition, @level, @message, @at)`),
+
+    getRun: read<RunRow>(`SELECT * FROM runs WHERE id = @id`),
+    // rowid breaks ties between runs started in the same millisecond: later insert, newer run.
+    listRuns: read<RunRow>(`SELECT * FROM runs WHERE @status IS NULL OR status = @status
+      ORDER BY started_at DESC, rowid DESC LIMIT @limit`),
+    listActiveRuns: read<RunRow>(`SELECT * FROM runs WHERE status = 'running' ORDER BY started_at, rowid`),
+    listSteps: read<StepRow>(`SELECT * FROM steps WHERE run_id = @runId ORDER BY seq`),
+    listLogs: read<LogRow>(`SELECT * FROM logs WHERE run_id = @runId AND (@assetKey IS NULL OR asset_key = @assetKey)
+      ORDER BY at, id`),
+    assetStates: read<AssetStateTuple>(`${ASSET_STATE_SELECT} ORDER BY asset_state.asset_key, asset_state.partition`).raw(true),
+    assetStatesOf: read<AssetStateTuple>(`${ASSET_STATE_SELECT}
+      WHERE asset_state.asset_key IN (SELECT value FROM json_each(@keys))
+      ORDER BY asset_state.asset_key, asset_state.partition`).raw(true),
+    listMaterializations: read<MaterializationRow>(`SELECT * FROM materializations WHERE asset_key = @assetKey
+      ORDER BY id DESC LIMIT @limit`),
+    listMaterializationsOfPartition: read<MaterializationRow>(`SELECT * FROM materializations
+      WHERE asset_key = @assetKey AND partition = @partition ORDER BY id DESC LIMIT @limit`),
+    listCheckResults: read<CheckResultRow>(`SELECT * FROM check_results WHERE asset_key = @assetKey
+      ORDER BY id DESC LIMIT @limit`),
+    latestObservations: read<ObservationRow>(`SELECT * FROM source_state ORDER BY source_key`),
+    latestObservationsOf: read<ObservationRow>(`SELECT * FROM source_state
+      WHERE source_key IN (SELECT value FROM json_each(@keys)) ORDER BY source_key`),
+    listObservations: read<ObservationRow>(`SELECT * FROM observations WHERE source_key = @sourceKey
+      ORDER BY observed_at DESC, id DESC LIMIT @limit`),
+    listEvents: read<EventRow>(`SELECT * FROM events WHERE id > @afterId ORDER BY id LIMIT @limit`),
+    listEventsOfRun: read<EventRow>(`SELECT * FROM events WHERE run_id = @runId AND id > @afterId ORDER BY id LIMIT @limit`),
+    pruneEvents: write(`DELETE FROM events WHERE at < @before`),
+
+    // One statement, so taking a free or expired lease cannot race with another taker.
+    acquireLease: write(`INSERT INTO leases (asset_key, partition, holder, expires_at)
+      VALUES (@assetKey, @partition, @holder, @expiresAt)
+      ON CONFLICT DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+      WHERE leases.expires_at <= @now OR leases.holder = excluded.holder`),
+    leaseHolder: read<{ holder: string }>(`SELECT holder FROM leases WHERE asset_key = @assetKey AND partition = @partition`),
+    renewLeases: write(`UPDATE leases SET expires_at = @expiresAt WHERE holder = @holder`),
+    releaseLease: write(`DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @holder`),
+    releaseLeasesOf: write(`DELETE FROM leases WHERE holder = @holder`),
+  }
+}
+
+/** The prepared statements of one store. */
+export type Statements = ReturnType<typeof prepareStatements>
