@@ -44,7 +44,7 @@ export interface RunDetail {
  * The CLI and the server use only this.
  */
 export class Tributary {
-  private warehouseInstance: Warehouse | undefined
+  private warehouseInstance: Promise<Warehouse> | undefined
 
   private constructor(
     readonly project: ProjectDefinition,
@@ -81,9 +81,11 @@ export class Tributary {
 
   /** The warehouse, opened on first use so read-only commands never take its lock. */
   async warehouse(): Promise<Warehouse> {
+    // One open per instance even when several runs ask at once: DuckDB allows one writer per file.
     if (!this.warehouseInstance) {
       const config = this.project.warehouse ?? { type: 'duckdb' as const }
-      this.warehouseInstance = await DuckDbWarehouse.open(resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb')))
+      this.warehouseInstance = DuckDbWarehouse.open(resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb')))
+      this.warehouseInstance.catch(() => (this.warehouseInstance = undefined))
     }
     return this.warehouseInstance
   }
@@ -159,7 +161,7 @@ export class Tributary {
   }
 
   async close(): Promise<void> {
-    await this.warehouseInstance?.close()
+    await (await this.warehouseInstance?.catch(() => undefined))?.close()
     await this.store.close()
   }
 
