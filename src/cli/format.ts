@@ -23,15 +23,18 @@ export function statusLabel(status: AssetStatus | StepStatus): string {
   return STATUS_STYLE[status](`${STATUS_ICON[status]} ${status}`)
 }
 
+// eslint-disable-next-line no-control-regex -- matching ANSI escape sequences is the point
+const ANSI = /\x1b\[[0-9;]*m/g
+
 /** Pads plain text, ignoring ANSI codes for width. */
 export function pad(text: string, width: number): string {
-  const visible = text.replace(/\x1b\[[0-9;]*m/g, '').length
+  const visible = text.replace(ANSI, '').length
   return text + ' '.repeat(Math.max(0, width - visible))
 }
 
 /** Renders rows as aligned columns. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').replace(/\x1b\[[0-9;]*m/g, '').length)))
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').replace(ANSI, '').length)))
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i]!))).join('  ').trimEnd()
   return [style.bold(line(header)), ...rows.map(line)].join('\n')
 }
