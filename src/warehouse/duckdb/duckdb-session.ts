@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto'
+import { quoteRelation, type Relation } from '../../graph/asset-graph.js'
+import type { Row } from '../../model/context.js'
+import { ErrorCode, TributaryError } from '../../model/errors.js'
+import type { ColumnInfo } from '../../store/records.js'
+import type { PublicationMeta, WarehouseSession } from '../warehouse.js'
+import { isConflict } from './duckdb-errors.js'
+import { INSERT_PUBLICATION, ledgerParams } from './ledger.js'
+import { appendRows, inferColumns } from './row-table.js'
+import type { SerialConnection, Statements } from './serial-connection.js'
+
+/** Quotes one identifier for DuckDB. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+// Concurrent sessions creating the same new schema collide in DuckDB's catalog; the loser
+// retries, by which time the winner's schema usually exists.
+async function ensureSchema(s: Statements, schema: string, attempts = 5): Promise<void> {
+  try {
+    await s.run(`create schema if not exists ${quoteIdentifier(schema)}`)
+  } catch (error) {
+    if (attempts <= 1 || !isConflict(error)) throw error
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await ensureSchema(s, schema, attempts - 1)
+  }
+}
+
+/** One DuckDB connection's worth of warehouse work; see {@link WarehouseSession}. */
+export class DuckDbSession implements WarehouseSession {
+  constructor(
+    private readonly connection: SerialConnection,
+    private readonly onClose: () => void = () => undefined,
+  ) {}
+
+  /** Runs a query with `$1`-style parameters; values converted as described in duckdb-values.ts. */
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.connection.read(sql, params)) as T[]
+  }
+
+  /** Runs one or more statements that return nothing. */
+  exec(sql: string): Promise<void> {
+    return this.connection.run(sql)
+  }
+
+  /** Whether a table or view exists; DuckDB matches names case-insensitively, so this does too. */
+  async relationExists(relation: Relation): Promise<boolean> {
+    const rows = await this.connection.read(
+      'select 1 from information_schema.tables where lower(table_schema) = lower($1) and lower(table_name) = lower($2) limit 1',
+      [relation.schema, relation.name],
+    )
+    return rows.length > 0
+  }
+
+  /** Replaces `staging` with the rows of a SELECT, creating its schema when needed. */
+  createFromSelect(staging: Relation, select: string): Promise<void> {
+    return this.connection.exclusive(async (s) => {
+      await ensureSchema(s, staging.schema)
+      await s.run(`create or replace table ${quoteRelation(staging)} as ${select}`)
+    })
+  }
+
+  /** Replaces `staging` with rows through DuckDB's appender; column types as in `inferColumns`. */
+  async createFromRows(staging: Relation, rows: readonly Row[]): Promise<void> {
+    const columns = inferColumns(rows)
+    const definition = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')
+    await this.connection.exclusive((s) => ensureSchema(s, staging.schema))
+    // One transaction, so a failed append leaves no half-written staging table behind.
+    await this.connection.transaction(async (s) => {
+      await s.run(`create or replace table ${quoteRelation(staging)} (${definition})`)
+      const appender = await s.connection.createAppender(staging.name, staging.schema)
+      try {
+        appendRows(appender, columns, rows)
+        appender.flushSync()
+      } catch (error) {
+        throw new TributaryError(ErrorCode.WarehouseQuery, `could not append rows to ${quoteRelation(staging)}: ${String(error)}`, { cause: error })
+      } finally {
+        appender.closeSync()
+      }
+    })
+  }
+
+  /** Replaces `staging` with CSV files read by name, so files with different column orders combine. */
+  async createFromCsv(staging: Relation, files: readonly string[]): Promise<void> {
+    if (files.length === 0) {
+      throw new TributaryError(ErrorCode.InvalidOutput, `no CSV files to load into ${quoteRelation(staging)}`, {
+        hint: "Check the source's file pattern, or skip loading when there is nothing new.",
+      })
+    }
+    return this.connection.exclusive(async (s) => {
+      await ensureSchema(s, staging.schema)
+      await s.run(`create or replace table ${quoteRelation(staging)} as select * from read_csv($1, header = true, union_by_name = true)`, [[...files]])
+    })
+  }
+
+  /** Columns in table order with DuckDB's type names; throws TRB5002 when the relation is missing. */
+  columns(relation: Relation): Promise<ColumnInfo[]> {
+    return this.connection.exclusive((s) => readColumns(s, relation))
+  }
+
+  /** Number of rows in the relation. */
+  async rowCount(relation: Relation): Promise<number> {
+    const [row] = await this.connection.read(`select count(*) as n from ${quoteRelation(relation)}`)
+    return Number(row?.n)
+  }
+
+  /**
+   * `<row count>:<hash>`: the hash covers the column names and types, plus the sum and XOR of
+   * DuckDB's per-row hashes, so row order does not matter but duplicates do. DuckDB's `hash`
+   * may change between DuckDB versions; an upgrade then marks every asset's data changed once.
+   */
+  dataVersion(relation: Relation): Promise<string> {
+    // One transaction, so the columns and the hashes come from the same snapshot.
+    return this.connection.transaction(async (s) => {
+      const columns = await readColumns(s, relation)
+      const [row] = await s.read(
+        `select count(*) as n, coalesce(sum(hash(__trb_row)::hugeint), 0)::varchar as total, coalesce(bit_xor(hash(__trb_row)), 0)::varchar as xor
+         from ${quoteRelation(relation)} as __trb_row`,
+      )
+      const digest = createHash('sha256').update(JSON.stringify([columns, row?.total, row?.xor])).digest('hex').slice(0, 16)
+      return `${Number(row?.n)}:${digest}`
+    })
+  }
+
+  /** Replaces `target` with `staging`, records the publication and drops `staging`, all in one transaction. */
+  async publish(staging: Relation, target: Relation, meta: PublicationMeta): Promise<void> {
+    // Outside the transaction: schemas are harmless to create early, and creating one inside
+    // would conflict with every concurrent publish into the same new schema until commit.
+    await this.connection.exclusive((s) => ensureSchema(s, target.schema))
+    await this.connection.transaction(async (s) => {
+      await s.run(`create or replace table ${quoteRelation(target)} as select * from ${quoteRelation(staging)}`)
+      await s.run(INSERT_PUBLICATION, ledgerParams(meta, new Date()))
+      await s.run(`drop table ${quoteRelation(staging)}`)
+    })
+  }
+
+  /** Drops a table; nothing happens when it does not exist. */
+  drop(relation: Relation): Promise<void> {
+    return this.connection.run(`drop table if exists ${quoteRelation(relation)}`)
+  }
+
+  /** Closes the connection once queued work has finished. */
+  async close(): Promise<void> {
+    await this.connection.close()
+    this.onClose()
+  }
+}
+
+async function readColumns(s: Statements, relation: Relation): Promise<ColumnInfo[]> {
+  const rows = await s.read(
+    `select column_name, data_type from information_schema.columns
+     where lower(table_schema) = lower($1) and lower(table_name) = lower($2) order by ordinal_position`,
+    [relation.schema, relation.name],
+  )
+  if (rows.length === 0) {
+    throw new TributaryError(ErrorCode.WarehouseQuery, `relation ${quoteRelation(relation)} does not exist`, {
+      hint: 'Materialize the asset that produces it first.',
+    })
+  }
+  return rows.map((row) => ({ name: String(row.column_name), type: String(row.data_type) }))
+}

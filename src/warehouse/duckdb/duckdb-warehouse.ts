@@ -1,0 +1,93 @@
+import { DuckDBInstance } from '@duckdb/node-api'
+import { createHash } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import type { Relation } from '../../graph/asset-graph.js'
+import type { PublicationRecord, Warehouse, WarehouseSession } from '../warehouse.js'
+import { lockedError, openError } from './duckdb-errors.js'
+import { DuckDbSession } from './duckdb-session.js'
+import { CREATE_LEDGER, SELECT_PUBLICATIONS, toPublication } from './ledger.js'
+import { SerialConnection } from './serial-connection.js'
+
+const STAGING_PREFIX = '__trb_stage_'
+// PostgreSQL truncates identifiers past 63 bytes; staying under it keeps names portable.
+const MAX_IDENTIFIER = 63
+const HASH_LENGTH = 10
+
+// DuckDB's file lock is per process, so a second instance on the same file in this process
+// would open without complaint and corrupt it. Refuse that here instead.
+const openFiles = new Set<string>()
+
+/** The embedded warehouse: one DuckDB file, one connection per session. */
+export class DuckDbWarehouse implements Warehouse {
+  readonly dialect = 'duckdb'
+  private readonly sessions = new Set<DuckDbSession>()
+  private closed = false
+
+  private constructor(
+    /** Absolute path of the DuckDB file. */
+    readonly file: string,
+    private readonly instance: DuckDBInstance,
+    // Serves warehouse-level reads (the ledger) so they never wait behind a session's work.
+    private readonly admin: SerialConnection,
+  ) {}
+
+  /**
+   * Opens (creating when missing) the DuckDB file at `path` and its parent directory.
+   * Throws TRB5001 when another process, or another warehouse in this one, holds the file.
+   */
+  static async open(path: string): Promise<DuckDbWarehouse> {
+    const file = resolve(path)
+    if (openFiles.has(file)) {
+      throw lockedError(file, 'This process already has the warehouse open; close that DuckDbWarehouse first or share it.')
+    }
+    openFiles.add(file)
+    try {
+      await mkdir(dirname(file), { recursive: true })
+      const instance = await DuckDBInstance.create(file).catch((error: unknown) => {
+        throw openError(file, error)
+      })
+      try {
+        const admin = new SerialConnection(await instance.connect())
+        await admin.run(CREATE_LEDGER)
+        return new DuckDbWarehouse(file, instance, admin)
+      } catch (error) {
+        instance.closeSync()
+        throw error
+      }
+    } catch (error) {
+      openFiles.delete(file)
+      throw error
+    }
+  }
+
+  /** A new session on its own connection. */
+  async session(): Promise<WarehouseSession> {
+    if (this.closed) throw new Error(`the DuckDB warehouse ${this.file} is closed`)
+    const session: DuckDbSession = new DuckDbSession(new SerialConnection(await this.instance.connect()), () => this.sessions.delete(session))
+    this.sessions.add(session)
+    return session
+  }
+
+  /** `__trb_stage_<name>_<hash of run and partition>` beside the target, at most 63 characters. */
+  stagingRelation(target: Relation, runId: string, partition: string | null): Relation {
+    const hash = createHash('sha256').update(JSON.stringify([runId, partition])).digest('hex').slice(0, HASH_LENGTH)
+    const room = MAX_IDENTIFIER - STAGING_PREFIX.length - 1 - HASH_LENGTH
+    return { schema: target.schema, name: `${STAGING_PREFIX}${target.name.slice(0, room)}_${hash}` }
+  }
+
+  /** Publications the ledger holds for `runId`, oldest first. */
+  async publications(runId: string): Promise<PublicationRecord[]> {
+    return (await this.admin.read(SELECT_PUBLICATIONS, [runId])).map(toPublication)
+  }
+
+  /** Closes every session, then the database; DuckDB checkpoints its WAL on the way. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await Promise.all([...this.sessions].map((session) => session.close()))
+    await this.admin.close()
+    this.instance.closeSync()
+    openFiles.delete(this.file)
+  }
+}

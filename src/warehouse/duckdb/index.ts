@@ -1,0 +1,1 @@
+export { DuckDbWarehouse } from './duckdb-warehouse.js'
