@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { defineAsset } from '../src/model/asset.js'
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
+import { cli, cliProcess } from './helpers/cli.js'
+import { openProject, tempDir } from './helpers/temp-project.js'
+
+const CONFIG = `
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { defineAsset, defineProject, unique } from 'tributary'
+
+const rows = Array.from({ length: 100 }, (_, i) => ({ id: i + 1 }))
+export const fast = defineAsset({ key: 'raw/fast', checks: [unique('id')], async materialize() { return rows } })
+export const slow = defineAsset({
+  key: 'raw/slow', ins: { fast }, checks: [unique('id')],
+  async materialize(_inputs, ctx) {
+    await ctx.writeRows(rows)
+    // The first run hangs here after staging its data, until the test kills the process.
+    if (!existsSync(join(ctx.projectDir, 'go-fast'))) await new Promise((resolve) => setTimeout(resolve, 120_000))
+  },
+})
+export default defineProject({ name: 'crash', assets: [fast, slow] })
+`
+
+describe('crash safety', () => {
+  test('SIGKILL mid-run: the run is marked failed on restart, nothing half-published, nothing duplicated', async () => {
+    const { dir, cleanup } = await tempDir('crash-')
+    try {
+      await writeFile(join(dir, 'tributary.config.ts'), CONFIG)
+      const child = cliProcess(['materialize', '--project', dir])
+      const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
+      let runId: string | undefined
+      try {
+        for (let i = 0; i < 600 && !runId; i++) {
+          await sleep(100)
+          const runs = await store.listRuns().catch(() => [])
+          const steps = runs[0] ? await store.listSteps(runs[0].id) : []
+          if (steps.find((s) => s.assetKey === 'raw/slow')?.status === 'running') runId = runs[0]!.id
+        }
+        assert.ok(runId, 'the slow step started')
+        await sleep(300) // let it write its staging table
+        child.kill('SIGKILL')
+        await new Promise((resolve) => child.once('exit', resolve))
+        assert.equal((await store.getRun(runId))!.status, 'running', 'the dead run still looks alive until recovery')
+      } finally {
+        await store.close()
+      }
+
+      await writeFile(join(dir, 'go-fast'), '')
+      const second = cli(['materialize', '--project', dir, '--json'])
+      assert.equal(second.code, 0, second.stderr)
+      const result = JSON.parse(second.stdout)
+      assert.deepEqual(result.recovered, [{ runId, reconciled: [], failed: ['raw/slow'] }])
+
+      const detail = JSON.parse(cli(['run', runId!, '--project', dir, '--json']).stdout)
+      assert.equal(detail.run.status, 'failed')
+      assert.equal(detail.run.error.code, 'TRB3006')
+      const steps = Object.fromEntries(detail.steps.map((s: { assetKey: string; status: string; error: { code: string } | null }) => [s.assetKey, s]))
+      assert.equal(steps['raw/fast'].status, 'succeeded')
+      assert.equal(steps['raw/slow'].status, 'failed')
+      assert.equal(steps['raw/slow'].error.code, 'TRB3006')
+
+      const { DuckDbWarehouse } = await import('../src/warehouse/duckdb/duckdb-warehouse.js')
+      const warehouse = await DuckDbWarehouse.open(join(dir, '.tributary/warehouse.duckdb'))
+      const session = await warehouse.session()
+      assert.deepEqual(await session.query('select count(*)::int as n, count(distinct id)::int as d from raw.slow'), [{ n: 100, d: 100 }])
+      assert.deepEqual(await session.query('select count(*)::int as n from raw.fast'), [{ n: 100 }])
+      const staged = await session.query("select table_name from information_schema.tables where table_name like '__trb_stage_%'")
+      assert.deepEqual(staged, [], 'the dead attempt’s staging was dropped')
+      await session.close()
+      await warehouse.close()
+    } finally {
+      await cleanup()
+    }
+  })
+
+  test('a publish that reached the warehouse before the crash is recorded once, not redone', async () => {
+    // A real process that has already exited gives a pid that is certainly dead.
+    const deadPid = spawnSync(process.execPath, ['-e', 'process.pid']).pid!
+    const base = defineAsset({ key: 'raw/base', async materialize() { return [{ id: 1 }, { id: 2 }] } })
+    const p = await openProject({ assets: [base] })
+    try {
+      const store = p.instance.store
+      const now = new Date()
+      await store.createRun({ id: 'crashed-run', selection: '', trigger: 'test', pid: deadPid, host: (await import('node:os')).hostname(), startedAt: now, steps: [{ assetKey: 'raw/base', partition: null }] })
+      await store.updateStep({ runId: 'crashed-run', assetKey: 'raw/base', partition: null, status: 'running', attempt: 1, at: now })
+      const warehouse = await p.instance.warehouse()
+      const session = await warehouse.session()
+      const staging = warehouse.stagingRelation({ schema: 'raw', name: 'base' }, 'crashed-run', null)
+      await session.createFromRows(staging, [{ id: 1 }, { id: 2 }])
+      const dataVersion = await session.dataVersion(staging)
+      await session.publish(staging, { schema: 'raw', name: 'base' }, { assetKey: 'raw/base', partition: null, runId: 'crashed-run', dataVersion, rowCount: 2 })
+      // The process "dies" here: the warehouse has the data, the store does not know.
+      const recovered = await p.instance.recover()
+      assert.deepEqual(recovered, [{ runId: 'crashed-run', reconciled: ['raw/base'], failed: [] }])
+      const materializations = await store.listMaterializations('raw/base')
+      assert.equal(materializations.length, 1)
+      assert.equal(materializations[0]!.dataVersion, dataVersion)
+      assert.equal((await store.listSteps('crashed-run'))[0]!.status, 'succeeded')
+      assert.deepEqual(await p.instance.recover(), [], 'recovery is idempotent')
+      assert.deepEqual(await session.query('select count(*)::int as n from raw.base'), [{ n: 2 }])
+      await session.close()
+    } finally {
+      await p.close()
+    }
+  })
+})
