@@ -1,0 +1,71 @@
+// `npm run bench`: runs the benchmarks of DESIGN.md "Performance budget" in this process,
+// prints a table with each budget, and writes the figures to bench/results/.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { round, type BenchResult } from './harness.js'
+import { largeProject } from './large-project.js'
+import { layeredGraph } from './layered.js'
+import { sequentialChain } from './sequential.js'
+import { sqlParsing } from './sql-parse.js'
+
+const RESULTS_DIR = join(import.meta.dirname, 'results')
+
+const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResult[]> | BenchResult[] }[] = [
+  { name: '40 sequential assets, ~10 ms of work each', run: sequentialChain },
+  { name: '1,000-asset layered graph of no-op assets', run: layeredGraph },
+  { name: '10,000-asset project: load, validate, plan, status', run: largeProject },
+  { name: 'SQL dependency parsing', run: sqlParsing },
+]
+
+function table(results: readonly BenchResult[]): string {
+  const rows = results.map((r) => [
+    r.name,
+    formatValue(r.value),
+    r.unit,
+    r.budget ?? '',
+    r.withinBudget === null ? '' : r.withinBudget ? 'PASS' : 'OVER',
+  ])
+  const header = ['benchmark', 'value', 'unit', 'budget', 'result']
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 1 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+function formatValue(value: number): string {
+  return round(value).toLocaleString('en-US', { maximumFractionDigits: 4 })
+}
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  const results: BenchResult[] = []
+  for (const benchmark of BENCHMARKS) {
+    process.stderr.write(`running: ${benchmark.name} … `)
+    const before = performance.now()
+    results.push(...(await benchmark.run()))
+    process.stderr.write(`${((performance.now() - before) / 1000).toFixed(1)} s\n`)
+  }
+  const rounded = results.map((r) => ({ ...r, value: round(r.value) }))
+  console.log()
+  console.log(table(rounded))
+  const over = rounded.filter((r) => r.withinBudget === false)
+  console.log()
+  console.log(over.length === 0 ? 'All budgets met.' : `${over.length} figure(s) over budget: ${over.map((r) => r.name).join('; ')}`)
+
+  const date = new Date()
+  const report = {
+    date: date.toISOString(),
+    node: process.version,
+    machine: { cpus: cpus().length, memory: totalmem(), cpuModel: cpus()[0]?.model ?? null, platform: `${process.platform}-${process.arch}` },
+    results: rounded,
+  }
+  await mkdir(RESULTS_DIR, { recursive: true })
+  const json = `${JSON.stringify(report, null, 2)}\n`
+  const file = join(RESULTS_DIR, `${date.toISOString().replace(/:/g, '-')}.json`)
+  await writeFile(file, json)
+  await writeFile(join(RESULTS_DIR, 'latest.json'), json)
+  console.log(`Wrote ${file} and latest.json (${((performance.now() - started) / 1000).toFixed(1)} s in all).`)
+}
+
+await main()
