@@ -60,6 +60,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   const final = new Map<string, StepStatus>()
   const controller = new AbortController()
   const onOuterAbort = () => controller.abort(new CanceledError(undefined))
+  // One listener for the whole run: the scheduling loop below wakes on it as on any step's end.
+  controller.signal.addEventListener('abort', () => wake?.(), { once: true })
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
 
   await deps.store.createRun({
@@ -155,7 +157,6 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       if (inFlight.size === 0) break
       await new Promise<void>((resolve) => {
         wake = resolve
-        controller.signal.addEventListener('abort', () => resolve(), { once: true })
       })
       wake = undefined
     }

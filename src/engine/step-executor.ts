@@ -56,8 +56,10 @@ export async function runAttempt(
   const files = def.io === 'files' ? fileOutputPaths(deps.stateDir, node.key, runId) : undefined
   let keepStaging = false
   try {
-    session = await deps.warehouse.session()
-    const warehouse = session
+    // No-op and file assets that never touch the warehouse never pay for a session.
+    let opening: Promise<WarehouseSession> | undefined
+    const open = () => (opening ??= deps.warehouse.session().then((s) => (session = s)))
+    if (staging) await open()
     if (files) await prepareFileStaging(files.staging)
     const abortPromise = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
@@ -67,17 +69,17 @@ export async function runAttempt(
 
     let returned: unknown
     if (def.type === 'sql') {
-      await guard(warehouse.createFromSelect(staging!, def.sql))
+      await guard(session!.createFromSelect(staging!, def.sql))
     } else {
       const ctx: AssetContext = {
         assetKey: node.key, runId, partition, attempt, signal: controller.signal,
         log: { info: log('info'), warn: log('warn'), error: log('error') },
         projectDir: deps.projectDir,
-        warehouse: { query: (sql, params) => warehouse.query(sql, params), exec: (sql) => warehouse.exec(sql) },
+        warehouse: { query: async (sql, params) => (await open()).query(sql, params), exec: async (sql) => (await open()).exec(sql) },
         staging: staging ? quoteRelation(staging) : '',
-        writeRows: (rows) => warehouse.createFromRows(requireStaging(node, staging), rows),
-        writeSql: (select) => warehouse.createFromSelect(requireStaging(node, staging), select),
-        loadCsv: (paths) => warehouse.createFromCsv(requireStaging(node, staging), paths),
+        writeRows: async (rows) => (await open()).createFromRows(requireStaging(node, staging), rows),
+        writeSql: async (select) => (await open()).createFromSelect(requireStaging(node, staging), select),
+        loadCsv: async (paths) => (await open()).createFromCsv(requireStaging(node, staging), paths),
         outputDir: files?.staging ?? '',
       }
       try {
@@ -88,8 +90,8 @@ export async function runAttempt(
         throw new AssetExecutionError(node.key, error, retryOn ? retryOn(error) : true)
       }
       if (def.io === 'table') {
-        if (Array.isArray(returned)) await guard(warehouse.createFromRows(staging!, returned as Row[]))
-        else if (!(await warehouse.relationExists(staging!))) {
+        if (Array.isArray(returned)) await guard(session!.createFromRows(staging!, returned as Row[]))
+        else if (!(await session!.relationExists(staging!))) {
           throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} returned no rows and wrote nothing to staging`, {
             context: { assetKey: node.key },
             hint: 'Return an array of rows, or write with ctx.writeRows / ctx.writeSql / ctx.loadCsv.',
@@ -103,7 +105,7 @@ export async function runAttempt(
     const results: NewCheckResult[] = []
     for (const check of def.checks ?? []) {
       const outcome = await guard(evaluateCheck(check, {
-        relation, assetKey: node.key, warehouse, previousRowCount, now: deps.clock.now(),
+        relation, assetKey: node.key, warehouse: await open(), previousRowCount, now: deps.clock.now(),
         resolveRelation: (key) => {
           const target = deps.graph.nodes.get(key)?.relation
           return target ? quoteRelation(target) : undefined
@@ -129,6 +131,7 @@ export async function runAttempt(
     let rowCount: number | null = null
     let columns = null
     if (staging) {
+      const warehouse = session!
       ;[dataVersion, rowCount, columns] = [await warehouse.dataVersion(staging), await warehouse.rowCount(staging), await warehouse.columns(staging)]
       await warehouse.publish(staging, node.relation!, { assetKey: node.key, partition, runId, dataVersion, rowCount })
     } else if (files) {
