@@ -10,7 +10,8 @@ import type { EngineDeps, EngineSettings } from '../engine/engine-deps.js'
 import { planRun, type Plan } from '../engine/plan.js'
 import { currentStatuses } from '../engine/readiness.js'
 import { isAlive, recoverInterruptedRuns, type RecoveredRun } from '../engine/recovery.js'
-import { executeRun, type RunOptions, type RunResult } from '../engine/run-executor.js'
+import { executeRun, newRunId, type RunOptions, type RunResult } from '../engine/run-executor.js'
+import type { ProgressEvent, ProgressListener } from '../engine/progress.js'
 import { deriveStatuses, type AssetStatusRecord } from '../engine/status.js'
 import type { LogRecord, RunRecord, StepRecord } from '../store/records.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
@@ -45,6 +46,9 @@ export interface RunDetail {
  */
 export class Tributary {
   private warehouseInstance: Promise<Warehouse> | undefined
+  // Shared (by reference) with instances made by withProject, so a reload keeps runs and subscribers.
+  private listeners = new Set<ProgressListener>()
+  private active = new Map<string, AbortController>()
 
   private constructor(
     readonly project: ProjectDefinition,
@@ -105,8 +109,78 @@ export class Tributary {
     const plan = this.plan(selection)
     const deps = await this.deps()
     const recovered = await recoverInterruptedRuns(deps)
-    const result = await executeRun(deps, plan, { trigger: 'api', ...options, selection: selection ?? '' })
-    return { ...result, recovered }
+    const runId = options.runId ?? newRunId(this.clock.now())
+    const controller = new AbortController()
+    const onAbort = () => controller.abort()
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    if (options.signal?.aborted) controller.abort()
+    this.active.set(runId, controller)
+    try {
+      const result = await executeRun(deps, plan, {
+        trigger: 'api', ...options, runId, selection: selection ?? '', signal: controller.signal,
+        onProgress: (event) => {
+          options.onProgress?.(event)
+          this.publish(event)
+        },
+      })
+      return { ...result, recovered }
+    } finally {
+      this.active.delete(runId)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /**
+   * Starts a run in the background and returns its id at once (the API's way).
+   * The selection is planned before it returns, so a bad selection throws here.
+   */
+  start(selection?: string, options: Omit<RunOptions, 'selection' | 'runId' | 'signal'> = {}): { runId: string; steps: readonly string[]; done: Promise<RunResult> } {
+    const plan = this.plan(selection)
+    const runId = newRunId(this.clock.now())
+    const done = this.materialize(selection, { ...options, runId })
+    done.catch(() => undefined)
+    return { runId, steps: plan.steps.map((s) => s.key), done }
+  }
+
+  /** Cancels a run this instance is executing. Returns false when it is not running here. */
+  cancel(runId: string): boolean {
+    const controller = this.active.get(runId)
+    controller?.abort()
+    return controller !== undefined
+  }
+
+  /** Ids of the runs this instance is executing now. */
+  activeRuns(): string[] {
+    return [...this.active.keys()]
+  }
+
+  /** Receives the progress of every run this instance executes. Returns the unsubscribe function. */
+  subscribe(listener: ProgressListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * A new instance for changed definitions that shares this one's store, warehouse, runs and
+   * listeners (`tributary dev` reloads with it). Throws ProjectInvalidError like open().
+   */
+  withProject(project: ProjectDefinition): Tributary {
+    const graph = Tributary.validate(project)
+    const next = new Tributary(project, graph, this.store, this.projectDir, this.stateDir, this.clock, this.settings)
+    next.warehouseInstance = this.warehouseInstance
+    next.listeners = this.listeners
+    next.active = this.active
+    return next
+  }
+
+  private publish(event: ProgressEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event)
+      } catch {
+        // A broken subscriber must never break a run.
+      }
+    }
   }
 
   /** Settles runs whose process died (also done before every materialize). */
