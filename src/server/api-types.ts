@@ -1,0 +1,190 @@
+// The HTTP API's JSON shapes: the contract between the server and the web UI.
+// Dates travel as ISO-8601 strings. The UI imports these types and nothing else from src/.
+
+/** Status of an asset or source. */
+export type ApiAssetStatus = 'fresh' | 'stale' | 'late' | 'failed' | 'blocked' | 'missing' | 'running'
+
+/** State of one step inside a run. */
+export type ApiStepStatus = 'queued' | 'waiting' | 'running' | 'succeeded' | 'failed' | 'blocked' | 'skipped' | 'canceled'
+
+/** State of a run. */
+export type ApiRunStatus = 'running' | 'succeeded' | 'failed' | 'canceled'
+
+/** Every error response: `{ "error": { "code": "TRB…", "message": "…", "hint"?: "…" } }`. */
+export interface ApiError {
+  readonly error: { readonly code: string; readonly message: string; readonly hint?: string }
+}
+
+/** One link of a reason chain, from the asset down to the root cause. */
+export interface ApiChainLink {
+  readonly key: string
+  readonly status: ApiAssetStatus
+  readonly owner: string | null
+  readonly message: string
+}
+
+/** An asset or source as listed in the catalog. */
+export interface ApiAssetSummary {
+  readonly key: string
+  /** 'asset' (TypeScript), 'sql' or 'source'. */
+  readonly type: 'asset' | 'sql' | 'source'
+  /** What it is to people: table, model, dashboard, report, extract, source, … */
+  readonly kind: string
+  readonly owner: string | null
+  readonly group: string | null
+  readonly tags: readonly string[]
+  readonly description: string | null
+  readonly status: ApiAssetStatus
+  readonly ready: boolean
+  readonly lastUpdated: string | null
+  /** One line: why it is not ready ('' when ready). */
+  readonly reason: string
+  readonly rootCause: ApiChainLink | null
+  /** e.g. "maxAge 26h" or "daily by 07:00 Europe/London"; null when it has no policy. */
+  readonly freshness: string | null
+  readonly upstreamCount: number
+  readonly downstreamCount: number
+}
+
+/** `GET /api/assets?q=&owner=&tag=&group=&kind=&status=&limit=&offset=` */
+export interface ApiAssetList {
+  readonly total: number
+  readonly items: readonly ApiAssetSummary[]
+  /** Distinct values for the filter menus. */
+  readonly facets: { readonly owners: readonly string[]; readonly tags: readonly string[]; readonly groups: readonly string[]; readonly kinds: readonly string[] }
+}
+
+/** A check declared on an asset, with its latest result. */
+export interface ApiCheck {
+  readonly name: string
+  readonly type: string
+  readonly severity: 'warn' | 'error'
+  readonly blocking: boolean
+  readonly lastResult: ApiCheckResult | null
+}
+
+/** One evaluation of a check. */
+export interface ApiCheckResult {
+  readonly checkName: string
+  readonly passed: boolean
+  readonly severity: 'warn' | 'error'
+  readonly blocking: boolean
+  readonly failingRows: number | null
+  readonly sample: readonly Record<string, unknown>[]
+  readonly message: string | null
+  readonly runId: string
+  readonly createdAt: string
+}
+
+/** `GET /api/assets/{key}` (the key keeps its slashes). */
+export interface ApiAssetDetail extends ApiAssetSummary {
+  readonly io: 'table' | 'files' | 'none' | null
+  /** `schema.table` for warehouse tables. */
+  readonly relation: string | null
+  /** The SQL of a SQL asset; the function source of a TypeScript asset. */
+  readonly code: string | null
+  readonly codeLanguage: 'sql' | 'typescript' | null
+  readonly codeVersion: string
+  readonly columns: readonly { readonly name: string; readonly type: string }[]
+  readonly chain: readonly ApiChainLink[]
+  readonly reasons: readonly { readonly type: string; readonly message: string; readonly upstream?: string }[]
+  readonly checks: readonly ApiCheck[]
+  readonly upstream: readonly string[]
+  readonly downstream: readonly string[]
+  readonly lastRunId: string | null
+}
+
+/** `GET /api/materializations?key=&limit=` — newest first. */
+export interface ApiMaterialization {
+  readonly id: number
+  readonly runId: string
+  readonly partition: string | null
+  readonly codeVersion: string
+  readonly dataVersion: string
+  readonly rowCount: number | null
+  readonly durationMs: number
+  readonly createdAt: string
+}
+
+/** `GET /api/lineage?key=&direction=upstream|downstream|both&depth=` (no key: the whole graph). */
+export interface ApiLineage {
+  readonly nodes: readonly { readonly key: string; readonly kind: string; readonly type: 'asset' | 'sql' | 'source'; readonly status: ApiAssetStatus; readonly owner: string | null; readonly group: string | null }[]
+  readonly edges: readonly { readonly from: string; readonly to: string }[]
+}
+
+/** A run as listed. */
+export interface ApiRun {
+  readonly id: string
+  readonly status: ApiRunStatus
+  readonly selection: string
+  readonly trigger: string
+  readonly startedAt: string
+  readonly finishedAt: string | null
+  readonly stepCount: number
+  readonly error: { readonly code: string; readonly message: string } | null
+}
+
+/** One step of a run. */
+export interface ApiStep {
+  readonly assetKey: string
+  readonly partition: string | null
+  readonly status: ApiStepStatus
+  readonly attempt: number
+  readonly startedAt: string | null
+  readonly finishedAt: string | null
+  readonly durationMs: number | null
+  readonly error: { readonly code: string; readonly message: string; readonly hint?: string } | null
+  readonly reason: string | null
+}
+
+/** `GET /api/runs/{id}` */
+export interface ApiRunDetail {
+  readonly run: ApiRun
+  readonly steps: readonly ApiStep[]
+  readonly logs: readonly { readonly assetKey: string; readonly level: 'info' | 'warn' | 'error'; readonly message: string; readonly at: string }[]
+}
+
+/** `POST /api/runs` body. `dryRun` returns the plan without starting. */
+export interface ApiStartRun {
+  readonly selection?: string
+  readonly dryRun?: boolean
+}
+
+/** `POST /api/runs` answer (202, or 200 for a dry run). */
+export interface ApiRunStarted {
+  readonly runId: string | null
+  readonly steps: readonly string[]
+}
+
+/** `GET /api/ready`: the business-facing outputs (kinds dashboard/report/extract, or tag 'business'). */
+export interface ApiReadyItem {
+  readonly key: string
+  readonly kind: string
+  readonly description: string | null
+  readonly owner: string | null
+  readonly ready: boolean
+  readonly status: ApiAssetStatus
+  /** When it last updated (ready since). */
+  readonly since: string | null
+  /** Plain words: "Not ready: the CRM export (landing/crm_accounts) is late." */
+  readonly explanation: string
+  readonly rootCause: ApiChainLink | null
+  /** Predicted ready time, once freshness prediction exists; null until then. */
+  readonly expectedAt: string | null
+}
+
+/** Server-Sent Events on `GET /api/events`: event name = `type`, data = JSON of the object. */
+export type ApiEvent =
+  | { readonly type: 'run_started'; readonly runId: string; readonly total: number }
+  | { readonly type: 'step'; readonly runId: string; readonly key: string; readonly partition: string | null; readonly status: ApiStepStatus; readonly attempt: number; readonly reason: string | null }
+  | { readonly type: 'run_finished'; readonly runId: string; readonly status: ApiRunStatus }
+  | { readonly type: 'reload'; readonly ok: boolean; readonly message: string }
+
+/** `GET /api/health` */
+export interface ApiHealth {
+  readonly ok: true
+  readonly project: string
+  readonly assets: number
+  /** The caller's role: 'operator' may start and cancel runs. */
+  readonly role: 'operator' | 'read'
+}
