@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { AssetStatusRecord, AssetStatus, StatusReason } from '../engine/status.js'
+import { buildGraphOrThrow } from '../graph/build-graph.js'
+import { defineAsset, sqlAsset } from '../model/asset.js'
+import { and, eager, not, onCron, onMissing, or } from '../model/automation.js'
+import { defineProject } from '../model/project.js'
+import { defineSource, files } from '../model/source.js'
+import { evaluateCondition } from './conditions.js'
+import { previousTick, ticksBetween } from './cron.js'
+import { expectedArrival, median, predictReadyTimes } from './prediction.js'
+import { judgeSla } from './sla.js'
+
+const status = (key: string, s: AssetStatus, lastUpdated: string | null, reasons: StatusReason[] = []): AssetStatusRecord => ({
+  key, status: s, ready: s === 'fresh', reasons, chain: [], rootCause: null, owner: null, lastUpdated: lastUpdated ? new Date(lastUpdated) : null, lastRunId: null,
+})
+
+const now = new Date('2026-03-02T06:30:00Z')
+
+test('eager requests on newer upstream data, naming it and when it updated', () => {
+  const upstream = status('raw/crm', 'fresh', '2026-03-02T05:12:00Z')
+  const self = status('marts/x', 'stale', '2026-03-01T05:00:00Z', [{ type: 'upstream_newer', upstream: 'raw/crm', message: '' }])
+  const decision = evaluateCondition(eager(), { key: 'marts/x', status: self, upstream: [upstream], now })
+  assert.deepEqual(decision, { requested: true, reason: 'requested because raw/crm updated at 05:12' })
+  assert.equal(evaluateCondition(eager(), { key: 'marts/x', status: status('marts/x', 'fresh', '2026-03-02T05:30:00Z'), upstream: [upstream], now }).requested, false)
+  const lateUpstream = status('raw/crm', 'late', '2026-03-01T05:12:00Z')
+  const waiting = evaluateCondition(eager(), { key: 'marts/x', status: self, upstream: [lateUpstream], now })
+  assert.deepEqual(waiting, { requested: false, reason: 'waiting for raw/crm, which is late' })
+})
+
+test('onCron waits for every upstream to update after the tick, then requests once', () => {
+  const cron = onCron('0 6 * * *', { timezone: 'UTC' })
+  const oldUpstream = status('raw/a', 'fresh', '2026-03-02T05:00:00Z')
+  const self = status('marts/x', 'fresh', '2026-03-01T06:10:00Z')
+  assert.match(evaluateCondition(cron, { key: 'marts/x', status: self, upstream: [oldUpstream], now }).reason, /waiting for raw\/a to update since the 06:00 tick/)
+  const newUpstream = status('raw/a', 'fresh', '2026-03-02T06:05:00Z')
+  assert.deepEqual(evaluateCondition(cron, { key: 'marts/x', status: self, upstream: [newUpstream], now }), { requested: true, reason: 'requested because the 06:00 tick passed and every upstream updated since' })
+  const done = status('marts/x', 'fresh', '2026-03-02T06:20:00Z')
+  assert.equal(evaluateCondition(cron, { key: 'marts/x', status: done, upstream: [newUpstream], now }).requested, false)
+})
+
+test('onMissing, and, or, not compose', () => {
+  const missing = status('marts/x', 'missing', null)
+  const up = status('raw/a', 'fresh', '2026-03-02T05:00:00Z')
+  assert.equal(evaluateCondition(onMissing(), { key: 'marts/x', status: missing, upstream: [up], now }).requested, true)
+  assert.equal(evaluateCondition(and(onMissing(), not(onMissing())), { key: 'marts/x', status: missing, upstream: [up], now }).requested, false)
+  assert.equal(evaluateCondition(or(eager(), onMissing()), { key: 'marts/x', status: missing, upstream: [up], now }).requested, true)
+  const running = status('marts/x', 'running', null)
+  assert.match(evaluateCondition(onMissing(), { key: 'marts/x', status: running, upstream: [up], now }).reason, /already running/)
+})
+
+test('cron ticks respect time zones across a DST change', () => {
+  assert.equal(previousTick('0 6 * * *', 'Europe/London', new Date('2026-03-29T05:30:00Z'))!.toISOString(), '2026-03-29T05:00:00.000Z')
+  assert.equal(previousTick('0 6 * * *', 'Europe/London', new Date('2026-03-28T05:30:00Z'))!.toISOString(), '2026-03-27T06:00:00.000Z')
+  const ticks = ticksBetween('0 * * * *', 'UTC', new Date('2026-03-01T00:00:00Z'), new Date('2026-03-01T05:00:00Z'), 3)
+  assert.deepEqual(ticks.map((t) => t.toISOString().slice(11, 16)), ['01:00', '02:00', '03:00'])
+})
+
+test('prediction follows the critical path and typical durations; unknown when a source is overdue', () => {
+  const crm = defineSource({ key: 'landing/crm', observe: files('crm/*.csv') })
+  const pay = defineSource({ key: 'landing/pay', observe: files('pay/*.csv') })
+  const rawCrm = defineAsset({ key: 'raw/crm', ins: { crm }, async materialize() { return [] } })
+  const rawPay = defineAsset({ key: 'raw/pay', ins: { pay }, async materialize() { return [] } })
+  const mart = sqlAsset({ key: 'marts/m', sql: 'select * from raw.crm join raw.pay using (id)' })
+  const graph = buildGraphOrThrow(defineProject({ name: 't', assets: [crm, pay, rawCrm, rawPay, mart] }))
+  const statuses = new Map([
+    ['landing/crm', status('landing/crm', 'late', '2026-03-01T05:00:00Z')],
+    ['landing/pay', status('landing/pay', 'fresh', '2026-03-02T05:00:00Z')],
+    ['raw/crm', status('raw/crm', 'stale', '2026-03-01T05:10:00Z')],
+    ['raw/pay', status('raw/pay', 'stale', '2026-03-01T05:10:00Z')],
+    ['marts/m', status('marts/m', 'stale', '2026-03-01T05:20:00Z')],
+  ])
+  const durations = new Map([['raw/crm', 120_000], ['raw/pay', 60_000], ['marts/m', 300_000]])
+  const arrival = new Map([['landing/crm', new Date('2026-03-02T07:00:00Z')]])
+  const predicted = predictReadyTimes({ graph, statuses, typicalDurationMs: durations, expectedArrival: arrival, now })
+  assert.equal(predicted.get('raw/pay')!.predictedAt!.toISOString(), '2026-03-02T06:31:00.000Z')
+  assert.equal(predicted.get('raw/crm')!.predictedAt!.toISOString(), '2026-03-02T07:02:00.000Z')
+  assert.equal(predicted.get('marts/m')!.predictedAt!.toISOString(), '2026-03-02T07:07:00.000Z')
+  assert.equal(predicted.get('marts/m')!.criticalUpstream, 'raw/crm')
+  const overdue = predictReadyTimes({ graph, statuses, typicalDurationMs: durations, expectedArrival: new Map(), now })
+  assert.equal(overdue.get('marts/m')!.predictedAt, null)
+  assert.match(overdue.get('marts/m')!.basis, /waiting for raw\/crm/)
+})
+
+test('expected arrival is the last update plus the median gap', () => {
+  const updates = ['2026-03-01T05:00:00Z', '2026-02-28T05:10:00Z', '2026-02-27T04:50:00Z'].map((d) => new Date(d))
+  assert.equal(expectedArrival(updates)!.toISOString(), '2026-03-02T05:05:00.000Z')
+  assert.equal(expectedArrival([new Date()]), undefined)
+  assert.equal(median([3, 1, 2, 10]), 2.5)
+})
+
+test('SLA: on time, at risk when predicted after the deadline or unknown, late once breached', () => {
+  const policy = { deadline: '07:00', timezone: 'UTC' }
+  const yesterday = new Date('2026-03-01T06:40:00Z')
+  assert.equal(judgeSla(policy, yesterday, new Date('2026-03-02T06:50:00Z'), now).state, 'on_time')
+  const risk = judgeSla(policy, yesterday, new Date('2026-03-02T07:20:00Z'), now)
+  assert.equal(risk.state, 'at_risk')
+  assert.equal(risk.dueAt!.toISOString(), '2026-03-02T07:00:00.000Z')
+  assert.equal(judgeSla(policy, yesterday, null, now).state, 'at_risk')
+  assert.equal(judgeSla(policy, yesterday, null, new Date('2026-03-02T07:01:00Z')).state, 'late')
+  assert.equal(judgeSla(policy, new Date('2026-03-02T06:45:00Z'), null, new Date('2026-03-02T07:01:00Z')).state, 'on_time')
+})
