@@ -1,0 +1,102 @@
+/** One decision the daemon made about one asset at one tick. */
+export interface DecisionRecord {
+  readonly id: number
+  readonly tickId: string
+  readonly assetKey: string
+  readonly requested: boolean
+  /** "requested because raw/crm updated at 05:12", "waiting for raw/crm, which is late". */
+  readonly reason: string
+  /** The run it started, when it started one. */
+  readonly runId: string | null
+  readonly at: Date
+}
+
+/** Failure classes alerts are raised for. */
+export type AlertCondition = 'check_failed' | 'source_late' | 'schema_drift' | 'run_failed' | 'sla_at_risk' | 'sla_breached' | 'circuit_open'
+
+/** How loud an alert is. */
+export type AlertSeverity = 'info' | 'warning' | 'critical'
+
+/** Lifecycle of an incident. */
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved'
+
+/** One open problem: an asset and a condition, deduplicated across ticks. */
+export interface IncidentRecord {
+  readonly id: number
+  readonly assetKey: string
+  readonly condition: AlertCondition
+  readonly severity: AlertSeverity
+  readonly status: IncidentStatus
+  /** Owner of the root cause: who is paged. */
+  readonly owner: string | null
+  readonly message: string
+  /** Downstream outputs affected by it. */
+  readonly affected: readonly string[]
+  /** How many times the daemon saw it while open. */
+  readonly occurrences: number
+  readonly openedAt: Date
+  readonly updatedAt: Date
+  readonly escalatedAt: Date | null
+  readonly acknowledgedAt: Date | null
+  readonly acknowledgedBy: string | null
+  readonly resolvedAt: Date | null
+  readonly resolution: string | null
+}
+
+/** What raising an alert supplies. */
+export interface IncidentInput {
+  readonly assetKey: string
+  readonly condition: AlertCondition
+  readonly severity: AlertSeverity
+  readonly owner: string | null
+  readonly message: string
+  readonly affected: readonly string[]
+  readonly at: Date
+}
+
+/** One attempt to deliver an incident notification through a sink. */
+export interface DeliveryRecord {
+  readonly id: number
+  readonly incidentId: number
+  readonly sink: string
+  /** What was announced: opened, escalated, resolved. */
+  readonly event: 'opened' | 'escalated' | 'resolved'
+  readonly attempt: number
+  readonly ok: boolean
+  readonly error: string | null
+  readonly at: Date
+}
+
+/**
+ * Automation and alerting state: daemon cursors and tick claims (so a restart neither loses
+ * nor repeats a tick and two daemons never fire the same one), decisions, incidents and
+ * their deliveries. Lives beside the metadata store; the same conformance rules apply.
+ */
+export interface AutomationStore {
+  migrate(): Promise<void>
+  close(): Promise<void>
+  /** Claims `tickId` for `holder`. False when any daemon already claimed it. */
+  claimTick(tickId: string, holder: string, at: Date): Promise<boolean>
+  getCursor(name: string): Promise<string | null>
+  /** Sets a cursor only if it still holds `expected` (compare-and-set). */
+  setCursor(name: string, value: string, expected: string | null): Promise<boolean>
+  recordDecisions(decisions: readonly Omit<DecisionRecord, 'id'>[]): Promise<void>
+  /** Newest first. Default limit: 100. */
+  listDecisions(options?: { assetKey?: string; limit?: number }): Promise<DecisionRecord[]>
+
+  /**
+   * Opens an incident for (assetKey, condition), or updates the one still open or
+   * acknowledged (message, affected, severity, occurrences + 1). `created` tells which.
+   */
+  raiseIncident(input: IncidentInput): Promise<{ incident: IncidentRecord; created: boolean }>
+  getIncident(id: number): Promise<IncidentRecord | undefined>
+  /** The unresolved incident for (assetKey, condition), if any. */
+  findOpenIncident(assetKey: string, condition: AlertCondition): Promise<IncidentRecord | undefined>
+  /** Newest first. Default limit: 100. */
+  listIncidents(options?: { status?: IncidentStatus | 'unresolved'; limit?: number }): Promise<IncidentRecord[]>
+  acknowledgeIncident(id: number, by: string, at: Date): Promise<IncidentRecord | undefined>
+  markEscalated(id: number, at: Date): Promise<void>
+  resolveIncident(id: number, resolution: string, at: Date): Promise<IncidentRecord | undefined>
+  recordDelivery(delivery: Omit<DeliveryRecord, 'id'>): Promise<void>
+  listDeliveries(incidentId: number): Promise<DeliveryRecord[]>
+}
