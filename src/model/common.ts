@@ -1,3 +1,4 @@
+import type { AutomationCondition } from './automation.js'
 import type { CheckDefinition } from './check.js'
 import type { Duration } from './duration.js'
 import type { FreshnessPolicy } from './freshness.js'
@@ -29,4 +30,6 @@ export interface ProducedMetadata extends NodeMetadata {
   readonly version?: string
   /** How long to wait for upstream data outside the run to be ready. Default: the project's. */
   readonly readinessTimeout?: Duration
+  /** When the daemon materializes it on its own: eager(), onCron(…), onMissing(), and/or/not. Default: never. */
+  readonly automation?: AutomationCondition
 }

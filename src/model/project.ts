@@ -1,4 +1,6 @@
 import type { AnyNode } from './asset.js'
+import type { AlertsConfig } from './alerts.js'
+import type { ScheduleDefinition, SensorDefinition } from './automation.js'
 import type { Duration } from './duration.js'
 
 /** Where asset data lives. */
@@ -27,6 +29,14 @@ export interface ProjectSpec {
   readonly readinessPollInterval?: Duration
   /** Where metadata and the default warehouse live, relative to the project. Default: '.tributary'. */
   readonly stateDir?: string
+  /** Clock-driven runs (the daemon fires them). Default: none. */
+  readonly schedules?: readonly ScheduleDefinition[]
+  /** Event-driven runs: new files, polled systems, HTTP events. Default: none. */
+  readonly sensors?: readonly SensorDefinition[]
+  /** Alert rules and sinks. Default: every failure class to the log. */
+  readonly alerts?: AlertsConfig
+  /** Automatic re-materialization of failed or stale assets. Default: 3 attempts per asset per 24h. */
+  readonly remediation?: { readonly maxAttempts?: number; readonly window?: Duration; readonly enabled?: boolean }
 }
 
 /** A project definition, the default export of `tributary.config.ts`. */
