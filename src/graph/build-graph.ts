@@ -56,7 +56,16 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
         continue
       }
     }
-    if (relation) relationIndex.set(`${relation.schema}.${relation.name}`.toLowerCase(), key)
+    if (relation) {
+      // DuckDB folds identifier case, so raw/Payments and raw/payments would be the same table.
+      const id = `${relation.schema}.${relation.name}`.toLowerCase()
+      const other = relationIndex.get(id)
+      if (other !== undefined) {
+        problem(ErrorCode.DuplicateKey, key, `${key} maps to the same warehouse table ${id} as ${other}`, 'Give each asset and table source its own table (keys are compared without case).')
+        continue
+      }
+      relationIndex.set(id, key)
+    }
   }
 
   const upstream = new Map<string, string[]>()
@@ -91,7 +100,8 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
         }
       }
     }
-    for (const check of def.checks ?? []) {
+    for (const check of checksOf(def)) {
+      if (!check || !Array.isArray(check.references)) continue
       for (const ref of check.references) {
         if (!byKey.has(ref)) problem(ErrorCode.InvalidCheck, key, `check ${check.name} on ${key} refers to ${ref}, which is not in the project`, 'Point the check at an asset of this project.')
         else if (ref !== key) deps.add(ref)
@@ -181,7 +191,10 @@ function validateMetadata(def: AnyNode, project: ProjectDefinition, problem: (co
     }
   }
   const names = new Set<string>()
-  for (const check of def.checks ?? []) {
+  if (def.checks !== undefined && !Array.isArray(def.checks)) {
+    problem(ErrorCode.InvalidCheck, key, `checks of ${key} must be an array`, 'Write checks: [unique(\'id\')], even for one check.')
+  }
+  for (const check of checksOf(def)) {
     if (!check || typeof check.name !== 'string') {
       problem(ErrorCode.InvalidCheck, key, `a check on ${key} is not a check definition`, 'Build checks with the check functions: unique(), notNull(), check(), …')
       continue
@@ -190,6 +203,10 @@ function validateMetadata(def: AnyNode, project: ProjectDefinition, problem: (co
     if (names.has(check.name)) problem(ErrorCode.InvalidCheck, key, `two checks on ${key} are both named ${check.name}`, 'Give one of them a distinct `name` option.')
     names.add(check.name)
   }
+}
+
+function checksOf(def: AnyNode): readonly (AnyNode['checks'] & object)[number][] {
+  return Array.isArray(def.checks) ? def.checks : []
 }
 
 function codeVersion(def: AnyNode): string {

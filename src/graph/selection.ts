@@ -14,8 +14,11 @@ const ATOM = /^(\d*\+)?([^+]+?)(\+\d*)?$/
 export function select(graph: AssetGraph, selection: string | undefined): string[] {
   const text = (selection ?? '').trim()
   if (text === '' || text === '*') return [...graph.order]
+  const terms = text.split(/\s+/)
+  // Check every part's syntax before resolving any name, so a typo in syntax is reported as such.
+  for (const term of terms) for (const atom of term.split(',')) checkSyntax(atom, text)
   const union = new Set<string>()
-  for (const term of text.split(/\s+/)) {
+  for (const term of terms) {
     let intersection: Set<string> | undefined
     for (const atom of term.split(',')) {
       const matched = resolveAtom(graph, atom, text)
@@ -31,14 +34,24 @@ export function select(graph: AssetGraph, selection: string | undefined): string
   return graph.sort(union)
 }
 
-function resolveAtom(graph: AssetGraph, atom: string, whole: string): Set<string> {
+function checkSyntax(atom: string, whole: string): void {
   const match = ATOM.exec(atom)
   if (atom === '' || !match) {
     throw new SelectionError(ErrorCode.MalformedSelection, `selection "${whole}" has an empty or malformed part ${JSON.stringify(atom)}`, {
       hint: "Write keys, tag:x, owner:x, group:x or kind:x; '+' before/after for upstream/downstream; spaces for OR, commas for AND.",
     })
   }
-  const [, up, body, down] = match
+  const body = match[2]!
+  const colon = body.indexOf(':')
+  if (colon >= 0 && (!ATTRIBUTES.includes(body.slice(0, colon) as (typeof ATTRIBUTES)[number]) || body.slice(colon + 1) === '')) {
+    throw new SelectionError(ErrorCode.MalformedSelection, `selection "${whole}" has ${JSON.stringify(body)}, which is not a known filter`, {
+      hint: `Filters are ${ATTRIBUTES.map((a) => `${a}:<value>`).join(', ')}.`,
+    })
+  }
+}
+
+function resolveAtom(graph: AssetGraph, atom: string, whole: string): Set<string> {
+  const [, up, body, down] = ATOM.exec(atom)!
   const base = matchBody(graph, body!, whole)
   const result = new Set(base)
   for (const key of base) {

@@ -9,6 +9,7 @@ export type Duration = string | number
 /** Parses a duration to milliseconds, or returns undefined when it is not one. */
 export function tryParseDuration(input: Duration): number | undefined {
   if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input : undefined
+  if (typeof input !== 'string') return undefined
   const text = input.trim()
   if (text === '') return undefined
   let total = 0
@@ -35,11 +36,14 @@ export function parseDuration(input: Duration, where = 'duration'): number {
 
 /** Formats milliseconds the way people read them: `1.2s`, `3m 5s`, `2h 10m`. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
-  const minutes = Math.floor(ms / 60_000)
-  if (minutes < 60) return `${minutes}m ${Math.round((ms % 60_000) / 1000)}s`
+  // Round first, then pick the unit, so 59.96s reads "1m 0s" and never "60.0s".
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`
+  if (Math.round(ms / 100) < 600) return `${(Math.round(ms / 100) / 10).toFixed(1)}s`
+  const seconds = Math.round(ms / 1000)
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`
+  const minutes = Math.round(ms / 60_000)
   const hours = Math.floor(minutes / 60)
   if (hours < 48) return `${hours}h ${minutes % 60}m`
-  return `${Math.floor(hours / 24)}d ${hours % 24}h`
+  const totalHours = Math.floor(ms / 3_600_000)
+  return `${Math.floor(totalHours / 24)}d ${totalHours % 24}h`
 }
