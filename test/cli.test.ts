@@ -132,3 +132,18 @@ describe('cli', () => {
     }
   })
 })
+
+describe('cli: exact keys and project settings', () => {
+  test('lineage and ready take one key, not a selection', async () => {
+    const { dir, cleanup } = await tempDir('keys-')
+    try {
+      assert.equal(cli(['init', '--project', dir]).code, 0)
+      const lineage = cli(['lineage', 'tag:finance', '--project', dir])
+      assert.equal(lineage.code, 2)
+      assert.match(lineage.stderr, /TRB2003 "tag:finance" is a selection, but this takes one asset key/)
+      assert.equal(cli(['ready', 'raw/*', '--project', dir]).code, 2)
+    } finally {
+      await cleanup()
+    }
+  })
+})

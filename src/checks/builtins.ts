@@ -89,7 +89,7 @@ export function schema(columns: Readonly<Record<string, string>>, options?: Chec
 /** A SQL query whose returned rows are failures. `{{ this }}` stands for the relation being checked. */
 export function customSql(name: string, sql: string, options?: CheckOptions): CheckDefinition {
   const problems: string[] = []
-  if (typeof sql !== 'string' || !sql.includes('{{ this }}')) problems.push('the SQL must read the checked relation as {{ this }}')
+  if (typeof sql !== 'string' || !/\{\{\s*this\s*\}\}/.test(sql)) problems.push('the SQL must read the checked relation as {{ this }}')
   return build('custom_sql', name, { sql }, problems, { ...options, name: options?.name ?? name })
 }
 

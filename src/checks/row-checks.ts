@@ -66,7 +66,7 @@ export async function relationships(check: CheckDefinition, ctx: CheckEvaluation
 /** custom_sql: every row the query returns is a failure; `{{ this }}` becomes the checked relation. */
 export async function customSql(check: CheckDefinition, ctx: CheckEvaluationContext): Promise<CheckOutcome> {
   // A trailing semicolon is natural to write but breaks the query once it is a subquery.
-  const sql = (check.args.sql as string).replaceAll('{{ this }}', () => ctx.relation).replace(/[\s;]+$/, '')
+  const sql = (check.args.sql as string).replace(/\{\{\s*this\s*\}\}/g, () => ctx.relation).replace(/[\s;]+$/, '')
   const found = await failingRows(ctx.warehouse, `(${sql}) as __trb_failures`)
   return rowOutcome(found, found.count === 0 ? 'the query returned no rows' : `the query returned ${rows(found.count)}`)
 }

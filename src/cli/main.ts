@@ -98,4 +98,12 @@ function reportError(error: unknown, json: boolean, out: (t: string) => void, er
   return Exit.Internal
 }
 
+// `tributary status | head` closes the pipe early; that is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw error
+  })
+}
+
 process.exitCode = await main(process.argv.slice(2))

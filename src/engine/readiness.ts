@@ -3,6 +3,7 @@ import type { Store } from '../store/store.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import type { Clock } from './clock.js'
 import { observeSource } from './observe.js'
+import { isAlive } from './recovery.js'
 import { deriveStatuses, usableAsInput, type AssetStatusRecord } from './status.js'
 import type { AssetStateRecord, ObservationRecord } from '../store/records.js'
 
@@ -35,7 +36,8 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
   for (const state of states) if (state.partition === null) stateMap.set(state.assetKey, state)
   return deriveStatuses({
     graph: deps.graph, states: stateMap, observations: observationMap,
-    activeRunIds: new Set(activeRuns.map((run) => run.id)), now: deps.clock.now(),
+    // A run whose process died is not running, whatever its last record says.
+    activeRunIds: new Set(activeRuns.filter((run) => isAlive(run, deps.clock.now())).map((run) => run.id)), now: deps.clock.now(),
   })
 }
 

@@ -4,7 +4,7 @@ import type { GraphNode } from '../graph/asset-graph.js'
 import { quoteRelation } from '../graph/asset-graph.js'
 import { parseDuration } from '../model/duration.js'
 import type { AssetInput, SourceInput } from '../model/context.js'
-import { serializeError, TributaryError, type SerializedError } from '../model/errors.js'
+import { ErrorCode, serializeError, TributaryError, type SerializedError } from '../model/errors.js'
 import type { RunStatus, StepStatus } from '../store/records.js'
 import type { EngineDeps } from './engine-deps.js'
 import { fileOutputPaths } from './file-output.js'
@@ -103,7 +103,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       if (final.get(key) === 'skipped') continue
       const downstream = steps.get(key)!
       remaining.set(key, -1)
-      await record(downstream, 'skipped', { reason: `upstream ${because}` })
+      await record(downstream, 'skipped', { reason: `upstream ${because}`, error: { code: ErrorCode.UpstreamFailed, message: `skipped: upstream ${because}`, hint: 'Fix the upstream; this asset runs again with it.' } })
       queue.push(...downstream.downstreamInRun)
     }
   }
@@ -170,7 +170,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   }
   const status: RunStatus = controller.signal.aborted ? 'canceled' : counts.failed + counts.blocked + counts.skipped > 0 ? 'failed' : 'succeeded'
   const failedSteps = plan.steps.filter((s) => ['failed', 'blocked'].includes(final.get(s.key) ?? '')).map((s) => s.key)
-  await deps.store.finishRun(runId, status, deps.clock.now(), status === 'failed' ? { code: 'TRB3007', message: `${failedSteps.length} step(s) failed or blocked: ${failedSteps.slice(0, 5).join(', ')}` } : null)
+  await deps.store.finishRun(runId, status, deps.clock.now(), status === 'failed' ? { code: ErrorCode.RunFailed, message: `${failedSteps.length} step(s) failed or blocked: ${failedSteps.slice(0, 5).join(', ')}`, hint: `See tributary run ${runId}.` } : null)
   await deps.store.releaseLeasesOf(runId)
   emit({ type: 'run_finished', runId, status, counts: { ...counts } })
   return { runId, status, counts: { ...counts } }
@@ -220,7 +220,7 @@ async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node:
     if (lease.acquired) break
     const waited = deps.clock.now().getTime() - waitStarted
     if (waited >= Math.max(timeoutMs, deps.settings.leaseTtlMs)) {
-      await record(step, 'failed', { error: { code: 'TRB3003', message: `${node.key} is being materialized by run ${lease.holder}; gave up after ${Math.round(waited / 1000)}s`, hint: `Wait for run ${lease.holder} to finish, then re-run.` } })
+      await record(step, 'failed', { error: { code: ErrorCode.NotReady, message: `${node.key} is being materialized by run ${lease.holder}; gave up after ${Math.round(waited / 1000)}s`, hint: `Wait for run ${lease.holder} to finish, then re-run.` } })
       return 'failed'
     }
     if (!announced) await record(step, 'waiting', { reason: `run ${lease.holder} is materializing ${node.key}` })

@@ -122,7 +122,8 @@ export async function runAttempt(
     if (failedBlocking.length > 0) {
       keepStaging = true
       const reason = `blocking check${failedBlocking.length > 1 ? 's' : ''} failed: ${failedBlocking.map((r) => `${r.checkName}${r.message ? ` (${r.message})` : ''}`).join('; ')}${staging ? `; staged data kept in ${staging.schema}.${staging.name}` : ''}`
-      await deps.store.completeStep({ step: { runId, assetKey: node.key, partition, status: 'blocked', attempt, at: deps.clock.now(), reason, durationMs }, checks: results })
+      const error = { code: ErrorCode.CheckFailed, message: reason, hint: 'Inspect the staged data, fix the source or the asset, then re-run; consumers still read the last good version.' }
+      await deps.store.completeStep({ step: { runId, assetKey: node.key, partition, status: 'blocked', attempt, at: deps.clock.now(), reason, error, durationMs }, checks: results })
       return { status: 'blocked', reason }
     }
 

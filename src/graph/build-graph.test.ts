@@ -456,3 +456,9 @@ test('fields of the wrong type are reported, not thrown', () => {
     assert.ok(result!.problems.some((p) => p.code === code && p.context.assetKey === key), key)
   }
 })
+
+test('TRB1016 / TRB1007: invalid project settings are reported', () => {
+  const asset = sqlAsset({ key: 'marts/a', sql: 'select 1 as x' })
+  const { problems } = buildGraph(defineProject({ name: 'p', assets: [asset], concurrency: 0, pools: { db: 1.5 }, readinessTimeout: 'soon' }))
+  assert.deepEqual(problems.map((p) => p.code).sort(), ['TRB1007', 'TRB1016', 'TRB1016'])
+})

@@ -28,6 +28,7 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
     problem(ErrorCode.InvalidDefinition, undefined, 'the config does not export a project', "Make tributary.config.ts `export default defineProject({ name, assets })`.")
     return { graph: undefined, problems }
   }
+  validateSettings(project, problem)
   const byKey = new Map<string, AnyNode>()
   for (const [index, def] of (project.assets ?? []).entries()) {
     if (!def || typeof def !== 'object' || !['asset', 'sql', 'source'].includes((def as { type?: string }).type ?? '')) {
@@ -178,7 +179,7 @@ function validateMetadata(def: AnyNode, project: ProjectDefinition, problem: (co
   } else {
     duration(def.timeout, 'timeout')
     duration(def.readinessTimeout, 'readinessTimeout')
-    if (def.pool !== undefined && project.pools?.[def.pool] === undefined) {
+    if (def.pool !== undefined && !Object.hasOwn(project.pools ?? {}, def.pool)) {
       problem(ErrorCode.UnknownPool, key, `${key} uses pool ${JSON.stringify(def.pool)}, which the project does not define`, `Add it to defineProject({ pools: { ${def.pool}: 4 } }) or remove pool.`)
     }
     const retry = def.retry
@@ -202,6 +203,19 @@ function validateMetadata(def: AnyNode, project: ProjectDefinition, problem: (co
     for (const message of check.problems) problem(ErrorCode.InvalidCheck, key, `check ${check.name} on ${key}: ${message}`, 'Fix the check arguments; see docs/checks.md.')
     if (names.has(check.name)) problem(ErrorCode.InvalidCheck, key, `two checks on ${key} are both named ${check.name}`, 'Give one of them a distinct `name` option.')
     names.add(check.name)
+  }
+}
+
+function validateSettings(project: ProjectDefinition, problem: (code: ErrorCodeValue, key: string | undefined, message: string, hint: string) => void): void {
+  if (project.concurrency !== undefined && !(Number.isInteger(project.concurrency) && project.concurrency >= 1)) {
+    problem(ErrorCode.InvalidSettings, undefined, `concurrency must be a whole number ≥ 1, got ${project.concurrency}`, 'Set concurrency: 4 (the default) or another positive whole number.')
+  }
+  for (const [name, limit] of Object.entries(project.pools ?? {})) {
+    if (!(Number.isInteger(limit) && limit >= 1)) problem(ErrorCode.InvalidSettings, undefined, `pool ${name} has limit ${limit}; it must be a whole number ≥ 1`, `Set pools: { ${name}: 2 }.`)
+  }
+  for (const field of ['readinessTimeout', 'readinessPollInterval'] as const) {
+    const value = project[field]
+    if (value !== undefined && tryParseDuration(value) === undefined) problem(ErrorCode.InvalidDuration, undefined, `${field} is ${JSON.stringify(value)}, which is not a duration`, "Write a number and a unit, e.g. '1m' or '2s'.")
   }
 }
 

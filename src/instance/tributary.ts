@@ -211,15 +211,16 @@ export class Tributary {
     return keys.map((key) => statuses.get(key)!)
   }
 
-  /** The status of one asset; `ready` says whether its data can be used now. */
+  /** The status of one asset (an exact key); `ready` says whether its data can be used now. */
   async ready(key: string): Promise<AssetStatusRecord> {
+    this.requireKey(key)
     const [status] = await this.status(key)
     return status!
   }
 
-  /** Upstream and downstream keys of an asset, upstream first. */
+  /** Upstream and downstream keys of an asset (an exact key), upstream first. */
   lineage(key: string, direction: 'upstream' | 'downstream' | 'both' = 'both'): { upstream: string[]; downstream: string[] } {
-    this.select(key)
+    this.requireKey(key)
     return {
       upstream: direction === 'downstream' ? [] : this.graph.sort(this.graph.upstreamOf(key)),
       downstream: direction === 'upstream' ? [] : this.graph.sort(this.graph.downstreamOf(key)),
@@ -232,6 +233,15 @@ export class Tributary {
     if (!run) throw new TributaryError(ErrorCode.RunNotFound, `no run ${runId}`, { context: { runId }, hint: 'Run `tributary runs` to list recent runs.' })
     const [steps, logs] = await Promise.all([this.store.listSteps(runId), this.store.listLogs(runId)])
     return { run, steps, logs }
+  }
+
+  /** Throws TRB2003 (with a did-you-mean from selection) unless `key` is exactly one node's key. */
+  private requireKey(key: string): void {
+    if (this.graph.has(key)) return
+    if (/[\s,*:+]/.test(key)) {
+      throw new TributaryError(ErrorCode.UnknownAsset, `${JSON.stringify(key)} is a selection, but this takes one asset key`, { hint: 'Pass a key such as raw/payments; `tributary status <selection>` accepts selections.' })
+    }
+    this.select(key)
   }
 
   async close(): Promise<void> {

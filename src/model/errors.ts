@@ -26,6 +26,8 @@ export const ErrorCode = {
   ProcessDied: 'TRB3006',
   UpstreamFailed: 'TRB3007',
   InvalidOutput: 'TRB3008',
+  RunFailed: 'TRB3009',
+  InvalidSettings: 'TRB1016',
   StoreCorrupt: 'TRB4001',
   StoreTooNew: 'TRB4002',
   WarehouseLocked: 'TRB5001',
