@@ -156,6 +156,12 @@ export interface ApiRunStarted {
   readonly steps: readonly string[]
 }
 
+/** `POST /api/runs/{id}/cancel` answer (202): cancellation was requested; `run_finished` follows on /api/events. */
+export interface ApiRunCanceled {
+  readonly runId: string
+  readonly canceling: true
+}
+
 /** `GET /api/ready`: the business-facing outputs (kinds dashboard/report/extract, or tag 'business'). */
 export interface ApiReadyItem {
   readonly key: string

@@ -1,0 +1,54 @@
+import { Hono } from 'hono'
+import type { Tributary } from '../instance/tributary.js'
+import type { ApiHealth } from './api-types.js'
+import { authenticate, type AuthConfig, type AuthEnv } from './auth.js'
+import { apiNotFound, errorHandler } from './errors.js'
+import { EventHub, eventRoutes } from './events.js'
+import { openApiDocument } from './openapi.js'
+import { assetRoutes } from './routes-assets.js'
+import { graphRoutes } from './routes-graph.js'
+import { runRoutes } from './routes-runs.js'
+import { serveUi } from './static-ui.js'
+
+/** The API's version, as in package.json. */
+export const API_VERSION = '0.1.0'
+
+/** What the app is built from. */
+export interface AppOptions {
+  /** The current instance; a getter so `tributary dev` can swap in reloaded definitions. */
+  readonly instance: () => Tributary
+  /** Accepted tokens. Default: none, so every caller is an operator (fine on loopback only). */
+  readonly auth?: AuthConfig
+  /** The built UI. Default: `<repo>/ui/dist`. */
+  readonly uiDir?: string
+  /** Reload events and the off switch of open event streams. Default: a new hub. */
+  readonly events?: EventHub
+  /** Default: 15 000 ms. */
+  readonly heartbeatMs?: number
+  /** Where internal errors are logged. Default: stderr. */
+  readonly log?: (line: string) => void
+}
+
+/** Builds the HTTP API and the UI's static files as a Hono app (no listening; see startServer). */
+export function createApp(options: AppOptions): Hono<AuthEnv> {
+  const { instance } = options
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const app = new Hono<AuthEnv>()
+  app.onError(errorHandler(log))
+
+  app.use('/api/*', authenticate(options.auth ?? {}))
+  app.get('/api/health', (c) => {
+    const current = instance()
+    return c.json<ApiHealth>({ ok: true, project: current.project.name, assets: current.graph.nodes.size, role: c.get('role') })
+  })
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument(API_VERSION)))
+  app.route('/api', assetRoutes(instance))
+  app.route('/api', graphRoutes(instance))
+  app.route('/api', runRoutes(instance))
+  app.route('/api', eventRoutes(instance, { hub: options.events ?? new EventHub(), ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) }))
+  app.all('/api/*', apiNotFound)
+  app.all('/api', apiNotFound)
+
+  serveUi(app, options.uiDir)
+  return app
+}

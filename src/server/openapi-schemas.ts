@@ -1,0 +1,98 @@
+// JSON Schemas (OpenAPI 3.1 components) of the shapes in api-types.ts, written by hand beside them.
+
+type Schema = Record<string, unknown>
+
+const string: Schema = { type: 'string' }
+const dateTime: Schema = { type: 'string', format: 'date-time' }
+const integer: Schema = { type: 'integer' }
+const boolean: Schema = { type: 'boolean' }
+const nullable = (schema: Schema): Schema => ('$ref' in schema ? { oneOf: [schema, { type: 'null' }] } : { ...schema, type: [schema.type, 'null'] })
+const list = (items: Schema): Schema => ({ type: 'array', items })
+const oneOf = (...values: string[]): Schema => ({ type: 'string', enum: values })
+
+/** A `$ref` to a schema in components. */
+export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
+
+/** An object whose properties are all required unless named in `optional`. */
+function object(properties: Record<string, Schema>, optional: readonly string[] = []): Schema {
+  return { type: 'object', properties, required: Object.keys(properties).filter((name) => !optional.includes(name)) }
+}
+
+const assetStatus = oneOf('fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running')
+const stepStatus = oneOf('queued', 'waiting', 'running', 'succeeded', 'failed', 'blocked', 'skipped', 'canceled')
+const runStatus = oneOf('running', 'succeeded', 'failed', 'canceled')
+const nodeType = oneOf('asset', 'sql', 'source')
+const errorBody = object({ code: string, message: string, hint: string }, ['hint'])
+
+const summary = {
+  key: string, type: nodeType, kind: string, owner: nullable(string), group: nullable(string), tags: list(string),
+  description: nullable(string), status: assetStatus, ready: boolean, lastUpdated: nullable(dateTime), reason: string,
+  rootCause: nullable(ref('ApiChainLink')), freshness: nullable(string), upstreamCount: integer, downstreamCount: integer,
+}
+
+const checkResult = object({
+  checkName: string, passed: boolean, severity: oneOf('warn', 'error'), blocking: boolean, failingRows: nullable(integer),
+  sample: list({ type: 'object' }), message: nullable(string), runId: string, createdAt: dateTime,
+})
+
+const run = object({
+  id: string, status: runStatus, selection: string, trigger: string, startedAt: dateTime, finishedAt: nullable(dateTime),
+  stepCount: integer, error: nullable(object({ code: string, message: string })),
+})
+
+const step = object({
+  assetKey: string, partition: nullable(string), status: stepStatus, attempt: integer, startedAt: nullable(dateTime),
+  finishedAt: nullable(dateTime), durationMs: nullable(integer), error: nullable(errorBody), reason: nullable(string),
+})
+
+const event: Schema = {
+  oneOf: [
+    object({ type: { const: 'run_started' }, runId: string, total: integer }),
+    object({ type: { const: 'step' }, runId: string, key: string, partition: nullable(string), status: stepStatus, attempt: integer, reason: nullable(string) }),
+    object({ type: { const: 'run_finished' }, runId: string, status: runStatus }),
+    object({ type: { const: 'reload' }, ok: boolean, message: string }),
+  ],
+}
+
+/** Every schema of the API, by the name of its type in api-types.ts. */
+export const SCHEMAS: Record<string, Schema> = {
+  ApiError: object({ error: errorBody }),
+  ApiChainLink: object({ key: string, status: assetStatus, owner: nullable(string), message: string }),
+  ApiAssetSummary: object(summary),
+  ApiAssetList: object({
+    total: integer, items: list(ref('ApiAssetSummary')),
+    facets: object({ owners: list(string), tags: list(string), groups: list(string), kinds: list(string) }),
+  }),
+  ApiAssetDetail: object({
+    ...summary,
+    io: nullable(oneOf('table', 'files', 'none')), relation: nullable(string), code: nullable(string),
+    codeLanguage: nullable(oneOf('sql', 'typescript')), codeVersion: string, columns: list(object({ name: string, type: string })),
+    chain: list(ref('ApiChainLink')), reasons: list(object({ type: string, message: string, upstream: string }, ['upstream'])),
+    checks: list(object({ name: string, type: string, severity: oneOf('warn', 'error'), blocking: boolean, lastResult: nullable(ref('ApiCheckResult')) })),
+    upstream: list(string), downstream: list(string), lastRunId: nullable(string),
+  }),
+  ApiCheckResult: checkResult,
+  ApiMaterialization: object({
+    id: integer, runId: string, partition: nullable(string), codeVersion: string, dataVersion: string,
+    rowCount: nullable(integer), durationMs: integer, createdAt: dateTime,
+  }),
+  ApiLineage: object({
+    nodes: list(object({ key: string, kind: string, type: nodeType, status: assetStatus, owner: nullable(string), group: nullable(string) })),
+    edges: list(object({ from: string, to: string })),
+  }),
+  ApiRun: run,
+  ApiStep: step,
+  ApiRunDetail: object({
+    run: ref('ApiRun'), steps: list(ref('ApiStep')),
+    logs: list(object({ assetKey: string, level: oneOf('info', 'warn', 'error'), message: string, at: dateTime })),
+  }),
+  ApiStartRun: object({ selection: string, dryRun: boolean }, ['selection', 'dryRun']),
+  ApiRunStarted: object({ runId: nullable(string), steps: list(string) }),
+  ApiRunCanceled: object({ runId: string, canceling: { const: true } }),
+  ApiReadyItem: object({
+    key: string, kind: string, description: nullable(string), owner: nullable(string), ready: boolean, status: assetStatus,
+    since: nullable(dateTime), explanation: string, rootCause: nullable(ref('ApiChainLink')), expectedAt: nullable(dateTime),
+  }),
+  ApiEvent: event,
+  ApiHealth: object({ ok: { const: true }, project: string, assets: integer, role: oneOf('operator', 'read') }),
+}

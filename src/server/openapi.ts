@@ -1,0 +1,108 @@
+// The OpenAPI 3.1 description served at GET /api/openapi.json. A test checks that it lists
+// exactly the /api routes the app registers.
+import { ref, SCHEMAS } from './openapi-schemas.js'
+
+type Operation = Record<string, unknown>
+
+const json = (schema: Record<string, unknown>) => ({ content: { 'application/json': { schema } } })
+const ok = (description: string, schema: Record<string, unknown>, status = '200') => ({ [status]: { description, ...json(schema) } })
+const error = (description: string) => ({ description, ...json(ref('ApiError')) })
+const query = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }, required = false) => ({ in: 'query', name, description, required, schema })
+const path = (name: string, description: string) => ({ in: 'path', name, description, required: true, schema: { type: 'string' } })
+const limit = (fallback: number) => query('limit', `At most this many (default ${fallback}, at most 1000).`, { type: 'integer', minimum: 0, default: fallback })
+const key = query('key', 'An asset or source key, e.g. marts/revenue.', { type: 'string' }, true)
+
+const common = {
+  '400': error('A malformed parameter or body (TRB6001), or a bad selection (TRB1xxx, TRB2xxx).'),
+  '401': error('A token is required and was missing or wrong.'),
+  '500': error('Anything unexpected: always the bare body {"error":{"code":"TRB0000","message":"internal error"}}.'),
+}
+
+function op(summary: string, responses: Record<string, unknown>, extra: Operation = {}): Operation {
+  return { summary, ...extra, responses: { ...responses, ...common } }
+}
+
+/** The API's OpenAPI 3.1 document. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tributary HTTP API', version,
+      description: 'Status, lineage, checks and runs of a Tributary project. See docs/api.md for examples.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }, {}],
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http', scheme: 'bearer',
+          description: 'TRIBUTARY_TOKEN (operator) or TRIBUTARY_READ_TOKEN (read). Not needed on a loopback server without tokens.',
+        },
+      },
+      schemas: SCHEMAS,
+    },
+    paths: {
+      '/api/health': { get: op('Liveness, project name, asset count and the caller\'s role', ok('Healthy', ref('ApiHealth'))) },
+      '/api/openapi.json': { get: op('This document', ok('The OpenAPI document', { type: 'object' })) },
+      '/api/assets': {
+        get: op('Search and filter the catalog of assets and sources, sorted by key', ok('One page of the catalog with facets', ref('ApiAssetList')), {
+          parameters: [
+            query('q', 'Case-insensitive substring of the key, description or owner.'),
+            query('owner', 'Exact owner, e.g. team:crm.'), query('tag', 'Has this tag.'), query('group', 'Exact group.'), query('kind', 'Exact kind, e.g. table, dashboard, source.'),
+            query('status', 'Exact status.', { type: 'string', enum: ['fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running'] }),
+            limit(100), query('offset', 'Skip this many (default 0).', { type: 'integer', minimum: 0, default: 0 }),
+          ],
+        }),
+      },
+      '/api/assets/{key}': {
+        get: op('One asset or source in full: code, columns, reason chain, checks, neighbours', { ...ok('The asset', ref('ApiAssetDetail')), '404': error('No such asset (TRB2003).') }, {
+          parameters: [path('key', 'The asset key with its slashes: /api/assets/marts/revenue.')],
+        }),
+      },
+      '/api/materializations': {
+        get: op('Materializations of an asset, newest first', { ...ok('Materializations', { type: 'array', items: ref('ApiMaterialization') }), '404': error('No such asset (TRB2003).') }, { parameters: [key, limit(50)] }),
+      },
+      '/api/check-results': {
+        get: op('Check results of an asset, newest first', { ...ok('Check results', { type: 'array', items: ref('ApiCheckResult') }), '404': error('No such asset (TRB2003).') }, { parameters: [key, limit(100)] }),
+      },
+      '/api/lineage': {
+        get: op('Lineage: the whole graph, or one asset with its upstream and downstream', { ...ok('Nodes and edges, upstream first', ref('ApiLineage')), '404': error('No such asset (TRB2003).') }, {
+          parameters: [
+            query('key', 'Focus on this asset; leave out for the whole graph.'),
+            query('direction', 'Which side of the asset (default both).', { type: 'string', enum: ['upstream', 'downstream', 'both'], default: 'both' }),
+            query('depth', 'At most this many edges away (default: no limit).', { type: 'integer', minimum: 1 }),
+          ],
+        }),
+      },
+      '/api/ready': {
+        get: op('The readiness board: dashboards, reports, extracts and assets tagged business, explained in plain words', ok('Board items', { type: 'array', items: ref('ApiReadyItem') })),
+      },
+      '/api/runs': {
+        get: op('Runs, newest first', ok('Runs', { type: 'array', items: ref('ApiRun') }), {
+          parameters: [query('status', 'Only runs in this state.', { type: 'string', enum: ['running', 'succeeded', 'failed', 'canceled'] }), limit(50)],
+        }),
+        post: op('Start a run of a selection (operator); dryRun returns the plan without running', {
+          ...ok('The plan of a dry run (runId null)', ref('ApiRunStarted')),
+          ...ok('Started: follow it on /api/events', ref('ApiRunStarted'), '202'),
+          '403': error('The token is read-only.'),
+          '413': error('The body is too large.'),
+        }, { requestBody: { required: false, ...json(ref('ApiStartRun')) } }),
+      },
+      '/api/runs/{id}': {
+        get: op('One run with its steps and logs', { ...ok('The run', ref('ApiRunDetail')), '404': error('No such run (TRB6002).') }, { parameters: [path('id', 'The run id.')] }),
+      },
+      '/api/runs/{id}/cancel': {
+        post: op('Cancel a run this server is executing (operator)', {
+          ...ok('Cancellation requested; run_finished follows on /api/events', ref('ApiRunCanceled'), '202'),
+          '403': error('The token is read-only.'),
+          '404': error('No such run active in this server (TRB6002).'),
+        }, { parameters: [path('id', 'The run id.')] }),
+      },
+      '/api/events': {
+        get: op('Live updates as Server-Sent Events: event name = type, data = the ApiEvent JSON; a comment every 15 s', {
+          '200': { description: 'An endless text/event-stream of ApiEvent', content: { 'text/event-stream': { schema: ref('ApiEvent') } } },
+        }, { parameters: [query('token', 'The token, for EventSource, which cannot send headers.')] }),
+      },
+    },
+  }
+}

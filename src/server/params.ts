@@ -1,0 +1,35 @@
+import type { Context } from 'hono'
+import { ErrorCode } from '../model/errors.js'
+import type { Tributary } from '../instance/tributary.js'
+import { closest } from '../graph/similar.js'
+import { badRequest, HttpError } from './errors.js'
+
+/** A non-negative integer query parameter: `fallback` when absent, at most `max`; anything else is a 400. */
+export function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const text = c.req.query(name)
+  if (text === undefined || text === '') return fallback
+  if (!/^\d+$/.test(text)) throw badRequest(`${name} must be a non-negative integer, not ${JSON.stringify(text)}`)
+  return Math.min(Number(text), max)
+}
+
+/** A query parameter that must be one of `allowed` (undefined when absent). */
+export function enumParam<T extends string>(c: Context, name: string, allowed: readonly T[]): T | undefined {
+  const text = c.req.query(name)
+  if (text === undefined || text === '') return undefined
+  if (!(allowed as readonly string[]).includes(text)) throw badRequest(`${name} must be one of ${allowed.join(', ')}, not ${JSON.stringify(text)}`)
+  return text as T
+}
+
+/** A query parameter that must be present. */
+export function requiredParam(c: Context, name: string): string {
+  const text = c.req.query(name)
+  if (!text) throw badRequest(`the ${name} parameter is required`, `Add ?${name}=… to the URL.`)
+  return text
+}
+
+/** Checks that `key` is an asset or source of the project; 404 TRB2003 otherwise. */
+export function knownKey(instance: Tributary, key: string): string {
+  if (instance.graph.has(key)) return key
+  const guess = closest(key, instance.graph.nodes.keys())
+  throw new HttpError(404, ErrorCode.UnknownAsset, `${key} is not an asset of this project`, guess ? `Did you mean ${guess}?` : 'GET /api/assets lists the keys.')
+}

@@ -1,0 +1,57 @@
+// The graph and the readiness board: /api/lineage, /api/ready.
+import { Hono } from 'hono'
+import { kindOf } from '../graph/selection.js'
+import type { Tributary } from '../instance/tributary.js'
+import type { ApiLineage, ApiReadyItem } from './api-types.js'
+import type { AuthEnv } from './auth.js'
+import { badRequest } from './errors.js'
+import { enumParam, intParam, knownKey } from './params.js'
+import { toReadyItem } from './to-api.js'
+
+/** Kinds that people outside the data team read; tag 'business' adds any other asset to the board. */
+export const BOARD_KINDS: ReadonlySet<string> = new Set(['dashboard', 'report', 'extract'])
+
+/** Routes of lineage and readiness, mounted under /api. */
+export function graphRoutes(instance: () => Tributary): Hono<AuthEnv> {
+  const routes = new Hono<AuthEnv>()
+
+  // No key: the whole graph. With a key: it and its neighbours up to `depth` edges away.
+  routes.get('/lineage', async (c) => {
+    const current = instance()
+    const graph = current.graph
+    const key = c.req.query('key')
+    const direction = enumParam(c, 'direction', ['upstream', 'downstream', 'both'] as const) ?? 'both'
+    const depth = intParam(c, 'depth', Number.POSITIVE_INFINITY)
+    if (depth < 1) throw badRequest('depth must be at least 1', 'Leave it out for the whole lineage.')
+    let keys: Set<string>
+    if (key) {
+      knownKey(current, key)
+      keys = new Set([key])
+      if (direction !== 'downstream') for (const k of graph.upstreamOf(key, depth)) keys.add(k)
+      if (direction !== 'upstream') for (const k of graph.downstreamOf(key, depth)) keys.add(k)
+    } else {
+      keys = new Set(graph.order)
+    }
+    const statuses = new Map((await current.status()).map((s) => [s.key, s]))
+    const ordered = graph.sort(keys)
+    const lineage: ApiLineage = {
+      nodes: ordered.map((k) => {
+        const node = graph.get(k)
+        return { key: k, kind: kindOf(node), type: node.def.type, status: statuses.get(k)!.status, owner: node.def.owner ?? null, group: node.def.group ?? null }
+      }),
+      edges: ordered.flatMap((k) => graph.get(k).upstream.filter((u) => keys.has(u)).map((u) => ({ from: u, to: k }))),
+    }
+    return c.json(lineage)
+  })
+
+  routes.get('/ready', async (c) => {
+    const current = instance()
+    const board = (await current.status()).filter((status) => {
+      const node = current.graph.get(status.key)
+      return BOARD_KINDS.has(kindOf(node)) || (node.def.tags ?? []).includes('business')
+    })
+    return c.json<ApiReadyItem[]>(board.map((status) => toReadyItem(current.graph.get(status.key), status)))
+  })
+
+  return routes
+}
