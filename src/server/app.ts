@@ -34,9 +34,10 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   const { instance } = options
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const app = new Hono<AuthEnv>()
-  app.onError(errorHandler(log))
+  const auth = options.auth ?? {}
+  app.onError(errorHandler(log, [auth.operatorToken, auth.readToken].filter((token): token is string => Boolean(token))))
 
-  app.use('/api/*', authenticate(options.auth ?? {}))
+  app.use('/api/*', authenticate(auth))
   app.get('/api/health', (c) => {
     const current = instance()
     return c.json<ApiHealth>({ ok: true, project: current.project.name, assets: current.graph.nodes.size, role: c.get('role') })

@@ -34,11 +34,16 @@ export const INTERNAL_ERROR: ApiError = { error: { code: 'TRB0000', message: 'in
  * unknown runs) become 400 or 404 with their code and hint; anything else is logged and answered
  * with a bare 500, since its message may carry paths or connection details.
  */
-export function errorHandler(log: (line: string) => void) {
+export function errorHandler(log: (line: string) => void, secrets: readonly string[] = []) {
+  // Messages echo the request (a selection, a key): a token pasted there must not come back.
+  const redact = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, '[redacted]'), text)
   return (error: Error, c: Context): Response => {
     const known = toHttpError(error)
-    if (known) return c.json(known.toBody(), known.status)
-    log(`internal error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`)
+    if (known) {
+      const { code, message, hint } = known.toBody().error
+      return c.json<ApiError>({ error: { code, message: redact(message), ...(hint ? { hint: redact(hint) } : {}) } }, known.status)
+    }
+    log(redact(`internal error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`))
     return c.json(INTERNAL_ERROR, 500)
   }
 }
@@ -52,8 +57,7 @@ function toHttpError(error: Error): HttpError | undefined {
   return undefined
 }
 
-/** The answer to an /api path no route serves. */
-export function apiNotFound(c: Context): Response {
-  const error = new HttpError(404, ErrorCode.Usage, `no route ${c.req.method} ${c.req.path}`, 'GET /api/openapi.json lists every route.')
-  return c.json(error.toBody(), 404)
+/** The answer to an /api path no route serves (thrown, so the handler redacts the echoed path). */
+export function apiNotFound(c: Context): never {
+  throw new HttpError(404, ErrorCode.Usage, `no route ${c.req.method} ${c.req.path}`, 'GET /api/openapi.json lists every route.')
 }

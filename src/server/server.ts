@@ -63,12 +63,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close() {
       closing ??= new Promise<void>((resolve) => {
         hub.close()
+        // Keep-alive connections turn idle only once their response (an event stream, say) has ended.
+        const sweep = setInterval(() => server.closeIdleConnections(), 20)
         const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS)
         server.close(() => {
+          clearInterval(sweep)
           clearTimeout(cut)
           resolve()
         })
-        server.closeIdleConnections()
       })
       return closing
     },
