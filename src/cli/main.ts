@@ -3,17 +3,19 @@ import { parseArgs } from 'node:util'
 import { ProjectInvalidError } from '../instance/config-error.js'
 import { TributaryError } from '../model/errors.js'
 import { Exit, type Command } from './command.js'
+import dev from './commands/dev.js'
 import init from './commands/init.js'
 import lineage from './commands/lineage.js'
 import materialize from './commands/materialize.js'
 import ready from './commands/ready.js'
 import run from './commands/run.js'
 import runs from './commands/runs.js'
+import serve from './commands/serve.js'
 import status from './commands/status.js'
 import validate from './commands/validate.js'
 import { style } from './format.js'
 
-const COMMANDS: readonly Command[] = [init, validate, materialize, status, ready, lineage, runs, run]
+const COMMANDS: readonly Command[] = [init, validate, materialize, status, ready, lineage, runs, run, serve, dev]
 const GLOBAL_OPTIONS = {
   project: { type: 'string', short: 'p' },
   json: { type: 'boolean' },

@@ -2,6 +2,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { Tributary } from '../instance/tributary.js'
+import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ApiEvent } from './api-types.js'
 import { createApp } from './app.js'
 import { assertBindable, authFromEnv, type AuthConfig } from './auth.js'
@@ -52,7 +53,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   })
   const server = await new Promise<Server>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 3000 }, () => resolve(started as Server)) as Server
-    started.once('error', reject)
+    started.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, host, options.port ?? 3000)))
   })
   const address = server.address() as AddressInfo
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
@@ -75,4 +76,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return closing
     },
   }
+}
+
+// The usual reasons a port cannot be had are the user's to fix, not bugs.
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === 'EADDRINUSE') return new TributaryError(ErrorCode.Usage, `port ${port} on ${host} is already in use`, { hint: 'Stop what uses it, or pass --port <n> (0 picks a free one).' })
+  if (error.code === 'EACCES') return new TributaryError(ErrorCode.Usage, `not allowed to listen on port ${port}`, { hint: 'Ports below 1024 need privileges; pass --port 3000.' })
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new TributaryError(ErrorCode.Usage, `cannot listen on ${host}: no such address on this machine`, { hint: 'Pass --host 127.0.0.1, or an address of this machine.' })
+  return error
 }

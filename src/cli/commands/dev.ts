@@ -1,0 +1,132 @@
+import { existsSync, watch, type FSWatcher } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { tsImport } from 'tsx/esm/api'
+import { ConfigError, ProjectInvalidError } from '../../instance/config-error.js'
+import { CONFIG_FILES } from '../../instance/load-project.js'
+import { Tributary } from '../../instance/tributary.js'
+import { ErrorCode, TributaryError } from '../../model/errors.js'
+import type { ProjectDefinition } from '../../model/project.js'
+import { startServer } from '../../server/server.js'
+import { defineCommand, Exit } from '../command.js'
+import { style } from '../format.js'
+import { LISTEN_HELP, LISTEN_OPTIONS, listenAddress, shutDown, untilSignal } from './serve.js'
+
+/** Quiet time after the last change before reloading: an editor's save is often several writes. */
+const DEBOUNCE_MS = 200
+
+/** `tributary dev`: serve, and reload the definitions whenever a project file changes. */
+export default defineCommand({
+  name: 'dev',
+  summary: 'serve the API and UI, reloading the definitions when project files change',
+  usage: 'tributary dev [--port <n>] [--host <h>]',
+  help: [
+    LISTEN_HELP,
+    '',
+    'Watches the project directory (not .tributary/, node_modules/ or dotfiles). A change reloads',
+    'the config and every module it imports; definitions that fail to load or validate are',
+    'reported and the previous ones keep serving. Open event streams get a `reload` event.',
+  ].join('\n'),
+  options: LISTEN_OPTIONS,
+  async run(ctx) {
+    const { host, port } = listenAddress(ctx)
+    let current = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = () => current
+    let watcher: FSWatcher | undefined
+    try {
+      const server = await startServer({ instance, host, port })
+      // The automation daemon (schedules, sensors, conditions) will start here once it exists.
+      ctx.out(`${style.green('✓')} dev server for ${style.bold(current.project.name)} (${current.graph.nodes.size} assets) at ${style.bold(server.url)}`)
+      ctx.out(style.dim(`watching ${current.projectDir} for changes`))
+
+      const reload = serialized(async () => {
+        try {
+          current = current.withProject(await importProject(current.projectDir))
+          const message = `reloaded ${current.graph.nodes.size} assets`
+          ctx.out(`${style.green('↻')} ${message}`)
+          server.publish({ type: 'reload', ok: true, message })
+        } catch (error) {
+          if (!(error instanceof TributaryError)) throw error
+          const problems = error instanceof ProjectInvalidError ? error.problems : [error]
+          ctx.err(`${style.red('✗ reload failed')}; still serving the previous definitions`)
+          for (const problem of problems) {
+            ctx.err(`  ${style.red(problem.code)} ${problem.context.assetKey ? `${style.bold(problem.context.assetKey)}: ` : ''}${problem.detail}`)
+            if (problem.hint) ctx.err(`        ${style.dim(`hint: ${problem.hint}`)}`)
+          }
+          server.publish({ type: 'reload', ok: false, message: `${error.code}: ${error.detail}` })
+        }
+      }, (error) => ctx.err(`${style.red('internal error')} while reloading: ${error instanceof Error ? error.message : String(error)}`))
+
+      const ignored = ignoredPaths(current)
+      let timer: NodeJS.Timeout | undefined
+      watcher = watch(current.projectDir, { recursive: true }, (_event, filename) => {
+        if (filename && ignored(filename.toString())) return
+        clearTimeout(timer)
+        timer = setTimeout(reload, DEBOUNCE_MS)
+      })
+      watcher.on('error', (error) => ctx.err(`${style.red('watching stopped')}: ${error.message}`))
+
+      await untilSignal(ctx)
+      clearTimeout(timer)
+      watcher.close()
+      await shutDown(instance, server)
+      return Exit.Ok
+    } finally {
+      watcher?.close()
+      await current.close()
+    }
+  },
+})
+
+/** Imports the config and everything it imports afresh (tsx gives each call its own module graph). */
+async function importProject(projectDir: string): Promise<ProjectDefinition> {
+  const configFile = CONFIG_FILES.map((name) => join(projectDir, name)).find((file) => existsSync(file))
+  if (!configFile) {
+    throw new ConfigError(ErrorCode.ConfigNotFound, `no tributary.config.ts in ${projectDir}`, { context: { file: projectDir }, hint: 'Put the config back; the previous definitions keep serving.' })
+  }
+  let module: { default?: { type?: string } }
+  try {
+    module = (await tsImport(pathToFileURL(configFile).href, import.meta.url)) as typeof module
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    throw new ConfigError(ErrorCode.ConfigLoad, `${configFile} failed to load: ${message}`, { cause: error, context: { file: configFile }, hint: 'Fix the error and save again.' })
+  }
+  if (module.default?.type !== 'project') {
+    throw new ConfigError(ErrorCode.ConfigLoad, `${configFile} has no default export made by defineProject`, { context: { file: configFile }, hint: 'End the config with `export default defineProject({ name, assets })`.' })
+  }
+  return module.default as ProjectDefinition
+}
+
+/** True for changes that are not definitions: dotfiles and dot-directories (.tributary, .git), node_modules, the state directory. */
+function ignoredPaths(instance: Tributary): (filename: string) => boolean {
+  const state = relative(instance.projectDir, instance.stateDir)
+  return (filename) => {
+    if (state && !state.startsWith('..') && (filename === state || filename.startsWith(`${state}${sep}`))) return true
+    return filename.split(/[\\/]/).some((part) => part.startsWith('.') || part === 'node_modules')
+  }
+}
+
+/** Runs `task` one at a time; a call while it runs schedules exactly one more run afterwards. */
+function serialized(task: () => Promise<void>, onError: (error: unknown) => void): () => void {
+  let running = false
+  let again = false
+  const run = async (): Promise<void> => {
+    if (running) {
+      again = true
+      return
+    }
+    running = true
+    try {
+      await task()
+    } catch (error) {
+      onError(error)
+    } finally {
+      running = false
+    }
+    if (again) {
+      again = false
+      await run()
+    }
+  }
+  return () => void run()
+}

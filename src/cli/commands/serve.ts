@@ -1,0 +1,75 @@
+import { Tributary } from '../../instance/tributary.js'
+import { ErrorCode, TributaryError } from '../../model/errors.js'
+import { startServer, type RunningServer } from '../../server/server.js'
+import { defineCommand, Exit, type CommandContext } from '../command.js'
+import { style } from '../format.js'
+
+/** The options `serve` and `dev` share. */
+export const LISTEN_OPTIONS = { port: { type: 'string' }, host: { type: 'string' } } as const
+
+/** Help lines for LISTEN_OPTIONS. */
+export const LISTEN_HELP = [
+  '  --port <n>   the port (default: 3000; 0 picks a free one)',
+  '  --host <h>   the address to listen on (default: 127.0.0.1). Any other than',
+  '               127.0.0.1, ::1 or localhost needs TRIBUTARY_TOKEN.',
+  '',
+  'Tokens: TRIBUTARY_TOKEN (operator: may start and cancel runs) and TRIBUTARY_READ_TOKEN',
+  '(read-only). When either is set, every /api request needs `Authorization: Bearer <token>`.',
+].join('\n')
+
+/** The host and port from --host and --port; a bad port is a usage error. */
+export function listenAddress(ctx: CommandContext): { host: string; port: number } {
+  const text = ctx.values.port
+  const port = typeof text === 'string' ? Number(text) : 3000
+  if (typeof text === 'string' && (!/^\d+$/.test(text) || port > 65_535)) {
+    throw new TributaryError(ErrorCode.Usage, `--port must be a number from 0 to 65535, not ${JSON.stringify(text)}`, { hint: 'Leave it out for 3000.' })
+  }
+  return { host: typeof ctx.values.host === 'string' ? ctx.values.host : '127.0.0.1', port }
+}
+
+/** Resolves with the first SIGINT or SIGTERM; a second one quits at once. */
+export function untilSignal(ctx: CommandContext): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+      process.once('SIGINT', () => process.exit(130))
+      ctx.err(style.dim(`\n${signal}: canceling active runs and shutting down… (Ctrl-C again to quit at once)`))
+      resolve(signal)
+    }
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+  })
+}
+
+/** How long canceled runs get to record their end before the store closes under them. */
+const SETTLE_MS = 10_000
+
+/** Cancels the instance's active runs and waits (bounded) until they have settled, then closes the server. */
+export async function shutDown(instance: () => Tributary, server: RunningServer): Promise<void> {
+  for (const runId of instance().activeRuns()) instance().cancel(runId)
+  const deadline = Date.now() + SETTLE_MS
+  while (instance().activeRuns().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  await server.close()
+}
+
+/** `tributary serve`: the HTTP API and the web UI over this project. */
+export default defineCommand({
+  name: 'serve',
+  summary: 'serve the HTTP API and the web UI (http://127.0.0.1:3000)',
+  usage: 'tributary serve [--port <n>] [--host <h>]',
+  help: `${LISTEN_HELP}\n\nCtrl-C (or SIGTERM) cancels active runs and stops cleanly. The API is described in docs/api.md.`,
+  options: LISTEN_OPTIONS,
+  async run(ctx) {
+    const { host, port } = listenAddress(ctx)
+    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    try {
+      const server = await startServer({ instance: () => instance, host, port })
+      // The automation daemon (schedules, sensors, conditions) will start here once it exists.
+      ctx.out(`${style.green('✓')} serving ${style.bold(instance.project.name)} (${instance.graph.nodes.size} assets) at ${style.bold(server.url)}`)
+      await untilSignal(ctx)
+      await shutDown(() => instance, server)
+      return Exit.Ok
+    } finally {
+      await instance.close()
+    }
+  },
+})
