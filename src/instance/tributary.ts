@@ -19,6 +19,9 @@ import type { Store } from '../store/store.js'
 import { DuckDbWarehouse } from '../warehouse/duckdb/duckdb-warehouse.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import { ProjectInvalidError } from './config-error.js'
+import { forecast, type Forecast } from '../automation/forecast.js'
+import type { AutomationStore } from '../store/automation-store.js'
+import { SqliteAutomationStore } from '../store/sqlite/sqlite-automation-store.js'
 import { loadProject } from './load-project.js'
 
 /** How to open an instance. */
@@ -46,6 +49,7 @@ export interface RunDetail {
  */
 export class Tributary {
   private warehouseInstance: Promise<Warehouse> | undefined
+  private automationInstance: Promise<AutomationStore> | undefined
   // Shared (by reference) with instances made by withProject, so a reload keeps runs and subscribers.
   private listeners = new Set<ProgressListener>()
   private active = new Map<string, AbortController>()
@@ -168,6 +172,7 @@ export class Tributary {
     const graph = Tributary.validate(project)
     const next = new Tributary(project, graph, this.store, this.projectDir, this.stateDir, this.clock, this.settings)
     next.warehouseInstance = this.warehouseInstance
+    next.automationInstance = this.automationInstance
     next.listeners = this.listeners
     next.active = this.active
     return next
@@ -244,7 +249,26 @@ export class Tributary {
     this.select(key)
   }
 
+  /** The automation store (cursors, decisions, incidents), opened on first use beside the metadata store. */
+  async automation(): Promise<AutomationStore> {
+    if (!this.automationInstance) {
+      this.automationInstance = SqliteAutomationStore.open(resolve(this.stateDir, 'metadata.sqlite')).then(async (store) => {
+        await store.migrate()
+        return store
+      })
+      this.automationInstance.catch(() => (this.automationInstance = undefined))
+    }
+    return this.automationInstance
+  }
+
+  /** Predicted ready times and SLA verdicts for `keys` (default: every asset with a freshness policy). */
+  async forecast(keys?: readonly string[]): Promise<Forecast & { statuses: ReadonlyMap<string, AssetStatusRecord> }> {
+    const statuses = new Map((await this.status()).map((s) => [s.key, s]))
+    return { ...(await forecast(this.graph, this.store, statuses, this.clock.now(), keys)), statuses }
+  }
+
   async close(): Promise<void> {
+    await (await this.automationInstance?.catch(() => undefined))?.close()
     await (await this.warehouseInstance?.catch(() => undefined))?.close()
     await this.store.close()
   }

@@ -18,16 +18,21 @@ export default defineCommand({
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     try {
       const status = await instance.ready(key)
+      const { predictions, sla } = await instance.forecast([key])
+      const prediction = predictions.get(key) ?? null
+      const verdict = sla.get(key) ?? null
       if (ctx.json) {
-        ctx.out(JSON.stringify(status, null, 2))
+        ctx.out(JSON.stringify({ ...status, prediction, sla: verdict }, null, 2))
       } else if (status.ready) {
         ctx.out(`${style.green('✓ ready')}  ${key} is fresh, updated ${ago(status.lastUpdated, instance.clock.now())}${status.owner ? style.dim(` · owner ${status.owner}`) : ''}`)
+        if (verdict && verdict.state !== 'on_time') ctx.out(`  ${style.yellow(`SLA ${verdict.state.replace('_', ' ')}`)}: ${verdict.reason}`)
       } else {
-        ctx.out(`${style.red('✗ not ready')}  ${key} is ${statusLabel(status.status)}`)
+        ctx.out(`${style.red('✗ not ready')}  ${key} is ${statusLabel(status.status)}${verdict && verdict.state !== 'on_time' ? `  ${style.yellow(`SLA ${verdict.state.replace('_', ' ')}`)}` : ''}`)
         for (const [index, link] of status.chain.entries()) {
           ctx.out(`${'  '.repeat(index + 1)}${index === 0 ? '' : '← '}${style.bold(link.key)} ${link.status}: ${link.message}${link.owner ? style.dim(` (owner ${link.owner})`) : ''}`)
         }
         if (status.rootCause) ctx.out(`\n  root cause: ${style.bold(status.rootCause.key)} — owner ${style.bold(status.rootCause.owner ?? 'not set')}`)
+        ctx.out(prediction?.predictedAt ? `  expected ready: ${style.bold(prediction.predictedAt.toISOString())} ${style.dim(`(${prediction.basis})`)}` : `  expected ready: ${style.yellow('unknown')} ${style.dim(`(${prediction?.basis ?? 'no history yet'})`)}`)
       }
       return status.ready ? Exit.Ok : Exit.NotOk
     } finally {
