@@ -68,6 +68,7 @@ export function explain(status: AssetStatusRecord): string {
   return `Not ready: ${root.key} is ${root.status}${root.owner ? ` (owner ${root.owner})` : ''}.`
 }
 
+/** One publish of an asset, as listed by /api/materializations. */
 export function toMaterialization(record: MaterializationRecord): ApiMaterialization {
   return {
     id: record.id, runId: record.runId, partition: record.partition, codeVersion: record.codeVersion, dataVersion: record.dataVersion,
@@ -75,6 +76,7 @@ export function toMaterialization(record: MaterializationRecord): ApiMaterializa
   }
 }
 
+/** One evaluation of a check. */
 export function toCheckResult(record: CheckResultRecord): ApiCheckResult {
   return {
     checkName: record.checkName, passed: record.passed, severity: record.severity, blocking: record.blocking,
@@ -83,6 +85,7 @@ export function toCheckResult(record: CheckResultRecord): ApiCheckResult {
   }
 }
 
+/** A run as listed (its error without hint or context). */
 export function toRun(record: RunRecord): ApiRun {
   return {
     id: record.id, status: record.status, selection: record.selection, trigger: record.trigger,
@@ -91,6 +94,7 @@ export function toRun(record: RunRecord): ApiRun {
   }
 }
 
+/** One step of a run. */
 export function toStep(record: StepRecord): ApiStep {
   return {
     assetKey: record.assetKey, partition: record.partition, status: record.status, attempt: record.attempt,
@@ -99,6 +103,7 @@ export function toStep(record: StepRecord): ApiStep {
   }
 }
 
+/** A run with its steps and logs (GET /api/runs/{id}). */
 export function toRunDetail(detail: RunDetail): ApiRunDetail {
   return {
     run: toRun(detail.run),
