@@ -221,6 +221,36 @@ describe('server: catalog, lineage, history, readiness', () => {
   })
 })
 
+describe('server: static UI', () => {
+  test('serves ui files at /, falls back to index.html for UI routes, never for /api', async () => {
+    const p = await openProject({ assets: catalogAssets() })
+    const uiDir = join(p.dir, 'ui-dist')
+    await mkdir(join(uiDir, 'assets'), { recursive: true })
+    await writeFile(join(uiDir, 'index.html'), '<!doctype html><div id="root"></div>')
+    await writeFile(join(uiDir, 'assets', 'app.js'), 'console.log("ui")')
+    const s = await serveInstance(p.instance, { uiDir })
+    try {
+      for (const path of ['/', '/assets/marts/revenue', '/runs/20260101-000000-abcdef']) {
+        const page = await s.api.get(path)
+        assert.equal(page.status, 200, path)
+        assert.match(page.headers.get('content-type')!, /text\/html/)
+        assert.equal(page.text, '<!doctype html><div id="root"></div>', path)
+      }
+      const script = await s.api.get('/assets/app.js')
+      assert.equal(script.text, 'console.log("ui")')
+      assert.match(script.headers.get('content-type')!, /javascript/)
+      const api = await s.api.get('/api/assets/app.js')
+      assert.equal(api.status, 404)
+      assert.equal(api.body.error.code, 'TRB2003')
+      const traversal = await fetch(`${s.server.url}/%2e%2e/%2e%2e/package.json`)
+      assert.doesNotMatch(await traversal.text(), /"name"/)
+    } finally {
+      await s.server.close()
+      await p.close()
+    }
+  })
+})
+
 describe('server: OpenAPI', () => {
   test('/api/openapi.json describes exactly the /api routes the app registers', async () => {
     const app = createApp({ instance: () => { throw new Error('not used') }, uiDir: '/nonexistent' })

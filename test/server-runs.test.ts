@@ -153,6 +153,14 @@ describe('server: shutdown and internal errors', () => {
       }
       assert.equal(logged.length, 2)
       assert.match(logged[0]!, /internal error on GET \/api\/runs: .*(not open|closed)/i)
+      // A run that cannot even start still ends, for whoever follows it.
+      const events = await openEvents(s.server.url)
+      const started = await s.api.post('/api/runs', { body: { selection: 'ops/heartbeat' } })
+      assert.equal(started.status, 202)
+      const finished = await events.waitFor((item) => 'event' in item && item.event === 'run_finished')
+      assert.deepEqual('data' in finished && finished.data, { type: 'run_finished', runId: started.body.runId, status: 'failed' })
+      events.close()
+      assert.match(logged[2]!, new RegExp(`run ${started.body.runId} could not run`))
     } finally {
       await s.server.close()
       await p.close().catch(() => undefined)

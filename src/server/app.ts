@@ -45,8 +45,9 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(API_VERSION)))
   app.route('/api', assetRoutes(instance))
   app.route('/api', graphRoutes(instance))
-  app.route('/api', runRoutes(instance))
-  app.route('/api', eventRoutes(instance, { hub: options.events ?? new EventHub(), ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) }))
+  const hub = options.events ?? new EventHub()
+  app.route('/api', runRoutes(instance, { hub, log }))
+  app.route('/api', eventRoutes(instance, { hub, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) }))
   app.all('/api/*', apiNotFound)
   app.all('/api', apiNotFound)
 

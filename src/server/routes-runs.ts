@@ -6,6 +6,7 @@ import type { Tributary } from '../instance/tributary.js'
 import type { ApiRun, ApiRunCanceled, ApiRunStarted, ApiRunStatus, ApiStartRun } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest, HttpError } from './errors.js'
+import type { EventHub } from './events.js'
 import { enumParam, intParam } from './params.js'
 import { toRun, toRunDetail } from './to-api.js'
 
@@ -13,8 +14,15 @@ const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed',
 /** Bodies are a selection and a flag; anything bigger is not a request this API understands. */
 const MAX_BODY_BYTES = 64 * 1024
 
+/** What the run routes report to besides the caller. */
+export interface RunRouteOptions {
+  /** Where a run that could not even start (store or warehouse unavailable) is announced as failed. */
+  readonly hub: EventHub
+  readonly log: (line: string) => void
+}
+
 /** Routes of runs, mounted under /api. Starting and canceling need the operator role. */
-export function runRoutes(instance: () => Tributary): Hono<AuthEnv> {
+export function runRoutes(instance: () => Tributary, options: RunRouteOptions): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>()
 
   routes.get('/runs', async (c) => {
@@ -33,6 +41,12 @@ export function runRoutes(instance: () => Tributary): Hono<AuthEnv> {
       return c.json<ApiRunStarted>({ runId: null, steps: current.plan(body.selection).steps.map((step) => step.key) }, 200)
     }
     const started = current.start(body.selection, { trigger: 'api' })
+    // A run that ends, even failed, resolves; a rejection means it never got going, and whoever
+    // holds its id (the caller, the UI) would otherwise wait for a run_finished that never comes.
+    started.done.catch((error: unknown) => {
+      options.log(`run ${started.runId} could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      options.hub.publish({ type: 'run_finished', runId: started.runId, status: 'failed' })
+    })
     return c.json<ApiRunStarted>({ runId: started.runId, steps: started.steps }, 202)
   })
 
