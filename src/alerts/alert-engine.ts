@@ -1,0 +1,110 @@
+import type { SlaVerdict } from '../automation/sla.js'
+import type { AssetStatusRecord } from '../engine/status.js'
+import type { AssetGraph } from '../graph/asset-graph.js'
+import type { AlertsConfig } from '../model/alerts.js'
+import type { AutomationStore, IncidentRecord } from '../store/automation-store.js'
+import { AffectedOutputs } from './affected-outputs.js'
+import { alertSeverities, escalateAfterMs } from './alert-rules.js'
+import { createDeliverer, type Deliverer } from './deliverer.js'
+import { findProblems } from './problems.js'
+import { awaitingVerdict, resolutionMessage } from './resolution.js'
+import { createSinks } from './sinks/index.js'
+import type { Notification } from './sinks/sink.js'
+
+/** What one evaluation reads: this tick's view of the project, and where incidents live. */
+export interface AlertInput {
+  readonly graph: AssetGraph
+  /** Every node's status, with its reason chain and root cause (deriveStatuses). */
+  readonly statuses: ReadonlyMap<string, AssetStatusRecord>
+  /** SLA verdicts per asset key; at_risk and late alert. */
+  readonly sla: ReadonlyMap<string, SlaVerdict>
+  /** Schema drift per source key, in words. */
+  readonly drift: ReadonlyMap<string, string>
+  /** Open remediation circuits per asset key, in words. Default: none. */
+  readonly circuits?: ReadonlyMap<string, string>
+  readonly store: AutomationStore
+  /** The project's `alerts`. Default: every class, to the log, escalating after 30m. */
+  readonly config: AlertsConfig | undefined
+  /** The tick's time: incidents open, escalate and resolve at it. */
+  readonly now: Date
+  /** Default: the config's sinks, 3 attempts each with 1 s backoff doubling, 5 s per attempt. */
+  readonly deliver?: Deliverer
+}
+
+/** What one evaluation changed. An incident seen again and escalated is in both `updated` and `escalated`. */
+export interface AlertReport {
+  /** Incidents raised for the first time; announced 'opened'. */
+  readonly opened: readonly IncidentRecord[]
+  /** Unresolved incidents seen again (occurrences + 1); not announced. */
+  readonly updated: readonly IncidentRecord[]
+  /** Open, unacknowledged incidents older than escalateAfter; announced 'escalated' once. */
+  readonly escalated: readonly IncidentRecord[]
+  /** Incidents whose problem is gone; announced 'resolved' with the reason. */
+  readonly resolved: readonly IncidentRecord[]
+}
+
+/** Unresolved incidents read per evaluation; far above any real number of open problems. */
+const UNRESOLVED_LIMIT = 1_000_000
+
+/**
+ * Evaluates alerting once (the daemon calls it every tick): finds the problems, routes each to
+ * the owner of its root cause, opens or updates one incident per (asset, condition), escalates
+ * the ones left unacknowledged, resolves the ones whose problem is gone, and announces all of
+ * it through the sinks. Sink failures are recorded, never thrown; store failures are thrown.
+ */
+export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
+  const { store, now } = input
+  const severities = alertSeverities(input.config)
+  const escalateAfter = escalateAfterMs(input.config)
+  const { problems, routed } = findProblems({ ...input, circuits: input.circuits ?? new Map(), enabled: severities })
+  const affected = new AffectedOutputs(input.graph)
+  const report = { opened: [] as IncidentRecord[], updated: [] as IncidentRecord[], escalated: [] as IncidentRecord[], resolved: [] as IncidentRecord[] }
+  const notifications: Notification[] = []
+  const current = new Set<string>()
+
+  for (const problem of problems) {
+    current.add(incidentKey(problem.assetKey, problem.condition))
+    const node = input.graph.nodes.get(problem.assetKey)
+    const { incident, created } = await store.raiseIncident({
+      assetKey: problem.assetKey,
+      condition: problem.condition,
+      severity: severities.get(problem.condition)!,
+      owner: node?.def.owner ?? input.statuses.get(problem.assetKey)?.owner ?? null,
+      message: problem.message,
+      affected: affected.of(problem.assetKey),
+      at: now,
+    })
+    if (created) {
+      report.opened.push(incident)
+      notifications.push({ event: 'opened', incident })
+      continue
+    }
+    report.updated.push(incident)
+    if (incident.status === 'open' && incident.escalatedAt === null && now.getTime() - incident.openedAt.getTime() > escalateAfter) {
+      await store.markEscalated(incident.id, now)
+      const escalated = (await store.getIncident(incident.id)) ?? { ...incident, escalatedAt: now }
+      report.escalated.push(escalated)
+      notifications.push({ event: 'escalated', incident: escalated })
+    }
+  }
+
+  const context = { graph: input.graph, statuses: input.statuses, routed, enabled: severities, now }
+  for (const incident of await store.listIncidents({ status: 'unresolved', limit: UNRESOLVED_LIMIT })) {
+    if (current.has(incidentKey(incident.assetKey, incident.condition))) continue
+    if (awaitingVerdict(incident, context)) continue
+    const resolution = resolutionMessage(incident, context)
+    const resolved = await store.resolveIncident(incident.id, resolution, now)
+    // Resolved meanwhile (by hand, or by another daemon): theirs to announce, not ours.
+    if (resolved?.resolution !== resolution || resolved.resolvedAt?.getTime() !== now.getTime()) continue
+    report.resolved.push(resolved)
+    notifications.push({ event: 'resolved', incident: resolved })
+  }
+
+  const deliver = input.deliver ?? createDeliverer({ store, sinks: createSinks(input.config?.sinks) })
+  await deliver.deliver(notifications)
+  return report
+}
+
+function incidentKey(assetKey: string, condition: string): string {
+  return `${assetKey}\u0000${condition}`
+}

@@ -1,0 +1,28 @@
+import { slackPayload } from './slack-payload.js'
+import type { Sink } from './sink.js'
+
+/** How much of a failing receiver's answer a delivery error keeps. */
+const ERROR_BODY_CHARS = 200
+
+/**
+ * POSTs a Slack-compatible JSON body to `url`. Any answer but 2xx is a failure. The URL is
+ * never put in an error: webhook URLs carry their secret in the path.
+ */
+export function webhookSink(name: string, url: string): Sink {
+  return {
+    name,
+    async send(notification, signal) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(slackPayload(notification)),
+        signal,
+      })
+      const body = await response.text()
+      if (!response.ok) {
+        const detail = body.trim().slice(0, ERROR_BODY_CHARS)
+        throw new Error(`webhook answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`)
+      }
+    },
+  }
+}
