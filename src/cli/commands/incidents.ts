@@ -1,0 +1,139 @@
+import { userInfo } from 'node:os'
+import { join } from 'node:path'
+import { Tributary } from '../../instance/tributary.js'
+import { ErrorCode, TributaryError } from '../../model/errors.js'
+import type { AutomationStore, IncidentRecord, IncidentStatus } from '../../store/automation-store.js'
+import { SqliteAutomationStore } from '../../store/sqlite/sqlite-automation-store.js'
+import { defineCommand, Exit, type CommandContext } from '../command.js'
+import { ago, style, table } from '../format.js'
+
+const STATUSES = ['open', 'acknowledged', 'resolved', 'unresolved'] as const
+const USAGE = 'tributary incidents [list] [--status open|acknowledged|resolved|unresolved] [--limit n] [--json]\n       tributary incidents ack <id> [--by name]\n       tributary incidents resolve <id> --message "…"'
+
+/** `tributary incidents`: list, acknowledge and resolve incidents raised by the daemon. */
+export default defineCommand({
+  name: 'incidents',
+  summary: 'list, acknowledge and resolve incidents (one per asset and failure condition)',
+  usage: USAGE,
+  help: [
+    '  list                 newest first (the default subcommand)',
+    '  --status s           only incidents with this status (default: all)',
+    '  --limit n            how many (default: 50)',
+    '  ack <id>             stop escalation: someone is on it',
+    '  --by name            who acknowledges (default: the current user)',
+    '  resolve <id>         close it by hand; the daemon opens a new one if the problem is still there',
+    '  --message text       the resolution, required with resolve',
+    '',
+    'Examples:',
+    '  tributary incidents --status unresolved',
+    '  tributary incidents ack 12 --by alice',
+    '  tributary incidents resolve 12 --message "re-sent the CRM export"',
+  ].join('\n'),
+  options: { status: { type: 'string' }, limit: { type: 'string' }, by: { type: 'string' }, message: { type: 'string' } },
+  async run(ctx) {
+    const [sub = 'list', ...rest] = ctx.positionals
+    if (sub === 'list' && rest.length === 0) return withStore(ctx, (store, now) => list(ctx, store, now))
+    if ((sub === 'ack' || sub === 'resolve') && rest.length === 1) {
+      const id = Number(rest[0])
+      if (!Number.isSafeInteger(id) || id < 1) return usage(ctx, `incident ids are positive whole numbers, not ${JSON.stringify(rest[0])}`)
+      const message = typeof ctx.values.message === 'string' ? ctx.values.message.trim() : ''
+      if (sub === 'resolve' && !message) return usage(ctx, 'resolve needs --message "what fixed it"')
+      return withStore(ctx, (store, now) => (sub === 'ack' ? acknowledge(ctx, store, id, now) : resolve(ctx, store, id, message, now)))
+    }
+    return usage(ctx, `unknown incidents subcommand ${JSON.stringify(ctx.positionals.join(' '))}`)
+  },
+})
+
+async function list(ctx: CommandContext, store: AutomationStore, now: Date): Promise<number> {
+  const status = ctx.values.status as string | undefined
+  const limit = Number(ctx.values.limit ?? 50)
+  if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) return usage(ctx, `--status must be one of ${STATUSES.join(', ')}`)
+  if (!Number.isInteger(limit) || limit < 1) return usage(ctx, '--limit must be a positive whole number')
+  const incidents = await store.listIncidents({ limit, ...(status ? { status: status as IncidentStatus | 'unresolved' } : {}) })
+  if (ctx.json) {
+    ctx.out(JSON.stringify(incidents, null, 2))
+    return Exit.Ok
+  }
+  if (incidents.length === 0) {
+    ctx.out(style.dim(status ? `no ${status} incidents` : 'no incidents yet'))
+    return Exit.Ok
+  }
+  ctx.out(table(['ID', 'STATUS', 'SEVERITY', 'CONDITION', 'ASSET', 'OWNER', 'OPENED', 'SEEN', 'MESSAGE'], incidents.map((incident) => [
+    String(incident.id), statusLabel(incident), severityLabel(incident.severity), incident.condition, incident.assetKey,
+    incident.owner ?? style.dim('—'), ago(incident.openedAt, now), `${incident.occurrences}×`,
+    incident.status === 'resolved' ? style.dim(incident.resolution ?? '') : incident.message,
+  ])))
+  return Exit.Ok
+}
+
+async function acknowledge(ctx: CommandContext, store: AutomationStore, id: number, now: Date): Promise<number> {
+  const before = await requireIncident(store, id)
+  if (before.status === 'resolved') throw notOpen(before)
+  const by = typeof ctx.values.by === 'string' && ctx.values.by.trim() ? ctx.values.by.trim() : currentUser()
+  const incident = before.status === 'open' ? ((await store.acknowledgeIncident(id, by, now)) ?? before) : before
+  if (ctx.json) ctx.out(JSON.stringify(incident, null, 2))
+  else if (before.status === 'acknowledged') ctx.out(`incident #${id} was already acknowledged by ${before.acknowledgedBy ?? 'someone'} ${ago(before.acknowledgedAt, now)}`)
+  else ctx.out(`${style.green('✓')} incident #${id} acknowledged by ${by}: ${incident.condition} on ${style.bold(incident.assetKey)}; it will not escalate`)
+  return Exit.Ok
+}
+
+async function resolve(ctx: CommandContext, store: AutomationStore, id: number, message: string, now: Date): Promise<number> {
+  const before = await requireIncident(store, id)
+  const incident = before.status === 'resolved' ? before : ((await store.resolveIncident(id, message, now)) ?? before)
+  if (ctx.json) ctx.out(JSON.stringify(incident, null, 2))
+  else if (before.status === 'resolved') ctx.out(`incident #${id} was already resolved ${ago(before.resolvedAt, now)}: ${before.resolution ?? ''}`)
+  else ctx.out(`${style.green('✓')} incident #${id} resolved: ${incident.condition} on ${style.bold(incident.assetKey)}`)
+  return Exit.Ok
+}
+
+/** Opens the project (for its state directory) and its automation store; closes both. */
+async function withStore(ctx: CommandContext, body: (store: AutomationStore, now: Date) => Promise<number>): Promise<number> {
+  const instance = await Tributary.open({ projectDir: ctx.projectDir })
+  try {
+    const store = await SqliteAutomationStore.open(join(instance.stateDir, 'metadata.sqlite'))
+    try {
+      await store.migrate()
+      return await body(store, instance.clock.now())
+    } finally {
+      await store.close()
+    }
+  } finally {
+    await instance.close()
+  }
+}
+
+async function requireIncident(store: AutomationStore, id: number): Promise<IncidentRecord> {
+  const incident = await store.getIncident(id)
+  if (incident) return incident
+  throw new TributaryError(ErrorCode.Usage, `no incident #${id}`, { hint: 'List incidents and their ids with `tributary incidents --status unresolved`.' })
+}
+
+function notOpen(incident: IncidentRecord): TributaryError {
+  return new TributaryError(ErrorCode.Usage, `incident #${incident.id} is resolved; there is nothing to acknowledge`, {
+    hint: 'If the problem is back, the daemon opens a new incident for it on its next tick.',
+    context: { assetKey: incident.assetKey },
+  })
+}
+
+function usage(ctx: CommandContext, problem: string): number {
+  ctx.err(`${style.red(ErrorCode.Usage)} ${problem}\n        ${style.dim(`usage: ${USAGE.replaceAll('\n       ', '\n               ')}`)}`)
+  return Exit.Usage
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return process.env.USER ?? 'unknown'
+  }
+}
+
+function statusLabel(incident: IncidentRecord): string {
+  if (incident.status === 'resolved') return style.green('✓ resolved')
+  if (incident.status === 'acknowledged') return style.yellow(`◐ acknowledged${incident.acknowledgedBy ? ` by ${incident.acknowledgedBy}` : ''}`)
+  return style.red(incident.escalatedAt ? '‼ open, escalated' : '● open')
+}
+
+function severityLabel(severity: IncidentRecord['severity']): string {
+  return severity === 'critical' ? style.red(severity) : severity === 'warning' ? style.yellow(severity) : style.dim(severity)
+}
