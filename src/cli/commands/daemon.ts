@@ -1,4 +1,5 @@
-import { AutomationDaemon, type TickReport } from '../../automation/daemon.js'
+import type { TickReport } from '../../automation/daemon.js'
+import { createDaemon } from '../../instance/daemon.js'
 import { Tributary } from '../../instance/tributary.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
@@ -19,9 +20,8 @@ export default defineCommand({
   options: { once: { type: 'boolean' }, interval: { type: 'string' } },
   async run(ctx) {
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
-    const automation = await instance.automation()
     const log = (line: string) => ctx.err(`${style.dim(new Date().toISOString().slice(11, 19))} ${line}`)
-    const daemon = new AutomationDaemon(() => instance, automation, { waitForRuns: ctx.values.once === true, log, onTick: ctx.json ? undefined : (report) => describe(report, log) })
+    const daemon = await createDaemon(() => instance, { waitForRuns: ctx.values.once === true, log, onTick: ctx.json ? undefined : (report) => describe(report, log) })
     try {
       if (ctx.values.once) {
         const report = await daemon.runOnce()
