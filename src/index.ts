@@ -4,6 +4,10 @@ export type { AnyNode, AssetDefinition, AssetIo, AssetSpec, InputOf, InputsOf, M
 export { defineSource, files, table } from './model/source.js'
 export type { SourceDefinition, SourceObserver, SourceSpec } from './model/source.js'
 export { defineProject, duckdb } from './model/project.js'
+export {
+  allPartitions, dailyPartitions, hourlyPartitions, identity, monthlyPartitions, partitionKeys, staticPartitions, weeklyPartitions, window, windowOf,
+} from './model/partitions.js'
+export type { Cadence, PartitionMapping, PartitionsDefinition, PartitionWindow, StaticPartitions, TimeWindowOptions, TimeWindowPartitions } from './model/partitions.js'
 export { and, defineSchedule, eager, fileSensor, not, onCron, onMissing, or, pollSensor, webhookSensor } from './model/automation.js'
 export type { AutomationCondition, CatchUpPolicy, ScheduleDefinition, SensorDefinition, SensorResult } from './model/automation.js'
 export type { AlertClass, AlertRule, AlertsConfig, SinkDefinition } from './model/alerts.js'

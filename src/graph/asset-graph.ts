@@ -1,4 +1,5 @@
 import type { AnyNode } from '../model/asset.js'
+import type { PartitionMapping, PartitionsDefinition } from '../model/partitions.js'
 
 /** A warehouse relation: `schema.name`. */
 export interface Relation {
@@ -18,6 +19,10 @@ export interface GraphNode {
   readonly relation: Relation | undefined
   /** Hash of the code that produces it (SQL text or function source) plus its explicit version. */
   readonly codeVersion: string
+  /** How the asset is partitioned. Default: unpartitioned. */
+  readonly partitions?: PartitionsDefinition | undefined
+  /** How it reads each partitioned upstream, by upstream key (resolved defaults included). */
+  readonly partitionMappings?: ReadonlyMap<string, PartitionMapping>
 }
 
 /** The asset graph: nodes by key, topological order, upstream and downstream walks. Immutable. */

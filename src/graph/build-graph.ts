@@ -7,6 +7,7 @@ import type { ProjectDefinition } from '../model/project.js'
 import { referencedTables } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
+import { partitionsOf, resolveMappings, validatePartitions } from './partition-rules.js'
 import { closest } from './similar.js'
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*(\/[A-Za-z_][A-Za-z0-9_-]*)*$/
@@ -73,6 +74,7 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
   for (const [key, def] of byKey) {
     const deps = new Set<string>()
     validateMetadata(def, project, problem)
+    validatePartitions(def, problem)
     if (def.type === 'asset') {
       if (typeof def.materialize !== 'function') problem(ErrorCode.InvalidDefinition, key, `asset ${key} has no materialize function`, 'Give defineAsset a `materialize(inputs, ctx)` function.')
       for (const [name, input] of Object.entries(def.ins ?? {})) {
@@ -115,6 +117,7 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
   if (cycle) {
     problem(ErrorCode.Cycle, cycle[0], `dependency cycle: ${cycle.join(' → ')}`, 'Break the cycle: an asset cannot read, directly or indirectly, its own output.')
   }
+  const mappings = new Map([...byKey].map(([key, def]) => [key, resolveMappings(def, upstream.get(key)!, byKey, problem)]))
   if (problems.length > 0) return { graph: undefined, problems }
 
   const downstream = new Map<string, string[]>([...byKey.keys()].map((key) => [key, []]))
@@ -128,6 +131,8 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
       downstream: downstream.get(key)!.sort(),
       relation: relations.get(key),
       codeVersion: codeVersion(def),
+      partitions: partitionsOf(def),
+      partitionMappings: mappings.get(key)!,
     }))
   }
   return { graph: new AssetGraph(nodes, topologicalOrder(nodes)), problems }

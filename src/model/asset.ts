@@ -1,5 +1,6 @@
 import type { AssetContext, AssetInput, Row, SourceInput } from './context.js'
 import type { ProducedMetadata } from './common.js'
+import type { PartitionMapping } from './partitions.js'
 import type { SourceDefinition } from './source.js'
 
 /** Where an asset's output lives. 'table': a warehouse table (default); 'files': a directory; 'none': side effects only. */
@@ -23,6 +24,8 @@ export interface AssetSpec<I extends Record<string, AnyNode>> extends ProducedMe
   readonly ins?: I
   /** Default: 'table'. */
   readonly io?: AssetIo
+  /** Which upstream partitions each input reads, by input name. Default: see docs/partitions.md. */
+  readonly partitionMappings?: { readonly [K in keyof I]?: PartitionMapping }
   readonly materialize: (inputs: InputsOf<I>, ctx: AssetContext) => Promise<MaterializeResult> | MaterializeResult
 }
 
@@ -37,6 +40,8 @@ export interface AssetDefinition<I extends Record<string, AnyNode> = Record<stri
 export interface SqlAssetSpec extends ProducedMetadata {
   /** One SELECT; the tables it reads become this asset's upstream. */
   readonly sql: string
+  /** Which upstream partitions it reads, by upstream asset key. Default: see docs/partitions.md. */
+  readonly partitionMappings?: Readonly<Record<string, PartitionMapping>>
 }
 
 /** An asset defined by a SELECT; its upstream is parsed from the SQL. */

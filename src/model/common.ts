@@ -2,6 +2,7 @@ import type { AutomationCondition } from './automation.js'
 import type { CheckDefinition } from './check.js'
 import type { Duration } from './duration.js'
 import type { FreshnessPolicy } from './freshness.js'
+import type { PartitionsDefinition } from './partitions.js'
 import type { RetryPolicy } from './retry.js'
 
 /** Fields every asset and source may carry. */
@@ -32,4 +33,8 @@ export interface ProducedMetadata extends NodeMetadata {
   readonly readinessTimeout?: Duration
   /** When the daemon materializes it on its own: eager(), onCron(…), onMissing(), and/or/not. Default: never. */
   readonly automation?: AutomationCondition
+  /** How the asset is sliced: dailyPartitions({ start }), staticPartitions([...]), … Default: unpartitioned. */
+  readonly partitions?: PartitionsDefinition
+  /** The column of a partitioned table asset that holds the partition key. Default: 'partition_key'. */
+  readonly partitionColumn?: string
 }
