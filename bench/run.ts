@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { apiLatency } from './api.js'
 import { round, type BenchResult } from './harness.js'
 import { largeProject } from './large-project.js'
 import { layeredGraph } from './layered.js'
@@ -17,6 +18,7 @@ const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResu
   { name: '1,000-asset layered graph of no-op assets', run: layeredGraph },
   { name: '10,000-asset project: load, validate, plan, status', run: largeProject },
   { name: 'SQL dependency parsing', run: sqlParsing },
+  { name: 'HTTP API latency, 10,000-asset project', run: apiLatency },
 ]
 
 function table(results: readonly BenchResult[]): string {
