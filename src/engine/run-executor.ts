@@ -3,13 +3,15 @@ import { hostname } from 'node:os'
 import type { GraphNode } from '../graph/asset-graph.js'
 import { quoteRelation } from '../graph/asset-graph.js'
 import { parseDuration } from '../model/duration.js'
+import { previousKey } from '../model/partitions.js'
 import type { AssetInput, SourceInput } from '../model/context.js'
 import { ErrorCode, serializeError, TributaryError, type SerializedError } from '../model/errors.js'
 import type { RunStatus, StepStatus } from '../store/records.js'
 import type { EngineDeps } from './engine-deps.js'
 import { fileOutputPaths } from './file-output.js'
 import { matchFiles } from './observe.js'
-import type { Plan, PlannedStep } from './plan.js'
+import { stepId, type Plan, type PlannedStep } from './plan.js'
+import { combinedVersion } from './partition-versions.js'
 import type { ProgressEvent, ProgressListener } from './progress.js'
 import { currentStatuses, firstUnusable } from './readiness.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
@@ -56,7 +58,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     }
   }
   const counts = Object.fromEntries(['queued', 'waiting', 'running', 'succeeded', 'failed', 'blocked', 'skipped', 'canceled'].map((s) => [s, 0])) as Record<StepStatus, number>
-  const steps = new Map(plan.steps.map((step) => [step.key, step]))
+  const steps = new Map(plan.steps.map((step) => [stepId(step), step]))
   const final = new Map<string, StepStatus>()
   const controller = new AbortController()
   const onOuterAbort = () => controller.abort(new CanceledError(undefined))
@@ -79,17 +81,18 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   heartbeat.unref()
 
   const record = async (step: PlannedStep, status: StepStatus, extra: { attempt?: number; reason?: string | null; error?: SerializedError | null; durationMs?: number | null; stored?: boolean } = {}) => {
-    const previous = final.get(step.key) ?? (status === 'queued' ? undefined : 'queued')
+    const id = stepId(step)
+    const previous = final.get(id) ?? (status === 'queued' ? undefined : 'queued')
     if (extra.stored !== true) {
       await deps.store.updateStep({ runId, assetKey: step.key, partition: step.partition, status, at: deps.clock.now(), ...withoutStored(extra) })
     }
     if (previous) counts[previous]--
     counts[status]++
-    final.set(step.key, status)
+    final.set(id, status)
     emit({ type: 'step', runId, key: step.key, partition: step.partition, status, attempt: extra.attempt ?? 0, reason: extra.reason ?? null, error: extra.error ?? null, durationMs: extra.durationMs ?? null })
   }
 
-  const remaining = new Map(plan.steps.map((s) => [s.key, s.upstreamInRun.length]))
+  const remaining = new Map(plan.steps.map((s) => [stepId(s), s.upstreamInRun.length]))
   const ready: PlannedStep[] = plan.steps.filter((s) => s.upstreamInRun.length === 0)
   const poolUse = new Map<string, number>()
   let running = 0
@@ -116,7 +119,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
         if (left === 0) ready.push(steps.get(key)!)
       }
     } else if (status !== 'canceled') {
-      await skipDownstream(step, `${step.key} ${status}`)
+      await skipDownstream(step, `${stepId(step)} ${status}`)
     }
   }
 
@@ -130,7 +133,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       .catch(async (error) => {
         // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
         await record(step, 'failed', { error: serializeError(error) }).catch(() => undefined)
-        await skipDownstream(step, `${step.key} failed`).catch(() => undefined)
+        await skipDownstream(step, `${stepId(step)} failed`).catch(() => undefined)
       })
       .finally(() => {
         running--
@@ -162,14 +165,14 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     }
     await Promise.allSettled([...inFlight])
     for (const step of plan.steps) {
-      if (!final.has(step.key) || final.get(step.key) === 'queued') await record(step, 'canceled', { reason: 'the run was canceled before this step started' })
+      if (!final.has(stepId(step)) || final.get(stepId(step)) === 'queued') await record(step, 'canceled', { reason: 'the run was canceled before this step started' })
     }
   } finally {
     clearInterval(heartbeat)
     options.signal?.removeEventListener('abort', onOuterAbort)
   }
   const status: RunStatus = controller.signal.aborted ? 'canceled' : counts.failed + counts.blocked + counts.skipped > 0 ? 'failed' : 'succeeded'
-  const failedSteps = plan.steps.filter((s) => ['failed', 'blocked'].includes(final.get(s.key) ?? '')).map((s) => s.key)
+  const failedSteps = plan.steps.filter((s) => ['failed', 'blocked'].includes(final.get(stepId(s)) ?? '')).map(stepId)
   await deps.store.finishRun(runId, status, deps.clock.now(), status === 'failed' ? { code: ErrorCode.RunFailed, message: `${failedSteps.length} step(s) failed or blocked: ${failedSteps.slice(0, 5).join(', ')}`, hint: `See tributary run ${runId}.` } : null)
   await deps.store.releaseLeasesOf(runId)
   emit({ type: 'run_finished', runId, status, counts: { ...counts } })
@@ -214,6 +217,27 @@ async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node:
       }
     }
   }
+  // Partitions read from outside the run must have been published.
+  for (let announced = false; step.waitsFor; ) {
+    const missing = await firstUnpublished(deps, step.waitsFor)
+    if (!missing) break
+    const why = `partition ${missing.partition} is not published yet`
+    const waited = deps.clock.now().getTime() - waitStarted
+    if (waited >= timeoutMs) {
+      const upstreamDef = deps.graph.get(missing.key).def
+      const error = new NotReadyError(node.key, missing.key, why, upstreamDef.owner ?? null, waited)
+      await record(step, 'failed', { error: serializeError(error), reason: error.detail })
+      return 'failed'
+    }
+    if (!announced) await record(step, 'waiting', { reason: `waiting for ${missing.key}: ${why}` })
+    announced = true
+    try {
+      await deps.clock.sleep(Math.min(deps.settings.readinessPollMs, timeoutMs - waited), signal)
+    } catch {
+      await record(step, 'canceled', { reason: 'canceled while waiting for upstream' })
+      return 'canceled'
+    }
+  }
   // At most one live materialization per asset-partition across concurrent runs.
   for (let announced = false; ; ) {
     const lease = await deps.store.acquireLease(node.key, step.partition, runId, deps.settings.leaseTtlMs, deps.clock.now())
@@ -240,8 +264,10 @@ async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node:
         return 'canceled'
       }
       await record(step, 'running', { attempt })
-      const inputs = await resolveInputs(deps, node)
-      const previous = await deps.store.listMaterializations(node.key, { limit: 1, partition: step.partition })
+      const inputs = await resolveInputs(deps, node, step)
+      // Volume checks compare a time partition with the previous window, anything else with its own last version.
+      const previousPartition = step.partition !== null && node.partitions ? previousKey(node.partitions, step.partition) ?? step.partition : step.partition
+      const previous = await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })
       const outcome = await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
       if (outcome.status === 'succeeded') {
         await record(step, 'succeeded', { attempt, durationMs: outcome.materialization.durationMs, stored: true })
@@ -275,13 +301,38 @@ async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node:
   }
 }
 
-async function resolveInputs(deps: EngineDeps, node: GraphNode): Promise<ResolvedInputs> {
-  const states = new Map((await deps.store.assetStates(node.upstream)).filter((s) => s.partition === null).map((s) => [s.assetKey, s]))
+async function firstUnpublished(deps: EngineDeps, waitsFor: Readonly<Record<string, readonly string[]>>): Promise<{ key: string; partition: string } | undefined> {
+  for (const [key, partitions] of Object.entries(waitsFor)) {
+    for (const partition of partitions) {
+      if ((await deps.store.listMaterializations(key, { limit: 1, partition })).length === 0) return { key, partition }
+    }
+  }
+  return undefined
+}
+
+async function resolveInputs(deps: EngineDeps, node: GraphNode, step: PlannedStep): Promise<ResolvedInputs> {
+  // Partitioned upstreams are read partition by partition below, never by loading every partition's state.
+  const whole = node.upstream.filter((key) => !deps.graph.get(key).partitions)
+  const states = new Map((whole.length > 0 ? await deps.store.assetStates(whole) : []).filter((s) => s.partition === null).map((s) => [s.assetKey, s]))
+  const partitioned = new Map<string, { version: string | undefined; rowCount: number | undefined }>()
+  for (const key of node.upstream) {
+    if (!deps.graph.get(key).partitions) continue
+    const reads = step.reads?.[key]
+    if (reads) {
+      const latest = await Promise.all(reads.map((partition) => deps.store.listMaterializations(key, { limit: 1, partition }).then((m) => m[0])))
+      const found = latest.filter((m) => m !== undefined)
+      const version = reads.length === 1 ? found[0]?.dataVersion : combinedVersion(found)
+      partitioned.set(key, { version, rowCount: found.reduce((n, m) => n + (m.rowCount ?? 0), 0) })
+    } else {
+      const all = (await deps.store.assetStates([key])).flatMap((s) => (s.lastMaterialization ? [s.lastMaterialization] : []))
+      partitioned.set(key, { version: combinedVersion(all), rowCount: all.reduce((n, m) => n + (m.rowCount ?? 0), 0) })
+    }
+  }
   const observations = new Map((await deps.store.latestObservations(node.upstream)).map((o) => [o.sourceKey, o]))
   // The versions read now are recorded with the materialization: status compares them later to spot newer upstream data.
   const versions: Record<string, string> = {}
   for (const key of node.upstream) {
-    const version = states.get(key)?.lastMaterialization?.dataVersion ?? observations.get(key)?.dataVersion
+    const version = partitioned.get(key)?.version ?? states.get(key)?.lastMaterialization?.dataVersion ?? observations.get(key)?.dataVersion
     if (version) versions[key] = version
   }
   const values: Record<string, SourceInput | AssetInput> = {}
@@ -292,11 +343,16 @@ async function resolveInputs(deps: EngineDeps, node: GraphNode): Promise<Resolve
       const files = upstream.def.observe.type === 'files' ? await matchFiles(deps.projectDir, upstream.def.observe.pattern) : []
       values[name] = { key: input.key, files, table: upstream.relation ? quoteRelation(upstream.relation) : undefined, lastUpdated: observations.get(input.key)?.lastUpdated ?? undefined }
     } else {
+      const reads = step.reads?.[input.key]
+      const table = upstream.relation ? quoteRelation(upstream.relation) : ''
+      const column = `"${(upstream.def.partitionColumn ?? 'partition_key').replaceAll('"', '""')}"`
       values[name] = {
         key: input.key,
-        table: upstream.relation ? quoteRelation(upstream.relation) : '',
+        // Only the mapped partitions: keys are validated, and quoted here all the same.
+        table: reads && table ? `(select * from ${table} where cast(${column} as varchar) in (${reads.map((r) => `'${r.replaceAll("'", "''")}'`).join(', ') || 'null'}))` : table,
+        partitions: reads ?? null,
         dir: upstream.def.io === 'files' ? fileOutputPaths(deps.stateDir, input.key, '').current : '',
-        rowCount: states.get(input.key)?.lastMaterialization?.rowCount ?? undefined,
+        rowCount: partitioned.get(input.key)?.rowCount ?? states.get(input.key)?.lastMaterialization?.rowCount ?? undefined,
       }
     }
   }

@@ -6,6 +6,8 @@ import { evaluateCheck } from '../checks/evaluate.js'
 import type { AssetDefinition } from '../model/asset.js'
 import type { AssetContext, AssetInput, Row, SourceInput } from '../model/context.js'
 import { parseDuration } from '../model/duration.js'
+import { windowOf } from '../model/partitions.js'
+import { bindPartitionParams } from '../sql/partition-params.js'
 import { AssetExecutionError, ErrorCode, TributaryError, serializeError } from '../model/errors.js'
 import type { MaterializationRecord, NewCheckResult, StepStatus } from '../store/records.js'
 import type { WarehouseSession } from '../warehouse/warehouse.js'
@@ -55,6 +57,8 @@ export async function runAttempt(
   const staging = node.relation ? deps.warehouse.stagingRelation(node.relation, runId, partition) : undefined
   const files = def.io === 'files' ? fileOutputPaths(deps.stateDir, node.key, runId) : undefined
   let keepStaging = false
+  const window = node.partitions && partition !== null ? windowOf(node.partitions, partition) ?? null : null
+  const partitionColumn = def.partitionColumn ?? 'partition_key'
   try {
     // No-op and file assets that never touch the warehouse never pay for a session.
     let opening: Promise<WarehouseSession> | undefined
@@ -69,10 +73,11 @@ export async function runAttempt(
 
     let returned: unknown
     if (def.type === 'sql') {
-      await guard(session!.createFromSelect(staging!, def.sql))
+      const params = partition === null ? null : { key: partition, start: window?.start ?? null, end: window?.end ?? null }
+      await guard(session!.createFromSelect(staging!, bindPartitionParams(def.sql, params)))
     } else {
       const ctx: AssetContext = {
-        assetKey: node.key, runId, partition, attempt, signal: controller.signal,
+        assetKey: node.key, runId, partition, window, attempt, signal: controller.signal,
         log: { info: log('info'), warn: log('warn'), error: log('error') },
         projectDir: deps.projectDir,
         warehouse: { query: async (sql, params) => (await open()).query(sql, params), exec: async (sql) => (await open()).exec(sql) },
@@ -99,6 +104,8 @@ export async function runAttempt(
         }
       }
     }
+
+    if (staging && partition !== null && node.partitions) await guard(stampPartition(session!, staging, partitionColumn, partition, node.key))
 
     // Audit: checks read the staging relation, never the published one.
     const relation = staging ? quoteRelation(staging) : ''
@@ -134,7 +141,7 @@ export async function runAttempt(
     if (staging) {
       const warehouse = session!
       ;[dataVersion, rowCount, columns] = [await warehouse.dataVersion(staging), await warehouse.rowCount(staging), await warehouse.columns(staging)]
-      await warehouse.publish(staging, node.relation!, { assetKey: node.key, partition, runId, dataVersion, rowCount })
+      await warehouse.publish(staging, node.relation!, { assetKey: node.key, partition, runId, dataVersion, rowCount }, node.partitions ? { partitionColumn } : {})
     } else if (files) {
       const hashed = await hashDirectory(files.staging)
       ;[dataVersion, rowCount] = [hashed.version, hashed.files]
@@ -164,6 +171,25 @@ export async function runAttempt(
       await session.close().catch(() => undefined)
     }
     if (files && !keepStaging) await rm(files.staging, { recursive: true, force: true }).catch(() => undefined)
+  }
+}
+
+// Every row of a partition's staging must carry its key: publishing deletes by that column,
+// so a row with another key would overwrite, or later be deleted with, another partition.
+async function stampPartition(session: WarehouseSession, staging: NonNullable<GraphNode['relation']>, column: string, partition: string, assetKey: string): Promise<void> {
+  const columns = await session.columns(staging)
+  const relation = quoteRelation(staging)
+  const quoted = `"${column.replaceAll('"', '""')}"`
+  if (!columns.some((c) => c.name.toLowerCase() === column.toLowerCase())) {
+    await session.exec(`alter table ${relation} add column ${quoted} varchar default '${partition.replaceAll("'", "''")}'`)
+    return
+  }
+  const [row] = await session.query<{ n: number }>(`select count(*)::int as n from ${relation} where cast(${quoted} as varchar) is distinct from $1`, [partition])
+  if (row && row.n > 0) {
+    throw new TributaryError(ErrorCode.InvalidOutput, `asset ${assetKey} wrote ${row.n} row(s) whose ${column} is not ${partition} into partition ${partition}`, {
+      context: { assetKey },
+      hint: `Write only rows of the partition being built (ctx.partition / {{ partition_key }}), or leave ${column} out and Tributary fills it in.`,
+    })
   }
 }
 

@@ -4,6 +4,7 @@ import { tryParseDuration } from '../model/duration.js'
 import { DefinitionError, ErrorCode, TributaryError, type ErrorCodeValue } from '../model/errors.js'
 import { isValidTimezone, parseDeadline } from '../model/freshness.js'
 import type { ProjectDefinition } from '../model/project.js'
+import { bindPartitionParams } from '../sql/partition-params.js'
 import { referencedTables } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
@@ -88,7 +89,7 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
         problem(ErrorCode.InvalidDefinition, key, `SQL asset ${key} has no SQL`, 'Give sqlAsset a `sql` SELECT statement.')
       } else {
         try {
-          for (const ref of referencedTables(def.sql, key)) {
+          for (const ref of referencedTables(bindPartitionParams(def.sql, null), key)) {
             const name = `${ref.schema ?? 'main'}.${ref.name}`.toLowerCase()
             const target = relationIndex.get(name)
             if (target === undefined) {

@@ -7,7 +7,9 @@ import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ProjectDefinition } from '../model/project.js'
 import { systemClock, type Clock } from '../engine/clock.js'
 import type { EngineDeps, EngineSettings } from '../engine/engine-deps.js'
-import { planRun, type Plan } from '../engine/plan.js'
+import { planPartitions, planRun, type Plan } from '../engine/plan.js'
+import { BACKFILL_TRIGGER, planBackfill, type BackfillOptions } from '../engine/backfill.js'
+import { partitionTargets, rangeOf, type PartitionSpec } from '../engine/partition-targets.js'
 import { currentStatuses } from '../engine/readiness.js'
 import { isAlive, recoverInterruptedRuns, type RecoveredRun } from '../engine/recovery.js'
 import { executeRun, newRunId, type RunOptions, type RunResult } from '../engine/run-executor.js'
@@ -103,16 +105,48 @@ export class Tributary {
     return select(this.graph, selection)
   }
 
-  /** The plan for a selection, without running it. */
-  plan(selection?: string): Plan {
-    return planRun(this.graph, this.select(selection))
+  /**
+   * The plan for a selection, without running it. Partitioned assets need `partition` or
+   * `from`/`to` (TRB2004 otherwise); each selected partition becomes a step.
+   */
+  plan(selection?: string, partitions: PartitionSpec = {}): Plan {
+    const keys = this.select(selection)
+    // Readers of partitioned assets check partitions, not the asset's status: plan those with planPartitions.
+    const partitioned = keys.some((key) => this.graph.get(key).partitions || this.graph.get(key).upstream.some((up) => this.graph.get(up).partitions))
+    if (!partitioned && !rangeOf(partitions)) return planRun(this.graph, keys)
+    const plan = planPartitions(this.graph, partitionTargets(this.graph, keys, partitions), this.clock.now())
+    return plan.steps.length > 0 ? plan : planRun(this.graph, keys)
   }
 
-  /** Settles runs whose process died, then materializes the selection. */
-  async materialize(selection?: string, options: Omit<RunOptions, 'selection'> = {}): Promise<RunResult & { recovered: readonly RecoveredRun[] }> {
-    const plan = this.plan(selection)
+  /** Settles runs whose process died, then materializes the selection (and partitions). */
+  async materialize(selection?: string, options: Omit<RunOptions, 'selection'> & PartitionSpec = {}): Promise<RunResult & { recovered: readonly RecoveredRun[] }> {
+    const plan = this.plan(selection, options)
     const deps = await this.deps()
     const recovered = await recoverInterruptedRuns(deps)
+    return { ...(await this.execute(deps, plan, selection ?? '', options)), recovered }
+  }
+
+  /**
+   * Plans a backfill of the selection and everything downstream of it over a partition range
+   * (see BackfillOptions), after settling runs whose process died. Re-running the same
+   * backfill after a crash, or passing `resume`, skips what it already published.
+   */
+  async planBackfill(selection: string | undefined, options: BackfillOptions) {
+    const keys = options.resume === undefined ? this.select(selection) : []
+    await recoverInterruptedRuns(await this.deps())
+    return planBackfill(this.graph, this.store, this.clock.now(), selection ?? '', keys, options)
+  }
+
+  /** Runs a backfill: planBackfill, then its steps as one run, at most `concurrency` at once. Default concurrency: the project's. */
+  async backfill(selection: string | undefined, options: BackfillOptions & Omit<RunOptions, 'selection'> & { concurrency?: number } = {}) {
+    const backfill = await this.planBackfill(selection, options)
+    const deps = await this.deps()
+    const run = options.concurrency === undefined ? deps : { ...deps, settings: { ...deps.settings, concurrency: options.concurrency } }
+    if (backfill.plan.steps.length === 0) return { runId: null, status: 'succeeded' as const, counts: null, ...backfill }
+    return { ...(await this.execute(run, backfill.plan, backfill.identity, { ...options, trigger: BACKFILL_TRIGGER })), ...backfill }
+  }
+
+  private async execute(deps: EngineDeps, plan: Plan, selection: string, options: Omit<RunOptions, 'selection'>): Promise<RunResult> {
     const runId = options.runId ?? newRunId(this.clock.now())
     const controller = new AbortController()
     const onAbort = () => controller.abort()
@@ -121,13 +155,13 @@ export class Tributary {
     this.active.set(runId, controller)
     try {
       const result = await executeRun(deps, plan, {
-        trigger: 'api', ...options, runId, selection: selection ?? '', signal: controller.signal,
+        trigger: 'api', ...options, runId, selection, signal: controller.signal,
         onProgress: (event) => {
           options.onProgress?.(event)
           this.publish(event)
         },
       })
-      return { ...result, recovered }
+      return result
     } finally {
       this.active.delete(runId)
       options.signal?.removeEventListener('abort', onAbort)
@@ -138,8 +172,8 @@ export class Tributary {
    * Starts a run in the background and returns its id at once (the API's way).
    * The selection is planned before it returns, so a bad selection throws here.
    */
-  start(selection?: string, options: Omit<RunOptions, 'selection' | 'runId' | 'signal'> = {}): { runId: string; steps: readonly string[]; done: Promise<RunResult> } {
-    const plan = this.plan(selection)
+  start(selection?: string, options: Omit<RunOptions, 'selection' | 'runId' | 'signal'> & PartitionSpec = {}): { runId: string; steps: readonly string[]; done: Promise<RunResult> } {
+    const plan = this.plan(selection, options)
     const runId = newRunId(this.clock.now())
     const done = this.materialize(selection, { ...options, runId })
     done.catch(() => undefined)

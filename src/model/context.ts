@@ -1,3 +1,5 @@
+import type { PartitionWindow } from './partitions.js'
+
 /** A row as read from or written to the warehouse. */
 export type Row = Record<string, unknown>
 
@@ -22,6 +24,8 @@ export interface AssetContext {
   readonly runId: string
   /** The partition being built, or null for unpartitioned assets. */
   readonly partition: string | null
+  /** Start and end instants of a time partition; null for static partitions and unpartitioned assets. */
+  readonly window: PartitionWindow | null
   /** 1 for the first attempt. */
   readonly attempt: number
   /** Aborted on timeout or cancellation; pass it to anything long-running. */
@@ -54,8 +58,13 @@ export interface SourceInput {
 /** What an upstream asset looks like to the asset that reads it. */
 export interface AssetInput {
   readonly key: string
-  /** The quoted, published relation (io 'table'). */
+  /**
+   * The quoted, published relation (io 'table'). For a partitioned upstream read through a
+   * mapping, a parenthesized SELECT of only the mapped partitions, usable wherever a table is.
+   */
   readonly table: string
+  /** The upstream partitions read; null when the upstream is read whole. */
+  readonly partitions: readonly string[] | null
   /** The published output directory (io 'files'). */
   readonly dir: string
   readonly rowCount: number | undefined

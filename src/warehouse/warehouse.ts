@@ -46,8 +46,12 @@ export interface WarehouseSession extends WarehouseQueries {
   rowCount(relation: Relation): Promise<number>
   /** A hash of the relation's contents, independent of row order. */
   dataVersion(relation: Relation): Promise<string>
-  /** Atomically replaces `target` with `staging`, drops `staging`, and records the publication. */
-  publish(staging: Relation, target: Relation, meta: PublicationMeta): Promise<void>
+  /**
+   * Atomically replaces `target` with `staging`, drops `staging`, and records the publication.
+   * With a partition and `partitionColumn`, replaces only the rows of that partition
+   * (creating `target` on the first publish) and leaves every other partition untouched.
+   */
+  publish(staging: Relation, target: Relation, meta: PublicationMeta, options?: { readonly partitionColumn?: string }): Promise<void>
   drop(relation: Relation): Promise<void>
   close(): Promise<void>
 }

@@ -123,12 +123,19 @@ export class DuckDbSession implements WarehouseSession {
   }
 
   /** Replaces `target` with `staging`, records the publication and drops `staging`, all in one transaction. */
-  async publish(staging: Relation, target: Relation, meta: PublicationMeta): Promise<void> {
+  async publish(staging: Relation, target: Relation, meta: PublicationMeta, options: { readonly partitionColumn?: string } = {}): Promise<void> {
     // Outside the transaction: schemas are harmless to create early, and creating one inside
     // would conflict with every concurrent publish into the same new schema until commit.
     await this.connection.exclusive((s) => ensureSchema(s, target.schema))
+    const column = meta.partition === null ? undefined : options.partitionColumn
+    if (column !== undefined) await this.connection.exclusive((s) => ensureTable(s, target, staging))
     await this.connection.transaction(async (s) => {
-      await s.run(`create or replace table ${quoteRelation(target)} as select * from ${quoteRelation(staging)}`)
+      if (column === undefined) await s.run(`create or replace table ${quoteRelation(target)} as select * from ${quoteRelation(staging)}`)
+      else {
+        // Delete and insert in one transaction: readers see the old partition or the new one, never both or neither.
+        await s.run(`delete from ${quoteRelation(target)} where cast(${quoteIdentifier(column)} as varchar) = $1`, [meta.partition])
+        await s.run(`insert into ${quoteRelation(target)} by name select * from ${quoteRelation(staging)}`)
+      }
       await s.run(INSERT_PUBLICATION, ledgerParams(meta, new Date()))
       await s.run(`drop table ${quoteRelation(staging)}`)
     })
@@ -143,6 +150,18 @@ export class DuckDbSession implements WarehouseSession {
   async close(): Promise<void> {
     await this.connection.close()
     this.onClose()
+  }
+}
+
+// The first publish of a partitioned asset creates its table empty, with staging's columns;
+// concurrent first publishes of two partitions race on the catalog, and the loser retries.
+async function ensureTable(s: Statements, target: Relation, staging: Relation, attempts = 5): Promise<void> {
+  try {
+    await s.run(`create table if not exists ${quoteRelation(target)} as select * from ${quoteRelation(staging)} where false`)
+  } catch (error) {
+    if (attempts <= 1 || !isConflict(error)) throw error
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await ensureTable(s, target, staging, attempts - 1)
   }
 }
 
