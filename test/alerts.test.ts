@@ -116,9 +116,8 @@ describe('alerts: incidents routed to the owner of the root cause', () => {
     const world = lateCrmNight()
     const statuses = world.statuses(T0)
     assert.equal(statuses.get('dashboards/pipeline')?.rootCause?.key, 'landing/crm', 'the fixture chains down to the source')
-    const sla = new Map<string, SlaVerdict>([['dashboards/pipeline', { state: 'late', dueAt: null, reason: 'not updated by its 07:00 UTC deadline' }]])
 
-    const report = await tick(world, T0, { sla })
+    const report = await tick(world, T0)
 
     assert.equal(report.opened.length, 1)
     const [incident] = report.opened
@@ -130,9 +129,67 @@ describe('alerts: incidents routed to the owner of the root cause', () => {
     assert.match(incident!.message, /^landing\/crm is late: last updated 30h 0m ago, older than maxAge 26h/)
     assert.match(incident!.message, /holds up 4 downstream: raw\/crm, marts\/pipeline, dashboards\/forecast, dashboards\/pipeline/)
     const all = await store.listIncidents()
-    assert.deepEqual(all.map((i) => `${i.assetKey} ${i.condition}`), ['landing/crm source_late'], 'no incident for raw/crm, marts/pipeline or the dashboard SLA')
+    assert.deepEqual(all.map((i) => `${i.assetKey} ${i.condition}`), ['landing/crm source_late'], 'no incident for raw/crm or marts/pipeline')
     assert.equal(logLines.length, 1)
     assert.match(logLines[0]!, /incident #\d+ opened: warning source_late on landing\/crm \(owner team:crm\)/)
+  })
+
+  test('an SLA output held up by a late source: one SLA incident on the output, paging the source owner; the source_late is folded into it', async () => {
+    const world = lateCrmNight()
+    const sla = new Map<string, SlaVerdict>([
+      ['dashboards/pipeline', { state: 'late', dueAt: null, reason: 'not updated by its 07:00 UTC deadline' }],
+      // An SLA output upstream of another one, late for the same reason: named, not raised.
+      ['marts/pipeline', { state: 'late', dueAt: null, reason: 'not updated by its 07:00 UTC deadline' }],
+    ])
+    const report = await tick(world, T0, { sla })
+    assert.deepEqual(report.opened.map((i) => [i.assetKey, i.condition, i.owner, i.severity]), [['dashboards/pipeline', 'sla_breached', 'team:crm', 'critical']])
+    const [incident] = report.opened
+    assert.match(incident!.message, /^dashboards\/pipeline freshness SLA breached: landing\/crm is 4h late \(team:crm\) · also breached: marts\/pipeline$/)
+    assert.deepEqual(incident!.affected, ['dashboards/forecast', 'dashboards/pipeline'], 'every output the folded root cause holds up')
+    assert.equal(logLines.length, 1)
+  })
+
+  test('SLA at risk, then breached, then met again: one at-risk announcement, one breach, one resolution, all to the root-cause owner', async () => {
+    const landing = defineSource({ key: 'landing/crm', owner: 'team:crm', freshness: { deadline: '05:00' }, observe: files('landing/crm/*.csv') })
+    const dashboard = defineAsset({ key: 'dashboards/crm', kind: 'dashboard', owner: 'team:finance', io: 'none', ins: { landing }, freshness: { deadline: '07:00' }, materialize: noop })
+    const world = new World(buildGraphOrThrow(defineProject({ name: 'sla', assets: [landing, dashboard] })))
+    const config: AlertsConfig = { escalateAfter: '4h', sinks: [{ type: 'log', name: 'log' }] }
+    // Last landed yesterday at 03:00: late since today's 05:00 deadline.
+    world.sourceUpdated.set('landing/crm', new Date('2026-03-01T03:00:00Z'))
+    const atRisk: SlaVerdict = { state: 'at_risk', dueAt: new Date('2026-03-02T07:00:00Z'), reason: 'due by 07:00 and its ready time cannot be predicted' }
+    const late: SlaVerdict = { state: 'late', dueAt: null, reason: 'not updated by its 07:00 UTC deadline' }
+    const first = await tick(world, T0, { config, sla: new Map([['dashboards/crm', atRisk]]) })
+    assert.deepEqual(first.opened.map((i) => [i.assetKey, i.condition, i.owner]), [['dashboards/crm', 'sla_at_risk', 'team:crm']])
+    assert.equal(first.opened[0]!.message, 'dashboards/crm 07:00 deadline at risk: landing/crm is 1h late (team:crm)')
+    assert.equal((await tick(world, at(30 * MINUTE), { config, sla: new Map([['dashboards/crm', atRisk]]) })).updated.length, 1)
+
+    const breach = await tick(world, at(HOUR), { config, sla: new Map([['dashboards/crm', late]]) })
+    assert.deepEqual(breach.opened.map((i) => [i.condition, i.owner, i.message]), [['sla_breached', 'team:crm', 'dashboards/crm 07:00 deadline breached: landing/crm is 2h late (team:crm)']])
+    assert.deepEqual(breach.resolved, [], 'the at-risk incident is not announced as resolved')
+    assert.deepEqual(breach.superseded.map((i) => i.condition), ['sla_at_risk'])
+    assert.match(breach.superseded[0]!.resolution!, /^superseded: dashboards\/crm breached its freshness SLA/)
+
+    // The export lands; the dashboard is still late until it rebuilds: the incident keeps paging team:crm.
+    world.sourceUpdated.set('landing/crm', at(2 * HOUR))
+    const catchingUp = await tick(world, at(2 * HOUR), { config, sla: new Map([['dashboards/crm', late]]) })
+    assert.deepEqual(catchingUp.updated.map((i) => i.owner), ['team:crm'])
+    const recovered = await tick(world, at(150 * MINUTE), { config })
+    assert.deepEqual(recovered.resolved.map((i) => [i.condition, i.owner, i.resolution]), [['sla_breached', 'team:crm', 'recovered: dashboards/crm meets its freshness SLA again at 2026-03-02T08:30:00.000Z']])
+    assert.deepEqual(logLines.map((line) => /incident #\d+ (\w+): \w+ (\w+) on \S+ \(owner ([^)]+)\)/.exec(line)!.slice(1).join(' ')), [
+      'opened sla_at_risk team:crm', 'opened sla_breached team:crm', 'resolved sla_breached team:crm',
+    ])
+  })
+
+  test('a source_late incident already open is resolved silently once an SLA incident carries it', async () => {
+    const world = lateCrmNight()
+    const opened = (await tick(world, T0)).opened
+    assert.deepEqual(opened.map((i) => i.condition), ['source_late'])
+    const sla = new Map<string, SlaVerdict>([['dashboards/pipeline', { state: 'at_risk', dueAt: at(HOUR), reason: 'due soon' }]])
+    const next = await tick(world, at(MINUTE), { sla })
+    assert.deepEqual(next.opened.map((i) => [i.assetKey, i.condition, i.owner]), [['dashboards/pipeline', 'sla_at_risk', 'team:crm']])
+    assert.deepEqual(next.resolved, [])
+    assert.deepEqual(next.superseded.map((i) => [i.assetKey, i.resolution]), [['landing/crm', `superseded: carried by the sla_at_risk incident on dashboards/pipeline (${at(MINUTE).toISOString()})`]])
+    assert.equal(logLines.length, 2)
   })
 
   test('the same problem on three ticks is one incident seen three times, announced once', async () => {

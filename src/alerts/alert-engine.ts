@@ -41,6 +41,12 @@ export interface AlertReport {
   readonly escalated: readonly IncidentRecord[]
   /** Incidents whose problem is gone; announced 'resolved' with the reason. */
   readonly resolved: readonly IncidentRecord[]
+  /**
+   * Incidents resolved without an announcement because another incident now carries their
+   * problem: an SLA at risk that turned into a breach, or a root cause folded into the SLA
+   * incident of the output it holds up.
+   */
+  readonly superseded: readonly IncidentRecord[]
 }
 
 /** Unresolved incidents read per evaluation; far above any real number of open problems. */
@@ -56,22 +62,27 @@ export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
   const { store, now } = input
   const severities = alertSeverities(input.config)
   const escalateAfter = escalateAfterMs(input.config)
-  const { problems, routed } = findProblems({ ...input, circuits: input.circuits ?? new Map(), enabled: severities })
+  const { problems, routed, folded } = findProblems({ ...input, circuits: input.circuits ?? new Map(), enabled: severities })
   const affected = new AffectedOutputs(input.graph)
-  const report = { opened: [] as IncidentRecord[], updated: [] as IncidentRecord[], escalated: [] as IncidentRecord[], resolved: [] as IncidentRecord[] }
+  const report = { opened: [] as IncidentRecord[], updated: [] as IncidentRecord[], escalated: [] as IncidentRecord[], resolved: [] as IncidentRecord[], superseded: [] as IncidentRecord[] }
   const notifications: Notification[] = []
   const current = new Set<string>()
 
   for (const problem of problems) {
     current.add(incidentKey(problem.assetKey, problem.condition))
     const node = input.graph.nodes.get(problem.assetKey)
+    const ownOwner = node?.def.owner ?? input.statuses.get(problem.assetKey)?.owner ?? null
+    // An SLA incident keeps paging the owner of its root cause while the output catches up after the fix.
+    const owner = problem.owner !== undefined ? problem.owner
+      : problem.condition === 'sla_at_risk' || problem.condition === 'sla_breached' ? ((await store.findOpenIncident(problem.assetKey, problem.condition))?.owner ?? ownOwner)
+        : ownOwner
     const { incident, created } = await store.raiseIncident({
       assetKey: problem.assetKey,
       condition: problem.condition,
       severity: severities.get(problem.condition)!,
-      owner: node?.def.owner ?? input.statuses.get(problem.assetKey)?.owner ?? null,
+      owner,
       message: problem.message,
-      affected: affected.of(problem.assetKey),
+      affected: problem.affectedFrom ? [...new Set(problem.affectedFrom.flatMap((key) => affected.of(key)))].sort() : affected.of(problem.assetKey),
       at: now,
     })
     if (created) {
@@ -91,11 +102,16 @@ export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
   const context = { graph: input.graph, statuses: input.statuses, routed, enabled: severities, now }
   for (const incident of await store.listIncidents({ status: 'unresolved', limit: UNRESOLVED_LIMIT })) {
     if (current.has(incidentKey(incident.assetKey, incident.condition))) continue
-    if (awaitingVerdict(incident, context)) continue
-    const resolution = resolutionMessage(incident, context)
+    const supersededBy = supersession(incident, current, folded, now)
+    if (supersededBy === null && awaitingVerdict(incident, context)) continue
+    const resolution = supersededBy ?? resolutionMessage(incident, context)
     const resolved = await store.resolveIncident(incident.id, resolution, now)
     // Resolved meanwhile (by hand, or by another daemon): theirs to announce, not ours.
     if (resolved?.resolution !== resolution || resolved.resolvedAt?.getTime() !== now.getTime()) continue
+    if (supersededBy !== null) {
+      report.superseded.push(resolved)
+      continue
+    }
     report.resolved.push(resolved)
     notifications.push({ event: 'resolved', incident: resolved })
   }
@@ -103,6 +119,20 @@ export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
   const deliver = input.deliver ?? createDeliverer({ store, sinks: createSinks(input.config?.sinks) })
   await deliver.deliver(notifications)
   return report
+}
+
+/** Why an incident is resolved silently because another current incident carries its problem, or null. */
+function supersession(incident: IncidentRecord, current: ReadonlySet<string>, folded: ReadonlyMap<string, string>, now: Date): string | null {
+  const at = now.toISOString()
+  if (incident.condition === 'sla_at_risk' && current.has(incidentKey(incident.assetKey, 'sla_breached'))) {
+    return `superseded: ${incident.assetKey} breached its freshness SLA; the sla_breached incident carries it (${at})`
+  }
+  const carrier = folded.get(incident.assetKey)
+  if (carrier === undefined) return null
+  for (const condition of ['sla_breached', 'sla_at_risk'] as const) {
+    if (current.has(incidentKey(carrier, condition))) return `superseded: carried by the ${condition} incident on ${carrier} (${at})`
+  }
+  return null
 }
 
 function incidentKey(assetKey: string, condition: string): string {

@@ -2,13 +2,23 @@ import type { SlaVerdict } from '../automation/sla.js'
 import type { AssetStatusRecord } from '../engine/status.js'
 import type { AssetGraph } from '../graph/asset-graph.js'
 import type { AlertCondition } from '../store/automation-store.js'
+import { parseDuration } from '../model/duration.js'
+import { lastDeadlineBefore, parseDeadline, type FreshnessPolicy } from '../model/freshness.js'
 
-/** One problem seen this tick, on the asset that is its root cause. */
+/** One problem seen this tick, on the asset that is its root cause (or, for an SLA, on the business output). */
 export interface Problem {
   readonly assetKey: string
   readonly condition: AlertCondition
   /** What is wrong and what it holds up, in words. */
   readonly message: string
+  /**
+   * Who is paged, when not the asset's own owner: an SLA problem goes to the owner of its root
+   * cause. Undefined: the asset's owner — or, for an SLA problem whose root cause is gone while
+   * the output catches up, whoever its open incident already pages.
+   */
+  readonly owner?: string | null
+  /** The keys whose affected outputs the incident lists. Default: the asset's own. */
+  readonly affectedFrom?: readonly string[]
 }
 
 /** What finding problems reads: this tick's view of the project. */
@@ -22,6 +32,8 @@ export interface ProblemInputs {
   readonly circuits: ReadonlyMap<string, string>
   /** Classes that alert; the others are neither raised nor routed to. */
   readonly enabled: { has(condition: AlertCondition): boolean }
+  /** The tick's time: how late a late source is. Default: now. */
+  readonly now?: Date
 }
 
 /** This tick's problems, and which assets' own problems were routed to an upstream root cause. */
@@ -29,6 +41,12 @@ export interface ProblemSet {
   readonly problems: readonly Problem[]
   /** Asset key → the key of the root cause its problems were routed to. */
   readonly routed: ReadonlyMap<string, string>
+  /**
+   * Asset key → the SLA output whose incident carries its problems: a root cause folded into
+   * the SLA incident of the output it holds up (same owner), or an SLA asset upstream of
+   * another SLA asset at risk for the same reason.
+   */
+  readonly folded: ReadonlyMap<string, string>
 }
 
 /** How many dependents a message names before it says "and N more". */
@@ -37,7 +55,11 @@ const NAMED_DEPENDENTS = 5
 /**
  * Finds the problems of this tick and routes each to the owner of its root cause: an asset
  * whose chain leads to an upstream that has a problem of its own raises nothing itself; it is
- * named in that upstream's message instead. Pure.
+ * named in that upstream's message instead. SLA problems stay on the output that has the SLA
+ * and page the owner of its root cause, whose own problems (same owner) are folded into it:
+ * a late CRM export behind the revenue dashboard is one "07:00 deadline at risk" incident
+ * for team:crm, not a source_late and an SLA incident. Among SLA outputs at risk for the same
+ * owner, only the most downstream ones raise; the others are named in their message. Pure.
  */
 export function findProblems(inputs: ProblemInputs): ProblemSet {
   const own = ownProblems(inputs)
@@ -46,19 +68,21 @@ export function findProblems(inputs: ProblemInputs): ProblemSet {
     const target = rootWithProblem(key, inputs.statuses.get(key), own)
     if (target !== key) routed.set(key, target)
   }
+  const { problems: slaProblems, folded } = slaIncidents(inputs, own, routed)
   const waiting = waitingOn(inputs, own)
   const problems: Problem[] = []
   for (const key of orderKeys(inputs.graph, own.keys())) {
-    if (routed.has(key)) continue
+    if (routed.has(key) || folded.has(key)) continue
     const dependents = inputs.graph.sort(waiting.get(key) ?? [])
     for (const [condition, detail] of own.get(key)!) {
       problems.push({ assetKey: key, condition, message: detail + holdsUp(dependents) })
     }
   }
-  return { problems, routed }
+  problems.push(...slaProblems)
+  return { problems, routed, folded }
 }
 
-/** Each asset's own problems (not yet routed), by enabled class. */
+/** Each asset's own problems (not yet routed), by enabled class. SLA verdicts of assets are handled by slaIncidents. */
 function ownProblems(inputs: ProblemInputs): Map<string, Map<AlertCondition, string>> {
   const own = new Map<string, Map<AlertCondition, string>>()
   const add = (key: string, condition: AlertCondition, message: string) => {
@@ -77,12 +101,128 @@ function ownProblems(inputs: ProblemInputs): Map<string, Map<AlertCondition, str
   for (const [key, message] of inputs.drift) add(key, 'schema_drift', `${key} schema drifted: ${message}`)
   for (const [key, message] of inputs.circuits) add(key, 'circuit_open', `${key}: ${message}`)
   for (const [key, verdict] of inputs.sla) {
-    // A late source is already source_late; the same fact twice would page twice.
-    if (own.get(key)?.has('source_late')) continue
-    if (verdict.state === 'late') add(key, 'sla_breached', `${key} missed its freshness SLA: ${verdict.reason}`)
-    else if (verdict.state === 'at_risk') add(key, 'sla_at_risk', `${key} is at risk of missing its freshness SLA: ${verdict.reason}`)
+    if (inputs.graph.nodes.get(key)?.def.type !== 'source') continue
+    // A source's lateness is source_late; the same fact twice would page twice. An export not
+    // landed yet before its due time is no one's problem until it is late.
+    if (verdict.state !== 'late' || own.get(key)?.has('source_late')) continue
+    add(key, 'sla_breached', `${key} missed its freshness SLA: ${verdict.reason}`)
   }
   return own
+}
+
+interface SlaCandidate {
+  readonly key: string
+  readonly condition: 'sla_at_risk' | 'sla_breached'
+  readonly verdict: SlaVerdict
+  /** The root cause named and paged, when an upstream has a problem. */
+  readonly primary: string | null
+  /** Every upstream root cause with a problem of the primary's owner: folded into the incident. */
+  readonly roots: readonly string[]
+  readonly owner: string | null | undefined
+}
+
+/** SLA problems of produced assets, on the most downstream output per (condition, owner); and what they fold. */
+function slaIncidents(inputs: ProblemInputs, own: ReadonlyMap<string, ReadonlyMap<AlertCondition, string>>, routed: ReadonlyMap<string, string>): { problems: Problem[]; folded: Map<string, string> } {
+  const candidates: SlaCandidate[] = []
+  for (const key of orderKeys(inputs.graph, inputs.sla.keys())) {
+    const verdict = inputs.sla.get(key)!
+    const node = inputs.graph.nodes.get(key)
+    if (node?.def.type === 'source' || verdict.state === 'on_time') continue
+    const condition = verdict.state === 'late' ? 'sla_breached' : 'sla_at_risk'
+    if (!inputs.enabled.has(condition)) continue
+    // Root causes: upstream problems that hold data back (a drifted but fresh source does not).
+    const upstreamRoots = node ? inputs.graph.sort([...inputs.graph.upstreamOf(key)].filter((k) => own.has(k) && !routed.has(k) && inputs.statuses.get(k)?.ready === false)) : []
+    const chainRoot = rootWithProblem(key, inputs.statuses.get(key), own)
+    const primary = upstreamRoots.includes(chainRoot) ? chainRoot : (upstreamRoots[0] ?? null)
+    const owner = primary === null ? undefined : ownerOf(inputs, primary)
+    const roots = primary === null ? [] : upstreamRoots.filter((k) => ownerOf(inputs, k) === owner)
+    candidates.push({ key, condition, verdict, primary, roots, owner })
+  }
+  const groups = new Map<string, SlaCandidate[]>()
+  for (const candidate of candidates) {
+    const group = `${candidate.condition}\u0000${candidate.owner === undefined ? `self:${candidate.key}` : `owner:${candidate.owner ?? ''}`}`
+    const members = groups.get(group)
+    if (members) members.push(candidate)
+    else groups.set(group, [candidate])
+  }
+  const problems: Problem[] = []
+  const folded = new Map<string, string>()
+  for (const members of groups.values()) {
+    const below = new Map(members.map((m) => [m.key, inputs.graph.has(m.key) ? inputs.graph.downstreamOf(m.key) : new Set<string>()]))
+    const carriers = members.filter((m) => !members.some((other) => other !== m && below.get(m.key)!.has(other.key)))
+    for (const carrier of carriers) {
+      const carried = members.filter((m) => m !== carrier && below.get(m.key)!.has(carrier.key))
+      for (const m of carried) if (!folded.has(m.key)) folded.set(m.key, carrier.key)
+      const roots = [...new Set([...carrier.roots, ...carried.flatMap((m) => m.roots)])]
+      for (const root of roots) if (!folded.has(root)) folded.set(root, carrier.key)
+      problems.push({
+        assetKey: carrier.key,
+        condition: carrier.condition,
+        message: slaMessage(inputs, carrier, roots, carried.map((m) => m.key)),
+        ...(carrier.owner === undefined ? {} : { owner: carrier.owner }),
+        affectedFrom: [carrier.key, ...roots],
+      })
+    }
+  }
+  return { problems, folded }
+}
+
+/** "dashboards/revenue 07:00 deadline at risk: landing/crm_accounts is 2h late (team:crm)". */
+function slaMessage(inputs: ProblemInputs, candidate: SlaCandidate, roots: readonly string[], carried: readonly string[]): string {
+  const policy = inputs.graph.nodes.get(candidate.key)?.def.freshness
+  const label = policy?.deadline !== undefined ? `${policy.deadline} deadline` : policy?.maxAge !== undefined ? `maxAge ${policy.maxAge} freshness SLA` : 'freshness SLA'
+  const head = `${candidate.key} ${label} ${candidate.condition === 'sla_at_risk' ? 'at risk' : 'breached'}`
+  let cause = candidate.verdict.reason
+  if (candidate.primary !== null) {
+    const others = roots.filter((k) => k !== candidate.primary)
+    const owner = candidate.owner ? ` (${candidate.owner})` : ''
+    cause = `${describeRoot(inputs, candidate.primary)}${owner}${others.length > 0 ? `; also ${others.map((k) => describeRoot(inputs, k)).join(', ')}` : ''}`
+  }
+  const also = carried.length > 0 ? ` · also ${candidate.condition === 'sla_at_risk' ? 'at risk' : 'breached'}: ${carried.join(', ')}` : ''
+  return `${head}: ${cause}${also}`
+}
+
+/** "landing/crm_accounts is 2h late", "raw/accounts is failed". */
+function describeRoot(inputs: ProblemInputs, key: string): string {
+  const status = inputs.statuses.get(key)
+  const policy = inputs.graph.nodes.get(key)?.def.freshness
+  if (status?.status === 'late' && policy) {
+    const since = lateSince(policy, status.lastUpdated, inputs.now ?? new Date())
+    if (since !== null) return `${key} is ${lateBy((inputs.now ?? new Date()).getTime() - since.getTime())} late`
+  }
+  return `${key} is ${status?.status ?? 'unknown'}`
+}
+
+/** When a policy was first violated: the earliest missed deadline, or the last update plus maxAge. */
+function lateSince(policy: FreshnessPolicy, lastUpdated: Date | null, now: Date): Date | null {
+  const moments: number[] = []
+  if (policy.maxAge !== undefined && lastUpdated) moments.push(lastUpdated.getTime() + parseDuration(policy.maxAge))
+  const minutes = policy.deadline === undefined ? undefined : parseDeadline(policy.deadline)
+  if (minutes !== undefined) {
+    const timezone = policy.timezone ?? 'UTC'
+    let missed = lastDeadlineBefore(now, minutes, timezone)
+    // Walk back over the deadlines it also missed (a week at most; after that "late" says enough).
+    for (let i = 0; i < 7 && lastUpdated; i++) {
+      const previous = lastDeadlineBefore(new Date(missed.getTime() - 1), minutes, timezone)
+      if (lastUpdated.getTime() >= previous.getTime() - 86_400_000) break
+      missed = previous
+    }
+    moments.push(missed.getTime())
+  }
+  const violated = moments.filter((m) => m <= now.getTime())
+  return violated.length === 0 ? null : new Date(Math.min(...violated))
+}
+
+/** Minutes and hours: "30m", "2h", "2h 10m". */
+function lateBy(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000))
+  const hours = Math.floor(minutes / 60)
+  if (hours === 0) return `${minutes}m`
+  return minutes % 60 === 0 ? `${hours}h` : `${hours}h ${minutes % 60}m`
+}
+
+function ownerOf(inputs: ProblemInputs, key: string): string | null {
+  return inputs.graph.nodes.get(key)?.def.owner ?? inputs.statuses.get(key)?.owner ?? null
 }
 
 /** The link of `key`'s reason chain nearest the root cause that has a problem of its own; `key` when none has. */
