@@ -13,6 +13,7 @@ export class ProgressDisplay {
   private readonly problems: string[] = []
   private drawnLines = 0
   private timer: NodeJS.Timeout | undefined
+  private startedAt = 0
 
   constructor(private readonly write: (text: string) => void, private readonly live: boolean) {}
 
@@ -20,6 +21,7 @@ export class ProgressDisplay {
   readonly onEvent = (event: ProgressEvent): void => {
     if (event.type === 'run_started') {
       this.total = event.total
+      this.startedAt = Date.now()
       this.line(`${style.bold('run')} ${event.runId}: ${event.total} step${event.total === 1 ? '' : 's'}`)
       if (this.live) this.timer = setInterval(() => this.draw(), 200)
       return
@@ -48,6 +50,13 @@ export class ProgressDisplay {
     this.line(text)
   }
 
+  // Remaining steps at the average pace so far; nothing until the first step is done.
+  private eta(): string {
+    if (this.done === 0) return ''
+    const left = ((Date.now() - this.startedAt) / this.done) * (this.total - this.done)
+    return style.dim(` · ETA ${formatDuration(Math.round(left))}`)
+  }
+
   private line(text: string): void {
     this.clear()
     this.write(`${text}\n`)
@@ -65,7 +74,7 @@ export class ProgressDisplay {
     this.clear()
     const width = 24
     const filled = Math.round((this.done / this.total) * width)
-    const lines = [`${style.cyan('█'.repeat(filled))}${style.dim('░'.repeat(width - filled))} ${this.done}/${this.total} done${this.problems.length ? style.red(` · ${this.problems.length} not ok`) : ''}`]
+    const lines = [`${style.cyan('█'.repeat(filled))}${style.dim('░'.repeat(width - filled))} ${this.done}/${this.total} done${this.eta()}${this.problems.length ? style.red(` · ${this.problems.length} not ok`) : ''}`]
     for (const [key, since] of [...this.running].slice(0, 6)) lines.push(`  ${style.cyan('▶')} ${key} ${style.dim(formatDuration(Date.now() - since))}`)
     if (this.running.size > 6) lines.push(style.dim(`  … and ${this.running.size - 6} more running`))
     this.write(`${lines.join('\n')}\n`)

@@ -64,10 +64,12 @@ export async function planBackfill(graph: AssetGraph, store: Store, now: Date, s
     const range = rangeOf(options)
     if (!range) throw new TributaryError(ErrorCode.InvalidPartitionKey, 'a backfill needs --from and --to (or --partition)', { hint: 'e.g. tributary backfill raw/payments --from 2026-03-01 --to 2026-03-31' })
     identity = `backfill ${selection || '*'} --from ${range.from} --to ${range.to} --only ${only}`
-    const candidates = backfillTargets(graph, keys, options, now, () => true)
-    const states = await statesOf(store, [...candidates.keys()])
-    const include = scopeFilter(graph, only, states)
-    targets = only === 'all' ? candidates : backfillTargets(graph, keys, options, now, include)
+    const affected = new Set(keys)
+    for (const key of keys) for (const down of graph.downstreamOf(key)) affected.add(down)
+    const states = await statesOf(store, [...affected].filter((key) => graph.get(key).partitions))
+    const published = (key: string, partition: string) => states.get(stateKey(key, partition))?.lastMaterialization != null
+    const include = only === 'all' ? () => true : scopeFilter(graph, only, states)
+    targets = backfillTargets(graph, keys, options, now, include, published)
     const previous = await interruptedRuns(store, identity)
     if (previous.length > 0) {
       since = previous.at(-1)!.startedAt

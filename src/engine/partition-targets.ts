@@ -1,6 +1,6 @@
 import type { AssetGraph } from '../graph/asset-graph.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
-import { downstreamKeys, keysBetween, partitionKeys } from '../model/partitions.js'
+import { downstreamKeys, keysBetween, partitionKeys, upstreamKeys } from '../model/partitions.js'
 
 /** Which partitions a command targets: one key, or a range (inclusive). */
 export interface PartitionSpec {
@@ -56,9 +56,14 @@ export function partitionTargets(graph: AssetGraph, keys: readonly string[], spe
 
 /**
  * Backfill targets: the selected partitions that pass `include` (missing, failed, …), plus
- * every partition downstream of them through the mappings, up to those that exist by `now`.
+ * every partition downstream of them through the mappings: inside the range all of them,
+ * outside it (a lookback reaching past `to`) only those already `published`, since a
+ * partition never built is not this backfill's to start.
  */
-export function backfillTargets(graph: AssetGraph, keys: readonly string[], spec: PartitionSpec, now: Date, include: (key: string, partition: string | null) => boolean): Targets {
+export function backfillTargets(
+  graph: AssetGraph, keys: readonly string[], spec: PartitionSpec, now: Date,
+  include: (key: string, partition: string | null) => boolean, published: (key: string, partition: string) => boolean,
+): Targets {
   const roots = partitionTargets(graph, keys, spec)
   const range = rangeOf(spec)!
   const targets = new Map<string, Set<string | null>>()
@@ -68,6 +73,27 @@ export function backfillTargets(graph: AssetGraph, keys: readonly string[], spec
     set.add(partition)
   }
   for (const [key, partitions] of roots) for (const partition of partitions) if (include(key, partition)) add(key, partition)
+  const inRange = new Map<string, Set<string>>()
+  const within = (key: string, partition: string) => {
+    let set = inRange.get(key)
+    if (!set) inRange.set(key, (set = new Set(keysBetween(graph.get(key).partitions!, range.from, range.to) ?? [])))
+    return set.has(partition)
+  }
+  // A downstream partition joins only when every partition it reads is in the backfill or
+  // published: a month is not rebuilt from a week of days while the rest are missing.
+  const complete = (key: string, partition: string) => {
+    const node = graph.get(key)
+    for (const up of node.upstream) {
+      const upNode = graph.get(up)
+      const mapping = node.partitionMappings?.get(up)
+      if (!upNode.partitions || !mapping || mapping.type === 'all') continue
+      const planned = targets.get(up)
+      for (const upKey of upstreamKeys(mapping, node.partitions!, partition, upNode.partitions, now)) {
+        if (!planned?.has(upKey) && !published(up, upKey)) return false
+      }
+    }
+    return true
+  }
   // Topological order: an asset's targets are complete before its downstream is visited.
   for (const key of graph.order) {
     const mine = targets.get(key)
@@ -92,7 +118,9 @@ export function backfillTargets(graph: AssetGraph, keys: readonly string[], spec
       }
       for (const partition of mine) {
         if (partition === null) continue
-        for (const downKey of downstreamKeys(mapping, node.partitions, partition, downNode.partitions, now)) add(down, downKey)
+        for (const downKey of downstreamKeys(mapping, node.partitions, partition, downNode.partitions, now)) {
+          if ((within(down, downKey) || published(down, downKey)) && complete(down, downKey)) add(down, downKey)
+        }
       }
     }
   }
