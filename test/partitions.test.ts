@@ -155,3 +155,57 @@ describe('partitioned materialization', () => {
     }
   })
 })
+
+describe('partition status', () => {
+  test('per asset: which partitions are fresh, failed, missing and stale; asset status stands on all of them', async () => {
+    const fail = new Set<string>()
+    let calls = 0
+    const now = new ManualClock(new Date('2026-03-06T12:00:00Z'))
+    const raw = defineAsset({
+      key: 'raw/payments', partitions: days, freshness: { deadline: '07:00' },
+      async materialize(_inputs, ctx) {
+        if (fail.has(ctx.partition!)) throw new Error('bad file')
+        return [{ id: 1, attempt: ++calls }]
+      },
+    })
+    const daily = sqlAsset({ key: 'marts/daily', partitions: days, sql: 'select count(*)::int as n from raw.payments where partition_key = {{ partition_key }}' })
+    const total = sqlAsset({ key: 'marts/total', sql: 'select count(*)::int as n from marts.daily' })
+    const p = await openProject({ assets: [raw, daily, total] }, { clock: now })
+    try {
+      fail.add('2026-03-03')
+      await p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-04' })
+      fail.clear()
+      await p.instance.materialize('raw/payments', { partition: '2026-03-02' })
+      const [rawStatus, dailyStatus] = await p.instance.partitionStatus()
+      assert.equal(rawStatus!.total, 5)
+      assert.deepEqual(rawStatus!.counts, { fresh: 3, stale: 0, failed: 1, missing: 1, running: 0 })
+      assert.deepEqual(rawStatus!.failed, ['2026-03-03'])
+      assert.deepEqual(rawStatus!.missing, ['2026-03-05'])
+      assert.deepEqual(rawStatus!.latest, { partition: '2026-03-05', state: 'missing' })
+      assert.match(rawStatus!.late!, /partition 2026-03-05 is late: missing, not published by 07:00 UTC/)
+      assert.deepEqual(dailyStatus!.stale, ['2026-03-02'], 'its upstream partition was republished')
+      assert.deepEqual(dailyStatus!.missing, ['2026-03-03', '2026-03-05'])
+
+      const statuses = Object.fromEntries((await p.instance.status()).map((s) => [s.key, s]))
+      assert.equal(statuses['raw/payments']!.status, 'failed', 'a failed partition fails the asset')
+      assert.equal((await p.instance.ready('marts/daily')).status, 'stale')
+
+      // Repair: the failed day and the missing one; then only lateness-free, fresh partitions remain.
+      await p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-05', only: 'failed' })
+      await p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-05' })
+      await p.instance.backfill('raw/payments', { partition: '2026-03-02', only: 'all' })
+      const [after] = await p.instance.partitionStatus('raw/payments')
+      assert.deepEqual(after!.counts, { fresh: 5, stale: 0, failed: 0, missing: 0, running: 0 })
+      assert.equal(after!.late, null)
+      assert.equal((await p.instance.materialize('marts/total')).status, 'succeeded')
+      const final = Object.fromEntries((await p.instance.status()).map((s) => [s.key, s.status]))
+      assert.deepEqual(final, { 'raw/payments': 'fresh', 'marts/daily': 'fresh', 'marts/total': 'fresh' })
+      now.advance(24 * 3_600_000)
+      const late = await p.instance.ready('raw/payments')
+      assert.equal(late.status, 'late', "today's partition is late")
+      assert.match(late.reasons[0]!.message, /partition 2026-03-06 is late/)
+    } finally {
+      await p.close()
+    }
+  })
+})

@@ -5,6 +5,7 @@ import type { Clock } from './clock.js'
 import { observeSource } from './observe.js'
 import { isAlive } from './recovery.js'
 import { deriveStatuses, usableAsInput, type AssetStatusRecord } from './status.js'
+import { derivePartitionStatuses, summaryState } from './partition-status.js'
 import type { AssetStateRecord, ObservationRecord } from '../store/records.js'
 
 /** Everything needed to compute current statuses. */
@@ -33,12 +34,44 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     observationMap.set(key, observation)
   }
   const stateMap = new Map<string, AssetStateRecord>()
-  for (const state of states) if (state.partition === null) stateMap.set(state.assetKey, state)
-  return deriveStatuses({
-    graph: deps.graph, states: stateMap, observations: observationMap,
-    // A run whose process died is not running, whatever its last record says.
-    activeRunIds: new Set(activeRuns.filter((run) => isAlive(run, deps.clock.now())).map((run) => run.id)), now: deps.clock.now(),
-  })
+  const partitioned = new Map<string, AssetStateRecord[]>()
+  for (const state of states) {
+    if (state.partition === null) stateMap.set(state.assetKey, state)
+    else {
+      let list = partitioned.get(state.assetKey)
+      if (!list) partitioned.set(state.assetKey, (list = []))
+      list.push(state)
+    }
+  }
+  // A run whose process died is not running, whatever its last record says.
+  const activeRunIds = new Set(activeRuns.filter((run) => isAlive(run, deps.clock.now())).map((run) => run.id))
+  const anyPartitioned = partitioned.size > 0 || [...deps.graph.nodes.values()].some((node) => node.partitions)
+  const partitionStatuses = anyPartitioned ? derivePartitionStatuses(deps.graph, states, deps.clock.now(), activeRunIds) : new Map()
+  // A partitioned asset's status stands on all its partitions at once (see summaryState).
+  for (const [key, list] of partitioned) if (deps.graph.nodes.get(key)?.partitions) stateMap.set(key, summaryState(key, list))
+  for (const key of partitioned.keys()) {
+    const node = deps.graph.nodes.get(key)
+    const summary = stateMap.get(key)
+    if (!node?.partitions || !summary?.lastMaterialization) continue
+    // Newer partitioned upstream data is judged per partition: the asset is stale when a partition is.
+    const stale = (partitionStatuses.get(key)?.counts.stale ?? 0) > 0
+    const inputVersions = { ...summary.lastMaterialization.inputVersions }
+    for (const up of node.upstream) {
+      if (!deps.graph.get(up).partitions) continue
+      const current = stateMap.get(up)?.lastMaterialization?.dataVersion
+      if (current !== undefined) inputVersions[up] = stale ? `${current}:stale` : current
+    }
+    stateMap.set(key, { ...summary, lastMaterialization: { ...summary.lastMaterialization, inputVersions } })
+  }
+  const statuses = deriveStatuses({ graph: deps.graph, states: stateMap, observations: observationMap, activeRunIds, now: deps.clock.now() })
+  // "Today's partition is late" outranks an asset that otherwise looks fresh or merely stale.
+  for (const [key, partitions] of partitionStatuses) {
+    const status = statuses.get(key)
+    if (!status || !partitions.late || (status.status !== 'fresh' && status.status !== 'stale' && status.status !== 'missing')) continue
+    const link = { key, status: 'late' as const, owner: status.owner, message: partitions.late }
+    statuses.set(key, { ...status, status: 'late', ready: false, reasons: [{ type: 'late', message: partitions.late }], chain: [link], rootCause: link })
+  }
+  return statuses
 }
 
 /** The first upstream that may not be read yet, with why, or undefined when all are usable. */

@@ -15,6 +15,7 @@ import { isAlive, recoverInterruptedRuns, type RecoveredRun } from '../engine/re
 import { executeRun, newRunId, type RunOptions, type RunResult } from '../engine/run-executor.js'
 import type { ProgressEvent, ProgressListener } from '../engine/progress.js'
 import { deriveStatuses, type AssetStatusRecord } from '../engine/status.js'
+import { derivePartitionStatuses, type AssetPartitionStatus } from '../engine/partition-status.js'
 import type { LogRecord, RunRecord, StepRecord } from '../store/records.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
@@ -234,7 +235,8 @@ export class Tributary {
   async status(selection?: string, options: { observeTables?: boolean } = {}): Promise<AssetStatusRecord[]> {
     const keys = this.select(selection)
     const sources = [...this.graph.nodes.values()].filter((n) => n.def.type === 'source' && (n.def.observe.type === 'files' || options.observeTables)).map((n) => n.key)
-    if (sources.length > 0 || options.observeTables) {
+    // Partitioned assets need every partition's state, which currentStatuses reads.
+    if (sources.length > 0 || options.observeTables || [...this.graph.nodes.values()].some((node) => node.partitions)) {
       const warehouse = options.observeTables ? await this.warehouse() : undefined
       const statuses = await currentStatuses({ graph: this.graph, store: this.store, clock: this.clock, projectDir: this.projectDir, warehouse: warehouse ?? noWarehouse }, sources)
       return keys.map((key) => statuses.get(key)!)
@@ -248,6 +250,15 @@ export class Tributary {
       now: this.clock.now(),
     })
     return keys.map((key) => statuses.get(key)!)
+  }
+
+  /** Which partitions of each selected partitioned asset are missing, failed, stale, running or fresh. */
+  async partitionStatus(selection?: string): Promise<AssetPartitionStatus[]> {
+    const keys = this.select(selection).filter((key) => this.graph.get(key).partitions)
+    if (keys.length === 0) return []
+    const [states, active] = await Promise.all([this.store.assetStates(keys), this.store.listActiveRuns()])
+    const activeRunIds = new Set(active.filter((run) => isAlive(run, this.clock.now())).map((run) => run.id))
+    return [...derivePartitionStatuses(this.graph, states, this.clock.now(), activeRunIds, keys).values()]
   }
 
   /** The status of one asset (an exact key); `ready` says whether its data can be used now. */

@@ -1,18 +1,23 @@
 import { kindOf } from '../../graph/selection.js'
 import { Tributary } from '../../instance/tributary.js'
-import { defineCommand, Exit } from '../command.js'
+import { defineCommand, Exit, type CommandContext } from '../command.js'
 import { ago, statusLabel, style, table } from '../format.js'
 
 /** `tributary status [selection]`: the health of every selected asset and source. */
 export default defineCommand({
   name: 'status',
   summary: 'show whether each asset is fresh, stale, late, failed, blocked, missing or running',
-  usage: 'tributary status [selection…] [--json]',
-  help: 'Observes file sources now, then derives each status with its reason and the owner of the root cause.',
-  options: {},
+  usage: 'tributary status [selection…] [--partitions] [--json]',
+  help: [
+    'Observes file sources now, then derives each status with its reason and the owner of the root cause.',
+    '',
+    '  --partitions   per partitioned asset: how many partitions are fresh, stale, failed, missing, running',
+  ].join('\n'),
+  options: { partitions: { type: 'boolean' } },
   async run(ctx) {
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     try {
+      if (ctx.values.partitions) return await showPartitions(instance, ctx.positionals.join(' '), ctx)
       const statuses = await instance.status(ctx.positionals.join(' '))
       if (ctx.json) {
         ctx.out(JSON.stringify(statuses.map((s) => ({ kind: kindOf(instance.graph.get(s.key)), ...s })), null, 2))
@@ -31,3 +36,23 @@ export default defineCommand({
     }
   },
 })
+
+const few = (keys: readonly string[]) => (keys.length <= 4 ? keys.join(', ') : `${keys.slice(0, 3).join(', ')} … ${keys.at(-1)} (${keys.length})`)
+
+async function showPartitions(instance: Tributary, selection: string, ctx: CommandContext): Promise<number> {
+  const statuses = await instance.partitionStatus(selection)
+  if (ctx.json) {
+    ctx.out(JSON.stringify(statuses, null, 2))
+    return Exit.Ok
+  }
+  if (statuses.length === 0) {
+    ctx.out(style.dim('no partitioned assets in the selection'))
+    return Exit.Ok
+  }
+  ctx.out(table(['ASSET', 'PARTITIONS', 'FRESH', 'STALE', 'FAILED', 'MISSING', 'RUNNING', 'LATEST', 'WHY'], statuses.map((s) => [
+    s.key, String(s.total), String(s.counts.fresh), String(s.counts.stale), String(s.counts.failed), String(s.counts.missing), String(s.counts.running),
+    s.latest ? `${s.latest.partition} ${statusLabel(s.latest.state)}` : style.dim('—'),
+    s.late ?? [s.failed.length ? `failed: ${few(s.failed)}` : '', s.missing.length ? `missing: ${few(s.missing)}` : '', s.stale.length ? `stale: ${few(s.stale)}` : ''].filter(Boolean).join('; '),
+  ])))
+  return Exit.Ok
+}

@@ -1,0 +1,125 @@
+import type { AssetGraph, GraphNode } from '../graph/asset-graph.js'
+import { formatDuration, parseDuration } from '../model/duration.js'
+import { lastDeadlineBefore, parseDeadline } from '../model/freshness.js'
+import { partitionKeys, windowOf } from '../model/partitions.js'
+import type { AssetStateRecord, MaterializationRecord, StepRecord } from '../store/records.js'
+import { combinedVersion } from './partition-versions.js'
+
+/** The state of one partition. */
+export type PartitionState = 'fresh' | 'stale' | 'failed' | 'missing' | 'running'
+
+/** Which partitions of one asset are in which state. */
+export interface AssetPartitionStatus {
+  readonly key: string
+  /** How many partitions exist by now (static keys, or time windows that have ended). */
+  readonly total: number
+  readonly counts: Readonly<Record<PartitionState, number>>
+  /** Partition keys by state, in key order (fresh ones left out: they are the rest). */
+  readonly missing: readonly string[]
+  readonly failed: readonly string[]
+  readonly stale: readonly string[]
+  readonly running: readonly string[]
+  /** The newest partition that exists (the last ended window), and its state. */
+  readonly latest: { readonly partition: string; readonly state: PartitionState } | null
+  /** Set when the newest partition is due by the freshness policy and not published: "partition 2026-03-09 is late …". */
+  readonly late: string | null
+}
+
+const ACTIVE: ReadonlySet<string> = new Set(['queued', 'waiting', 'running'])
+const FAILED: ReadonlySet<string> = new Set(['failed', 'blocked'])
+
+/** The state of one partition from its latest state record. Pure. */
+export function partitionState(node: GraphNode, state: AssetStateRecord | undefined, upstreamVersion: (key: string, partition: string) => string | undefined, activeRunIds: ReadonlySet<string>): PartitionState {
+  const step = state?.lastStep ?? null
+  const materialization = state?.lastMaterialization ?? null
+  if (step && ACTIVE.has(step.status) && activeRunIds.has(step.runId)) return 'running'
+  if (step && FAILED.has(step.status) && (!materialization || step.runId !== materialization.runId)) return 'failed'
+  if (!materialization) return 'missing'
+  if (materialization.codeVersion !== node.codeVersion) return 'stale'
+  // Identity-mapped upstream partitions: a newer upstream version than the one read means stale.
+  for (const [up, mapping] of node.partitionMappings ?? []) {
+    if (mapping.type !== 'identity') continue
+    const current = upstreamVersion(up, state!.partition!)
+    if (current !== undefined && materialization.inputVersions[up] !== undefined && current !== materialization.inputVersions[up]) return 'stale'
+  }
+  return 'fresh'
+}
+
+/**
+ * Partition status of every partitioned asset from the latest state of each partition.
+ * Pure; runs over every partition record, so it keeps to one map lookup per partition.
+ */
+export function derivePartitionStatuses(graph: AssetGraph, states: readonly AssetStateRecord[], now: Date, activeRunIds: ReadonlySet<string>, keys?: readonly string[]): Map<string, AssetPartitionStatus> {
+  const byKey = new Map<string, Map<string, AssetStateRecord>>()
+  for (const state of states) {
+    if (state.partition === null) continue
+    let map = byKey.get(state.assetKey)
+    if (!map) byKey.set(state.assetKey, (map = new Map()))
+    map.set(state.partition, state)
+  }
+  const upstreamVersion = (key: string, partition: string) => byKey.get(key)?.get(partition)?.lastMaterialization?.dataVersion
+  const result = new Map<string, AssetPartitionStatus>()
+  for (const key of keys ?? graph.order) {
+    const node = graph.get(key)
+    if (!node.partitions) continue
+    const mine = byKey.get(key) ?? new Map<string, AssetStateRecord>()
+    const lists: Record<PartitionState, string[]> = { fresh: [], stale: [], failed: [], missing: [], running: [] }
+    const all = partitionKeys(node.partitions, now)
+    for (const partition of all) lists[partitionState(node, mine.get(partition), upstreamVersion, activeRunIds)].push(partition)
+    const last = all.at(-1)
+    const latestState = last === undefined ? null : partitionState(node, mine.get(last), upstreamVersion, activeRunIds)
+    result.set(key, {
+      key, total: all.length,
+      counts: { fresh: lists.fresh.length, stale: lists.stale.length, failed: lists.failed.length, missing: lists.missing.length, running: lists.running.length },
+      missing: lists.missing, failed: lists.failed, stale: lists.stale, running: lists.running,
+      latest: last === undefined ? null : { partition: last, state: latestState! },
+      late: last === undefined ? null : lateness(node, last, latestState!, now),
+    })
+  }
+  return result
+}
+
+// The newest partition is late when the policy's time has passed since its window ended and it is not published.
+function lateness(node: GraphNode, partition: string, state: PartitionState, now: Date): string | null {
+  const policy = node.def.freshness
+  if (!policy || state === 'fresh' || state === 'stale' || state === 'running') return null
+  const ended = windowOf(node.partitions!, partition)?.end
+  if (!ended) return null
+  if (policy.maxAge !== undefined) {
+    const overdue = now.getTime() - ended.getTime() - parseDuration(policy.maxAge)
+    if (overdue > 0) return `partition ${partition} is late: ${state}, ${formatDuration(now.getTime() - ended.getTime())} after its window ended (maxAge ${policy.maxAge})`
+  }
+  const minutes = policy.deadline === undefined ? undefined : parseDeadline(policy.deadline)
+  if (minutes !== undefined) {
+    const deadline = lastDeadlineBefore(now, minutes, policy.timezone ?? 'UTC')
+    if (deadline.getTime() > ended.getTime()) return `partition ${partition} is late: ${state}, not published by ${policy.deadline} ${policy.timezone ?? 'UTC'}`
+  }
+  return null
+}
+
+/**
+ * One state record standing for all partitions of an asset, so asset-level status works as
+ * for unpartitioned assets: its materialization is the newest, with a data version combining
+ * every partition's (what readers of all partitions record); its step is the newest failing
+ * or active one, else the newest.
+ */
+export function summaryState(key: string, partitions: readonly AssetStateRecord[]): AssetStateRecord {
+  let newest: MaterializationRecord | null = null
+  let step: StepRecord | null = null
+  let trouble: StepRecord | null = null
+  const materializations: MaterializationRecord[] = []
+  for (const state of partitions) {
+    const m = state.lastMaterialization
+    if (m) {
+      materializations.push(m)
+      if (!newest || m.createdAt > newest.createdAt) newest = m
+    }
+    const s = state.lastStep
+    if (!s) continue
+    if (!step || (s.finishedAt ?? s.startedAt ?? 0) > (step.finishedAt ?? step.startedAt ?? 0)) step = s
+    const failing = FAILED.has(s.status) && (!m || m.runId !== s.runId)
+    if ((failing || ACTIVE.has(s.status)) && (!trouble || ACTIVE.has(s.status))) trouble = s
+  }
+  const lastMaterialization = newest ? { ...newest, partition: null, dataVersion: combinedVersion(materializations)! } : null
+  return { assetKey: key, partition: null, lastMaterialization, lastStep: trouble ?? step, lastChecks: [] }
+}
