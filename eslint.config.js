@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '**/.tributary/', 'bench/results/', 'test-artifacts/', 'dist/', '.doc-examples/'] },
+  { ignores: ['node_modules/', '**/.tributary/', 'bench/results/', 'test-artifacts/', 'dist/', 'ui/dist/', '.doc-examples/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,105 @@
+// Main-thread side of the layout: measures labels, asks the worker, caches answers per graph shape.
+import type { ApiLineage } from '../api'
+import type { LayoutRequest, LayoutResponse } from './layout-types'
+
+export const NODE_HEIGHT = 34
+export const LABEL_FONT = '500 12.5px -apple-system, BlinkMacSystemFont, "Segoe UI", Inter, Roboto, "Helvetica Neue", Arial, "Liberation Sans", sans-serif'
+const MIN_WIDTH = 110
+const MAX_WIDTH = 250
+/** Left padding (status dot) + right padding. */
+const PADDING = 38
+
+export interface GraphLayout {
+  readonly keys: readonly string[]
+  readonly index: ReadonlyMap<string, number>
+  /** x, y, width per node; height is NODE_HEIGHT. */
+  readonly x: Float64Array
+  readonly y: Float64Array
+  readonly w: Float64Array
+  /** Edges as index pairs. */
+  readonly edges: Int32Array
+  readonly width: number
+  readonly height: number
+  readonly ms: number
+}
+
+let worker: Worker | undefined
+let nextId = 1
+const waiting = new Map<number, { resolve: (r: LayoutResponse) => void; reject: (e: Error) => void }>()
+const cache = new Map<string, GraphLayout>()
+
+function getWorker(): Worker {
+  if (worker) return worker
+  worker = new Worker(new URL('./layout.worker.ts', import.meta.url), { type: 'module', name: 'lineage-layout' })
+  worker.onmessage = (message: MessageEvent<LayoutResponse>) => {
+    const pending = waiting.get(message.data.id)
+    if (!pending) return
+    waiting.delete(message.data.id)
+    if (message.data.error) pending.reject(new Error(message.data.error))
+    else pending.resolve(message.data)
+  }
+  worker.onerror = (event) => {
+    for (const pending of waiting.values()) pending.reject(new Error(event.message || 'the layout worker failed'))
+    waiting.clear()
+    worker?.terminate()
+    worker = undefined
+  }
+  return worker
+}
+
+/** Same nodes and edges in the same order: the same picture. */
+export function shapeOf(lineage: ApiLineage): string {
+  let hash = 2166136261
+  const mix = (text: string) => {
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619)
+  }
+  for (const node of lineage.nodes) mix(`${node.key}\n`)
+  for (const edge of lineage.edges) mix(`${edge.from}>${edge.to}\n`)
+  return `${lineage.nodes.length}:${lineage.edges.length}:${hash >>> 0}`
+}
+
+let measurer: CanvasRenderingContext2D | null | undefined
+export function labelWidth(key: string): number {
+  measurer ??= document.createElement('canvas').getContext('2d')
+  if (!measurer) return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, key.length * 7 + PADDING))
+  measurer.font = LABEL_FONT
+  return Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.ceil(measurer.measureText(key).width) + PADDING))
+}
+
+/** A cached layout for this shape, if one was made already in this page. */
+export function cachedLayout(lineage: ApiLineage): GraphLayout | undefined {
+  return cache.get(shapeOf(lineage))
+}
+
+export async function layoutGraph(lineage: ApiLineage): Promise<GraphLayout> {
+  const shape = shapeOf(lineage)
+  const hit = cache.get(shape)
+  if (hit) return hit
+  const keys = lineage.nodes.map((n) => n.key)
+  const index = new Map(keys.map((k, i) => [k, i]))
+  const widths = new Float64Array(keys.length)
+  keys.forEach((key, i) => (widths[i] = labelWidth(key)))
+  const edgeList: number[] = []
+  for (const edge of lineage.edges) {
+    const from = index.get(edge.from)
+    const to = index.get(edge.to)
+    if (from !== undefined && to !== undefined) edgeList.push(from, to)
+  }
+  const edges = Int32Array.from(edgeList)
+  const id = nextId++
+  const request: LayoutRequest = { id, widths: widths.slice(), height: NODE_HEIGHT, edges: edges.slice() }
+  const response = await new Promise<LayoutResponse>((resolve, reject) => {
+    waiting.set(id, { resolve, reject })
+    getWorker().postMessage(request, [request.widths.buffer, request.edges.buffer])
+  })
+  const x = new Float64Array(keys.length)
+  const y = new Float64Array(keys.length)
+  for (let i = 0; i < keys.length; i++) {
+    x[i] = response.positions[i * 2]!
+    y[i] = response.positions[i * 2 + 1]!
+  }
+  const layout: GraphLayout = { keys, index, x, y, w: widths, edges, width: response.width, height: response.height, ms: response.ms }
+  if (cache.size > 8) cache.delete(cache.keys().next().value!)
+  cache.set(shape, layout)
+  return layout
+}
