@@ -40,7 +40,7 @@ describe('web UI', () => {
       // Catalog: every asset and source, with statuses.
       await page.goto(`${server.url}/`)
       await page.waitForSelector('tr[data-key="raw/orders"]')
-      assert.equal((await rowKeys(page)).length, 13)
+      assert.equal((await rowKeys(page)).length, 15)
       assert.equal(await page.getAttribute('tr[data-key="raw/payments"] .pill', 'data-status'), 'failed')
       await page.waitForSelector('.connection[data-connection="live"]')
       await screenshot(page, 'catalog')
@@ -60,8 +60,8 @@ describe('web UI', () => {
       await page.click('nav a:has-text("Lineage")')
       await page.waitForSelector('canvas[data-rendered="1"]', { timeout: 30_000 })
       const timings = (await page.evaluate('window.__tributaryLineage')) as { nodes: number; edges: number }
-      assert.equal(timings.nodes, 13)
-      assert.equal(timings.edges, 11)
+      assert.equal(timings.nodes, 15)
+      assert.equal(timings.edges, 13)
       assert.match((await page.textContent('.impact-box'))!, /dashboards\/revenue/, 'the failures lead to the revenue dashboard')
       await screenshot(page, 'lineage')
       const at = (await page.evaluate('window.__tributaryNodeAt("marts/sales_by_region")')) as { x: number; y: number }
@@ -113,6 +113,13 @@ describe('web UI', () => {
       await screenshot(page, 'runs')
       await page.click('.segmented button:has-text("Succeeded")')
       await page.waitForFunction('document.querySelectorAll("tr[data-run]").length === 1')
+      // A failed run: errors, retries and logs.
+      await page.click('.segmented button:has-text("Failed")')
+      await page.waitForFunction('document.querySelectorAll("tr[data-run]").length === 7')
+      await page.click('tr[data-run] >> nth=0')
+      await page.waitForSelector('[data-step="raw/payments"][data-status="failed"]')
+      assert.match((await page.textContent('[data-testid="timeline"]'))!, /billing API answered 503/)
+      await screenshot(page, 'run-failed', { fullPage: true })
 
       // The readiness board, in plain words.
       await page.goto(`${server.url}/ready`)
@@ -194,12 +201,13 @@ describe('web UI: lineage of 5,000 assets', () => {
       // Zooming a 5,000-node drawing stays quick too.
       const canvas = (await page.$('canvas.graph-canvas'))!
       const box = (await canvas.boundingBox())!
+      await screenshot(page, 'lineage-5000')
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2)
       const zoomStarted = Date.now()
-      for (let i = 0; i < 5; i++) await page.mouse.wheel(0, -240)
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
+      for (let i = 0; i < 5; i++) await page.mouse.wheel(0, -200)
       await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(null)))')
       const zoomMs = Date.now() - zoomStarted
-      await screenshot(page, 'lineage-5000')
+      await screenshot(page, 'lineage-5000-zoomed')
       console.log(`UI lineage 5000 nodes: ${JSON.stringify({ ...timings, seenMs: seen, slowestRoundTripMs: slowest, probes: roundTrips.length, zoomMs })}`)
       assert.deepEqual(problems, [])
     } finally {

@@ -2,7 +2,7 @@
 // Nothing is downloaded or installed at test time.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, utimes, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { acceptedValues, notNull, rowCount, unique } from '../../src/checks/builtins.js'
@@ -90,6 +90,16 @@ export function demoAssets() {
       await ctx.loadCsv(crm.files)
     },
   })
+  const fxExport = defineSource({
+    key: 'landing/fx_rates', owner: 'team:treasury', group: 'finance', description: 'Daily exchange rates dropped by the treasury system',
+    observe: files('landing/fx/*.csv'), freshness: { maxAge: '26h' },
+  })
+  const fx = defineAsset({
+    key: 'raw/fx_rates', ins: { fxExport }, owner: 'team:data', group: 'finance', description: 'Exchange rates to EUR',
+    async materialize({ fxExport }, ctx) {
+      await ctx.loadCsv(fxExport.files)
+    },
+  })
   const orders = defineAsset({
     key: 'raw/orders', owner: 'team:data', group: 'sales', description: 'Orders from the shop database', checks: [unique('order_id'), acceptedValues('status', ['open', 'paid', 'refunded'])],
     async materialize() {
@@ -130,7 +140,7 @@ export function demoAssets() {
   })
   const revenue = sqlAsset({
     key: 'marts/revenue', owner: 'team:finance', group: 'finance', kind: 'model', description: 'Revenue net of refunds',
-    sql: 'select o.region, sum(p.amount) - coalesce(sum(r.amount), 0) as revenue\nfrom raw.orders o\njoin raw.payments p using (order_id)\nleft join raw.refunds r using (order_id)\ngroup by o.region',
+    sql: 'select o.region, sum(p.amount * fx.rate) - coalesce(sum(r.amount), 0) as revenue\nfrom raw.orders o\njoin raw.payments p using (order_id)\njoin raw.fx_rates fx on fx.currency = p.currency\nleft join raw.refunds r using (order_id)\ngroup by o.region',
   })
   const sales = defineAsset({
     key: 'dashboards/sales', ins: { byRegion, salesByRegion }, owner: 'team:bi', kind: 'dashboard', group: 'sales', description: 'Sales dashboard',
@@ -154,11 +164,11 @@ export function demoAssets() {
     sql: 'select region, orders, revenue from marts.sales_by_region',
   })
   const heartbeat = defineAsset({ key: 'ops/heartbeat', owner: 'alice@example.com', group: 'ops', async materialize() { return [{ ok: true }] } })
-  return [crm, accounts, orders, refunds, payments, byRegion, salesByRegion, revenue, sales, revenueBoard, report, extract, heartbeat]
+  return [crm, fxExport, fx, accounts, orders, refunds, payments, byRegion, salesByRegion, revenue, sales, revenueBoard, report, extract, heartbeat]
 }
 
 /** Everything but dashboards/sales, which the test materializes from the UI. */
-export const DEMO_HISTORY_SELECTION = '+marts/accounts_by_region reports/regions raw/orders raw/refunds raw/payments+ marts/sales_by_region extracts/finance_daily ops/heartbeat'
+export const DEMO_HISTORY_SELECTION = '+marts/accounts_by_region +raw/fx_rates reports/regions raw/orders raw/refunds raw/payments+ marts/sales_by_region extracts/finance_daily ops/heartbeat'
 
 /**
  * Opens the demo project and lays down six daily runs of history (the last a few hours ago).
@@ -169,9 +179,15 @@ export async function openDemoProject(dir?: string) {
   const project = await openProject({ name: 'acme-analytics', assets: demoAssets() }, { clock, ...(dir ? { dir } : {}) })
   await mkdir(join(project.dir, 'landing', 'crm'), { recursive: true })
   await writeFile(join(project.dir, 'landing', 'crm', 'accounts.csv'), DEMO_CRM_CSV)
+  // The treasury's drop stopped three days ago: its source is late.
+  await mkdir(join(project.dir, 'landing', 'fx'), { recursive: true })
+  const fxFile = join(project.dir, 'landing', 'fx', 'rates.csv')
+  await writeFile(fxFile, 'currency,rate\nEUR,1.0\nUSD,0.92\nGBP,1.17\n')
+  const threeDaysAgo = new Date(Date.now() - 75 * 3_600_000)
+  await utimes(fxFile, threeDaysAgo, threeDaysAgo)
   for (const [i, hoursAgo] of [150, 126, 102, 78, 54, 30, 5].entries()) {
     clock.offset = -hoursAgo * 3_600_000
-    await project.instance.materialize(i === 0 ? DEMO_HISTORY_SELECTION : DEMO_HISTORY_SELECTION.replace('+marts/accounts_by_region ', 'marts/accounts_by_region '), { trigger: i % 2 ? 'schedule' : 'daemon' })
+    await project.instance.materialize(i === 0 ? DEMO_HISTORY_SELECTION : DEMO_HISTORY_SELECTION.replace('+marts/accounts_by_region +raw/fx_rates ', 'marts/accounts_by_region '), { trigger: i % 2 ? 'schedule' : 'daemon' })
   }
   clock.offset = 0
   return { ...project, clock }

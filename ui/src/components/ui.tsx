@@ -65,6 +65,8 @@ export function Spinner({ label }: { label?: string }) {
 
 export function ErrorBox({ error, what }: { error: Error; what?: string }) {
   const failure = error instanceof ApiFailure ? error : undefined
+  // A missing or wrong token is asked for by the token prompt, not reported on every panel.
+  if (failure?.status === 401) return null
   return (
     <div className="error-box" role="alert">
       <strong>{what ? `Could not load ${what}` : 'Something went wrong'}</strong>

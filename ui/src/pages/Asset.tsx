@@ -188,7 +188,7 @@ function MaterializeButton({ assetKey }: { assetKey: string }) {
             <p>Nothing to run: the selection planned no steps.</p>
           ) : (
             <>
-              <p>This run will update exactly {state.steps.length === 1 ? 'this asset' : `these ${count(state.steps.length)} assets`}, in this order. Each is checked before anyone can read it.</p>
+              <p>{state.steps.length === 1 ? 'This run will update exactly this asset. It is checked before anyone can read it.' : `This run will update exactly these ${count(state.steps.length)} assets, in this order. Each is checked before anyone can read it.`}</p>
               <ol className="plan-list" data-testid="plan-list">
                 {state.steps.map((step) => <li key={step} className="mono">{step}</li>)}
               </ol>
