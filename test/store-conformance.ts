@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type {
-  EventRecord, MaterializationRecord, NewCheckResult, NewMaterialization, ObservationRecord,
+  AssetStateRecord, AssetStateSummary, EventRecord, MaterializationRecord, NewCheckResult, NewMaterialization, ObservationRecord,
 } from '../src/store/records.js'
 import type { NewRun, Store } from '../src/store/store.js'
 
@@ -295,6 +295,86 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.deepEqual((await store.assetStates()).map((s) => s.assetKey).sort(), ['orders', 'orders', 'users'])
         assert.deepEqual((await store.assetStates(['users', 'nope'])).map((s) => s.assetKey), ['users'])
         assert.deepEqual(await store.assetStates([]), [])
+      }))
+
+      test('the last step follows every update of its run, and an older run that writes again', () => withRun(async (store) => {
+        const key = { runId: 'r1', assetKey: 'orders', partition: null } as const
+        const lastStepIs = async (runId: string) => {
+          const step = (await store.listSteps(runId)).find((s) => s.assetKey === 'orders' && s.partition === null)
+          assert.deepEqual((await stateOf(store, 'orders', null))?.lastStep, step)
+        }
+        await store.updateStep({ ...key, status: 'running', at: at(1), attempt: 1 })
+        await lastStepIs('r1')
+        await store.updateStep({ ...key, status: 'running', at: at(3), attempt: 2, reason: 'retrying after a timeout' })
+        await lastStepIs('r1')
+        await store.completeStep({ step: { ...key, status: 'failed', at: at(5), durationMs: 4000, error: { code: 'TRB3001', message: 'boom' } } })
+        await lastStepIs('r1')
+        await store.createRun(newRun('r2', 6))
+        await lastStepIs('r2')
+        await store.updateStep({ ...key, status: 'canceled', at: at(7), reason: 'run canceled' })
+        await lastStepIs('r1')
+      }))
+
+      test('a partition filter keeps the states of that partition only; null keeps the unpartitioned ones', () => withStore(async (store) => {
+        await store.createRun(newRun('r1', 0, [
+          { assetKey: 'orders', partition: null }, { assetKey: 'orders', partition: 'p1' },
+          { assetKey: 'users', partition: 'p1' }, { assetKey: 'users', partition: 'p2' },
+        ]))
+        const keysOf = (states: readonly { assetKey: string; partition: string | null }[]) => states.map((s) => `${s.assetKey}/${s.partition}`).sort()
+        for (const read of [store.assetStates.bind(store), store.assetStateSummaries.bind(store)]) {
+          assert.deepEqual(keysOf(await read()), ['orders/null', 'orders/p1', 'users/p1', 'users/p2'])
+          assert.deepEqual(keysOf(await read(undefined, {})), ['orders/null', 'orders/p1', 'users/p1', 'users/p2'])
+          assert.deepEqual(keysOf(await read(undefined, { partition: null })), ['orders/null'])
+          assert.deepEqual(keysOf(await read(undefined, { partition: 'p1' })), ['orders/p1', 'users/p1'])
+          assert.deepEqual(keysOf(await read(['users'], { partition: 'p1' })), ['users/p1'])
+          assert.deepEqual(keysOf(await read(['users'], { partition: null })), [])
+          assert.deepEqual(keysOf(await read(['orders', 'users'])), ['orders/null', 'orders/p1', 'users/p1', 'users/p2'])
+          assert.deepEqual(await read(undefined, { partition: 'p9' }), [])
+          assert.deepEqual(await read([]), [])
+        }
+      }))
+
+      test('assetStateSummaries are the asset states without columns, row counts, timings and checks', () => withStore(async (store) => {
+        await store.createRun(newRun('r1', 0, [
+          { assetKey: 'orders', partition: null }, { assetKey: 'orders', partition: 'p1' },
+          { assetKey: 'users', partition: null }, { assetKey: 'queued', partition: null },
+        ]))
+        await store.completeStep({
+          step: { runId: 'r1', assetKey: 'orders', partition: null, status: 'succeeded', at: at(2), attempt: 1, durationMs: 900 },
+          materialization: materialization('r1', 'orders', null, 1),
+          checks: [check('r1', 'orders', null, 'id_not_null', true, 2)],
+        })
+        await store.completeStep({
+          step: { runId: 'r1', assetKey: 'orders', partition: 'p1', status: 'succeeded', at: at(3) },
+          materialization: { ...materialization('r1', 'orders', 'p1', 3), inputVersions: { raw: 'r1', 'other/key': 'x"y' }, columns: null, rowCount: null },
+        })
+        await store.completeStep({
+          step: { runId: 'r1', assetKey: 'users', partition: null, status: 'blocked', at: at(4), reason: 'check id_not_null failed' },
+          checks: [check('r1', 'users', null, 'id_not_null', false, 4)],
+        })
+        await store.createRun(newRun('r2', 5, [{ assetKey: 'orders', partition: null }]))
+        await store.completeStep({
+          step: { runId: 'r2', assetKey: 'orders', partition: null, status: 'failed', at: at(6), error: { code: 'TRB3001', message: 'boom', upstream: 'raw' } },
+        })
+        const summarize = (state: AssetStateRecord): AssetStateSummary => {
+          const m = state.lastMaterialization
+          const s = state.lastStep
+          return {
+            assetKey: state.assetKey,
+            partition: state.partition,
+            lastMaterialization: m && { id: m.id, runId: m.runId, codeVersion: m.codeVersion, dataVersion: m.dataVersion, inputVersions: m.inputVersions, createdAt: m.createdAt },
+            lastStep: s && { runId: s.runId, status: s.status, error: s.error, reason: s.reason },
+          }
+        }
+        const byKey = <T extends { assetKey: string; partition: string | null }>(states: readonly T[]) =>
+          [...states].sort((a, b) => `${a.assetKey}/${a.partition}`.localeCompare(`${b.assetKey}/${b.partition}`))
+        const states = await store.assetStates()
+        assert.equal(states.length, 4)
+        assert.deepEqual(byKey(await store.assetStateSummaries()), byKey(states).map(summarize))
+        assert.deepEqual(byKey(await store.assetStateSummaries(['orders'])), byKey(await store.assetStates(['orders'])).map(summarize))
+        const [orders] = await store.assetStateSummaries(['orders'], { partition: null })
+        assert.deepEqual(orders?.lastStep, { runId: 'r2', status: 'failed', error: { code: 'TRB3001', message: 'boom', upstream: 'raw' }, reason: null })
+        assert.deepEqual(orders?.lastMaterialization?.createdAt, at(1))
       }))
     })
 

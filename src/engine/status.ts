@@ -1,7 +1,8 @@
-import type { AssetGraph, GraphNode } from '../graph/asset-graph.js'
-import { formatDuration, parseDuration } from '../model/duration.js'
+import type { AssetGraph } from '../graph/asset-graph.js'
+import { formatDuration, parseDuration, type Duration } from '../model/duration.js'
 import { lastDeadlineBefore, parseDeadline, type FreshnessPolicy } from '../model/freshness.js'
-import type { AssetStateRecord, ObservationRecord } from '../store/records.js'
+import type { SourceObserver } from '../model/source.js'
+import type { AssetStateSummary, ObservationRecord } from '../store/records.js'
 
 /** The derived health of an asset or source. */
 export type AssetStatus = 'fresh' | 'stale' | 'late' | 'failed' | 'blocked' | 'missing' | 'running'
@@ -47,8 +48,8 @@ export interface AssetStatusRecord {
 /** Everything status derivation reads, gathered by the caller in a few queries. */
 export interface StatusInputs {
   readonly graph: AssetGraph
-  /** Latest state per asset key (unpartitioned). */
-  readonly states: ReadonlyMap<string, AssetStateRecord>
+  /** Latest state per asset key (unpartitioned); full records will do as well as summaries. */
+  readonly states: ReadonlyMap<string, AssetStateSummary>
   readonly observations: ReadonlyMap<string, ObservationRecord>
   /** Runs still executing; a step of any other run that is not final was interrupted. */
   readonly activeRunIds: ReadonlySet<string>
@@ -59,14 +60,19 @@ const NOT_BLOCKING_UPSTREAM: ReadonlySet<ReasonType> = new Set(['code_changed', 
 
 /** Derives the status of every node (upstream first, so reasons can walk to the root cause). Pure. */
 export function deriveStatuses(inputs: StatusInputs): Map<string, AssetStatusRecord> {
+  // Runs for every node of the project on every status(): each node allocates only its
+  // record, its reasons and (when not ready) its chain, and reads its definition from facts.
   const result = new Map<string, AssetStatusRecord>()
-  for (const key of inputs.graph.order) {
-    const node = inputs.graph.get(key)
-    const own = node.def.type === 'source' ? sourceStatus(node, inputs) : assetStatus(node, inputs, result)
-    const owner = node.def.owner ?? null
+  for (const facts of nodeFacts(inputs.graph)) {
+    const own = facts.source ? sourceStatus(facts, facts.source, inputs) : assetStatus(facts, inputs, result)
+    const { key, owner } = facts
     const ready = own.status === 'fresh'
     const chain = ready ? [] : buildChain(key, own, owner, result)
-    result.set(key, { key, owner, ready, chain, rootCause: chain[chain.length - 1] ?? null, lastRunId: null, ...own })
+    // Written out rather than spread from `own`, in the order callers have always seen.
+    result.set(key, {
+      key, owner, ready, chain, rootCause: chain.length > 0 ? chain[chain.length - 1]! : null, lastRunId: own.lastRunId,
+      status: own.status, reasons: own.reasons, lastUpdated: own.lastUpdated,
+    })
   }
   return result
 }
@@ -74,46 +80,80 @@ export function deriveStatuses(inputs: StatusInputs): Map<string, AssetStatusRec
 /** True when an upstream in this state may be read by a step: present, checked, and not late. */
 export function usableAsInput(status: AssetStatusRecord): boolean {
   if (status.status === 'fresh') return true
-  return status.status === 'stale' && status.reasons.every((reason) => NOT_BLOCKING_UPSTREAM.has(reason.type))
+  if (status.status !== 'stale') return false
+  for (const reason of status.reasons) if (!NOT_BLOCKING_UPSTREAM.has(reason.type)) return false
+  return true
+}
+
+/** What status reads of one node, copied out of its definition. */
+interface NodeFacts {
+  readonly key: string
+  readonly owner: string | null
+  readonly freshness: FreshnessPolicy | undefined
+  /** How a source is observed; undefined for assets. */
+  readonly source: SourceObserver | undefined
+  readonly upstream: readonly string[]
+  readonly codeVersion: string
+}
+
+// Each definition is its own object shape (its materialize function is part of it), so
+// reading `def.owner` across 10,000 of them costs V8 a slow lookup every time. The graph is
+// immutable, so the few fields status reads are copied out once per graph, in graph order.
+const factsByGraph = new WeakMap<AssetGraph, readonly NodeFacts[]>()
+
+function nodeFacts(graph: AssetGraph): readonly NodeFacts[] {
+  let facts = factsByGraph.get(graph)
+  if (!facts) {
+    facts = graph.order.map((key): NodeFacts => {
+      const { def, upstream, codeVersion } = graph.get(key)
+      const source = def.type === 'source' ? def.observe : undefined
+      return { key, owner: def.owner ?? null, freshness: def.freshness, source, upstream, codeVersion }
+    })
+    factsByGraph.set(graph, facts)
+  }
+  return facts
 }
 
 interface Own {
   readonly status: AssetStatus
   readonly reasons: StatusReason[]
   readonly lastUpdated: Date | null
-  readonly lastRunId?: string | null
+  readonly lastRunId: string | null
 }
 
-function sourceStatus(node: GraphNode, inputs: StatusInputs): Own {
+function own(status: AssetStatus, reasons: StatusReason[], lastUpdated: Date | null, lastRunId: string | null): Own {
+  return { status, reasons, lastUpdated, lastRunId }
+}
+
+function sourceStatus(node: NodeFacts, observe: SourceObserver, inputs: StatusInputs): Own {
   const observation = inputs.observations.get(node.key)
-  const observe = node.def.type === 'source' ? node.def.observe : undefined
   if (!observation || !observation.exists) {
-    const what = observe?.type === 'files' ? `no files match ${observe.pattern}` : observe?.type === 'table' ? `table ${observe.relation} does not exist` : 'not observed yet'
-    return { status: 'missing', reasons: [{ type: 'missing', message: observation ? what : `${what} (not observed yet)` }], lastUpdated: null }
+    const what = observe.type === 'files' ? `no files match ${observe.pattern}` : observe.type === 'table' ? `table ${observe.relation} does not exist` : 'not observed yet'
+    return own('missing', [{ type: 'missing', message: observation ? what : `${what} (not observed yet)` }], null, null)
   }
-  const late = lateness(node.def.freshness, observation.lastUpdated, inputs.now)
-  return late ? { status: 'late', reasons: [late], lastUpdated: observation.lastUpdated } : { status: 'fresh', reasons: [], lastUpdated: observation.lastUpdated }
+  const late = lateness(node.freshness, observation.lastUpdated, inputs.now)
+  return late ? own('late', [late], observation.lastUpdated, null) : own('fresh', [], observation.lastUpdated, null)
 }
 
-function assetStatus(node: GraphNode, inputs: StatusInputs, upstreamStatuses: ReadonlyMap<string, AssetStatusRecord>): Own {
+function assetStatus(node: NodeFacts, inputs: StatusInputs, upstreamStatuses: ReadonlyMap<string, AssetStatusRecord>): Own {
   const state = inputs.states.get(node.key)
   const materialization = state?.lastMaterialization ?? null
   const step = state?.lastStep ?? null
   const lastUpdated = materialization?.createdAt ?? null
   const lastRunId = step?.runId ?? null
   const stepIsNewer = step !== null && (materialization === null || step.runId !== materialization.runId || step.status !== 'succeeded')
-  if (step && ['queued', 'waiting', 'running'].includes(step.status) && inputs.activeRunIds.has(step.runId)) {
-    return { status: 'running', reasons: [{ type: 'running', message: `${step.status} in run ${step.runId}` }], lastUpdated, lastRunId }
+  if (step && (step.status === 'queued' || step.status === 'waiting' || step.status === 'running') && inputs.activeRunIds.has(step.runId)) {
+    return own('running', [{ type: 'running', message: `${step.status} in run ${step.runId}` }], lastUpdated, lastRunId)
   }
   if (stepIsNewer && step.status === 'failed') {
     const upstream = step.error?.upstream
-    return { status: 'failed', reasons: [{ type: 'failed', message: step.error?.message ?? step.reason ?? 'failed', ...(upstream ? { upstream } : {}) }], lastUpdated, lastRunId }
+    return own('failed', [{ type: 'failed', message: step.error?.message ?? step.reason ?? 'failed', ...(upstream ? { upstream } : {}) }], lastUpdated, lastRunId)
   }
   if (stepIsNewer && step.status === 'blocked') {
-    return { status: 'blocked', reasons: [{ type: 'blocked', message: step.reason ?? 'a blocking check failed' }], lastUpdated, lastRunId }
+    return own('blocked', [{ type: 'blocked', message: step.reason ?? 'a blocking check failed' }], lastUpdated, lastRunId)
   }
   if (!materialization) {
-    return { status: 'missing', reasons: [{ type: 'missing', message: 'never materialized' }], lastUpdated, lastRunId }
+    return own('missing', [{ type: 'missing', message: 'never materialized' }], lastUpdated, lastRunId)
   }
   const reasons: StatusReason[] = []
   for (const upstream of node.upstream) {
@@ -122,7 +162,7 @@ function assetStatus(node: GraphNode, inputs: StatusInputs, upstreamStatuses: Re
       reasons.push({ type: 'upstream_not_ready', upstream, message: `upstream ${upstream} is ${status.status}` })
     }
   }
-  const late = lateness(node.def.freshness, lastUpdated, inputs.now)
+  const late = lateness(node.freshness, lastUpdated, inputs.now)
   if (late) reasons.push(late)
   if (materialization.codeVersion !== node.codeVersion) {
     reasons.push({ type: 'code_changed', message: `code changed since the last materialization (${materialization.codeVersion} → ${node.codeVersion})` })
@@ -135,7 +175,7 @@ function assetStatus(node: GraphNode, inputs: StatusInputs, upstreamStatuses: Re
     }
   }
   const status: AssetStatus = late ? 'late' : reasons.length > 0 ? 'stale' : 'fresh'
-  return { status, reasons, lastUpdated, lastRunId }
+  return own(status, reasons, lastUpdated, lastRunId)
 }
 
 function currentDataVersion(key: string, inputs: StatusInputs): string | undefined {
@@ -149,12 +189,12 @@ export function lateness(policy: FreshnessPolicy | undefined, lastUpdated: Date 
   if (!policy) return undefined
   const age = lastUpdated ? now.getTime() - lastUpdated.getTime() : Number.POSITIVE_INFINITY
   if (policy.maxAge !== undefined) {
-    const maxAge = parseDuration(policy.maxAge)
+    const maxAge = maxAgeMs(policy.maxAge)
     if (age > maxAge) {
       return { type: 'late', message: `last updated ${lastUpdated ? `${formatDuration(age)} ago` : 'never'}, older than maxAge ${policy.maxAge}` }
     }
   }
-  const minutes = policy.deadline === undefined ? undefined : parseDeadline(policy.deadline)
+  const minutes = policy.deadline === undefined ? undefined : deadlineMinutes(policy.deadline)
   if (minutes !== undefined) {
     const timezone = policy.timezone ?? 'UTC'
     const deadline = lastDeadlineBefore(now, minutes, timezone)
@@ -164,6 +204,28 @@ export function lateness(policy: FreshnessPolicy | undefined, lastUpdated: Date 
     }
   }
   return undefined
+}
+
+// lateness() runs for every node with a policy on every status(), and a project has few
+// distinct policies, so each maxAge and deadline text is parsed once per process.
+const maxAges = new Map<Duration, number>()
+const deadlines = new Map<string, number | undefined>()
+
+function maxAgeMs(maxAge: Duration): number {
+  let ms = maxAges.get(maxAge)
+  if (ms === undefined) {
+    // parseDuration throws on a bad duration; nothing is cached then, so every call throws alike.
+    ms = parseDuration(maxAge)
+    maxAges.set(maxAge, ms)
+  }
+  return ms
+}
+
+function deadlineMinutes(deadline: string): number | undefined {
+  if (deadlines.has(deadline)) return deadlines.get(deadline)
+  const minutes = parseDeadline(deadline)
+  deadlines.set(deadline, minutes)
+  return minutes
 }
 
 function buildChain(key: string, own: Own, owner: string | null, statuses: ReadonlyMap<string, AssetStatusRecord>): ChainLink[] {

@@ -234,17 +234,20 @@ export class Tributary {
    */
   async status(selection?: string, options: { observeTables?: boolean } = {}): Promise<AssetStatusRecord[]> {
     const keys = this.select(selection)
-    const sources = [...this.graph.nodes.values()].filter((n) => n.def.type === 'source' && (n.def.observe.type === 'files' || options.observeTables)).map((n) => n.key)
+    const sources = observedSources(this.graph, options.observeTables === true)
     // Partitioned assets need every partition's state, which currentStatuses reads.
     if (sources.length > 0 || options.observeTables || [...this.graph.nodes.values()].some((node) => node.partitions)) {
       const warehouse = options.observeTables ? await this.warehouse() : undefined
       const statuses = await currentStatuses({ graph: this.graph, store: this.store, clock: this.clock, projectDir: this.projectDir, warehouse: warehouse ?? noWarehouse }, sources)
       return keys.map((key) => statuses.get(key)!)
     }
-    const [states, observations, active] = await Promise.all([this.store.assetStates(), this.store.latestObservations(), this.store.listActiveRuns()])
+    // Status is of unpartitioned assets: reading the states of partitions too would only be thrown away.
+    const [states, observations, active] = await Promise.all([
+      this.store.assetStateSummaries(undefined, { partition: null }), this.store.latestObservations(), this.store.listActiveRuns(),
+    ])
     const statuses = deriveStatuses({
       graph: this.graph,
-      states: new Map(states.filter((s) => s.partition === null).map((s) => [s.assetKey, s])),
+      states: new Map(states.map((s) => [s.assetKey, s])),
       observations: new Map(observations.map((o) => [o.sourceKey, o])),
       activeRunIds: new Set(active.filter((run) => isAlive(run, this.clock.now())).map((run) => run.id)),
       now: this.clock.now(),
@@ -324,6 +327,28 @@ export class Tributary {
       projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings,
     }
   }
+}
+
+// Which nodes are sources, cached per graph (graphs are immutable): status() would otherwise
+// read the definition of every node on every call, and each definition is its own object
+// shape, which makes those reads slow across 10,000 nodes.
+const sourcesByGraph = new WeakMap<AssetGraph, { readonly files: readonly string[]; readonly all: readonly string[] }>()
+
+/** The keys of the sources status() observes: files sources, and table sources too when `withTables`. */
+function observedSources(graph: AssetGraph, withTables: boolean): readonly string[] {
+  let sources = sourcesByGraph.get(graph)
+  if (!sources) {
+    const all: string[] = []
+    const files: string[] = []
+    for (const node of graph.nodes.values()) {
+      if (node.def.type !== 'source') continue
+      all.push(node.key)
+      if (node.def.observe.type === 'files') files.push(node.key)
+    }
+    sources = { files, all }
+    sourcesByGraph.set(graph, sources)
+  }
+  return withTables ? sources.all : sources.files
 }
 
 // Status of files-only sources never needs the warehouse; asking for it anyway is a bug worth a clear message.

@@ -38,10 +38,22 @@ export function lastDeadlineBefore(now: Date, deadlineMinutes: number, timezone:
 
 interface LocalDate { readonly year: number; readonly month: number; readonly day: number }
 
+// Constructing an Intl.DateTimeFormat costs far more than formatting with one, and a
+// deadline is checked for every asset with a policy on every status(): one per zone.
+const formats = new Map<string, Intl.DateTimeFormat>()
+
+function formatIn(timeZone: string): Intl.DateTimeFormat {
+  let format = formats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+    formats.set(timeZone, format)
+  }
+  return format
+}
+
 function parts(date: Date, timeZone: string): Record<string, number> {
   const out: Record<string, number> = {}
-  const format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
-  for (const part of format.formatToParts(date)) if (part.type !== 'literal') out[part.type] = Number(part.value)
+  for (const part of formatIn(timeZone).formatToParts(date)) if (part.type !== 'literal') out[part.type] = Number(part.value)
   return out
 }
 

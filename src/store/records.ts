@@ -126,6 +126,18 @@ export interface AssetStateRecord {
   readonly lastChecks: readonly CheckResultRecord[]
 }
 
+/**
+ * The part of an asset (partition)'s latest state that status derivation reads: an
+ * {@link AssetStateRecord} without columns, row counts, timings and checks, whose size
+ * grows with the schema and the checks rather than with the number of assets.
+ */
+export interface AssetStateSummary {
+  readonly assetKey: string
+  readonly partition: string | null
+  readonly lastMaterialization: Pick<MaterializationRecord, 'id' | 'runId' | 'codeVersion' | 'dataVersion' | 'inputVersions' | 'createdAt'> | null
+  readonly lastStep: Pick<StepRecord, 'runId' | 'status' | 'error' | 'reason'> | null
+}
+
 /** A log line written by a step. */
 export interface LogRecord {
   readonly runId: string

@@ -1,5 +1,5 @@
 import type {
-  AssetStateRecord, CheckResultRecord, EventRecord, LeaseResult, LogRecord, MaterializationRecord,
+  AssetStateRecord, AssetStateSummary, CheckResultRecord, EventRecord, LeaseResult, LogRecord, MaterializationRecord,
   NewCheckResult, NewMaterialization, ObservationRecord, RunRecord, RunStatus, StepRecord, StepUpdate,
 } from './records.js'
 import type { SerializedError } from '../model/errors.js'
@@ -56,8 +56,13 @@ export interface Store {
   listSteps(runId: string): Promise<StepRecord[]>
   /** Oldest first. */
   listLogs(runId: string, assetKey?: string): Promise<LogRecord[]>
-  /** Latest state of every asset (partition), or of those keys. */
-  assetStates(keys?: readonly string[]): Promise<AssetStateRecord[]>
+  /**
+   * Latest state of every asset (partition), or of those keys. With `partition`, only states
+   * of that partition (null: the unpartitioned ones). Default: every partition.
+   */
+  assetStates(keys?: readonly string[], options?: { partition?: string | null }): Promise<AssetStateRecord[]>
+  /** The same states as {@link assetStates} with the same filters, summarized: what status() reads of 10,000 assets. */
+  assetStateSummaries(keys?: readonly string[], options?: { partition?: string | null }): Promise<AssetStateSummary[]>
   /** Newest first. Default limit: 50. */
   listMaterializations(assetKey: string, options?: { limit?: number; partition?: string | null }): Promise<MaterializationRecord[]>
   /** Newest first. Default limit: 100. */

@@ -2,14 +2,14 @@ import type Database from 'better-sqlite3'
 import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
 import {
   FINAL_STEP_STATUSES,
-  type AssetStateRecord, type CheckResultRecord, type EventRecord, type LeaseResult, type LogRecord,
+  type AssetStateRecord, type AssetStateSummary, type CheckResultRecord, type EventRecord, type LeaseResult, type LogRecord,
   type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
   type RunRecord, type RunStatus, type StepRecord, type StepUpdate,
 } from '../records.js'
 import type { NewRun, StepCompletion, Store } from '../store.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, openDatabase } from './open-database.js'
-import { toAssetState, type StoredCheck } from './asset-state-rows.js'
+import { toAssetState, toAssetStateSummary, type StoredCheck } from './asset-state-rows.js'
 import {
   jsonOrNull, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
 } from './row-mappers.js'
@@ -135,10 +135,22 @@ export class SqliteStore implements Store {
     return this.guard(() => this.sql().listLogs.all({ runId, assetKey: assetKey ?? null })).map(toLog)
   }
 
-  async assetStates(keys?: readonly string[]): Promise<AssetStateRecord[]> {
+  async assetStates(keys?: readonly string[], options: { partition?: string | null } = {}): Promise<AssetStateRecord[]> {
     const sql = this.sql()
-    const rows = this.guard(() => (keys ? sql.assetStatesOf.all({ keys: JSON.stringify(keys) }) : sql.assetStates.all({})))
+    const partition = options.partition === undefined ? null : partitionKey(options.partition)
+    const rows = this.guard(() => (keys
+      ? sql.assetStatesOf.all({ keys: JSON.stringify(keys), partition })
+      : sql.assetStates.all({ partition })))
     return rows.map(toAssetState)
+  }
+
+  async assetStateSummaries(keys?: readonly string[], options: { partition?: string | null } = {}): Promise<AssetStateSummary[]> {
+    const sql = this.sql()
+    const partition = options.partition === undefined ? null : partitionKey(options.partition)
+    const rows = this.guard(() => (keys
+      ? sql.assetStateSummariesOf.all({ keys: JSON.stringify(keys), partition })
+      : sql.assetStateSummaries.all({ partition })))
+    return rows.map(toAssetStateSummary)
   }
 
   async listMaterializations(assetKey: string, options: { limit?: number; partition?: string | null } = {}): Promise<MaterializationRecord[]> {
@@ -259,7 +271,7 @@ export class SqliteStore implements Store {
   private insertMaterialization(materialization: NewMaterialization): MaterializationRecord {
     const sql = this.sql()
     const partition = partitionKey(materialization.partition)
-    const { lastInsertRowid } = sql.insertMaterialization.run({
+    const row = {
       assetKey: materialization.assetKey,
       partition,
       runId: materialization.runId,
@@ -270,9 +282,10 @@ export class SqliteStore implements Store {
       columns: jsonOrNull(materialization.columns),
       durationMs: materialization.durationMs,
       createdAt: materialization.createdAt.getTime(),
-    })
+    }
+    const { lastInsertRowid } = sql.insertMaterialization.run(row)
     const record: MaterializationRecord = { ...materialization, id: Number(lastInsertRowid) }
-    sql.setLastMaterialization.run({ assetKey: record.assetKey, partition, id: record.id })
+    sql.setLastMaterialization.run({ ...row, id: record.id })
     this.event('materialization', record.createdAt.getTime(), record.runId, record.assetKey, partition, record)
     return record
   }

@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3'
 import type {
   CheckResultRow, EventRow, LogRow, MaterializationRow, ObservationRow, RunRow, StepRow,
 } from './row-mappers.js'
-import { ASSET_STATE_SELECT, type AssetStateTuple } from './asset-state-rows.js'
+import {
+  ASSET_STATE_SELECT, ASSET_STATE_SUMMARY_SELECT, type AssetStateSummaryTuple, type AssetStateTuple,
+} from './asset-state-rows.js'
 
 type Params = Record<string, string | number | null>
 
@@ -34,13 +36,26 @@ export function prepareStatements(db: Database.Database) {
         error = @error,
         reason = @reason
       WHERE run_id = @runId AND asset_key = @assetKey AND partition = @partition`),
-    setLastStep: write(`INSERT INTO asset_state (asset_key, partition, step_run_id) VALUES (@assetKey, @partition, @runId)
-      ON CONFLICT DO UPDATE SET step_run_id = excluded.step_run_id`),
+    // Copies the steps row, just written, into asset_state (see migration 0002).
+    setLastStep: write(`INSERT INTO asset_state (asset_key, partition, step_run_id, step_status, step_attempt,
+        step_started_at, step_finished_at, step_duration_ms, step_error, step_reason)
+      SELECT asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason FROM steps
+      WHERE run_id = @runId AND asset_key = @assetKey AND partition = @partition
+      ON CONFLICT DO UPDATE SET step_run_id = excluded.step_run_id, step_status = excluded.step_status,
+        step_attempt = excluded.step_attempt, step_started_at = excluded.step_started_at,
+        step_finished_at = excluded.step_finished_at, step_duration_ms = excluded.step_duration_ms,
+        step_error = excluded.step_error, step_reason = excluded.step_reason`),
     insertMaterialization: write(`INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version,
         input_versions, row_count, columns, duration_ms, created_at)
       VALUES (@assetKey, @partition, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @columns, @durationMs, @createdAt)`),
-    setLastMaterialization: write(`INSERT INTO asset_state (asset_key, partition, materialization_id) VALUES (@assetKey, @partition, @id)
-      ON CONFLICT DO UPDATE SET materialization_id = excluded.materialization_id`),
+    // Copies the materialization, just inserted, into asset_state (see migration 0002).
+    setLastMaterialization: write(`INSERT INTO asset_state (asset_key, partition, materialization_id, materialization_run_id,
+        code_version, data_version, input_versions, row_count, materialization_duration_ms, materialized_at)
+      VALUES (@assetKey, @partition, @id, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @durationMs, @createdAt)
+      ON CONFLICT DO UPDATE SET materialization_id = excluded.materialization_id,
+        materialization_run_id = excluded.materialization_run_id, code_version = excluded.code_version,
+        data_version = excluded.data_version, input_versions = excluded.input_versions, row_count = excluded.row_count,
+        materialization_duration_ms = excluded.materialization_duration_ms, materialized_at = excluded.materialized_at`),
     insertCheckResult: write(`INSERT INTO check_results (asset_key, partition, run_id, check_name, check_type, severity,
         blocking, passed, failing_rows, sample, message, created_at)
       VALUES (@assetKey, @partition, @runId, @checkName, @checkType, @severity, @blocking, @passed, @failingRows, @sample, @message, @createdAt)`),
@@ -64,10 +79,17 @@ export function prepareStatements(db: Database.Database) {
     listSteps: read<StepRow>(`SELECT * FROM steps WHERE run_id = @runId ORDER BY seq`),
     listLogs: read<LogRow>(`SELECT * FROM logs WHERE run_id = @runId AND (@assetKey IS NULL OR asset_key = @assetKey)
       ORDER BY at, id`),
-    assetStates: read<AssetStateTuple>(`${ASSET_STATE_SELECT} ORDER BY asset_state.asset_key, asset_state.partition`).raw(true),
+    // @partition NULL: every partition; '' the unpartitioned states only.
+    assetStates: read<AssetStateTuple>(`${ASSET_STATE_SELECT}
+      WHERE @partition IS NULL OR s.partition = @partition ORDER BY s.asset_key, s.partition`).raw(true),
     assetStatesOf: read<AssetStateTuple>(`${ASSET_STATE_SELECT}
-      WHERE asset_state.asset_key IN (SELECT value FROM json_each(@keys))
-      ORDER BY asset_state.asset_key, asset_state.partition`).raw(true),
+      WHERE s.asset_key IN (SELECT value FROM json_each(@keys)) AND (@partition IS NULL OR s.partition = @partition)
+      ORDER BY s.asset_key, s.partition`).raw(true),
+    assetStateSummaries: read<AssetStateSummaryTuple>(`${ASSET_STATE_SUMMARY_SELECT} WHERE @partition IS NULL OR partition = @partition
+      ORDER BY asset_key, partition`).raw(true),
+    assetStateSummariesOf: read<AssetStateSummaryTuple>(`${ASSET_STATE_SUMMARY_SELECT}
+      WHERE asset_key IN (SELECT value FROM json_each(@keys)) AND (@partition IS NULL OR partition = @partition)
+      ORDER BY asset_key, partition`).raw(true),
     listMaterializations: read<MaterializationRow>(`SELECT * FROM materializations WHERE asset_key = @assetKey
       ORDER BY id DESC LIMIT @limit`),
     listMaterializationsOfPartition: read<MaterializationRow>(`SELECT * FROM materializations
