@@ -14,6 +14,8 @@ export interface NightOptions {
   readonly crm?: Scenario
   /** When the exports land. Default: now. */
   readonly now?: Date
+  /** Land only one system's export (the other's files are left as they are). Default: both. */
+  readonly only?: 'payments' | 'crm'
 }
 
 const SEGMENTS = ['smb', 'mid_market', 'enterprise'] as const
@@ -27,7 +29,7 @@ export async function resetLanding(projectDir: string): Promise<void> {
 
 /**
  * Drops one night's exports into `landing/` the way the billing system and the CRM would:
- * on time, late (nothing new arrives; yesterday's files are a day old), partial (a tenth of
+ * on time, late (nothing new arrives; the last files are 30 hours old), partial (a tenth of
  * the rows), duplicated (some rows twice) or schema-drifted (a column renamed and retyped).
  */
 export async function simulateNight(projectDir: string, options: NightOptions): Promise<string[]> {
@@ -37,9 +39,9 @@ export async function simulateNight(projectDir: string, options: NightOptions): 
   const written: string[] = []
   const land = async (folder: string, name: string, rows: readonly (readonly (string | number)[])[], scenario: Scenario) => {
     if (scenario === 'late') {
-      // Nothing new lands; what is there was written the night before.
+      // Nothing new lands; what is there was written the night before, 30 hours ago.
       const dir = join(projectDir, 'landing', folder)
-      const yesterday = new Date(now.getTime() - 24 * 3_600_000)
+      const yesterday = new Date(now.getTime() - 30 * 3_600_000)
       for (const file of await readdir(dir).catch(() => [])) await utimes(join(dir, file), yesterday, yesterday)
       return
     }
@@ -67,7 +69,7 @@ export async function simulateNight(projectDir: string, options: NightOptions): 
       paymentRows.push([id, account, (50 + Math.floor(random() * 95_000) / 100).toFixed(2), random() < 0.05 ? 'refunded' : 'paid', date])
     }
   }
-  await land('payments', 'payments', paymentRows, options.payments ?? 'on_time')
+  if (options.only !== 'crm') await land('payments', 'payments', paymentRows, options.payments ?? 'on_time')
 
   const accountRows: (string | number)[][] = [['account_id', 'name', 'segment']]
   for (let id = 1; id <= ACCOUNTS; id++) accountRows.push([id, `Account ${id}`, SEGMENTS[id % 3]!])
@@ -77,8 +79,10 @@ export async function simulateNight(projectDir: string, options: NightOptions): 
     opportunityRows.push([id, 1 + Math.floor(random() * ACCOUNTS), (1000 + Math.floor(random() * 50_000)).toFixed(2), stage])
   }
   const crm = options.crm ?? 'on_time'
-  await land('crm', 'accounts', accountRows, crm === 'schema_drift' ? 'on_time' : crm)
-  await land('crm', 'opportunities', opportunityRows, crm)
+  if (options.only !== 'payments') {
+    await land('crm', 'accounts', accountRows, crm === 'schema_drift' ? 'on_time' : crm)
+    await land('crm', 'opportunities', opportunityRows, crm)
+  }
   return written
 }
 

@@ -94,7 +94,12 @@ function ownProblems(inputs: ProblemInputs): Map<string, Map<AlertCondition, str
   for (const [key, record] of inputs.statuses) {
     const reasons = record.reasons.map((reason) => reason.message).join('; ') || record.status
     const isSource = inputs.graph.nodes.get(key)?.def.type === 'source'
-    if (record.status === 'failed') add(key, 'run_failed', `${key} failed: ${reasons}`)
+    if (record.status === 'failed') {
+      // A step that failed only because an upstream was not ready is no failure of its own once
+      // that upstream is ready again: it waits for its next run, and the upstream's incident told the story.
+      const upstreamOnly = record.reasons.every((r) => r.type === 'failed' && r.upstream !== undefined && inputs.statuses.get(r.upstream)?.ready === true)
+      if (!upstreamOnly || record.reasons.length === 0) add(key, 'run_failed', `${key} failed: ${reasons}`)
+    }
     else if (record.status === 'blocked') add(key, 'check_failed', `${key} is blocked: ${reasons}`)
     else if (isSource && (record.status === 'late' || record.status === 'missing')) add(key, 'source_late', `${key} is ${record.status}: ${reasons}`)
   }
@@ -140,7 +145,8 @@ function slaIncidents(inputs: ProblemInputs, own: ReadonlyMap<string, ReadonlyMa
   }
   const groups = new Map<string, SlaCandidate[]>()
   for (const candidate of candidates) {
-    const group = `${candidate.condition}\u0000${candidate.owner === undefined ? `self:${candidate.key}` : `owner:${candidate.owner ?? ''}`}`
+    // Outputs late with no upstream problem (still catching up, or slow themselves) fold into the most downstream one.
+    const group = `${candidate.condition}\u0000${candidate.owner === undefined ? 'no-root' : `owner:${candidate.owner ?? ''}`}`
     const members = groups.get(group)
     if (members) members.push(candidate)
     else groups.set(group, [candidate])
@@ -188,7 +194,8 @@ function describeRoot(inputs: ProblemInputs, key: string): string {
   const policy = inputs.graph.nodes.get(key)?.def.freshness
   if (status?.status === 'late' && policy) {
     const since = lateSince(policy, status.lastUpdated, inputs.now ?? new Date())
-    if (since !== null) return `${key} is ${lateBy((inputs.now ?? new Date()).getTime() - since.getTime())} late`
+    const by = since === null ? 0 : (inputs.now ?? new Date()).getTime() - since.getTime()
+    if (by >= 60_000) return `${key} is ${lateBy(by)} late`
   }
   return `${key} is ${status?.status ?? 'unknown'}`
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { AssetStatusRecord } from '../engine/status.js'
+import { usableAsInput, type AssetStatusRecord } from '../engine/status.js'
 import type { Clock } from '../engine/clock.js'
 import { matchFiles } from '../engine/observe.js'
 import { parseDuration } from '../model/duration.js'
@@ -108,6 +108,12 @@ export class AutomationDaemon {
     const claimed: typeof requested = []
     for (const request of requested) if (await this.automation.claimTick(request.claim, this.holder, now)) claimed.push(request)
     if (claimed.length > 0) {
+      for (const follow of eagerFollowers(instance, statuses, claimed.map((c) => c.key))) {
+        if (!(await this.automation.claimTick(`${follow.key}@${claimed[0]!.claim}`, this.holder, now))) continue
+        claimed.push({ key: follow.key, claim: `${follow.key}@${claimed[0]!.claim}`, reason: follow.reason })
+        const decision = decisions.find((d) => d.assetKey === follow.key)
+        if (decision) Object.assign(decision, { tickId: `${follow.key}@${claimed[0]!.claim}`, requested: true, reason: follow.reason })
+      }
       const selection = claimed.map((r) => r.key).join(' ')
       try {
         const started = instance.start(selection, { trigger: 'automation' })
@@ -217,6 +223,27 @@ export class AutomationDaemon {
     }
     return circuits
   }
+}
+
+/**
+ * The eager assets downstream of `keys` whose every input is usable now or rebuilt in the same
+ * run: they join that run (the engine waits for their inputs), so a late export that lands
+ * rebuilds everything eager below it in one run rather than one level per tick. Graph order.
+ */
+function eagerFollowers(instance: Tributary, statuses: ReadonlyMap<string, AssetStatusRecord>, keys: readonly string[]): { key: string; reason: string }[] {
+  const inRun = new Set(keys)
+  const followers: { key: string; reason: string }[] = []
+  const below = new Set<string>()
+  for (const key of keys) for (const downstream of instance.graph.downstreamOf(key)) below.add(downstream)
+  for (const key of instance.graph.sort(below)) {
+    const node = instance.graph.get(key)
+    if (inRun.has(key) || node.def.type === 'source' || node.def.automation?.type !== 'eager' || statuses.get(key)?.status === 'running') continue
+    const rebuilt = node.upstream.filter((k) => inRun.has(k))
+    if (rebuilt.length === 0 || !node.upstream.every((k) => inRun.has(k) || (statuses.get(k) !== undefined && usableAsInput(statuses.get(k)!)))) continue
+    inRun.add(key)
+    followers.push({ key, reason: `requested because ${rebuilt.join(', ')} ${rebuilt.length === 1 ? 'is' : 'are'} rebuilt in the same run` })
+  }
+  return followers
 }
 
 function fingerprint(parts: readonly unknown[]): string {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { defineAsset } from 'tributary'
+import { defineAsset, eager } from 'tributary'
 import { churn, expansion, pipeline, revenue } from './models.js'
 
 /** The nightly revenue dashboard: an HTML page and a JSON extract, published together. */
@@ -14,6 +14,8 @@ export const revenueDashboard = defineAsset({
   group: 'dashboards',
   tags: ['business'],
   freshness: { deadline: '07:00', timezone: 'Europe/London' },
+  // Rebuilt by itself once every input is ready again (a late CRM export landed and was loaded).
+  automation: eager(),
   async materialize(inputs, ctx) {
     const read = (table: string) => ctx.warehouse.query(`select * from ${table}`)
     const extract = {

@@ -1,4 +1,4 @@
-import { notNull, rowCount, sqlAsset, unique } from 'tributary'
+import { eager, notNull, rowCount, sqlAsset, unique } from 'tributary'
 
 /** Paid revenue per month. Reads only payments, so a late CRM export never holds it back. */
 export const revenue = sqlAsset({
@@ -24,6 +24,8 @@ export const pipeline = sqlAsset({
   key: 'marts/pipeline',
   description: 'Open pipeline value per customer segment.',
   owner: 'team:sales-analytics',
+  freshness: { deadline: '07:00', timezone: 'Europe/London' },
+  automation: eager(),
   group: 'marts',
   kind: 'model',
   sql: `
@@ -55,6 +57,8 @@ export const expansion = sqlAsset({
   key: 'marts/expansion',
   description: 'Month-over-month revenue change per customer segment.',
   owner: 'team:sales-analytics',
+  freshness: { deadline: '07:00', timezone: 'Europe/London' },
+  automation: eager(),
   group: 'marts',
   kind: 'model',
   sql: `

@@ -1,4 +1,4 @@
-import { acceptedValues, defineAsset, notNull, relationships, schema, unique, volumeChange } from 'tributary'
+import { acceptedValues, defineAsset, eager, notNull, relationships, schema, unique, volumeChange } from 'tributary'
 import { crmAccounts, crmOpportunities, paymentsExport } from './sources.js'
 
 /** Every payment ever exported: the daily files together. */
@@ -27,6 +27,8 @@ export const payments = defineAsset({
 /** CRM accounts as of the latest snapshot. */
 export const accounts = defineAsset({
   key: 'raw/accounts',
+  // Rebuilt by itself as soon as a new CRM snapshot lands.
+  automation: eager(),
   description: 'CRM accounts with their segment, from the latest snapshot.',
   ins: { crmAccounts },
   owner: 'team:data-platform',
@@ -41,6 +43,8 @@ export const accounts = defineAsset({
 /** CRM opportunities as of the latest snapshot. */
 export const opportunities = defineAsset({
   key: 'raw/opportunities',
+  // Rebuilt by itself as soon as a new CRM snapshot lands.
+  automation: eager(),
   description: 'CRM opportunities from the latest snapshot.',
   ins: { crmOpportunities },
   owner: 'team:data-platform',

@@ -17,7 +17,8 @@ export const crmOpportunities = defineSource({
   owner: 'team:crm',
   group: 'landing',
   observe: files('landing/crm/opportunities_*.csv'),
-  freshness: { maxAge: '20h' },
+  // Due every night by 05:00 London; a snapshot older than 26 h is late at any hour.
+  freshness: { deadline: '05:00', timezone: 'Europe/London', maxAge: '26h' },
 })
 
 /** Nightly snapshot of CRM accounts. */
@@ -27,5 +28,5 @@ export const crmAccounts = defineSource({
   owner: 'team:crm',
   group: 'landing',
   observe: files('landing/crm/accounts_*.csv'),
-  freshness: { maxAge: '20h' },
+  freshness: { deadline: '05:00', timezone: 'Europe/London', maxAge: '26h' },
 })
