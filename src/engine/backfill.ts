@@ -69,7 +69,8 @@ export async function planBackfill(graph: AssetGraph, store: Store, now: Date, s
     const states = await statesOf(store, [...affected].filter((key) => graph.get(key).partitions))
     const published = (key: string, partition: string) => states.get(stateKey(key, partition))?.lastMaterialization != null
     const include = only === 'all' ? () => true : scopeFilter(graph, only, states)
-    targets = backfillTargets(graph, keys, options, now, include, published)
+    const known = (key: string, partition: string) => states.has(stateKey(key, partition))
+    targets = backfillTargets(graph, keys, options, now, include, published, known)
     const previous = await interruptedRuns(store, identity)
     if (previous.length > 0) {
       since = previous.at(-1)!.startedAt

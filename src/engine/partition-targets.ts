@@ -57,12 +57,14 @@ export function partitionTargets(graph: AssetGraph, keys: readonly string[], spe
 /**
  * Backfill targets: the selected partitions that pass `include` (missing, failed, …), plus
  * every partition downstream of them through the mappings: inside the range all of them,
- * outside it (a lookback reaching past `to`) only those already `published`, since a
- * partition never built is not this backfill's to start.
+ * outside it (a lookback reaching past `to`) only those `known` (published or attempted
+ * before), since a partition never built is not this backfill's to start. Either way a
+ * downstream partition joins only when every partition it reads is planned or `published`.
  */
 export function backfillTargets(
   graph: AssetGraph, keys: readonly string[], spec: PartitionSpec, now: Date,
   include: (key: string, partition: string | null) => boolean, published: (key: string, partition: string) => boolean,
+  known: (key: string, partition: string) => boolean = published,
 ): Targets {
   const roots = partitionTargets(graph, keys, spec)
   const range = rangeOf(spec)!
@@ -119,7 +121,7 @@ export function backfillTargets(
       for (const partition of mine) {
         if (partition === null) continue
         for (const downKey of downstreamKeys(mapping, node.partitions, partition, downNode.partitions, now)) {
-          if ((within(down, downKey) || published(down, downKey)) && complete(down, downKey)) add(down, downKey)
+          if ((within(down, downKey) || known(down, downKey)) && complete(down, downKey)) add(down, downKey)
         }
       }
     }
