@@ -197,7 +197,7 @@ describe('web UI: lineage of 5,000 assets', () => {
       assert.equal(timings.nodes, 5_000)
       assert.ok(roundTrips.length > 0, 'the layout took long enough to probe the page while it ran')
       const slowest = Math.max(...roundTrips)
-      assert.ok(slowest < 2_000, `the page answered within 2 s during layout (slowest ${slowest} ms)`)
+      assert.ok(slowest < 3_000, `the page answered within 3 s during layout (slowest ${slowest} ms)`)
       // Zooming a 5,000-node drawing stays quick too.
       const canvas = (await page.$('canvas.graph-canvas'))!
       const box = (await canvas.boundingBox())!

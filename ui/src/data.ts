@@ -13,9 +13,10 @@ export interface Loaded<T> {
 
 /**
  * GETs `path` (nothing when null), again whenever a live event passes `refreshOn`, at most once
- * per `throttleMs`, and again after a new token is given.
+ * per `throttleMs`, and again after a new token is given. With `keepPrevious`, a new path keeps
+ * showing the last answer until its own arrives (search as you type without flashing).
  */
-export function useApi<T>(path: string | null, refreshOn?: (event: ApiEvent) => boolean, throttleMs = 600): Loaded<T> {
+export function useApi<T>(path: string | null, refreshOn?: (event: ApiEvent) => boolean, throttleMs = 600, keepPrevious = false): Loaded<T> {
   const [state, setState] = useState<{ path: string | null; data: T | undefined; error: Error | undefined; loading: boolean }>({ path, data: undefined, error: undefined, loading: path !== null })
   const [generation, setGeneration] = useState(0)
   const lastFetch = useRef(0)
@@ -27,7 +28,7 @@ export function useApi<T>(path: string | null, refreshOn?: (event: ApiEvent) => 
     if (path === null) return
     const controller = new AbortController()
     lastFetch.current = Date.now()
-    setState((s) => (s.path === path ? { ...s, loading: true } : { path, data: undefined, error: undefined, loading: true }))
+    setState((s) => (s.path === path || keepPrevious ? { ...s, loading: true } : { path, data: undefined, error: undefined, loading: true }))
     api.get<T>(path, controller.signal).then(
       (data) => setState({ path, data, error: undefined, loading: false }),
       (error: Error) => {
@@ -36,7 +37,7 @@ export function useApi<T>(path: string | null, refreshOn?: (event: ApiEvent) => 
       },
     )
     return () => controller.abort()
-  }, [path, generation])
+  }, [path, generation, keepPrevious])
 
   useEffect(() => onAuthChange(reload), [reload])
   useEffect(() => () => window.clearTimeout(pending.current), [])
@@ -50,7 +51,7 @@ export function useApi<T>(path: string | null, refreshOn?: (event: ApiEvent) => 
     }, wait === 0 ? 50 : wait)
   })
 
-  const current = state.path === path ? state : { data: undefined, error: undefined, loading: path !== null }
+  const current = state.path === path || keepPrevious ? state : { data: undefined, error: undefined, loading: path !== null }
   return { data: current.data, error: current.error, loading: current.loading, reload }
 }
 

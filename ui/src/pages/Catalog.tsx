@@ -25,7 +25,7 @@ export function CatalogPage() {
   useEffect(() => setSearch(q), [q])
 
   const path = withQuery('/api/assets', { q, ...filters, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE })
-  const { data, error, loading } = useApi<ApiAssetList>(path, changesStatus, 1_000)
+  const { data, error, loading } = useApi<ApiAssetList>(path, changesStatus, 1_000, true)
   const active = FILTERS.filter((name) => filters[name])
   const pages = data ? Math.max(1, Math.ceil(data.total / PAGE_SIZE)) : 1
 

@@ -64,7 +64,17 @@ export function LineagePage() {
   }, [data])
 
   const [find, setFind] = useState('')
-  const keys = useMemo(() => (data && data.nodes.length <= 20_000 ? data.nodes.map((n) => n.key) : []), [data])
+  // Suggestions: the first keys that contain what was typed, not thousands of options.
+  const suggestions = useMemo(() => {
+    const typed = find.trim().toLowerCase()
+    if (!data) return []
+    const out: string[] = []
+    for (const node of data.nodes) {
+      if (!typed || node.key.toLowerCase().includes(typed)) out.push(node.key)
+      if (out.length >= 50) break
+    }
+    return out
+  }, [data, find])
 
   return (
     <div className="lineage-page">
@@ -90,7 +100,7 @@ export function LineagePage() {
         >
           <input list="lineage-keys" placeholder="Focus on an asset…" value={find} onChange={(event) => setFind(event.target.value)} aria-label="Focus on an asset" />
           <datalist id="lineage-keys">
-            {keys.map((key) => <option key={key} value={key} />)}
+            {suggestions.map((key) => <option key={key} value={key} />)}
           </datalist>
           <button className="btn btn-small" type="submit" disabled={!find.trim()}>Focus</button>
         </form>
