@@ -103,8 +103,13 @@ describe('web UI', () => {
       await page.waitForSelector('.check-failure .sample td')
       assert.match((await page.textContent('[data-testid="status-banner"]'))!, /accepted_values\(reason\)/)
       await screenshot(page, 'asset-failing', { fullPage: true })
-      await page.goto(`${server.url}/assets/dashboards/revenue`)
-      await page.waitForSelector('[data-testid="status-banner"]')
+      // A stale asset: the reason chain walks down to the late source and its owner.
+      await page.goto(`${server.url}/assets/raw/fx_rates`)
+      await page.waitForSelector('.chain-link a[href="/assets/landing/fx_rates"]')
+      assert.match((await page.textContent('.chain'))!, /team:treasury/)
+      await screenshot(page, 'asset-chain')
+      await page.click('.chain-link a[href="/assets/landing/fx_rates"]')
+      await page.waitForSelector('[data-testid="status-banner"] .pill[data-status="late"]')
 
       // Runs, with a status filter.
       await page.goto(`${server.url}/runs`)

@@ -120,7 +120,7 @@ function StatusBanner({ asset }: { asset: ApiAssetDetail }) {
         <ol className="chain" aria-label="Why: the chain down to the root cause">
           {chain.map((link, i) => (
             <li key={`${link.key}-${i}`} className="chain-link">
-              <span className="chain-marker" aria-hidden>{i === chain.length - 1 ? 'Root cause' : 'because'}</span>
+              <span className="chain-marker" aria-hidden>{i === chain.length - 1 ? 'Root cause' : i === 0 && link.key === asset.key ? 'This asset' : 'because'}</span>
               <StatusPill status={link.status} size="sm" />
               <Link to={assetHref(link.key)} className="mono chain-key">{link.key}</Link>
               <span className="chain-message">{link.message}</span>
