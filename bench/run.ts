@@ -8,6 +8,7 @@ import { apiLatency } from './api.js'
 import { round, type BenchResult } from './harness.js'
 import { largeProject } from './large-project.js'
 import { layeredGraph } from './layered.js'
+import { partitionBenchmarks } from './partitions.js'
 import { sequentialChain } from './sequential.js'
 import { sqlParsing } from './sql-parse.js'
 
@@ -18,6 +19,7 @@ const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResu
   { name: '1,000-asset layered graph of no-op assets', run: layeredGraph },
   { name: '10,000-asset project: load, validate, plan, status', run: largeProject },
   { name: 'SQL dependency parsing', run: sqlParsing },
+  { name: 'partitions: backfill planning, partition status, backfill throughput', run: partitionBenchmarks },
   { name: 'HTTP API latency, 10,000-asset project', run: apiLatency },
 ]
 

@@ -11,11 +11,6 @@ export interface PlannedStep {
   /** Upstream assets and sources outside the run whose readiness it checks. */
   readonly upstreamOutside: readonly string[]
   readonly downstreamInRun: readonly string[]
-  /**
-   * Partitioned steps only: the partitions read of each partitioned upstream, by upstream key.
-   * An upstream missing here is read whole (every partition).
-   */
-  readonly reads?: Readonly<Record<string, readonly string[]>>
   /** Partitioned steps only: upstream partitions outside the run that must be published first. */
   readonly waitsFor?: Readonly<Record<string, readonly string[]>>
 }
@@ -60,52 +55,52 @@ export function planRun(graph: AssetGraph, keys: readonly string[]): Plan {
  */
 export function planPartitions(graph: AssetGraph, targets: ReadonlyMap<string, readonly (string | null)[]>, now: Date): Plan {
   const keys = graph.sort([...targets.keys()].filter((key) => graph.get(key).def.type !== 'source'))
-  const inRun = new Set<string>()
-  const byAsset = new Map<string, readonly (string | null)[]>()
+  // Step indexes per asset and partition: edges are found without building id strings.
+  const index = new Map<string, Map<string | null, number>>()
+  const ids: string[] = []
   for (const key of keys) {
-    const partitions = targets.get(key)!
-    byAsset.set(key, partitions)
-    for (const partition of partitions) inRun.add(partition === null ? key : `${key}@${partition}`)
+    const positions = new Map<string | null, number>()
+    for (const partition of targets.get(key)!) {
+      if (positions.has(partition)) continue
+      positions.set(partition, ids.length)
+      ids.push(partition === null ? key : `${key}@${partition}`)
+    }
+    index.set(key, positions)
   }
   const steps: { -readonly [K in keyof PlannedStep]: PlannedStep[K] }[] = []
-  const downstream = new Map<string, string[]>()
+  const downstream: number[][] = []
   for (const key of keys) {
     const node = graph.get(key)
-    for (const partition of byAsset.get(key)!) {
-      const id = partition === null ? key : `${key}@${partition}`
+    const upstreams = node.upstream.map((up) => ({ up, node: graph.get(up), mapping: node.partitionMappings?.get(up), planned: index.get(up) }))
+    for (const [partition, self] of index.get(key)!) {
       const upstreamInRun: string[] = []
       const upstreamOutside: string[] = []
-      let reads: Record<string, readonly string[]> | undefined
       let waitsFor: Record<string, string[]> | undefined
-      for (const up of node.upstream) {
-        const upNode = graph.get(up)
-        const mapping = node.partitionMappings?.get(up)
+      const edge = (from: number) => {
+        upstreamInRun.push(ids[from]!)
+        ;(downstream[from] ??= []).push(self)
+      }
+      for (const { up, node: upNode, mapping, planned } of upstreams) {
         if (!upNode.partitions || !mapping) {
-          if (inRun.has(up)) upstreamInRun.push(up)
+          const at = planned?.get(null)
+          if (at !== undefined) edge(at)
           else upstreamOutside.push(up)
           continue
         }
         if (partition === null || mapping.type === 'all') {
           // Reads every partition: waits for those in the run, takes whatever else exists.
-          for (const upPartition of byAsset.get(up) ?? []) if (upPartition !== null) upstreamInRun.push(`${up}@${upPartition}`)
+          for (const [upPartition, at] of planned ?? []) if (upPartition !== null) edge(at)
           continue
         }
-        const upKeys = upstreamKeys(mapping, node.partitions!, partition, upNode.partitions, now)
-        ;(reads ??= {})[up] = upKeys
-        for (const upKey of upKeys) {
-          const upId = `${up}@${upKey}`
-          if (inRun.has(upId)) upstreamInRun.push(upId)
+        for (const upKey of mapping.type === 'identity' ? [partition] : upstreamKeys(mapping, node.partitions!, partition, upNode.partitions, now)) {
+          const at = planned?.get(upKey)
+          if (at !== undefined) edge(at)
           else ((waitsFor ??= {})[up] ??= []).push(upKey)
         }
       }
-      for (const upId of upstreamInRun) {
-        let list = downstream.get(upId)
-        if (!list) downstream.set(upId, (list = []))
-        list.push(id)
-      }
-      steps.push({ key, partition, upstreamInRun, upstreamOutside, downstreamInRun: [], ...(reads ? { reads } : {}), ...(waitsFor ? { waitsFor } : {}) })
+      steps.push(waitsFor ? { key, partition, upstreamInRun, upstreamOutside, downstreamInRun: [], waitsFor } : { key, partition, upstreamInRun, upstreamOutside, downstreamInRun: [] })
     }
   }
-  for (const step of steps) step.downstreamInRun = downstream.get(stepId(step)) ?? []
+  for (let i = 0; i < steps.length; i++) steps[i]!.downstreamInRun = (downstream[i] ?? []).map((at) => ids[at]!)
   return Object.freeze({ steps })
 }

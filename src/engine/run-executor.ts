@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import type { GraphNode } from '../graph/asset-graph.js'
 import { quoteRelation } from '../graph/asset-graph.js'
 import { parseDuration } from '../model/duration.js'
-import { previousKey } from '../model/partitions.js'
+import { previousKey, upstreamKeys } from '../model/partitions.js'
 import type { AssetInput, SourceInput } from '../model/context.js'
 import { ErrorCode, serializeError, TributaryError, type SerializedError } from '../model/errors.js'
 import type { RunStatus, StepStatus } from '../store/records.js'
@@ -301,6 +301,14 @@ async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node:
   }
 }
 
+// The partitions of `up` a partitioned step reads through its mapping; undefined when it reads them all.
+function readsOf(deps: EngineDeps, node: GraphNode, step: PlannedStep, up: string): string[] | undefined {
+  const mapping = node.partitionMappings?.get(up)
+  const upstream = deps.graph.get(up).partitions
+  if (!mapping || mapping.type === 'all' || step.partition === null || !node.partitions || !upstream) return undefined
+  return upstreamKeys(mapping, node.partitions, step.partition, upstream, deps.clock.now())
+}
+
 async function firstUnpublished(deps: EngineDeps, waitsFor: Readonly<Record<string, readonly string[]>>): Promise<{ key: string; partition: string } | undefined> {
   for (const [key, partitions] of Object.entries(waitsFor)) {
     for (const partition of partitions) {
@@ -317,7 +325,7 @@ async function resolveInputs(deps: EngineDeps, node: GraphNode, step: PlannedSte
   const partitioned = new Map<string, { version: string | undefined; rowCount: number | undefined }>()
   for (const key of node.upstream) {
     if (!deps.graph.get(key).partitions) continue
-    const reads = step.reads?.[key]
+    const reads = readsOf(deps, node, step, key)
     if (reads) {
       const latest = await Promise.all(reads.map((partition) => deps.store.listMaterializations(key, { limit: 1, partition }).then((m) => m[0])))
       const found = latest.filter((m) => m !== undefined)
@@ -343,7 +351,7 @@ async function resolveInputs(deps: EngineDeps, node: GraphNode, step: PlannedSte
       const files = upstream.def.observe.type === 'files' ? await matchFiles(deps.projectDir, upstream.def.observe.pattern) : []
       values[name] = { key: input.key, files, table: upstream.relation ? quoteRelation(upstream.relation) : undefined, lastUpdated: observations.get(input.key)?.lastUpdated ?? undefined }
     } else {
-      const reads = step.reads?.[input.key]
+      const reads = readsOf(deps, node, step, input.key)
       const table = upstream.relation ? quoteRelation(upstream.relation) : ''
       const column = `"${(upstream.def.partitionColumn ?? 'partition_key').replaceAll('"', '""')}"`
       values[name] = {

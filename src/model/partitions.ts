@@ -87,8 +87,18 @@ interface IndexRange {
   readonly last: number
 }
 
+// Definitions are frozen, so their bounds are parsed once; planning asks for them per partition.
+const firstIndexes = new WeakMap<TimeWindowPartitions, number>()
+const endIndexes = new WeakMap<TimeWindowPartitions, number>()
+
 /** The first window index of a time definition (the first window starting at or after `start`). */
 export function firstIndex(def: TimeWindowPartitions): number {
+  let index = firstIndexes.get(def)
+  if (index === undefined) firstIndexes.set(def, (index = computeFirstIndex(def)))
+  return index
+}
+
+function computeFirstIndex(def: TimeWindowPartitions): number {
   const wall = parseBound(def.start) ?? Number.NaN
   const index = indexAt(def.cadence, wall)
   return wallStart(def.cadence, index) < wall ? index + 1 : index
@@ -96,6 +106,13 @@ export function firstIndex(def: TimeWindowPartitions): number {
 
 /** The last window index that has ended by `now` (and by the definition's end; without `now`, by the end alone). */
 export function lastIndex(def: TimeWindowPartitions, now?: Date): number {
+  if (now !== undefined) return computeLastIndex(def, now)
+  let index = endIndexes.get(def)
+  if (index === undefined) endIndexes.set(def, (index = computeLastIndex(def)))
+  return index
+}
+
+function computeLastIndex(def: TimeWindowPartitions, now?: Date): number {
   let limit = now === undefined ? Number.POSITIVE_INFINITY : wallTime(now.getTime(), def.timezone)
   if (def.end !== undefined) limit = Math.min(limit, parseBound(def.end) ?? limit)
   if (limit === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY
@@ -190,7 +207,8 @@ export function upstreamKeys(mapping: PartitionMapping, down: PartitionsDefiniti
  * upstreamKeys), among the downstream keys that exist by `now`.
  */
 export function downstreamKeys(mapping: PartitionMapping, up: PartitionsDefinition, upKey: string, down: PartitionsDefinition, now: Date): string[] {
-  if (mapping.type === 'identity') return isPartitionKey(down, upKey) ? [upKey] : []
+  // The same definition on both sides (the usual case) needs no parsing: a key of one is a key of the other.
+  if (mapping.type === 'identity') return up === down || isPartitionKey(down, upKey) ? [upKey] : []
   if (mapping.type === 'all' || down.type === 'static' || up.type === 'static') return partitionKeys(down, now)
   const index = parseIndex(up.cadence, upKey, up.timezone)!
   const start = shiftZone(wallStart(up.cadence, index), up.timezone, down.timezone)
