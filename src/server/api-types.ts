@@ -175,7 +175,7 @@ export interface ApiReadyItem {
   /** Plain words: "Not ready: the CRM export (landing/crm_accounts) is late." */
   readonly explanation: string
   readonly rootCause: ApiChainLink | null
-  /** Predicted ready time, once freshness prediction exists; null until then. */
+  /** Predicted ready time when not ready (from typical durations along its upstream critical path); null when ready or unpredictable. */
   readonly expectedAt: string | null
 }
 
@@ -193,4 +193,60 @@ export interface ApiHealth {
   readonly assets: number
   /** The caller's role: 'operator' may start and cancel runs. */
   readonly role: 'operator' | 'read'
+}
+
+/** Lifecycle of an incident. */
+export type ApiIncidentStatus = 'open' | 'acknowledged' | 'resolved'
+
+/** `GET /api/incidents`: one problem (asset + condition), routed to the owner of its root cause. */
+export interface ApiIncident {
+  readonly id: number
+  readonly assetKey: string
+  /** source_late, schema_drift, run_failed, check_failed, circuit_open, sla_breached, sla_at_risk. */
+  readonly condition: string
+  readonly severity: 'info' | 'warning' | 'critical'
+  readonly status: ApiIncidentStatus
+  /** Who is paged: the owner of the root cause. */
+  readonly owner: string | null
+  readonly message: string
+  /** The downstream outputs it affects. */
+  readonly affected: readonly string[]
+  readonly occurrences: number
+  readonly openedAt: string
+  readonly updatedAt: string
+  readonly escalatedAt: string | null
+  readonly acknowledgedAt: string | null
+  readonly acknowledgedBy: string | null
+  readonly resolvedAt: string | null
+  readonly resolution: string | null
+}
+
+/** `POST /api/incidents/{id}/ack` body. */
+export interface ApiAcknowledgeIncident {
+  /** Who is on it. Default: 'api'. */
+  readonly by?: string
+}
+
+/** `POST /api/incidents/{id}/resolve` body. */
+export interface ApiResolveIncident {
+  /** What fixed it. */
+  readonly message: string
+}
+
+/** `GET /api/decisions`: one automation decision about one asset at one tick. */
+export interface ApiDecision {
+  readonly id: number
+  readonly tickId: string
+  readonly assetKey: string
+  readonly requested: boolean
+  /** "requested because raw/crm updated at 05:12", "waiting for raw/crm, which is late". */
+  readonly reason: string
+  readonly runId: string | null
+  readonly at: string
+}
+
+/** `POST /api/sensors/{name}`: the run a webhook sensor's event started. */
+export interface ApiSensorTriggered {
+  readonly runId: string
+  readonly steps: readonly string[]
 }

@@ -7,6 +7,7 @@ import { EventHub, eventRoutes } from './events.js'
 import { openApiDocument } from './openapi.js'
 import { assetRoutes } from './routes-assets.js'
 import { graphRoutes } from './routes-graph.js'
+import { automationRoutes, sensorRoutes } from './routes-automation.js'
 import { runRoutes } from './routes-runs.js'
 import { serveUi } from './static-ui.js'
 
@@ -37,6 +38,9 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   const auth = options.auth ?? {}
   app.onError(errorHandler(log, [auth.operatorToken, auth.readToken].filter((token): token is string => Boolean(token))))
 
+  const hub = options.events ?? new EventHub()
+  // Before token auth: a webhook sensor authenticates its caller by the HMAC signature of the body.
+  app.route('/api', sensorRoutes(instance, { hub, log }))
   app.use('/api/*', authenticate(auth))
   app.get('/api/health', (c) => {
     const current = instance()
@@ -45,8 +49,8 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(API_VERSION)))
   app.route('/api', assetRoutes(instance))
   app.route('/api', graphRoutes(instance))
-  const hub = options.events ?? new EventHub()
   app.route('/api', runRoutes(instance, { hub, log }))
+  app.route('/api', automationRoutes(instance))
   app.route('/api', eventRoutes(instance, { hub, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) }))
   app.all('/api/*', apiNotFound)
   app.all('/api', apiNotFound)

@@ -94,5 +94,16 @@ export const SCHEMAS: Record<string, Schema> = {
     since: nullable(dateTime), explanation: string, rootCause: nullable(ref('ApiChainLink')), expectedAt: nullable(dateTime),
   }),
   ApiEvent: event,
+  ApiIncident: object({
+    id: integer, assetKey: string,
+    condition: oneOf('source_late', 'schema_drift', 'run_failed', 'check_failed', 'circuit_open', 'sla_breached', 'sla_at_risk'),
+    severity: oneOf('info', 'warning', 'critical'), status: oneOf('open', 'acknowledged', 'resolved'), owner: nullable(string), message: string,
+    affected: list(string), occurrences: integer, openedAt: dateTime, updatedAt: dateTime, escalatedAt: nullable(dateTime),
+    acknowledgedAt: nullable(dateTime), acknowledgedBy: nullable(string), resolvedAt: nullable(dateTime), resolution: nullable(string),
+  }),
+  ApiAcknowledgeIncident: object({ by: string }, ['by']),
+  ApiResolveIncident: object({ message: string }),
+  ApiDecision: object({ id: integer, tickId: string, assetKey: string, requested: boolean, reason: string, runId: nullable(string), at: dateTime }),
+  ApiSensorTriggered: object({ runId: string, steps: list(string) }),
   ApiHealth: object({ ok: { const: true }, project: string, assets: integer, role: oneOf('operator', 'read') }),
 }

@@ -98,6 +98,43 @@ export function openApiDocument(version: string): Record<string, unknown> {
           '404': error('No such run active in this server (TRB6002).'),
         }, { parameters: [path('id', 'The run id.')] }),
       },
+      '/api/sensors/{name}': {
+        post: op('An external system\'s event for a webhook sensor: signed with X-Tributary-Signature: sha256=<hex HMAC-SHA256 of the raw body> (no token needed); starts a run of the sensor\'s selection', {
+          ...ok('Started: follow it on /api/events', ref('ApiSensorTriggered'), '202'),
+          '401': error('The signature is missing or does not match the body, or the sensor\'s secret is not set on the server.'),
+          '404': error('No webhook sensor by that name.'),
+          '413': error('The body is too large.'),
+        }, {
+          security: [{}],
+          parameters: [path('name', 'The sensor\'s name.'), { in: 'header', name: 'X-Tributary-Signature', required: true, description: 'sha256=<hex HMAC-SHA256 of the raw body with the secret in the sensor\'s secretEnv>.', schema: { type: 'string' } }],
+          requestBody: { required: false, content: { '*/*': { schema: {} } } },
+        }),
+      },
+      '/api/incidents': {
+        get: op('Incidents, newest first: one per asset and condition, routed to the owner of the root cause', ok('Incidents', { type: 'array', items: ref('ApiIncident') }), {
+          parameters: [query('status', 'Only incidents in this state; unresolved = open or acknowledged.', { type: 'string', enum: ['open', 'acknowledged', 'resolved', 'unresolved'] }), limit(100)],
+        }),
+      },
+      '/api/incidents/{id}/ack': {
+        post: op('Acknowledge an open incident (operator): someone is on it, it will not escalate', {
+          ...ok('The incident', ref('ApiIncident')),
+          '403': error('The token is read-only.'),
+          '404': error('No such incident.'),
+          '409': error('The incident is already resolved.'),
+        }, { parameters: [path('id', 'The incident id.')], requestBody: { required: false, ...json(ref('ApiAcknowledgeIncident')) } }),
+      },
+      '/api/incidents/{id}/resolve': {
+        post: op('Resolve an incident by hand with a message (operator); the daemon opens a new one if the problem is still there', {
+          ...ok('The incident', ref('ApiIncident')),
+          '403': error('The token is read-only.'),
+          '404': error('No such incident.'),
+        }, { parameters: [path('id', 'The incident id.')], requestBody: { required: true, ...json(ref('ApiResolveIncident')) } }),
+      },
+      '/api/decisions': {
+        get: op('Automation decisions, newest first: whether the daemon requested each asset at each tick, and why', ok('Decisions', { type: 'array', items: ref('ApiDecision') }), {
+          parameters: [query('key', 'Only decisions about this asset.'), limit(100)],
+        }),
+      },
       '/api/events': {
         get: op('Live updates as Server-Sent Events: event name = type, data = the ApiEvent JSON; a comment every 15 s', {
           '200': { description: 'An endless text/event-stream of ApiEvent', content: { 'text/event-stream': { schema: ref('ApiEvent') } } },

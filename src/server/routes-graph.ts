@@ -46,11 +46,17 @@ export function graphRoutes(instance: () => Tributary): Hono<AuthEnv> {
 
   routes.get('/ready', async (c) => {
     const current = instance()
-    const board = (await current.status()).filter((status) => {
-      const node = current.graph.get(status.key)
+    const keys = current.graph.order.filter((key) => {
+      const node = current.graph.get(key)
       return BOARD_KINDS.has(kindOf(node)) || (node.def.tags ?? []).includes('business')
     })
-    return c.json<ApiReadyItem[]>(board.map((status) => toReadyItem(current.graph.get(status.key), status)))
+    // The predicted ready time walks each item's upstream critical path over recent history.
+    const { statuses, predictions } = await current.forecast(keys)
+    return c.json<ApiReadyItem[]>(keys.map((key) => {
+      const status = statuses.get(key)!
+      const expectedAt = status.ready ? null : (predictions.get(key)?.predictedAt ?? null)
+      return toReadyItem(current.graph.get(key), status, expectedAt)
+    }))
   })
 
   return routes

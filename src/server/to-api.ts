@@ -45,7 +45,7 @@ export function describeFreshness(node: GraphNode): string | null {
 }
 
 /** A business-facing output on the readiness board, explained in plain words. */
-export function toReadyItem(node: GraphNode, status: AssetStatusRecord): ApiReadyItem {
+export function toReadyItem(node: GraphNode, status: AssetStatusRecord, expectedAt: Date | null = null): ApiReadyItem {
   return {
     key: node.key,
     kind: kindOf(node),
@@ -56,7 +56,7 @@ export function toReadyItem(node: GraphNode, status: AssetStatusRecord): ApiRead
     since: iso(status.lastUpdated),
     explanation: explain(status),
     rootCause: status.rootCause,
-    expectedAt: null,
+    expectedAt: iso(expectedAt),
   }
 }
 

@@ -1,0 +1,148 @@
+// Automation over HTTP: webhook sensors (HMAC-signed, no token), incidents and decisions.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { Tributary } from '../instance/tributary.js'
+import { ErrorCode } from '../model/errors.js'
+import type { DecisionRecord, IncidentRecord } from '../store/automation-store.js'
+import type { ApiAcknowledgeIncident, ApiDecision, ApiIncident, ApiIncidentStatus, ApiResolveIncident, ApiSensorTriggered } from './api-types.js'
+import { operatorOnly, type AuthEnv } from './auth.js'
+import { badRequest, HttpError } from './errors.js'
+import type { EventHub } from './events.js'
+import { enumParam, intParam } from './params.js'
+
+/** The header an external system signs its event with: `sha256=<hex HMAC-SHA256 of the raw body>`. */
+export const SIGNATURE_HEADER = 'X-Tributary-Signature'
+const MAX_BODY_BYTES = 64 * 1024
+const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved', 'unresolved'] as const
+
+const tooLarge = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, ErrorCode.Usage, `the body is larger than ${MAX_BODY_BYTES} bytes`) } })
+
+/**
+ * `POST /sensors/{name}`, mounted under /api before token auth: the HMAC signature made with
+ * the sensor's secret is the authentication. A good signature requests the sensor's selection.
+ */
+export function sensorRoutes(instance: () => Tributary, options: { hub: EventHub; log: (line: string) => void; env?: NodeJS.ProcessEnv }): Hono<AuthEnv> {
+  const routes = new Hono<AuthEnv>()
+  routes.post('/sensors/:name', tooLarge, async (c) => {
+    const current = instance()
+    const name = c.req.param('name')
+    const sensor = (current.project.sensors ?? []).find((s) => s.name === name && s.kind === 'webhook')
+    if (!sensor || sensor.kind !== 'webhook') {
+      throw new HttpError(404, ErrorCode.Usage, `no webhook sensor ${name}`, 'Declare it with webhookSensor({ name, selection, secretEnv }) in the project.')
+    }
+    const body = Buffer.from(await c.req.arrayBuffer())
+    const secret = (options.env ?? process.env)[sensor.secretEnv]
+    if (!secret) {
+      options.log(`sensor ${name}: ${sensor.secretEnv} is not set; refusing every event`)
+      throw unauthorized('this sensor has no secret configured on the server')
+    }
+    if (!validSignature(body, c.req.header(SIGNATURE_HEADER), secret)) {
+      throw unauthorized(c.req.header(SIGNATURE_HEADER) ? 'the signature does not match the body' : `the ${SIGNATURE_HEADER} header is missing`)
+    }
+    const started = current.start(sensor.selection, { trigger: `sensor:${name}` })
+    started.done.catch((error: unknown) => {
+      options.log(`run ${started.runId} could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      options.hub.publish({ type: 'run_finished', runId: started.runId, status: 'failed' })
+    })
+    return c.json<ApiSensorTriggered>({ runId: started.runId, steps: started.steps }, 202)
+  })
+  return routes
+}
+
+/** Routes of incidents and decisions, mounted under /api. Acknowledging and resolving need the operator role. */
+export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
+  const routes = new Hono<AuthEnv>()
+
+  routes.get('/incidents', async (c) => {
+    const status = enumParam(c, 'status', INCIDENT_STATUSES)
+    const store = await instance().automation()
+    const incidents = await store.listIncidents({ limit: intParam(c, 'limit', 100, 1000), ...(status ? { status } : {}) })
+    return c.json<ApiIncident[]>(incidents.map(toIncident))
+  })
+
+  routes.post('/incidents/:id/ack', operatorOnly, tooLarge, async (c) => {
+    const current = instance()
+    const store = await current.automation()
+    const before = await requireIncident(store, c.req.param('id'))
+    const body = (await jsonBody(c)) as Partial<ApiAcknowledgeIncident>
+    if (body.by !== undefined && (typeof body.by !== 'string' || body.by.trim() === '')) throw badRequest('by must be a non-empty string')
+    if (before.status === 'resolved') throw new HttpError(409, ErrorCode.Usage, `incident #${before.id} is already resolved`, 'Only open incidents can be acknowledged.')
+    const incident = before.status === 'open' ? ((await store.acknowledgeIncident(before.id, body.by?.trim() ?? 'api', current.clock.now())) ?? before) : before
+    return c.json<ApiIncident>(toIncident(incident))
+  })
+
+  routes.post('/incidents/:id/resolve', operatorOnly, tooLarge, async (c) => {
+    const current = instance()
+    const store = await current.automation()
+    const before = await requireIncident(store, c.req.param('id'))
+    const body = (await jsonBody(c)) as Partial<ApiResolveIncident>
+    if (typeof body.message !== 'string' || body.message.trim() === '') throw badRequest('message is required: what fixed it', 'Send {"message": "re-sent the CRM export"}.')
+    const incident = before.status === 'resolved' ? before : ((await store.resolveIncident(before.id, body.message.trim(), current.clock.now())) ?? before)
+    return c.json<ApiIncident>(toIncident(incident))
+  })
+
+  routes.get('/decisions', async (c) => {
+    const key = c.req.query('key')
+    const store = await instance().automation()
+    const decisions = await store.listDecisions({ limit: intParam(c, 'limit', 100, 1000), ...(key ? { assetKey: key } : {}) })
+    return c.json<ApiDecision[]>(decisions.map(toDecision))
+  })
+
+  return routes
+}
+
+/** True when `header` is `sha256=<hex>` and the hex is the HMAC-SHA256 of `body` with `secret` (compared in constant time). */
+export function validSignature(body: Buffer, header: string | undefined, secret: string): boolean {
+  const presented = header?.trim().match(/^sha256=([0-9a-f]{64})$/i)?.[1]
+  const expected = createHmac('sha256', secret).update(body).digest()
+  if (!presented) {
+    timingSafeEqual(expected, expected)
+    return false
+  }
+  return timingSafeEqual(Buffer.from(presented, 'hex'), expected)
+}
+
+/** The signature header value for `body`: what a sender computes. */
+export function signBody(body: string | Buffer, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+}
+
+function unauthorized(message: string): HttpError {
+  return new HttpError(401, ErrorCode.Usage, message, `Sign the raw body: ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 with the sensor's secret>.`)
+}
+
+async function requireIncident(store: Awaited<ReturnType<Tributary['automation']>>, id: string): Promise<IncidentRecord> {
+  if (!/^\d{1,12}$/.test(id)) throw badRequest(`incident id ${JSON.stringify(id)} is not a number`)
+  const incident = await store.getIncident(Number(id))
+  if (!incident) throw new HttpError(404, ErrorCode.Usage, `no incident #${id}`, 'GET /api/incidents lists them.')
+  return incident
+}
+
+async function jsonBody(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text()
+  if (text.trim() === '') return {}
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw badRequest('the body is not valid JSON')
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object')
+  return body as Record<string, unknown>
+}
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null)
+
+function toIncident(incident: IncidentRecord): ApiIncident {
+  return {
+    id: incident.id, assetKey: incident.assetKey, condition: incident.condition, severity: incident.severity, status: incident.status as ApiIncidentStatus,
+    owner: incident.owner, message: incident.message, affected: incident.affected, occurrences: incident.occurrences,
+    openedAt: incident.openedAt.toISOString(), updatedAt: incident.updatedAt.toISOString(), escalatedAt: iso(incident.escalatedAt),
+    acknowledgedAt: iso(incident.acknowledgedAt), acknowledgedBy: incident.acknowledgedBy, resolvedAt: iso(incident.resolvedAt), resolution: incident.resolution,
+  }
+}
+
+function toDecision(decision: DecisionRecord): ApiDecision {
+  return { id: decision.id, tickId: decision.tickId, assetKey: decision.assetKey, requested: decision.requested, reason: decision.reason, runId: decision.runId, at: decision.at.toISOString() }
+}

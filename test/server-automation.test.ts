@@ -1,0 +1,157 @@
+// Automation over HTTP on a real loopback server: webhook sensors (HMAC), incidents, decisions, predicted ready times.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { pollSensor, webhookSensor } from '../src/model/automation.js'
+import { signBody } from '../src/server/routes-automation.js'
+import { CRM_CSV, catalogAssets, serveInstance } from './helpers/server.js'
+import { openProject } from './helpers/temp-project.js'
+
+const operatorToken = `op-${randomBytes(16).toString('hex')}`
+const readToken = `rd-${randomBytes(16).toString('hex')}`
+const SECRET_ENV = 'TRB_TEST_CRM_SENSOR_SECRET'
+const secret = randomBytes(24).toString('hex')
+
+describe('server: webhook sensors, incidents, decisions', () => {
+  let p: Awaited<ReturnType<typeof openProject>>
+  let s: Awaited<ReturnType<typeof serveInstance>>
+  before(async () => {
+    process.env[SECRET_ENV] = secret
+    p = await openProject({
+      assets: catalogAssets(),
+      sensors: [
+        webhookSensor({ name: 'crm-landed', selection: 'raw/accounts+', secretEnv: SECRET_ENV }),
+        webhookSensor({ name: 'no-secret', selection: 'raw/accounts', secretEnv: 'TRB_TEST_UNSET_SECRET' }),
+        pollSensor({ name: 'poller', selection: 'raw/accounts', poll: () => ({ cursor: null, request: false }) }),
+      ],
+    })
+    await mkdir(join(p.dir, 'landing', 'crm'), { recursive: true })
+    await writeFile(join(p.dir, 'landing', 'crm', 'accounts.csv'), CRM_CSV)
+    s = await serveInstance(p.instance, { auth: { operatorToken, readToken } })
+  })
+  after(async () => {
+    delete process.env[SECRET_ENV]
+    await s.server.close()
+    await p.close()
+  })
+
+  const send = (name: string, body: string, signature?: string) =>
+    fetch(`${s.server.url}/api/sensors/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature !== undefined ? { 'x-tributary-signature': signature } : {}) }, body })
+
+  test('/api/ready fills expectedAt for items not ready yet from the forecast (before anything is built)', async () => {
+    const board = await s.api.get('/api/ready', { token: readToken })
+    assert.equal(board.status, 200)
+    for (const item of board.body as { ready: boolean; expectedAt: string | null }[]) {
+      if (item.ready) assert.equal(item.expectedAt, null)
+      else if (item.expectedAt !== null) assert.ok(!Number.isNaN(Date.parse(item.expectedAt)))
+    }
+    const forecast = await p.instance.forecast(['reports/regions'])
+    const item = (board.body as { key: string; ready: boolean; expectedAt: string | null }[]).find((i) => i.key === 'reports/regions')!
+    assert.equal(item.ready, false, 'nothing has been built into reports/regions yet')
+    // Its inputs have no history yet: predicted from now along the critical path (now + 0 typical run).
+    const predicted = forecast.predictions.get('reports/regions')?.predictedAt
+    assert.ok(predicted && item.expectedAt, 'predicted')
+    assert.ok(Math.abs(Date.parse(item.expectedAt) - predicted.getTime()) < 5000)
+  })
+
+  test('a correctly signed event starts a run of the sensor\'s selection, triggered by sensor:<name>, without a token', async () => {
+    const body = JSON.stringify({ event: 'export_landed', file: 'accounts.csv' })
+    const response = await send('crm-landed', body, signBody(body, secret))
+    assert.equal(response.status, 202)
+    const started = (await response.json()) as { runId: string; steps: string[] }
+    assert.match(started.runId, /\S/)
+    assert.deepEqual(started.steps.slice(0, 2), ['raw/accounts', 'marts/accounts_by_region'])
+    let run = await p.instance.store.getRun(started.runId)
+    for (let i = 0; i < 400 && (!run || run.status === 'running'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+      run = await p.instance.store.getRun(started.runId)
+    }
+    assert.equal(run?.trigger, 'sensor:crm-landed')
+    assert.equal(run?.status, 'succeeded')
+  })
+
+  test('bad signatures are 401: missing, wrong secret, another body, malformed; nothing runs', async () => {
+    const runsBefore = (await p.instance.store.listRuns({ limit: 1000 })).length
+    const body = '{"event":"export_landed"}'
+    const cases: [string, string | undefined][] = [
+      ['missing', undefined],
+      ['wrong secret', signBody(body, 'not-the-secret')],
+      ['signature of another body', signBody('{"event":"other"}', secret)],
+      ['no sha256= prefix', signBody(body, secret).slice('sha256='.length)],
+      ['truncated', signBody(body, secret).slice(0, -2)],
+      ['empty', ''],
+    ]
+    for (const [label, signature] of cases) {
+      const response = await send('crm-landed', body, signature)
+      assert.equal(response.status, 401, label)
+      const error = (await response.json()) as { error: { code: string; message: string; hint: string } }
+      assert.equal(error.error.code, 'TRB6001')
+      assert.match(error.error.hint, /X-Tributary-Signature: sha256=/)
+      assert.ok(!JSON.stringify(error).includes(secret))
+    }
+    const unset = await send('no-secret', body, signBody(body, ''))
+    assert.equal(unset.status, 401, 'a sensor whose secret is not set refuses everything')
+    assert.equal((await p.instance.store.listRuns({ limit: 1000 })).length, runsBefore)
+  })
+
+  test('unknown sensors and non-webhook sensors are 404', async () => {
+    const body = '{}'
+    for (const name of ['nope', 'poller']) {
+      const response = await send(name, body, signBody(body, secret))
+      assert.equal(response.status, 404, name)
+    }
+  })
+
+  test('incidents: list by status (read token), acknowledge and resolve (operator), unknown ids 404', async () => {
+    const store = await p.instance.automation()
+    const at = new Date('2026-03-02T06:00:00Z')
+    const { incident } = await store.raiseIncident({ assetKey: 'landing/crm_accounts', condition: 'source_late', severity: 'warning', owner: 'team:crm', message: 'landing/crm_accounts is late', affected: ['dashboards/sales'], at })
+    const other = (await store.raiseIncident({ assetKey: 'ops/heartbeat', condition: 'run_failed', severity: 'critical', owner: 'alice@example.com', message: 'boom', affected: [], at })).incident
+
+    const all = await s.api.get('/api/incidents', { token: readToken })
+    assert.equal(all.status, 200)
+    assert.deepEqual(all.body.map((i: { id: number }) => i.id), [other.id, incident.id])
+    assert.deepEqual(all.body[1], {
+      id: incident.id, assetKey: 'landing/crm_accounts', condition: 'source_late', severity: 'warning', status: 'open', owner: 'team:crm',
+      message: 'landing/crm_accounts is late', affected: ['dashboards/sales'], occurrences: 1, openedAt: at.toISOString(), updatedAt: at.toISOString(),
+      escalatedAt: null, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolution: null,
+    })
+    assert.equal((await s.api.get('/api/incidents?status=bogus', { token: readToken })).status, 400)
+    assert.equal((await s.api.get('/api/incidents')).status, 401, 'incidents need a token')
+
+    assert.equal((await s.api.post(`/api/incidents/${incident.id}/ack`, { token: readToken, body: { by: 'bob' } })).status, 403)
+    const acked = await s.api.post(`/api/incidents/${incident.id}/ack`, { token: operatorToken, body: { by: 'alice' } })
+    assert.equal(acked.status, 200)
+    assert.equal(acked.body.status, 'acknowledged')
+    assert.equal(acked.body.acknowledgedBy, 'alice')
+    assert.deepEqual((await s.api.get('/api/incidents?status=acknowledged', { token: readToken })).body.map((i: { id: number }) => i.id), [incident.id])
+
+    assert.equal((await s.api.post(`/api/incidents/${incident.id}/resolve`, { token: operatorToken, body: {} })).status, 400, 'a message is required')
+    const resolved = await s.api.post(`/api/incidents/${incident.id}/resolve`, { token: operatorToken, body: { message: 're-sent the CRM export' } })
+    assert.equal(resolved.status, 200)
+    assert.equal(resolved.body.status, 'resolved')
+    assert.equal(resolved.body.resolution, 're-sent the CRM export')
+    assert.equal((await s.api.post(`/api/incidents/${incident.id}/ack`, { token: operatorToken })).status, 409, 'a resolved incident cannot be acknowledged')
+    assert.deepEqual((await s.api.get('/api/incidents?status=unresolved', { token: readToken })).body.map((i: { id: number }) => i.id), [other.id])
+
+    assert.equal((await s.api.post('/api/incidents/999999/ack', { token: operatorToken })).status, 404)
+    assert.equal((await s.api.post('/api/incidents/abc/resolve', { token: operatorToken, body: { message: 'x' } })).status, 400)
+  })
+
+  test('decisions: newest first, filtered by key', async () => {
+    const store = await p.instance.automation()
+    const at = new Date('2026-03-02T06:00:00Z')
+    await store.recordDecisions([
+      { tickId: 't1', assetKey: 'raw/accounts', requested: true, reason: 'requested because landing/crm_accounts updated at 05:12', runId: 'run-1', at },
+      { tickId: 't1', assetKey: 'marts/accounts_by_region', requested: false, reason: 'waiting for raw/accounts, which is running', runId: null, at },
+    ])
+    const decisions = await s.api.get('/api/decisions?key=raw/accounts', { token: readToken })
+    assert.equal(decisions.status, 200)
+    assert.deepEqual(decisions.body.map((d: { assetKey: string; requested: boolean; reason: string; runId: string | null }) => [d.assetKey, d.requested, d.reason, d.runId]), [
+      ['raw/accounts', true, 'requested because landing/crm_accounts updated at 05:12', 'run-1'],
+    ])
+    assert.equal((await s.api.get('/api/decisions', { token: readToken })).body.length, 2)
+  })
+})
