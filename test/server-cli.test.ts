@@ -113,6 +113,30 @@ describe('cli: serve and dev', () => {
     }
   })
 
+  test('serve runs the automation daemon (an onMissing asset is built by itself); --no-daemon does not', async () => {
+    const { dir, cleanup } = await tempDir('serve-')
+    try {
+      await writeProject(dir, "export * from './auto.js'\n")
+      await writeFile(join(dir, 'assets', 'auto.ts'), "import { defineAsset, onMissing } from 'tributary'\n\nexport const auto = defineAsset({ key: 'raw/auto', automation: onMissing(), async materialize() { return [{ id: 1 }] } })\n")
+      const quiet = await start(['serve', '--port', '0', '--no-daemon', '--project', dir])
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      assert.deepEqual(await json(`${quiet.url}/api/runs`), [], 'no daemon, no runs')
+      assert.equal(await stop(quiet.child, quiet.exited), 0)
+
+      const served = await start(['serve', '--port', '0', '--project', dir])
+      const run = await poll('the daemon to build raw/auto', async () => {
+        const runs = await json(`${served.url}/api/runs`)
+        return runs.find((r: { trigger: string; status: string }) => r.trigger === 'automation' && r.status === 'succeeded')
+      })
+      assert.equal(run.selection, 'raw/auto')
+      const decisions = await json(`${served.url}/api/decisions?key=raw/auto`)
+      assert.equal(decisions[0].requested, true)
+      assert.equal(await stop(served.child, served.exited), 0, served.output.stderr)
+    } finally {
+      await cleanup()
+    }
+  })
+
   test('serve refuses a non-loopback host without a token, and a bad port (exit 2)', async () => {
     const { dir, cleanup } = await tempDir('serve-')
     try {

@@ -4,6 +4,7 @@ import { ProjectInvalidError } from '../instance/config-error.js'
 import { TributaryError } from '../model/errors.js'
 import { Exit, type Command } from './command.js'
 import backfill from './commands/backfill.js'
+import daemon from './commands/daemon.js'
 import dev from './commands/dev.js'
 import incidents from './commands/incidents.js'
 import init from './commands/init.js'
@@ -17,7 +18,7 @@ import status from './commands/status.js'
 import validate from './commands/validate.js'
 import { style } from './format.js'
 
-const COMMANDS: readonly Command[] = [init, validate, materialize, backfill, status, ready, lineage, runs, run, incidents, serve, dev]
+const COMMANDS: readonly Command[] = [init, validate, materialize, backfill, status, ready, lineage, runs, run, daemon, incidents, serve, dev]
 const GLOBAL_OPTIONS = {
   project: { type: 'string', short: 'p' },
   json: { type: 'boolean' },

@@ -10,7 +10,7 @@ import type { ProjectDefinition } from '../../model/project.js'
 import { startServer } from '../../server/server.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
-import { LISTEN_HELP, LISTEN_OPTIONS, listenAddress, shutDown, untilSignal } from './serve.js'
+import { LISTEN_HELP, LISTEN_OPTIONS, listenAddress, shutDown, startDaemon, untilSignal, type RunningDaemon } from './serve.js'
 
 /** Quiet time after the last change before reloading: an editor's save is often several writes. */
 const DEBOUNCE_MS = 200
@@ -19,7 +19,7 @@ const DEBOUNCE_MS = 200
 export default defineCommand({
   name: 'dev',
   summary: 'serve the API and UI, reloading the definitions when project files change',
-  usage: 'tributary dev [--port <n>] [--host <h>]',
+  usage: 'tributary dev [--port <n>] [--host <h>] [--no-daemon]',
   help: [
     LISTEN_HELP,
     '',
@@ -33,9 +33,11 @@ export default defineCommand({
     let current = await Tributary.open({ projectDir: ctx.projectDir })
     const instance = () => current
     let watcher: FSWatcher | undefined
+    let daemon: RunningDaemon | undefined
     try {
       const server = await startServer({ instance, host, port })
-      // The automation daemon (schedules, sensors, conditions) will start here once it exists.
+      // The daemon reads the current definitions through the getter, so reloads reach it.
+      daemon = await startDaemon(ctx, instance)
       ctx.out(`${style.green('✓')} dev server for ${style.bold(current.project.name)} (${current.graph.nodes.size} assets) at ${style.bold(server.url)}`)
       ctx.out(style.dim(`watching ${current.projectDir} for changes`))
 
@@ -69,10 +71,12 @@ export default defineCommand({
       await untilSignal(ctx)
       clearTimeout(timer)
       watcher.close()
+      await daemon.stop()
       await shutDown(instance, server)
       return Exit.Ok
     } finally {
       watcher?.close()
+      await daemon?.stop()
       await current.close()
     }
   },

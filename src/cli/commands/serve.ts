@@ -1,3 +1,4 @@
+import { createDaemon } from '../../instance/daemon.js'
 import { Tributary } from '../../instance/tributary.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import { startServer, type RunningServer } from '../../server/server.js'
@@ -5,13 +6,15 @@ import { defineCommand, Exit, type CommandContext } from '../command.js'
 import { style } from '../format.js'
 
 /** The options `serve` and `dev` share. */
-export const LISTEN_OPTIONS = { port: { type: 'string' }, host: { type: 'string' } } as const
+export const LISTEN_OPTIONS = { port: { type: 'string' }, host: { type: 'string' }, 'no-daemon': { type: 'boolean' } } as const
 
 /** Help lines for LISTEN_OPTIONS. */
 export const LISTEN_HELP = [
   '  --port <n>   the port (default: 3000; 0 picks a free one)',
   '  --host <h>   the address to listen on (default: 127.0.0.1). Any other than',
   '               127.0.0.1, ::1 or localhost needs TRIBUTARY_TOKEN.',
+  '  --no-daemon  do not run the automation daemon (schedules, sensors, conditions,',
+  '               SLAs and alerts tick every 30s by default)',
   '',
   'Tokens: TRIBUTARY_TOKEN (operator: may start and cancel runs) and TRIBUTARY_READ_TOKEN',
   '(read-only). When either is set, every /api request needs `Authorization: Bearer <token>`.',
@@ -40,6 +43,30 @@ export function untilSignal(ctx: CommandContext): Promise<NodeJS.Signals> {
   })
 }
 
+/** A running automation daemon and how to stop it. */
+export interface RunningDaemon {
+  /** Stops ticking and waits for the tick in progress to end. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the automation daemon over `instance` (a getter, so dev reloads reach it), ticking
+ * every 30 s, unless --no-daemon. Ticks and incidents are logged dimmed to stderr.
+ */
+export async function startDaemon(ctx: CommandContext, instance: () => Tributary): Promise<RunningDaemon> {
+  if (ctx.values['no-daemon'] === true) return { stop: async () => undefined }
+  const log = (line: string) => ctx.err(style.dim(`daemon: ${line}`))
+  const daemon = await createDaemon(instance, { log })
+  const controller = new AbortController()
+  const loop = daemon.start({ interval: '30s', signal: controller.signal }).catch((error: unknown) => log(`stopped: ${error instanceof Error ? error.message : String(error)}`))
+  return {
+    async stop() {
+      controller.abort()
+      await loop
+    },
+  }
+}
+
 /** How long canceled runs get to record their end before the store closes under them. */
 const SETTLE_MS = 10_000
 
@@ -55,7 +82,7 @@ export async function shutDown(instance: () => Tributary, server: RunningServer)
 export default defineCommand({
   name: 'serve',
   summary: 'serve the HTTP API and the web UI (http://127.0.0.1:3000)',
-  usage: 'tributary serve [--port <n>] [--host <h>]',
+  usage: 'tributary serve [--port <n>] [--host <h>] [--no-daemon]',
   help: `${LISTEN_HELP}\n\nCtrl-C (or SIGTERM) cancels active runs and stops cleanly. The API is described in docs/api.md.`,
   options: LISTEN_OPTIONS,
   async run(ctx) {
@@ -63,9 +90,11 @@ export default defineCommand({
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     try {
       const server = await startServer({ instance: () => instance, host, port })
-      // The automation daemon (schedules, sensors, conditions) will start here once it exists.
-      ctx.out(`${style.green('✓')} serving ${style.bold(instance.project.name)} (${instance.graph.nodes.size} assets) at ${style.bold(server.url)}`)
+      const daemon = await startDaemon(ctx, () => instance)
+      ctx.out(`${style.green('✓')} serving ${style.bold(instance.project.name)} (${instance.graph.nodes.size} assets) at ${style.bold(server.url)}${ctx.values['no-daemon'] === true ? '' : style.dim(' · automation daemon ticking every 30s')}`)
       await untilSignal(ctx)
+      // The daemon stops first, so it starts nothing while the runs are canceled.
+      await daemon.stop()
       await shutDown(() => instance, server)
       return Exit.Ok
     } finally {
