@@ -102,6 +102,33 @@ describe('backfills', () => {
       assert.equal(resumed.alreadyDone, published)
       // The month is left out: it cannot be built from four days while the rest of March is missing.
       assert.equal(resumed.counts!.succeeded + published, 4 * 3 + 1)
+      assert.equal((await p.instance.store.listMaterializations('raw/payments', { partition: '2026-03-01' })).length, 1, 'nothing published twice')
+    } finally {
+      await p.close()
+    }
+  })
+
+  test('--resume <runId> continues a canceled backfill by id; an unknown run is TRB6002', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const p = await openProject({ assets: project({ gate, gateOn: '2026-03-02' }), concurrency: 1 }, { clock: clock() })
+    try {
+      const controller = new AbortController()
+      const running = p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-03', only: 'all', signal: controller.signal })
+      for (let i = 0; i < 200 && (await p.instance.store.listMaterializations('raw/payments')).length < 1; i++) await sleep(10)
+      await sleep(50)
+      controller.abort()
+      release()
+      const canceled = await running
+      assert.equal(canceled.status, 'canceled')
+      const resumed = await p.instance.backfill(undefined, { resume: canceled.runId! })
+      assert.equal(resumed.status, 'succeeded')
+      assert.equal(resumed.resumes, canceled.runId)
+      assert.ok(resumed.alreadyDone >= 1)
+      const steps = await p.instance.store.listSteps(resumed.runId!)
+      assert.ok(!steps.some((s) => s.assetKey === 'raw/payments' && s.partition === '2026-03-01'), 'the published day is not redone')
+      assert.equal((await p.instance.store.getRun(resumed.runId!))!.selection, (await p.instance.store.getRun(canceled.runId!))!.selection)
+      await assert.rejects(p.instance.backfill(undefined, { resume: 'no-such-run' }), (e: { code?: string }) => e.code === 'TRB6002')
     } finally {
       await p.close()
     }
