@@ -29,7 +29,10 @@ const ACTIVE: ReadonlySet<string> = new Set(['queued', 'waiting', 'running'])
 const FAILED: ReadonlySet<string> = new Set(['failed', 'blocked'])
 
 /** The state of one partition from its latest state record. Pure. */
-export function partitionState(node: GraphNode, state: AssetStateRecord | undefined, upstreamVersion: (key: string, partition: string) => string | undefined, activeRunIds: ReadonlySet<string>): PartitionState {
+export function partitionState(
+  node: GraphNode, state: AssetStateRecord | undefined, upstreamVersion: (key: string, partition: string) => string | undefined, activeRunIds: ReadonlySet<string>,
+  identityUpstream: readonly string[] = identityUpstreamOf(node),
+): PartitionState {
   const step = state?.lastStep ?? null
   const materialization = state?.lastMaterialization ?? null
   if (step && ACTIVE.has(step.status) && activeRunIds.has(step.runId)) return 'running'
@@ -37,12 +40,15 @@ export function partitionState(node: GraphNode, state: AssetStateRecord | undefi
   if (!materialization) return 'missing'
   if (materialization.codeVersion !== node.codeVersion) return 'stale'
   // Identity-mapped upstream partitions: a newer upstream version than the one read means stale.
-  for (const [up, mapping] of node.partitionMappings ?? []) {
-    if (mapping.type !== 'identity') continue
+  for (const up of identityUpstream) {
     const current = upstreamVersion(up, state!.partition!)
     if (current !== undefined && materialization.inputVersions[up] !== undefined && current !== materialization.inputVersions[up]) return 'stale'
   }
   return 'fresh'
+}
+
+function identityUpstreamOf(node: GraphNode): string[] {
+  return [...(node.partitionMappings ?? [])].filter(([, mapping]) => mapping.type === 'identity').map(([up]) => up)
 }
 
 /**
@@ -65,9 +71,10 @@ export function derivePartitionStatuses(graph: AssetGraph, states: readonly Asse
     const mine = byKey.get(key) ?? new Map<string, AssetStateRecord>()
     const lists: Record<PartitionState, string[]> = { fresh: [], stale: [], failed: [], missing: [], running: [] }
     const all = partitionKeys(node.partitions, now)
-    for (const partition of all) lists[partitionState(node, mine.get(partition), upstreamVersion, activeRunIds)].push(partition)
+    const identityUpstream = identityUpstreamOf(node)
+    let latestState: PartitionState | null = null
+    for (const partition of all) lists[(latestState = partitionState(node, mine.get(partition), upstreamVersion, activeRunIds, identityUpstream))].push(partition)
     const last = all.at(-1)
-    const latestState = last === undefined ? null : partitionState(node, mine.get(last), upstreamVersion, activeRunIds)
     result.set(key, {
       key, total: all.length,
       counts: { fresh: lists.fresh.length, stale: lists.stale.length, failed: lists.failed.length, missing: lists.missing.length, running: lists.running.length },

@@ -157,10 +157,17 @@ function keysIn(def: TimeWindowPartitions, range: IndexRange): string[] {
   return keys
 }
 
+// The keys of the last call per definition: status and planning ask again and again for the
+// same definition (assets usually share one) while the last window stays the same.
+const keyLists = new WeakMap<TimeWindowPartitions, { readonly last: number; readonly keys: readonly string[] }>()
+
 /** Every partition key that exists by `now`: static keys, or time windows that have ended. */
 export function partitionKeys(def: PartitionsDefinition, now: Date): string[] {
   if (def.type === 'static') return [...def.keys]
-  return keysIn(def, { first: firstIndex(def), last: lastIndex(def, now) })
+  const last = lastIndex(def, now)
+  let cached = keyLists.get(def)
+  if (!cached || cached.last !== last) keyLists.set(def, (cached = { last, keys: keysIn(def, { first: firstIndex(def), last }) }))
+  return [...cached.keys]
 }
 
 /**
