@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { apiLatency } from './api.js'
+import { automationBenchmarks } from './automation.js'
 import { round, type BenchResult } from './harness.js'
 import { largeProject } from './large-project.js'
 import { layeredGraph } from './layered.js'
@@ -21,6 +22,7 @@ const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResu
   { name: 'SQL dependency parsing', run: sqlParsing },
   { name: 'partitions: backfill planning, partition status, backfill throughput', run: partitionBenchmarks },
   { name: 'HTTP API latency, 10,000-asset project', run: apiLatency },
+  { name: 'automation: daemon tick over 10,000 assets, alert routing of 1,000 failures', run: automationBenchmarks },
 ]
 
 function table(results: readonly BenchResult[]): string {

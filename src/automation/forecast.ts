@@ -16,14 +16,25 @@ export interface Forecast {
  */
 export async function forecast(graph: AssetGraph, store: Store, statuses: ReadonlyMap<string, AssetStatusRecord>, now: Date, keys?: readonly string[]): Promise<Forecast> {
   const targets = keys ?? [...graph.nodes.values()].filter((n) => n.def.freshness).map((n) => n.key)
+  // One walk upstream from every target at once: each node is visited once, however many targets share it.
   const closure = new Set(targets)
-  for (const key of targets) for (const upstream of graph.upstreamOf(key)) closure.add(upstream)
+  const pending = [...targets]
+  while (pending.length > 0) {
+    for (const upstream of graph.get(pending.pop()!).upstream) {
+      if (closure.has(upstream)) continue
+      closure.add(upstream)
+      pending.push(upstream)
+    }
+  }
   const typical = new Map<string, number>()
   const arrival = new Map<string, Date>()
   for (const key of closure) {
     const node = graph.get(key)
+    const status = statuses.get(key)
+    // A ready node is predicted ready at its last update: its history is not needed (a settled
+    // project reads none).
+    if (status?.ready && status.lastUpdated) continue
     if (node.def.type === 'source') {
-      if (statuses.get(key)?.ready) continue
       const observations = await store.listObservations(key, { limit: 30 })
       const expected = expectedArrival(observations.flatMap((o) => (o.lastUpdated ? [o.lastUpdated] : [])))
       if (expected) arrival.set(key, expected)
@@ -33,7 +44,7 @@ export async function forecast(graph: AssetGraph, store: Store, statuses: Readon
       if (typicalMs !== undefined) typical.set(key, typicalMs)
     }
   }
-  // Predict over the whole graph order but only the closure has history; others are skipped cheaply.
+  // Predict over the whole graph order but only the closure's unready nodes have history; others are cheap.
   const predictions = predictReadyTimes({ graph, statuses, typicalDurationMs: typical, expectedArrival: arrival, now })
   const sla = new Map<string, SlaVerdict>()
   for (const key of targets) {
