@@ -31,7 +31,8 @@ export function judgeSla(policy: FreshnessPolicy, lastUpdated: Date | null, pred
     const timezone = policy.timezone ?? 'UTC'
     // The next deadline is the last one plus a day, found from a moment one day ahead (DST-safe).
     const next = lastDeadlineBefore(new Date(now.getTime() + 86_400_000), minutes, timezone)
-    const needsUpdate = !lastUpdated || lastUpdated.getTime() < next.getTime() - 86_400_000
+    // It needs an update unless it already had one after the deadline before `next` (calendar days, DST-safe).
+    const needsUpdate = !lastUpdated || lastUpdated.getTime() <= lastDeadlineBefore(new Date(next.getTime() - 1), minutes, timezone).getTime()
     if (needsUpdate) dues.push(next)
   }
   if (dues.length === 0) return { state: 'on_time', dueAt: null, reason: 'up to date for its next deadline' }

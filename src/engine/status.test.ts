@@ -280,7 +280,7 @@ test('lateness on DST-change days in Europe/London follows the local clock', () 
   assert.equal(lateness(policy, new Date('2026-10-25T06:30:00Z'), new Date('2026-10-25T08:00:00Z')), undefined)
 })
 
-test('lateness measures a deadline against the previous local deadline on DST-change days', { todo: 'bug: status.ts lateness() uses deadline − 86_400_000 as the start of the window, but the day before a DST change is 23 h or 25 h long' }, () => {
+test('lateness measures a deadline against the previous local deadline on DST-change days', () => {
   const policy = { deadline: '07:00', timezone: 'Europe/London' }
   // 2026-10-25 is 25 h long: updated 2026-10-24 06:30Z = 07:30 BST, after that day's deadline, so in time for the next one.
   assert.equal(lateness(policy, new Date('2026-10-24T06:30:00Z'), new Date('2026-10-25T08:00:00Z')), undefined)
@@ -398,4 +398,14 @@ test('usableAsInput: fresh, or stale only for newer upstream data or changed cod
   assert.equal(usableAsInput(record('late', ['late'])), false)
   assert.equal(usableAsInput(record('late', ['code_changed'])), false)
   for (const status of ['failed', 'blocked', 'missing', 'running'] as const) assert.equal(usableAsInput(record(status, [status])), false, status)
+})
+
+test('a never-materialized asset whose upstream failed points its chain at the upstream', () => {
+  const states = healthyStates()
+  states.delete('dashboards/pipeline')
+  states.set('marts/pipeline', state('marts/pipeline', null, step('marts/pipeline', 'failed', { error: { code: 'TRB3001', message: 'boom' } })))
+  const dashboardStatus = derive({ states }).get('dashboards/pipeline')!
+  assert.equal(dashboardStatus.status, 'missing')
+  assert.deepEqual(dashboardStatus.chain.map((link) => link.key), ['dashboards/pipeline', 'marts/pipeline'])
+  assert.equal(dashboardStatus.rootCause!.owner, 'team:analytics')
 })

@@ -152,15 +152,16 @@ function assetStatus(node: NodeFacts, inputs: StatusInputs, upstreamStatuses: Re
   if (stepIsNewer && step.status === 'blocked') {
     return own('blocked', [{ type: 'blocked', message: step.reason ?? 'a blocking check failed' }], lastUpdated, lastRunId)
   }
-  if (!materialization) {
-    return own('missing', [{ type: 'missing', message: 'never materialized' }], lastUpdated, lastRunId)
-  }
   const reasons: StatusReason[] = []
   for (const upstream of node.upstream) {
     const status = upstreamStatuses.get(upstream)
     if (status && !usableAsInput(status)) {
       reasons.push({ type: 'upstream_not_ready', upstream, message: `upstream ${upstream} is ${status.status}` })
     }
+  }
+  if (!materialization) {
+    // Never built because an upstream is not ready: the chain must lead there, not stop here.
+    return own('missing', [{ type: 'missing', message: 'never materialized' }, ...reasons], lastUpdated, lastRunId)
   }
   const late = lateness(node.freshness, lastUpdated, inputs.now)
   if (late) reasons.push(late)
@@ -198,8 +199,10 @@ export function lateness(policy: FreshnessPolicy | undefined, lastUpdated: Date 
   if (minutes !== undefined) {
     const timezone = policy.timezone ?? 'UTC'
     const deadline = lastDeadlineBefore(now, minutes, timezone)
-    // "Updated every day by 07:00": by each deadline it must have been updated within the preceding day.
-    if (!lastUpdated || lastUpdated.getTime() < deadline.getTime() - 86_400_000) {
+    // "Updated every day by 07:00": by each deadline it must have been updated after the one before.
+    // The previous deadline is found on the calendar, not 24h back: DST days are 23 or 25 hours long.
+    const previous = lastDeadlineBefore(new Date(deadline.getTime() - 1), minutes, timezone)
+    if (!lastUpdated || lastUpdated.getTime() <= previous.getTime()) {
       return { type: 'late', message: `not updated by its ${policy.deadline} ${timezone} deadline` }
     }
   }

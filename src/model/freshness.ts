@@ -32,6 +32,11 @@ export function lastDeadlineBefore(now: Date, deadlineMinutes: number, timezone:
   const today = localDate(now, timezone)
   const candidate = zonedTime(today, deadlineMinutes, timezone)
   if (candidate.getTime() <= now.getTime()) return candidate
+  // When clocks go back the deadline's local time happens twice and zonedTime finds the later
+  // instant; the earlier one, an hour before, may already have passed.
+  const earlier = new Date(candidate.getTime() - 3_600_000)
+  const shown = parts(earlier, timezone)
+  if (earlier.getTime() <= now.getTime() && shown.hour! * 60 + shown.minute! === deadlineMinutes && shown.day === today.day) return earlier
   const yesterday = new Date(Date.UTC(today.year, today.month - 1, today.day - 1))
   return zonedTime({ year: yesterday.getUTCFullYear(), month: yesterday.getUTCMonth() + 1, day: yesterday.getUTCDate() }, deadlineMinutes, timezone)
 }
