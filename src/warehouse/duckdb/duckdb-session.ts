@@ -129,16 +129,26 @@ export class DuckDbSession implements WarehouseSession {
     await this.connection.exclusive((s) => ensureSchema(s, target.schema))
     const column = meta.partition === null ? undefined : options.partitionColumn
     if (column !== undefined) await this.connection.exclusive((s) => ensureTable(s, target, staging))
-    await this.connection.transaction(async (s) => {
-      if (column === undefined) await s.run(`create or replace table ${quoteRelation(target)} as select * from ${quoteRelation(staging)}`)
-      else {
-        // Delete and insert in one transaction: readers see the old partition or the new one, never both or neither.
-        await s.run(`delete from ${quoteRelation(target)} where cast(${quoteIdentifier(column)} as varchar) = $1`, [meta.partition])
-        await s.run(`insert into ${quoteRelation(target)} by name select * from ${quoteRelation(staging)}`)
+    // Partitions of one table publish concurrently; DuckDB may refuse one of two overlapping
+    // transactions as a conflict, and the refused one rolled back whole, so it tries again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.connection.transaction(async (s) => {
+          if (column === undefined) await s.run(`create or replace table ${quoteRelation(target)} as select * from ${quoteRelation(staging)}`)
+          else {
+            // Delete and insert in one transaction: readers see the old partition or the new one, never both or neither.
+            await s.run(`delete from ${quoteRelation(target)} where cast(${quoteIdentifier(column)} as varchar) = $1`, [meta.partition])
+            await s.run(`insert into ${quoteRelation(target)} by name select * from ${quoteRelation(staging)}`)
+          }
+          await s.run(INSERT_PUBLICATION, ledgerParams(meta, new Date()))
+          await s.run(`drop table ${quoteRelation(staging)}`)
+        })
+        return
+      } catch (error) {
+        if (column === undefined || attempt >= 5 || !isConflict(error)) throw error
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt))
       }
-      await s.run(INSERT_PUBLICATION, ledgerParams(meta, new Date()))
-      await s.run(`drop table ${quoteRelation(staging)}`)
-    })
+    }
   }
 
   /** Drops a table; nothing happens when it does not exist. */
