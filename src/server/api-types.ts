@@ -106,6 +106,37 @@ export interface ApiMaterialization {
   readonly createdAt: string
 }
 
+/** State of one partition: published and current, published from old code or inputs, failed, never built, or being built. */
+export type ApiPartitionState = 'fresh' | 'stale' | 'failed' | 'missing' | 'running'
+
+/** One partition of an asset. */
+export interface ApiPartition {
+  /** `2026-03-01`, `2026-03-01T05`, `2026-W09`, `2026-03`, or a static key such as `eu`. */
+  readonly key: string
+  readonly status: ApiPartitionState
+  /** When its current data was published; null when never. */
+  readonly lastUpdated: string | null
+  /** The run of its latest step (the failing or active one when it failed or is running), else of its data; null when none. */
+  readonly runId: string | null
+}
+
+/** `GET /api/partitions?key=`: which partitions of an asset are in which state. */
+export interface ApiPartitionStatus {
+  readonly key: string
+  /** False for an unpartitioned asset or a source: then counts are zero and partitions empty. */
+  readonly partitioned: boolean
+  /** 'hourly' | 'daily' | 'weekly' | 'monthly' for time windows, 'static' for a fixed set; null when not partitioned. */
+  readonly cadence: 'hourly' | 'daily' | 'weekly' | 'monthly' | 'static' | null
+  /** How many partitions exist by now (static keys, or time windows that have ended). */
+  readonly total: number
+  /** Over every partition, including those left out of `partitions`. */
+  readonly counts: Readonly<Record<ApiPartitionState, number>>
+  /** In key order, newest last: the 400 most recent. */
+  readonly partitions: readonly ApiPartition[]
+  /** True when older partitions were left out of `partitions`. */
+  readonly truncated: boolean
+}
+
 /** `GET /api/lineage?key=&direction=upstream|downstream|both&depth=` (no key: the whole graph). */
 export interface ApiLineage {
   readonly nodes: readonly { readonly key: string; readonly kind: string; readonly type: 'asset' | 'sql' | 'source'; readonly status: ApiAssetStatus; readonly owner: string | null; readonly group: string | null }[]

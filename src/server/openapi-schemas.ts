@@ -21,6 +21,7 @@ function object(properties: Record<string, Schema>, optional: readonly string[] 
 const assetStatus = oneOf('fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running')
 const stepStatus = oneOf('queued', 'waiting', 'running', 'succeeded', 'failed', 'blocked', 'skipped', 'canceled')
 const runStatus = oneOf('running', 'succeeded', 'failed', 'canceled')
+const partitionState = oneOf('fresh', 'stale', 'failed', 'missing', 'running')
 const nodeType = oneOf('asset', 'sql', 'source')
 const errorBody = object({ code: string, message: string, hint: string }, ['hint'])
 
@@ -75,6 +76,12 @@ export const SCHEMAS: Record<string, Schema> = {
   ApiMaterialization: object({
     id: integer, runId: string, partition: nullable(string), codeVersion: string, dataVersion: string,
     rowCount: nullable(integer), durationMs: integer, createdAt: dateTime,
+  }),
+  ApiPartitionStatus: object({
+    key: string, partitioned: boolean, cadence: { type: ['string', 'null'], enum: ['hourly', 'daily', 'weekly', 'monthly', 'static', null] }, total: integer,
+    counts: object({ fresh: integer, stale: integer, failed: integer, missing: integer, running: integer }),
+    partitions: list(object({ key: string, status: partitionState, lastUpdated: nullable(dateTime), runId: nullable(string) })),
+    truncated: boolean,
   }),
   ApiLineage: object({
     nodes: list(object({ key: string, kind: string, type: nodeType, status: assetStatus, owner: nullable(string), group: nullable(string) })),

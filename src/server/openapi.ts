@@ -65,6 +65,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/check-results': {
         get: op('Check results of an asset, newest first', { ...ok('Check results', { type: 'array', items: ref('ApiCheckResult') }), '404': error('No such asset (TRB2003).') }, { parameters: [key, limit(100)] }),
       },
+      '/api/partitions': {
+        get: op('Partition status of an asset: counts by state and each partition (the newest 400, oldest first) with when it was published and by which run', {
+          ...ok('Partition status; partitioned false for an unpartitioned asset', ref('ApiPartitionStatus')), '404': error('No such asset (TRB2003).'),
+        }, { parameters: [key] }),
+      },
       '/api/lineage': {
         get: op('Lineage: the whole graph, or one asset with its upstream and downstream', { ...ok('Nodes and edges, upstream first', ref('ApiLineage')), '404': error('No such asset (TRB2003).') }, {
           parameters: [

@@ -1,12 +1,16 @@
-// The catalog and its history: /api/assets, /api/assets/{key}, /api/materializations, /api/check-results.
+// The catalog and its history: /api/assets, /api/assets/{key}, /api/materializations, /api/check-results, /api/partitions.
 import { Hono } from 'hono'
 import type { GraphNode } from '../graph/asset-graph.js'
 import type { Tributary } from '../instance/tributary.js'
-import type { ApiAssetDetail, ApiAssetStatus, ApiAssetSummary, ApiCheck, ApiCheckResult, ApiMaterialization } from './api-types.js'
+import { partitionKeys } from '../model/partitions.js'
+import type { ApiAssetDetail, ApiAssetStatus, ApiAssetSummary, ApiCheck, ApiCheckResult, ApiMaterialization, ApiPartition, ApiPartitionState, ApiPartitionStatus } from './api-types.js'
 import type { AuthEnv } from './auth.js'
 import { searchCatalog } from './catalog.js'
 import { enumParam, intParam, knownKey, requiredParam } from './params.js'
 import { toAssetSummary, toCheckResult, toMaterialization } from './to-api.js'
+
+/** At most this many partitions are listed, the newest. */
+export const MAX_PARTITIONS = 400
 
 const STATUSES: readonly ApiAssetStatus[] = ['fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running']
 
@@ -49,7 +53,48 @@ export function assetRoutes(instance: () => Tributary): Hono<AuthEnv> {
     return c.json<ApiCheckResult[]>(records.map(toCheckResult))
   })
 
+  routes.get('/partitions', async (c) => {
+    const current = instance()
+    const key = knownKey(current, requiredParam(c, 'key'))
+    return c.json(await partitionStatus(current, current.graph.get(key)))
+  })
+
   return routes
+}
+
+const NO_COUNTS: Readonly<Record<ApiPartitionState, number>> = { fresh: 0, stale: 0, failed: 0, missing: 0, running: 0 }
+
+/** Every partition's state (the newest MAX_PARTITIONS listed), with when it was published and by which run. */
+async function partitionStatus(instance: Tributary, node: GraphNode): Promise<ApiPartitionStatus> {
+  const def = node.partitions
+  if (!def) return { key: node.key, partitioned: false, cadence: null, total: 0, counts: NO_COUNTS, partitions: [], truncated: false }
+  const [[status], states] = await Promise.all([
+    instance.partitionStatus(node.key).then((all) => all.filter((s) => s.key === node.key)),
+    instance.store.assetStates([node.key]),
+  ])
+  const keys = partitionKeys(def, instance.clock.now())
+  const shown = keys.slice(-MAX_PARTITIONS)
+  const stateOf = new Map<string, ApiPartitionState>()
+  for (const [state, list] of [['missing', status?.missing], ['failed', status?.failed], ['stale', status?.stale], ['running', status?.running]] as const) {
+    for (const partition of list ?? []) stateOf.set(partition, state)
+  }
+  const records = new Map(states.filter((s) => s.partition !== null).map((s) => [s.partition!, s]))
+  const partitions = shown.map((partition): ApiPartition => {
+    const state = stateOf.get(partition) ?? (status ? 'fresh' : 'missing')
+    const record = records.get(partition)
+    const materialization = record?.lastMaterialization ?? null
+    const troubled = state === 'failed' || state === 'running'
+    return {
+      key: partition, status: state,
+      lastUpdated: materialization ? materialization.createdAt.toISOString() : null,
+      runId: (troubled ? record?.lastStep?.runId : materialization?.runId ?? record?.lastStep?.runId) ?? null,
+    }
+  })
+  return {
+    key: node.key, partitioned: true, cadence: def.type === 'static' ? 'static' : def.cadence,
+    total: status?.total ?? keys.length, counts: status?.counts ?? { ...NO_COUNTS, missing: keys.length },
+    partitions, truncated: keys.length > shown.length,
+  }
 }
 
 async function assetDetail(instance: Tributary, node: GraphNode): Promise<ApiAssetDetail> {

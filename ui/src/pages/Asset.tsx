@@ -1,9 +1,10 @@
 // One asset: its status and why, what it is, its checks and history, and a button to run it.
 import { Fragment, useState } from 'react'
-import { api, ApiFailure, keyPath, withQuery, type ApiAssetDetail, type ApiCheck, type ApiCheckResult, type ApiEvent, type ApiLineage, type ApiMaterialization, type ApiRunStarted } from '../api'
+import { api, ApiFailure, keyPath, withQuery, type ApiAssetDetail, type ApiCheck, type ApiCheckResult, type ApiEvent, type ApiLineage, type ApiMaterialization, type ApiPartitionStatus, type ApiRunStarted } from '../api'
 import { useHealth } from '../App'
 import { TimeChart } from '../components/Chart'
 import { Modal } from '../components/Modal'
+import { PartitionHeatmap } from '../components/PartitionHeatmap'
 import { AssetKey, Card, Empty, ErrorBox, Loading, PageHeader, Spinner, StatusPill, Tag } from '../components/ui'
 import { useApi } from '../data'
 import { clockTime, count, dateTime, duration, plural, relativeTime } from '../format'
@@ -15,6 +16,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
   const detail = useApi<ApiAssetDetail>(`/api/assets/${keyPath(key)}`, (event) => touches(event) || event.type === 'step', 700)
   const history = useApi<ApiMaterialization[]>(withQuery('/api/materializations', { key, limit: 60 }), touches)
   const results = useApi<ApiCheckResult[]>(withQuery('/api/check-results', { key, limit: 300 }), touches)
+  const partitions = useApi<ApiPartitionStatus>(withQuery('/api/partitions', { key }), touches)
   const neighbours = useApi<ApiLineage>(withQuery('/api/lineage', { key, depth: 1 }), (event) => event.type !== 'run_started', 1_500)
 
   if (detail.error instanceof ApiFailure && detail.error.status === 404) {
@@ -51,6 +53,11 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
             <StatusBanner asset={asset} />
             <div className="asset-grid">
               <div className="asset-main">
+                {partitions.data?.partitioned && (
+                  <Card title="Partitions" className="partitions-card" actions={<span className="muted">{plural(partitions.data.total, `${partitions.data.cadence === 'static' ? '' : `${partitions.data.cadence} `}partition`)}</span>}>
+                    <PartitionHeatmap status={partitions.data} />
+                  </Card>
+                )}
                 <Checks checks={asset.checks} results={results.data ?? []} />
                 <History records={history.data} error={history.error} />
                 {asset.code && (
