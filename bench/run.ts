@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { apiLatency } from './api.js'
+import { uiLineage } from './ui-lineage.js'
 import { automationBenchmarks } from './automation.js'
 import { round, type BenchResult } from './harness.js'
 import { largeProject } from './large-project.js'
@@ -22,6 +23,7 @@ const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResu
   { name: 'SQL dependency parsing', run: sqlParsing },
   { name: 'partitions: backfill planning, partition status, backfill throughput', run: partitionBenchmarks },
   { name: 'HTTP API latency, 10,000-asset project', run: apiLatency },
+  { name: 'Lineage page of 5,000 assets in Chromium', run: uiLineage },
   { name: 'automation: daemon tick over 10,000 assets, alert routing of 1,000 failures', run: automationBenchmarks },
 ]
 
