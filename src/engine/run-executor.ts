@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { GraphNode } from '../graph/asset-graph.js'
@@ -61,6 +62,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   const steps = new Map(plan.steps.map((step) => [stepId(step), step]))
   const final = new Map<string, StepStatus>()
   const controller = new AbortController()
+  // Every running step listens for cancellation; a wide run legitimately has more than 10 at once.
+  setMaxListeners(0, controller.signal)
   const onOuterAbort = () => controller.abort(new CanceledError(undefined))
   // One listener for the whole run: the scheduling loop below wakes on it as on any step's end.
   controller.signal.addEventListener('abort', () => wake?.(), { once: true })
