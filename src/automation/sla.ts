@@ -1,5 +1,5 @@
 import { parseDuration } from '../model/duration.js'
-import { lastDeadlineBefore, parseDeadline, type FreshnessPolicy } from '../model/freshness.js'
+import { deadlineWindow, nextDeadline, type FreshnessPolicy } from '../model/freshness.js'
 import { lateness } from '../engine/status.js'
 
 /** Where an asset stands against its freshness policy. */
@@ -26,14 +26,12 @@ export function judgeSla(policy: FreshnessPolicy, lastUpdated: Date | null, pred
   if (late) return { state: 'late', dueAt: null, reason: late.message }
   const dues: Date[] = []
   if (policy.maxAge !== undefined && lastUpdated) dues.push(new Date(lastUpdated.getTime() + parseDuration(policy.maxAge)))
-  const minutes = policy.deadline === undefined ? undefined : parseDeadline(policy.deadline)
-  if (minutes !== undefined) {
+  if (policy.deadline !== undefined) {
     const timezone = policy.timezone ?? 'UTC'
-    // The next deadline is the last one plus a day, found from a moment one day ahead (DST-safe).
-    const next = lastDeadlineBefore(new Date(now.getTime() + 86_400_000), minutes, timezone)
-    // It needs an update unless it already had one after the deadline before `next` (calendar days, DST-safe).
-    const needsUpdate = !lastUpdated || lastUpdated.getTime() <= lastDeadlineBefore(new Date(next.getTime() - 1), minutes, timezone).getTime()
-    if (needsUpdate) dues.push(next)
+    const next = nextDeadline(policy.deadline, timezone, now)
+    // It needs an update unless it already had one after the deadline before `next` (calendar or cron, DST-safe).
+    const before = next ? deadlineWindow(policy.deadline, timezone, new Date(next.getTime() - 1)) : undefined
+    if (next && (!lastUpdated || lastUpdated.getTime() <= (before?.deadline.getTime() ?? 0))) dues.push(next)
   }
   if (dues.length === 0) return { state: 'on_time', dueAt: null, reason: 'up to date for its next deadline' }
   const dueAt = new Date(Math.min(...dues.map((d) => d.getTime())))

@@ -1,6 +1,6 @@
 import type { AssetGraph, GraphNode } from '../graph/asset-graph.js'
 import { formatDuration, parseDuration } from '../model/duration.js'
-import { lastDeadlineBefore, parseDeadline } from '../model/freshness.js'
+import { deadlineWindow } from '../model/freshness.js'
 import { partitionKeys, windowOf } from '../model/partitions.js'
 import type { AssetStateRecord, MaterializationRecord, StepRecord } from '../store/records.js'
 import { combinedVersion } from './partition-versions.js'
@@ -96,9 +96,9 @@ function lateness(node: GraphNode, partition: string, state: PartitionState, now
     const overdue = now.getTime() - ended.getTime() - parseDuration(policy.maxAge)
     if (overdue > 0) return `partition ${partition} is late: ${state}, ${formatDuration(now.getTime() - ended.getTime())} after its window ended (maxAge ${policy.maxAge})`
   }
-  const minutes = policy.deadline === undefined ? undefined : parseDeadline(policy.deadline)
-  if (minutes !== undefined) {
-    const deadline = lastDeadlineBefore(now, minutes, policy.timezone ?? 'UTC')
+  const window = policy.deadline === undefined ? undefined : deadlineWindow(policy.deadline, policy.timezone ?? 'UTC', now)
+  if (window) {
+    const deadline = window.deadline
     if (deadline.getTime() > ended.getTime()) return `partition ${partition} is late: ${state}, not published by ${policy.deadline} ${policy.timezone ?? 'UTC'}`
   }
   return null

@@ -409,3 +409,12 @@ test('a never-materialized asset whose upstream failed points its chain at the u
   assert.deepEqual(dashboardStatus.chain.map((link) => link.key), ['dashboards/pipeline', 'marts/pipeline'])
   assert.equal(dashboardStatus.rootCause!.owner, 'team:analytics')
 })
+
+test('a cron deadline makes an asset late when it was not updated since the tick before the last', async () => {
+  const { lateness: late } = await import('./status.js')
+  const policy = { deadline: '0 7 * * 1-5', timezone: 'UTC' }
+  // Monday 2026-07-13 07:30: the deadline passed at 07:00; the one before was Friday 07:00.
+  const monday = new Date('2026-07-13T07:30:00Z')
+  assert.equal(late(policy, new Date('2026-07-10T08:00:00Z'), monday), undefined, 'updated after Friday’s deadline')
+  assert.match(late(policy, new Date('2026-07-10T06:00:00Z'), monday)!.message, /0 7 \* \* 1-5 UTC deadline/)
+})

@@ -1,6 +1,6 @@
 import type { AssetGraph } from '../graph/asset-graph.js'
 import { formatDuration, parseDuration, type Duration } from '../model/duration.js'
-import { lastDeadlineBefore, parseDeadline, type FreshnessPolicy } from '../model/freshness.js'
+import { deadlineWindow, type FreshnessPolicy } from '../model/freshness.js'
 import type { SourceObserver } from '../model/source.js'
 import type { AssetStateSummary, ObservationRecord } from '../store/records.js'
 
@@ -195,14 +195,12 @@ export function lateness(policy: FreshnessPolicy | undefined, lastUpdated: Date 
       return { type: 'late', message: `last updated ${lastUpdated ? `${formatDuration(age)} ago` : 'never'}, older than maxAge ${policy.maxAge}` }
     }
   }
-  const minutes = policy.deadline === undefined ? undefined : deadlineMinutes(policy.deadline)
-  if (minutes !== undefined) {
+  if (policy.deadline !== undefined) {
     const timezone = policy.timezone ?? 'UTC'
-    const deadline = lastDeadlineBefore(now, minutes, timezone)
     // "Updated every day by 07:00": by each deadline it must have been updated after the one before.
-    // The previous deadline is found on the calendar, not 24h back: DST days are 23 or 25 hours long.
-    const previous = lastDeadlineBefore(new Date(deadline.getTime() - 1), minutes, timezone)
-    if (!lastUpdated || lastUpdated.getTime() <= previous.getTime()) {
+    // The previous deadline is found on the calendar (or the cron), not 24h back: DST days are 23 or 25 hours long.
+    const window = deadlineWindow(policy.deadline, timezone, now)
+    if (window && (!lastUpdated || lastUpdated.getTime() <= window.previous.getTime())) {
       return { type: 'late', message: `not updated by its ${policy.deadline} ${timezone} deadline` }
     }
   }
@@ -210,9 +208,8 @@ export function lateness(policy: FreshnessPolicy | undefined, lastUpdated: Date 
 }
 
 // lateness() runs for every node with a policy on every status(), and a project has few
-// distinct policies, so each maxAge and deadline text is parsed once per process.
+// distinct policies, so each maxAge text is parsed once per process (deadlines cache their cron).
 const maxAges = new Map<Duration, number>()
-const deadlines = new Map<string, number | undefined>()
 
 function maxAgeMs(maxAge: Duration): number {
   let ms = maxAges.get(maxAge)
@@ -222,13 +219,6 @@ function maxAgeMs(maxAge: Duration): number {
     maxAges.set(maxAge, ms)
   }
   return ms
-}
-
-function deadlineMinutes(deadline: string): number | undefined {
-  if (deadlines.has(deadline)) return deadlines.get(deadline)
-  const minutes = parseDeadline(deadline)
-  deadlines.set(deadline, minutes)
-  return minutes
 }
 
 function buildChain(key: string, own: Own, owner: string | null, statuses: ReadonlyMap<string, AssetStatusRecord>): ChainLink[] {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { AnyNode } from '../model/asset.js'
 import { tryParseDuration } from '../model/duration.js'
 import { DefinitionError, ErrorCode, TributaryError, type ErrorCodeValue } from '../model/errors.js'
-import { isValidTimezone, parseDeadline } from '../model/freshness.js'
+import { deadlineProblem, isValidTimezone } from '../model/freshness.js'
 import type { ProjectDefinition } from '../model/project.js'
 import { bindPartitionParams } from '../sql/partition-params.js'
 import { referencedTables } from '../sql/referenced-tables.js'
@@ -165,8 +165,9 @@ function validateMetadata(def: AnyNode, project: ProjectDefinition, problem: (co
   const freshness = def.freshness
   if (freshness) {
     duration(freshness.maxAge, 'freshness.maxAge')
-    if (freshness.deadline !== undefined && parseDeadline(freshness.deadline) === undefined) {
-      problem(ErrorCode.InvalidDeadline, key, `freshness.deadline of ${key} is ${JSON.stringify(freshness.deadline)}`, "Write a 24-hour local time 'HH:MM', e.g. '07:00'.")
+    const deadlineIssue = freshness.deadline === undefined ? undefined : typeof freshness.deadline === 'string' ? deadlineProblem(freshness.deadline, freshness.timezone) : 'not a string'
+    if (deadlineIssue) {
+      problem(ErrorCode.InvalidDeadline, key, `freshness.deadline of ${key} is ${JSON.stringify(freshness.deadline)}: ${deadlineIssue}`, "Write a 24-hour local time 'HH:MM' (every day), e.g. '07:00', or a cron expression such as '0 7 * * 1-5' (weekdays at 07:00).")
     }
     if (freshness.timezone !== undefined && !isValidTimezone(freshness.timezone)) {
       problem(ErrorCode.InvalidTimezone, key, `freshness.timezone of ${key} is ${JSON.stringify(freshness.timezone)}, which is not a known time zone`, "Use an IANA name such as 'Europe/London' or 'UTC'.")

@@ -79,3 +79,17 @@ test('lastDeadlineBefore finds the first occurrence of a repeated local time', (
   assert.equal(iso(lastDeadlineBefore(at('2026-10-25T00:45:00Z'), 90, 'Europe/London')), '2026-10-25T00:30:00.000Z')
   assert.equal(iso(lastDeadlineBefore(at('2026-10-25T01:45:00Z'), 90, 'Europe/London')), '2026-10-25T01:30:00.000Z')
 })
+
+test('cron deadlines: the window is the last two ticks; the next is the following tick', async () => {
+  const { deadlineProblem, deadlineWindow, nextDeadline } = await import('./freshness.js')
+  // Weekdays at 07:00 London. Monday 2026-03-30 08:00 BST (07:00Z): the deadline is that Monday, the one before is Friday.
+  const window = deadlineWindow('0 7 * * 1-5', 'Europe/London', new Date('2026-03-30T07:00:00Z'))!
+  assert.equal(window.deadline.toISOString(), '2026-03-30T06:00:00.000Z')
+  assert.equal(window.previous.toISOString(), '2026-03-27T07:00:00.000Z')
+  assert.equal(nextDeadline('0 7 * * 1-5', 'Europe/London', new Date('2026-03-27T08:00:00Z'))!.toISOString(), '2026-03-30T06:00:00.000Z')
+  assert.equal(nextDeadline('07:00', 'UTC', new Date('2026-03-02T06:00:00Z'))!.toISOString(), '2026-03-02T07:00:00.000Z')
+  assert.equal(nextDeadline('07:00', 'UTC', new Date('2026-03-02T07:00:00Z'))!.toISOString(), '2026-03-03T07:00:00.000Z')
+  assert.equal(deadlineProblem('0 7 * * 1-5'), undefined)
+  assert.match(deadlineProblem('0 61 * * *')!, /hour|minute|Invalid/i)
+  assert.match(deadlineProblem('7am')!, /HH:MM/)
+})

@@ -1,3 +1,4 @@
+import { Cron } from 'croner'
 import type { Duration } from './duration.js'
 
 /**
@@ -78,4 +79,60 @@ function zonedTime(day: LocalDate, minutes: number, timeZone: string): Date {
     instant += wall - shown
   }
   return new Date(instant)
+}
+
+// Deadlines are 'HH:MM' (every day) or a cron expression ('0 7 * * 1-5': weekdays at 07:00).
+const CRON_CACHE = new Map<string, Cron>()
+
+function cronOf(expression: string, timezone: string): Cron {
+  const id = `${timezone}\0${expression}`
+  let cron = CRON_CACHE.get(id)
+  if (!cron) CRON_CACHE.set(id, (cron = new Cron(expression, { timezone, paused: true })))
+  return cron
+}
+
+/** True for a deadline written as a cron expression rather than 'HH:MM'. */
+export function isCronDeadline(deadline: string): boolean {
+  return /\s/.test(deadline.trim())
+}
+
+/** Why a deadline is invalid ('HH:MM' or cron), or undefined when it is valid. */
+export function deadlineProblem(deadline: string, timezone = 'UTC'): string | undefined {
+  if (!isCronDeadline(deadline)) return parseDeadline(deadline) === undefined ? "not a 24-hour local time 'HH:MM' nor a cron expression" : undefined
+  try {
+    cronOf(deadline, isValidTimezone(timezone) ? timezone : 'UTC')
+    return undefined
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
+}
+
+/**
+ * The latest deadline at or before `now` and the one before it. "Updated by each deadline"
+ * means updated after the previous one. Undefined when the deadline is invalid or never fired.
+ */
+export function deadlineWindow(deadline: string, timezone: string, now: Date): { readonly deadline: Date; readonly previous: Date } | undefined {
+  if (isCronDeadline(deadline)) {
+    const [latest, previous] = cronOf(deadline, timezone).previousRuns(2, new Date(now.getTime() + 1))
+    return latest && previous ? { deadline: latest, previous } : undefined
+  }
+  const minutes = parseDeadline(deadline)
+  if (minutes === undefined) return undefined
+  const latest = lastDeadlineBefore(now, minutes, timezone)
+  return { deadline: latest, previous: lastDeadlineBefore(new Date(latest.getTime() - 1), minutes, timezone) }
+}
+
+/** The first deadline after `now`, or undefined when there is none. */
+export function nextDeadline(deadline: string, timezone: string, now: Date): Date | undefined {
+  if (isCronDeadline(deadline)) return cronOf(deadline, timezone).nextRun(now) ?? undefined
+  const minutes = parseDeadline(deadline)
+  if (minutes === undefined) return undefined
+  // A day and an hour ahead always passes the next one (DST days are 23–25 h); step back while the one before is still ahead.
+  let candidate = lastDeadlineBefore(new Date(now.getTime() + 25 * 3_600_000), minutes, timezone)
+  for (let guard = 0; guard < 2; guard++) {
+    const before = lastDeadlineBefore(new Date(candidate.getTime() - 1), minutes, timezone)
+    if (before.getTime() <= now.getTime()) break
+    candidate = before
+  }
+  return candidate
 }
