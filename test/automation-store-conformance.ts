@@ -22,6 +22,21 @@ export function automationStoreConformance(name: string, open: () => Promise<{ s
       assert.equal(await store.claimTick('nightly@2026-03-03T05:00Z', 'daemon-b', at), true)
     }))
 
+    test('an uncompleted claim older than staleBefore is taken over; a completed one never is', withStore(async (store) => {
+      const later = new Date(at.getTime() + 10 * 60_000)
+      const staleBefore = new Date(later.getTime() - 5 * 60_000)
+      assert.equal(await store.claimTick('t@1', 'dead-daemon', at), true)
+      assert.equal(await store.claimTick('t@1', 'daemon-b', later, new Date(at.getTime() - 1)), false, 'not stale yet')
+      assert.equal(await store.claimTick('t@1', 'daemon-b', later, staleBefore), true, 'taken over')
+      assert.equal(await store.claimTick('t@1', 'daemon-c', later, staleBefore), false, 'the take-over is fresh')
+      await store.claimTick('t@2', 'daemon-a', at)
+      await store.completeTick('t@2', 'run-1', at)
+      assert.equal(await store.claimTick('t@2', 'daemon-b', later, staleBefore), false, 'completed ticks stay done')
+      assert.deepEqual(await store.getTick('t@2'), { holder: 'daemon-a', claimedAt: at, runId: 'run-1', completedAt: at })
+      assert.equal((await store.getTick('t@1'))!.completedAt, null)
+      assert.equal(await store.getTick('nope'), undefined)
+    }))
+
     test('cursors are compare-and-set', withStore(async (store) => {
       assert.equal(await store.getCursor('schedule:nightly'), null)
       assert.equal(await store.setCursor('schedule:nightly', 'a', null), true)

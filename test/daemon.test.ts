@@ -178,3 +178,25 @@ describe('automation daemon', () => {
     }
   })
 })
+
+describe('automation daemon: restart mid-tick', () => {
+  test('a tick claimed by a daemon that died before starting its run is taken over, once', async () => {
+    const p = await setup({ assets: [noop('jobs/a')], schedules: [defineSchedule({ name: 'hourly', cron: '0 * * * *', selection: 'jobs/a' })] })
+    try {
+      await p.daemon().runOnce()
+      p.clock.set('2026-03-02T05:00:30Z')
+      // The daemon claims 05:00 and dies before it starts the run (as a SIGKILL between the two would leave it).
+      assert.equal(await p.automation.claimTick('schedule:hourly@2026-03-02T05:00:00.000Z', 'dead-daemon', p.clock.now()), true)
+      assert.equal((await p.daemon('restarted').runOnce()).fired.length, 0, 'too soon to presume the claimer dead')
+      p.clock.set('2026-03-02T05:07:00Z')
+      const report = await p.daemon('restarted').runOnce()
+      assert.deepEqual(report.fired.map((f) => f.by), ['schedule:hourly'])
+      assert.match(report.fired[0]!.reason, /05:00:00/)
+      p.clock.set('2026-03-02T05:20:00Z')
+      assert.equal((await p.daemon('another').runOnce()).fired.length, 0, 'a completed tick is never fired again')
+      assert.equal((await p.instance.store.listRuns()).length, 1)
+    } finally {
+      await p.close()
+    }
+  })
+})

@@ -15,6 +15,9 @@ import { budgetState } from './remediation.js'
 import { schemaDrift } from './schema-drift.js'
 import { stat } from 'node:fs/promises'
 
+/** How long an uncompleted claim may stand before another daemon takes it over. Default: 5 minutes. */
+const STALE_CLAIM_MS = 5 * 60_000
+
 /** A run the daemon started, and why. */
 export interface FiredRun {
   readonly by: string
@@ -74,16 +77,22 @@ export class AutomationDaemon {
     const now = this.clock.now()
     const fired: FiredRun[] = []
     const pending: Promise<unknown>[] = []
-    const fire = async (claim: string, by: string, selection: string, reason: string) => {
-      if (!(await this.automation.claimTick(claim, this.holder, now))) return
+    // A claim left uncompleted this long belonged to a daemon that died mid-tick: take it over.
+    const claim = (id: string) => this.automation.claimTick(id, this.holder, now, new Date(now.getTime() - STALE_CLAIM_MS))
+    // Returns whether the tick is taken care of: fired here, or completed by another daemon.
+    const fire = async (id: string, by: string, selection: string, reason: string): Promise<boolean> => {
+      if (!(await claim(id))) return (await this.automation.getTick(id))?.completedAt != null
       try {
         const started = instance.start(selection, { trigger: by })
         pending.push(started.done)
         fired.push({ by, selection, runId: started.runId, reason })
+        await this.automation.completeTick(id, started.runId, now)
         this.options.log?.(`${by}: started run ${started.runId} (${reason})`)
       } catch (error) {
         fired.push({ by, selection, runId: null, reason, error: error instanceof Error ? error.message : String(error) })
+        await this.automation.completeTick(id, null, now)
       }
+      return true
     }
 
     for (const schedule of instance.project.schedules ?? []) await this.schedule(schedule, now, fire)
@@ -106,10 +115,10 @@ export class AutomationDaemon {
     }
     const circuits = await this.remediate(instance, statuses, now, requested)
     const claimed: typeof requested = []
-    for (const request of requested) if (await this.automation.claimTick(request.claim, this.holder, now)) claimed.push(request)
+    for (const request of requested) if (await claim(request.claim)) claimed.push(request)
     if (claimed.length > 0) {
       for (const follow of eagerFollowers(instance, statuses, claimed.map((c) => c.key))) {
-        if (!(await this.automation.claimTick(`${follow.key}@${claimed[0]!.claim}`, this.holder, now))) continue
+        if (!(await claim(`${follow.key}@${claimed[0]!.claim}`))) continue
         claimed.push({ key: follow.key, claim: `${follow.key}@${claimed[0]!.claim}`, reason: follow.reason })
         const decision = decisions.find((d) => d.assetKey === follow.key)
         if (decision) Object.assign(decision, { tickId: `${follow.key}@${claimed[0]!.claim}`, requested: true, reason: follow.reason })
@@ -120,8 +129,10 @@ export class AutomationDaemon {
         pending.push(started.done)
         fired.push({ by: 'automation', selection, runId: started.runId, reason: claimed.map((r) => `${r.key}: ${r.reason}`).join('; ') })
         for (const d of decisions) if (claimed.some((c) => c.claim === d.tickId)) Object.assign(d, { runId: started.runId })
+        for (const c of claimed) await this.automation.completeTick(c.claim, started.runId, now)
       } catch (error) {
         fired.push({ by: 'automation', selection, runId: null, reason: 'conditions', error: error instanceof Error ? error.message : String(error) })
+        for (const c of claimed) await this.automation.completeTick(c.claim, null, now)
       }
     }
     if (decisions.length > 0) await this.automation.recordDecisions(decisions)
@@ -155,7 +166,7 @@ export class AutomationDaemon {
     }
   }
 
-  private async schedule(schedule: ScheduleDefinition, now: Date, fire: (claim: string, by: string, selection: string, reason: string) => Promise<void>): Promise<void> {
+  private async schedule(schedule: ScheduleDefinition, now: Date, fire: (claim: string, by: string, selection: string, reason: string) => Promise<boolean>): Promise<void> {
     const cursorName = `schedule:${schedule.name}`
     const cursor = await this.automation.getCursor(cursorName)
     if (cursor === null) {
@@ -168,12 +179,14 @@ export class AutomationDaemon {
     const toFire = schedule.catchUp === 'all' ? due : schedule.catchUp === 'latest' ? due.slice(-1) : due.slice(-1).filter((t) => now.getTime() - t.getTime() < 60_000)
     for (const tick of toFire) {
       const missed = due.length - 1
-      await fire(`${cursorName}@${tick.toISOString()}`, cursorName, schedule.selection, `the ${schedule.cron} tick at ${tick.toISOString()}${missed > 0 ? ` (${missed} missed tick(s) before it, catch-up ${schedule.catchUp})` : ''}`)
+      const handled = await fire(`${cursorName}@${tick.toISOString()}`, cursorName, schedule.selection, `the ${schedule.cron} tick at ${tick.toISOString()}${missed > 0 ? ` (${missed} missed tick(s) before it, catch-up ${schedule.catchUp})` : ''}`)
+      // Held by a daemon that has not finished it (or died mid-tick): keep the cursor here so it is retried, never lost.
+      if (!handled) return
     }
     await this.automation.setCursor(cursorName, due[due.length - 1]!.toISOString(), cursor)
   }
 
-  private async sensor(sensor: Exclude<SensorDefinition, { kind: 'webhook' }>, now: Date, fire: (claim: string, by: string, selection: string, reason: string) => Promise<void>): Promise<void> {
+  private async sensor(sensor: Exclude<SensorDefinition, { kind: 'webhook' }>, now: Date, fire: (claim: string, by: string, selection: string, reason: string) => Promise<boolean>): Promise<void> {
     const cursorName = `sensor:${sensor.name}`
     const cursor = await this.automation.getCursor(cursorName)
     if (sensor.kind === 'files') {

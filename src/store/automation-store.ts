@@ -75,8 +75,15 @@ export interface DeliveryRecord {
 export interface AutomationStore {
   migrate(): Promise<void>
   close(): Promise<void>
-  /** Claims `tickId` for `holder`. False when any daemon already claimed it. */
-  claimTick(tickId: string, holder: string, at: Date): Promise<boolean>
+  /**
+   * Claims `tickId` for `holder`. False when another daemon holds it — unless that claim was
+   * never completed and was made before `staleBefore` (its daemon died mid-tick): then it is taken over.
+   */
+  claimTick(tickId: string, holder: string, at: Date, staleBefore?: Date): Promise<boolean>
+  /** A claimed tick: who claimed it, when, and whether it completed (with its run). */
+  getTick(tickId: string): Promise<{ holder: string; claimedAt: Date; runId: string | null; completedAt: Date | null } | undefined>
+  /** Marks a claimed tick done, with the run it started (null when it started none). */
+  completeTick(tickId: string, runId: string | null, at: Date): Promise<void>
   getCursor(name: string): Promise<string | null>
   /** Sets a cursor only if it still holds `expected` (compare-and-set). */
   setCursor(name: string, value: string, expected: string | null): Promise<boolean>

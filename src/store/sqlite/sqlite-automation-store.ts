@@ -39,10 +39,21 @@ export class SqliteAutomationStore implements AutomationStore {
     this.db.close()
   }
 
-  async claimTick(tickId: string, holder: string, at: Date): Promise<boolean> {
-    // The primary key makes the claim atomic across processes: exactly one INSERT wins.
-    const result = this.db.prepare('INSERT INTO daemon_ticks (tick_id, holder, claimed_at) VALUES (?, ?, ?) ON CONFLICT (tick_id) DO NOTHING').run(tickId, holder, at.getTime())
+  async claimTick(tickId: string, holder: string, at: Date, staleBefore?: Date): Promise<boolean> {
+    // The primary key makes the claim atomic across processes: exactly one INSERT (or take-over) wins.
+    const result = this.db.prepare(`INSERT INTO daemon_ticks (tick_id, holder, claimed_at) VALUES (?, ?, ?)
+      ON CONFLICT (tick_id) DO UPDATE SET holder = excluded.holder, claimed_at = excluded.claimed_at
+      WHERE daemon_ticks.completed_at IS NULL AND daemon_ticks.claimed_at < ?`).run(tickId, holder, at.getTime(), staleBefore?.getTime() ?? Number.NEGATIVE_INFINITY)
     return result.changes === 1
+  }
+
+  async getTick(tickId: string): Promise<{ holder: string; claimedAt: Date; runId: string | null; completedAt: Date | null } | undefined> {
+    const row = this.db.prepare('SELECT holder, claimed_at, run_id, completed_at FROM daemon_ticks WHERE tick_id = ?').get(tickId) as { holder: string; claimed_at: number; run_id: string | null; completed_at: number | null } | undefined
+    return row ? { holder: row.holder, claimedAt: new Date(row.claimed_at), runId: row.run_id, completedAt: row.completed_at === null ? null : new Date(row.completed_at) } : undefined
+  }
+
+  async completeTick(tickId: string, runId: string | null, at: Date): Promise<void> {
+    this.db.prepare('UPDATE daemon_ticks SET run_id = ?, completed_at = ? WHERE tick_id = ?').run(runId, at.getTime(), tickId)
   }
 
   async getCursor(name: string): Promise<string | null> {
