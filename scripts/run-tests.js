@@ -21,5 +21,14 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' })
-process.exit(result.status ?? 1)
+// Browser tests lay out thousands of nodes in Chromium: they run last, alone, so a
+// CPU-heavy test file beside them on a 2-core machine cannot starve the page.
+const browser = files.filter((f) => /[\\/]ui[^\\/]*\.test\.ts$/.test(f))
+const rest = files.filter((f) => !browser.includes(f))
+let status = 0
+for (const [group, concurrency] of [[rest, 2], [browser, 1]]) {
+  if (group.length === 0) continue
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit' })
+  if (result.status !== 0) status = result.status ?? 1
+}
+process.exit(status)
