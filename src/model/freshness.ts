@@ -1,4 +1,5 @@
 import { Cron } from 'croner'
+import { instantOf, wallTime } from './time-window.js'
 import type { Duration } from './duration.js'
 
 /**
@@ -30,56 +31,19 @@ export function parseDeadline(deadline: string): number | undefined {
 
 /** The most recent moment, at or before `now`, when the local clock in `timezone` read `deadline`. */
 export function lastDeadlineBefore(now: Date, deadlineMinutes: number, timezone: string): Date {
-  const today = localDate(now, timezone)
-  const candidate = zonedTime(today, deadlineMinutes, timezone)
-  if (candidate.getTime() <= now.getTime()) return candidate
-  // When clocks go back the deadline's local time happens twice and zonedTime finds the later
-  // instant; the earlier one, an hour before, may already have passed.
-  const earlier = new Date(candidate.getTime() - 3_600_000)
-  const shown = parts(earlier, timezone)
-  if (earlier.getTime() <= now.getTime() && shown.hour! * 60 + shown.minute! === deadlineMinutes && shown.day === today.day) return earlier
-  const yesterday = new Date(Date.UTC(today.year, today.month - 1, today.day - 1))
-  return zonedTime({ year: yesterday.getUTCFullYear(), month: yesterday.getUTCMonth() + 1, day: yesterday.getUTCDate() }, deadlineMinutes, timezone)
+  // Wall-clock arithmetic: today's local midnight plus the deadline, then back to an instant.
+  // instantOf picks the first of a repeated local time and the end of a skipped one (DST).
+  const wallNow = wallTime(now.getTime(), timezone)
+  const midnight = wallNow - (((wallNow % DAY) + DAY) % DAY)
+  const wall = midnight + deadlineMinutes * 60_000
+  const today = instantOf(wall, timezone)
+  if (today > now.getTime()) return new Date(instantOf(wall - DAY, timezone))
+  // A repeated local time's second occurrence, an hour later, may also have passed already.
+  const repeat = today + 3_600_000
+  return new Date(repeat <= now.getTime() && wallTime(repeat, timezone) === wall ? repeat : today)
 }
 
-interface LocalDate { readonly year: number; readonly month: number; readonly day: number }
-
-// Constructing an Intl.DateTimeFormat costs far more than formatting with one, and a
-// deadline is checked for every asset with a policy on every status(): one per zone.
-const formats = new Map<string, Intl.DateTimeFormat>()
-
-function formatIn(timeZone: string): Intl.DateTimeFormat {
-  let format = formats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
-    formats.set(timeZone, format)
-  }
-  return format
-}
-
-function parts(date: Date, timeZone: string): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const part of formatIn(timeZone).formatToParts(date)) if (part.type !== 'literal') out[part.type] = Number(part.value)
-  return out
-}
-
-function localDate(date: Date, timeZone: string): LocalDate {
-  const p = parts(date, timeZone)
-  return { year: p.year!, month: p.month!, day: p.day! }
-}
-
-/** The instant when the wall clock in `timeZone` shows `minutes` after midnight on `day`. */
-function zonedTime(day: LocalDate, minutes: number, timeZone: string): Date {
-  const wall = Date.UTC(day.year, day.month - 1, day.day, Math.floor(minutes / 60), minutes % 60)
-  let instant = wall
-  // Two passes settle the zone offset even when the guess lands across a DST change.
-  for (let pass = 0; pass < 2; pass++) {
-    const p = parts(new Date(instant), timeZone)
-    const shown = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!)
-    instant += wall - shown
-  }
-  return new Date(instant)
-}
+const DAY = 86_400_000
 
 // Deadlines are 'HH:MM' (every day) or a cron expression ('0 7 * * 1-5': weekdays at 07:00).
 const CRON_CACHE = new Map<string, Cron>()
