@@ -189,6 +189,42 @@ function withoutStored<T extends { stored?: boolean }>(extra: T): Omit<T, 'store
 
 type Recorder = (step: PlannedStep, status: StepStatus, extra?: { attempt?: number; reason?: string | null; error?: SerializedError | null; durationMs?: number | null; stored?: boolean }) => Promise<void>
 
+/** Why a step cannot start yet, and how it fails if that lasts past the limit. */
+interface Blocked {
+  readonly waiting: string
+  readonly fail: (waitedMs: number) => { error: SerializedError; reason?: string }
+}
+
+const notReady = (error: NotReadyError) => ({ error: serializeError(error), reason: error.detail })
+
+/**
+ * Polls `check` until it reports nothing in the way (returns undefined), the limit passes
+ * (records the failure, returns 'failed') or the run is canceled (returns 'canceled').
+ * The first wait is recorded as the step's `waiting` state with its reason.
+ */
+async function waitUntilClear(
+  deps: EngineDeps, step: PlannedStep, signal: AbortSignal, record: Recorder,
+  options: { since: number; limitMs: number; pollMs: number; canceled: string },
+  check: () => Promise<Blocked | undefined>,
+): Promise<StepStatus | undefined> {
+  for (let announced = false; ; announced = true) {
+    const blocked = await check()
+    if (!blocked) return undefined
+    const waited = deps.clock.now().getTime() - options.since
+    if (waited >= options.limitMs) {
+      await record(step, 'failed', blocked.fail(waited))
+      return 'failed'
+    }
+    if (!announced) await record(step, 'waiting', { reason: blocked.waiting })
+    try {
+      await deps.clock.sleep(Math.min(options.pollMs, options.limitMs - waited), signal)
+    } catch {
+      await record(step, 'canceled', { reason: options.canceled })
+      return 'canceled'
+    }
+  }
+}
+
 // One step from waiting to its final state: readiness, lease, attempts with retries.
 async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal, record: Recorder): Promise<StepStatus> {
   const def = node.def
@@ -196,69 +232,40 @@ async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node:
   const timeoutMs = def.readinessTimeout === undefined ? deps.settings.readinessTimeoutMs : parseDuration(def.readinessTimeout)
   const waitStarted = deps.clock.now().getTime()
   const sources = node.upstream.filter((key) => deps.graph.get(key).def.type === 'source')
+  const wait = (limitMs: number, pollMs: number, canceled: string, check: () => Promise<Blocked | undefined>) =>
+    waitUntilClear(deps, step, signal, record, { since: waitStarted, limitMs, pollMs, canceled }, check)
   // Readiness: outside upstream must be present, checked and fresh enough, else wait (bounded).
   if (step.upstreamOutside.length > 0) {
-    for (let announced = false; ; ) {
-      const statuses = await currentStatuses(deps, sources)
-      const blocker = firstUnusable(statuses, step.upstreamOutside)
-      if (!blocker) break
+    const outcome = await wait(timeoutMs, deps.settings.readinessPollMs, 'canceled while waiting for upstream', async () => {
+      const blocker = firstUnusable(await currentStatuses(deps, sources), step.upstreamOutside)
+      if (!blocker) return undefined
       const root = blocker.rootCause ?? { key: blocker.key, owner: blocker.owner, status: blocker.status, message: blocker.status }
       const why = `is ${blocker.status}${root.key === blocker.key ? `: ${root.message}` : ` because ${root.key} is ${root.status}: ${root.message}`}`
-      const waited = deps.clock.now().getTime() - waitStarted
-      if (waited >= timeoutMs) {
-        const error = new NotReadyError(node.key, blocker.key, why, root.owner, waited)
-        await record(step, 'failed', { error: serializeError(error), reason: error.detail })
-        return 'failed'
-      }
-      if (!announced) await record(step, 'waiting', { reason: `waiting for ${blocker.key}, which ${why}` })
-      announced = true
-      try {
-        await deps.clock.sleep(Math.min(deps.settings.readinessPollMs, timeoutMs - waited), signal)
-      } catch {
-        await record(step, 'canceled', { reason: 'canceled while waiting for upstream' })
-        return 'canceled'
-      }
-    }
+      return { waiting: `waiting for ${blocker.key}, which ${why}`, fail: (waited) => notReady(new NotReadyError(node.key, blocker.key, why, root.owner, waited)) }
+    })
+    if (outcome) return outcome
   }
   // Partitions read from outside the run must have been published.
-  for (let announced = false; step.waitsFor; ) {
-    const missing = await firstUnpublished(deps, step.waitsFor)
-    if (!missing) break
-    const why = `partition ${missing.partition} is not published yet`
-    const waited = deps.clock.now().getTime() - waitStarted
-    if (waited >= timeoutMs) {
-      const upstreamDef = deps.graph.get(missing.key).def
-      const error = new NotReadyError(node.key, missing.key, why, upstreamDef.owner ?? null, waited)
-      await record(step, 'failed', { error: serializeError(error), reason: error.detail })
-      return 'failed'
-    }
-    if (!announced) await record(step, 'waiting', { reason: `waiting for ${missing.key}: ${why}` })
-    announced = true
-    try {
-      await deps.clock.sleep(Math.min(deps.settings.readinessPollMs, timeoutMs - waited), signal)
-    } catch {
-      await record(step, 'canceled', { reason: 'canceled while waiting for upstream' })
-      return 'canceled'
-    }
+  if (step.waitsFor) {
+    const waitsFor = step.waitsFor
+    const outcome = await wait(timeoutMs, deps.settings.readinessPollMs, 'canceled while waiting for upstream', async () => {
+      const missing = await firstUnpublished(deps, waitsFor)
+      if (!missing) return undefined
+      const why = `partition ${missing.partition} is not published yet`
+      return { waiting: `waiting for ${missing.key}: ${why}`, fail: (waited) => notReady(new NotReadyError(node.key, missing.key, why, deps.graph.get(missing.key).def.owner ?? null, waited)) }
+    })
+    if (outcome) return outcome
   }
   // At most one live materialization per asset-partition across concurrent runs.
-  for (let announced = false; ; ) {
+  const leased = await wait(Math.max(timeoutMs, deps.settings.leaseTtlMs), Math.min(deps.settings.readinessPollMs, 1000), 'canceled while waiting for another run', async () => {
     const lease = await deps.store.acquireLease(node.key, step.partition, runId, deps.settings.leaseTtlMs, deps.clock.now())
-    if (lease.acquired) break
-    const waited = deps.clock.now().getTime() - waitStarted
-    if (waited >= Math.max(timeoutMs, deps.settings.leaseTtlMs)) {
-      await record(step, 'failed', { error: { code: ErrorCode.NotReady, message: `${node.key} is being materialized by run ${lease.holder}; gave up after ${Math.round(waited / 1000)}s`, hint: `Wait for run ${lease.holder} to finish, then re-run.` } })
-      return 'failed'
+    if (lease.acquired) return undefined
+    return {
+      waiting: `run ${lease.holder} is materializing ${node.key}`,
+      fail: (waited) => ({ error: { code: ErrorCode.NotReady, message: `${node.key} is being materialized by run ${lease.holder}; gave up after ${Math.round(waited / 1000)}s`, hint: `Wait for run ${lease.holder} to finish, then re-run.` } }),
     }
-    if (!announced) await record(step, 'waiting', { reason: `run ${lease.holder} is materializing ${node.key}` })
-    announced = true
-    try {
-      await deps.clock.sleep(Math.min(deps.settings.readinessPollMs, 1000), signal)
-    } catch {
-      await record(step, 'canceled', { reason: 'canceled while waiting for another run' })
-      return 'canceled'
-    }
-  }
+  })
+  if (leased) return leased
   try {
     const attempts = Math.max(1, def.retry ? maxAttempts(def.retry) : 1)
     for (let attempt = 1; ; attempt++) {
