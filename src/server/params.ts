@@ -33,3 +33,17 @@ export function knownKey(instance: Tributary, key: string): string {
   const guess = closest(key, instance.graph.nodes.keys())
   throw new HttpError(404, ErrorCode.UnknownAsset, `${key} is not an asset of this project`, guess ? `Did you mean ${guess}?` : 'GET /api/assets lists the keys.')
 }
+
+/** The request body as a JSON object; an empty body is `{}`. Invalid JSON or a non-object is a 400 with `hint`. */
+export async function jsonObjectBody(c: Context, hint?: string): Promise<Record<string, unknown>> {
+  const text = await c.req.text()
+  if (text.trim() === '') return {}
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw badRequest('the body is not valid JSON', hint)
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object', hint)
+  return body as Record<string, unknown>
+}

@@ -1,6 +1,6 @@
 // Automation over HTTP: webhook sensors (HMAC-signed, no token), incidents and decisions.
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Tributary } from '../instance/tributary.js'
 import { ErrorCode } from '../model/errors.js'
@@ -9,7 +9,7 @@ import type { ApiAcknowledgeIncident, ApiDecision, ApiIncident, ApiIncidentStatu
 import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest, HttpError } from './errors.js'
 import type { EventHub } from './events.js'
-import { enumParam, intParam } from './params.js'
+import { enumParam, intParam, jsonObjectBody } from './params.js'
 
 /** The header an external system signs its event with: `sha256=<hex HMAC-SHA256 of the raw body>`. */
 export const SIGNATURE_HEADER = 'X-Tributary-Signature'
@@ -65,7 +65,7 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
     const current = instance()
     const store = await current.automation()
     const before = await requireIncident(store, c.req.param('id'))
-    const body = (await jsonBody(c)) as Partial<ApiAcknowledgeIncident>
+    const body = (await jsonObjectBody(c)) as Partial<ApiAcknowledgeIncident>
     if (body.by !== undefined && (typeof body.by !== 'string' || body.by.trim() === '')) throw badRequest('by must be a non-empty string')
     if (before.status === 'resolved') throw new HttpError(409, ErrorCode.Usage, `incident #${before.id} is already resolved`, 'Only open incidents can be acknowledged.')
     const incident = before.status === 'open' ? ((await store.acknowledgeIncident(before.id, body.by?.trim() ?? 'api', current.clock.now())) ?? before) : before
@@ -76,7 +76,7 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
     const current = instance()
     const store = await current.automation()
     const before = await requireIncident(store, c.req.param('id'))
-    const body = (await jsonBody(c)) as Partial<ApiResolveIncident>
+    const body = (await jsonObjectBody(c)) as Partial<ApiResolveIncident>
     if (typeof body.message !== 'string' || body.message.trim() === '') throw badRequest('message is required: what fixed it', 'Send {"message": "re-sent the CRM export"}.')
     const incident = before.status === 'resolved' ? before : ((await store.resolveIncident(before.id, body.message.trim(), current.clock.now())) ?? before)
     return c.json<ApiIncident>(toIncident(incident))
@@ -117,19 +117,6 @@ async function requireIncident(store: Awaited<ReturnType<Tributary['automation']
   const incident = await store.getIncident(Number(id))
   if (!incident) throw new HttpError(404, ErrorCode.Usage, `no incident #${id}`, 'GET /api/incidents lists them.')
   return incident
-}
-
-async function jsonBody(c: Context): Promise<Record<string, unknown>> {
-  const text = await c.req.text()
-  if (text.trim() === '') return {}
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    throw badRequest('the body is not valid JSON')
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object')
-  return body as Record<string, unknown>
 }
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null)

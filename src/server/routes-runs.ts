@@ -7,7 +7,7 @@ import type { ApiRun, ApiRunCanceled, ApiRunStarted, ApiRunStatus, ApiStartRun }
 import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest, HttpError } from './errors.js'
 import type { EventHub } from './events.js'
-import { enumParam, intParam } from './params.js'
+import { enumParam, intParam, jsonObjectBody } from './params.js'
 import { toRun, toRunDetail } from './to-api.js'
 
 const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled']
@@ -63,16 +63,8 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
 
 /** Parses and checks the POST /api/runs body; an empty body means "everything". */
 async function startRunBody(c: Context): Promise<ApiStartRun> {
-  const text = await c.req.text()
-  if (text.trim() === '') return {}
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    throw badRequest('the body is not valid JSON', 'Send {"selection": "marts/revenue+", "dryRun": false}.')
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object', 'Send {"selection": "…", "dryRun": false}.')
-  const { selection, dryRun } = body as Record<string, unknown>
+  const body = await jsonObjectBody(c, 'Send {"selection": "marts/revenue+", "dryRun": false}.')
+  const { selection, dryRun } = body
   if (selection !== undefined && typeof selection !== 'string') throw badRequest('selection must be a string', 'Selections look like "+marts/revenue" or "tag:finance"; see docs/selection.md.')
   if (dryRun !== undefined && typeof dryRun !== 'boolean') throw badRequest('dryRun must be true or false')
   return { ...(selection !== undefined ? { selection } : {}), ...(dryRun !== undefined ? { dryRun } : {}) }
