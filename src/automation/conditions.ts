@@ -1,6 +1,7 @@
 import type { AutomationCondition } from '../model/automation.js'
 import { usableAsInput, type AssetStatusRecord } from '../engine/status.js'
 import { previousTick } from './cron.js'
+import type { PartitionFacts } from './partition-view.js'
 
 /** What a condition sees of one asset at one tick. */
 export interface ConditionInputs {
@@ -8,6 +9,8 @@ export interface ConditionInputs {
   readonly status: AssetStatusRecord
   readonly upstream: readonly AssetStatusRecord[]
   readonly now: Date
+  /** For a partitioned asset, the one partition judged: the condition is about it, not the whole asset (reasons say "it"). */
+  readonly partition?: PartitionFacts
 }
 
 /** A condition's verdict with the reason in words. */
@@ -17,8 +20,13 @@ export interface Decision {
 }
 
 const time = (date: Date) => date.toISOString().slice(11, 16)
+// A failed partition is remediation's to retry (within its budget), never a condition's.
+const FAILED = 'failed; remediation retries it'
 
-/** Evaluates a condition for one asset. Pure: the same inputs always give the same decision. */
+/**
+ * Evaluates a condition for one asset, or for one partition of it when `partition` is given.
+ * Pure: the same inputs always give the same decision.
+ */
 export function evaluateCondition(condition: AutomationCondition, inputs: ConditionInputs): Decision {
   switch (condition.type) {
     case 'eager':
@@ -45,6 +53,11 @@ export function evaluateCondition(condition: AutomationCondition, inputs: Condit
 }
 
 function blockedInput(inputs: ConditionInputs): string | undefined {
+  const partition = inputs.partition
+  if (partition) {
+    if (partition.state === 'running') return 'already running'
+    return partition.waiting[0] ? `waiting for ${partition.waiting[0].message}` : undefined
+  }
   if (inputs.status.status === 'running') return `${inputs.key} is already running`
   const notReady = inputs.upstream.find((u) => !usableAsInput(u))
   return notReady ? `waiting for ${notReady.key}, which is ${notReady.status}` : undefined
@@ -54,16 +67,34 @@ function eager(inputs: ConditionInputs): Decision {
   const blocked = blockedInput(inputs)
   if (blocked) return { requested: false, reason: blocked }
   const newer = inputs.status.reasons.filter((r) => r.type === 'upstream_newer').map((r) => r.upstream!)
-  if (newer.length === 0) return { requested: false, reason: 'no upstream has new data' }
   const described = newer.map((key) => {
     const updated = inputs.upstream.find((u) => u.key === key)?.lastUpdated
     return updated ? `${key} updated at ${time(updated)}` : key
   })
+  if (inputs.partition) return eagerPartition(inputs.partition, described)
+  if (newer.length === 0) return { requested: false, reason: 'no upstream has new data' }
   return { requested: true, reason: `requested because ${described.join(', ')}` }
 }
 
+// A new window is new data too: its partition is missing once its inputs have landed.
+function eagerPartition(partition: PartitionFacts, newer: readonly string[]): Decision {
+  switch (partition.state) {
+    case 'missing':
+      return { requested: true, reason: 'requested because it is missing and its inputs are ready' }
+    case 'stale':
+      return { requested: true, reason: `requested because it is stale${newer.length > 0 ? ` (${newer.join(', ')})` : ''}` }
+    case 'failed':
+      return { requested: false, reason: FAILED }
+    default:
+      return { requested: false, reason: 'up to date' }
+  }
+}
+
 function onMissing(inputs: ConditionInputs): Decision {
-  if (inputs.status.lastUpdated !== null) return { requested: false, reason: 'already materialized' }
+  const partition = inputs.partition
+  if (partition?.state === 'failed') return { requested: false, reason: FAILED }
+  const materialized = partition ? partition.state === 'fresh' || partition.state === 'stale' : inputs.status.lastUpdated !== null
+  if (materialized) return { requested: false, reason: 'already materialized' }
   const blocked = blockedInput(inputs)
   if (blocked) return { requested: false, reason: blocked }
   return { requested: true, reason: 'requested because it was never materialized and its inputs are ready' }
@@ -72,7 +103,7 @@ function onMissing(inputs: ConditionInputs): Decision {
 function onCron(expression: string, timezone: string, inputs: ConditionInputs): Decision {
   const tick = previousTick(expression, timezone, inputs.now)
   if (!tick) return { requested: false, reason: `no ${expression} tick yet` }
-  const last = inputs.status.lastUpdated
+  const last = inputs.partition ? inputs.partition.lastUpdated : inputs.status.lastUpdated
   if (last && last.getTime() >= tick.getTime()) return { requested: false, reason: `already updated since the ${time(tick)} tick` }
   const waiting = inputs.upstream.find((u) => !u.lastUpdated || u.lastUpdated.getTime() < tick.getTime())
   if (waiting) return { requested: false, reason: `waiting for ${waiting.key} to update since the ${time(tick)} tick` }

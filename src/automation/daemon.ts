@@ -1,16 +1,18 @@
-import { createHash } from 'node:crypto'
 import { hostname } from 'node:os'
-import { usableAsInput, type AssetStatusRecord } from '../engine/status.js'
+import type { AssetStatusRecord } from '../engine/status.js'
 import type { Clock } from '../engine/clock.js'
 import { matchFiles } from '../engine/observe.js'
+import type { PartitionSpec } from '../engine/partition-targets.js'
 import { parseDuration } from '../model/duration.js'
 import type { ScheduleDefinition, SensorDefinition } from '../model/automation.js'
 import type { Tributary } from '../instance/tributary.js'
 import type { AutomationStore, DecisionRecord } from '../store/automation-store.js'
 import type { ObservationRecord } from '../store/records.js'
-import { evaluateCondition } from './conditions.js'
 import { ticksBetween } from './cron.js'
 import { forecast, type Forecast } from './forecast.js'
+import { describePartitions, latestPartitions, schedulePartitions } from './partition-choice.js'
+import { eagerFollowers, fingerprint, judge, MAX_PARTITIONS_PER_TICK, slot, toDecisions, type Judgement } from './judgement.js'
+import { PartitionView } from './partition-view.js'
 import { budgetState } from './remediation.js'
 import { schemaDrift } from './schema-drift.js'
 import { stat } from 'node:fs/promises'
@@ -22,6 +24,8 @@ const STALE_CLAIM_MS = 5 * 60_000
 export interface FiredRun {
   readonly by: string
   readonly selection: string
+  /** The partitions it was started with, as `--partition` or `--from`/`--to` take them; absent when none were needed. */
+  readonly partitions?: PartitionSpec
   readonly runId: string | null
   readonly reason: string
   readonly error?: string
@@ -42,6 +46,8 @@ export interface TickReport {
 
 /** Hook called at the end of each tick (alerting plugs in here). Must not throw. */
 export type TickListener = (report: TickReport) => Promise<void> | void
+
+type Fire = (claim: string, by: string, selection: string, reason: string, partitions: () => PartitionSpec) => Promise<boolean>
 
 /** How the daemon runs. */
 export interface DaemonOptions {
@@ -80,16 +86,19 @@ export class AutomationDaemon {
     // A claim left uncompleted this long belonged to a daemon that died mid-tick: take it over.
     const claim = (id: string) => this.automation.claimTick(id, this.holder, now, new Date(now.getTime() - STALE_CLAIM_MS))
     // Returns whether the tick is taken care of: fired here, or completed by another daemon.
-    const fire = async (id: string, by: string, selection: string, reason: string): Promise<boolean> => {
+    const fire: Fire = async (id, by, selection, reason, partitions) => {
       if (!(await claim(id))) return (await this.automation.getTick(id))?.completedAt != null
+      let spec: PartitionSpec = {}
       try {
-        const started = instance.start(selection, { trigger: by })
+        // Chosen after the claim, so a bad partition is recorded as this tick's error, once.
+        spec = partitions()
+        const started = instance.start(selection, { trigger: by, ...spec })
         pending.push(started.done)
-        fired.push({ by, selection, runId: started.runId, reason })
+        fired.push(firedRun(by, selection, spec, started.runId, reason))
         await this.automation.completeTick(id, started.runId, now)
-        this.options.log?.(`${by}: started run ${started.runId} (${reason})`)
+        this.options.log?.(`${by}: started run ${started.runId}${describe(spec, ' for ')} (${reason})`)
       } catch (error) {
-        fired.push({ by, selection, runId: null, reason, error: error instanceof Error ? error.message : String(error) })
+        fired.push({ ...firedRun(by, selection, spec, null, reason), error: error instanceof Error ? error.message : String(error) })
         await this.automation.completeTick(id, null, now)
       }
       return true
@@ -103,38 +112,32 @@ export class AutomationDaemon {
     const statuses = new Map(list.map((s) => [s.key, s]))
     const drift = await this.detectDrift(instance, before)
 
-    const decisions: Omit<DecisionRecord, 'id'>[] = []
-    const requested: { key: string; claim: string; reason: string }[] = []
-    for (const node of instance.graph.nodes.values()) {
-      if (node.def.type === 'source' || !node.def.automation) continue
-      const status = statuses.get(node.key)!
-      const decision = evaluateCondition(node.def.automation, { key: node.key, status, upstream: node.upstream.map((k) => statuses.get(k)!), now })
-      const claim = `auto:${node.key}@${fingerprint([decision.reason, status.lastUpdated, ...node.upstream.map((k) => statuses.get(k)?.lastUpdated)])}`
-      decisions.push({ tickId: claim, assetKey: node.key, requested: decision.requested, reason: decision.reason, runId: null, at: now })
-      if (decision.requested) requested.push({ key: node.key, claim, reason: decision.reason })
-    }
-    const circuits = await this.remediate(instance, statuses, now, requested)
-    const claimed: typeof requested = []
-    for (const request of requested) if (await claim(request.claim)) claimed.push(request)
-    if (claimed.length > 0) {
-      for (const follow of eagerFollowers(instance, statuses, claimed.map((c) => c.key))) {
-        if (!(await claim(`${follow.key}@${claimed[0]!.claim}`))) continue
-        claimed.push({ key: follow.key, claim: `${follow.key}@${claimed[0]!.claim}`, reason: follow.reason })
-        const decision = decisions.find((d) => d.assetKey === follow.key)
-        if (decision) Object.assign(decision, { tickId: `${follow.key}@${claimed[0]!.claim}`, requested: true, reason: follow.reason })
+    const graph = instance.graph
+    const automated = [...graph.nodes.values()].filter((node) => node.def.type !== 'source' && node.def.automation)
+    const failed = list.filter((s) => s.status === 'failed' && s.rootCause?.key === s.key && graph.get(s.key).partitions).map((s) => s.key)
+    const view = await PartitionView.load(instance, [...new Set([...automated.filter((node) => node.partitions).map((node) => node.key), ...failed])], now)
+    const judgements = automated.flatMap((node) => judge(node, statuses, view, now))
+    const circuits = await this.remediate(instance, statuses, view, now, judgements)
+    const claimed: Judgement[] = []
+    for (const judgement of judgements) if (judgement.requested && (await claim(judgement.claim))) claimed.push(judgement)
+    // One run per partition (and one for unpartitioned assets), as `materialize --partition` would start it.
+    const runs = new Map<string | null, Judgement[]>()
+    for (const judgement of claimed) runs.set(judgement.partition, [...(runs.get(judgement.partition) ?? []), judgement])
+    const taken = new Set(claimed.map((j) => slot(j.key, j.partition)))
+    for (const [partition, group] of runs) {
+      const first = group[0]!.claim
+      for (const follow of eagerFollowers(graph, statuses, view, now, group.map((j) => j.key), partition, taken)) {
+        const id = `${follow.key}@${first}`
+        if (!(await claim(id))) continue
+        taken.add(slot(follow.key, follow.partition))
+        let judgement = judgements.find((j) => j.key === follow.key && j.partition === follow.partition)
+        if (!judgement) judgements.push((judgement = { key: follow.key, partition: follow.partition, claim: id, requested: true, reason: follow.reason, runId: null }))
+        Object.assign(judgement, { claim: id, requested: true, reason: follow.reason })
+        group.push(judgement)
       }
-      const selection = claimed.map((r) => r.key).join(' ')
-      try {
-        const started = instance.start(selection, { trigger: 'automation' })
-        pending.push(started.done)
-        fired.push({ by: 'automation', selection, runId: started.runId, reason: claimed.map((r) => `${r.key}: ${r.reason}`).join('; ') })
-        for (const d of decisions) if (claimed.some((c) => c.claim === d.tickId)) Object.assign(d, { runId: started.runId })
-        for (const c of claimed) await this.automation.completeTick(c.claim, started.runId, now)
-      } catch (error) {
-        fired.push({ by: 'automation', selection, runId: null, reason: 'conditions', error: error instanceof Error ? error.message : String(error) })
-        for (const c of claimed) await this.automation.completeTick(c.claim, null, now)
-      }
+      await this.startRun(instance, group, partition, now, fired, pending)
     }
+    const decisions = toDecisions(judgements, now)
     if (decisions.length > 0) await this.automation.recordDecisions(decisions)
     if (this.options.waitForRuns) await Promise.allSettled(pending)
     const report: TickReport = { at: now, fired, decisions, drift, circuits, forecast: await forecast(instance.graph, instance.store, statuses, now), statuses }
@@ -166,7 +169,28 @@ export class AutomationDaemon {
     }
   }
 
-  private async schedule(schedule: ScheduleDefinition, now: Date, fire: (claim: string, by: string, selection: string, reason: string) => Promise<boolean>): Promise<void> {
+  // Starts one run for the claimed judgements of one partition (null: unpartitioned assets) and completes their claims.
+  private async startRun(instance: Tributary, group: readonly Judgement[], partition: string | null, now: Date, fired: FiredRun[], pending: Promise<unknown>[]): Promise<void> {
+    const selection = group.map((j) => j.key).join(' ')
+    const spec: PartitionSpec = partition === null ? {} : { partition }
+    const reason = group.map((j) => `${j.key}${j.partition === null ? '' : ` ${j.partition}`}: ${j.reason}`).join('; ')
+    let runId: string | null = null
+    try {
+      const started = instance.start(selection, { trigger: 'automation', ...spec })
+      runId = started.runId
+      pending.push(started.done)
+      fired.push(firedRun('automation', selection, spec, runId, reason))
+      this.options.log?.(`automation: started run ${runId}${describe(spec, ' for ')} (${reason})`)
+    } catch (error) {
+      fired.push({ ...firedRun('automation', selection, spec, null, reason), error: error instanceof Error ? error.message : String(error) })
+    }
+    for (const judgement of group) {
+      judgement.runId = runId
+      await this.automation.completeTick(judgement.claim, runId, now)
+    }
+  }
+
+  private async schedule(schedule: ScheduleDefinition, now: Date, fire: Fire): Promise<void> {
     const cursorName = `schedule:${schedule.name}`
     const cursor = await this.automation.getCursor(cursorName)
     if (cursor === null) {
@@ -177,17 +201,22 @@ export class AutomationDaemon {
     const due = ticksBetween(schedule.cron, schedule.timezone, new Date(cursor), now, schedule.catchUp === 'all' ? schedule.maxCatchUp : 10_000)
     if (due.length === 0) return
     const toFire = schedule.catchUp === 'all' ? due : schedule.catchUp === 'latest' ? due.slice(-1) : due.slice(-1).filter((t) => now.getTime() - t.getTime() < 60_000)
+    const instance = this.instance()
     for (const tick of toFire) {
       const missed = due.length - 1
-      const handled = await fire(`${cursorName}@${tick.toISOString()}`, cursorName, schedule.selection, `the ${schedule.cron} tick at ${tick.toISOString()}${missed > 0 ? ` (${missed} missed tick(s) before it, catch-up ${schedule.catchUp})` : ''}`)
+      // The tick, not the time it is fired at, decides the partition: each caught-up tick builds its own.
+      const partitions = () => schedulePartitions(instance.graph, instance.select(schedule.selection), schedule.partition, tick)
+      const handled = await fire(`${cursorName}@${tick.toISOString()}`, cursorName, schedule.selection, `the ${schedule.cron} tick at ${tick.toISOString()}${missed > 0 ? ` (${missed} missed tick(s) before it, catch-up ${schedule.catchUp})` : ''}`, partitions)
       // Held by a daemon that has not finished it (or died mid-tick): keep the cursor here so it is retried, never lost.
       if (!handled) return
     }
     await this.automation.setCursor(cursorName, due[due.length - 1]!.toISOString(), cursor)
   }
 
-  private async sensor(sensor: Exclude<SensorDefinition, { kind: 'webhook' }>, now: Date, fire: (claim: string, by: string, selection: string, reason: string) => Promise<boolean>): Promise<void> {
+  private async sensor(sensor: Exclude<SensorDefinition, { kind: 'webhook' }>, now: Date, fire: Fire): Promise<void> {
     const cursorName = `sensor:${sensor.name}`
+    const instance = this.instance()
+    const latest = (selection: string) => () => latestPartitions(instance.graph, instance.select(selection), now)
     const cursor = await this.automation.getCursor(cursorName)
     if (sensor.kind === 'files') {
       const paths = await matchFiles(this.instance().projectDir, sensor.pattern)
@@ -195,14 +224,15 @@ export class AutomationDaemon {
       const version = fingerprint(stats)
       if (version === cursor) return
       if (!(await this.automation.setCursor(cursorName, version, cursor))) return
-      if (cursor !== null && paths.length > 0) await fire(`${cursorName}@${version}`, cursorName, sensor.selection, `new or changed files matching ${sensor.pattern}`)
+      if (cursor !== null && paths.length > 0) await fire(`${cursorName}@${version}`, cursorName, sensor.selection, `new or changed files matching ${sensor.pattern}`, latest(sensor.selection))
       return
     }
     const result = await sensor.poll(cursor)
     if (result.cursor !== null && result.cursor !== cursor) await this.automation.setCursor(cursorName, result.cursor, cursor)
     if (result.request) {
       const selection = typeof result.request === 'string' ? result.request : sensor.selection
-      await fire(`${cursorName}@${cursor ?? ''}->${result.cursor ?? now.toISOString()}`, cursorName, selection, result.reason ?? `sensor ${sensor.name} requested a run`)
+      const partitions = typeof result.partition === 'string' ? () => ({ partition: result.partition! }) : latest(selection)
+      await fire(`${cursorName}@${cursor ?? ''}->${result.cursor ?? now.toISOString()}`, cursorName, selection, result.reason ?? `sensor ${sensor.name} requested a run`, partitions)
     }
   }
 
@@ -215,14 +245,20 @@ export class AutomationDaemon {
     return drift
   }
 
-  // Failed assets are retried automatically within a budget; past it the circuit opens and says so.
-  private async remediate(instance: Tributary, statuses: ReadonlyMap<string, AssetStatusRecord>, now: Date, requested: { key: string; claim: string; reason: string }[]): Promise<Map<string, string>> {
+  // Failed assets (for a partitioned asset, its failed partitions) are retried automatically
+  // within a budget per asset; past it the circuit opens and says so.
+  private async remediate(instance: Tributary, statuses: ReadonlyMap<string, AssetStatusRecord>, view: PartitionView, now: Date, judgements: Judgement[]): Promise<Map<string, string>> {
     const settings = instance.project.remediation
     const circuits = new Map<string, string>()
     if (settings?.enabled === false) return circuits
     const budget = { maxAttempts: settings?.maxAttempts ?? 3, windowMs: parseDuration(settings?.window ?? '24h') }
     for (const status of statuses.values()) {
-      if (status.status !== 'failed' || status.rootCause?.key !== status.key || requested.some((r) => r.key === status.key)) continue
+      if (status.status !== 'failed' || status.rootCause?.key !== status.key) continue
+      const requested = (partition: string | null) => judgements.some((j) => j.requested && j.key === status.key && (partition === null || j.partition === partition))
+      const retries = instance.graph.get(status.key).partitions
+        ? view.ownFailures(status.key).filter((f) => !requested(f.partition)).slice(0, MAX_PARTITIONS_PER_TICK)
+        : requested(null) ? [] : [{ partition: null, runId: status.lastRunId }]
+      if (retries.length === 0) continue
       const cursorName = `remediation:${status.key}`
       const cursor = await this.automation.getCursor(cursorName)
       const { recent, allowed } = budgetState(cursor ? (JSON.parse(cursor) as number[]) : [], budget, now.getTime())
@@ -230,35 +266,24 @@ export class AutomationDaemon {
         circuits.set(status.key, `circuit open: ${recent.length} automatic retries in the last ${settings?.window ?? '24h'} failed; not retrying until a person fixes ${status.key} or the window passes`)
         continue
       }
-      const claim = `remediate:${status.key}@${status.lastRunId}`
       if (!(await this.automation.setCursor(cursorName, JSON.stringify([...recent, now.getTime()]), cursor))) continue
-      requested.push({ key: status.key, claim, reason: `remediation ${recent.length + 1}/${budget.maxAttempts}: retrying after failure in run ${status.lastRunId}` })
+      for (const { partition, runId } of retries) {
+        judgements.push({
+          key: status.key, partition, claim: `remediate:${status.key}${partition === null ? '' : `@${partition}`}@${runId}`, requested: true,
+          reason: `remediation ${recent.length + 1}/${budget.maxAttempts}: retrying after failure in run ${runId}`, runId: null,
+        })
+      }
     }
     return circuits
   }
 }
 
-/**
- * The eager assets downstream of `keys` whose every input is usable now or rebuilt in the same
- * run: they join that run (the engine waits for their inputs), so a late export that lands
- * rebuilds everything eager below it in one run rather than one level per tick. Graph order.
- */
-function eagerFollowers(instance: Tributary, statuses: ReadonlyMap<string, AssetStatusRecord>, keys: readonly string[]): { key: string; reason: string }[] {
-  const inRun = new Set(keys)
-  const followers: { key: string; reason: string }[] = []
-  const below = new Set<string>()
-  for (const key of keys) for (const downstream of instance.graph.downstreamOf(key)) below.add(downstream)
-  for (const key of instance.graph.sort(below)) {
-    const node = instance.graph.get(key)
-    if (inRun.has(key) || node.def.type === 'source' || node.def.automation?.type !== 'eager' || statuses.get(key)?.status === 'running') continue
-    const rebuilt = node.upstream.filter((k) => inRun.has(k))
-    if (rebuilt.length === 0 || !node.upstream.every((k) => inRun.has(k) || (statuses.get(k) !== undefined && usableAsInput(statuses.get(k)!)))) continue
-    inRun.add(key)
-    followers.push({ key, reason: `requested because ${rebuilt.join(', ')} ${rebuilt.length === 1 ? 'is' : 'are'} rebuilt in the same run` })
-  }
-  return followers
+function firedRun(by: string, selection: string, partitions: PartitionSpec, runId: string | null, reason: string): FiredRun {
+  const what = describePartitions(partitions)
+  return what ? { by, selection, partitions, runId, reason: `${reason}, for ${what}` } : { by, selection, runId, reason }
 }
 
-function fingerprint(parts: readonly unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)
+function describe(spec: PartitionSpec, prefix: string): string {
+  const what = describePartitions(spec)
+  return what ? `${prefix}${what}` : ''
 }

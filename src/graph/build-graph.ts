@@ -9,6 +9,7 @@ import { referencedTables } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
 import { partitionsOf, resolveMappings, validatePartitions } from './partition-rules.js'
+import { validateSchedulePartitions, validateSchedules } from './schedule-rules.js'
 import { closest } from './similar.js'
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*(\/[A-Za-z_][A-Za-z0-9_-]*)*$/
@@ -31,6 +32,7 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
     return { graph: undefined, problems }
   }
   validateSettings(project, problem)
+  validateSchedules(project, problem)
   const byKey = new Map<string, AnyNode>()
   for (const [index, def] of (project.assets ?? []).entries()) {
     if (!def || typeof def !== 'object' || !['asset', 'sql', 'source'].includes((def as { type?: string }).type ?? '')) {
@@ -136,7 +138,9 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
       partitionMappings: mappings.get(key)!,
     }))
   }
-  return { graph: new AssetGraph(nodes, topologicalOrder(nodes)), problems }
+  const graph = new AssetGraph(nodes, topologicalOrder(nodes))
+  validateSchedulePartitions(graph, project, problem)
+  return problems.length > 0 ? { graph: undefined, problems } : { graph, problems }
 }
 
 /** Builds the graph or throws the first problem (callers that want all problems use buildGraph). */

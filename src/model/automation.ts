@@ -43,6 +43,13 @@ export function not(condition: AutomationCondition): AutomationCondition {
 /** What a schedule does with ticks it missed while the daemon was down. */
 export type CatchUpPolicy = 'skip' | 'latest' | 'all'
 
+/**
+ * Which partition a schedule tick materializes when its selection has partitioned assets:
+ * 'latest', the newest partition whose window has ended at the tick, or a function of the
+ * tick returning a partition key (as `--partition` takes it).
+ */
+export type SchedulePartition = 'latest' | ((tick: Date) => string)
+
 /** A clock-driven request to materialize a selection. */
 export interface ScheduleDefinition {
   readonly type: 'schedule'
@@ -56,11 +63,15 @@ export interface ScheduleDefinition {
   readonly catchUp: CatchUpPolicy
   /** Upper bound on ticks fired at once with catchUp 'all'. Default: 24. */
   readonly maxCatchUp: number
+  /** The partition each tick materializes (see docs/automation.md). Default: 'latest'. */
+  readonly partition: SchedulePartition
 }
 
 /** Declares a schedule: `defineSchedule({ name: 'nightly', cron: '0 5 * * *', timezone: 'Europe/London' })`. */
-export function defineSchedule(spec: { name: string; cron: string; timezone?: string; selection?: string; catchUp?: CatchUpPolicy; maxCatchUp?: number }): ScheduleDefinition {
-  return Object.freeze({ type: 'schedule' as const, timezone: 'UTC', selection: '', catchUp: 'latest' as const, maxCatchUp: 24, ...spec })
+export function defineSchedule(spec: {
+  name: string; cron: string; timezone?: string; selection?: string; catchUp?: CatchUpPolicy; maxCatchUp?: number; partition?: SchedulePartition
+}): ScheduleDefinition {
+  return Object.freeze({ type: 'schedule' as const, timezone: 'UTC', selection: '', catchUp: 'latest' as const, maxCatchUp: 24, partition: 'latest' as const, ...spec })
 }
 
 /** What a polling sensor's function returns: a new cursor and whether to request a run. */
@@ -69,6 +80,8 @@ export interface SensorResult {
   /** Request a run of the sensor's selection (true), of another selection (a string), or not. */
   readonly request: boolean | string
   readonly reason?: string
+  /** The partition to materialize, e.g. the export date the poll found. Default: the newest ended partition. */
+  readonly partition?: string
 }
 
 /** Something outside the clock that requests runs: new files, a polled API, or an HTTP event. */
