@@ -206,6 +206,7 @@ describe('partition status', () => {
       assert.match(rawStatus!.late!, /partition 2026-03-05 is late: missing, not published by 07:00 UTC/)
       assert.deepEqual(dailyStatus!.stale, ['2026-03-02'], 'its upstream partition was republished')
       assert.deepEqual(dailyStatus!.missing, ['2026-03-03', '2026-03-05'])
+      assert.deepEqual(dailyStatus!.failures, { '2026-03-03': 'skipped: upstream raw/payments@2026-03-03 failed' }, 'missing because its upstream failed')
 
       const statuses = Object.fromEntries((await p.instance.status()).map((s) => [s.key, s]))
       assert.equal(statuses['raw/payments']!.status, 'failed', 'a failed partition fails the asset')

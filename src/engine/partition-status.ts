@@ -3,7 +3,7 @@ import { formatDuration, parseDuration } from '../model/duration.js'
 import { deadlineWindow } from '../model/freshness.js'
 import { partitionKeys, windowOf } from '../model/partitions.js'
 import type { AssetStateRecord, MaterializationRecord, StepRecord } from '../store/records.js'
-import { combinedVersion } from './partition-versions.js'
+import { combinedVersion, CurrentInputVersions, type UpstreamReader } from './partition-versions.js'
 
 /** The state of one partition. */
 export type PartitionState = 'fresh' | 'stale' | 'failed' | 'missing' | 'running'
@@ -19,6 +19,12 @@ export interface AssetPartitionStatus {
   readonly failed: readonly string[]
   readonly stale: readonly string[]
   readonly running: readonly string[]
+  /**
+   * By key, the error of each partition's latest attempt when it failed, was blocked or was
+   * skipped since the partition was last published: why a `failed` one failed, and why a
+   * skipped one is not built ("skipped: upstream raw/payments@2026-03-03 failed").
+   */
+  readonly failures?: Readonly<Record<string, string>>
   /** The newest partition that exists (the last ended window), and its state. */
   readonly latest: { readonly partition: string; readonly state: PartitionState } | null
   /** Set when the newest partition is due by the freshness policy and not published: "partition 2026-03-09 is late …". */
@@ -27,63 +33,89 @@ export interface AssetPartitionStatus {
 
 const ACTIVE: ReadonlySet<string> = new Set(['queued', 'waiting', 'running'])
 const FAILED: ReadonlySet<string> = new Set(['failed', 'blocked'])
+// A step skipped because an upstream step failed is not this partition's failure: one bad
+// upstream partition must not count failed in every reader, and a skipped partition is as
+// good as before (missing, fresh or stale). Its `failures` entry tells it apart.
+const UNPUBLISHED: ReadonlySet<string> = new Set([...FAILED, 'skipped'])
 
-/** The state of one partition from its latest state record. Pure. */
-export function partitionState(
-  node: GraphNode, state: AssetStateRecord | undefined, upstreamVersion: (key: string, partition: string) => string | undefined, activeRunIds: ReadonlySet<string>,
-  identityUpstream: readonly string[] = identityUpstreamOf(node),
-): PartitionState {
+/**
+ * The state of one partition from its latest state record. Stale when its code changed or
+ * when an upstream's current version (what a run would record for it now; see
+ * CurrentInputVersions) differs from the one its materialization recorded. Pure.
+ */
+export function partitionState(node: GraphNode, state: AssetStateRecord | undefined, activeRunIds: ReadonlySet<string>, upstream: readonly UpstreamReader[]): PartitionState {
   const step = state?.lastStep ?? null
   const materialization = state?.lastMaterialization ?? null
   if (step && ACTIVE.has(step.status) && activeRunIds.has(step.runId)) return 'running'
   if (step && FAILED.has(step.status) && (!materialization || step.runId !== materialization.runId)) return 'failed'
   if (!materialization) return 'missing'
   if (materialization.codeVersion !== node.codeVersion) return 'stale'
-  // Identity-mapped upstream partitions: a newer upstream version than the one read means stale.
-  for (const up of identityUpstream) {
-    const current = upstreamVersion(up, state!.partition!)
-    if (current !== undefined && materialization.inputVersions[up] !== undefined && current !== materialization.inputVersions[up]) return 'stale'
+  for (const reader of upstream) {
+    // Nothing published upstream now cannot be newer; a version where it recorded none (a recovered publish) is.
+    const current = reader.current(state!.partition!)
+    if (current !== undefined && current !== materialization.inputVersions[reader.key]) return 'stale'
   }
   return 'fresh'
 }
 
-function identityUpstreamOf(node: GraphNode): string[] {
-  return [...(node.partitionMappings ?? [])].filter(([, mapping]) => mapping.type === 'identity').map(([up]) => up)
+/** The asset keys whose states partition status of `keys` reads: the keys and their direct upstream. */
+export function partitionStatusReads(graph: AssetGraph, keys: readonly string[]): string[] {
+  return [...new Set(keys.flatMap((key) => [key, ...graph.get(key).upstream]))]
 }
 
 /**
- * Partition status of every partitioned asset from the latest state of each partition.
- * Pure; runs over every partition record, so it keeps to one map lookup per partition.
+ * Partition status of every partitioned asset from the latest state of each partition; pass
+ * the states of their upstream too (see partitionStatusReads), or nothing can be stale.
+ * Pure; runs over every partition record, so it keeps to a few map lookups per partition.
  */
 export function derivePartitionStatuses(graph: AssetGraph, states: readonly AssetStateRecord[], now: Date, activeRunIds: ReadonlySet<string>, keys?: readonly string[]): Map<string, AssetPartitionStatus> {
   const byKey = new Map<string, Map<string, AssetStateRecord>>()
+  const whole = new Map<string, AssetStateRecord>()
   for (const state of states) {
-    if (state.partition === null) continue
+    if (state.partition === null) {
+      whole.set(state.assetKey, state)
+      continue
+    }
     let map = byKey.get(state.assetKey)
     if (!map) byKey.set(state.assetKey, (map = new Map()))
     map.set(state.partition, state)
   }
-  const upstreamVersion = (key: string, partition: string) => byKey.get(key)?.get(partition)?.lastMaterialization?.dataVersion
+  const versions = new CurrentInputVersions(graph, byKey, whole, now)
   const result = new Map<string, AssetPartitionStatus>()
   for (const key of keys ?? graph.order) {
     const node = graph.get(key)
     if (!node.partitions) continue
     const mine = byKey.get(key) ?? new Map<string, AssetStateRecord>()
     const lists: Record<PartitionState, string[]> = { fresh: [], stale: [], failed: [], missing: [], running: [] }
+    const failures: [string, string][] = []
     const all = partitionKeys(node.partitions, now)
-    const identityUpstream = identityUpstreamOf(node)
+    const upstream = versions.readersOf(node)
     let latestState: PartitionState | null = null
-    for (const partition of all) lists[(latestState = partitionState(node, mine.get(partition), upstreamVersion, activeRunIds, identityUpstream))].push(partition)
+    for (const partition of all) {
+      const state = mine.get(partition)
+      lists[(latestState = partitionState(node, state, activeRunIds, upstream))].push(partition)
+      const failure = state && failureOf(state)
+      if (failure) failures.push([partition, failure])
+    }
     const last = all.at(-1)
     result.set(key, {
       key, total: all.length,
       counts: { fresh: lists.fresh.length, stale: lists.stale.length, failed: lists.failed.length, missing: lists.missing.length, running: lists.running.length },
       missing: lists.missing, failed: lists.failed, stale: lists.stale, running: lists.running,
+      // fromEntries defines every key as its own property, even a static key named __proto__.
+      failures: Object.fromEntries(failures),
       latest: last === undefined ? null : { partition: last, state: latestState! },
       late: last === undefined ? null : lateness(node, last, latestState!, now),
     })
   }
   return result
+}
+
+// The error of the latest attempt when it failed, was blocked or was skipped since the last publish.
+function failureOf(state: AssetStateRecord): string | undefined {
+  const step = state.lastStep
+  if (!step || !UNPUBLISHED.has(step.status) || step.runId === state.lastMaterialization?.runId) return undefined
+  return step.error?.message ?? step.reason ?? step.status
 }
 
 // The newest partition is late when the policy's time has passed since its window ended and it is not published.

@@ -15,7 +15,7 @@ import { isAlive, recoverInterruptedRuns, type RecoveredRun } from '../engine/re
 import { executeRun, newRunId, type RunOptions, type RunResult } from '../engine/run-executor.js'
 import type { ProgressEvent, ProgressListener } from '../engine/progress.js'
 import { deriveStatuses, type AssetStatusRecord } from '../engine/status.js'
-import { derivePartitionStatuses, type AssetPartitionStatus } from '../engine/partition-status.js'
+import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatus } from '../engine/partition-status.js'
 import type { LogRecord, RunRecord, StepRecord } from '../store/records.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
@@ -259,7 +259,7 @@ export class Tributary {
   async partitionStatus(selection?: string): Promise<AssetPartitionStatus[]> {
     const keys = this.select(selection).filter((key) => this.graph.get(key).partitions)
     if (keys.length === 0) return []
-    const [states, active] = await Promise.all([this.store.assetStates(keys), this.store.listActiveRuns()])
+    const [states, active] = await Promise.all([this.store.assetStates(partitionStatusReads(this.graph, keys)), this.store.listActiveRuns()])
     const activeRunIds = new Set(active.filter((run) => isAlive(run, this.clock.now())).map((run) => run.id))
     return [...derivePartitionStatuses(this.graph, states, this.clock.now(), activeRunIds, keys).values()]
   }
