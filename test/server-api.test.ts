@@ -166,7 +166,7 @@ describe('server: catalog, lineage, history, readiness', () => {
     assert.equal(runs.status, 200)
     assert.equal(runs.body.length, 1)
     assert.deepEqual({ ...runs.body[0], startedAt: typeof runs.body[0].startedAt, finishedAt: typeof runs.body[0].finishedAt }, {
-      id: runId, status: 'succeeded', selection: '', trigger: 'test', startedAt: 'string', finishedAt: 'string', stepCount: 5, error: null,
+      id: runId, status: 'succeeded', selection: '', trigger: 'test', startedAt: 'string', finishedAt: 'string', stepCount: 5, error: null, requested: null,
     })
     assert.equal((await s.api.get('/api/runs?status=failed')).body.length, 0)
     assert.equal((await s.api.get('/api/runs?status=done')).status, 400)

@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { defineAsset } from '../src/model/asset.js'
 import { pollSensor, webhookSensor } from '../src/model/automation.js'
+import { dailyPartitions } from '../src/model/partitions.js'
 import { signBody } from '../src/server/routes-automation.js'
 import { CRM_CSV, catalogAssets, serveInstance } from './helpers/server.js'
 import { openProject } from './helpers/temp-project.js'
@@ -153,5 +155,32 @@ describe('server: webhook sensors, incidents, decisions', () => {
       ['raw/accounts', true, 'requested because landing/crm_accounts updated at 05:12', 'run-1'],
     ])
     assert.equal((await s.api.get('/api/decisions', { token: readToken })).body.length, 2)
+  })
+})
+
+describe('server: webhook sensors over partitioned assets', () => {
+  test('a signed event builds the newest ended partition, as the other sensors do', async () => {
+    process.env[SECRET_ENV] = secret
+    const events = defineAsset({ key: 'raw/events', partitions: dailyPartitions({ start: '2026-01-01' }), materialize: async (_inputs, ctx) => [{ day: ctx.partition }] })
+    const p = await openProject({ assets: [events], sensors: [webhookSensor({ name: 'events-landed', selection: 'raw/events', secretEnv: SECRET_ENV })] })
+    const s = await serveInstance(p.instance)
+    try {
+      const body = '{"event":"landed"}'
+      const response = await fetch(`${s.server.url}/api/sensors/events-landed`, { method: 'POST', headers: { 'x-tributary-signature': signBody(body, secret) }, body })
+      assert.equal(response.status, 202, await response.clone().text())
+      const { runId } = (await response.json()) as { runId: string }
+      let run = await p.instance.store.getRun(runId)
+      for (let i = 0; i < 400 && (!run || run.status === 'running'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25))
+        run = await p.instance.store.getRun(runId)
+      }
+      assert.equal(run?.status, 'succeeded')
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
+      assert.deepEqual((await p.instance.store.listSteps(runId)).map((step) => `${step.assetKey}@${step.partition}`), [`raw/events@${yesterday}`])
+    } finally {
+      delete process.env[SECRET_ENV]
+      await s.server.close()
+      await p.close()
+    }
   })
 })

@@ -76,7 +76,7 @@ describe('server: runs', () => {
     assert.equal((await s.api.get('/api/runs')).body.length, runsBefore)
   })
 
-  test('POST /api/runs/{id}/cancel cancels a slow run; canceling it again is a 404', async () => {
+  test('POST /api/runs/{id}/cancel cancels a slow run; canceling it again is a 409', async () => {
     const events = await openEvents(s.server.url)
     try {
       const started = await s.api.post('/api/runs', { body: { selection: 'raw/slow' } })
@@ -90,8 +90,9 @@ describe('server: runs', () => {
       const finished = await events.waitFor((item) => 'event' in item && item.event === 'run_finished' && item.data.runId === runId)
       assert.equal('data' in finished && finished.data.status, 'canceled')
       const again = await s.api.post(`/api/runs/${runId}/cancel`)
-      assert.equal(again.status, 404)
-      assert.equal(again.body.error.code, 'TRB6002')
+      assert.equal(again.status, 409, 'it is no longer running')
+      assert.equal(again.body.error.code, 'TRB6003')
+      assert.match(again.body.error.message, /is not running: it ended canceled/)
       assert.equal((await s.api.post('/api/runs/no-such-run/cancel')).status, 404)
       assert.equal((await s.api.get(`/api/runs/${runId}`)).body.steps[0].status, 'canceled')
     } finally {

@@ -80,7 +80,7 @@ export function storeConformance(name: string, open: OpenStore): void {
         await store.createRun(newRun('r1', 5, [{ assetKey: 'a', partition: null }, { assetKey: 'b', partition: 'p1' }]))
         assert.deepEqual(await store.getRun('r1'), {
           id: 'r1', status: 'running', selection: 'orders+', trigger: 'test', pid: 4242, host: 'ci-host',
-          startedAt: at(5), finishedAt: null, heartbeatAt: at(5), error: null, stepCount: 2,
+          startedAt: at(5), finishedAt: null, heartbeatAt: at(5), error: null, stepCount: 2, requested: null,
         })
         assert.equal(await store.getRun('nope'), undefined)
       }))
@@ -107,6 +107,26 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(run?.status, 'running')
         assert.deepEqual(run?.startedAt, at(0))
         assert.deepEqual(await store.listEvents(), before)
+      }))
+
+      test('requestRun asks a running run to pause or cancel; heartbeat returns the request; a cancel is never weakened; finishing clears it', () => withStore(async (store) => {
+        await store.createRun(newRun('r1', 0))
+        assert.equal(await store.heartbeat('r1', at(1)), null)
+        assert.equal((await store.requestRun('r1', 'pause', at(2)))?.requested, 'pause')
+        assert.equal(await store.heartbeat('r1', at(3)), 'pause')
+        assert.equal((await store.requestRun('r1', 'cancel', at(4)))?.requested, 'cancel')
+        assert.equal((await store.requestRun('r1', 'pause', at(5)))?.requested, 'cancel', 'a cancel stays a cancel')
+        assert.deepEqual((await store.listEvents({ runId: 'r1' })).filter((e) => e.type === 'run_requested').map((e) => e.payload), [{ request: 'pause' }, { request: 'cancel' }, { request: 'pause' }])
+        await store.finishRun('r1', 'canceled', at(6))
+        const finished = await store.getRun('r1')
+        assert.equal(finished?.requested, null)
+        assert.equal(finished?.status, 'canceled')
+        const late = await store.requestRun('r1', 'pause', at(7))
+        assert.equal(late?.status, 'canceled', 'the run as it is, unchanged')
+        assert.equal(late?.requested, null)
+        assert.equal((await store.listEvents({ runId: 'r1' })).filter((e) => e.type === 'run_requested').length, 3, 'no event for a finished run')
+        assert.equal(await store.requestRun('nope', 'cancel', at(8)), undefined)
+        await assert.rejects(store.heartbeat('nope', at(9)), (e: { code?: string }) => e.code === 'TRB6002')
       }))
 
       test('listRuns is newest first with a default limit of 50, a limit and a status filter', () => withStore(async (store) => {

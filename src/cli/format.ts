@@ -1,5 +1,5 @@
 import type { AssetStatus } from '../engine/status.js'
-import type { StepStatus } from '../store/records.js'
+import type { RunStatus, StepStatus } from '../store/records.js'
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR
 const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text)
@@ -7,19 +7,19 @@ const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${te
 /** ANSI styles, plain when not on a terminal or NO_COLOR is set. */
 export const style = { red: paint(31), green: paint(32), yellow: paint(33), blue: paint(34), magenta: paint(35), cyan: paint(36), dim: paint(2), bold: paint(1) }
 
-const STATUS_STYLE: Record<AssetStatus | StepStatus, (text: string) => string> = {
+const STATUS_STYLE: Record<AssetStatus | StepStatus | RunStatus, (text: string) => string> = {
   fresh: style.green, succeeded: style.green, stale: style.yellow, late: style.magenta, waiting: style.yellow,
   failed: style.red, blocked: style.red, missing: style.dim, skipped: style.dim, canceled: style.dim,
-  running: style.cyan, queued: style.dim,
+  running: style.cyan, queued: style.dim, paused: style.yellow,
 }
 
-const STATUS_ICON: Record<AssetStatus | StepStatus, string> = {
+const STATUS_ICON: Record<AssetStatus | StepStatus | RunStatus, string> = {
   fresh: '●', succeeded: '✓', stale: '◐', late: '◷', waiting: '…', failed: '✗', blocked: '⛔',
-  missing: '○', skipped: '⊘', canceled: '⊘', running: '▶', queued: '·',
+  missing: '○', skipped: '⊘', canceled: '⊘', running: '▶', queued: '·', paused: '⏸',
 }
 
 /** A status word with its icon and color. */
-export function statusLabel(status: AssetStatus | StepStatus): string {
+export function statusLabel(status: AssetStatus | StepStatus | RunStatus): string {
   return STATUS_STYLE[status](`${STATUS_ICON[status]} ${status}`)
 }
 

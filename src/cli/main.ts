@@ -112,3 +112,6 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 process.exitCode = await main(process.argv.slice(2))
+// Exit once the output is flushed: asset code of a canceled step may still hold timers or sockets,
+// and the command is done either way.
+process.stdout.write('', () => process.stderr.write('', () => process.exit()))

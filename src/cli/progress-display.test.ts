@@ -33,3 +33,19 @@ test('on a terminal: a bar with done/total and an ETA once a step is done', () =
   assert.match(text.replace(ANSI, ''), /1\/4 done · ETA \S+/)
   display.onEvent({ type: 'run_finished', runId: 'r', status: 'canceled', counts: { queued: 0, waiting: 0, running: 0, succeeded: 1, failed: 0, blocked: 0, skipped: 0, canceled: 3 } })
 })
+
+test('a pause: one line says so; the steps it left unstarted are not listed one by one', () => {
+  let text = ''
+  const display = new ProgressDisplay((t) => (text += t), false)
+  display.onEvent({ type: 'run_started', runId: 'r', total: 3 })
+  display.onEvent(step('raw/p', '2026-03-01', 'running'))
+  display.onEvent({ type: 'run_pausing', runId: 'r' })
+  display.onEvent(step('raw/p', '2026-03-01', 'succeeded'))
+  for (const day of ['02', '03']) {
+    display.onEvent({ type: 'step', runId: 'r', key: 'raw/p', partition: `2026-03-${day}`, status: 'canceled', attempt: 0, reason: 'the run was paused before this step started' })
+  }
+  const lines = text.replace(ANSI, '').trim().split('\n')
+  assert.equal(lines.length, 4, text)
+  assert.match(lines[2]!, /pausing run r: the 1 running step\(s\) finish, no more start/)
+  assert.doesNotMatch(text, /2026-03-02/)
+})

@@ -31,6 +31,10 @@ export class ProgressDisplay {
       this.clear()
       return
     }
+    if (event.type === 'run_pausing') {
+      this.line(style.yellow(`pausing run ${event.runId}: the ${this.running.size} running step(s) finish, no more start`))
+      return
+    }
     const label = event.partition ? `${event.key} [${event.partition}]` : event.key
     if (event.status === 'running') {
       this.running.set(label, Date.now())
@@ -44,6 +48,8 @@ export class ProgressDisplay {
     if (event.status === 'queued') return
     this.running.delete(label)
     this.done++
+    // Steps a pause or cancel left unstarted: the run's summary counts them; one line each would bury the rest.
+    if (event.status === 'canceled' && event.reason?.endsWith('before this step started')) return
     const detail = event.status === 'succeeded' ? style.dim(formatDuration(event.durationMs ?? 0)) : (event.error?.message ?? event.reason ?? '')
     const text = `${statusLabel(event.status)} ${label}  ${detail}`
     if (event.status !== 'succeeded') this.problems.push(text)

@@ -48,7 +48,11 @@ export async function planBackfill(graph: AssetGraph, store: Store, now: Date, s
   if (options.resume !== undefined) {
     const run = await store.getRun(options.resume)
     if (!run || run.trigger !== BACKFILL_TRIGGER) {
-      throw new TributaryError(ErrorCode.RunNotFound, `no backfill run ${options.resume}`, { context: { runId: options.resume }, hint: 'List backfills with `tributary runs`; their selection starts with "backfill".' })
+      throw new TributaryError(ErrorCode.RunNotFound, `no backfill run ${options.resume}`, { context: { runId: options.resume }, hint: 'List backfills with `tributary backfill --list`.' })
+    }
+    // Runs whose process died were settled before planning; one still marked running is alive.
+    if (run.status === 'running') {
+      throw new TributaryError(ErrorCode.RunNotActive, `backfill run ${run.id} is still running`, { context: { runId: run.id }, hint: `Pause it first (tributary backfill --pause ${run.id}), or let it finish.` })
     }
     targets = new Map()
     for (const step of await store.listSteps(run.id)) {

@@ -14,7 +14,7 @@ export interface EngineSettings {
   readonly readinessPollMs: number
   /** How long a run's lease on an asset lasts without a heartbeat. Default: 60 000. */
   readonly leaseTtlMs: number
-  /** Default: 5 000. */
+  /** Default: 1 000. Also how soon a pause or cancel asked by another process takes effect. */
   readonly heartbeatMs: number
 }
 

@@ -15,6 +15,8 @@ export type ProgressEvent =
       readonly error?: SerializedError | null
       readonly durationMs?: number | null
     }
+  /** A pause was asked for: running steps finish, no more start. */
+  | { readonly type: 'run_pausing'; readonly runId: string }
   | { readonly type: 'run_finished'; readonly runId: string; readonly status: RunStatus; readonly counts: Readonly<Record<StepStatus, number>> }
 
 /** Receives progress events; must not throw. */

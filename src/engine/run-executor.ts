@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly runId?: string
   /** Aborting it cancels the run: running steps stop, queued steps are canceled. */
   readonly signal?: AbortSignal
+  /** Aborting it pauses the run: running steps finish, no more start, and the run ends 'paused'. */
+  readonly pauseSignal?: AbortSignal
   readonly onProgress?: ProgressListener
 }
 
@@ -68,6 +70,14 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   // One listener for the whole run: the scheduling loop below wakes on it as on any step's end.
   controller.signal.addEventListener('abort', () => wake?.(), { once: true })
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
+  let pausing = false
+  const onPause = () => {
+    if (pausing || controller.signal.aborted) return
+    pausing = true
+    emit({ type: 'run_pausing', runId })
+    wake?.()
+  }
+  options.pauseSignal?.addEventListener('abort', onPause, { once: true })
 
   await deps.store.createRun({
     id: runId, selection: options.selection ?? '', trigger: options.trigger ?? 'api', pid: process.pid, host: hostname(),
@@ -75,10 +85,15 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   })
   counts.queued = plan.steps.length
   emit({ type: 'run_started', runId, total: plan.steps.length })
-  // Heartbeats prove the process is alive, so recovery never fails a run that is still going.
+  if (options.pauseSignal?.aborted) onPause()
+  // Heartbeats prove the process is alive, so recovery never fails a run that is still going;
+  // they also bring back what another process asked of the run (pause, cancel).
   const heartbeat = setInterval(() => {
     const now = deps.clock.now()
-    void deps.store.heartbeat(runId, now).catch(() => undefined)
+    void deps.store.heartbeat(runId, now).then((requested) => {
+      if (requested === 'cancel') onOuterAbort()
+      else if (requested === 'pause') onPause()
+    }, () => undefined)
     void deps.store.renewLeases(runId, deps.settings.leaseTtlMs, now).catch(() => undefined)
   }, deps.settings.heartbeatMs)
   heartbeat.unref()
@@ -151,7 +166,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     for (;;) {
       if (controller.signal.aborted) break
       // Take the first ready step whose pool has room; others wait their turn in order.
-      while (running < deps.settings.concurrency) {
+      while (running < deps.settings.concurrency && !pausing) {
         const index = ready.findIndex((step) => {
           const node = deps.graph.get(step.key)
           const pool = node.def.type === 'source' ? undefined : node.def.pool
@@ -167,14 +182,19 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       wake = undefined
     }
     await Promise.allSettled([...inFlight])
+    const why = controller.signal.aborted ? 'the run was canceled before this step started' : 'the run was paused before this step started'
     for (const step of plan.steps) {
-      if (!final.has(stepId(step)) || final.get(stepId(step)) === 'queued') await record(step, 'canceled', { reason: 'the run was canceled before this step started' })
+      if (!final.has(stepId(step)) || final.get(stepId(step)) === 'queued') await record(step, 'canceled', { reason: why })
     }
   } finally {
     clearInterval(heartbeat)
     options.signal?.removeEventListener('abort', onOuterAbort)
+    options.pauseSignal?.removeEventListener('abort', onPause)
   }
-  const status: RunStatus = controller.signal.aborted ? 'canceled' : counts.failed + counts.blocked + counts.skipped > 0 ? 'failed' : 'succeeded'
+  // Paused only when the pause left something unstarted; a run that finished anyway ends as it ended.
+  const status: RunStatus = controller.signal.aborted ? 'canceled'
+    : pausing && counts.canceled > 0 ? 'paused'
+      : counts.failed + counts.blocked + counts.skipped > 0 ? 'failed' : 'succeeded'
   const failedSteps = plan.steps.filter((s) => ['failed', 'blocked'].includes(final.get(stepId(s)) ?? '')).map(stepId)
   await deps.store.finishRun(runId, status, deps.clock.now(), status === 'failed' ? { code: ErrorCode.RunFailed, message: `${failedSteps.length} step(s) failed or blocked: ${failedSteps.slice(0, 5).join(', ')}`, hint: `See tributary run ${runId}.` } : null)
   await deps.store.releaseLeasesOf(runId)

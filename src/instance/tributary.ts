@@ -8,7 +8,8 @@ import type { ProjectDefinition } from '../model/project.js'
 import { systemClock, type Clock } from '../engine/clock.js'
 import type { EngineDeps, EngineSettings } from '../engine/engine-deps.js'
 import { planPartitions, planRun, type Plan } from '../engine/plan.js'
-import { BACKFILL_TRIGGER, planBackfill, type BackfillOptions } from '../engine/backfill.js'
+import { BACKFILL_TRIGGER, planBackfill, type BackfillOptions, type BackfillPlan } from '../engine/backfill.js'
+import { backfillProgress, type BackfillProgress } from '../engine/backfill-progress.js'
 import { partitionTargets, rangeOf, type PartitionSpec } from '../engine/partition-targets.js'
 import { currentStatuses } from '../engine/readiness.js'
 import { isAlive, recoverInterruptedRuns, type RecoveredRun } from '../engine/recovery.js'
@@ -16,7 +17,7 @@ import { executeRun, newRunId, type RunOptions, type RunResult } from '../engine
 import type { ProgressEvent, ProgressListener } from '../engine/progress.js'
 import { deriveStatuses, type AssetStatusRecord } from '../engine/status.js'
 import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatus } from '../engine/partition-status.js'
-import type { LogRecord, RunRecord, StepRecord } from '../store/records.js'
+import type { LogRecord, RunRecord, RunRequest, RunStatus, StepRecord } from '../store/records.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
 import { DuckDbWarehouse } from '../warehouse/duckdb/duckdb-warehouse.js'
@@ -39,6 +40,9 @@ export interface OpenOptions {
   readonly settings?: Partial<EngineSettings>
 }
 
+/** How a backfill runs: its plan options, the run's options, and its own concurrency limit (Default: the project's). */
+export type BackfillRunOptions = BackfillOptions & Omit<RunOptions, 'selection'> & { readonly concurrency?: number }
+
 /** A run with its steps and logs, as `tributary run <id>` shows it. */
 export interface RunDetail {
   readonly run: RunRecord
@@ -55,7 +59,7 @@ export class Tributary {
   private automationInstance: Promise<AutomationStore> | undefined
   // Shared (by reference) with instances made by withProject, so a reload keeps runs and subscribers.
   private listeners = new Set<ProgressListener>()
-  private active = new Map<string, AbortController>()
+  private active = new Map<string, { readonly cancel: AbortController; readonly pause: AbortController }>()
 
   private constructor(
     readonly project: ProjectDefinition,
@@ -139,24 +143,63 @@ export class Tributary {
   }
 
   /** Runs a backfill: planBackfill, then its steps as one run, at most `concurrency` at once. Default concurrency: the project's. */
-  async backfill(selection: string | undefined, options: BackfillOptions & Omit<RunOptions, 'selection'> & { concurrency?: number } = {}) {
-    const backfill = await this.planBackfill(selection, options)
+  async backfill(selection: string | undefined, options: BackfillRunOptions = {}) {
+    const planned = await this.planBackfill(selection, options)
+    if (planned.plan.steps.length === 0) return { runId: null, status: 'succeeded' as const, counts: null, ...planned }
+    return { ...(await this.executeBackfill(planned, options)), ...planned }
+  }
+
+  /**
+   * Plans a backfill and starts it in the background (the API's way): returns once planned,
+   * with the run id (null when there is nothing to do) and the run's end as `done`.
+   */
+  async startBackfill(selection: string | undefined, options: Omit<BackfillRunOptions, 'runId'> = {}) {
+    const planned = await this.planBackfill(selection, options)
+    if (planned.plan.steps.length === 0) return { ...planned, runId: null, done: null }
+    const runId = newRunId(this.clock.now())
+    const done = this.executeBackfill(planned, { ...options, runId })
+    done.catch(() => undefined)
+    return { ...planned, runId, done }
+  }
+
+  /** Progress of a backfill run: steps by state, per asset, and an ETA while it runs. Throws TRB6002 for an unknown run. */
+  async backfillProgress(runId: string): Promise<BackfillProgress> {
+    const run = await this.store.getRun(runId)
+    if (!run || run.trigger !== BACKFILL_TRIGGER) {
+      throw new TributaryError(ErrorCode.RunNotFound, `no backfill run ${runId}`, { context: { runId }, hint: 'List backfills with `tributary backfill --list` (GET /api/backfills).' })
+    }
+    return backfillProgress(run, await this.store.listSteps(runId), this.clock.now())
+  }
+
+  /** The latest backfill runs, newest first, with their progress. */
+  async listBackfills(options: { limit?: number; status?: RunStatus } = {}): Promise<BackfillProgress[]> {
+    const limit = options.limit ?? 20
+    const runs = (await this.store.listRuns({ limit: Math.max(limit * 10, 200), ...(options.status ? { status: options.status } : {}) }))
+      .filter((run) => run.trigger === BACKFILL_TRIGGER).slice(0, limit)
+    const now = this.clock.now()
+    return Promise.all(runs.map(async (run) => backfillProgress(run, await this.store.listSteps(run.id), now)))
+  }
+
+  private async executeBackfill(planned: BackfillPlan, options: BackfillRunOptions): Promise<RunResult> {
     const deps = await this.deps()
     const run = options.concurrency === undefined ? deps : { ...deps, settings: { ...deps.settings, concurrency: options.concurrency } }
-    if (backfill.plan.steps.length === 0) return { runId: null, status: 'succeeded' as const, counts: null, ...backfill }
-    return { ...(await this.execute(run, backfill.plan, backfill.identity, { ...options, trigger: BACKFILL_TRIGGER })), ...backfill }
+    return this.execute(run, planned.plan, planned.identity, { ...options, trigger: BACKFILL_TRIGGER })
   }
 
   private async execute(deps: EngineDeps, plan: Plan, selection: string, options: Omit<RunOptions, 'selection'>): Promise<RunResult> {
     const runId = options.runId ?? newRunId(this.clock.now())
-    const controller = new AbortController()
-    const onAbort = () => controller.abort()
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    if (options.signal?.aborted) controller.abort()
-    this.active.set(runId, controller)
+    const control = { cancel: new AbortController(), pause: new AbortController() }
+    const forward = (from: AbortSignal | undefined, to: AbortController) => {
+      const onAbort = () => to.abort()
+      if (from?.aborted) to.abort()
+      from?.addEventListener('abort', onAbort, { once: true })
+      return () => from?.removeEventListener('abort', onAbort)
+    }
+    const unforward = [forward(options.signal, control.cancel), forward(options.pauseSignal, control.pause)]
+    this.active.set(runId, control)
     try {
       const result = await executeRun(deps, plan, {
-        trigger: 'api', ...options, runId, selection, signal: controller.signal,
+        trigger: 'api', ...options, runId, selection, signal: control.cancel.signal, pauseSignal: control.pause.signal,
         onProgress: (event) => {
           options.onProgress?.(event)
           this.publish(event)
@@ -165,7 +208,7 @@ export class Tributary {
       return result
     } finally {
       this.active.delete(runId)
-      options.signal?.removeEventListener('abort', onAbort)
+      for (const undo of unforward) undo()
     }
   }
 
@@ -181,11 +224,48 @@ export class Tributary {
     return { runId, steps: plan.steps.map((s) => s.key), done }
   }
 
-  /** Cancels a run this instance is executing. Returns false when it is not running here. */
-  cancel(runId: string): boolean {
-    const controller = this.active.get(runId)
-    controller?.abort()
-    return controller !== undefined
+  /**
+   * Cancels a running run: running steps stop, the rest are canceled. A run of this instance
+   * stops at once; a run of another process (a CLI, another server) at its next heartbeat,
+   * within seconds. Returns the run as it now is, with `requested: 'cancel'` until it ends.
+   * Throws TRB6002 when there is no such run, TRB6003 when it is not running.
+   */
+  async cancel(runId: string): Promise<RunRecord> {
+    return this.request(runId, 'cancel')
+  }
+
+  /**
+   * Pauses a running backfill: its running steps finish and publish, no more start, and the run
+   * ends 'paused'. Continue it with {@link resume}. Same reach and errors as {@link cancel};
+   * a run that is not a backfill cannot be paused (TRB6001: cancel it instead).
+   */
+  async pause(runId: string): Promise<RunRecord> {
+    const run = await this.store.getRun(runId)
+    if (run && run.trigger !== BACKFILL_TRIGGER) {
+      throw new TributaryError(ErrorCode.Usage, `run ${runId} is not a backfill, and only backfills can be paused`, { context: { runId }, hint: 'Cancel it instead, and start it again later; re-running is safe.' })
+    }
+    return this.request(runId, 'pause')
+  }
+
+  /**
+   * Continues a paused, canceled, failed or crashed backfill run as a new run of its remaining
+   * steps (what it published since it started is not redone). Throws TRB6003 while it runs.
+   */
+  async resume(runId: string, options: Omit<BackfillRunOptions, 'resume'> = {}) {
+    return this.backfill(undefined, { ...options, resume: runId })
+  }
+
+  private async request(runId: string, request: RunRequest): Promise<RunRecord> {
+    const run = await this.store.requestRun(runId, request, this.clock.now())
+    if (!run) throw new TributaryError(ErrorCode.RunNotFound, `no run ${runId}`, { context: { runId }, hint: 'List runs with `tributary runs` (GET /api/runs).' })
+    if (run.status !== 'running') {
+      throw new TributaryError(ErrorCode.RunNotActive, `run ${runId} is not running: it ${run.status === 'paused' ? 'is paused' : `ended ${run.status}`}`, {
+        context: { runId }, hint: run.status === 'paused' ? 'Resume it with `tributary backfill --resume <runId>`, or leave it.' : 'Only running runs can be paused or canceled.',
+      })
+    }
+    const local = this.active.get(runId)
+    if (local) (request === 'cancel' ? local.cancel : local.pause).abort()
+    return run
   }
 
   /** Ids of the runs this instance is executing now. */
@@ -364,7 +444,7 @@ function resolveSettings(project: ProjectDefinition, overrides: Partial<EngineSe
     readinessTimeoutMs: duration(project.readinessTimeout, 60_000),
     readinessPollMs: duration(project.readinessPollInterval, 2_000),
     leaseTtlMs: 60_000,
-    heartbeatMs: 5_000,
+    heartbeatMs: 1_000,
     ...overrides,
   }
 }

@@ -37,6 +37,7 @@ export const ErrorCode = {
   WarehouseQuery: 'TRB5002',
   Usage: 'TRB6001',
   RunNotFound: 'TRB6002',
+  RunNotActive: 'TRB6003',
 } as const
 
 /** One of the stable error codes in {@link ErrorCode}. */

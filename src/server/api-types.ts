@@ -8,7 +8,7 @@ export type ApiAssetStatus = 'fresh' | 'stale' | 'late' | 'failed' | 'blocked' |
 export type ApiStepStatus = 'queued' | 'waiting' | 'running' | 'succeeded' | 'failed' | 'blocked' | 'skipped' | 'canceled'
 
 /** State of a run. */
-export type ApiRunStatus = 'running' | 'succeeded' | 'failed' | 'canceled'
+export type ApiRunStatus = 'running' | 'succeeded' | 'failed' | 'canceled' | 'paused'
 
 /** Every error response: `{ "error": { "code": "TRB…", "message": "…", "hint"?: "…" } }`. */
 export interface ApiError {
@@ -153,6 +153,8 @@ export interface ApiRun {
   readonly finishedAt: string | null
   readonly stepCount: number
   readonly error: { readonly code: string; readonly message: string } | null
+  /** A pause or cancel asked for and not yet acted on by the run's process. */
+  readonly requested: 'pause' | 'cancel' | null
 }
 
 /** One step of a run. */
@@ -193,6 +195,47 @@ export interface ApiRunCanceled {
   readonly canceling: true
 }
 
+/** `POST /api/backfills` body: a selection and a range (`from`+`to`, or `partition`), or `resume` of an earlier backfill run. */
+export interface ApiStartBackfill {
+  readonly selection?: string
+  readonly from?: string
+  readonly to?: string
+  readonly partition?: string
+  /** Default: 'missing'. */
+  readonly only?: 'missing' | 'failed' | 'all'
+  /** Steps at once. Default: the project's concurrency. */
+  readonly concurrency?: number
+  readonly resume?: string
+  /** Return the plan without starting. */
+  readonly dryRun?: boolean
+}
+
+/** `POST /api/backfills` answer: 202 when started, 200 for a dry run or when there is nothing to do (runId null). */
+export interface ApiBackfillStarted {
+  readonly runId: string | null
+  /** The backfill's identity, stored as its run's selection. */
+  readonly identity: string
+  readonly total: number
+  /** Steps per asset, in dependency order. */
+  readonly assets: readonly { readonly key: string; readonly partitions: number; readonly first: string | null; readonly last: string | null }[]
+  /** Partitions left out because an interrupted attempt of the same backfill already published them. */
+  readonly alreadyDone: number
+  /** The interrupted backfill run this one continues. */
+  readonly resumes: string | null
+}
+
+/** One backfill run and its progress (`GET /api/backfills`, `GET /api/backfills/{id}`). */
+export interface ApiBackfill {
+  readonly run: ApiRun
+  readonly total: number
+  /** Steps settled for good: succeeded, failed, blocked or skipped (canceled ones are left for a resume). */
+  readonly done: number
+  readonly counts: Readonly<Record<ApiStepStatus, number>>
+  readonly assets: readonly { readonly key: string; readonly total: number; readonly done: number; readonly counts: Readonly<Partial<Record<ApiStepStatus, number>>> }[]
+  /** Estimated time left while it runs; null otherwise. */
+  readonly etaMs: number | null
+}
+
 /** `GET /api/ready`: the business-facing outputs (kinds dashboard/report/extract, or tag 'business'). */
 export interface ApiReadyItem {
   readonly key: string
@@ -214,6 +257,7 @@ export interface ApiReadyItem {
 export type ApiEvent =
   | { readonly type: 'run_started'; readonly runId: string; readonly total: number }
   | { readonly type: 'step'; readonly runId: string; readonly key: string; readonly partition: string | null; readonly status: ApiStepStatus; readonly attempt: number; readonly reason: string | null }
+  | { readonly type: 'run_pausing'; readonly runId: string }
   | { readonly type: 'run_finished'; readonly runId: string; readonly status: ApiRunStatus }
   | { readonly type: 'reload'; readonly ok: boolean; readonly message: string }
 

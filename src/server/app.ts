@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi.js'
 import { assetRoutes } from './routes-assets.js'
 import { graphRoutes } from './routes-graph.js'
 import { automationRoutes, sensorRoutes } from './routes-automation.js'
+import { backfillRoutes } from './routes-backfills.js'
 import { runRoutes } from './routes-runs.js'
 import { serveUi } from './static-ui.js'
 
@@ -50,6 +51,7 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   app.route('/api', assetRoutes(instance))
   app.route('/api', graphRoutes(instance))
   app.route('/api', runRoutes(instance, { hub, log }))
+  app.route('/api', backfillRoutes(instance, { hub, log }))
   app.route('/api', automationRoutes(instance))
   app.route('/api', eventRoutes(instance, { hub, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) }))
   app.all('/api/*', apiNotFound)

@@ -52,6 +52,7 @@ function toHttpError(error: Error): HttpError | undefined {
   if (error instanceof HttpError) return error
   if (!(error instanceof TributaryError)) return undefined
   if (error.code === ErrorCode.RunNotFound) return new HttpError(404, error.code, error.detail, error.hint)
+  if (error.code === ErrorCode.RunNotActive) return new HttpError(409, error.code, error.detail, error.hint)
   // TRB1xxx definitions, TRB2xxx selections, TRB6001 usage: the caller can fix the request.
   if (/^TRB[12]\d{3}$/.test(error.code) || error.code === ErrorCode.Usage) return new HttpError(400, error.code, error.detail, error.hint)
   return undefined

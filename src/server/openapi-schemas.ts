@@ -6,7 +6,8 @@ const string: Schema = { type: 'string' }
 const dateTime: Schema = { type: 'string', format: 'date-time' }
 const integer: Schema = { type: 'integer' }
 const boolean: Schema = { type: 'boolean' }
-const nullable = (schema: Schema): Schema => ('$ref' in schema ? { oneOf: [schema, { type: 'null' }] } : { ...schema, type: [schema.type, 'null'] })
+const nullable = (schema: Schema): Schema => ('$ref' in schema ? { oneOf: [schema, { type: 'null' }] }
+  : { ...schema, type: [schema.type, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}) })
 const list = (items: Schema): Schema => ({ type: 'array', items })
 const oneOf = (...values: string[]): Schema => ({ type: 'string', enum: values })
 
@@ -20,7 +21,7 @@ function object(properties: Record<string, Schema>, optional: readonly string[] 
 
 const assetStatus = oneOf('fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running')
 const stepStatus = oneOf('queued', 'waiting', 'running', 'succeeded', 'failed', 'blocked', 'skipped', 'canceled')
-const runStatus = oneOf('running', 'succeeded', 'failed', 'canceled')
+const runStatus = oneOf('running', 'succeeded', 'failed', 'canceled', 'paused')
 const partitionState = oneOf('fresh', 'stale', 'failed', 'missing', 'running')
 const nodeType = oneOf('asset', 'sql', 'source')
 const errorBody = object({ code: string, message: string, hint: string }, ['hint'])
@@ -38,7 +39,7 @@ const checkResult = object({
 
 const run = object({
   id: string, status: runStatus, selection: string, trigger: string, startedAt: dateTime, finishedAt: nullable(dateTime),
-  stepCount: integer, error: nullable(object({ code: string, message: string })),
+  stepCount: integer, error: nullable(object({ code: string, message: string })), requested: nullable(oneOf('pause', 'cancel')),
 })
 
 const step = object({
@@ -50,6 +51,7 @@ const event: Schema = {
   oneOf: [
     object({ type: { const: 'run_started' }, runId: string, total: integer }),
     object({ type: { const: 'step' }, runId: string, key: string, partition: nullable(string), status: stepStatus, attempt: integer, reason: nullable(string) }),
+    object({ type: { const: 'run_pausing' }, runId: string }),
     object({ type: { const: 'run_finished' }, runId: string, status: runStatus }),
     object({ type: { const: 'reload' }, ok: boolean, message: string }),
   ],
@@ -96,6 +98,18 @@ export const SCHEMAS: Record<string, Schema> = {
   ApiStartRun: object({ selection: string, dryRun: boolean }, ['selection', 'dryRun']),
   ApiRunStarted: object({ runId: nullable(string), steps: list(string) }),
   ApiRunCanceled: object({ runId: string, canceling: { const: true } }),
+  ApiStartBackfill: object({
+    selection: string, from: string, to: string, partition: string, only: oneOf('missing', 'failed', 'all'), concurrency: { type: 'integer', minimum: 1 },
+    resume: string, dryRun: boolean,
+  }, ['selection', 'from', 'to', 'partition', 'only', 'concurrency', 'resume', 'dryRun']),
+  ApiBackfillStarted: object({
+    runId: nullable(string), identity: string, total: integer,
+    assets: list(object({ key: string, partitions: integer, first: nullable(string), last: nullable(string) })), alreadyDone: integer, resumes: nullable(string),
+  }),
+  ApiBackfill: object({
+    run: ref('ApiRun'), total: integer, done: integer, counts: { type: 'object', additionalProperties: integer },
+    assets: list(object({ key: string, total: integer, done: integer, counts: { type: 'object', additionalProperties: integer } })), etaMs: nullable(integer),
+  }),
   ApiReadyItem: object({
     key: string, kind: string, description: nullable(string), owner: nullable(string), ready: boolean, status: assetStatus,
     since: nullable(dateTime), explanation: string, rootCause: nullable(ref('ApiChainLink')), expectedAt: nullable(dateTime),

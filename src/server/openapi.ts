@@ -84,7 +84,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/runs': {
         get: op('Runs, newest first', ok('Runs', { type: 'array', items: ref('ApiRun') }), {
-          parameters: [query('status', 'Only runs in this state.', { type: 'string', enum: ['running', 'succeeded', 'failed', 'canceled'] }), limit(50)],
+          parameters: [query('status', 'Only runs in this state.', { type: 'string', enum: ['running', 'succeeded', 'failed', 'canceled', 'paused'] }), limit(50)],
         }),
         post: op('Start a run of a selection (operator); dryRun returns the plan without running', {
           ...ok('The plan of a dry run (runId null)', ref('ApiRunStarted')),
@@ -97,10 +97,51 @@ export function openApiDocument(version: string): Record<string, unknown> {
         get: op('One run with its steps and logs', { ...ok('The run', ref('ApiRunDetail')), '404': error('No such run (TRB6002).') }, { parameters: [path('id', 'The run id.')] }),
       },
       '/api/runs/{id}/cancel': {
-        post: op('Cancel a run this server is executing (operator)', {
+        post: op('Cancel a running run (operator): at once when this server runs it, at its next heartbeat (seconds) when another process does', {
           ...ok('Cancellation requested; run_finished follows on /api/events', ref('ApiRunCanceled'), '202'),
           '403': error('The token is read-only.'),
-          '404': error('No such run active in this server (TRB6002).'),
+          '404': error('No such run (TRB6002).'),
+          '409': error('The run is not running (TRB6003).'),
+        }, { parameters: [path('id', 'The run id.')] }),
+      },
+      '/api/backfills': {
+        get: op('Backfill runs, newest first, with their progress', ok('Backfills', { type: 'array', items: ref('ApiBackfill') }), {
+          parameters: [query('status', 'Only backfills in this state.', { type: 'string', enum: ['running', 'succeeded', 'failed', 'canceled', 'paused'] }), limit(20)],
+        }),
+        post: op('Plan (dryRun) or start a backfill of a selection over a partition range, and everything downstream of it (operator)', {
+          ...ok('The plan of a dry run, or nothing to do (runId null)', ref('ApiBackfillStarted')),
+          ...ok('Started: follow it on /api/events or GET /api/backfills/{id}', ref('ApiBackfillStarted'), '202'),
+          '403': error('The token is read-only.'),
+          '413': error('The body is too large.'),
+        }, { requestBody: { required: true, ...json(ref('ApiStartBackfill')) } }),
+      },
+      '/api/backfills/{id}': {
+        get: op('One backfill run with its progress per asset and its ETA', { ...ok('The backfill', ref('ApiBackfill')), '404': error('No such backfill run (TRB6002).') }, { parameters: [path('id', 'The run id.')] }),
+      },
+      '/api/backfills/{id}/pause': {
+        post: op('Pause a running backfill (operator): running steps finish and publish, no more start; the run ends paused', {
+          ...ok('Pause requested; run_pausing, then run_finished (paused), follow on /api/events', ref('ApiRun'), '202'),
+          '400': error('The run is not a backfill (TRB6001): cancel it instead.'),
+          '403': error('The token is read-only.'),
+          '404': error('No such run (TRB6002).'),
+          '409': error('The run is not running (TRB6003).'),
+        }, { parameters: [path('id', 'The run id.')] }),
+      },
+      '/api/backfills/{id}/resume': {
+        post: op('Continue a paused, canceled, failed or crashed backfill as a new run of what it has not published (operator)', {
+          ...ok('Nothing left to do (runId null)', ref('ApiBackfillStarted')),
+          ...ok('Started', ref('ApiBackfillStarted'), '202'),
+          '403': error('The token is read-only.'),
+          '404': error('No such backfill run (TRB6002).'),
+          '409': error('It is still running (TRB6003).'),
+        }, { parameters: [path('id', 'The run id.')], requestBody: { required: false, ...json({ type: 'object', properties: { concurrency: { type: 'integer', minimum: 1 } } }) } }),
+      },
+      '/api/backfills/{id}/cancel': {
+        post: op('Cancel a running backfill (operator): running steps stop; resume it later', {
+          ...ok('Cancellation requested', ref('ApiRun'), '202'),
+          '403': error('The token is read-only.'),
+          '404': error('No such run (TRB6002).'),
+          '409': error('The run is not running (TRB6003).'),
         }, { parameters: [path('id', 'The run id.')] }),
       },
       '/api/sensors/{name}': {

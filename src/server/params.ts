@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { ErrorCode } from '../model/errors.js'
 import type { Tributary } from '../instance/tributary.js'
 import { closest } from '../graph/similar.js'
@@ -47,3 +48,9 @@ export async function jsonObjectBody(c: Context, hint?: string): Promise<Record<
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object', hint)
   return body as Record<string, unknown>
 }
+
+/** Request bodies of this API are small JSON objects; anything bigger is not a request it understands. */
+const MAX_BODY_BYTES = 64 * 1024
+
+/** Middleware answering 413 (TRB6001) to a body larger than 64 KiB. */
+export const smallBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, ErrorCode.Usage, `the body is larger than ${MAX_BODY_BYTES} bytes`) } })

@@ -1,7 +1,6 @@
 // Automation over HTTP: webhook sensors (HMAC-signed, no token), incidents and decisions.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Tributary } from '../instance/tributary.js'
 import { ErrorCode } from '../model/errors.js'
 import type { DecisionRecord, IncidentRecord } from '../store/automation-store.js'
@@ -9,14 +8,12 @@ import type { ApiAcknowledgeIncident, ApiDecision, ApiIncident, ApiIncidentStatu
 import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest, HttpError } from './errors.js'
 import type { EventHub } from './events.js'
-import { enumParam, intParam, jsonObjectBody } from './params.js'
+import { latestPartitions } from '../automation/partition-choice.js'
+import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
 
 /** The header an external system signs its event with: `sha256=<hex HMAC-SHA256 of the raw body>`. */
 export const SIGNATURE_HEADER = 'X-Tributary-Signature'
-const MAX_BODY_BYTES = 64 * 1024
 const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved', 'unresolved'] as const
-
-const tooLarge = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, ErrorCode.Usage, `the body is larger than ${MAX_BODY_BYTES} bytes`) } })
 
 /**
  * `POST /sensors/{name}`, mounted under /api before token auth: the HMAC signature made with
@@ -24,7 +21,7 @@ const tooLarge = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new
  */
 export function sensorRoutes(instance: () => Tributary, options: { hub: EventHub; log: (line: string) => void; env?: NodeJS.ProcessEnv }): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>()
-  routes.post('/sensors/:name', tooLarge, async (c) => {
+  routes.post('/sensors/:name', smallBody, async (c) => {
     const current = instance()
     const name = c.req.param('name')
     const sensor = (current.project.sensors ?? []).find((s) => s.name === name && s.kind === 'webhook')
@@ -40,11 +37,9 @@ export function sensorRoutes(instance: () => Tributary, options: { hub: EventHub
     if (!validSignature(body, c.req.header(SIGNATURE_HEADER), secret)) {
       throw unauthorized(c.req.header(SIGNATURE_HEADER) ? 'the signature does not match the body' : `the ${SIGNATURE_HEADER} header is missing`)
     }
-    const started = current.start(sensor.selection, { trigger: `sensor:${name}` })
-    started.done.catch((error: unknown) => {
-      options.log(`run ${started.runId} could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-      options.hub.publish({ type: 'run_finished', runId: started.runId, status: 'failed' })
-    })
+    // Partitioned assets get the newest ended partition, as every other sensor does.
+    const started = current.start(sensor.selection, { trigger: `sensor:${name}`, ...latestPartitions(current.graph, current.select(sensor.selection), current.clock.now()) })
+    options.hub.watchStart(started.runId, started.done, options.log)
     return c.json<ApiSensorTriggered>({ runId: started.runId, steps: started.steps }, 202)
   })
   return routes
@@ -61,7 +56,7 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
     return c.json<ApiIncident[]>(incidents.map(toIncident))
   })
 
-  routes.post('/incidents/:id/ack', operatorOnly, tooLarge, async (c) => {
+  routes.post('/incidents/:id/ack', operatorOnly, smallBody, async (c) => {
     const current = instance()
     const store = await current.automation()
     const before = await requireIncident(store, c.req.param('id'))
@@ -72,7 +67,7 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
     return c.json<ApiIncident>(toIncident(incident))
   })
 
-  routes.post('/incidents/:id/resolve', operatorOnly, tooLarge, async (c) => {
+  routes.post('/incidents/:id/resolve', operatorOnly, smallBody, async (c) => {
     const current = instance()
     const store = await current.automation()
     const before = await requireIncident(store, c.req.param('id'))

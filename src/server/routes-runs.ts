@@ -1,18 +1,14 @@
 // Runs: list, detail, start (and dry run), cancel.
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { ErrorCode } from '../model/errors.js'
 import type { Tributary } from '../instance/tributary.js'
 import type { ApiRun, ApiRunCanceled, ApiRunStarted, ApiRunStatus, ApiStartRun } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
-import { badRequest, HttpError } from './errors.js'
+import { badRequest } from './errors.js'
 import type { EventHub } from './events.js'
-import { enumParam, intParam, jsonObjectBody } from './params.js'
+import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
 import { toRun, toRunDetail } from './to-api.js'
 
-const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled']
-/** Bodies are a selection and a flag; anything bigger is not a request this API understands. */
-const MAX_BODY_BYTES = 64 * 1024
+const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled', 'paused']
 
 /** What the run routes report to besides the caller. */
 export interface RunRouteOptions {
@@ -33,29 +29,21 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
 
   routes.get('/runs/:id', async (c) => c.json(toRunDetail(await instance().run(c.req.param('id')))))
 
-  const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, ErrorCode.Usage, `the body is larger than ${MAX_BODY_BYTES} bytes`) } })
-  routes.post('/runs', operatorOnly, limit, async (c) => {
+  routes.post('/runs', operatorOnly, smallBody, async (c) => {
     const body = await startRunBody(c)
     const current = instance()
     if (body.dryRun) {
       return c.json<ApiRunStarted>({ runId: null, steps: current.plan(body.selection).steps.map((step) => step.key) }, 200)
     }
     const started = current.start(body.selection, { trigger: 'api' })
-    // A run that ends, even failed, resolves; a rejection means it never got going, and whoever
-    // holds its id (the caller, the UI) would otherwise wait for a run_finished that never comes.
-    started.done.catch((error: unknown) => {
-      options.log(`run ${started.runId} could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-      options.hub.publish({ type: 'run_finished', runId: started.runId, status: 'failed' })
-    })
+    options.hub.watchStart(started.runId, started.done, options.log)
     return c.json<ApiRunStarted>({ runId: started.runId, steps: started.steps }, 202)
   })
 
-  routes.post('/runs/:id/cancel', operatorOnly, (c) => {
-    const runId = c.req.param('id')
-    if (!instance().cancel(runId)) {
-      throw new HttpError(404, ErrorCode.RunNotFound, `no active run ${runId} in this server`, 'Only runs this server started and that are still running can be canceled; GET /api/runs?status=running lists them.')
-    }
-    return c.json<ApiRunCanceled>({ runId, canceling: true }, 202)
+  // Runs of other processes (a CLI backfill) are canceled too, at their next heartbeat.
+  routes.post('/runs/:id/cancel', operatorOnly, async (c) => {
+    const run = await instance().cancel(c.req.param('id'))
+    return c.json<ApiRunCanceled>({ runId: run.id, canceling: true }, 202)
   })
 
   return routes

@@ -7,8 +7,9 @@ import type { RunDetail } from '../instance/tributary.js'
 import type { SerializedError } from '../model/errors.js'
 import type { CheckResultRecord, MaterializationRecord, RunRecord, StepRecord } from '../store/records.js'
 import type {
-  ApiAssetSummary, ApiCheckResult, ApiEvent, ApiMaterialization, ApiReadyItem, ApiRun, ApiRunDetail, ApiStep,
+  ApiAssetSummary, ApiBackfill, ApiCheckResult, ApiEvent, ApiMaterialization, ApiReadyItem, ApiRun, ApiRunDetail, ApiStep,
 } from './api-types.js'
+import type { BackfillProgress } from '../engine/backfill-progress.js'
 
 const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null)
 
@@ -90,8 +91,13 @@ export function toRun(record: RunRecord): ApiRun {
   return {
     id: record.id, status: record.status, selection: record.selection, trigger: record.trigger,
     startedAt: record.startedAt.toISOString(), finishedAt: iso(record.finishedAt), stepCount: record.stepCount,
-    error: record.error ? { code: record.error.code, message: record.error.message } : null,
+    error: record.error ? { code: record.error.code, message: record.error.message } : null, requested: record.requested,
   }
+}
+
+/** A backfill run with its progress. */
+export function toBackfill(progress: BackfillProgress): ApiBackfill {
+  return { run: toRun(progress.run), total: progress.total, done: progress.done, counts: progress.counts, assets: progress.assets, etaMs: progress.etaMs }
 }
 
 /** One step of a run. */
@@ -119,6 +125,8 @@ export function toApiEvent(event: ProgressEvent): ApiEvent {
       return { type: 'run_started', runId: event.runId, total: event.total }
     case 'step':
       return { type: 'step', runId: event.runId, key: event.key, partition: event.partition, status: event.status, attempt: event.attempt, reason: event.reason ?? null }
+    case 'run_pausing':
+      return { type: 'run_pausing', runId: event.runId }
     case 'run_finished':
       return { type: 'run_finished', runId: event.runId, status: event.status }
   }

@@ -4,7 +4,10 @@ import type { SerializedError } from '../model/errors.js'
 export type StepStatus = 'queued' | 'waiting' | 'running' | 'succeeded' | 'failed' | 'blocked' | 'skipped' | 'canceled'
 
 /** Lifecycle of a run. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'canceled'
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'canceled' | 'paused'
+
+/** What was asked of a running run from outside it: finish the running steps and start no more ('pause'), or stop now ('cancel'). */
+export type RunRequest = 'pause' | 'cancel'
 
 /** Step states after which nothing more happens to the step. */
 export const FINAL_STEP_STATUSES: ReadonlySet<StepStatus> = new Set(['succeeded', 'failed', 'blocked', 'skipped', 'canceled'])
@@ -30,6 +33,8 @@ export interface RunRecord {
   readonly heartbeatAt: Date
   readonly error: SerializedError | null
   readonly stepCount: number
+  /** A pause or cancel asked for while it runs, not yet acted on by its process (null once finished as asked). */
+  readonly requested: RunRequest | null
 }
 
 /** One asset (partition) inside a run. */

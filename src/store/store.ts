@@ -1,6 +1,6 @@
 import type {
   AssetStateRecord, AssetStateSummary, CheckResultRecord, EventRecord, LeaseResult, LogRecord, MaterializationRecord,
-  NewCheckResult, NewMaterialization, ObservationRecord, RunRecord, RunStatus, StepRecord, StepUpdate,
+  NewCheckResult, NewMaterialization, ObservationRecord, RunRecord, RunRequest, RunStatus, StepRecord, StepUpdate,
 } from './records.js'
 import type { SerializedError } from '../model/errors.js'
 
@@ -37,8 +37,14 @@ export interface Store {
   createRun(run: NewRun): Promise<void>
   /** Ends a run. */
   finishRun(runId: string, status: RunStatus, at: Date, error?: SerializedError | null): Promise<void>
-  /** Marks the run's process alive at `at` (not an event). */
-  heartbeat(runId: string, at: Date): Promise<void>
+  /** Marks the run's process alive at `at` (not an event) and returns what was asked of the run meanwhile, if anything. */
+  heartbeat(runId: string, at: Date): Promise<RunRequest | null>
+  /**
+   * Asks a running run to pause or cancel; its process acts on it at its next heartbeat. A
+   * cancel is never turned back into a pause. Appends a `run_requested` event when the run
+   * is running. Returns the run as it now is (undefined when there is no such run).
+   */
+  requestRun(runId: string, request: RunRequest, at: Date): Promise<RunRecord | undefined>
   /** Records a step's new status (waiting, running, retrying as running with a new attempt, …). */
   updateStep(update: StepUpdate): Promise<void>
   /** Records the end of a step with its materialization and check results in one transaction. */

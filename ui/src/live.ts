@@ -4,7 +4,7 @@ import { getToken, onAuthChange, type ApiEvent } from './api'
 
 export type Connection = 'connecting' | 'live' | 'reconnecting'
 
-const EVENT_TYPES: readonly ApiEvent['type'][] = ['run_started', 'step', 'run_finished', 'reload']
+const EVENT_TYPES: readonly ApiEvent['type'][] = ['run_started', 'step', 'run_pausing', 'run_finished', 'reload']
 const listeners = new Set<(event: ApiEvent) => void>()
 const connectionListeners = new Set<() => void>()
 let connection: Connection = 'connecting'

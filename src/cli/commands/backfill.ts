@@ -1,15 +1,16 @@
 import { stepId } from '../../engine/plan.js'
 import { Tributary } from '../../instance/tributary.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
-import { defineCommand, Exit } from '../command.js'
-import { statusLabel, style } from '../format.js'
+import { formatDuration } from '../../model/duration.js'
+import { defineCommand, Exit, type CommandContext } from '../command.js'
+import { ago, statusLabel, style, table } from '../format.js'
 import { ProgressDisplay } from '../progress-display.js'
 
 /** `tributary backfill <selection> --from --to`: rebuilds a partition range and everything downstream of it. */
 export default defineCommand({
   name: 'backfill',
   summary: 'rebuild a range of partitions and everything downstream of them',
-  usage: 'tributary backfill [selection…] (--from <key> --to <key> | --partition <key> | --resume <runId>) [--only missing|failed|all] [--concurrency n] [--dry-run] [--json]',
+  usage: 'tributary backfill [selection…] (--from <key> --to <key> | --partition <key> | --resume <runId>) [--only missing|failed|all] [--concurrency n] [--dry-run] [--json]\n       tributary backfill --list | --pause <runId> | --cancel <runId> [--json]',
   help: [
     'Plans every (asset, partition) of the selection in the range, plus every partition',
     'downstream of them, and runs them as one run in dependency order. Re-running the same',
@@ -20,16 +21,25 @@ export default defineCommand({
     '  --only <scope>            missing (default): never published; failed: failed, blocked,',
     '                            skipped or canceled last time, or code changed; all: everything',
     '  --concurrency n           steps at once (default: the project\'s concurrency)',
-    '  --resume <runId>          continue that backfill run',
+    '  --resume <runId>          continue that backfill run (paused, canceled, failed or crashed)',
     '  --dry-run                 print the plan without running it',
+    '',
+    'Watching and steering backfills (also those another process runs):',
+    '  --list                    the latest backfills with their progress and ETA',
+    '  --pause <runId>           running steps finish and publish, no more start; the run ends paused',
+    '  --cancel <runId>          running steps stop now',
+    '',
+    'Ctrl-C while a backfill runs pauses it; a second Ctrl-C cancels it; a third quits at once.',
     '',
     'Examples:',
     '  tributary backfill raw/payments --from 2026-01-01 --to 2026-03-31',
     '  tributary backfill raw/payments --partition 2026-03-03 --only all',
+    '  tributary backfill --pause 20261122-053012-a1b2c3 && tributary backfill --resume 20261122-053012-a1b2c3',
   ].join('\n'),
   options: {
     from: { type: 'string' }, to: { type: 'string' }, partition: { type: 'string' }, only: { type: 'string' },
     concurrency: { type: 'string' }, resume: { type: 'string' }, 'dry-run': { type: 'boolean' },
+    list: { type: 'boolean' }, pause: { type: 'string' }, cancel: { type: 'string' },
   },
   async run(ctx) {
     const selection = ctx.positionals.join(' ')
@@ -41,6 +51,15 @@ export default defineCommand({
     const options = { ...text('from'), ...text('to'), ...text('partition'), ...text('resume'), ...(ctx.values.only ? { only: ctx.values.only as 'missing' } : {}) }
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     try {
+      if (ctx.values.list) return await listBackfills(ctx, instance)
+      for (const request of ['pause', 'cancel'] as const) {
+        const runId = ctx.values[request]
+        if (typeof runId !== 'string') continue
+        const run = await (request === 'pause' ? instance.pause(runId) : instance.cancel(runId))
+        if (ctx.json) ctx.out(JSON.stringify(run, null, 2))
+        else ctx.out(`${request === 'pause' ? 'pause' : 'cancel'} requested for backfill run ${run.id}: ${request === 'pause' ? 'its running steps finish and publish, no more start' : 'its running steps stop'}. The process running it acts within seconds.${request === 'pause' ? `\nresume: tributary backfill --resume ${run.id}` : ''}`)
+        return Exit.Ok
+      }
       if (ctx.values['dry-run']) {
         const planned = await instance.planBackfill(selection, options)
         if (ctx.json) ctx.out(JSON.stringify({ identity: planned.identity, alreadyDone: planned.alreadyDone, resumes: planned.resumes, steps: planned.plan.steps }, null, 2))
@@ -51,16 +70,23 @@ export default defineCommand({
         return Exit.Ok
       }
       const controller = new AbortController()
+      const pauser = new AbortController()
+      // First Ctrl-C pauses (running steps finish), the second cancels, the third quits.
       const onSigint = () => {
         if (controller.signal.aborted) process.exit(130)
-        ctx.err(style.yellow('\ncanceling the backfill… (Ctrl-C again to quit at once; re-run the same command to resume)'))
-        controller.abort()
+        if (pauser.signal.aborted) {
+          ctx.err(style.yellow('\ncanceling the backfill… (Ctrl-C again to quit at once; re-run the same command to resume)'))
+          controller.abort()
+          return
+        }
+        ctx.err(style.yellow('\npausing the backfill: running steps finish, no more start… (Ctrl-C again to cancel them)'))
+        pauser.abort()
       }
       process.on('SIGINT', onSigint)
       const display = ctx.json ? undefined : new ProgressDisplay((t) => process.stderr.write(t), ctx.isTty)
       try {
         const result = await instance.backfill(selection, {
-          ...options, ...(concurrency ? { concurrency } : {}), signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}),
+          ...options, ...(concurrency ? { concurrency } : {}), signal: controller.signal, pauseSignal: pauser.signal, ...(display ? { onProgress: display.onEvent } : {}),
         })
         if (ctx.json) ctx.out(JSON.stringify({ runId: result.runId, status: result.status, counts: result.counts, alreadyDone: result.alreadyDone, resumes: result.resumes }, null, 2))
         else {
@@ -68,7 +94,7 @@ export default defineCommand({
           if (!result.runId) ctx.out(`${statusLabel('succeeded')} nothing to backfill`)
           else {
             const parts = Object.entries(result.counts ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`)
-            ctx.out(`${statusLabel(result.status === 'succeeded' ? 'succeeded' : result.status === 'canceled' ? 'canceled' : 'failed')} backfill run ${result.runId}: ${parts.join(', ')}`)
+            ctx.out(`${statusLabel(result.status)} backfill run ${result.runId}: ${parts.join(', ')}`)
             if (result.status !== 'succeeded') ctx.out(style.dim(`details: tributary run ${result.runId}; resume: tributary backfill --resume ${result.runId}`))
           }
         }
@@ -81,3 +107,30 @@ export default defineCommand({
     }
   },
 })
+
+async function listBackfills(ctx: CommandContext, instance: Tributary): Promise<number> {
+  const backfills = await instance.listBackfills({ limit: 20 })
+  if (ctx.json) {
+    ctx.out(JSON.stringify(backfills, null, 2))
+    return Exit.Ok
+  }
+  if (backfills.length === 0) {
+    ctx.out(style.dim('no backfills yet: tributary backfill <selection> --from <key> --to <key>'))
+    return Exit.Ok
+  }
+  const now = instance.clock.now()
+  ctx.out(table(['RUN', 'STATUS', 'PROGRESS', 'ETA', 'STARTED', 'BACKFILL'], backfills.map(({ run, done, total, counts, etaMs }) => {
+    const failed = counts.failed + counts.blocked + counts.skipped
+    return [
+      run.id, statusLabel(run.status) + (run.requested ? style.yellow(` (${run.requested} requested)`) : ''),
+      `${bar(done, total)} ${done}/${total}${failed ? style.red(` ${failed} not ok`) : ''}`,
+      etaMs === null ? '—' : formatDuration(etaMs), ago(run.startedAt, now), run.selection.replace(/^backfill /, ''),
+    ]
+  })))
+  return Exit.Ok
+}
+
+function bar(done: number, total: number, width = 12): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width)
+  return `${style.cyan('█'.repeat(filled))}${style.dim('░'.repeat(width - filled))}`
+}

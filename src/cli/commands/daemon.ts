@@ -43,7 +43,7 @@ export default defineCommand({
       process.once('SIGTERM', stop)
       log(`daemon started for ${instance.project.name}: ${instance.project.schedules?.length ?? 0} schedule(s), ${instance.project.sensors?.length ?? 0} sensor(s)`)
       await daemon.start({ interval: (ctx.values.interval as string | undefined) ?? '30s', signal: controller.signal })
-      for (const runId of instance.activeRuns()) instance.cancel(runId)
+      await Promise.all(instance.activeRuns().map((runId) => instance.cancel(runId).catch(() => undefined)))
       return Exit.Ok
     } finally {
       await instance.close()

@@ -7,14 +7,14 @@ import { ago, statusLabel, style, table } from '../format.js'
 export default defineCommand({
   name: 'runs',
   summary: 'list recent runs, newest first',
-  usage: 'tributary runs [--limit n] [--status running|succeeded|failed|canceled] [--json]',
+  usage: 'tributary runs [--limit n] [--status running|succeeded|failed|canceled|paused] [--json]',
   help: '  --limit n    how many (default: 20)\n  --status s   only runs with this status',
   options: { limit: { type: 'string' }, status: { type: 'string' } },
   async run(ctx) {
     const limit = Number(ctx.values.limit ?? 20)
     const status = ctx.values.status as string | undefined
-    if (!Number.isInteger(limit) || limit < 1 || (status && !['running', 'succeeded', 'failed', 'canceled'].includes(status))) {
-      ctx.err('usage: tributary runs [--limit n] [--status running|succeeded|failed|canceled]')
+    if (!Number.isInteger(limit) || limit < 1 || (status && !['running', 'succeeded', 'failed', 'canceled', 'paused'].includes(status))) {
+      ctx.err('usage: tributary runs [--limit n] [--status running|succeeded|failed|canceled|paused]')
       return Exit.Usage
     }
     const instance = await Tributary.open({ projectDir: ctx.projectDir })

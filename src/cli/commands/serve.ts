@@ -72,7 +72,7 @@ const SETTLE_MS = 10_000
 
 /** Cancels the instance's active runs and waits (bounded) until they have settled, then closes the server. */
 export async function shutDown(instance: () => Tributary, server: RunningServer): Promise<void> {
-  for (const runId of instance().activeRuns()) instance().cancel(runId)
+  await Promise.all(instance().activeRuns().map((runId) => instance().cancel(runId).catch(() => undefined)))
   const deadline = Date.now() + SETTLE_MS
   while (instance().activeRuns().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   await server.close()

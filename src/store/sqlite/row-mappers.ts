@@ -1,7 +1,7 @@
 import type { SerializedError } from '../../model/errors.js'
 import type {
   CheckResultRecord, ColumnInfo, EventRecord, LogRecord, MaterializationRecord, ObservationRecord, RunRecord,
-  RunStatus, StepRecord, StepStatus,
+  RunRequest, RunStatus, StepRecord, StepStatus,
 } from '../records.js'
 
 /** A partition as stored in key columns: '' stands for "no partition" because NULLs never match in keys. */
@@ -45,6 +45,7 @@ export interface RunRow {
   heartbeat_at: number
   error: string | null
   step_count: number
+  requested: RunRequest | null
 }
 
 /** A row of `runs` as a record. */
@@ -61,6 +62,7 @@ export function toRun(row: RunRow): RunRecord {
     heartbeatAt: new Date(row.heartbeat_at),
     error: parseOrNull<SerializedError>(row.error),
     stepCount: row.step_count,
+    requested: row.requested ?? null,
   }
 }
 

@@ -4,7 +4,7 @@ import {
   FINAL_STEP_STATUSES,
   type AssetStateRecord, type AssetStateSummary, type CheckResultRecord, type EventRecord, type LeaseResult, type LogRecord,
   type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
-  type RunRecord, type RunStatus, type StepRecord, type StepUpdate,
+  type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
 } from '../records.js'
 import type { NewRun, StepCompletion, Store } from '../store.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
@@ -64,10 +64,20 @@ export class SqliteStore implements Store {
     })
   }
 
-  async heartbeat(runId: string, at: Date): Promise<void> {
-    this.guard(() => {
-      const { changes } = this.sql().heartbeat.run({ id: runId, at: at.getTime() })
-      if (changes === 0) throw runNotFound(runId)
+  async heartbeat(runId: string, at: Date): Promise<RunRequest | null> {
+    return this.guard(() => {
+      const row = this.sql().heartbeat.get({ id: runId, at: at.getTime() })
+      if (!row) throw runNotFound(runId)
+      return row.requested ?? null
+    })
+  }
+
+  async requestRun(runId: string, request: RunRequest, at: Date): Promise<RunRecord | undefined> {
+    return this.write(() => {
+      const { changes } = this.sql().requestRun.run({ id: runId, request })
+      if (changes > 0) this.event('run_requested', at.getTime(), runId, null, null, { request })
+      const row = this.sql().getRun.get({ id: runId })
+      return row ? toRun(row) : undefined
     })
   }
 

@@ -5,6 +5,7 @@ import type {
 import {
   ASSET_STATE_SELECT, ASSET_STATE_SUMMARY_SELECT, type AssetStateSummaryTuple, type AssetStateTuple,
 } from './asset-state-rows.js'
+import type { RunRequest } from '../records.js'
 
 type Params = Record<string, string | number | null>
 
@@ -20,8 +21,11 @@ export function prepareStatements(db: Database.Database) {
       VALUES (@type, @at, @runId, @assetKey, @partition, @payload)`),
     insertRun: write(`INSERT INTO runs (id, status, selection, trigger, pid, host, started_at, heartbeat_at, step_count)
       VALUES (@id, 'running', @selection, @trigger, @pid, @host, @startedAt, @startedAt, @stepCount)`),
-    finishRun: write(`UPDATE runs SET status = @status, finished_at = @at, error = @error WHERE id = @id`),
-    heartbeat: write(`UPDATE runs SET heartbeat_at = @at WHERE id = @id`),
+    finishRun: write(`UPDATE runs SET status = @status, finished_at = @at, error = @error, requested = NULL WHERE id = @id`),
+    heartbeat: read<{ requested: RunRequest | null }>(`UPDATE runs SET heartbeat_at = @at WHERE id = @id RETURNING requested`),
+    // A cancel is never weakened into a pause.
+    requestRun: write(`UPDATE runs SET requested = CASE WHEN requested = 'cancel' THEN 'cancel' ELSE @request END
+      WHERE id = @id AND status = 'running'`),
     insertStep: write(`INSERT INTO steps (run_id, asset_key, partition, seq, status)
       VALUES (@runId, @assetKey, @partition, @seq, 'queued')`),
     countStep: write(`UPDATE runs SET step_count = step_count + 1 WHERE id = @runId`),

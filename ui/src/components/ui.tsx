@@ -6,7 +6,7 @@ import { ApiFailure } from '../api'
 /** Words a business reader understands, per status. */
 export const STATUS_LABEL: Record<ApiAssetStatus | ApiStepStatus | ApiRunStatus, string> = {
   fresh: 'Fresh', stale: 'Stale', late: 'Late', failed: 'Failed', blocked: 'Blocked', missing: 'Missing', running: 'Running',
-  queued: 'Queued', waiting: 'Waiting', succeeded: 'Succeeded', skipped: 'Skipped', canceled: 'Canceled',
+  queued: 'Queued', waiting: 'Waiting', succeeded: 'Succeeded', skipped: 'Skipped', canceled: 'Canceled', paused: 'Paused',
 }
 
 export const ASSET_STATUSES: readonly ApiAssetStatus[] = ['fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running']
@@ -15,7 +15,7 @@ export const ASSET_STATUSES: readonly ApiAssetStatus[] = ['fresh', 'stale', 'lat
 export function tone(status: string): 'green' | 'amber' | 'purple' | 'red' | 'grey' | 'blue' {
   switch (status) {
     case 'fresh': case 'succeeded': case 'passed': return 'green'
-    case 'stale': case 'warn': return 'amber'
+    case 'stale': case 'warn': case 'paused': return 'amber'
     case 'late': return 'purple'
     case 'failed': case 'blocked': case 'error': return 'red'
     case 'running': case 'queued': case 'waiting': return 'blue'

@@ -5,7 +5,7 @@ import { useApi } from '../data'
 import { clockTime, count, dateTime, duration, relativeTime } from '../format'
 import { Link, navigate, runHref, setQuery, useLocation } from '../router'
 
-const FILTERS: readonly (ApiRunStatus | '')[] = ['', 'running', 'succeeded', 'failed', 'canceled']
+const FILTERS: readonly (ApiRunStatus | '')[] = ['', 'running', 'paused', 'succeeded', 'failed', 'canceled']
 
 export function RunsPage() {
   const { query } = useLocation()

@@ -1,0 +1,245 @@
+// Pausing, resuming and canceling backfills: in one process, from another process (the CLI
+// against a backfill another CLI runs), and with Ctrl-C (a real SIGINT).
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ManualClock } from '../src/engine/clock.js'
+import { defineAsset, sqlAsset } from '../src/model/asset.js'
+import { dailyPartitions } from '../src/model/partitions.js'
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
+import type { Store } from '../src/store/store.js'
+import { cli, cliProcess } from './helpers/cli.js'
+import { openProject, tempDir } from './helpers/temp-project.js'
+
+const days = dailyPartitions({ start: '2026-03-01' })
+
+function project(gate: Promise<void>, gateOn: string) {
+  const raw = defineAsset({
+    key: 'raw/payments', partitions: days,
+    async materialize(_inputs, ctx) {
+      if (ctx.partition === gateOn) await gate
+      return [{ id: 1, amount: Number(ctx.partition!.slice(8)) }]
+    },
+  })
+  const daily = sqlAsset({ key: 'marts/daily', partitions: days, sql: 'select sum(amount)::int as revenue from raw.payments where partition_key = {{ partition_key }}' })
+  return [raw, daily]
+}
+
+async function until(what: string, check: () => Promise<boolean>, limitMs = 20_000): Promise<void> {
+  const deadline = Date.now() + limitMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await sleep(25)
+  }
+}
+
+/** The id of the newest run once its step (key, partition) is running. */
+async function runningStep(store: Store, key: string, partition: string): Promise<string> {
+  let runId = ''
+  await until(`${key} ${partition} runs`, async () => {
+    const run = (await store.listRuns({ limit: 1 }).catch(() => []))[0]
+    const step = run ? (await store.listSteps(run.id)).find((s) => s.assetKey === key && s.partition === partition) : undefined
+    if (step?.status === 'running') runId = run!.id
+    return runId !== ''
+  })
+  return runId
+}
+
+describe('backfill pause and resume in one process', () => {
+  test('pause lets the running step finish and publish, starts nothing more, ends paused; resume does the rest once', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const p = await openProject({ assets: project(gate, '2026-03-02'), concurrency: 1 }, { clock: new ManualClock(new Date('2026-03-10T12:00:00Z')) })
+    try {
+      const events: string[] = []
+      const running = p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-06', only: 'all', onProgress: (e) => events.push(e.type) })
+      const runId = await runningStep(p.instance.store, 'raw/payments', '2026-03-02')
+      const requested = await p.instance.pause(runId)
+      assert.equal(requested.requested, 'pause')
+      assert.equal(requested.status, 'running')
+      release()
+      const paused = await running
+      assert.equal(paused.status, 'paused')
+      assert.ok(events.includes('run_pausing'))
+      const steps = await p.instance.store.listSteps(runId)
+      assert.equal(steps.find((s) => s.assetKey === 'raw/payments' && s.partition === '2026-03-02')?.status, 'succeeded', 'the running step finished')
+      assert.deepEqual([...new Set(steps.map((s) => s.status))].sort(), ['canceled', 'succeeded'])
+      for (const step of steps.filter((s) => s.status === 'canceled')) assert.match(step.reason ?? '', /paused before this step started/)
+      const run = (await p.instance.store.getRun(runId))!
+      assert.equal(run.status, 'paused')
+      assert.equal(run.requested, null, 'the request is cleared once acted on')
+
+      const progress = await p.instance.backfillProgress(runId)
+      assert.equal(progress.total, 12)
+      assert.equal(progress.done, steps.filter((s) => s.status === 'succeeded').length, 'steps the pause left are not done')
+      assert.equal(progress.etaMs, null)
+      assert.deepEqual(progress.assets.map((a) => a.key), ['raw/payments', 'marts/daily'])
+
+      // Pausing it again, or resuming a run that is still going, are clear errors.
+      await assert.rejects(p.instance.pause(runId), (e: { code?: string; message: string }) => e.code === 'TRB6003' && /is paused/.test(e.message))
+      const resumed = await p.instance.resume(runId)
+      assert.equal(resumed.status, 'succeeded')
+      assert.equal(resumed.resumes, runId)
+      assert.equal(resumed.alreadyDone, steps.filter((s) => s.status === 'succeeded').length)
+      assert.equal(resumed.alreadyDone + resumed.counts!.succeeded, 12)
+      for (const day of ['01', '02', '03', '04', '05', '06']) {
+        assert.equal((await p.instance.store.listMaterializations('raw/payments', { partition: `2026-03-${day}` })).length, 1, `2026-03-${day} published once`)
+      }
+      const session = await (await p.instance.warehouse()).session()
+      try {
+        assert.deepEqual(await session.query('select count(*)::int as n, count(distinct partition_key)::int as days from raw.payments'), [{ n: 6, days: 6 }])
+      } finally {
+        await session.close()
+      }
+    } finally {
+      release()
+      await p.close()
+    }
+  })
+
+  test('pausing a run that is not a backfill, an unknown run, or a finished one says what to do instead', async () => {
+    const p = await openProject({ assets: project(Promise.resolve(), ''), concurrency: 1 }, { clock: new ManualClock(new Date('2026-03-10T12:00:00Z')) })
+    try {
+      const plain = await p.instance.materialize('raw/payments', { partition: '2026-03-01' })
+      await assert.rejects(p.instance.pause(plain.runId), (e: { code?: string; hint?: string }) => e.code === 'TRB6001' && /Cancel it instead/.test(e.hint ?? ''))
+      await assert.rejects(p.instance.pause('20260101-000000-nope00'), (e: { code?: string }) => e.code === 'TRB6002')
+      await assert.rejects(p.instance.cancel(plain.runId), (e: { code?: string; message: string }) => e.code === 'TRB6003' && /succeeded/.test(e.message))
+      await assert.rejects(p.instance.backfillProgress(plain.runId), (e: { code?: string }) => e.code === 'TRB6002')
+    } finally {
+      await p.close()
+    }
+  })
+})
+
+// The partition 2026-03-03 waits for a file, so the test can act while it runs.
+const CONFIG = `
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { dailyPartitions, defineAsset, defineProject, sqlAsset } from 'tributary'
+
+const days = dailyPartitions({ start: '2026-03-01' })
+export const raw = defineAsset({
+  key: 'raw/events', partitions: days,
+  async materialize(_inputs, ctx) {
+    while (ctx.partition === '2026-03-03' && !existsSync(join(ctx.projectDir, 'go'))) await new Promise((resolve) => setTimeout(resolve, 50))
+    return [{ id: 1 }, { id: 2 }]
+  },
+})
+export const daily = sqlAsset({ key: 'marts/events', partitions: days, sql: 'select count(*)::int as n from raw.events where partition_key = {{ partition_key }}' })
+export default defineProject({ name: 'backfill-control', assets: [raw, daily], concurrency: 1 })
+`
+
+async function withCliProject(body: (dir: string, store: Store) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = await tempDir('backfill-control-')
+  try {
+    await writeFile(join(dir, 'tributary.config.ts'), CONFIG)
+    // The store exists once the first CLI command has migrated it.
+    const init = cli(['backfill', '--list', '--project', dir])
+    assert.equal(init.code, 0, init.stderr)
+    assert.match(init.stdout, /no backfills yet/)
+    const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
+    try {
+      await body(dir, store)
+    } finally {
+      await store.close()
+    }
+  } finally {
+    await cleanup()
+  }
+}
+
+function exited(child: ReturnType<typeof cliProcess>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk) => (stdout += chunk))
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })))
+}
+
+describe('backfill pause, resume and cancel across processes', () => {
+  test('`backfill --pause` from a second process pauses a CLI backfill; `--list` shows it; `--resume` finishes it without redoing anything', async () => {
+    await withCliProject(async (dir, store) => {
+      const args = ['backfill', 'raw/events', '--from', '2026-03-01', '--to', '2026-03-06', '--only', 'all', '--project', dir, '--json']
+      const child = cliProcess(args)
+      const done = exited(child)
+      const runId = await runningStep(store, 'raw/events', '2026-03-03')
+
+      const pause = cli(['backfill', '--pause', runId, '--project', dir])
+      const pauseAt = Date.now()
+      assert.equal(pause.code, 0, pause.stderr)
+      assert.match(pause.stdout, new RegExp(`pause requested for backfill run ${runId}`))
+      assert.match(pause.stdout, new RegExp(`resume: tributary backfill --resume ${runId}`))
+      assert.equal((await store.getRun(runId))!.requested, 'pause')
+      const listed = JSON.parse(cli(['backfill', '--list', '--json', '--project', dir]).stdout)
+      assert.equal(listed[0].run.id, runId)
+      assert.equal(listed[0].run.requested, 'pause')
+      // The running partition finishes and publishes after its process saw the pause (heartbeat: 1 s).
+      await until('the request is seen', async () => (await store.getRun(runId))!.heartbeatAt.getTime() > Date.now() - 500 && Date.now() - pauseAt > 1_200)
+      await writeFile(join(dir, 'go'), '')
+      const first = await done
+      assert.equal(first.code, 1, first.stderr)
+      const result = JSON.parse(first.stdout)
+      assert.equal(result.status, 'paused')
+      const steps = await store.listSteps(runId)
+      assert.equal(steps.find((s) => s.assetKey === 'raw/events' && s.partition === '2026-03-03')?.status, 'succeeded')
+      const published = steps.filter((s) => s.status === 'succeeded').length
+      assert.ok(published >= 3 && published < 12, `published before the pause took effect: ${published}`)
+
+      const list = cli(['backfill', '--list', '--project', dir])
+      assert.equal(list.code, 0, list.stderr)
+      assert.match(list.stdout, new RegExp(`${runId}\\s+⏸ paused\\s+\\S+ ${published}/12`))
+
+      const again = cli(['backfill', '--pause', runId, '--project', dir])
+      assert.equal(again.code, 2, 'a request that cannot be done is a usage error')
+      assert.match(again.stderr, /TRB6003/)
+      assert.match(again.stderr, /is paused/)
+
+      const resumed = cli(['backfill', '--resume', runId, '--project', dir, '--json'])
+      assert.equal(resumed.code, 0, resumed.stderr)
+      const second = JSON.parse(resumed.stdout)
+      assert.equal(second.status, 'succeeded')
+      assert.equal(second.resumes, runId)
+      assert.equal(second.alreadyDone, published)
+      assert.equal(second.alreadyDone + second.counts.succeeded, 12)
+      for (const day of ['01', '02', '03', '04', '05', '06']) {
+        assert.equal((await store.listMaterializations('raw/events', { partition: `2026-03-${day}` })).length, 1, `raw/events 2026-03-${day} published once`)
+      }
+    })
+  })
+
+  test('`backfill --cancel` from a second process stops the running step of a CLI backfill', async () => {
+    await withCliProject(async (dir, store) => {
+      const child = cliProcess(['backfill', 'raw/events', '--from', '2026-03-01', '--to', '2026-03-06', '--only', 'all', '--project', dir, '--json'])
+      const done = exited(child)
+      const runId = await runningStep(store, 'raw/events', '2026-03-03')
+      const cancel = cli(['backfill', '--cancel', runId, '--project', dir])
+      assert.equal(cancel.code, 0, cancel.stderr)
+      assert.match(cancel.stdout, /cancel requested/)
+      const first = await done
+      assert.equal(JSON.parse(first.stdout).status, 'canceled')
+      const steps = await store.listSteps(runId)
+      assert.equal(steps.find((s) => s.assetKey === 'raw/events' && s.partition === '2026-03-03')?.status, 'canceled', 'the running step was stopped, not finished')
+      assert.equal((await store.listMaterializations('raw/events', { partition: '2026-03-03' })).length, 0)
+    })
+  })
+
+  test('Ctrl-C pauses a CLI backfill: the running step finishes and publishes, nothing more starts', async () => {
+    await withCliProject(async (dir, store) => {
+      const child = cliProcess(['backfill', 'raw/events', '--from', '2026-03-01', '--to', '2026-03-06', '--only', 'all', '--project', dir])
+      const done = exited(child)
+      const runId = await runningStep(store, 'raw/events', '2026-03-03')
+      child.kill('SIGINT')
+      await sleep(300)
+      await writeFile(join(dir, 'go'), '')
+      const first = await done
+      assert.equal(first.code, 1, first.stderr)
+      assert.match(first.stderr, /pausing the backfill: running steps finish/)
+      assert.match(first.stdout, new RegExp(`paused backfill run ${runId}`))
+      assert.match(first.stdout, new RegExp(`resume: tributary backfill --resume ${runId}`))
+      assert.equal((await store.getRun(runId))!.status, 'paused')
+      assert.equal((await store.listMaterializations('raw/events', { partition: '2026-03-03' })).length, 1, 'the running partition was published')
+    })
+  })
+})
