@@ -50,9 +50,13 @@ export function partitionState(node: GraphNode, state: AssetStateRecord | undefi
   if (step && FAILED.has(step.status) && (!materialization || step.runId !== materialization.runId)) return 'failed'
   if (!materialization) return 'missing'
   if (materialization.codeVersion !== node.codeVersion) return 'stale'
+  // What it read was current when its step started: published no later than that, upstream is as it read it.
+  const readAt = materialization.createdAt.getTime() - (materialization.durationMs ?? 0)
   for (const reader of upstream) {
+    const recorded = materialization.inputVersions[reader.key]
     // Nothing published upstream now cannot be newer; a version where it recorded none (a recovered publish) is.
-    const current = reader.current(state!.partition!)
+    const current = reader.current(state!.partition!, recorded === undefined ? undefined : readAt)
+    if (current === null) continue
     if (current !== undefined && current !== materialization.inputVersions[reader.key]) return 'stale'
   }
   return 'fresh'

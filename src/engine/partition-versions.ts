@@ -44,8 +44,12 @@ export function readVersion(reads: number, found: readonly PublishedVersion[]): 
 /** One upstream of a partitioned asset, and the version a step of one of its partitions would record for it now. */
 export interface UpstreamReader {
   readonly key: string
-  /** Undefined when nothing the partition reads of it is published. */
-  current(partition: string): string | undefined
+  /**
+   * Undefined when nothing the partition reads of it is published. With `since` (epoch ms),
+   * null when everything it reads was published before then: the version recorded then still
+   * holds, and no hash is needed.
+   */
+  current(partition: string, since?: number): string | undefined | null
 }
 
 /**
@@ -85,9 +89,10 @@ export class CurrentInputVersions {
       let cached: { readonly first: string; readonly last: string; readonly length: number; readonly version: string | undefined } | undefined
       readers.push({
         key,
-        current(partition) {
+        current(partition, since) {
           const reads = upstreamKeys(mapping, down, partition, up, now)
           if (reads.length === 1) return published?.get(reads[0]!)?.lastMaterialization?.dataVersion
+          if (since !== undefined && reads.every((read) => (published?.get(read)?.lastMaterialization?.createdAt.getTime() ?? 0) < since)) return null
           // Mapped keys are one contiguous run of the upstream's keys: its ends and length name it.
           const [first, last] = [reads[0] ?? '', reads.at(-1) ?? '']
           if (cached && cached.first === first && cached.last === last && cached.length === reads.length) return cached.version
