@@ -145,10 +145,13 @@ describe('partition status: stale through every mapping', () => {
         return [{ n: 1, raw: raw.partitions?.join(',') ?? '', fx: fx.table }]
       },
     })
-    const p = await openProject({ assets: [fx, raw, converted] }, { clock: clock() })
+    // Its only upstream is unpartitioned.
+    const fxDaily = defineAsset({ key: 'marts/fx_daily', ins: { fx }, partitions: days, async materialize(_inputs, ctx) { return [{ day: ctx.partition }] } })
+    // Ticking, so the rebuilt partition is the newest one.
+    const p = await openProject({ assets: [fx, raw, converted, fxDaily] }, { clock: ticking() })
     try {
       await succeed(p.instance.materialize('dim/fx'))
-      await succeed(p.instance.materialize('raw/payments marts/converted', { from: '2026-03-01', to: '2026-03-05' }))
+      await succeed(p.instance.materialize('raw/payments marts/converted marts/fx_daily', { from: '2026-03-01', to: '2026-03-05' }))
       assert.deepEqual((await statusOf(p, 'marts/converted')).counts, { fresh: 5, stale: 0, failed: 0, missing: 0, running: 0 })
 
       rate = 2
@@ -159,6 +162,12 @@ describe('partition status: stale through every mapping', () => {
       const after = await statusOf(p, 'marts/converted')
       assert.deepEqual(after.stale, ALL_DAYS.slice(0, 4))
       assert.deepEqual(after.latest, { partition: '2026-03-05', state: 'fresh' })
+      // The asset's own status agrees, also with no partitioned upstream: the newest partition read the new rate, four others did not.
+      await succeed(p.instance.materialize('marts/fx_daily', { partition: '2026-03-05' }))
+      assert.deepEqual((await statusOf(p, 'marts/fx_daily')).stale, ALL_DAYS.slice(0, 4))
+      assert.equal((await p.instance.status('marts/fx_daily'))[0]!.status, 'stale')
+      await succeed(p.instance.materialize('marts/fx_daily', { from: '2026-03-01', to: '2026-03-04' }))
+      assert.equal((await p.instance.status('marts/fx_daily'))[0]!.status, 'fresh')
     } finally {
       await p.close()
     }

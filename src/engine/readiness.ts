@@ -53,11 +53,12 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     const node = deps.graph.nodes.get(key)
     const summary = stateMap.get(key)
     if (!node?.partitions || !summary?.lastMaterialization) continue
-    // Newer partitioned upstream data is judged per partition: the asset is stale when a partition is.
+    // Newer upstream data is judged per partition: the asset is stale when a partition is.
     const stale = (partitionStatuses.get(key)?.counts.stale ?? 0) > 0
     const inputVersions = { ...summary.lastMaterialization.inputVersions }
+    // Every upstream but sources (observed, not versioned per partition), partitioned or not.
     for (const up of node.upstream) {
-      if (!deps.graph.get(up).partitions) continue
+      if (deps.graph.get(up).def.type === 'source') continue
       const current = stateMap.get(up)?.lastMaterialization?.dataVersion
       if (current !== undefined) inputVersions[up] = stale ? `${current}:stale` : current
     }

@@ -12,7 +12,7 @@ import type { EngineDeps } from './engine-deps.js'
 import { fileOutputPaths } from './file-output.js'
 import { matchFiles } from './observe.js'
 import { stepId, type Plan, type PlannedStep } from './plan.js'
-import { combinedVersion } from './partition-versions.js'
+import { combinedVersion, readVersion } from './partition-versions.js'
 import type { ProgressEvent, ProgressListener } from './progress.js'
 import { currentStatuses, firstUnusable } from './readiness.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
@@ -359,7 +359,7 @@ async function resolveInputs(deps: EngineDeps, node: GraphNode, step: PlannedSte
     if (reads) {
       const latest = await Promise.all(reads.map((partition) => deps.store.listMaterializations(key, { limit: 1, partition }).then((m) => m[0])))
       const found = latest.filter((m) => m !== undefined)
-      const version = reads.length === 1 ? found[0]?.dataVersion : combinedVersion(found)
+      const version = readVersion(reads.length, found)
       partitioned.set(key, { version, rowCount: found.reduce((n, m) => n + (m.rowCount ?? 0), 0) })
     } else {
       const all = (await deps.store.assetStates([key])).flatMap((s) => (s.lastMaterialization ? [s.lastMaterialization] : []))
