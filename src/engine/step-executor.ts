@@ -44,6 +44,12 @@ export async function runAttempt(
   if (def.type === 'source') throw new Error(`cannot materialize source ${node.key}`)
   const started = deps.clock.now().getTime()
   const controller = new AbortController()
+  // Settles when the attempt is aborted; made before anything awaits, so an abort while the
+  // session opens is not missed (an 'abort' event fires once, for listeners already there).
+  const abortPromise = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+  })
+  abortPromise.catch(() => undefined)
   const onRunAbort = () => controller.abort(new CanceledError(node.key))
   runSignal.addEventListener('abort', onRunAbort, { once: true })
   if (runSignal.aborted) onRunAbort()
@@ -65,10 +71,6 @@ export async function runAttempt(
     const open = () => (opening ??= deps.warehouse.session().then((s) => (session = s)))
     if (staging) await open()
     if (files) await prepareFileStaging(files.staging)
-    const abortPromise = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
-    })
-    abortPromise.catch(() => undefined)
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, abortPromise])
 
     let returned: unknown
