@@ -15,6 +15,9 @@ test('partitioned revenue demo: backfill 90 days, then repairing one bad day reb
     const demo = spawnSync(process.execPath, ['--import', 'tsx', join(EXAMPLE, 'demo.ts'), temp.dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 })
     assert.equal(demo.status, 0, `${demo.stdout.slice(-3000)}\n${demo.stderr.slice(-2000)}`)
     assert.match(demo.stdout, /the repair run \S+ succeeded: 11 steps/)
+    // status --partitions says why the bad day and what reads it are not built.
+    assert.match(demo.stdout, /raw\/payments 2026-03-03: blocking check failed: unique\(payment_id\)/)
+    assert.match(demo.stdout, /marts\/daily_revenue 2026-03-03: skipped: upstream raw\/payments@2026-03-03 blocked/)
 
     const instance = await Tributary.open({ projectDir: temp.dir })
     try {

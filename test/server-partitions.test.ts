@@ -61,13 +61,15 @@ describe('server: partition status', () => {
       '2026-03-06 missing', '2026-03-07 failed', '2026-03-08 missing', '2026-03-09 missing',
     ])
     const [first] = body.partitions
-    assert.deepEqual(Object.keys(first).sort(), ['key', 'lastUpdated', 'runId', 'status'])
+    assert.deepEqual(Object.keys(first).sort(), ['key', 'lastUpdated', 'reason', 'runId', 'status'])
+    assert.equal(first.reason, null)
     assert.equal(first.runId, goodRun)
     assert.equal(new Date(first.lastUpdated).toISOString(), first.lastUpdated)
     const failed = body.partitions.find((x: { key: string }) => x.key === '2026-03-07')
-    assert.deepEqual(failed, { key: '2026-03-07', status: 'failed', lastUpdated: null, runId: badRun })
+    assert.deepEqual(failed, { key: '2026-03-07', status: 'failed', lastUpdated: null, runId: badRun, reason: failed.reason })
+    assert.match(failed.reason, /the bank export for 2026-03-07 is empty/)
     const missing = body.partitions.find((x: { key: string }) => x.key === '2026-03-06')
-    assert.deepEqual(missing, { key: '2026-03-06', status: 'missing', lastUpdated: null, runId: null })
+    assert.deepEqual(missing, { key: '2026-03-06', status: 'missing', lastUpdated: null, runId: null, reason: null })
   })
 
   test('the 400 newest partitions of a long history, with truncated set', async () => {

@@ -118,6 +118,8 @@ export interface ApiPartition {
   readonly lastUpdated: string | null
   /** The run of its latest step (the failing or active one when it failed or is running), else of its data; null when none. */
   readonly runId: string | null
+  /** Why its latest attempt failed, was blocked or was skipped since it was last published ("skipped: upstream raw/payments@2026-03-03 failed"); null otherwise. */
+  readonly reason: string | null
 }
 
 /** `GET /api/partitions?key=`: which partitions of an asset are in which state. */

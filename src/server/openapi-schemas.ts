@@ -82,7 +82,7 @@ export const SCHEMAS: Record<string, Schema> = {
   ApiPartitionStatus: object({
     key: string, partitioned: boolean, cadence: { type: ['string', 'null'], enum: ['hourly', 'daily', 'weekly', 'monthly', 'static', null] }, total: integer,
     counts: object({ fresh: integer, stale: integer, failed: integer, missing: integer, running: integer }),
-    partitions: list(object({ key: string, status: partitionState, lastUpdated: nullable(dateTime), runId: nullable(string) })),
+    partitions: list(object({ key: string, status: partitionState, lastUpdated: nullable(dateTime), runId: nullable(string), reason: nullable(string) })),
     truncated: boolean,
   }),
   ApiLineage: object({

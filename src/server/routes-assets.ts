@@ -88,6 +88,7 @@ async function partitionStatus(instance: Tributary, node: GraphNode): Promise<Ap
       key: partition, status: state,
       lastUpdated: materialization ? materialization.createdAt.toISOString() : null,
       runId: (troubled ? record?.lastStep?.runId : materialization?.runId ?? record?.lastStep?.runId) ?? null,
+      reason: status?.failures?.[partition] ?? null,
     }
   })
   return {

@@ -54,5 +54,11 @@ async function showPartitions(instance: Tributary, selection: string, ctx: Comma
     s.latest ? `${s.latest.partition} ${statusLabel(s.latest.state)}` : style.dim('—'),
     s.late ?? [s.failed.length ? `failed: ${few(s.failed)}` : '', s.missing.length ? `missing: ${few(s.missing)}` : '', s.stale.length ? `stale: ${few(s.stale)}` : ''].filter(Boolean).join('; '),
   ])))
+  // Why the latest attempts failed or were skipped, newest first, a few per asset.
+  for (const s of statuses) {
+    const failures = Object.entries(s.failures ?? {}).reverse()
+    for (const [partition, why] of failures.slice(0, 3)) ctx.out(`  ${style.bold(s.key)} ${partition}: ${style.red(why)}`)
+    if (failures.length > 3) ctx.out(style.dim(`  … and ${failures.length - 3} more of ${s.key}: tributary status ${s.key} --partitions --json`))
+  }
   return Exit.Ok
 }
