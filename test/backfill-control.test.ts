@@ -11,6 +11,7 @@ import { dailyPartitions } from '../src/model/partitions.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../src/store/store.js'
 import { cli, cliProcess } from './helpers/cli.js'
+import { poll } from './helpers/poll.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
 const days = dailyPartitions({ start: '2026-03-01' })
@@ -27,12 +28,8 @@ function project(gate: Promise<void>, gateOn: string) {
   return [raw, daily]
 }
 
-async function until(what: string, check: () => Promise<boolean>, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await sleep(25)
-  }
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  await poll(what, async () => ((await check()) ? true : undefined))
 }
 
 /** The id of the newest run once its step (key, partition) is running. */

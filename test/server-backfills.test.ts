@@ -2,11 +2,11 @@
 // resume, cancel, and the errors of each.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ManualClock } from '../src/engine/clock.js'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
 import { dailyPartitions } from '../src/model/partitions.js'
 import { openEvents, serveInstance } from './helpers/server.js'
+import { poll } from './helpers/poll.js'
 import { openProject } from './helpers/temp-project.js'
 
 const days = dailyPartitions({ start: '2026-03-01' })
@@ -32,15 +32,6 @@ function gate(day: string): () => void {
   return release
 }
 
-async function until<T>(what: string, value: () => Promise<T | undefined>, limitMs = 20_000): Promise<T> {
-  const deadline = Date.now() + limitMs
-  for (;;) {
-    const found = await value()
-    if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await sleep(25)
-  }
-}
 
 describe('server: backfills', () => {
   let p: Awaited<ReturnType<typeof openProject>>
@@ -77,7 +68,7 @@ describe('server: backfills', () => {
       const runId: string = started.body.runId
       assert.equal(started.body.total, 11)
 
-      await until('2026-03-02 runs', async () => {
+      await poll('2026-03-02 runs', async () => {
         const { body } = await s.api.get(`/api/runs/${runId}`)
         return body.steps?.some((step: { partition: string; status: string }) => step.partition === '2026-03-02' && step.status === 'running') ? true : undefined
       })
@@ -93,14 +84,14 @@ describe('server: backfills', () => {
       assert.equal(pause.status, 202, pause.text)
       assert.equal(pause.body.requested, 'pause')
       release()
-      const paused = await until('the run is paused', async () => {
+      const paused = await poll('the run is paused', async () => {
         const response = await s.api.get(`/api/backfills/${runId}`)
         return response.body.run.status === 'paused' ? response.body : undefined
       })
       assert.equal(paused.etaMs, null)
       assert.ok(paused.counts.canceled > 0, 'steps were left for later')
       assert.equal(paused.assets[0].counts.succeeded >= 2, true)
-      await until('run_finished paused is sent', async () => (events.items.some((i) => 'event' in i && i.event === 'run_finished' && i.data.runId === runId && i.data.status === 'paused') ? true : undefined))
+      await poll('run_finished paused is sent', async () => (events.items.some((i) => 'event' in i && i.event === 'run_finished' && i.data.runId === runId && i.data.status === 'paused') ? true : undefined))
       assert.ok(events.items.some((i) => 'event' in i && i.event === 'run_pausing' && i.data.runId === runId))
 
       const list = await s.api.get('/api/backfills?status=paused')
@@ -114,7 +105,7 @@ describe('server: backfills', () => {
       assert.equal(resumed.status, 202, resumed.text)
       assert.equal(resumed.body.resumes, runId)
       assert.equal(resumed.body.alreadyDone + resumed.body.total, 11)
-      const second = await until('the resumed run ends', async () => {
+      const second = await poll('the resumed run ends', async () => {
         const response = await s.api.get(`/api/backfills/${resumed.body.runId}`)
         return response.body.run.status === 'running' ? undefined : response.body
       })
@@ -137,10 +128,10 @@ describe('server: backfills', () => {
       const started = await s.api.post('/api/backfills', { body: { selection: 'raw/payments', partition: '2026-03-07' } })
       assert.equal(started.status, 202, started.text)
       const runId: string = started.body.runId
-      await until('2026-03-07 runs', async () => ((await s.api.get(`/api/backfills/${runId}`)).body.counts?.running === 1 ? true : undefined))
+      await poll('2026-03-07 runs', async () => ((await s.api.get(`/api/backfills/${runId}`)).body.counts?.running === 1 ? true : undefined))
       const cancel = await s.api.post(`/api/runs/${runId}/cancel`)
       assert.equal(cancel.status, 202, cancel.text)
-      const ended = await until('the run ends', async () => {
+      const ended = await poll('the run ends', async () => {
         const response = await s.api.get(`/api/backfills/${runId}`)
         return response.body.run.status === 'running' ? undefined : response.body
       })

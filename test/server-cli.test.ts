@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { cli, cliProcess } from './helpers/cli.js'
+import { poll } from './helpers/poll.js'
 import { openEvents } from './helpers/server.js'
 import { tempDir } from './helpers/temp-project.js'
 
@@ -69,15 +70,6 @@ async function stop(child: ChildProcess, exited: Promise<[number | null, NodeJS.
   return code
 }
 
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 const json = async (url: string, init?: RequestInit) => (await fetch(url, init)).json() as Promise<any>
 

@@ -5,21 +5,15 @@ import type { BackfillPlan } from '../engine/backfill.js'
 import type { ApiBackfill, ApiBackfillStarted, ApiRun, ApiRunStatus, ApiStartBackfill } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest } from './errors.js'
-import type { EventHub } from './events.js'
+import type { RunRouteOptions } from './routes-runs.js'
 import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
 import { toBackfill, toRun } from './to-api.js'
 
 const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled', 'paused']
 const BODY_HINT = 'Send {"selection": "raw/payments", "from": "2026-03-01", "to": "2026-03-31", "only": "missing", "dryRun": true}.'
 
-/** What the backfill routes report to besides the caller. */
-export interface BackfillRouteOptions {
-  readonly hub: EventHub
-  readonly log: (line: string) => void
-}
-
 /** Routes of backfills, mounted under /api. Starting, pausing, resuming and canceling need the operator role. */
-export function backfillRoutes(instance: () => Tributary, options: BackfillRouteOptions): Hono<AuthEnv> {
+export function backfillRoutes(instance: () => Tributary, options: RunRouteOptions): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>()
 
   routes.get('/backfills', async (c) => {
