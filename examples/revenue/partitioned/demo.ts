@@ -1,5 +1,5 @@
 // The daily-partitioned revenue demo: backfill 90 days, find one bad day, repair only that day.
-// Run it with `node --import tsx examples/revenue/partitioned/demo.ts` from the repository root.
+// Run it with `npm run demo:partitions` (or `node --import tsx examples/revenue/partitioned/demo.ts`) from the repository root.
 import { spawnSync } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
