@@ -4,6 +4,8 @@ import { TokenPrompt } from './components/TokenPrompt'
 import { useApi } from './data'
 import { useConnection } from './live'
 import { AssetPage } from './pages/Asset'
+import { BackfillPage } from './pages/Backfill'
+import { BackfillsPage } from './pages/Backfills'
 import { CatalogPage } from './pages/Catalog'
 import { LineagePage } from './pages/Lineage'
 import { ReadyPage } from './pages/Ready'
@@ -20,6 +22,7 @@ const NAV = [
   { to: '/', label: 'Catalog', match: (p: string) => p === '/' || p.startsWith('/assets/') },
   { to: '/lineage', label: 'Lineage', match: (p: string) => p.startsWith('/lineage') },
   { to: '/runs', label: 'Runs', match: (p: string) => p.startsWith('/runs') },
+  { to: '/backfills', label: 'Backfills', match: (p: string) => p.startsWith('/backfills') },
   { to: '/ready', label: 'Is the data ready?', match: (p: string) => p.startsWith('/ready') },
 ]
 
@@ -46,6 +49,8 @@ function Route({ path }: { path: string }) {
   if (path.startsWith('/assets/')) return <AssetPage assetKey={path.slice('/assets/'.length).replace(/\/+$/, '')} />
   if (path === '/runs') return <RunsPage />
   if (path.startsWith('/runs/')) return <RunPage runId={path.slice('/runs/'.length)} />
+  if (path === '/backfills') return <BackfillsPage />
+  if (path.startsWith('/backfills/')) return <BackfillPage runId={path.slice('/backfills/'.length)} />
   if (path === '/ready') return <ReadyPage />
   return (
     <div className="not-found">

@@ -61,4 +61,5 @@ export function Link({ to, onClick, children, ...rest }: LinkProps) {
 /** Where an asset's page lives. */
 export const assetHref = (key: string) => `/assets/${key.split('/').map(encodeURIComponent).join('/')}`
 export const runHref = (id: string) => `/runs/${encodeURIComponent(id)}`
+export const backfillHref = (id: string) => `/backfills/${encodeURIComponent(id)}`
 export const lineageHref = (key?: string) => (key ? `/lineage?focus=${encodeURIComponent(key)}` : '/lineage')

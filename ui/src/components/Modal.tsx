@@ -1,6 +1,7 @@
 import { useEffect, type ReactNode } from 'react'
 
-export function Modal({ title, children, onClose, footer, labelledBy = 'modal-title' }: { title: ReactNode; children: ReactNode; onClose: () => void; footer?: ReactNode; labelledBy?: string }) {
+/** A dialog over a dimmed page; Escape or a click outside closes it. `className` sizes it (e.g. 'modal-wide'). */
+export function Modal({ title, children, onClose, footer, labelledBy = 'modal-title', className = '' }: { title: ReactNode; children: ReactNode; onClose: () => void; footer?: ReactNode; labelledBy?: string; className?: string }) {
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Escape') onClose()
@@ -10,7 +11,7 @@ export function Modal({ title, children, onClose, footer, labelledBy = 'modal-ti
   }, [onClose])
   return (
     <div className="modal-backdrop" onMouseDown={(event) => event.target === event.currentTarget && onClose()}>
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby={labelledBy}>
+      <div className={`modal ${className}`} role="dialog" aria-modal="true" aria-labelledby={labelledBy}>
         <h2 id={labelledBy}>{title}</h2>
         <div className="modal-body">{children}</div>
         {footer && <div className="modal-footer">{footer}</div>}

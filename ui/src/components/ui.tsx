@@ -15,7 +15,7 @@ export const ASSET_STATUSES: readonly ApiAssetStatus[] = ['fresh', 'stale', 'lat
 export function tone(status: string): 'green' | 'amber' | 'purple' | 'red' | 'grey' | 'blue' {
   switch (status) {
     case 'fresh': case 'succeeded': case 'passed': return 'green'
-    case 'stale': case 'warn': case 'paused': return 'amber'
+    case 'stale': case 'warn': case 'paused': case 'pausing': return 'amber'
     case 'late': return 'purple'
     case 'failed': case 'blocked': case 'error': return 'red'
     case 'running': case 'queued': case 'waiting': return 'blue'
@@ -26,7 +26,7 @@ export function tone(status: string): 'green' | 'amber' | 'purple' | 'red' | 'gr
 export function StatusPill({ status, label, size = 'md', title }: { status: string; label?: string; size?: 'sm' | 'md' | 'lg'; title?: string }) {
   return (
     <span className={`pill pill-${tone(status)} pill-${size}`} data-status={status} title={title}>
-      <span className={`dot${status === 'running' ? ' dot-pulse' : ''}`} aria-hidden />
+      <span className={`dot${status === 'running' || status === 'pausing' || status === 'canceling' ? ' dot-pulse' : ''}`} aria-hidden />
       {label ?? STATUS_LABEL[status as ApiAssetStatus] ?? status}
     </span>
   )
@@ -63,13 +63,15 @@ export function Spinner({ label }: { label?: string }) {
   )
 }
 
-export function ErrorBox({ error, what }: { error: Error; what?: string }) {
+/** An error with its code, message and hint. `what` says what could not load; `title` replaces that headline. */
+export function ErrorBox({ error, what, title, onDismiss }: { error: Error; what?: string; title?: string; onDismiss?: () => void }) {
   const failure = error instanceof ApiFailure ? error : undefined
   // A missing or wrong token is asked for by the token prompt, not reported on every panel.
   if (failure?.status === 401) return null
   return (
     <div className="error-box" role="alert">
-      <strong>{what ? `Could not load ${what}` : 'Something went wrong'}</strong>
+      {onDismiss && <button className="error-dismiss" onClick={onDismiss} aria-label="Dismiss">×</button>}
+      <strong>{title ?? (what ? `Could not load ${what}` : 'Something went wrong')}</strong>
       <div>
         {failure?.code && <code className="code-inline">{failure.code}</code>} {error.message}
       </div>

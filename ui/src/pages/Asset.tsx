@@ -2,6 +2,7 @@
 import { Fragment, useState } from 'react'
 import { api, ApiFailure, keyPath, withQuery, type ApiAssetDetail, type ApiCheck, type ApiCheckResult, type ApiEvent, type ApiLineage, type ApiMaterialization, type ApiPartitionStatus, type ApiRunStarted } from '../api'
 import { useHealth } from '../App'
+import { BackfillButton } from '../components/BackfillDialog'
 import { TimeChart } from '../components/Chart'
 import { Modal } from '../components/Modal'
 import { PartitionHeatmap } from '../components/PartitionHeatmap'
@@ -54,7 +55,16 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
             <div className="asset-grid">
               <div className="asset-main">
                 {partitions.data?.partitioned && (
-                  <Card title="Partitions" className="partitions-card" actions={<span className="muted">{plural(partitions.data.total, `${partitions.data.cadence === 'static' ? '' : `${partitions.data.cadence} `}partition`)}</span>}>
+                  <Card
+                    title="Partitions"
+                    className="partitions-card"
+                    actions={
+                      <>
+                        <span className="muted">{plural(partitions.data.total, `${partitions.data.cadence === 'static' ? '' : `${partitions.data.cadence} `}partition`)}</span>
+                        {asset.type !== 'source' && <BackfillButton assetKey={asset.key} status={partitions.data} />}
+                      </>
+                    }
+                  >
                     <PartitionHeatmap status={partitions.data} />
                   </Card>
                 )}

@@ -5,7 +5,7 @@ import { useHealth } from '../App'
 import { Card, Empty, ErrorBox, Loading, PageHeader, STATUS_LABEL, StatusPill, tone } from '../components/ui'
 import { useApi } from '../data'
 import { clockTime, dateTime, duration, plural } from '../format'
-import { assetHref, Link } from '../router'
+import { assetHref, backfillHref, Link } from '../router'
 
 const ORDER: readonly ApiStepStatus[] = ['running', 'waiting', 'queued', 'succeeded', 'failed', 'blocked', 'skipped', 'canceled']
 
@@ -54,6 +54,7 @@ function RunView({ detail }: { detail: ApiRunDetail }) {
             {run.finishedAt ? `took ${duration(Date.parse(run.finishedAt) - start)}` : `running for ${duration(now - start)}`}
             {' · '}
             {plural(run.stepCount, 'step')}
+            {run.trigger === 'backfill' && <>{' · '}<Link to={backfillHref(run.id)}>the backfill’s progress</Link></>}
             {run.selection.length > 48 && <div className="run-selection mono">{run.selection}</div>}
           </>
         }
