@@ -84,6 +84,9 @@ describe('backfill pause and resume in one process', () => {
       for (const day of ['01', '02', '03', '04', '05', '06']) {
         assert.equal((await p.instance.store.listMaterializations('raw/payments', { partition: `2026-03-${day}` })).length, 1, `2026-03-${day} published once`)
       }
+      // The paused run was continued: resuming it again would run its rest twice.
+      await assert.rejects(p.instance.resume(runId), (e: { code?: string; message: string; hint?: string }) =>
+        e.code === 'TRB6003' && e.message.includes(`already continued by run ${resumed.runId} (succeeded)`) && e.hint === 'Nothing is left to do.')
       const session = await (await p.instance.warehouse()).session()
       try {
         assert.deepEqual(await session.query('select count(*)::int as n, count(distinct partition_key)::int as days from raw.payments'), [{ n: 6, days: 6 }])

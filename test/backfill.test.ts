@@ -81,6 +81,23 @@ describe('backfills', () => {
     }
   })
 
+  test('--only failed also rebuilds stale partitions: those whose upstream data changed since they were built', async () => {
+    const amounts = new Map<string, number>()
+    const raw = defineAsset({ key: 'raw/payments', partitions: days, async materialize(_inputs, ctx) { return [{ id: 1, amount: amounts.get(ctx.partition!) ?? 1 }] } })
+    const daily = sqlAsset({ key: 'marts/daily', partitions: days, sql: 'select sum(amount)::int as revenue from raw.payments where partition_key = {{ partition_key }}' })
+    const p = await openProject({ assets: [raw, daily] }, { clock: clock() })
+    try {
+      assert.equal((await p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-04' })).status, 'succeeded')
+      amounts.set('2026-03-02', 99)
+      assert.equal((await p.instance.materialize('raw/payments', { partition: '2026-03-02' })).status, 'succeeded')
+      const plan = await p.instance.planBackfill('marts/daily', { from: '2026-03-01', to: '2026-03-04', only: 'failed' })
+      assert.deepEqual(ids(plan.plan.steps), ['marts/daily@2026-03-02'])
+      assert.equal((await p.instance.planBackfill('marts/daily', { from: '2026-03-01', to: '2026-03-04' })).plan.steps.length, 0, 'nothing is missing')
+    } finally {
+      await p.close()
+    }
+  })
+
   test('cancel stops the backfill; running it again resumes without redoing what it published', async () => {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))

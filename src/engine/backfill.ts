@@ -3,9 +3,10 @@ import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { AssetStateRecord } from '../store/records.js'
 import type { Store } from '../store/store.js'
 import { backfillTargets, rangeOf, type PartitionSpec, type Targets } from './partition-targets.js'
+import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatus } from './partition-status.js'
 import { planPartitions, type Plan } from './plan.js'
 
-/** Which partitions a backfill rebuilds. 'missing': never published; 'failed': latest attempt failed, blocked, skipped or canceled, or code changed since; 'all': every one. */
+/** Which partitions a backfill rebuilds. 'missing': never published; 'failed': latest attempt failed, blocked, skipped or canceled, or stale (code or upstream data changed since); 'all': every one. */
 export type BackfillScope = 'missing' | 'failed' | 'all'
 
 /** How a backfill is started. */
@@ -54,6 +55,15 @@ export async function planBackfill(graph: AssetGraph, store: Store, now: Date, s
     if (run.status === 'running') {
       throw new TributaryError(ErrorCode.RunNotActive, `backfill run ${run.id} is still running`, { context: { runId: run.id }, hint: `Pause it first (tributary backfill --pause ${run.id}), or let it finish.` })
     }
+    // A run a newer run of the same backfill already continued is not resumed twice.
+    // Newest first: the runs of the same backfill listed before this one came after it.
+    const same = (await store.listRuns({ limit: 500 })).filter((other) => other.trigger === BACKFILL_TRIGGER && other.selection === run.selection)
+    const newer = same.slice(0, Math.max(0, same.findIndex((other) => other.id === run.id))).at(-1)
+    if (newer) {
+      throw new TributaryError(ErrorCode.RunNotActive, `backfill run ${run.id} was already continued by run ${newer.id} (${newer.status})`, {
+        context: { runId: run.id }, hint: newer.status === 'succeeded' ? 'Nothing is left to do.' : `Resume run ${newer.id} instead: tributary backfill --resume ${newer.id}`,
+      })
+    }
     targets = new Map()
     for (const step of await store.listSteps(run.id)) {
       if (!graph.has(step.assetKey)) continue
@@ -70,9 +80,14 @@ export async function planBackfill(graph: AssetGraph, store: Store, now: Date, s
     identity = `backfill ${selection || '*'} --from ${range.from} --to ${range.to} --only ${only}`
     const affected = new Set(keys)
     for (const key of keys) for (const down of graph.downstreamOf(key)) affected.add(down)
-    const states = await statesOf(store, [...affected].filter((key) => graph.get(key).partitions))
+    const partitioned = [...affected].filter((key) => graph.get(key).partitions)
+    // 'failed' also takes stale partitions, which partition status judges from the upstream states too.
+    const read = only === 'failed' ? partitionStatusReads(graph, partitioned) : partitioned
+    const stored = read.length === 0 ? [] : await store.assetStates(read)
+    const states = new Map(stored.map((state) => [stateKey(state.assetKey, state.partition), state]))
+    const stale = only === 'failed' ? staleOf(derivePartitionStatuses(graph, stored, now, new Set(), partitioned)) : new Set<string>()
     const published = (key: string, partition: string) => states.get(stateKey(key, partition))?.lastMaterialization != null
-    const include = only === 'all' ? () => true : scopeFilter(graph, only, states)
+    const include = only === 'all' ? () => true : scopeFilter(graph, only, states, stale)
     const known = (key: string, partition: string) => states.has(stateKey(key, partition))
     targets = backfillTargets(graph, keys, options, now, include, published, known)
     const previous = await interruptedRuns(store, identity)
@@ -104,8 +119,15 @@ async function statesOf(store: Store, keys: readonly string[]): Promise<Map<stri
   return new Map((await store.assetStates(keys)).map((s) => [stateKey(s.assetKey, s.partition), s]))
 }
 
-function scopeFilter(graph: AssetGraph, only: BackfillScope, states: ReadonlyMap<string, AssetStateRecord>): (key: string, partition: string | null) => boolean {
+function staleOf(statuses: ReadonlyMap<string, AssetPartitionStatus>): Set<string> {
+  const stale = new Set<string>()
+  for (const status of statuses.values()) for (const partition of status.stale) stale.add(stateKey(status.key, partition))
+  return stale
+}
+
+function scopeFilter(graph: AssetGraph, only: BackfillScope, states: ReadonlyMap<string, AssetStateRecord>, stale: ReadonlySet<string>): (key: string, partition: string | null) => boolean {
   return (key, partition) => {
+    if (only === 'failed' && stale.has(stateKey(key, partition))) return true
     const state = states.get(stateKey(key, partition))
     const materialization = state?.lastMaterialization ?? null
     if (only === 'missing') return materialization === null

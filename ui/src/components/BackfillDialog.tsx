@@ -19,7 +19,7 @@ type Phase =
 
 const ONLY_CHOICES: readonly { readonly value: Only; readonly label: string; readonly help: string }[] = [
   { value: 'missing', label: 'Missing', help: 'never built' },
-  { value: 'failed', label: 'Failed or outdated', help: 'the latest attempt failed, or built with older code' },
+  { value: 'failed', label: 'Failed or outdated', help: 'the latest attempt failed, or built from older code or older upstream data' },
   { value: 'all', label: 'All', help: 'every partition in the range, fresh ones too' },
 ]
 const NOTHING: Record<Only, string> = {
