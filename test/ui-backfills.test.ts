@@ -77,6 +77,9 @@ describe('web UI: backfills', () => {
       await page.waitForSelector('[data-testid="partition-heatmap"] .heat-cell')
       assert.match(await text(page, '.heatmap-legend [data-state="missing"]'), /Missing 10/)
       assert.match(await text(page, '.heatmap-legend [data-state="failed"]'), /Failed 1/)
+      // The failed day's cell says why it failed.
+      const failedCell = await page.$$eval('[data-testid="partition-heatmap"] .heat-cell', (cells) => cells.map((cell) => cell.getAttribute('title') ?? '').find((title) => title.includes('Failed')))
+      assert.match(failedCell ?? '', /the bank export for \S+ is empty/)
 
       // The dialog is prefilled with the span of missing days.
       await page.click('button:has-text("Backfill…")')

@@ -64,7 +64,7 @@ export function layoutPartitions(status: Pick<ApiPartitionStatus, 'cadence' | 'p
 
 function tooltip(partition: ApiPartition): string {
   const updated = partition.lastUpdated ? `updated ${relativeTime(partition.lastUpdated)} (${dateTime(partition.lastUpdated)})` : 'never updated'
-  return `${partition.key} · ${LABEL[partition.status]} · ${updated}${partition.runId ? ` · run ${partition.runId}` : ''}`
+  return `${partition.key} · ${LABEL[partition.status]} · ${updated}${partition.runId ? ` · run ${partition.runId}` : ''}${partition.reason ? `\n${partition.reason}` : ''}`
 }
 
 export function PartitionHeatmap({ status }: { status: ApiPartitionStatus }) {
