@@ -9,7 +9,7 @@ export {
 } from './model/partitions.js'
 export type { Cadence, PartitionMapping, PartitionsDefinition, PartitionWindow, StaticPartitions, TimeWindowOptions, TimeWindowPartitions } from './model/partitions.js'
 export { and, defineSchedule, eager, fileSensor, not, onCron, onMissing, or, pollSensor, webhookSensor } from './model/automation.js'
-export type { AutomationCondition, CatchUpPolicy, ScheduleDefinition, SensorDefinition, SensorResult } from './model/automation.js'
+export type { AutomationCondition, CatchUpPolicy, ScheduleDefinition, SchedulePartition, SensorDefinition, SensorResult } from './model/automation.js'
 export type { AlertClass, AlertRule, AlertsConfig, SinkDefinition } from './model/alerts.js'
 export type { ProjectDefinition, ProjectSpec, WarehouseConfig } from './model/project.js'
 export type { AssetContext, AssetInput, Row, SourceInput, StepLogger, WarehouseQueries } from './model/context.js'
