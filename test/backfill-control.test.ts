@@ -99,6 +99,48 @@ describe('backfill pause and resume in one process', () => {
     }
   })
 
+  test('a pause asked before the run starts (Ctrl-C while planning) ends it paused with nothing started', async () => {
+    const p = await openProject({ assets: project(Promise.resolve(), ''), concurrency: 1 }, { clock: new ManualClock(new Date('2026-03-10T12:00:00Z')) })
+    try {
+      const pauser = new AbortController()
+      pauser.abort()
+      const result = await p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-02', only: 'all', pauseSignal: pauser.signal })
+      assert.equal(result.status, 'paused')
+      assert.equal(result.counts!.canceled, 4)
+      const canceler = new AbortController()
+      canceler.abort()
+      const canceled = await p.instance.backfill('raw/payments', { from: '2026-03-03', to: '2026-03-03', only: 'all', signal: canceler.signal })
+      assert.equal(canceled.status, 'canceled')
+      assert.deepEqual(await p.instance.store.listMaterializations('raw/payments'), [])
+    } finally {
+      await p.close()
+    }
+  })
+
+  test('a pause stops steps still waiting for upstream partitions: canceled as paused at once, not failed later', async () => {
+    const p = await openProject({ assets: project(Promise.resolve(), ''), concurrency: 4 }, {
+      clock: new ManualClock(new Date('2026-03-10T12:00:00Z')), settings: { readinessTimeoutMs: 60_000, readinessPollMs: 50 },
+    })
+    try {
+      // Only the readers: the days they read are not published, so every step waits.
+      const running = p.instance.backfill('marts/daily', { from: '2026-03-01', to: '2026-03-02', only: 'all' })
+      const runId = await poll('the steps wait', async () => {
+        const run = (await p.instance.store.listRuns({ limit: 1 }))[0]
+        const steps = run ? await p.instance.store.listSteps(run.id) : []
+        return steps.length === 2 && steps.every((step) => step.status === 'waiting') ? run!.id : undefined
+      })
+      await p.instance.pause(runId)
+      const result = await running
+      assert.equal(result.status, 'paused')
+      const steps = await p.instance.store.listSteps(runId)
+      assert.deepEqual(steps.map((step) => [step.status, step.reason]), [
+        ['canceled', 'the run was paused before this step started'], ['canceled', 'the run was paused before this step started'],
+      ])
+    } finally {
+      await p.close()
+    }
+  })
+
   test('pausing a run that is not a backfill, an unknown run, or a finished one says what to do instead', async () => {
     const p = await openProject({ assets: project(Promise.resolve(), ''), concurrency: 1 }, { clock: new ManualClock(new Date('2026-03-10T12:00:00Z')) })
     try {

@@ -19,6 +19,9 @@ import { maxAttempts, retryDelay } from './retry-delay.js'
 import { runAttempt, type ResolvedInputs } from './step-executor.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
 
+/** Why a step a pause left unstarted is canceled (a resume does it). */
+const PAUSED_BEFORE_START = 'the run was paused before this step started'
+
 /** How a run is started. */
 export interface RunOptions {
   readonly selection?: string
@@ -63,21 +66,31 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   const counts = Object.fromEntries(['queued', 'waiting', 'running', 'succeeded', 'failed', 'blocked', 'skipped', 'canceled'].map((s) => [s, 0])) as Record<StepStatus, number>
   const steps = new Map(plan.steps.map((step) => [stepId(step), step]))
   const final = new Map<string, StepStatus>()
+  // Resolves the scheduling loop's wait below; set while it waits.
+  let wake: (() => void) | undefined
   const controller = new AbortController()
-  // Every running step listens for cancellation; a wide run legitimately has more than 10 at once.
+  // Aborted on cancel and on pause: steps still waiting (for upstream, a lease) stop waiting.
+  const stopWaiting = new AbortController()
+  // Every running or waiting step listens; a wide run legitimately has more than 10 at once.
   setMaxListeners(0, controller.signal)
+  setMaxListeners(0, stopWaiting.signal)
   const onOuterAbort = () => controller.abort(new CanceledError(undefined))
   // One listener for the whole run: the scheduling loop below wakes on it as on any step's end.
-  controller.signal.addEventListener('abort', () => wake?.(), { once: true })
+  controller.signal.addEventListener('abort', () => {
+    stopWaiting.abort()
+    wake?.()
+  }, { once: true })
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   let pausing = false
   const onPause = () => {
     if (pausing || controller.signal.aborted) return
     pausing = true
+    stopWaiting.abort()
     emit({ type: 'run_pausing', runId })
     wake?.()
   }
   options.pauseSignal?.addEventListener('abort', onPause, { once: true })
+  const pause = { signal: stopWaiting.signal, paused: () => pausing && !controller.signal.aborted }
 
   await deps.store.createRun({
     id: runId, selection: options.selection ?? '', trigger: options.trigger ?? 'api', pid: process.pid, host: hostname(),
@@ -85,6 +98,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   })
   counts.queued = plan.steps.length
   emit({ type: 'run_started', runId, total: plan.steps.length })
+  // Asked before the run was created (Ctrl-C while planning): honoured now, before any step starts.
+  if (options.signal?.aborted) onOuterAbort()
   if (options.pauseSignal?.aborted) onPause()
   // Heartbeats prove the process is alive, so recovery never fails a run that is still going;
   // they also bring back what another process asked of the run (pause, cancel).
@@ -114,7 +129,6 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   const ready: PlannedStep[] = plan.steps.filter((s) => s.upstreamInRun.length === 0)
   const poolUse = new Map<string, number>()
   let running = 0
-  let wake: (() => void) | undefined
   const inFlight = new Set<Promise<void>>()
 
   const skipDownstream = async (step: PlannedStep, because: string) => {
@@ -146,7 +160,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     const pool = node.def.type === 'source' ? undefined : node.def.pool
     running++
     if (pool) poolUse.set(pool, (poolUse.get(pool) ?? 0) + 1)
-    const work = runStep(deps, runId, step, node, controller.signal, record)
+    const work = runStep(deps, runId, step, node, controller.signal, pause, record)
       .then((status) => finish(step, status))
       .catch(async (error) => {
         // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
@@ -182,7 +196,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       wake = undefined
     }
     await Promise.allSettled([...inFlight])
-    const why = controller.signal.aborted ? 'the run was canceled before this step started' : 'the run was paused before this step started'
+    const why = controller.signal.aborted ? 'the run was canceled before this step started' : PAUSED_BEFORE_START
     for (const step of plan.steps) {
       if (!final.has(stepId(step)) || final.get(stepId(step)) === 'queued') await record(step, 'canceled', { reason: why })
     }
@@ -224,7 +238,7 @@ const notReady = (error: NotReadyError) => ({ error: serializeError(error), reas
  */
 async function waitUntilClear(
   deps: EngineDeps, step: PlannedStep, signal: AbortSignal, record: Recorder,
-  options: { since: number; limitMs: number; pollMs: number; canceled: string },
+  options: { since: number; limitMs: number; pollMs: number; canceled: () => string },
   check: () => Promise<Blocked | undefined>,
 ): Promise<StepStatus | undefined> {
   for (let announced = false; ; announced = true) {
@@ -239,21 +253,25 @@ async function waitUntilClear(
     try {
       await deps.clock.sleep(Math.min(options.pollMs, options.limitMs - waited), signal)
     } catch {
-      await record(step, 'canceled', { reason: options.canceled })
+      await record(step, 'canceled', { reason: options.canceled() })
       return 'canceled'
     }
   }
 }
 
 // One step from waiting to its final state: readiness, lease, attempts with retries.
-async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal, record: Recorder): Promise<StepStatus> {
+async function runStep(
+  deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal,
+  pause: { readonly signal: AbortSignal; readonly paused: () => boolean }, record: Recorder,
+): Promise<StepStatus> {
   const def = node.def
   if (def.type === 'source') throw new Error('sources are not steps')
   const timeoutMs = def.readinessTimeout === undefined ? deps.settings.readinessTimeoutMs : parseDuration(def.readinessTimeout)
   const waitStarted = deps.clock.now().getTime()
   const sources = node.upstream.filter((key) => deps.graph.get(key).def.type === 'source')
+  // A pause stops the waiting too: a step that has not started by then never does.
   const wait = (limitMs: number, pollMs: number, canceled: string, check: () => Promise<Blocked | undefined>) =>
-    waitUntilClear(deps, step, signal, record, { since: waitStarted, limitMs, pollMs, canceled }, check)
+    waitUntilClear(deps, step, pause.signal, record, { since: waitStarted, limitMs, pollMs, canceled: () => (pause.paused() ? PAUSED_BEFORE_START : canceled) }, check)
   // Readiness: outside upstream must be present, checked and fresh enough, else wait (bounded).
   if (step.upstreamOutside.length > 0) {
     const outcome = await wait(timeoutMs, deps.settings.readinessPollMs, 'canceled while waiting for upstream', async () => {
@@ -286,6 +304,11 @@ async function runStep(deps: EngineDeps, runId: string, step: PlannedStep, node:
     }
   })
   if (leased) return leased
+  if (pause.paused()) {
+    await deps.store.releaseLease(node.key, step.partition, runId)
+    await record(step, 'canceled', { reason: PAUSED_BEFORE_START })
+    return 'canceled'
+  }
   try {
     const attempts = Math.max(1, def.retry ? maxAttempts(def.retry) : 1)
     for (let attempt = 1; ; attempt++) {

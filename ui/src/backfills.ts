@@ -97,11 +97,11 @@ function progressOf(total: number, latestTotal: number, latestDone: number, coun
   return { total, done, failed, skipped, running, succeeded: Math.max(done - failed - skipped, 0), remaining: left - running }
 }
 
-/** Which buttons apply: pause and cancel while it runs, resume once it stopped short. */
+/** Which buttons apply: pause and cancel while it runs (cancel also while a pause is pending), resume once it stopped short. */
 export function actionsFor(group: BackfillGroup): { pause: boolean; cancel: boolean; resume: boolean } {
-  const { status } = group.latest.run
-  const running = status === 'running' && group.latest.run.requested === null
-  return { pause: running, cancel: running, resume: status === 'paused' || status === 'canceled' || status === 'failed' }
+  const { status, requested } = group.latest.run
+  const running = status === 'running'
+  return { pause: running && requested === null, cancel: running && requested !== 'cancel', resume: status === 'paused' || status === 'canceled' || status === 'failed' }
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
