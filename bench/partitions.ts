@@ -54,6 +54,9 @@ async function planning(): Promise<BenchResult[]> {
   ]
 }
 
+// When partition i of the asset at `level` of the chain was published.
+const published = (i: number, level: number) => Date.UTC(2029, 0, 1) + i * 1000 + level * 10
+
 function status(mapping?: PartitionMapping): BenchResult[] {
   const assets = chain(10, 10_000, mapping)
   const graph = buildGraphOrThrow(defineProject({ name: 'bench', assets }))
@@ -69,11 +72,11 @@ function status(mapping?: PartitionMapping): BenchResult[] {
           id: i, assetKey: node.key, partition, runId, codeVersion: node.codeVersion, dataVersion: `v${i}`,
           inputVersions: Object.fromEntries(node.upstream.map((up) => [up, `recorded-${i}`])),
           // As a backfill leaves them: each partition after the ones before it, each asset after its upstream.
-          rowCount: 1, columns: null, durationMs: 1, createdAt: new Date(Date.UTC(2029, 0, 1) + i * 1000 + level * 10),
+          rowCount: 1, columns: null, durationMs: 1, createdAt: new Date(published(i, level)),
         },
         lastStep: {
           runId: failed ? 'run-failed' : runId, assetKey: node.key, partition, status: failed ? 'failed' : 'succeeded', attempt: 1,
-          startedAt: null, finishedAt: null, durationMs: 1, error: null, reason: null,
+          startedAt: new Date(published(i, level) - 2), finishedAt: new Date(published(i, level)), durationMs: 1, error: null, reason: null,
         },
       })
     }

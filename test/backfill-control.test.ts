@@ -1,7 +1,9 @@
 // Pausing, resuming and canceling backfills: in one process, from another process (the CLI
 // against a backfill another CLI runs), and with Ctrl-C (a real SIGINT).
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -75,7 +77,8 @@ describe('backfill pause and resume in one process', () => {
       assert.deepEqual(progress.assets.map((a) => a.key), ['raw/payments', 'marts/daily'])
 
       // Pausing it again, or resuming a run that is still going, are clear errors.
-      await assert.rejects(p.instance.pause(runId), (e: { code?: string; message: string }) => e.code === 'TRB6003' && /is paused/.test(e.message))
+      await assert.rejects(p.instance.pause(runId), (e: { code?: string; message: string; hint?: string }) =>
+        e.code === 'TRB6003' && /is paused/.test(e.message) && e.hint === `Resume it with \`tributary backfill --resume ${runId}\`, or leave it.`)
       const resumed = await p.instance.resume(runId)
       assert.equal(resumed.status, 'succeeded')
       assert.equal(resumed.resumes, runId)
@@ -136,6 +139,26 @@ describe('backfill pause and resume in one process', () => {
       assert.deepEqual(steps.map((step) => [step.status, step.reason]), [
         ['canceled', 'the run was paused before this step started'], ['canceled', 'the run was paused before this step started'],
       ])
+    } finally {
+      await p.close()
+    }
+  })
+
+  test('pausing or canceling a run whose process died settles it now and says so, rather than waiting forever', async () => {
+    const p = await openProject({ assets: project(Promise.resolve(), ''), concurrency: 1 }, { clock: new ManualClock(new Date('2026-03-10T12:00:00Z')) })
+    try {
+      // A backfill run left 'running' by a process that is gone.
+      const gone = spawnSync(process.execPath, ['-e', 'process.pid'])
+      await p.instance.store.createRun({
+        id: 'dead-run', selection: 'backfill raw/payments --from 2026-03-01 --to 2026-03-01 --only all', trigger: 'backfill',
+        pid: gone.pid!, host: hostname(), startedAt: new Date('2026-03-10T11:00:00Z'), steps: [{ assetKey: 'raw/payments', partition: '2026-03-01' }],
+      })
+      await assert.rejects(p.instance.pause('dead-run'), (e: { code?: string; message: string; hint?: string }) =>
+        e.code === 'TRB6003' && e.message.includes(`its process (pid ${gone.pid} on ${hostname()}) died, and it ended failed`) && /--resume dead-run/.test(e.hint ?? ''))
+      const run = (await p.instance.store.getRun('dead-run'))!
+      assert.equal(run.status, 'failed')
+      assert.equal(run.requested, null)
+      assert.equal((await p.instance.resume('dead-run')).status, 'succeeded')
     } finally {
       await p.close()
     }

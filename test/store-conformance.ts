@@ -109,6 +109,19 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.deepEqual(await store.listEvents(), before)
       }))
 
+      test('listRuns filters by trigger and exact selection, newest first', () => withStore(async (store) => {
+        await store.createRun({ ...newRun('b1', 1), trigger: 'backfill', selection: 'backfill a --from 1 --to 2 --only all' })
+        await store.createRun(newRun('t1', 2))
+        await store.createRun({ ...newRun('b2', 3), trigger: 'backfill', selection: 'backfill b --from 1 --to 2 --only all' })
+        await store.createRun({ ...newRun('b3', 4), trigger: 'backfill', selection: 'backfill a --from 1 --to 2 --only all' })
+        assert.deepEqual((await store.listRuns({ trigger: 'backfill' })).map((run) => run.id), ['b3', 'b2', 'b1'])
+        assert.deepEqual((await store.listRuns({ trigger: 'backfill', selection: 'backfill a --from 1 --to 2 --only all' })).map((run) => run.id), ['b3', 'b1'])
+        assert.deepEqual((await store.listRuns({ trigger: 'backfill', limit: 1 })).map((run) => run.id), ['b3'])
+        await store.finishRun('b1', 'paused', at(5))
+        assert.deepEqual((await store.listRuns({ trigger: 'backfill', status: 'paused' })).map((run) => run.id), ['b1'])
+        assert.deepEqual((await store.listRuns({ trigger: 'api' })), [])
+      }))
+
       test('requestRun asks a running run to pause or cancel; heartbeat returns the request; a cancel is never weakened; finishing clears it', () => withStore(async (store) => {
         await store.createRun(newRun('r1', 0))
         assert.equal(await store.heartbeat('r1', at(1)), null)

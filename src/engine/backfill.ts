@@ -57,7 +57,7 @@ export async function planBackfill(graph: AssetGraph, store: Store, now: Date, s
     }
     // A run a newer run of the same backfill already continued is not resumed twice.
     // Newest first: the runs of the same backfill listed before this one came after it.
-    const same = (await store.listRuns({ limit: 500 })).filter((other) => other.trigger === BACKFILL_TRIGGER && other.selection === run.selection)
+    const same = await store.listRuns({ limit: 10_000, trigger: BACKFILL_TRIGGER, selection: run.selection })
     const newer = same.slice(0, Math.max(0, same.findIndex((other) => other.id === run.id))).at(-1)
     if (newer) {
       throw new TributaryError(ErrorCode.RunNotActive, `backfill run ${run.id} was already continued by run ${newer.id} (${newer.status})`, {
@@ -139,7 +139,7 @@ function scopeFilter(graph: AssetGraph, only: BackfillScope, states: ReadonlyMap
 
 // The latest runs of this backfill, newest first, back to (not including) its last success.
 async function interruptedRuns(store: Store, identity: string) {
-  const runs = (await store.listRuns({ limit: 500 })).filter((run) => run.trigger === BACKFILL_TRIGGER && run.selection === identity)
+  const runs = await store.listRuns({ limit: 10_000, trigger: BACKFILL_TRIGGER, selection: identity })
   const interrupted = []
   for (const run of runs) {
     if (run.status === 'succeeded') break

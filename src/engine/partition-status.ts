@@ -50,8 +50,9 @@ export function partitionState(node: GraphNode, state: AssetStateRecord | undefi
   if (step && FAILED.has(step.status) && (!materialization || step.runId !== materialization.runId)) return 'failed'
   if (!materialization) return 'missing'
   if (materialization.codeVersion !== node.codeVersion) return 'stale'
-  // What it read was current when its step started: published no later than that, upstream is as it read it.
-  const readAt = materialization.createdAt.getTime() - (materialization.durationMs ?? 0)
+  // What it read was current when the step that published it started: upstream published before
+  // then is as it read it. Unknown when its last step is another run's: then versions decide.
+  const readAt = step && step.runId === materialization.runId && step.startedAt ? step.startedAt.getTime() : undefined
   for (const reader of upstream) {
     const recorded = materialization.inputVersions[reader.key]
     // Nothing published upstream now cannot be newer; a version where it recorded none (a recovered publish) is.

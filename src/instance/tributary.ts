@@ -40,6 +40,14 @@ export interface OpenOptions {
   readonly settings?: Partial<EngineSettings>
 }
 
+function notRunning(run: RunRecord, why?: string): TributaryError {
+  const state = run.status === 'paused' ? 'is paused' : `ended ${run.status}`
+  const resumable = run.trigger === BACKFILL_TRIGGER && run.status !== 'succeeded'
+  return new TributaryError(ErrorCode.RunNotActive, `run ${run.id} is not running: ${why ? `${why}, and it ${state}` : `it ${state}`}`, {
+    context: { runId: run.id }, hint: resumable ? `Resume it with \`tributary backfill --resume ${run.id}\`, or leave it.` : 'Only running runs can be paused or canceled.',
+  })
+}
+
 /** How a backfill runs: its plan options, the run's options, and its own concurrency limit (Default: the project's). */
 export type BackfillRunOptions = BackfillOptions & Omit<RunOptions, 'selection'> & { readonly concurrency?: number }
 
@@ -174,8 +182,7 @@ export class Tributary {
   /** The latest backfill runs, newest first, with their progress. */
   async listBackfills(options: { limit?: number; status?: RunStatus } = {}): Promise<BackfillProgress[]> {
     const limit = options.limit ?? 20
-    const runs = (await this.store.listRuns({ limit: Math.max(limit * 10, 200), ...(options.status ? { status: options.status } : {}) }))
-      .filter((run) => run.trigger === BACKFILL_TRIGGER).slice(0, limit)
+    const runs = await this.store.listRuns({ limit, trigger: BACKFILL_TRIGGER, ...(options.status ? { status: options.status } : {}) })
     const now = this.clock.now()
     return Promise.all(runs.map(async (run) => backfillProgress(run, await this.store.listSteps(run.id), now)))
   }
@@ -258,13 +265,14 @@ export class Tributary {
   private async request(runId: string, request: RunRequest): Promise<RunRecord> {
     const run = await this.store.requestRun(runId, request, this.clock.now())
     if (!run) throw new TributaryError(ErrorCode.RunNotFound, `no run ${runId}`, { context: { runId }, hint: 'List runs with `tributary runs` (GET /api/runs).' })
-    if (run.status !== 'running') {
-      throw new TributaryError(ErrorCode.RunNotActive, `run ${runId} is not running: it ${run.status === 'paused' ? 'is paused' : `ended ${run.status}`}`, {
-        context: { runId }, hint: run.status === 'paused' ? 'Resume it with `tributary backfill --resume <runId>`, or leave it.' : 'Only running runs can be paused or canceled.',
-      })
-    }
+    if (run.status !== 'running') throw notRunning(run)
     const local = this.active.get(runId)
     if (local) (request === 'cancel' ? local.cancel : local.pause).abort()
+    // No process would ever act on it: settle the run now (crash recovery) and say how it ended.
+    else if (!isAlive(run, this.clock.now())) {
+      await this.recover()
+      throw notRunning((await this.store.getRun(runId)) ?? run, `its process (pid ${run.pid} on ${run.host}) died`)
+    }
     return run
   }
 

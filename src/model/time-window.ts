@@ -117,6 +117,8 @@ const KEY_PATTERNS: Record<Cadence, RegExp> = {
 /** The index of a partition key of this cadence, or undefined when the key is not one (or does not exist in `timeZone`). */
 export function parseIndex(cadence: Cadence, key: string, timeZone: string): number | undefined {
   // Only hourly keys depend on the zone (a skipped DST hour does not exist).
+  // Keys are short ('2026-03-01T05'); anything longer is not one, and is not worth keeping.
+  if (key.length > 16) return undefined
   const memoKey = cadence === 'hourly' ? `${timeZone}\0${key}` : `${cadence}\0${key}`
   if (parsed.has(memoKey)) return parsed.get(memoKey)
   const index = parseIndexUncached(cadence, key, timeZone)

@@ -39,6 +39,8 @@ export function backfillRoutes(instance: () => Tributary, options: RunRouteOptio
 
   routes.post('/backfills/:id/resume', operatorOnly, smallBody, async (c) => {
     const body = await jsonObjectBody(c, 'Send {} or {"concurrency": 4}.')
+    const unknown = Object.keys(body).filter((name) => name !== 'concurrency')
+    if (unknown.length > 0) throw badRequest(`unknown field(s) ${unknown.join(', ')}`, 'Send {} or {"concurrency": 4}.')
     const concurrency = concurrencyOf(body.concurrency)
     const current = instance()
     await current.backfillProgress(c.req.param('id')) // 404 for a run that is not a backfill

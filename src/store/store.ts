@@ -54,8 +54,8 @@ export interface Store {
   appendLog(log: LogRecord): Promise<void>
 
   getRun(runId: string): Promise<RunRecord | undefined>
-  /** Newest first. Default limit: 50. */
-  listRuns(options?: { limit?: number; status?: RunStatus }): Promise<RunRecord[]>
+  /** Newest first, optionally only those with this status, trigger or exact selection text. Default limit: 50. */
+  listRuns(options?: { limit?: number; status?: RunStatus; trigger?: string; selection?: string }): Promise<RunRecord[]>
   /** Runs still marked running, for crash recovery. */
   listActiveRuns(): Promise<RunRecord[]>
   /** The steps of a run in the order they were planned. */

@@ -58,7 +58,7 @@ export default defineCommand({
         if (typeof runId !== 'string') continue
         const run = await (request === 'pause' ? instance.pause(runId) : instance.cancel(runId))
         if (ctx.json) ctx.out(JSON.stringify(run, null, 2))
-        else ctx.out(`${request === 'pause' ? 'pause' : 'cancel'} requested for backfill run ${run.id}: ${request === 'pause' ? 'its running steps finish and publish, no more start' : 'its running steps stop'}. The process running it acts within seconds.${request === 'pause' ? `\nresume: tributary backfill --resume ${run.id}` : ''}`)
+        else ctx.out(`${request === 'pause' ? 'pause' : 'cancel'} requested for backfill run ${run.id}: ${request === 'pause' ? 'its running steps finish and publish, no more start' : 'its running steps stop'}. The process running it acts within a second.${request === 'pause' ? `\nresume: tributary backfill --resume ${run.id}` : ''}`)
         return Exit.Ok
       }
       if (ctx.values['dry-run']) {

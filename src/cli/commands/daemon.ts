@@ -3,6 +3,7 @@ import { createDaemon } from '../../instance/daemon.js'
 import { Tributary } from '../../instance/tributary.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
+import { cancelActiveRuns } from './serve.js'
 
 /** `tributary daemon`: schedules, sensors, conditions, remediation, SLAs and alerts, tick after tick. */
 export default defineCommand({
@@ -43,7 +44,8 @@ export default defineCommand({
       process.once('SIGTERM', stop)
       log(`daemon started for ${instance.project.name}: ${instance.project.schedules?.length ?? 0} schedule(s), ${instance.project.sensors?.length ?? 0} sensor(s)`)
       await daemon.start({ interval: (ctx.values.interval as string | undefined) ?? '30s', signal: controller.signal })
-      await Promise.all(instance.activeRuns().map((runId) => instance.cancel(runId).catch(() => undefined)))
+      // Runs it started are canceled and recorded as such before the process exits.
+      await cancelActiveRuns(() => instance)
       return Exit.Ok
     } finally {
       await instance.close()

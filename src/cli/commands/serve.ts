@@ -70,11 +70,16 @@ export async function startDaemon(ctx: CommandContext, instance: () => Tributary
 /** How long canceled runs get to record their end before the store closes under them. */
 const SETTLE_MS = 10_000
 
-/** Cancels the instance's active runs and waits (bounded) until they have settled, then closes the server. */
-export async function shutDown(instance: () => Tributary, server: RunningServer): Promise<void> {
+/** Cancels the instance's active runs and waits (bounded) until they have recorded their end. */
+export async function cancelActiveRuns(instance: () => Tributary): Promise<void> {
   await Promise.all(instance().activeRuns().map((runId) => instance().cancel(runId).catch(() => undefined)))
   const deadline = Date.now() + SETTLE_MS
   while (instance().activeRuns().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+}
+
+/** Cancels the instance's active runs and waits (bounded) until they have settled, then closes the server. */
+export async function shutDown(instance: () => Tributary, server: RunningServer): Promise<void> {
+  await cancelActiveRuns(instance)
   await server.close()
 }
 

@@ -129,8 +129,10 @@ export class SqliteStore implements Store {
     return row && toRun(row)
   }
 
-  async listRuns(options: { limit?: number; status?: RunStatus } = {}): Promise<RunRecord[]> {
-    return this.guard(() => this.sql().listRuns.all({ status: options.status ?? null, limit: options.limit ?? 50 })).map(toRun)
+  async listRuns(options: { limit?: number; status?: RunStatus; trigger?: string; selection?: string } = {}): Promise<RunRecord[]> {
+    return this.guard(() => this.sql().listRuns.all({
+      status: options.status ?? null, trigger: options.trigger ?? null, selection: options.selection ?? null, limit: options.limit ?? 50,
+    })).map(toRun)
   }
 
   async listActiveRuns(): Promise<RunRecord[]> {

@@ -77,7 +77,8 @@ export function prepareStatements(db: Database.Database) {
 
     getRun: read<RunRow>(`SELECT * FROM runs WHERE id = @id`),
     // rowid breaks ties between runs started in the same millisecond: later insert, newer run.
-    listRuns: read<RunRow>(`SELECT * FROM runs WHERE @status IS NULL OR status = @status
+    listRuns: read<RunRow>(`SELECT * FROM runs WHERE (@status IS NULL OR status = @status)
+      AND (@trigger IS NULL OR trigger = @trigger) AND (@selection IS NULL OR selection = @selection)
       ORDER BY started_at DESC, rowid DESC LIMIT @limit`),
     listActiveRuns: read<RunRow>(`SELECT * FROM runs WHERE status = 'running' ORDER BY started_at, rowid`),
     listSteps: read<StepRow>(`SELECT * FROM steps WHERE run_id = @runId ORDER BY seq`),
