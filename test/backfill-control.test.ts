@@ -102,6 +102,33 @@ describe('backfill pause and resume in one process', () => {
     }
   })
 
+  test('two resumes of one paused backfill at once: one goes ahead, the other is TRB6003; nothing is built twice', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const p = await openProject({ assets: project(gate, '2026-03-02'), concurrency: 1 }, { clock: new ManualClock(new Date('2026-03-10T12:00:00Z')) })
+    try {
+      const pauser = new AbortController()
+      const running = p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-04', only: 'all', pauseSignal: pauser.signal })
+      const runId = await runningStep(p.instance.store, 'raw/payments', '2026-03-02')
+      // The same backfill again while it runs is refused, not run beside it.
+      await assert.rejects(p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-04', only: 'all' }), (e: { code?: string; message: string }) =>
+        e.code === 'TRB6003' && e.message.includes(`already running as run ${runId}`))
+      pauser.abort()
+      release()
+      assert.equal((await running).status, 'paused')
+      const [a, b] = await Promise.allSettled([p.instance.resume(runId), p.instance.resume(runId)])
+      const outcomes = [a, b].map((r) => (r.status === 'fulfilled' ? r.value.status : (r.reason as { code?: string }).code)).sort()
+      assert.deepEqual(outcomes, ['TRB6003', 'succeeded'])
+      for (const day of ['01', '02', '03', '04']) {
+        assert.equal((await p.instance.store.listMaterializations('raw/payments', { partition: `2026-03-${day}` })).length, 1, `2026-03-${day} published once`)
+        assert.equal((await p.instance.store.listMaterializations('marts/daily', { partition: `2026-03-${day}` })).length, 1, `marts/daily 2026-03-${day} published once`)
+      }
+    } finally {
+      release()
+      await p.close()
+    }
+  })
+
   test('a pause asked before the run starts (Ctrl-C while planning) ends it paused with nothing started', async () => {
     const p = await openProject({ assets: project(Promise.resolve(), ''), concurrency: 1 }, { clock: new ManualClock(new Date('2026-03-10T12:00:00Z')) })
     try {

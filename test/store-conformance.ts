@@ -80,7 +80,7 @@ export function storeConformance(name: string, open: OpenStore): void {
         await store.createRun(newRun('r1', 5, [{ assetKey: 'a', partition: null }, { assetKey: 'b', partition: 'p1' }]))
         assert.deepEqual(await store.getRun('r1'), {
           id: 'r1', status: 'running', selection: 'orders+', trigger: 'test', pid: 4242, host: 'ci-host',
-          startedAt: at(5), finishedAt: null, heartbeatAt: at(5), error: null, stepCount: 2, requested: null,
+          startedAt: at(5), finishedAt: null, heartbeatAt: at(5), error: null, stepCount: 2, requested: null, continues: null,
         })
         assert.equal(await store.getRun('nope'), undefined)
       }))
@@ -107,6 +107,16 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(run?.status, 'running')
         assert.deepEqual(run?.startedAt, at(0))
         assert.deepEqual(await store.listEvents(), before)
+      }))
+
+      test('at most one run continues any run: a second is refused with TRB6003 and not recorded', () => withStore(async (store) => {
+        await store.createRun(newRun('r1', 1))
+        await store.createRun({ ...newRun('r2', 2), continues: 'r1' })
+        assert.equal((await store.getRun('r2'))?.continues, 'r1')
+        await assert.rejects(store.createRun({ ...newRun('r3', 3), continues: 'r1' }), (e: { code?: string; message: string }) => e.code === 'TRB6003' && /already continued by run r2/.test(e.message))
+        assert.equal(await store.getRun('r3'), undefined)
+        assert.deepEqual(await store.listSteps('r3'), [])
+        await store.createRun({ ...newRun('r4', 4), continues: 'r2' })
       }))
 
       test('listRuns filters by trigger and exact selection, newest first', () => withStore(async (store) => {

@@ -91,6 +91,12 @@ export async function planBackfill(graph: AssetGraph, store: Store, now: Date, s
     const known = (key: string, partition: string) => states.has(stateKey(key, partition))
     targets = backfillTargets(graph, keys, options, now, include, published, known)
     const previous = await interruptedRuns(store, identity)
+    // Runs whose process died were settled before planning: one still running is alive.
+    if (previous[0]?.status === 'running') {
+      throw new TributaryError(ErrorCode.RunNotActive, `this backfill is already running as run ${previous[0].id}`, {
+        context: { runId: previous[0].id }, hint: `Follow it with tributary backfill --list, or pause it first (tributary backfill --pause ${previous[0].id}).`,
+      })
+    }
     if (previous.length > 0) {
       since = previous.at(-1)!.startedAt
       resumes = previous[0]!.id

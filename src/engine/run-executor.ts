@@ -34,6 +34,8 @@ export interface RunOptions {
   /** Aborting it pauses the run: running steps finish, no more start, and the run ends 'paused'. */
   readonly pauseSignal?: AbortSignal
   readonly onProgress?: ProgressListener
+  /** The run this one continues (a resumed backfill); the run is refused (TRB6003) when another already does. */
+  readonly continues?: string | null
 }
 
 /** How a run ended. */
@@ -94,7 +96,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
 
   await deps.store.createRun({
     id: runId, selection: options.selection ?? '', trigger: options.trigger ?? 'api', pid: process.pid, host: hostname(),
-    startedAt: deps.clock.now(), steps: plan.steps.map((s) => ({ assetKey: s.key, partition: s.partition })),
+    startedAt: deps.clock.now(), steps: plan.steps.map((s) => ({ assetKey: s.key, partition: s.partition })), continues: options.continues ?? null,
   })
   counts.queued = plan.steps.length
   emit({ type: 'run_started', runId, total: plan.steps.length })

@@ -190,7 +190,7 @@ export class Tributary {
   private async executeBackfill(planned: BackfillPlan, options: BackfillRunOptions): Promise<RunResult> {
     const deps = await this.deps()
     const run = options.concurrency === undefined ? deps : { ...deps, settings: { ...deps.settings, concurrency: options.concurrency } }
-    return this.execute(run, planned.plan, planned.identity, { ...options, trigger: BACKFILL_TRIGGER })
+    return this.execute(run, planned.plan, planned.identity, { ...options, trigger: BACKFILL_TRIGGER, continues: planned.resumes })
   }
 
   private async execute(deps: EngineDeps, plan: Plan, selection: string, options: Omit<RunOptions, 'selection'>): Promise<RunResult> {

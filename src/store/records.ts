@@ -35,6 +35,8 @@ export interface RunRecord {
   readonly stepCount: number
   /** A pause or cancel asked for while it runs, not yet acted on by its process (null once finished as asked). */
   readonly requested: RunRequest | null
+  /** The run this one continues (a resumed backfill), or null. */
+  readonly continues: string | null
 }
 
 /** One asset (partition) inside a run. */

@@ -13,6 +13,8 @@ export interface NewRun {
   readonly host: string
   readonly startedAt: Date
   readonly steps: readonly { readonly assetKey: string; readonly partition: string | null }[]
+  /** The run it continues (a resumed backfill). At most one run continues any run. */
+  readonly continues?: string | null
 }
 
 /** The end of a step: its final update, plus what it published and what its checks found, written atomically. */
@@ -33,7 +35,10 @@ export interface Store {
   migrate(): Promise<void>
   close(): Promise<void>
 
-  /** Records a new run and its queued steps. */
+  /**
+   * Records a new run and its queued steps. Throws TRB6003 when `continues` names a run that
+   * another run already continues (checked in the same transaction).
+   */
   createRun(run: NewRun): Promise<void>
   /** Ends a run. */
   finishRun(runId: string, status: RunStatus, at: Date, error?: SerializedError | null): Promise<void>

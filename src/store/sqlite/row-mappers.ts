@@ -46,6 +46,7 @@ export interface RunRow {
   error: string | null
   step_count: number
   requested: RunRequest | null
+  continues: string | null
 }
 
 /** A row of `runs` as a record. */
@@ -63,6 +64,7 @@ export function toRun(row: RunRow): RunRecord {
     error: parseOrNull<SerializedError>(row.error),
     stepCount: row.step_count,
     requested: row.requested ?? null,
+    continues: row.continues ?? null,
   }
 }
 

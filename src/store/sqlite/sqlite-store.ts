@@ -42,8 +42,15 @@ export class SqliteStore implements Store {
     this.write(() => {
       const sql = this.sql()
       const startedAt = run.startedAt.getTime()
+      const continues = run.continues ?? null
+      const other = continues === null ? undefined : sql.continuedBy.get({ continues })
+      if (other) {
+        throw new TributaryError(ErrorCode.RunNotActive, `run ${continues} is already continued by run ${other.id}`, {
+          context: { runId: continues! }, hint: `Follow run ${other.id} (tributary run ${other.id}); resume that one if it stops short.`,
+        })
+      }
       sql.insertRun.run({
-        id: run.id, selection: run.selection, trigger: run.trigger, pid: run.pid, host: run.host, startedAt, stepCount: run.steps.length,
+        id: run.id, selection: run.selection, trigger: run.trigger, pid: run.pid, host: run.host, startedAt, stepCount: run.steps.length, continues,
       })
       run.steps.forEach((step, seq) => {
         const key = { runId: run.id, assetKey: step.assetKey, partition: partitionKey(step.partition) }

@@ -19,8 +19,9 @@ export function prepareStatements(db: Database.Database) {
   return {
     insertEvent: write(`INSERT INTO events (type, at, run_id, asset_key, partition, payload)
       VALUES (@type, @at, @runId, @assetKey, @partition, @payload)`),
-    insertRun: write(`INSERT INTO runs (id, status, selection, trigger, pid, host, started_at, heartbeat_at, step_count)
-      VALUES (@id, 'running', @selection, @trigger, @pid, @host, @startedAt, @startedAt, @stepCount)`),
+    insertRun: write(`INSERT INTO runs (id, status, selection, trigger, pid, host, started_at, heartbeat_at, step_count, continues)
+      VALUES (@id, 'running', @selection, @trigger, @pid, @host, @startedAt, @startedAt, @stepCount, @continues)`),
+    continuedBy: read<{ id: string }>(`SELECT id FROM runs WHERE continues = @continues`),
     finishRun: write(`UPDATE runs SET status = @status, finished_at = @at, error = @error, requested = NULL WHERE id = @id`),
     heartbeat: read<{ requested: RunRequest | null }>(`UPDATE runs SET heartbeat_at = @at WHERE id = @id RETURNING requested`),
     // A cancel is never weakened into a pause.
