@@ -165,6 +165,9 @@ describe('server: webhook sensors over partitioned assets', () => {
     const p = await openProject({ assets: [events], sensors: [webhookSensor({ name: 'events-landed', selection: 'raw/events', secretEnv: SECRET_ENV })] })
     const s = await serveInstance(p.instance)
     try {
+      // The newest ended day when the event is sent (taken on both sides of it, for a send across midnight).
+      const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
+      const before = yesterday()
       const body = '{"event":"landed"}'
       const response = await fetch(`${s.server.url}/api/sensors/events-landed`, { method: 'POST', headers: { 'x-tributary-signature': signBody(body, secret) }, body })
       assert.equal(response.status, 202, await response.clone().text())
@@ -175,8 +178,9 @@ describe('server: webhook sensors over partitioned assets', () => {
         run = await p.instance.store.getRun(runId)
       }
       assert.equal(run?.status, 'succeeded')
-      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
-      assert.deepEqual((await p.instance.store.listSteps(runId)).map((step) => `${step.assetKey}@${step.partition}`), [`raw/events@${yesterday}`])
+      const built = (await p.instance.store.listSteps(runId)).map((step) => `${step.assetKey}@${step.partition}`)
+      assert.equal(built.length, 1)
+      assert.ok([before, yesterday()].some((day) => built[0] === `raw/events@${day}`), built[0])
     } finally {
       delete process.env[SECRET_ENV]
       await s.server.close()
