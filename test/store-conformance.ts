@@ -109,6 +109,19 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.deepEqual(await store.listEvents(), before)
       }))
 
+      test('stepCounts counts a run\'s steps per asset and status, with the plan position of each group\'s first', () => withStore(async (store) => {
+        await store.createRun(newRun('r1', 1, [
+          { assetKey: 'raw', partition: 'd1' }, { assetKey: 'raw', partition: 'd2' }, { assetKey: 'mart', partition: 'd1' }, { assetKey: 'raw', partition: 'd3' },
+        ]))
+        await store.updateStep({ runId: 'r1', assetKey: 'raw', partition: 'd2', status: 'failed', at: at(2) })
+        assert.deepEqual(await store.stepCounts('r1'), [
+          { assetKey: 'raw', status: 'queued', count: 2, first: 0 },
+          { assetKey: 'raw', status: 'failed', count: 1, first: 1 },
+          { assetKey: 'mart', status: 'queued', count: 1, first: 2 },
+        ])
+        assert.deepEqual(await store.stepCounts('nope'), [])
+      }))
+
       test('at most one run continues any run: a second is refused with TRB6003 and not recorded', () => withStore(async (store) => {
         await store.createRun(newRun('r1', 1))
         await store.createRun({ ...newRun('r2', 2), continues: 'r1' })

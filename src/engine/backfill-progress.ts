@@ -1,4 +1,5 @@
-import type { RunRecord, StepRecord, StepStatus } from '../store/records.js'
+import type { RunRecord, StepStatus } from '../store/records.js'
+import type { StepCount } from '../store/store.js'
 
 const SETTLED: ReadonlySet<StepStatus> = new Set(['succeeded', 'failed', 'blocked', 'skipped'])
 
@@ -25,26 +26,28 @@ export interface BackfillProgress {
 
 const STATUSES: readonly StepStatus[] = ['queued', 'waiting', 'running', 'succeeded', 'failed', 'blocked', 'skipped', 'canceled']
 
-/** Progress of a run from its steps. Pure. */
-export function backfillProgress(run: RunRecord, steps: readonly StepRecord[], now: Date): BackfillProgress {
+/** Progress of a run from its step counts (Store.stepCounts). Pure. */
+export function backfillProgress(run: RunRecord, stepCounts: readonly StepCount[], now: Date): BackfillProgress {
   const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as Record<StepStatus, number>
-  const assets = new Map<string, { total: number; done: number; counts: Partial<Record<StepStatus, number>> }>()
-  let done = 0
-  for (const step of steps) {
-    counts[step.status]++
-    let asset = assets.get(step.assetKey)
-    if (!asset) assets.set(step.assetKey, (asset = { total: 0, done: 0, counts: {} }))
-    asset.total++
-    asset.counts[step.status] = (asset.counts[step.status] ?? 0) + 1
-    if (SETTLED.has(step.status)) {
-      done++
-      asset.done++
+  const assets = new Map<string, { first: number; total: number; done: number; counts: Partial<Record<StepStatus, number>> }>()
+  let [total, done] = [0, 0]
+  for (const { assetKey, status, count, first } of stepCounts) {
+    counts[status] += count
+    total += count
+    let asset = assets.get(assetKey)
+    if (!asset) assets.set(assetKey, (asset = { first, total: 0, done: 0, counts: {} }))
+    asset.first = Math.min(asset.first, first)
+    asset.total += count
+    asset.counts[status] = (asset.counts[status] ?? 0) + count
+    if (SETTLED.has(status)) {
+      done += count
+      asset.done += count
     }
   }
   const elapsed = now.getTime() - run.startedAt.getTime()
-  const etaMs = run.status === 'running' && done > 0 && done < steps.length ? Math.round((elapsed / done) * (steps.length - done)) : null
+  const etaMs = run.status === 'running' && done > 0 && done < total ? Math.round((elapsed / done) * (total - done)) : null
   return {
-    run, total: steps.length, done, counts, etaMs,
-    assets: [...assets].map(([key, asset]) => ({ key, ...asset })),
+    run, total, done, counts, etaMs,
+    assets: [...assets].sort((a, b) => a[1].first - b[1].first).map(([key, { total, done, counts }]) => ({ key, total, done, counts })),
   }
 }

@@ -176,7 +176,7 @@ export class Tributary {
     if (!run || run.trigger !== BACKFILL_TRIGGER) {
       throw new TributaryError(ErrorCode.RunNotFound, `no backfill run ${runId}`, { context: { runId }, hint: 'List backfills with `tributary backfill --list` (GET /api/backfills).' })
     }
-    return backfillProgress(run, await this.store.listSteps(runId), this.clock.now())
+    return backfillProgress(run, await this.store.stepCounts(runId), this.clock.now())
   }
 
   /** The latest backfill runs, newest first, with their progress. */
@@ -184,7 +184,7 @@ export class Tributary {
     const limit = options.limit ?? 20
     const runs = await this.store.listRuns({ limit, trigger: BACKFILL_TRIGGER, ...(options.status ? { status: options.status } : {}) })
     const now = this.clock.now()
-    return Promise.all(runs.map(async (run) => backfillProgress(run, await this.store.listSteps(run.id), now)))
+    return Promise.all(runs.map(async (run) => backfillProgress(run, await this.store.stepCounts(run.id), now)))
   }
 
   private async executeBackfill(planned: BackfillPlan, options: BackfillRunOptions): Promise<RunResult> {

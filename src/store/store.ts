@@ -1,8 +1,17 @@
 import type {
   AssetStateRecord, AssetStateSummary, CheckResultRecord, EventRecord, LeaseResult, LogRecord, MaterializationRecord,
-  NewCheckResult, NewMaterialization, ObservationRecord, RunRecord, RunRequest, RunStatus, StepRecord, StepUpdate,
+  NewCheckResult, NewMaterialization, ObservationRecord, RunRecord, RunRequest, RunStatus, StepRecord, StepStatus, StepUpdate,
 } from './records.js'
 import type { SerializedError } from '../model/errors.js'
+
+/** How many steps of one asset in one run have one status. */
+export interface StepCount {
+  readonly assetKey: string
+  readonly status: StepStatus
+  readonly count: number
+  /** The plan position of the first of them. */
+  readonly first: number
+}
 
 /** A run about to start, with the steps of its plan. */
 export interface NewRun {
@@ -65,6 +74,8 @@ export interface Store {
   listActiveRuns(): Promise<RunRecord[]>
   /** The steps of a run in the order they were planned. */
   listSteps(runId: string): Promise<StepRecord[]>
+  /** How many steps of a run are in each status, per asset; `first` is the plan position of the asset's first such step. */
+  stepCounts(runId: string): Promise<StepCount[]>
   /** Oldest first. */
   listLogs(runId: string, assetKey?: string): Promise<LogRecord[]>
   /**

@@ -6,7 +6,7 @@ import {
   type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
   type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
 } from '../records.js'
-import type { NewRun, StepCompletion, Store } from '../store.js'
+import type { NewRun, StepCompletion, StepCount, Store } from '../store.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, openDatabase } from './open-database.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from './asset-state-rows.js'
@@ -140,6 +140,10 @@ export class SqliteStore implements Store {
     return this.guard(() => this.sql().listRuns.all({
       status: options.status ?? null, trigger: options.trigger ?? null, selection: options.selection ?? null, limit: options.limit ?? 50,
     })).map(toRun)
+  }
+
+  async stepCounts(runId: string): Promise<StepCount[]> {
+    return this.guard(() => this.sql().stepCounts.all({ runId }))
   }
 
   async listActiveRuns(): Promise<RunRecord[]> {

@@ -5,7 +5,7 @@ import type {
 import {
   ASSET_STATE_SELECT, ASSET_STATE_SUMMARY_SELECT, type AssetStateSummaryTuple, type AssetStateTuple,
 } from './asset-state-rows.js'
-import type { RunRequest } from '../records.js'
+import type { RunRequest, StepStatus } from '../records.js'
 
 type Params = Record<string, string | number | null>
 
@@ -83,6 +83,8 @@ export function prepareStatements(db: Database.Database) {
       ORDER BY started_at DESC, rowid DESC LIMIT @limit`),
     listActiveRuns: read<RunRow>(`SELECT * FROM runs WHERE status = 'running' ORDER BY started_at, rowid`),
     listSteps: read<StepRow>(`SELECT * FROM steps WHERE run_id = @runId ORDER BY seq`),
+    stepCounts: read<{ assetKey: string; status: StepStatus; count: number; first: number }>(`SELECT asset_key AS assetKey, status, count(*) AS count, min(seq) AS first
+      FROM steps WHERE run_id = @runId GROUP BY asset_key, status ORDER BY first`),
     listLogs: read<LogRow>(`SELECT * FROM logs WHERE run_id = @runId AND (@assetKey IS NULL OR asset_key = @assetKey)
       ORDER BY at, id`),
     // @partition NULL: every partition; '' the unpartitioned states only.
