@@ -1,6 +1,6 @@
 // Backfills: each rebuild of a partition range, newest first, with its progress, ETA and the
 // buttons that steer it; a row opens to show each asset's progress. Live.
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { withQuery, type ApiBackfill } from '../api'
 import { groupBackfills, type BackfillGroup } from '../backfills'
 import { useBackfillActions } from '../components/BackfillActions'
@@ -20,9 +20,13 @@ const FILTERS = [
   { value: 'canceled', label: 'Canceled' },
 ] as const
 
-/** The latest backfill runs, grouped into backfills; refetched on run events and, while one runs, every few seconds. */
+/** The latest backfill runs, grouped into backfills; refetched on run events and steps of listed runs and, while one runs, every few seconds. */
 export function useBackfills(limit = 100): Loaded<ApiBackfill[]> & { groups: BackfillGroup[] | undefined } {
-  const loaded = useApi<ApiBackfill[]>(withQuery('/api/backfills', { limit }), (event) => event.type !== 'reload', 700)
+  // Steps of runs not listed here (a daemon's, a plain materialize) change nothing on this page.
+  const listed = useRef(new Set<string>())
+  const loaded = useApi<ApiBackfill[]>(withQuery('/api/backfills', { limit }), (event) =>
+    event.type === 'run_started' || event.type === 'run_pausing' || event.type === 'run_finished' || (event.type === 'step' && listed.current.has(event.runId)), 700)
+  listed.current = new Set(loaded.data?.map((backfill) => backfill.run.id))
   const groups = loaded.data ? groupBackfills(loaded.data) : undefined
   const running = groups?.some((group) => group.latest.run.status === 'running') ?? false
   const { reload } = loaded
