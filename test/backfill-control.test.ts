@@ -13,7 +13,7 @@ import { dailyPartitions } from '../src/model/partitions.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../src/store/store.js'
 import { cli, cliProcess } from './helpers/cli.js'
-import { poll } from './helpers/poll.js'
+import { poll, runningStep } from './helpers/poll.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
 const days = dailyPartitions({ start: '2026-03-01' })
@@ -32,18 +32,6 @@ function project(gate: Promise<void>, gateOn: string) {
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   await poll(what, async () => ((await check()) ? true : undefined))
-}
-
-/** The id of the newest run once its step (key, partition) is running. */
-async function runningStep(store: Store, key: string, partition: string): Promise<string> {
-  let runId = ''
-  await until(`${key} ${partition} runs`, async () => {
-    const run = (await store.listRuns({ limit: 1 }).catch(() => []))[0]
-    const step = run ? (await store.listSteps(run.id)).find((s) => s.assetKey === key && s.partition === partition) : undefined
-    if (step?.status === 'running') runId = run!.id
-    return runId !== ''
-  })
-  return runId
 }
 
 describe('backfill pause and resume in one process', () => {

@@ -9,6 +9,7 @@ import { stepId } from '../src/engine/plan.js'
 import { dailyPartitions, monthlyPartitions, window } from '../src/model/partitions.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { cli, cliProcess } from './helpers/cli.js'
+import { runningStep } from './helpers/poll.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
 const days = dailyPartitions({ start: '2026-03-01' })
@@ -180,12 +181,7 @@ describe('backfill crash safety', () => {
       const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
       let runId: string | undefined
       try {
-        for (let i = 0; i < 600 && !runId; i++) {
-          await sleep(100)
-          const runs = await store.listRuns().catch(() => [])
-          const steps = runs[0] ? await store.listSteps(runs[0].id) : []
-          if (steps.find((s) => s.partition === '2026-03-04' && s.assetKey === 'raw/events')?.status === 'running') runId = runs[0]!.id
-        }
+        runId = await runningStep(store, 'raw/events', '2026-03-04')
         assert.ok(runId, 'the hanging partition started')
         child.kill('SIGKILL')
         await new Promise((resolve) => child.once('exit', resolve))

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { defineAsset } from '../src/model/asset.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { cli, cliProcess } from './helpers/cli.js'
+import { runningStep } from './helpers/poll.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
 const CONFIG = `
@@ -36,12 +37,7 @@ describe('crash safety', () => {
       const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
       let runId: string | undefined
       try {
-        for (let i = 0; i < 600 && !runId; i++) {
-          await sleep(100)
-          const runs = await store.listRuns().catch(() => [])
-          const steps = runs[0] ? await store.listSteps(runs[0].id) : []
-          if (steps.find((s) => s.assetKey === 'raw/slow')?.status === 'running') runId = runs[0]!.id
-        }
+        runId = await runningStep(store, 'raw/slow')
         assert.ok(runId, 'the slow step started')
         await sleep(300) // let it write its staging table
         child.kill('SIGKILL')

@@ -1,3 +1,5 @@
+import type { Store } from '../../src/store/store.js'
+
 /** Calls `probe` until it gives a value (not undefined), every `everyMs`; throws naming `what` after `timeoutMs`. */
 export async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -7,4 +9,13 @@ export async function poll<T>(what: string, probe: () => Promise<T | undefined>,
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
+}
+
+/** The id of the newest run of `store` once its step of `key` (and `partition`) is running. */
+export async function runningStep(store: Store, key: string, partition: string | null = null, timeoutMs = 60_000): Promise<string> {
+  return poll(`${key}${partition ? ` ${partition}` : ''} to run`, async () => {
+    const run = (await store.listRuns({ limit: 1 }).catch(() => []))[0]
+    const steps = run ? await store.listSteps(run.id).catch(() => []) : []
+    return steps.find((s) => s.assetKey === key && s.partition === partition)?.status === 'running' ? run!.id : undefined
+  }, timeoutMs, 50)
 }
