@@ -1,5 +1,5 @@
 import { formatDuration } from '../model/duration.js'
-import type { ProgressEvent } from '../engine/progress.js'
+import { UNSTARTED, type ProgressEvent } from '../engine/progress.js'
 import { statusLabel, style } from './format.js'
 
 /**
@@ -49,7 +49,7 @@ export class ProgressDisplay {
     this.running.delete(label)
     this.done++
     // Steps a pause or cancel left unstarted: the run's summary counts them; one line each would bury the rest.
-    if (event.status === 'canceled' && event.reason?.endsWith('before this step started')) return
+    if (event.status === 'canceled' && (event.reason === UNSTARTED.paused || event.reason === UNSTARTED.canceled)) return
     const detail = event.status === 'succeeded' ? style.dim(formatDuration(event.durationMs ?? 0)) : (event.error?.message ?? event.reason ?? '')
     const text = `${statusLabel(event.status)} ${label}  ${detail}`
     if (event.status !== 'succeeded') this.problems.push(text)

@@ -87,7 +87,7 @@ export async function planBackfill(graph: AssetGraph, store: Store, now: Date, s
     const states = new Map(stored.map((state) => [stateKey(state.assetKey, state.partition), state]))
     const stale = only === 'failed' ? staleOf(derivePartitionStatuses(graph, stored, now, new Set(), partitioned)) : new Set<string>()
     const published = (key: string, partition: string) => states.get(stateKey(key, partition))?.lastMaterialization != null
-    const include = only === 'all' ? () => true : scopeFilter(graph, only, states, stale)
+    const include = only === 'all' ? () => true : scopeFilter(only, states, stale)
     const known = (key: string, partition: string) => states.has(stateKey(key, partition))
     targets = backfillTargets(graph, keys, options, now, include, published, known)
     const previous = await interruptedRuns(store, identity)
@@ -131,15 +131,15 @@ function staleOf(statuses: ReadonlyMap<string, AssetPartitionStatus>): Set<strin
   return stale
 }
 
-function scopeFilter(graph: AssetGraph, only: BackfillScope, states: ReadonlyMap<string, AssetStateRecord>, stale: ReadonlySet<string>): (key: string, partition: string | null) => boolean {
+function scopeFilter(only: BackfillScope, states: ReadonlyMap<string, AssetStateRecord>, stale: ReadonlySet<string>): (key: string, partition: string | null) => boolean {
   return (key, partition) => {
     if (only === 'failed' && stale.has(stateKey(key, partition))) return true
     const state = states.get(stateKey(key, partition))
     const materialization = state?.lastMaterialization ?? null
     if (only === 'missing') return materialization === null
+    // Stale ones (code or upstream data changed) came in through `stale` above.
     const step = state?.lastStep ?? null
-    const failedSince = step !== null && (materialization === null || step.runId !== materialization.runId) && ['failed', 'blocked', 'skipped', 'canceled'].includes(step.status)
-    return failedSince || (materialization !== null && materialization.codeVersion !== graph.get(key).codeVersion)
+    return step !== null && (materialization === null || step.runId !== materialization.runId) && ['failed', 'blocked', 'skipped', 'canceled'].includes(step.status)
   }
 }
 

@@ -1,6 +1,12 @@
 import type { SerializedError } from '../model/errors.js'
 import type { RunStatus, StepStatus } from '../store/records.js'
 
+/** The reasons of steps a pause or a cancel left unstarted (canceled, for a resume to do). */
+export const UNSTARTED = {
+  paused: 'the run was paused before this step started',
+  canceled: 'the run was canceled before this step started',
+} as const
+
 /** What a run reports as it goes, for progress displays and live updates. */
 export type ProgressEvent =
   | { readonly type: 'run_started'; readonly runId: string; readonly total: number }

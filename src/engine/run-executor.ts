@@ -13,14 +13,11 @@ import { fileOutputPaths } from './file-output.js'
 import { matchFiles } from './observe.js'
 import { stepId, type Plan, type PlannedStep } from './plan.js'
 import { combinedVersion, readVersion } from './partition-versions.js'
-import type { ProgressEvent, ProgressListener } from './progress.js'
+import { UNSTARTED, type ProgressEvent, type ProgressListener } from './progress.js'
 import { currentStatuses, firstUnusable } from './readiness.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
 import { runAttempt, type ResolvedInputs } from './step-executor.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
-
-/** Why a step a pause left unstarted is canceled (a resume does it). */
-const PAUSED_BEFORE_START = 'the run was paused before this step started'
 
 /** How a run is started. */
 export interface RunOptions {
@@ -198,7 +195,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       wake = undefined
     }
     await Promise.allSettled([...inFlight])
-    const why = controller.signal.aborted ? 'the run was canceled before this step started' : PAUSED_BEFORE_START
+    const why = controller.signal.aborted ? UNSTARTED.canceled : UNSTARTED.paused
     for (const step of plan.steps) {
       if (!final.has(stepId(step)) || final.get(stepId(step)) === 'queued') await record(step, 'canceled', { reason: why })
     }
@@ -273,7 +270,7 @@ async function runStep(
   const sources = node.upstream.filter((key) => deps.graph.get(key).def.type === 'source')
   // A pause stops the waiting too: a step that has not started by then never does.
   const wait = (limitMs: number, pollMs: number, canceled: string, check: () => Promise<Blocked | undefined>) =>
-    waitUntilClear(deps, step, pause.signal, record, { since: waitStarted, limitMs, pollMs, canceled: () => (pause.paused() ? PAUSED_BEFORE_START : canceled) }, check)
+    waitUntilClear(deps, step, pause.signal, record, { since: waitStarted, limitMs, pollMs, canceled: () => (pause.paused() ? UNSTARTED.paused : canceled) }, check)
   // Readiness: outside upstream must be present, checked and fresh enough, else wait (bounded).
   if (step.upstreamOutside.length > 0) {
     const outcome = await wait(timeoutMs, deps.settings.readinessPollMs, 'canceled while waiting for upstream', async () => {
@@ -308,7 +305,7 @@ async function runStep(
   if (leased) return leased
   if (pause.paused()) {
     await deps.store.releaseLease(node.key, step.partition, runId)
-    await record(step, 'canceled', { reason: PAUSED_BEFORE_START })
+    await record(step, 'canceled', { reason: UNSTARTED.paused })
     return 'canceled'
   }
   try {

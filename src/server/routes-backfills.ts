@@ -42,9 +42,8 @@ export function backfillRoutes(instance: () => Tributary, options: RunRouteOptio
     const unknown = Object.keys(body).filter((name) => name !== 'concurrency')
     if (unknown.length > 0) throw badRequest(`unknown field(s) ${unknown.join(', ')}`, 'Send {} or {"concurrency": 4}.')
     const concurrency = concurrencyOf(body.concurrency)
-    const current = instance()
-    await current.backfillProgress(c.req.param('id')) // 404 for a run that is not a backfill
-    const begun = await current.startBackfill(undefined, { resume: c.req.param('id'), ...(concurrency ? { concurrency } : {}) })
+    // Planning answers 404 (TRB6002) for a run that is not a backfill.
+    const begun = await instance().startBackfill(undefined, { resume: c.req.param('id'), ...(concurrency ? { concurrency } : {}) })
     if (begun.runId) options.hub.watchStart(begun.runId, begun.done, options.log)
     return c.json<ApiBackfillStarted>(started(begun.runId, begun), begun.runId ? 202 : 200)
   })
