@@ -208,8 +208,25 @@ test('TRB1004: a three-asset cycle, with an acyclic branch left out of the path'
   assert.equal(problem.message, 'TRB1004: dependency cycle: x/a → x/b → x/c → x/a')
 })
 
-test('TRB1004: a cycle through a relationships check', () => {
+test('a relationships check pointing at a downstream asset is no edge and no cycle: the check reads its last published version', () => {
   const a = defineAsset({ key: 'raw/a', checks: [relationships('b_id', { to: 'raw/b', field: 'id' })], materialize: noop })
+  const b = sqlAsset({ key: 'raw/b', sql: 'select * from raw.a' })
+  const c = sqlAsset({ key: 'raw/c', sql: 'select * from raw.b' })
+  const { graph, problems } = build([a, b, c, defineAsset({ key: 'raw/d', checks: [relationships('c_id', { to: 'raw/c', field: 'id' })], ins: { a }, materialize: noop })])
+  assert.deepEqual(problems.map((p) => p.message), [])
+  assert.deepEqual(graph!.get('raw/a').upstream, [], 'raw/b reads raw/a: the reference is not an edge')
+  assert.deepEqual(graph!.get('raw/b').downstream, ['raw/c'])
+  assert.deepEqual(graph!.get('raw/d').upstream, ['raw/a', 'raw/c'], 'a reference that closes no cycle still orders the referenced asset first')
+  // Two checks referring to each other: the first orders, the second would close a cycle and does not.
+  const x = defineAsset({ key: 'raw/x', checks: [relationships('y_id', { to: 'raw/y', field: 'id' })], materialize: noop })
+  const y = defineAsset({ key: 'raw/y', checks: [relationships('x_id', { to: 'raw/x', field: 'id' })], materialize: noop })
+  const pair = build([x, y])
+  assert.deepEqual(pair.problems.map((p) => p.message), [])
+  assert.deepEqual([pair.graph!.get('raw/x').upstream, pair.graph!.get('raw/y').upstream], [['raw/y'], []])
+})
+
+test('TRB1004: a real cycle next to a relationships check names only read dependencies', () => {
+  const a = sqlAsset({ key: 'raw/a', sql: 'select * from raw.b', checks: [relationships('b_id', { to: 'raw/b', field: 'id' })] })
   const b = sqlAsset({ key: 'raw/b', sql: 'select * from raw.a' })
   const problem = one(problemsOf([a, b]), ErrorCode.Cycle, 'raw/a')
   assert.equal(problem.message, 'TRB1004: dependency cycle: raw/a → raw/b → raw/a')

@@ -74,6 +74,8 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
   }
 
   const upstream = new Map<string, string[]>()
+  // [checked asset, asset its check reads]: ordering hints, not lineage (see orderCheckReferences).
+  const checkRefs: [string, string][] = []
   for (const [key, def] of byKey) {
     const deps = new Set<string>()
     validateMetadata(def, project, problem)
@@ -110,11 +112,12 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
       if (!check || !Array.isArray(check.references)) continue
       for (const ref of check.references) {
         if (!byKey.has(ref)) problem(ErrorCode.InvalidCheck, key, `check ${check.name} on ${key} refers to ${ref}, which is not in the project`, 'Point the check at an asset of this project.')
-        else if (ref !== key) deps.add(ref)
+        else if (ref !== key && !deps.has(ref)) checkRefs.push([key, ref])
       }
     }
     upstream.set(key, [...deps].sort())
   }
+  orderCheckReferences(upstream, checkRefs)
 
   const cycle = findCycle([...byKey.keys()].sort(), (key) => upstream.get(key) ?? [])
   if (cycle) {
@@ -148,6 +151,35 @@ export function buildGraphOrThrow(project: ProjectDefinition): AssetGraph {
   const { graph, problems } = buildGraph(project)
   if (!graph) throw problems[0] ?? new TributaryError(ErrorCode.InvalidDefinition, 'the project is invalid')
   return graph
+}
+
+/**
+ * A check that reads another asset (relationships) is no build dependency: the asset is built
+ * from its inputs, not from what its check compares against. The referenced asset is still
+ * ordered first when it can be, so the check sees its newest version; when it reads the checked
+ * asset itself (directly or not), ordering it first would be a cycle, so the check reads its
+ * last published version instead.
+ */
+function orderCheckReferences(upstream: Map<string, string[]>, checkRefs: readonly [string, string][]): void {
+  const reaches = (from: string, target: string): boolean => {
+    const seen = new Set([from])
+    const pending = [from]
+    while (pending.length > 0) {
+      for (const next of upstream.get(pending.pop()!) ?? []) {
+        if (next === target) return true
+        if (!seen.has(next)) {
+          seen.add(next)
+          pending.push(next)
+        }
+      }
+    }
+    return false
+  }
+  for (const [key, ref] of checkRefs) {
+    const deps = upstream.get(key) ?? []
+    if (deps.includes(ref) || reaches(ref, key)) continue
+    upstream.set(key, [...deps, ref].sort())
+  }
 }
 
 function nodeRelation(def: AnyNode): Relation | undefined {
