@@ -3,6 +3,18 @@ export interface Clock {
   now(): Date
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>
+  /**
+   * Calls `callback` once `ms` have passed on this clock, unless the returned function is
+   * called first. Optional: clocks without it get a wall-clock timer (see startTimer).
+   */
+  setTimer?(ms: number, callback: () => void): () => void
+}
+
+/** Starts a timer on `clock` (a wall-clock one when the clock has none); returns its cancel function. */
+export function startTimer(clock: Clock, ms: number, callback: () => void): () => void {
+  if (clock.setTimer) return clock.setTimer(ms, callback)
+  const timer = setTimeout(callback, ms)
+  return () => clearTimeout(timer)
 }
 
 /** The real clock. */
@@ -21,28 +33,56 @@ export const systemClock: Clock = {
       }
       signal?.addEventListener('abort', onAbort, { once: true })
     }),
+  setTimer: (ms, callback) => {
+    const timer = setTimeout(callback, ms)
+    return () => clearTimeout(timer)
+  },
 }
 
 /** A clock that starts at `start` and moves only when told to (or when something sleeps on it). */
 export class ManualClock implements Clock {
   private current: number
+  private timers = new Set<{ readonly due: number; readonly callback: () => void }>()
+  private scheduled = new Set<(due: Date) => void>()
   constructor(start: Date | string = '2026-01-01T00:00:00Z') {
     this.current = new Date(start).getTime()
   }
   now(): Date {
     return new Date(this.current)
   }
-  /** Moves time forward by `ms`. */
+  /** Moves time forward by `ms`, firing the timers that fall due. */
   advance(ms: number): void {
     this.current += ms
+    this.fireDue()
   }
   set(to: Date | string): void {
     this.current = new Date(to).getTime()
+    this.fireDue()
+  }
+  /** Timers fire only when time moves (advance, set, sleep), never on the wall clock. */
+  setTimer(ms: number, callback: () => void): () => void {
+    const timer = { due: this.current + ms, callback }
+    this.timers.add(timer)
+    for (const listener of [...this.scheduled]) listener(new Date(timer.due))
+    this.scheduled.clear()
+    return () => this.timers.delete(timer)
+  }
+  /** Resolves with the due time of the next timer set: a test waits on it, then advances past it. */
+  nextTimer(): Promise<Date> {
+    return new Promise((resolve) => this.scheduled.add(resolve))
+  }
+  private fireDue(): void {
+    for (const timer of [...this.timers]) {
+      if (timer.due > this.current) continue
+      this.timers.delete(timer)
+      timer.callback()
+    }
   }
   // Sleeping advances time at once: tests of retries and waits finish instantly yet see time pass.
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw signal.reason
     this.current += ms
+    this.fireDue()
     await new Promise((resolve) => setImmediate(resolve))
     if (signal?.aborted) throw signal.reason
   }

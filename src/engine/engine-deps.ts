@@ -2,6 +2,7 @@ import type { AssetGraph } from '../graph/asset-graph.js'
 import type { Store } from '../store/store.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import type { Clock } from './clock.js'
+import type { Executor } from '../execution/executor.js'
 
 /** Limits and waits the engine applies, resolved from the project with defaults filled in. */
 export interface EngineSettings {
@@ -31,4 +32,6 @@ export interface EngineDeps {
   readonly settings: EngineSettings
   /** Random numbers for retry jitter. Default: Math.random. */
   readonly random?: () => number
+  /** Where steps' TypeScript code runs. Default: in this process (an InProcessExecutor). */
+  readonly executor?: Executor
 }

@@ -4,16 +4,22 @@ import type { GraphNode } from '../graph/asset-graph.js'
 import { quoteRelation } from '../graph/asset-graph.js'
 import { evaluateCheck } from '../checks/evaluate.js'
 import type { AssetDefinition } from '../model/asset.js'
-import type { AssetContext, AssetInput, Row, SourceInput } from '../model/context.js'
+import type { AssetInput, Row, SourceInput } from '../model/context.js'
 import { parseDuration } from '../model/duration.js'
 import { windowOf } from '../model/partitions.js'
 import { bindPartitionParams } from '../sql/partition-params.js'
-import { AssetExecutionError, ErrorCode, TributaryError, serializeError } from '../model/errors.js'
+import { ErrorCode, TributaryError, serializeError } from '../model/errors.js'
 import type { MaterializationRecord, NewCheckResult, StepStatus } from '../store/records.js'
 import type { WarehouseSession } from '../warehouse/warehouse.js'
 import type { EngineDeps } from './engine-deps.js'
 import { fileOutputPaths, hashDirectory, prepareFileStaging, publishFileOutput } from './file-output.js'
 import { CanceledError, StepTimeoutError } from './step-errors.js'
+import { startTimer } from './clock.js'
+import { InProcessExecutor } from '../execution/in-process-executor.js'
+import type { MaterializeTask, StepHost, WarehouseCall } from '../execution/executor.js'
+
+// Steps of deps without an executor run here, in the calling process.
+const IN_PROCESS = new InProcessExecutor()
 
 /** What one attempt of a step ended with. */
 export type AttemptOutcome =
@@ -54,7 +60,9 @@ export async function runAttempt(
   runSignal.addEventListener('abort', onRunAbort, { once: true })
   if (runSignal.aborted) onRunAbort()
   const timeoutMs = def.timeout === undefined ? undefined : parseDuration(def.timeout, 'timeout')
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new StepTimeoutError(node.key, timeoutMs)), timeoutMs)
+  // Through the clock, so a test steps time past a timeout instead of waiting it out.
+  const cancelTimer = timeoutMs === undefined ? undefined : startTimer(deps.clock, timeoutMs, () => controller.abort(new StepTimeoutError(node.key, timeoutMs)))
+  let ended = false
   const logs: Promise<void>[] = []
   const log = (level: 'info' | 'warn' | 'error') => (message: string) => {
     logs.push(deps.store.appendLog({ runId, assetKey: node.key, partition, level, message: String(message), at: deps.clock.now() }).catch(() => undefined))
@@ -78,24 +86,20 @@ export async function runAttempt(
       const params = partition === null ? null : { key: partition, start: window?.start ?? null, end: window?.end ?? null }
       await guard(session!.createFromSelect(staging!, bindPartitionParams(def.sql, params)))
     } else {
-      const ctx: AssetContext = {
-        assetKey: node.key, runId, partition, window, attempt, signal: controller.signal,
-        log: { info: log('info'), warn: log('warn'), error: log('error') },
-        projectDir: deps.projectDir,
-        warehouse: { query: async (sql, params) => (await open()).query(sql, params), exec: async (sql) => (await open()).exec(sql) },
-        staging: staging ? quoteRelation(staging) : '',
-        writeRows: async (rows) => (await open()).createFromRows(requireStaging(node, staging), rows),
-        writeSql: async (select) => (await open()).createFromSelect(requireStaging(node, staging), select),
-        loadCsv: async (paths) => (await open()).createFromCsv(requireStaging(node, staging), paths),
-        outputDir: files?.staging ?? '',
+      // The step's code runs where the executor puts it; its warehouse calls come back here.
+      const host: StepHost = {
+        warehouse: async (call) => {
+          if (ended) throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} used its context after its step ended`, { context: { assetKey: node.key }, hint: 'Await every ctx.warehouse / ctx.write* call before materialize returns.' })
+          return serveWarehouseCall(await open(), call, staging)
+        },
+        log: (level, message) => log(level)(message),
       }
-      try {
-        returned = await guard(Promise.resolve((def as AssetDefinition).materialize(inputs.values as never, ctx)))
-      } catch (error) {
-        if (error === controller.signal.reason || error instanceof TributaryError) throw error
-        const retryOn = def.retry?.retryOn
-        throw new AssetExecutionError(node.key, error, retryOn ? retryOn(error) : true)
+      const task: MaterializeTask = {
+        assetKey: node.key, codeVersion: node.codeVersion, runId, partition, window, attempt, projectDir: deps.projectDir,
+        staging: staging ? quoteRelation(staging) : '', io: def.io ?? 'table', outputDir: files?.staging ?? '',
+        inputs: inputs.values, warehouse: { type: 'host' },
       }
+      returned = await (deps.executor ?? IN_PROCESS).materialize(task, def as AssetDefinition, host, controller.signal)
       if (def.io === 'table') {
         if (Array.isArray(returned)) await guard(session!.createFromRows(staging!, returned as Row[]))
         else if (!(await session!.relationExists(staging!))) {
@@ -162,10 +166,13 @@ export async function runAttempt(
     })
     return { status: 'succeeded', materialization: materialization! }
   } catch (error) {
-    const reason = controller.signal.aborted ? controller.signal.reason : error
+    // A worker killed for overrunning its timeout says so with its own code (TRB3033).
+    const killed = error instanceof TributaryError && error.code === ErrorCode.WorkerTimedOut
+    const reason = controller.signal.aborted && !killed ? controller.signal.reason : error
     return { status: reason instanceof CanceledError ? 'canceled' : 'failed', error: reason }
   } finally {
-    if (timer) clearTimeout(timer)
+    ended = true
+    cancelTimer?.()
     runSignal.removeEventListener('abort', onRunAbort)
     await Promise.all(logs)
     if (session) {
@@ -195,14 +202,15 @@ async function stampPartition(session: WarehouseSession, staging: NonNullable<Gr
   }
 }
 
-function requireStaging(node: GraphNode, staging: GraphNode['relation']): NonNullable<GraphNode['relation']> {
-  if (!staging) {
-    throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} has io '${node.def.type === 'source' ? 'source' : node.def.io}' and cannot write a table`, {
-      context: { assetKey: node.key },
-      hint: "Declare io: 'table' (the default) to write warehouse tables.",
-    })
+// Serves one warehouse call of a step's code on its session; writes go to its staging relation.
+async function serveWarehouseCall(session: WarehouseSession, call: WarehouseCall, staging: GraphNode['relation']): Promise<unknown> {
+  switch (call.op) {
+    case 'query': return session.query(call.sql, call.params)
+    case 'exec': return session.exec(call.sql)
+    case 'writeRows': return session.createFromRows(staging!, call.rows)
+    case 'writeSql': return session.createFromSelect(staging!, call.select)
+    case 'loadCsv': return session.createFromCsv(staging!, call.files)
   }
-  return staging
 }
 
 /** Turns an attempt's failure into the error stored with the step. */

@@ -1,0 +1,71 @@
+import type { AssetDefinition, AssetIo } from '../model/asset.js'
+import type { AssetInput, Row, SourceInput } from '../model/context.js'
+import type { PartitionWindow } from '../model/partitions.js'
+
+/**
+ * One call a step's code makes on the warehouse through its context. The control plane
+ * serves it on the step's session: with DuckDB (one writing process) that is the only way in,
+ * so the call travels over IPC from a worker.
+ */
+export type WarehouseCall =
+  | { readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[] }
+  | { readonly op: 'exec'; readonly sql: string }
+  | { readonly op: 'writeRows'; readonly rows: readonly Row[] }
+  | { readonly op: 'writeSql'; readonly select: string }
+  | { readonly op: 'loadCsv'; readonly files: readonly string[] }
+
+/** Level of a log line a step wrote (ctx.log, console, stdout/stderr). */
+export type StepLogLevel = 'info' | 'warn' | 'error'
+
+/** What the control plane offers a running step's code: its warehouse session and its log. */
+export interface StepHost {
+  /** Runs one warehouse call on the step's session; rejects with a TributaryError on failure. */
+  warehouse(call: WarehouseCall): Promise<unknown>
+  /** Records one log line of the step. */
+  log(level: StepLogLevel, message: string): void
+}
+
+/**
+ * How a worker reaches the warehouse. 'host': every call goes through the StepHost (DuckDB).
+ * A warehouse that accepts many connections (PostgreSQL) can hand workers `{ connect }`
+ * instead, so they open their own session and the control plane stays out of the data path.
+ */
+export type WarehouseAccess = { readonly type: 'host' }
+
+/** Everything a step's code needs, as plain data: what crosses the process boundary. */
+export interface MaterializeTask {
+  readonly assetKey: string
+  /** The code version the control plane planned with; a worker with other code refuses (TRB3034). */
+  readonly codeVersion: string
+  readonly runId: string
+  readonly partition: string | null
+  readonly window: PartitionWindow | null
+  readonly attempt: number
+  readonly projectDir: string
+  /** The quoted staging relation ('' when the asset writes no table). */
+  readonly staging: string
+  /** Only io 'table' assets may write the staging relation; writes from others fail with TRB3008. */
+  readonly io: AssetIo
+  readonly outputDir: string
+  readonly inputs: Readonly<Record<string, SourceInput | AssetInput>>
+  readonly warehouse: WarehouseAccess
+}
+
+/**
+ * Where a step's user code runs. The engine keeps planning, readiness, staging, checks and
+ * publishing; an executor only runs the code and reports what it returned. Implementations:
+ * in-process (unit tests, benchmarks) and a pool of worker processes (the CLI and `serve`).
+ */
+export interface Executor {
+  /** 'in-process' or 'pool'. */
+  readonly kind: string
+  /**
+   * Runs an asset's materialize function and resolves with what it returned. Rejects with an
+   * AssetExecutionError when the code threw, a TributaryError of its own, or, once `signal`
+   * aborted, with the signal's reason (or TRB3033 when a worker had to be killed for it).
+   * The in-process executor receives the definition; a pool's workers load their own by key.
+   */
+  materialize(task: MaterializeTask, def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown>
+  /** Stops every worker; steps still running fail. */
+  close(): Promise<void>
+}
