@@ -479,6 +479,21 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.deepEqual(await store.listObservations('nope'), [])
       }))
 
+      test('observation history keeps changes, not looks: polling an unchanged source adds no row', () => withStore(async (store) => {
+        const day = (n: number, seconds: number): ObservationRecord => ({ ...observation('raw.daily', seconds, `v${n}`), lastUpdated: at(n * 86_400) })
+        for (let n = 1; n <= 3; n++) {
+          // One new version a day, looked at 100 times in between (status, ticks, readiness polls).
+          for (let look = 0; look < 100; look++) await store.recordObservation(day(n, n * 86_400 + look * 60))
+        }
+        const history = await store.listObservations('raw.daily', { limit: 30 })
+        assert.deepEqual(history.map((o) => o.dataVersion), ['v3', 'v2', 'v1'], 'one row per new version')
+        assert.deepEqual(history.map((o) => o.observedAt), [at(3 * 86_400), at(2 * 86_400), at(86_400)], 'each kept at its first look')
+        assert.deepEqual((await store.latestObservations(['raw.daily']))[0]!.observedAt, at(3 * 86_400 + 99 * 60), 'the latest look is still the latest')
+        // A schema change with the same data version is a change too.
+        await store.recordObservation({ ...day(3, 4 * 86_400), schemaFingerprint: 'fp2', columns: [{ name: 'id', type: 'VARCHAR' }] })
+        assert.equal((await store.listObservations('raw.daily')).length, 4)
+      }))
+
       test('logs are oldest first and filter by asset', () => withRun(async (store) => {
         const log = (assetKey: string, partition: string | null, seconds: number, message: string) =>
           ({ runId: 'r1', assetKey, partition, level: 'info' as const, message, at: at(seconds) })

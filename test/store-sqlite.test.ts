@@ -1,12 +1,13 @@
 import Database from 'better-sqlite3'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { loadMigrations } from '../src/store/sqlite/migrations.js'
+import { applyMigrations, loadMigrations } from '../src/store/sqlite/migrations.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { storeConformance } from './store-conformance.js'
 
@@ -123,6 +124,29 @@ describe('sqlite store', () => {
       assert.ok(elapsed < 1000, `assetStates took ${elapsed.toFixed(0)} ms`)
     } finally {
       await store.close()
+    }
+  })
+})
+
+describe('sqlite store: observation history migration', () => {
+  test('0010 drops looks that repeat the one before them, keeping every change', async () => {
+    const path = freshPath()
+    mkdirSync(dirname(path), { recursive: true })
+    const db = new Database(path)
+    try {
+      const all = loadMigrations()
+      applyMigrations(db, path, all.filter((m) => m.version < 10))
+      const insert = db.prepare(`INSERT INTO observations (source_key, observed_at, source_exists, last_updated, data_version, row_count, schema_fingerprint, columns)
+        VALUES (?, ?, 1, ?, ?, 5, 'fp', null)`)
+      // v1 looked at 3 times, v2 twice, v1 again (a rollback), and another source once.
+      for (const [key, at, version] of [['s', 1, 'v1'], ['s', 2, 'v1'], ['s', 3, 'v1'], ['s', 4, 'v2'], ['s', 5, 'v2'], ['s', 6, 'v1'], ['t', 2, 'v1']] as const) {
+        insert.run(key, at, version === 'v1' ? 100 : 200, version)
+      }
+      applyMigrations(db, path, all)
+      const rows = db.prepare(`SELECT source_key || '@' || observed_at || ':' || data_version FROM observations ORDER BY source_key, observed_at`).pluck().all()
+      assert.deepEqual(rows, ['s@1:v1', 's@4:v2', 's@6:v1', 't@2:v1'])
+    } finally {
+      db.close()
     }
   })
 })

@@ -63,7 +63,7 @@ export interface Store {
   updateStep(update: StepUpdate): Promise<void>
   /** Records the end of a step with its materialization and check results in one transaction. */
   completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined>
-  /** Records one observation of a source. */
+  /** Records one look at a source: it becomes the latest; the history gains a row only when the look differs from the latest (existence, last update, data version or schema). */
   recordObservation(observation: ObservationRecord): Promise<void>
   appendLog(log: LogRecord): Promise<void>
 
@@ -91,7 +91,7 @@ export interface Store {
   listCheckResults(assetKey: string, options?: { limit?: number }): Promise<CheckResultRecord[]>
   /** The latest observation of every source, or of those keys. */
   latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]>
-  /** Observations of one source, newest first. Default limit: 50. */
+  /** The changes seen of one source (one observation per new version or schema), newest first. Default limit: 50. */
   listObservations(sourceKey: string, options?: { limit?: number }): Promise<ObservationRecord[]>
   /** Events with id > afterId, oldest first. Default limit: 1000. */
   listEvents(options?: { afterId?: number; limit?: number; runId?: string }): Promise<EventRecord[]>

@@ -66,7 +66,11 @@ export function prepareStatements(db: Database.Database) {
       VALUES (@assetKey, @partition, @runId, @checkName, @checkType, @severity, @blocking, @passed, @failingRows, @sample, @message, @createdAt)`),
     setLastChecks: write(`INSERT INTO asset_state (asset_key, partition, checks) VALUES (@assetKey, @partition, @checks)
       ON CONFLICT DO UPDATE SET checks = excluded.checks`),
-    insertObservation: write(`INSERT INTO observations (${OBSERVATION_COLUMNS}) VALUES (${OBSERVATION_VALUES})`),
+    // History keeps changes, not looks: a poll that sees what the newest look saw adds no row,
+    // so a daily source keeps its daily history however often status is asked (prediction reads it).
+    insertObservation: write(`INSERT INTO observations (${OBSERVATION_COLUMNS}) SELECT ${OBSERVATION_VALUES}
+      WHERE NOT EXISTS (SELECT 1 FROM source_state s WHERE s.source_key = @sourceKey AND s.source_exists = @exists
+        AND s.last_updated IS @lastUpdated AND s.data_version IS @dataVersion AND s.schema_fingerprint IS @schemaFingerprint)`),
     // Observations may arrive out of order from several processes; the newest look wins.
     setSourceState: write(`INSERT INTO source_state (${OBSERVATION_COLUMNS}) VALUES (${OBSERVATION_VALUES})
       ON CONFLICT DO UPDATE SET observed_at = excluded.observed_at, source_exists = excluded.source_exists,
