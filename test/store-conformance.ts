@@ -4,9 +4,10 @@ import type {
   AssetStateRecord, AssetStateSummary, EventRecord, MaterializationRecord, NewCheckResult, NewMaterialization, ObservationRecord,
 } from '../src/store/records.js'
 import type { NewRun, Store } from '../src/store/store.js'
+import { truncatedMessage, type LogLimits } from '../src/store/log-limits.js'
 
 /** Opens a fresh, empty, unmigrated store for one test, and how to throw it away. */
-export type OpenStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>
+export type OpenStore = (options?: { logLimits?: Partial<LogLimits> }) => Promise<{ store: Store; cleanup: () => Promise<void> }>
 
 const T0 = Date.UTC(2024, 0, 1)
 /** `seconds` after a fixed instant: tests never read the clock. */
@@ -49,8 +50,8 @@ const types = (events: readonly EventRecord[]) => events.map((event) => event.ty
 /** Registers the store conformance tests; every Store implementation runs them with its own `open`. */
 export function storeConformance(name: string, open: OpenStore): void {
   /** Each test owns a fresh migrated store, thrown away afterwards even when the test fails. */
-  async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
-    const { store, cleanup } = await open()
+  async function withStore(fn: (store: Store) => Promise<void>, options: { logLimits?: Partial<LogLimits> } = {}): Promise<void> {
+    const { store, cleanup } = await open(options)
     try {
       await store.migrate()
       await fn(store)
@@ -60,11 +61,11 @@ export function storeConformance(name: string, open: OpenStore): void {
   }
 
   /** A store with run r1 planning orders (unpartitioned) and orders/p1. */
-  async function withRun(fn: (store: Store) => Promise<void>): Promise<void> {
+  async function withRun(fn: (store: Store) => Promise<void>, options: { logLimits?: Partial<LogLimits> } = {}): Promise<void> {
     await withStore(async (store) => {
       await store.createRun(newRun('r1', 0, [{ assetKey: 'orders', partition: null }, { assetKey: 'orders', partition: 'p1' }]))
       await fn(store)
-    })
+    }, options)
   }
 
   describe(`store conformance: ${name}`, () => {
@@ -502,11 +503,42 @@ export function storeConformance(name: string, open: OpenStore): void {
         await store.appendLog(log('users', null, 3, 'third'))
         await store.appendLog(log('orders', null, 4, 'fourth'))
         assert.deepEqual((await store.listLogs('r1')).map((l) => l.message), ['first', 'second', 'third', 'fourth'])
+        const read = { attempt: 0, stream: 'log', truncated: null }
         assert.deepEqual(await store.listLogs('r1', 'orders'), [
-          log('orders', null, 1, 'first'), { ...log('orders', 'p1', 2, 'second'), level: 'warn' }, log('orders', null, 4, 'fourth'),
+          { ...log('orders', null, 1, 'first'), ...read }, { ...log('orders', 'p1', 2, 'second'), level: 'warn', ...read }, { ...log('orders', null, 4, 'fourth'), ...read },
         ])
         assert.deepEqual(await store.listLogs('r2'), [])
       }))
+
+      test('logs are bounded per step attempt: past the limit one marker line counts what was dropped', () => withRun(async (store) => {
+        const line = (message: string, attempt: number, partition: string | null = null, stream: 'stdout' | 'stderr' | 'log' = 'stdout') =>
+          store.appendLog({ runId: 'r1', assetKey: 'orders', partition, level: stream === 'stderr' ? 'error' : 'info', message, at: at(attempt), attempt, stream })
+        for (let i = 1; i <= 5; i++) await line(`out ${i}`, 1)
+        await line('retry output', 2, null, 'stderr')
+        await line('other partition', 1, 'p1', 'log')
+        await line('x'.repeat(60), 3)
+        const logs = await store.listLogs('r1')
+        const mine = (attempt: number, partition: string | null = null) => logs.filter((l) => l.attempt === attempt && l.partition === partition)
+        assert.deepEqual(mine(1).map((l) => [l.message, l.stream, l.truncated]), [
+          ['out 1', 'stdout', null], ['out 2', 'stdout', null], ['out 3', 'stdout', null],
+          ['[log truncated] this step attempt passed its log limit (3 lines or 100 bytes); 2 later lines were not stored', 'log', 2],
+        ])
+        assert.equal(mine(1).at(-1)!.level, 'warn')
+        assert.deepEqual(mine(2).map((l) => [l.message, l.stream, l.level]), [['retry output', 'stderr', 'error']], 'a new attempt has its own budget')
+        assert.deepEqual(mine(1, 'p1').map((l) => l.message), ['other partition'], 'so has another partition')
+        assert.deepEqual(mine(3).map((l) => l.message), [`${'x'.repeat(40)} … [line cut: 20 more characters]`], 'a long line is cut, saying by how much')
+        // The event log carries the kept lines and the marker once, not every dropped line.
+        const logEvents = (await store.listEvents({ runId: 'r1' })).filter((e) => e.type === 'log')
+        assert.equal(logEvents.length, 7)
+        assert.deepEqual(logEvents[3]!.payload, { level: 'warn', message: truncatedMessage(1, { lines: 3, bytes: 100, lineBytes: 40 }), attempt: 1, stream: 'log', truncated: 1 })
+        assert.deepEqual(logEvents[0]!.payload, { level: 'info', message: 'out 1', attempt: 1, stream: 'stdout' })
+      }, { logLimits: { lines: 3, bytes: 100, lineBytes: 40 } }))
+
+      test('the byte limit bounds a step attempt too', () => withRun(async (store) => {
+        for (let i = 0; i < 4; i++) await store.appendLog({ runId: 'r1', assetKey: 'orders', partition: null, level: 'info', message: 'y'.repeat(40), at: at(i), attempt: 1 })
+        const logs = await store.listLogs('r1')
+        assert.deepEqual(logs.map((l) => l.truncated), [null, null, 2], 'two lines of 40 fit in 100 bytes, the next two are counted')
+      }, { logLimits: { lines: 100, bytes: 100, lineBytes: 1000 } }))
     })
 
     describe('events', () => {
@@ -534,7 +566,8 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.equal(events.find((e) => e.type === 'log')?.payload.message, 'hi')
       }))
 
-      test('listEvents pages with afterId and limit, and filters by run', () => withStore(async (store) => {
+      test('listEvents pages with afterId and limit, and filters by run; lastEventId is the newest id', () => withStore(async (store) => {
+        assert.equal(await store.lastEventId(), 0)
         await store.createRun(newRun('r1', 0))
         await store.createRun(newRun('r2', 1))
         await store.updateStep({ runId: 'r1', assetKey: 'orders', partition: null, status: 'running', at: at(2) })
@@ -545,6 +578,7 @@ export function storeConformance(name: string, open: OpenStore): void {
         const page2 = await store.listEvents({ afterId: page1.at(-1)!.id, limit: 3 })
         assert.deepEqual([...page1, ...page2], all)
         assert.deepEqual(await store.listEvents({ afterId: all.at(-1)!.id }), [])
+        assert.equal(await store.lastEventId(), all.at(-1)!.id)
         const ofR2 = await store.listEvents({ runId: 'r2' })
         assert.deepEqual(types(ofR2), ['run_started', 'step_running'])
         assert.deepEqual(await store.listEvents({ runId: 'r2', afterId: ofR2[0]!.id }), [ofR2[1]])

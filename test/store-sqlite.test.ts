@@ -18,13 +18,13 @@ let counter = 0
 /** A path for a new store file in its own directory, which open() must create. */
 const freshPath = () => join(root, `case-${++counter}`, 'store.db')
 
-storeConformance('sqlite', async () => {
-  const store = await SqliteStore.open(freshPath())
+storeConformance('sqlite', async (options) => {
+  const store = await SqliteStore.open(freshPath(), options)
   return { store, cleanup: () => store.close() }
 })
 
-storeConformance('sqlite :memory:', async () => {
-  const store = await SqliteStore.open(':memory:')
+storeConformance('sqlite :memory:', async (options) => {
+  const store = await SqliteStore.open(':memory:', options)
   return { store, cleanup: () => store.close() }
 })
 

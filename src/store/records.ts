@@ -145,14 +145,28 @@ export interface AssetStateSummary {
   readonly lastStep: Pick<StepRecord, 'runId' | 'status' | 'error' | 'reason'> | null
 }
 
-/** A log line written by a step. */
+/** Where a step's log line came from: `ctx.log` ('log'), or the step's stdout or stderr (console.* too). */
+export type LogStream = 'log' | 'stdout' | 'stderr'
+
+/**
+ * A log line written by a step. The store keeps at most a bounded amount per step attempt
+ * (see LogLimits in log-limits.ts); past it, one marker line with `truncated` stands for the rest.
+ * `attempt`, `stream` and `truncated` are optional when appending and always set when read.
+ */
 export interface LogRecord {
   readonly runId: string
   readonly assetKey: string
   readonly partition: string | null
   readonly level: 'info' | 'warn' | 'error'
   readonly message: string
+  /** When it was written (captured by the worker, not when stored). */
   readonly at: Date
+  /** The step's attempt that wrote it (1 for the first). Default: 0, not tied to an attempt. */
+  readonly attempt?: number
+  /** Default: 'log'. */
+  readonly stream?: LogStream
+  /** Only on the marker line of a step attempt whose log passed its limit: how many lines were dropped. */
+  readonly truncated?: number | null
 }
 
 /** One entry of the append-only event log. */

@@ -95,6 +95,8 @@ export interface Store {
   listObservations(sourceKey: string, options?: { limit?: number }): Promise<ObservationRecord[]>
   /** Events with id > afterId, oldest first. Default limit: 1000. */
   listEvents(options?: { afterId?: number; limit?: number; runId?: string }): Promise<EventRecord[]>
+  /** The id of the newest event (0 when the log is empty): where a live tail of the log starts. */
+  lastEventId(): Promise<number>
   /** Deletes events older than `before`; latest state and history tables stay. Returns how many. */
   pruneEvents(before: Date): Promise<number>
 

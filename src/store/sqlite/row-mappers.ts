@@ -1,6 +1,6 @@
 import type { SerializedError } from '../../model/errors.js'
 import type {
-  CheckResultRecord, ColumnInfo, EventRecord, LogRecord, MaterializationRecord, ObservationRecord, RunRecord,
+  CheckResultRecord, ColumnInfo, EventRecord, LogRecord, LogStream, MaterializationRecord, ObservationRecord, RunRecord,
   RunRequest, RunStatus, StepRecord, StepStatus,
 } from '../records.js'
 
@@ -200,6 +200,9 @@ export interface LogRow {
   level: 'info' | 'warn' | 'error'
   message: string
   at: number
+  attempt: number
+  stream: LogStream
+  truncated: number | null
 }
 
 /** A row of `logs` as a record. */
@@ -211,6 +214,9 @@ export function toLog(row: LogRow): LogRecord {
     level: row.level,
     message: row.message,
     at: new Date(row.at),
+    attempt: row.attempt,
+    stream: row.stream,
+    truncated: row.truncated,
   }
 }
 

@@ -14,6 +14,7 @@ import {
   jsonOrNull, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
 } from './row-mappers.js'
 import { prepareStatements, type Statements } from './statements.js'
+import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 
 /** The embedded metadata store: one SQLite file in WAL mode, shared safely by several processes. */
 export class SqliteStore implements Store {
@@ -23,11 +24,15 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     private readonly path: string,
+    private readonly logLimits: LogLimits,
   ) {}
 
-  /** Opens or creates the store at `path` (':memory:' for a throwaway one). Does not migrate: call `migrate()`. */
-  static async open(path: string): Promise<SqliteStore> {
-    return new SqliteStore(await openDatabase(path), path)
+  /**
+   * Opens or creates the store at `path` (':memory:' for a throwaway one). Does not migrate: call `migrate()`.
+   * `logLimits` bound each step attempt's stored log. Default: DEFAULT_LOG_LIMITS.
+   */
+  static async open(path: string, options: { logLimits?: Partial<LogLimits> } = {}): Promise<SqliteStore> {
+    return new SqliteStore(await openDatabase(path), path, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
   }
 
   async migrate(): Promise<void> {
@@ -122,12 +127,31 @@ export class SqliteStore implements Store {
     })
   }
 
+  /** Stores the line while its step attempt is within the log limits; past them, counts it on one marker line (event only for the first). */
   async appendLog(log: LogRecord): Promise<void> {
     this.write(() => {
+      const sql = this.sql()
       const at = log.at.getTime()
-      const partition = partitionKey(log.partition)
-      this.sql().insertLog.run({ runId: log.runId, assetKey: log.assetKey, partition, level: log.level, message: log.message, at })
-      this.event('log', at, log.runId, log.assetKey, partition, { level: log.level, message: log.message })
+      const key = { runId: log.runId, assetKey: log.assetKey, partition: partitionKey(log.partition), attempt: log.attempt ?? 0 }
+      const stream = log.stream ?? 'log'
+      const message = cutLine(String(log.message), this.logLimits.lineBytes)
+      const bytes = Buffer.byteLength(message)
+      const budget = sql.logBudget.get(key) ?? { lines: 0, bytes: 0, markerId: null }
+      if (budget.markerId !== null) {
+        const { truncated } = sql.countTruncated.get({ id: budget.markerId })!
+        sql.setLogMessage.run({ id: budget.markerId, message: truncatedMessage(truncated, this.logLimits) })
+        return
+      }
+      if (budget.lines < this.logLimits.lines && budget.bytes + bytes <= this.logLimits.bytes) {
+        sql.insertLog.run({ ...key, level: log.level, message, at, stream, truncated: null })
+        sql.setLogBudget.run({ ...key, lines: budget.lines + 1, bytes: budget.bytes + bytes, markerId: null })
+        this.event('log', at, log.runId, log.assetKey, key.partition, { level: log.level, message, attempt: key.attempt, stream })
+        return
+      }
+      const text = truncatedMessage(1, this.logLimits)
+      const { lastInsertRowid } = sql.insertLog.run({ ...key, level: 'warn', message: text, at, stream: 'log', truncated: 1 })
+      sql.setLogBudget.run({ ...key, lines: budget.lines, bytes: budget.bytes, markerId: Number(lastInsertRowid) })
+      this.event('log', at, log.runId, log.assetKey, key.partition, { level: 'warn', message: text, attempt: key.attempt, stream: 'log', truncated: 1 })
     })
   }
 
@@ -206,6 +230,10 @@ export class SqliteStore implements Store {
       ? sql.listEvents.all(params)
       : sql.listEventsOfRun.all({ ...params, runId: options.runId }))
     return rows.map(toEvent)
+  }
+
+  async lastEventId(): Promise<number> {
+    return this.guard(() => this.sql().lastEventId.get({})!.id)
   }
 
   async pruneEvents(before: Date): Promise<number> {

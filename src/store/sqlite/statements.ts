@@ -77,8 +77,15 @@ export function prepareStatements(db: Database.Database) {
         last_updated = excluded.last_updated, data_version = excluded.data_version, row_count = excluded.row_count,
         schema_fingerprint = excluded.schema_fingerprint, columns = excluded.columns
       WHERE excluded.observed_at >= source_state.observed_at`),
-    insertLog: write(`INSERT INTO logs (run_id, asset_key, partition, level, message, at)
-      VALUES (@runId, @assetKey, @partition, @level, @message, @at)`),
+    insertLog: write(`INSERT INTO logs (run_id, asset_key, partition, level, message, at, attempt, stream, truncated)
+      VALUES (@runId, @assetKey, @partition, @level, @message, @at, @attempt, @stream, @truncated)`),
+    logBudget: read<{ lines: number; bytes: number; markerId: number | null }>(`SELECT lines, bytes, marker_id AS markerId FROM log_budgets
+      WHERE run_id = @runId AND asset_key = @assetKey AND partition = @partition AND attempt = @attempt`),
+    setLogBudget: write(`INSERT INTO log_budgets (run_id, asset_key, partition, attempt, lines, bytes, marker_id)
+      VALUES (@runId, @assetKey, @partition, @attempt, @lines, @bytes, @markerId)
+      ON CONFLICT DO UPDATE SET lines = excluded.lines, bytes = excluded.bytes, marker_id = excluded.marker_id`),
+    countTruncated: read<{ truncated: number }>(`UPDATE logs SET truncated = truncated + 1 WHERE id = @id RETURNING truncated`),
+    setLogMessage: write(`UPDATE logs SET message = @message WHERE id = @id`),
 
     getRun: read<RunRow>(`SELECT * FROM runs WHERE id = @id`),
     // rowid breaks ties between runs started in the same millisecond: later insert, newer run.
@@ -115,6 +122,7 @@ export function prepareStatements(db: Database.Database) {
       ORDER BY observed_at DESC, id DESC LIMIT @limit`),
     listEvents: read<EventRow>(`SELECT * FROM events WHERE id > @afterId ORDER BY id LIMIT @limit`),
     listEventsOfRun: read<EventRow>(`SELECT * FROM events WHERE run_id = @runId AND id > @afterId ORDER BY id LIMIT @limit`),
+    lastEventId: read<{ id: number }>(`SELECT coalesce(max(id), 0) AS id FROM events`),
     pruneEvents: write(`DELETE FROM events WHERE at < @before`),
 
     // One statement, so taking a free or expired lease cannot race with another taker.
