@@ -5,6 +5,7 @@ import { formatDuration } from '../../model/duration.js'
 import { defineCommand, Exit, type CommandContext } from '../command.js'
 import { ago, statusLabel, style, table } from '../format.js'
 import { ProgressDisplay } from '../progress-display.js'
+import { onStopSignals, signalExitCode, type StopSignal } from '../stop-signals.js'
 
 /** `tributary backfill <selection> --from --to`: rebuilds a partition range and everything downstream of it. */
 export default defineCommand({
@@ -31,6 +32,7 @@ export default defineCommand({
     '  --cancel <runId>          running steps stop now',
     '',
     'Ctrl-C while a backfill runs pauses it; a second Ctrl-C cancels it; a third quits at once.',
+    'SIGTERM or SIGHUP cancels it at once (exit 143 or 129); resume it later with --resume.',
     '',
     'Examples:',
     '  tributary backfill raw/payments --from 2026-01-01 --to 2026-03-31',
@@ -72,9 +74,17 @@ export default defineCommand({
       }
       const controller = new AbortController()
       const pauser = new AbortController()
-      // First Ctrl-C pauses (running steps finish), the second cancels, the third quits.
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130)
+      // First Ctrl-C pauses (running steps finish), the second cancels, the third quits. SIGTERM and
+      // SIGHUP come from supervisors that kill soon after: they cancel at once (the run stays resumable).
+      let stoppedBy: StopSignal | undefined
+      const offSignals = onStopSignals((signal) => {
+        if (controller.signal.aborted) process.exit(signalExitCode(signal))
+        if (signal !== 'SIGINT') {
+          stoppedBy = signal
+          ctx.err(style.yellow(`\n${signal}: canceling the backfill… (${signal} again to quit at once; resume: tributary backfill --resume <runId>)`))
+          controller.abort()
+          return
+        }
         if (pauser.signal.aborted) {
           ctx.err(style.yellow('\ncanceling the backfill… (Ctrl-C again to quit at once; re-run the same command to resume)'))
           controller.abort()
@@ -82,8 +92,7 @@ export default defineCommand({
         }
         ctx.err(style.yellow('\npausing the backfill: running steps finish, no more start… (Ctrl-C again to cancel them)'))
         pauser.abort()
-      }
-      process.on('SIGINT', onSigint)
+      })
       const display = ctx.json ? undefined : new ProgressDisplay((t) => process.stderr.write(t), ctx.isTty)
       try {
         const result = await instance.backfill(selection, {
@@ -99,9 +108,10 @@ export default defineCommand({
             if (result.status !== 'succeeded') ctx.out(style.dim(`details: tributary run ${result.runId}; resume: tributary backfill --resume ${result.runId}`))
           }
         }
+        if (stoppedBy && result.status === 'canceled') return signalExitCode(stoppedBy)
         return result.status === 'succeeded' ? Exit.Ok : Exit.NotOk
       } finally {
-        process.off('SIGINT', onSigint)
+        offSignals()
       }
     } finally {
       await instance.close()

@@ -3,6 +3,7 @@ import { defineCommand, Exit } from '../command.js'
 import { statusLabel, style } from '../format.js'
 import { ProgressDisplay } from '../progress-display.js'
 import { stepId } from '../../engine/plan.js'
+import { onStopSignals, signalExitCode, type StopSignal } from '../stop-signals.js'
 
 /** `tributary materialize [selection]`: builds the selected assets in dependency order. */
 export default defineCommand({
@@ -11,7 +12,8 @@ export default defineCommand({
   usage: 'tributary materialize [selection…] [--partition <key> | --from <key> --to <key>] [--dry-run] [--json]',
   help: [
     'Each asset is written to staging, checked, then published atomically. A failed or',
-    'blocked asset skips only its downstream. Ctrl-C cancels the run cleanly.',
+    'blocked asset skips only its downstream. Ctrl-C, SIGTERM or SIGHUP cancels the run',
+    'cleanly (recorded canceled; exit 1 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP).',
     '',
     '  --partition <key>      build this partition of the selected partitioned assets',
     '  --from <key> --to <key> build every partition in this range (inclusive)',
@@ -40,12 +42,14 @@ export default defineCommand({
         return Exit.Ok
       }
       const controller = new AbortController()
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130)
-        ctx.err(style.yellow('\ncanceling the run… (Ctrl-C again to quit at once)'))
+      // Ctrl-C, SIGTERM and SIGHUP cancel the run cleanly (it is recorded canceled); a second one quits at once.
+      let stoppedBy: StopSignal | undefined
+      const offSignals = onStopSignals((signal) => {
+        if (controller.signal.aborted) process.exit(signalExitCode(signal))
+        stoppedBy = signal
+        ctx.err(style.yellow(signal === 'SIGINT' ? '\ncanceling the run… (Ctrl-C again to quit at once)' : `\n${signal}: canceling the run… (${signal} again to quit at once)`))
         controller.abort()
-      }
-      process.on('SIGINT', onSigint)
+      })
       const display = ctx.json ? undefined : new ProgressDisplay((text) => process.stderr.write(text), ctx.isTty)
       try {
         const result = await instance.materialize(selection, { ...partitions, trigger: 'cli', signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}) })
@@ -58,9 +62,11 @@ export default defineCommand({
           ctx.out(`${statusLabel(result.status === 'succeeded' ? 'succeeded' : result.status === 'canceled' ? 'canceled' : 'failed')} run ${result.runId}: ${parts.join(', ')}`)
           if (result.status !== 'succeeded') ctx.out(style.dim(`details: tributary run ${result.runId}`))
         }
+        // Stopped by a supervisor (SIGTERM, SIGHUP): say so with 128 + the signal's number.
+        if (stoppedBy && stoppedBy !== 'SIGINT' && result.status === 'canceled') return signalExitCode(stoppedBy)
         return result.status === 'succeeded' ? Exit.Ok : Exit.NotOk
       } finally {
-        process.off('SIGINT', onSigint)
+        offSignals()
       }
     } finally {
       await instance.close()
