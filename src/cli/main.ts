@@ -17,6 +17,7 @@ import serve from './commands/serve.js'
 import status from './commands/status.js'
 import validate from './commands/validate.js'
 import { style } from './format.js'
+import { divertStdout } from './json-stdout.js'
 
 const COMMANDS: readonly Command[] = [init, validate, materialize, backfill, status, ready, lineage, runs, run, daemon, incidents, serve, dev]
 const GLOBAL_OPTIONS = {
@@ -44,7 +45,8 @@ function usage(): string {
 
 /** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const out = (text: string) => process.stdout.write(`${text}\n`)
+  let write = (text: string) => process.stdout.write(text)
+  const out = (text: string) => write(`${text}\n`)
   const err = (text: string) => process.stderr.write(`${text}\n`)
   const [name, ...rest] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -73,6 +75,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return Exit.Ok
   }
   const json = values.json === true
+  // One JSON document on stdout: anything else printing (console.log in asset code) goes to stderr.
+  if (json) write = divertStdout()
   try {
     return await command.run({
       values, positionals: parsed.positionals, json, out, err, isTty: Boolean(process.stderr.isTTY),
