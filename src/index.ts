@@ -10,7 +10,7 @@ export {
 export type { Cadence, PartitionMapping, PartitionsDefinition, PartitionWindow, StaticPartitions, TimeWindowOptions, TimeWindowPartitions } from './model/partitions.js'
 export { and, defineSchedule, eager, fileSensor, not, onCron, onMissing, or, pollSensor, webhookSensor } from './model/automation.js'
 export type { AutomationCondition, CatchUpPolicy, ScheduleDefinition, SchedulePartition, SensorDefinition, SensorResult } from './model/automation.js'
-export type { AlertClass, AlertRule, AlertsConfig, SinkDefinition } from './model/alerts.js'
+export type { AlertClass, AlertDelivery, AlertRule, AlertsConfig, SinkDefinition } from './model/alerts.js'
 export type { ProjectDefinition, ProjectSpec, WarehouseConfig } from './model/project.js'
 export type { AssetContext, AssetInput, Row, SourceInput, StepLogger, WarehouseQueries } from './model/context.js'
 export type { CheckContext, CheckDefinition, CheckOptions, CheckOutcome, Severity } from './model/check.js'

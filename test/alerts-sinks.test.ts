@@ -138,7 +138,7 @@ describe('alerts: sinks, retries and delivery records', () => {
       ],
     }
 
-    const incident = (await evaluate(late, config)).opened[0]!
+    const incident = (await evaluate(late, config, { attempts: 3 })).opened[0]!
 
     const written = JSON.parse(await readFile(out, 'utf8')) as { stdin: { event: string; incident: { id: number; assetKey: string; owner: string; affected: string[] } }; event: string }
     assert.equal(written.event, 'opened')
@@ -167,7 +167,7 @@ describe('alerts: sinks, retries and delivery records', () => {
     const throwing: Sink = { name: 'throwing', send: () => { throw new Error('a bug in the sink') } }
 
     const started = performance.now()
-    const report = await evaluate(bothLate, config, { timeoutMs: 500, extraSinks: [throwing] })
+    const report = await evaluate(bothLate, config, { attempts: 3, timeoutMs: 500, extraSinks: [throwing] })
     const elapsed = performance.now() - started
 
     assert.equal(report.opened.length, 2)

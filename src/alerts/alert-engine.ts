@@ -1,15 +1,16 @@
 import type { SlaVerdict } from '../automation/sla.js'
+import type { Clock } from '../engine/clock.js'
 import type { AssetStatusRecord } from '../engine/status.js'
 import type { AssetGraph } from '../graph/asset-graph.js'
 import type { AlertsConfig } from '../model/alerts.js'
 import type { AutomationStore, IncidentRecord } from '../store/automation-store.js'
 import { AffectedOutputs } from './affected-outputs.js'
 import { alertSeverities, escalateAfterMs } from './alert-rules.js'
-import { createDeliverer, type Deliverer } from './deliverer.js'
+import { createDeliverer, type Deliverer, type DeliveryReport } from './deliverer.js'
+import { deliveryPolicy } from './delivery-policy.js'
 import { findProblems } from './problems.js'
 import { awaitingVerdict, resolutionMessage } from './resolution.js'
 import { createSinks } from './sinks/index.js'
-import type { Notification } from './sinks/sink.js'
 
 /** What one evaluation reads: this tick's view of the project, and where incidents live. */
 export interface AlertInput {
@@ -27,8 +28,10 @@ export interface AlertInput {
   readonly config: AlertsConfig | undefined
   /** The tick's time: incidents open, escalate and resolve at it. */
   readonly now: Date
-  /** Default: the config's sinks, 3 attempts each with 1 s backoff doubling, 5 s per attempt. */
+  /** Default: the config's sinks with its `delivery` policy (10 attempts, 1 s backoff doubling, 5 s per attempt). */
   readonly deliver?: Deliverer
+  /** What the default deliverer sleeps and stamps attempts with. Default: the system clock. */
+  readonly clock?: Clock
 }
 
 /** What one evaluation changed. An incident seen again and escalated is in both `updated` and `escalated`. */
@@ -47,6 +50,8 @@ export interface AlertReport {
    * incident of the output it holds up.
    */
   readonly superseded: readonly IncidentRecord[]
+  /** What the pass over the outbox did: this tick's notifications and earlier ones due for a retry. */
+  readonly delivery: DeliveryReport
 }
 
 /** Unresolved incidents read per evaluation; far above any real number of open problems. */
@@ -56,7 +61,9 @@ const UNRESOLVED_LIMIT = 1_000_000
  * Evaluates alerting once (the daemon calls it every tick): finds the problems, routes each to
  * the owner of its root cause, opens or updates one incident per (asset, condition), escalates
  * the ones left unacknowledged, resolves the ones whose problem is gone, and announces all of
- * it through the sinks. Sink failures are recorded, never thrown; store failures are thrown.
+ * it through the sinks: each announcement is queued in the outbox in the transaction of its
+ * incident change, then the outbox is drained (earlier failures that are due included). Sink
+ * failures are recorded and retried, never thrown; store failures are thrown.
  */
 export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
   const { store, now } = input
@@ -65,7 +72,8 @@ export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
   const { problems, routed, folded } = findProblems({ ...input, circuits: input.circuits ?? new Map(), enabled: severities })
   const affected = new AffectedOutputs(input.graph)
   const report = { opened: [] as IncidentRecord[], updated: [] as IncidentRecord[], escalated: [] as IncidentRecord[], resolved: [] as IncidentRecord[], superseded: [] as IncidentRecord[] }
-  const notifications: Notification[] = []
+  const deliver = input.deliver ?? createDeliverer({ store, sinks: createSinks(input.config?.sinks), ...deliveryPolicy(input.config), ...(input.clock ? { clock: input.clock } : {}) })
+  const notify = deliver.sinks
   const current = new Set<string>()
 
   for (const problem of problems) {
@@ -84,18 +92,16 @@ export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
       message: problem.message,
       affected: problem.affectedFrom ? [...new Set(problem.affectedFrom.flatMap((key) => affected.of(key)))].sort() : affected.of(problem.assetKey),
       at: now,
+      notify,
     })
     if (created) {
       report.opened.push(incident)
-      notifications.push({ event: 'opened', incident })
       continue
     }
     report.updated.push(incident)
     if (incident.status === 'open' && incident.escalatedAt === null && now.getTime() - incident.openedAt.getTime() > escalateAfter) {
-      await store.markEscalated(incident.id, now)
-      const escalated = (await store.getIncident(incident.id)) ?? { ...incident, escalatedAt: now }
-      report.escalated.push(escalated)
-      notifications.push({ event: 'escalated', incident: escalated })
+      await store.markEscalated(incident.id, now, notify)
+      report.escalated.push((await store.getIncident(incident.id)) ?? { ...incident, escalatedAt: now })
     }
   }
 
@@ -105,7 +111,8 @@ export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
     const supersededBy = supersession(incident, current, folded, now)
     if (supersededBy === null && awaitingVerdict(incident, context)) continue
     const resolution = supersededBy ?? resolutionMessage(incident, context)
-    const resolved = await store.resolveIncident(incident.id, resolution, now)
+    // Superseded incidents are closed silently: the incident that carries their problem speaks for them.
+    const resolved = await store.resolveIncident(incident.id, resolution, now, supersededBy === null ? notify : [])
     // Resolved meanwhile (by hand, or by another daemon): theirs to announce, not ours.
     if (resolved?.resolution !== resolution || resolved.resolvedAt?.getTime() !== now.getTime()) continue
     if (supersededBy !== null) {
@@ -113,12 +120,9 @@ export async function evaluateAlerts(input: AlertInput): Promise<AlertReport> {
       continue
     }
     report.resolved.push(resolved)
-    notifications.push({ event: 'resolved', incident: resolved })
   }
 
-  const deliver = input.deliver ?? createDeliverer({ store, sinks: createSinks(input.config?.sinks) })
-  await deliver.deliver(notifications)
-  return report
+  return { ...report, delivery: await deliver.drain() }
 }
 
 /** Why an incident is resolved silently because another current incident carries its problem, or null. */

@@ -19,10 +19,11 @@ export async function createDaemon(
       const current = instance()
       const alerts = await evaluateAlerts({
         graph: current.graph, statuses: report.statuses, sla: report.forecast.sla, drift: report.drift, circuits: report.circuits,
-        store: automation, config: current.project.alerts, now: report.at,
+        store: automation, config: current.project.alerts, now: report.at, clock: current.clock,
       })
       for (const incident of alerts.opened) rest.log?.(`incident #${incident.id} opened: ${incident.condition} on ${incident.assetKey} → ${incident.owner ?? 'no owner'}`)
       for (const incident of alerts.resolved) rest.log?.(`incident #${incident.id} resolved: ${incident.resolution ?? ''}`)
+      for (const entry of alerts.delivery.exhausted) rest.log?.(`incident #${entry.incidentId} ${entry.event}: delivery to ${entry.sink} gave up after ${entry.attempts} attempts: ${entry.lastError ?? ''} (tributary incidents deliveries)`)
       await onTick?.(report, alerts)
     },
   })

@@ -24,4 +24,18 @@ export interface AlertsConfig {
   readonly sinks?: readonly SinkDefinition[]
   /** Escalate an unacknowledged incident after this long. Default: '30m'. */
   readonly escalateAfter?: Duration
+  /** Retries of notifications that a sink failed to take. Default: see AlertDelivery. */
+  readonly delivery?: AlertDelivery
+}
+
+/** How hard a notification is pushed to a sink before it is given up on (and listed as exhausted). */
+export interface AlertDelivery {
+  /** Attempts per notification and sink, the first included, across ticks and restarts. Default: 10. */
+  readonly attempts?: number
+  /** Delay before the second attempt, doubling after each with ±20% jitter. Default: '1s'. */
+  readonly backoff?: Duration
+  /** Longest delay between two attempts. Default: '5m'. */
+  readonly maxBackoff?: Duration
+  /** Time limit of one attempt. Default: '5s'. */
+  readonly timeout?: Duration
 }

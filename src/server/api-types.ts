@@ -327,3 +327,21 @@ export interface ApiSensorTriggered {
   readonly runId: string
   readonly steps: readonly string[]
 }
+/** One notification of an incident to one sink, from the outbox (`GET /api/deliveries`). */
+export interface ApiDelivery {
+  readonly id: number
+  readonly incidentId: number
+  readonly assetKey: string
+  readonly event: 'opened' | 'escalated' | 'resolved'
+  readonly sink: string
+  /** pending: waiting for (another) attempt; delivered; exhausted: out of attempts, never retried. */
+  readonly status: 'pending' | 'delivered' | 'exhausted'
+  /** Attempts made, the first included. */
+  readonly attempts: number
+  /** Pending only: when the next attempt may start. */
+  readonly nextAttemptAt: string | null
+  readonly lastError: string | null
+  readonly createdAt: string
+  readonly settledAt: string | null
+}
+

@@ -128,3 +128,8 @@ export const SCHEMAS: Record<string, Schema> = {
   ApiSensorTriggered: object({ runId: string, steps: list(string) }),
   ApiHealth: object({ ok: { const: true }, project: string, assets: integer, role: oneOf('operator', 'read') }),
 }
+  ApiDelivery: object({
+    id: integer, incidentId: integer, assetKey: string, event: oneOf('opened', 'escalated', 'resolved'), sink: string,
+    status: oneOf('pending', 'delivered', 'exhausted'), attempts: integer, nextAttemptAt: nullable(dateTime), lastError: nullable(string),
+    createdAt: dateTime, settledAt: nullable(dateTime),
+  }),

@@ -176,6 +176,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
           '404': error('No such incident.'),
         }, { parameters: [path('id', 'The incident id.')], requestBody: { required: true, ...json(ref('ApiResolveIncident')) } }),
       },
+      '/api/deliveries': {
+        get: op('The notification outbox, newest first: each announcement of an incident to each sink, pending (retrying), delivered or exhausted (out of attempts)', ok('Deliveries', { type: 'array', items: ref('ApiDelivery') }), {
+          parameters: [query('status', 'Only deliveries in this state.', { type: 'string', enum: ['pending', 'delivered', 'exhausted'] }), query('incident', 'Only deliveries of this incident id.', { type: 'integer' }), limit(100)],
+        }),
+      },
       '/api/decisions': {
         get: op('Automation decisions, newest first: whether the daemon requested each asset at each tick, and why', ok('Decisions', { type: 'array', items: ref('ApiDecision') }), {
           parameters: [query('key', 'Only decisions about this asset.'), limit(100)],

@@ -3,8 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { Hono } from 'hono'
 import type { Tributary } from '../instance/tributary.js'
 import { ErrorCode } from '../model/errors.js'
-import type { DecisionRecord, IncidentRecord } from '../store/automation-store.js'
-import type { ApiAcknowledgeIncident, ApiDecision, ApiIncident, ApiIncidentStatus, ApiResolveIncident, ApiSensorTriggered } from './api-types.js'
+import type { DecisionRecord, IncidentRecord, OutboxEntry } from '../store/automation-store.js'
+import { resolveByHand } from '../alerts/manual-resolve.js'
+import type { ApiAcknowledgeIncident, ApiDecision, ApiDelivery, ApiIncident, ApiIncidentStatus, ApiResolveIncident, ApiSensorTriggered } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest, HttpError } from './errors.js'
 import type { EventHub } from './events.js'
@@ -14,6 +15,7 @@ import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
 /** The header an external system signs its event with: `sha256=<hex HMAC-SHA256 of the raw body>`. */
 export const SIGNATURE_HEADER = 'X-Tributary-Signature'
 const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved', 'unresolved'] as const
+const DELIVERY_STATUSES = ['pending', 'delivered', 'exhausted'] as const
 
 /**
  * `POST /sensors/{name}`, mounted under /api before token auth: the HMAC signature made with
@@ -73,8 +75,19 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
     const before = await requireIncident(store, c.req.param('id'))
     const body = (await jsonObjectBody(c)) as Partial<ApiResolveIncident>
     if (typeof body.message !== 'string' || body.message.trim() === '') throw badRequest('message is required: what fixed it', 'Send {"message": "re-sent the CRM export"}.')
-    const incident = before.status === 'resolved' ? before : ((await store.resolveIncident(before.id, body.message.trim(), current.clock.now())) ?? before)
-    return c.json<ApiIncident>(toIncident(incident))
+    // Announced like a resolve the daemon makes: queued with the change, one attempt per sink now
+    // (holdMs 0 keeps the answer quick); the daemon retries what failed.
+    const result = await resolveByHand({ store, id: before.id, message: body.message.trim(), config: current.project.alerts, clock: current.clock, holdMs: 0 })
+    return c.json<ApiIncident>(toIncident(result?.incident ?? before))
+  })
+
+  routes.get('/deliveries', async (c) => {
+    const status = enumParam(c, 'status', DELIVERY_STATUSES)
+    const incident = c.req.query('incident')
+    if (incident !== undefined && !/^\d{1,12}$/.test(incident)) throw badRequest(`incident ${JSON.stringify(incident)} is not an incident id`)
+    const store = await instance().automation()
+    const entries = await store.listOutbox({ limit: intParam(c, 'limit', 100, 1000), ...(status ? { status } : {}), ...(incident ? { incidentId: Number(incident) } : {}) })
+    return c.json<ApiDelivery[]>(entries.map(toDelivery))
   })
 
   routes.get('/decisions', async (c) => {
@@ -122,6 +135,14 @@ function toIncident(incident: IncidentRecord): ApiIncident {
     owner: incident.owner, message: incident.message, affected: incident.affected, occurrences: incident.occurrences,
     openedAt: incident.openedAt.toISOString(), updatedAt: incident.updatedAt.toISOString(), escalatedAt: iso(incident.escalatedAt),
     acknowledgedAt: iso(incident.acknowledgedAt), acknowledgedBy: incident.acknowledgedBy, resolvedAt: iso(incident.resolvedAt), resolution: incident.resolution,
+  }
+}
+
+function toDelivery(entry: OutboxEntry): ApiDelivery {
+  return {
+    id: entry.id, incidentId: entry.incidentId, assetKey: entry.incident.assetKey, event: entry.event, sink: entry.sink, status: entry.status,
+    attempts: entry.attempts, nextAttemptAt: entry.status === 'pending' ? entry.nextAttemptAt.toISOString() : null, lastError: entry.lastError,
+    createdAt: entry.createdAt.toISOString(), settledAt: iso(entry.settledAt),
   }
 }
 

@@ -67,6 +67,37 @@ export interface DeliveryRecord {
   readonly at: Date
 }
 
+/** Where an outbox entry stands: waiting for an attempt, delivered, or out of attempts. */
+export type OutboxStatus = 'pending' | 'delivered' | 'exhausted'
+
+/** One notification for one sink, kept until it is delivered or out of attempts. */
+export interface OutboxEntry {
+  readonly id: number
+  readonly incidentId: number
+  readonly sink: string
+  readonly event: DeliveryRecord['event']
+  /** The incident as it was when the change was made: what the notification announces. */
+  readonly incident: IncidentRecord
+  readonly status: OutboxStatus
+  /** Attempts made (or in flight), the first included. */
+  readonly attempts: number
+  /** Pending: when the next attempt may start (or the lease of the one in flight ends). */
+  readonly nextAttemptAt: Date
+  readonly lastError: string | null
+  readonly createdAt: Date
+  /** When it was delivered or given up on. */
+  readonly settledAt: Date | null
+}
+
+/** How one attempt at an outbox entry ended. */
+export interface OutboxOutcome {
+  /** null when delivered; the reason in words otherwise. */
+  readonly error: string | null
+  readonly at: Date
+  /** Failed: when to try again, or null to give up (exhausted). */
+  readonly retryAt: Date | null
+}
+
 /**
  * Automation and alerting state: daemon cursors and tick claims (so a restart neither loses
  * nor repeats a tick and two daemons never fire the same one), decisions, incidents and
@@ -95,15 +126,37 @@ export interface AutomationStore {
    * Opens an incident for (assetKey, condition), or updates the one still open or
    * acknowledged (message, affected, severity, occurrences + 1). `created` tells which.
    */
-  raiseIncident(input: IncidentInput): Promise<{ incident: IncidentRecord; created: boolean }>
+  raiseIncident(input: IncidentInput & Notify): Promise<{ incident: IncidentRecord; created: boolean }>
   getIncident(id: number): Promise<IncidentRecord | undefined>
   /** The unresolved incident for (assetKey, condition), if any. */
   findOpenIncident(assetKey: string, condition: AlertCondition): Promise<IncidentRecord | undefined>
   /** Newest first. Default limit: 100. */
   listIncidents(options?: { status?: IncidentStatus | 'unresolved'; limit?: number }): Promise<IncidentRecord[]>
   acknowledgeIncident(id: number, by: string, at: Date): Promise<IncidentRecord | undefined>
-  markEscalated(id: number, at: Date): Promise<void>
-  resolveIncident(id: number, resolution: string, at: Date): Promise<IncidentRecord | undefined>
+  markEscalated(id: number, at: Date, notify?: readonly string[]): Promise<void>
+  /** Resolves an unresolved incident; `notify` is queued only when this call resolved it. */
+  resolveIncident(id: number, resolution: string, at: Date, notify?: readonly string[]): Promise<IncidentRecord | undefined>
   recordDelivery(delivery: Omit<DeliveryRecord, 'id'>): Promise<void>
   listDeliveries(incidentId: number): Promise<DeliveryRecord[]>
+
+  /**
+   * Leases up to `limit` pending entries due at `at` (attempts + 1, due again at `leaseUntil`
+   * so a holder that dies is taken over), oldest first, at most the oldest pending one per
+   * incident and sink (announcements arrive in order). An entry whose last lease ended
+   * unsettled gets a failed delivery record saying so.
+   */
+  claimOutbox(options: { holder: string; at: Date; leaseUntil: Date; limit: number }): Promise<OutboxEntry[]>
+  /** Records the attempt a claim started (a delivery row) and settles or reschedules the entry. */
+  settleOutbox(id: number, outcome: OutboxOutcome): Promise<void>
+  /** When the earliest pending entry that may go next is due (a lease's end included), or null. */
+  nextOutboxDue(): Promise<Date | null>
+  /** Newest first. Default limit: 100. */
+  listOutbox(options?: { status?: OutboxStatus; incidentId?: number; limit?: number }): Promise<OutboxEntry[]>
+  /** How many entries are in each status. */
+  countOutbox(): Promise<Record<OutboxStatus, number>>
+}
+
+/** The sinks to queue a notification of an incident change for, in the change's transaction. Default: none. */
+export interface Notify {
+  readonly notify?: readonly string[]
 }

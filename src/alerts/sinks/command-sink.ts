@@ -6,7 +6,7 @@ const ERROR_STDERR_CHARS = 500
 
 /**
  * Runs `command args…` once per notification with `{ event, incident }` as JSON on stdin and
- * TRIBUTARY_EVENT / TRIBUTARY_INCIDENT_ID in its environment. A non-zero exit is a failure;
+ * TRIBUTARY_EVENT / TRIBUTARY_INCIDENT_ID / TRIBUTARY_DELIVERY_ID in its environment. A non-zero exit is a failure;
  * the signal kills it.
  */
 export function commandSink(name: string, command: string, args: readonly string[] = []): Sink {
@@ -17,7 +17,7 @@ export function commandSink(name: string, command: string, args: readonly string
         const child = spawn(command, [...args], {
           stdio: ['pipe', 'ignore', 'pipe'],
           signal,
-          env: { ...process.env, TRIBUTARY_EVENT: notification.event, TRIBUTARY_INCIDENT_ID: String(notification.incident.id) },
+          env: { ...process.env, TRIBUTARY_EVENT: notification.event, TRIBUTARY_INCIDENT_ID: String(notification.incident.id), TRIBUTARY_DELIVERY_ID: String(notification.deliveryId ?? '') },
         })
         let stderr = ''
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => {

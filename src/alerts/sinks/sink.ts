@@ -7,6 +7,8 @@ export type IncidentEvent = DeliveryRecord['event']
 export interface Notification {
   readonly event: IncidentEvent
   readonly incident: IncidentRecord
+  /** The outbox entry being delivered: the same on every retry, so a receiver can drop duplicates. */
+  readonly deliveryId?: number
 }
 
 /** Where notifications go. One implementation per sink type; each must honour `signal`. */

@@ -4,9 +4,13 @@ import type { Sink } from './sink.js'
 /** How much of a failing receiver's answer a delivery error keeps. */
 const ERROR_BODY_CHARS = 200
 
+/** The header naming the delivery (the same on every retry of one notification to one sink). */
+export const DELIVERY_HEADER = 'X-Tributary-Delivery'
+
 /**
- * POSTs a Slack-compatible JSON body to `url`. Any answer but 2xx is a failure. The URL is
- * never put in an error: webhook URLs carry their secret in the path.
+ * POSTs a Slack-compatible JSON body to `url`, with the delivery id in {@link DELIVERY_HEADER}.
+ * Any answer but 2xx is a failure. The URL is never put in an error: webhook URLs carry their
+ * secret in the path.
  */
 export function webhookSink(name: string, url: string): Sink {
   return {
@@ -14,7 +18,7 @@ export function webhookSink(name: string, url: string): Sink {
     async send(notification, signal) {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(notification.deliveryId === undefined ? {} : { [DELIVERY_HEADER]: String(notification.deliveryId) }) },
         body: JSON.stringify(slackPayload(notification)),
         signal,
       })

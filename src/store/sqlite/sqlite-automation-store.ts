@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3'
 import type {
-  AlertCondition, AutomationStore, DecisionRecord, DeliveryRecord, IncidentInput, IncidentRecord, IncidentStatus,
+  AlertCondition, AutomationStore, DecisionRecord, DeliveryRecord, IncidentInput, IncidentRecord, IncidentStatus, Notify, OutboxEntry, OutboxOutcome, OutboxStatus,
 } from '../automation-store.js'
+import { OutboxStatements } from './outbox-statements.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { openDatabase } from './open-database.js'
 
@@ -24,7 +25,10 @@ function toIncident(row: IncidentRow): IncidentRecord {
 
 /** The AutomationStore on the same SQLite file as the metadata store (its own connection; WAL lets both in). */
 export class SqliteAutomationStore implements AutomationStore {
-  private constructor(private readonly db: Database.Database, private readonly file: string) {}
+  private readonly outbox: OutboxStatements
+  private constructor(private readonly db: Database.Database, private readonly file: string) {
+    this.outbox = new OutboxStatements(db)
+  }
 
   /** Opens the store file; call migrate() before use. */
   static async open(path: string): Promise<SqliteAutomationStore> {
@@ -82,7 +86,7 @@ export class SqliteAutomationStore implements AutomationStore {
     return rows.map((r) => ({ id: r.id, tickId: r.tick_id, assetKey: r.asset_key, requested: r.requested === 1, reason: r.reason, runId: r.run_id, at: new Date(r.at) }))
   }
 
-  async raiseIncident(input: IncidentInput): Promise<{ incident: IncidentRecord; created: boolean }> {
+  async raiseIncident(input: IncidentInput & Notify): Promise<{ incident: IncidentRecord; created: boolean }> {
     return this.db.transaction(() => {
       const open = this.db.prepare("SELECT * FROM incidents WHERE asset_key = ? AND condition = ? AND status <> 'resolved'").get(input.assetKey, input.condition) as IncidentRow | undefined
       if (open) {
@@ -93,7 +97,9 @@ export class SqliteAutomationStore implements AutomationStore {
       const at = input.at.getTime()
       const result = this.db.prepare("INSERT INTO incidents (asset_key, condition, severity, status, owner, message, affected, opened_at, updated_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)")
         .run(input.assetKey, input.condition, input.severity, input.owner, input.message, JSON.stringify(input.affected), at, at)
-      return { incident: toIncident(this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(result.lastInsertRowid) as IncidentRow), created: true }
+      const incident = toIncident(this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(result.lastInsertRowid) as IncidentRow)
+      this.outbox.enqueue(incident, 'opened', input.notify, input.at)
+      return { incident, created: true }
     }).immediate()
   }
 
@@ -122,13 +128,23 @@ export class SqliteAutomationStore implements AutomationStore {
     return this.getIncident(id)
   }
 
-  async markEscalated(id: number, at: Date): Promise<void> {
-    this.db.prepare('UPDATE incidents SET escalated_at = ?, updated_at = ? WHERE id = ?').run(at.getTime(), at.getTime(), id)
+  async markEscalated(id: number, at: Date, notify?: readonly string[]): Promise<void> {
+    this.db.transaction(() => {
+      const changed = this.db.prepare('UPDATE incidents SET escalated_at = ?, updated_at = ? WHERE id = ? AND escalated_at IS NULL').run(at.getTime(), at.getTime(), id).changes === 1
+      const row = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow | undefined
+      if (changed && row) this.outbox.enqueue(toIncident(row), 'escalated', notify, at)
+    }).immediate()
   }
 
-  async resolveIncident(id: number, resolution: string, at: Date): Promise<IncidentRecord | undefined> {
-    this.db.prepare("UPDATE incidents SET status = 'resolved', resolved_at = ?, resolution = ?, updated_at = ? WHERE id = ? AND status <> 'resolved'").run(at.getTime(), resolution, at.getTime(), id)
-    return this.getIncident(id)
+  async resolveIncident(id: number, resolution: string, at: Date, notify?: readonly string[]): Promise<IncidentRecord | undefined> {
+    return this.db.transaction(() => {
+      const changed = this.db.prepare("UPDATE incidents SET status = 'resolved', resolved_at = ?, resolution = ?, updated_at = ? WHERE id = ? AND status <> 'resolved'").run(at.getTime(), resolution, at.getTime(), id).changes === 1
+      const row = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow | undefined
+      const incident = row ? toIncident(row) : undefined
+      // Only the call that resolved it announces it: a second resolve (or another daemon's) queues nothing.
+      if (changed && incident) this.outbox.enqueue(incident, 'resolved', notify, at)
+      return incident
+    }).immediate()
   }
 
   async recordDelivery(delivery: Omit<DeliveryRecord, 'id'>): Promise<void> {
@@ -139,5 +155,25 @@ export class SqliteAutomationStore implements AutomationStore {
   async listDeliveries(incidentId: number): Promise<DeliveryRecord[]> {
     const rows = this.db.prepare('SELECT * FROM deliveries WHERE incident_id = ? ORDER BY id').all(incidentId) as { id: number; incident_id: number; sink: string; event: string; attempt: number; ok: number; error: string | null; at: number }[]
     return rows.map((r) => ({ id: r.id, incidentId: r.incident_id, sink: r.sink, event: r.event as DeliveryRecord['event'], attempt: r.attempt, ok: r.ok === 1, error: r.error, at: new Date(r.at) }))
+  }
+
+  async claimOutbox(options: { holder: string; at: Date; leaseUntil: Date; limit: number }): Promise<OutboxEntry[]> {
+    return this.db.transaction(() => this.outbox.claim(options)).immediate()
+  }
+
+  async settleOutbox(id: number, outcome: OutboxOutcome): Promise<void> {
+    this.db.transaction(() => this.outbox.settle(id, outcome)).immediate()
+  }
+
+  async nextOutboxDue(): Promise<Date | null> {
+    return this.outbox.nextDue()
+  }
+
+  async listOutbox(options: { status?: OutboxStatus; incidentId?: number; limit?: number } = {}): Promise<OutboxEntry[]> {
+    return this.outbox.list(options)
+  }
+
+  async countOutbox(): Promise<Record<OutboxStatus, number>> {
+    return this.outbox.count()
   }
 }

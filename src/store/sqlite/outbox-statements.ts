@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3'
+import type { DeliveryRecord, IncidentRecord, OutboxEntry, OutboxOutcome, OutboxStatus } from '../automation-store.js'
+
+interface OutboxRow {
+  id: number; incident_id: number; event: string; sink: string; incident: string; status: string; attempts: number
+  next_attempt_at: number; leased_by: string | null; last_error: string | null; created_at: number; settled_at: number | null
+}
+
+const INCIDENT_DATES = ['openedAt', 'updatedAt', 'escalatedAt', 'acknowledgedAt', 'resolvedAt'] as const
+
+// A pending entry may go only when no older entry of the same incident and sink is pending, so
+// 'resolved' never overtakes the 'opened' it closes.
+const FIRST_IN_LINE = `o.status = 'pending' AND NOT EXISTS (
+  SELECT 1 FROM alert_outbox p WHERE p.incident_id = o.incident_id AND p.sink = o.sink AND p.status = 'pending' AND p.id < o.id)`
+
+function toEntry(row: OutboxRow): OutboxEntry {
+  const raw = JSON.parse(row.incident) as Record<string, unknown>
+  const incident = { ...raw } as Record<string, unknown>
+  for (const field of INCIDENT_DATES) incident[field] = raw[field] === null ? null : new Date(raw[field] as string)
+  return {
+    id: row.id, incidentId: row.incident_id, sink: row.sink, event: row.event as DeliveryRecord['event'], incident: incident as unknown as IncidentRecord,
+    status: row.status as OutboxStatus, attempts: row.attempts, nextAttemptAt: new Date(row.next_attempt_at), lastError: row.last_error,
+    createdAt: new Date(row.created_at), settledAt: row.settled_at === null ? null : new Date(row.settled_at),
+  }
+}
+
+/** The alert outbox's statements on the automation store's connection; callers hold the transaction. */
+export class OutboxStatements {
+  constructor(private readonly db: Database.Database) {}
+
+  /** Queues `event` of `incident` for each sink in `sinks` (none when undefined or empty). */
+  enqueue(incident: IncidentRecord, event: DeliveryRecord['event'], sinks: readonly string[] | undefined, at: Date): void {
+    if (!sinks?.length) return
+    const insert = this.db.prepare('INSERT INTO alert_outbox (incident_id, event, sink, incident, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const snapshot = JSON.stringify(incident)
+    for (const sink of new Set(sinks)) insert.run(incident.id, event, sink, snapshot, at.getTime(), at.getTime())
+  }
+
+  /** See AutomationStore.claimOutbox. */
+  claim(options: { holder: string; at: Date; leaseUntil: Date; limit: number }): OutboxEntry[] {
+    const at = options.at.getTime()
+    const rows = this.db.prepare(`SELECT * FROM alert_outbox o WHERE ${FIRST_IN_LINE} AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?`).all(at, options.limit) as OutboxRow[]
+    const lease = this.db.prepare('UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = ?, leased_by = ? WHERE id = ?')
+    const interrupted = this.db.prepare('INSERT INTO deliveries (incident_id, sink, event, attempt, ok, error, at) VALUES (?, ?, ?, ?, 0, ?, ?)')
+    return rows.map((row) => {
+      // A lease that ran out unsettled: its holder died or hung mid-attempt. The receiver may have got it.
+      if (row.leased_by !== null) interrupted.run(row.incident_id, row.sink, row.event, row.attempts, `interrupted: ${row.leased_by} stopped before the attempt ended`, at)
+      lease.run(options.leaseUntil.getTime(), options.holder, row.id)
+      return toEntry({ ...row, attempts: row.attempts + 1, next_attempt_at: options.leaseUntil.getTime(), leased_by: options.holder })
+    })
+  }
+
+  /** See AutomationStore.settleOutbox. */
+  settle(id: number, outcome: OutboxOutcome): void {
+    const row = this.db.prepare('SELECT * FROM alert_outbox WHERE id = ?').get(id) as OutboxRow | undefined
+    if (!row || row.status !== 'pending') return
+    const at = outcome.at.getTime()
+    this.db.prepare('INSERT INTO deliveries (incident_id, sink, event, attempt, ok, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(row.incident_id, row.sink, row.event, row.attempts, outcome.error === null ? 1 : 0, outcome.error, at)
+    const status: OutboxStatus = outcome.error === null ? 'delivered' : outcome.retryAt === null ? 'exhausted' : 'pending'
+    this.db.prepare('UPDATE alert_outbox SET status = ?, next_attempt_at = ?, leased_by = NULL, last_error = ?, settled_at = ? WHERE id = ?')
+      .run(status, outcome.retryAt?.getTime() ?? row.next_attempt_at, outcome.error ?? row.last_error, status === 'pending' ? null : at, id)
+  }
+
+  /** See AutomationStore.nextOutboxDue. */
+  nextDue(): Date | null {
+    const ms = this.db.prepare(`SELECT min(o.next_attempt_at) FROM alert_outbox o WHERE ${FIRST_IN_LINE}`).pluck().get() as number | null
+    return ms === null ? null : new Date(ms)
+  }
+
+  /** See AutomationStore.listOutbox. */
+  list(options: { status?: OutboxStatus; incidentId?: number; limit?: number }): OutboxEntry[] {
+    const rows = this.db.prepare(`SELECT * FROM alert_outbox WHERE (? IS NULL OR status = ?) AND (? IS NULL OR incident_id = ?) ORDER BY id DESC LIMIT ?`)
+      .all(options.status ?? null, options.status ?? null, options.incidentId ?? null, options.incidentId ?? null, options.limit ?? 100) as OutboxRow[]
+    return rows.map(toEntry)
+  }
+
+  /** See AutomationStore.countOutbox. */
+  count(): Record<OutboxStatus, number> {
+    const counts: Record<OutboxStatus, number> = { pending: 0, delivered: 0, exhausted: 0 }
+    for (const row of this.db.prepare('SELECT status, count(*) AS n FROM alert_outbox GROUP BY status').all() as { status: OutboxStatus; n: number }[]) counts[row.status] = row.n
+    return counts
+  }
+}
