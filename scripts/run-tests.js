@@ -25,10 +25,14 @@ if (files.length === 0) {
 // CPU-heavy test file beside them on a 2-core machine cannot starve the page.
 const browser = files.filter((f) => /[\\/]ui[^\\/]*\.test\.ts$/.test(f))
 const rest = files.filter((f) => !browser.includes(f))
+// Tests run Tributary from src/ through tsx: `--conditions=tributary-source` makes the package's own
+// name (and the CLI's `#cli`) resolve to src/ in every process they start, CLI runs included. The
+// packed-install test and the benchmarks run the built package instead.
+const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=tributary-source`.trim() }
 let status = 0
 for (const [group, concurrency] of [[rest, 2], [browser, 1]]) {
   if (group.length === 0) continue
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit' })
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit', env })
   if (result.status !== 0) status = result.status ?? 1
 }
 process.exit(status)

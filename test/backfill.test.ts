@@ -156,7 +156,7 @@ describe('backfills', () => {
 const CRASH_CONFIG = `
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { dailyPartitions, defineAsset, defineProject, sqlAsset } from 'tributary'
+import { dailyPartitions, defineAsset, defineProject, sqlAsset } from 'tributary-orchestrator'
 
 const days = dailyPartitions({ start: '2026-03-01' })
 export const raw = defineAsset({

@@ -94,7 +94,7 @@ describe('cli', () => {
     const { dir: broken, cleanup: done } = await tempDir('broken-')
     try {
       await writeFile(join(broken, 'tributary.config.ts'), `
-        import { defineProject, sqlAsset } from 'tributary'
+        import { defineProject, sqlAsset } from 'tributary-orchestrator'
         export default defineProject({ name: 'broken', assets: [
           sqlAsset({ key: 'marts/a', sql: 'select * from raw.missing' }),
           sqlAsset({ key: 'marts/a', sql: 'select 1' }),

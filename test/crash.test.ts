@@ -13,7 +13,7 @@ import { openProject, tempDir } from './helpers/temp-project.js'
 const CONFIG = `
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { defineAsset, defineProject, unique } from 'tributary'
+import { defineAsset, defineProject, unique } from 'tributary-orchestrator'
 
 const rows = Array.from({ length: 100 }, (_, i) => ({ id: i + 1 }))
 export const fast = defineAsset({ key: 'raw/fast', checks: [unique('id')], async materialize() { return rows } })

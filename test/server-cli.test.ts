@@ -10,13 +10,13 @@ import { poll } from './helpers/poll.js'
 import { openEvents } from './helpers/server.js'
 import { tempDir } from './helpers/temp-project.js'
 
-const CONFIG = `import { defineProject } from 'tributary'
+const CONFIG = `import { defineProject } from 'tributary-orchestrator'
 import * as assets from './assets/index.js'
 
 export default defineProject({ name: 'served', assets: Object.values(assets) })
 `
 
-const FIRST = `import { defineAsset } from 'tributary'
+const FIRST = `import { defineAsset } from 'tributary-orchestrator'
 
 export const first = defineAsset({ key: 'raw/first', async materialize() { return [{ id: 1 }] } })
 
@@ -109,7 +109,7 @@ describe('cli: serve and dev', () => {
     const { dir, cleanup } = await tempDir('serve-')
     try {
       await writeProject(dir, "export * from './auto.js'\n")
-      await writeFile(join(dir, 'assets', 'auto.ts'), "import { defineAsset, onMissing } from 'tributary'\n\nexport const auto = defineAsset({ key: 'raw/auto', automation: onMissing(), async materialize() { return [{ id: 1 }] } })\n")
+      await writeFile(join(dir, 'assets', 'auto.ts'), "import { defineAsset, onMissing } from 'tributary-orchestrator'\n\nexport const auto = defineAsset({ key: 'raw/auto', automation: onMissing(), async materialize() { return [{ id: 1 }] } })\n")
       const quiet = await start(['serve', '--port', '0', '--no-daemon', '--project', dir])
       await new Promise((resolve) => setTimeout(resolve, 1000))
       assert.deepEqual(await json(`${quiet.url}/api/runs`), [], 'no daemon, no runs')
@@ -156,7 +156,7 @@ describe('cli: serve and dev', () => {
       const reloads = () => events.events().filter((e) => e.event === 'reload').map((e) => e.data as { ok: boolean; message: string })
       try {
         // An edit to an imported module, not the config: the whole module graph is loaded afresh.
-        await writeFile(join(dir, 'assets', 'second.ts'), "import { defineAsset } from 'tributary'\nexport const second = defineAsset({ key: 'raw/second', async materialize() { return [{ id: 2 }] } })\n")
+        await writeFile(join(dir, 'assets', 'second.ts'), "import { defineAsset } from 'tributary-orchestrator'\nexport const second = defineAsset({ key: 'raw/second', async materialize() { return [{ id: 2 }] } })\n")
         await writeFile(join(dir, 'assets', 'index.ts'), "export * from './first.js'\nexport * from './second.js'\n")
         await poll('raw/second to appear', async () => ((await keys()).includes('raw/second') ? true : undefined))
         await events.waitFor((item) => 'event' in item && item.event === 'reload' && item.data.ok === true)
@@ -168,11 +168,11 @@ describe('cli: serve and dev', () => {
         assert.deepEqual(await keys(), ['raw/first', 'raw/second', 'raw/slow'], 'the previous definitions keep serving')
         assert.match(output.stderr, /reload failed; still serving the previous definitions/)
 
-        await writeFile(join(dir, 'assets', 'second.ts'), "import { defineAsset } from 'tributary'\nexport const second = defineAsset({ key: 'raw/first', async materialize() { return [] } })\n")
+        await writeFile(join(dir, 'assets', 'second.ts'), "import { defineAsset } from 'tributary-orchestrator'\nexport const second = defineAsset({ key: 'raw/first', async materialize() { return [] } })\n")
         await events.waitFor((item) => 'event' in item && item.event === 'reload' && !item.data.ok && /^TRB1001/.test(item.data.message))
         assert.deepEqual(await keys(), ['raw/first', 'raw/second', 'raw/slow'])
 
-        await writeFile(join(dir, 'assets', 'second.ts'), "import { defineAsset } from 'tributary'\nexport const third = defineAsset({ key: 'raw/third', async materialize() { return [] } })\n")
+        await writeFile(join(dir, 'assets', 'second.ts'), "import { defineAsset } from 'tributary-orchestrator'\nexport const third = defineAsset({ key: 'raw/third', async materialize() { return [] } })\n")
         await poll('raw/third to replace raw/second', async () => ((await keys()).join() === 'raw/first,raw/slow,raw/third' ? true : undefined))
       } finally {
         events.close()

@@ -1,4 +1,4 @@
-import { defineProject, defineSchedule, duckdb, type SinkDefinition } from 'tributary'
+import { defineProject, defineSchedule, duckdb, type SinkDefinition } from 'tributary-orchestrator'
 import * as dashboards from './assets/dashboards.js'
 import * as models from './assets/models.js'
 import * as raw from './assets/raw.js'

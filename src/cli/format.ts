@@ -1,10 +1,17 @@
 import type { AssetStatus } from '../engine/status.js'
 import type { RunStatus, StepStatus } from '../store/records.js'
 
-const useColor = process.stdout.isTTY && !process.env.NO_COLOR
+/** FORCE_COLOR (any value but 0/false) wins, then NO_COLOR; otherwise colour only on a terminal. */
+export function colorEnabled(env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): boolean {
+  const force = env.FORCE_COLOR
+  if (force !== undefined) return force !== '0' && force !== 'false'
+  return isTty && !env.NO_COLOR
+}
+
+const useColor = colorEnabled()
 const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text)
 
-/** ANSI styles, plain when not on a terminal or NO_COLOR is set. */
+/** ANSI styles: see colorEnabled. */
 export const style = { red: paint(31), green: paint(32), yellow: paint(33), blue: paint(34), magenta: paint(35), cyan: paint(36), dim: paint(2), bold: paint(1) }
 
 const STATUS_STYLE: Record<AssetStatus | StepStatus | RunStatus, (text: string) => string> = {

@@ -1,46 +1,54 @@
+// The CLI entry. It imports nothing heavy: `--version` and `--help` answer at Node's own start-up
+// cost, and each command module is imported only when that command runs (its own heavy imports,
+// such as DuckDB or the server, are deferred again inside it).
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
-import { ProjectInvalidError } from '../instance/config-error.js'
-import { TributaryError } from '../model/errors.js'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { Exit, type Command } from './command.js'
-import backfill from './commands/backfill.js'
-import daemon from './commands/daemon.js'
-import dev from './commands/dev.js'
-import incidents from './commands/incidents.js'
-import init from './commands/init.js'
-import lineage from './commands/lineage.js'
-import materialize from './commands/materialize.js'
-import ready from './commands/ready.js'
-import run from './commands/run.js'
-import runs from './commands/runs.js'
-import serve from './commands/serve.js'
-import status from './commands/status.js'
-import validate from './commands/validate.js'
 import { style } from './format.js'
 import { divertStdout } from './json-stdout.js'
+import { VERSION } from '../version.js'
 
-const COMMANDS: readonly Command[] = [init, validate, materialize, backfill, status, ready, lineage, runs, run, daemon, incidents, serve, dev]
+/** Every command, in the order `tributary --help` lists them; `./commands/<name>.js` default-exports each. */
+export const COMMAND_NAMES = ['init', 'validate', 'materialize', 'backfill', 'status', 'ready', 'lineage', 'runs', 'run', 'daemon', 'incidents', 'serve', 'dev'] as const
+
 const GLOBAL_OPTIONS = {
   project: { type: 'string', short: 'p' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
-function usage(): string {
+const PROJECT_HELP = '  -p, --project <dir>   the project directory (default: the current directory)'
+
+/** Imports one command's module. */
+async function loadCommand(name: string): Promise<Command> {
+  return ((await import(`./commands/${name}.js`)) as { default: Command }).default
+}
+
+async function usage(): Promise<string> {
+  const commands = await Promise.all(COMMAND_NAMES.map(loadCommand))
   return [
-    `${style.bold('tributary')} — run data when its inputs are ready; check it before anyone reads it`,
+    `${style.bold('tributary')} ${VERSION} — run data when its inputs are ready; check it before anyone reads it`,
     '',
     'usage: tributary <command> [options]',
     '',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
     '',
     'options for every command:',
-    '  -p, --project <dir>   the project directory (default: the current directory)',
+    PROJECT_HELP,
     '      --json            machine-readable output (read commands); shapes in docs/cli.md',
-    '  -h, --help            help for a command: tributary <command> --help',
+    '  -h, --help            help for a command: tributary help <command>',
+    '      --version         print the version',
     '',
     'exit codes: 0 ok · 1 run failed or not ready · 2 bad usage or invalid definitions · 3 internal error',
   ].join('\n')
+}
+
+function commandHelp(command: Command): string {
+  return `${command.summary}\n\nusage: ${command.usage}\n\n${command.help}\n\n${PROJECT_HELP}\n      --json            machine-readable output where the command has it`
+}
+
+function unknownCommand(name: string): string {
+  return `${style.red('TRB6001')} unknown command ${JSON.stringify(name)}\n        ${style.dim(`hint: commands are ${COMMAND_NAMES.join(', ')}; see tributary --help`)}`
 }
 
 /** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
@@ -49,29 +57,39 @@ export async function main(argv: readonly string[]): Promise<number> {
   const out = (text: string) => write(`${text}\n`)
   const err = (text: string) => process.stderr.write(`${text}\n`)
   const [name, ...rest] = argv
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    out(usage())
-    return name ? Exit.Ok : Exit.Usage
-  }
-  if (name === '--version') {
-    out('0.1.0')
+  if (name === '--version' || name === '-v' || name === 'version') {
+    out(VERSION)
     return Exit.Ok
   }
-  const command = COMMANDS.find((c) => c.name === name)
-  if (!command) {
-    err(`${style.red('TRB6001')} unknown command ${JSON.stringify(name)}\n        ${style.dim(`hint: commands are ${COMMANDS.map((c) => c.name).join(', ')}; see tributary --help`)}`)
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined
+    if (topic === undefined) {
+      out(await usage())
+      return name ? Exit.Ok : Exit.Usage
+    }
+    if (!(COMMAND_NAMES as readonly string[]).includes(topic)) {
+      err(unknownCommand(topic))
+      return Exit.Usage
+    }
+    out(commandHelp(await loadCommand(topic)))
+    return Exit.Ok
+  }
+  if (!(COMMAND_NAMES as readonly string[]).includes(name)) {
+    err(unknownCommand(name))
     return Exit.Usage
   }
+  const command = await loadCommand(name)
+  const options = { ...GLOBAL_OPTIONS, ...command.options }
   let parsed: ReturnType<typeof parseArgs>
   try {
-    parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true })
   } catch (error) {
-    err(`${style.red('TRB6001')} ${(error as Error).message}\n        ${style.dim(`usage: ${command.usage}`)}`)
+    err(`${style.red('TRB6001')} ${usageProblem(error as Error & { code?: string }, command, options)}\n        ${style.dim(`usage: ${command.usage}; see tributary help ${command.name}`)}`)
     return Exit.Usage
   }
   const values = parsed.values as Record<string, string | boolean | undefined>
   if (values.help) {
-    out(`${command.summary}\n\nusage: ${command.usage}\n\n${command.help}\n\n  -p, --project <dir>   the project directory (default: the current directory)`)
+    out(commandHelp(command))
     return Exit.Ok
   }
   const json = values.json === true
@@ -83,28 +101,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       projectDir: resolve(typeof values.project === 'string' ? values.project : process.cwd()),
     })
   } catch (error) {
+    const { reportError } = await import('./report-error.js')
     return reportError(error, json, out, err)
   }
 }
 
-function reportError(error: unknown, json: boolean, out: (t: string) => void, err: (t: string) => void): number {
-  if (error instanceof TributaryError) {
-    const problems = error instanceof ProjectInvalidError ? error.problems : [error]
-    if (json) out(JSON.stringify({ error: error.toJSON(), problems: problems.map((p) => p.toJSON()) }, null, 2))
-    else {
-      for (const problem of problems) {
-        err(`${style.red(problem.code)} ${problem.context.assetKey ? `${style.bold(problem.context.assetKey)}: ` : ''}${problem.detail}`)
-        if (problem.hint) err(`        ${style.dim(`hint: ${problem.hint}`)}`)
-      }
-    }
-    const code = Number(error.code.slice(3))
-    return code < 3000 || (code >= 6000 && code < 6100) ? Exit.Usage : Exit.Internal
-  }
-  // Not ours: say so plainly and keep the stack for the bug report.
-  err(`${style.red('internal error')}: ${error instanceof Error ? error.message : String(error)}`)
-  if (error instanceof Error && error.stack) err(style.dim(error.stack.split('\n').slice(1, 6).join('\n')))
-  err(style.dim('This is a bug in Tributary; please report it with the command you ran.'))
-  return Exit.Internal
+/** parseArgs' message for an unknown option suggests `--`; a newcomer needs the valid options instead. */
+function usageProblem(error: Error & { code?: string }, command: Command, options: NonNullable<ParseArgsConfig['options']>): string {
+  if (error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error.message
+  const given = /'([^']+)'/.exec(error.message)?.[1] ?? 'option'
+  const valid = Object.entries(options).map(([long, o]) => (o.short ? `--${long} (-${o.short})` : `--${long}`))
+  return `unknown option ${given} for tributary ${command.name}; its options are ${valid.join(', ')}`
 }
 
 // `tributary status | head` closes the pipe early; that is not an error worth a stack trace.

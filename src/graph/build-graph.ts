@@ -4,13 +4,12 @@ import { tryParseDuration } from '../model/duration.js'
 import { DefinitionError, ErrorCode, TributaryError, type ErrorCodeValue } from '../model/errors.js'
 import { deadlineProblem, isValidTimezone } from '../model/freshness.js'
 import type { ProjectDefinition } from '../model/project.js'
-import { bindPartitionParams } from '../sql/partition-params.js'
-import { referencedTables } from '../sql/referenced-tables.js'
+import type { AnalyzeOptions } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
 import { partitionsOf, resolveMappings, validatePartitions } from './partition-rules.js'
 import { validateSchedulePartitions, validateSchedules } from './schedule-rules.js'
-import { closest } from './similar.js'
+import { sqlDependencies } from './sql-dependencies.js'
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*(\/[A-Za-z_][A-Za-z0-9_-]*)*$/
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -21,8 +20,11 @@ export interface GraphBuild {
   readonly problems: readonly DefinitionError[]
 }
 
-/** Validates every definition of the project and builds its graph. Pure; never throws for bad definitions. */
-export function buildGraph(project: ProjectDefinition): GraphBuild {
+/**
+ * Validates every definition of the project and builds its graph; never throws for bad definitions.
+ * SQL is analysed by the warehouse's parser in one batch (`options.cacheFile` keeps it warm across processes).
+ */
+export function buildGraph(project: ProjectDefinition, options: AnalyzeOptions = {}): GraphBuild {
   const problems: DefinitionError[] = []
   const problem = (code: ErrorCodeValue, assetKey: string | undefined, message: string, hint: string) =>
     problems.push(new DefinitionError(code, message, { hint, context: assetKey ? { assetKey } : {} }))
@@ -74,6 +76,7 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
   }
 
   const upstream = new Map<string, string[]>()
+  const sqlDeps = sqlDependencies(byKey, relationIndex, options, problems, problem)
   // [checked asset, asset its check reads]: ordering hints, not lineage (see orderCheckReferences).
   const checkRefs: [string, string][] = []
   for (const [key, def] of byKey) {
@@ -91,22 +94,8 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
     } else if (def.type === 'sql') {
       if (typeof def.sql !== 'string' || def.sql.trim() === '') {
         problem(ErrorCode.InvalidDefinition, key, `SQL asset ${key} has no SQL`, 'Give sqlAsset a `sql` SELECT statement.')
-      } else {
-        try {
-          for (const ref of referencedTables(bindPartitionParams(def.sql, null), key)) {
-            const name = `${ref.schema ?? 'main'}.${ref.name}`.toLowerCase()
-            const target = relationIndex.get(name)
-            if (target === undefined) {
-              const guess = closest(name, relationIndex.keys())
-              problem(ErrorCode.SqlUnknownTable, key, `SQL asset ${key} reads ${ref.schema ? `${ref.schema}.` : ''}${ref.name}, which is neither an asset nor a declared source`,
-                guess ? `Did you mean ${guess} (asset ${relationIndex.get(guess)})?` : `Declare it: defineSource({ key: '${ref.schema ?? 'main'}/${ref.name}', observe: table('${name}') }), or fix the table name.`)
-            } else if (target !== key) deps.add(target)
-          }
-        } catch (error) {
-          if (error instanceof DefinitionError) problems.push(error)
-          else throw error
-        }
       }
+      for (const dep of sqlDeps.get(key) ?? []) deps.add(dep)
     }
     for (const check of checksOf(def)) {
       if (!check || !Array.isArray(check.references)) continue
@@ -147,8 +136,8 @@ export function buildGraph(project: ProjectDefinition): GraphBuild {
 }
 
 /** Builds the graph or throws the first problem (callers that want all problems use buildGraph). */
-export function buildGraphOrThrow(project: ProjectDefinition): AssetGraph {
-  const { graph, problems } = buildGraph(project)
+export function buildGraphOrThrow(project: ProjectDefinition, options: AnalyzeOptions = {}): AssetGraph {
+  const { graph, problems } = buildGraph(project, options)
   if (!graph) throw problems[0] ?? new TributaryError(ErrorCode.InvalidDefinition, 'the project is invalid')
   return graph
 }

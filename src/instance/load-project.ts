@@ -2,14 +2,15 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from './config-error.js'
-import { ErrorCode } from '../model/errors.js'
+import { registerProjectLoader } from './project-loader.js'
+import { ErrorCode, type ErrorContext } from '../model/errors.js'
 import type { ProjectDefinition } from '../model/project.js'
 
 /** File names looked for in the project directory, in order. */
 export const CONFIG_FILES = ['tributary.config.ts', 'tributary.config.mts', 'tributary.config.js', 'tributary.config.mjs'] as const
 
-/** Finds and imports the project's config. TypeScript configs need the tsx loader, which the CLI registers. */
-export async function loadProject(projectDir: string): Promise<{ project: ProjectDefinition; configFile: string }> {
+/** The config file of `projectDir`, or a TRB1012 error saying how to create one. */
+export function findConfig(projectDir: string): string {
   const dir = resolve(projectDir)
   const configFile = CONFIG_FILES.map((name) => join(dir, name)).find((file) => existsSync(file))
   if (!configFile) {
@@ -18,16 +19,18 @@ export async function loadProject(projectDir: string): Promise<{ project: Projec
       hint: 'Run `tributary init` to create a project here, or pass --project <dir>.',
     })
   }
+  return configFile
+}
+
+/** Finds and imports the project's config, registering the TypeScript loader first (once, only now). */
+export async function loadProject(projectDir: string): Promise<{ project: ProjectDefinition; configFile: string }> {
+  const configFile = findConfig(projectDir)
+  await registerProjectLoader()
   let module: { default?: unknown }
   try {
     module = (await import(pathToFileURL(configFile).href)) as { default?: unknown }
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
-    throw new ConfigError(ErrorCode.ConfigLoad, `${configFile} failed to load: ${message}`, {
-      cause: error,
-      context: { file: configFile },
-      hint: 'Fix the error in the config or the modules it imports; `tributary validate` shows it again.',
-    })
+    throw configLoadError(configFile, error, 'Fix the error in the config or the modules it imports; `tributary validate` shows it again.')
   }
   const project = module.default as ProjectDefinition | undefined
   if (!project || (project as { type?: string }).type !== 'project') {
@@ -37,4 +40,23 @@ export async function loadProject(projectDir: string): Promise<{ project: Projec
     })
   }
   return { project, configFile }
+}
+
+// tsx reports a syntax error as "Transform failed with 1 error:\n<file>:<line>:<column>: ERROR: <text>".
+const TRANSFORM_ERROR = /^(.+?):(\d+):(\d+): ERROR: (.+)$/m
+
+/**
+ * A TRB1011 error for a config (or a module it imports) that failed to load. A syntax error names the
+ * file, line and column of the first problem, not the transformer's "Transform failed with 1 error".
+ */
+export function configLoadError(configFile: string, error: unknown, hint: string): ConfigError {
+  const located = error instanceof Error ? TRANSFORM_ERROR.exec(error.message) : null
+  if (located) {
+    const [, file, line, column, text] = located
+    const path = resolve(configFile, '..', file!)
+    const context: ErrorContext = { file: path, position: { line: Number(line), column: Number(column) + 1 } }
+    return new ConfigError(ErrorCode.ConfigLoad, `syntax error in ${path}:${line}:${Number(column) + 1}: ${text}`, { cause: error, context, hint })
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+  return new ConfigError(ErrorCode.ConfigLoad, `${configFile} failed to load: ${message}`, { cause: error, context: { file: configFile }, hint })
 }

@@ -20,7 +20,6 @@ import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatu
 import type { LogRecord, RunRecord, RunRequest, RunStatus, StepRecord } from '../store/records.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
-import { DuckDbWarehouse } from '../warehouse/duckdb/duckdb-warehouse.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import { ProjectInvalidError } from './config-error.js'
 import { forecast, type Forecast } from '../automation/forecast.js'
@@ -107,7 +106,9 @@ export class Tributary {
     // One open per instance even when several runs ask at once: DuckDB allows one writer per file.
     if (!this.warehouseInstance) {
       const config = this.project.warehouse ?? { type: 'duckdb' as const }
-      this.warehouseInstance = DuckDbWarehouse.open(resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb')))
+      // Imported here, not at the top: loading DuckDB costs most of a second that read-only commands never need.
+      const path = resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb'))
+      this.warehouseInstance = import('../warehouse/duckdb/duckdb-warehouse.js').then(({ DuckDbWarehouse }) => DuckDbWarehouse.open(path))
       this.warehouseInstance.catch(() => (this.warehouseInstance = undefined))
     }
     return this.warehouseInstance

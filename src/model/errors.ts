@@ -35,6 +35,7 @@ export const ErrorCode = {
   InvalidSettings: 'TRB1016',
   InvalidPartitions: 'TRB1017',
   InvalidPartitionMapping: 'TRB1018',
+  SqlParserUnavailable: 'TRB1030',
   InvalidPartitionKey: 'TRB2004',
   StoreCorrupt: 'TRB4001',
   StoreTooNew: 'TRB4002',

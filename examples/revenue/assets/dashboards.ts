@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { defineAsset, eager } from 'tributary'
+import { defineAsset, eager } from 'tributary-orchestrator'
 import { churn, expansion, pipeline, revenue } from './models.js'
 
 /** The nightly revenue dashboard: an HTML page and a JSON extract, published together. */

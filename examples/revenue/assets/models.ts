@@ -1,4 +1,4 @@
-import { eager, notNull, rowCount, sqlAsset, unique } from 'tributary'
+import { eager, notNull, rowCount, sqlAsset, unique } from 'tributary-orchestrator'
 
 /** Paid revenue per month. Reads only payments, so a late CRM export never holds it back. */
 export const revenue = sqlAsset({

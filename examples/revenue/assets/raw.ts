@@ -1,4 +1,4 @@
-import { acceptedValues, defineAsset, eager, notNull, relationships, schema, unique, volumeChange } from 'tributary'
+import { acceptedValues, defineAsset, eager, notNull, relationships, schema, unique, volumeChange } from 'tributary-orchestrator'
 import { crmAccounts, crmOpportunities, paymentsExport } from './sources.js'
 
 /** Every payment ever exported: the daily files together. */

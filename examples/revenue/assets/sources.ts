@@ -1,4 +1,4 @@
-import { defineSource, files } from 'tributary'
+import { defineSource, files } from 'tributary-orchestrator'
 
 /** Nightly payments export from the billing system. */
 export const paymentsExport = defineSource({

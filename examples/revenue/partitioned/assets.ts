@@ -1,4 +1,4 @@
-import { acceptedValues, dailyPartitions, defineAsset, defineSource, files, monthlyPartitions, notNull, rowCount, sqlAsset, unique, volumeChange, window } from 'tributary'
+import { acceptedValues, dailyPartitions, defineAsset, defineSource, files, monthlyPartitions, notNull, rowCount, sqlAsset, unique, volumeChange, window } from 'tributary-orchestrator'
 
 /** One partition per London day of the first quarter. */
 export const days = dailyPartitions({ start: '2026-01-01', end: '2026-04-01', timezone: 'Europe/London' })

@@ -1,4 +1,4 @@
-import { defineProject } from 'tributary'
+import { defineProject } from 'tributary-orchestrator'
 import * as assets from './assets.js'
 
 // The revenue example, daily-partitioned: `npm run demo:backfill` backfills 90 days and repairs one.

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
 
-const CONFIG = `import { defineProject, duckdb } from 'tributary'
+const CONFIG = `import { defineProject, duckdb } from 'tributary-orchestrator'
 import * as assets from './assets.js'
 
 export default defineProject({
@@ -14,7 +14,7 @@ export default defineProject({
 })
 `
 
-const ASSETS = `import { defineAsset, defineSource, files, notNull, rowCount, sqlAsset, unique } from 'tributary'
+const ASSETS = `import { defineAsset, defineSource, files, notNull, rowCount, sqlAsset, unique } from 'tributary-orchestrator'
 
 /** Order exports dropped into landing/ by another system. */
 export const orderExport = defineSource({

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path'
 import { buildGraph } from '../../graph/build-graph.js'
+import { SQL_ANALYSIS_CACHE } from '../../sql/parse-cache.js'
 import { loadProject } from '../../instance/load-project.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
@@ -12,7 +14,7 @@ export default defineCommand({
   options: {},
   async run(ctx) {
     const { project } = await loadProject(ctx.projectDir)
-    const { graph, problems } = buildGraph(project)
+    const { graph, problems } = buildGraph(project, { cacheFile: resolve(ctx.projectDir, project.stateDir ?? '.tributary', SQL_ANALYSIS_CACHE) })
     if (ctx.json) {
       ctx.out(JSON.stringify({ valid: problems.length === 0, assets: graph?.nodes.size ?? 0, problems: problems.map((p) => ({ ...p.toJSON() })) }, null, 2))
     } else if (problems.length === 0) {

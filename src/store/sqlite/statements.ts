@@ -8,14 +8,18 @@ import {
 import type { RunRequest, StepStatus } from '../records.js'
 
 type Params = Record<string, string | number | null>
+// A local name for better-sqlite3's statement type, so the emitted .d.ts can refer to it
+// (the package's inner namespace cannot be named from outside).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a name, not a new shape
+interface Statement<P, R = unknown> extends Database.Statement<[P], R> {}
 
 const OBSERVATION_COLUMNS = `source_key, observed_at, source_exists, last_updated, data_version, row_count, schema_fingerprint, columns`
 const OBSERVATION_VALUES = `@sourceKey, @observedAt, @exists, @lastUpdated, @dataVersion, @rowCount, @schemaFingerprint, @columns`
 
 /** Prepares every statement of the store once, so each call only binds and steps. */
 export function prepareStatements(db: Database.Database) {
-  const write = (sql: string) => db.prepare<Params>(sql)
-  const read = <R>(sql: string) => db.prepare<Params, R>(sql)
+  const write = (sql: string): Statement<Params> => db.prepare<Params>(sql)
+  const read = <R>(sql: string): Statement<Params, R> => db.prepare<Params, R>(sql)
   return {
     insertEvent: write(`INSERT INTO events (type, at, run_id, asset_key, partition, payload)
       VALUES (@type, @at, @runId, @assetKey, @partition, @payload)`),
