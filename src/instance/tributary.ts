@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { AssetGraph } from '../graph/asset-graph.js'
 import { buildGraph } from '../graph/build-graph.js'
+import { SQL_ANALYSIS_CACHE } from '../sql/parse-cache.js'
 import { select } from '../graph/selection.js'
 import { tryParseDuration } from '../model/duration.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
@@ -82,8 +83,8 @@ export class Tributary {
   static async open(options: OpenOptions = {}): Promise<Tributary> {
     const projectDir = resolve(options.projectDir ?? process.cwd())
     const project = options.project ?? (await loadProject(projectDir)).project
-    const graph = Tributary.validate(project)
     const stateDir = resolve(projectDir, project.stateDir ?? '.tributary')
+    const graph = Tributary.validate(project, stateDir)
     const store = await SqliteStore.open(resolve(stateDir, 'metadata.sqlite'))
     try {
       await store.migrate()
@@ -94,9 +95,12 @@ export class Tributary {
     return new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
   }
 
-  /** Validates a project's definitions and returns its graph; throws ProjectInvalidError listing every problem. */
-  static validate(project: ProjectDefinition): AssetGraph {
-    const { graph, problems } = buildGraph(project)
+  /**
+   * Validates a project's definitions and returns its graph; throws ProjectInvalidError listing every problem.
+   * With a state directory, SQL analyses are cached in its `sql-analysis.json` (Default: in memory only).
+   */
+  static validate(project: ProjectDefinition, stateDir?: string): AssetGraph {
+    const { graph, problems } = buildGraph(project, stateDir ? { cacheFile: resolve(stateDir, SQL_ANALYSIS_CACHE) } : {})
     if (!graph) throw new ProjectInvalidError(problems)
     return graph
   }
@@ -293,7 +297,7 @@ export class Tributary {
    * listeners (`tributary dev` reloads with it). Throws ProjectInvalidError like open().
    */
   withProject(project: ProjectDefinition): Tributary {
-    const graph = Tributary.validate(project)
+    const graph = Tributary.validate(project, this.stateDir)
     const next = new Tributary(project, graph, this.store, this.projectDir, this.stateDir, this.clock, this.settings)
     next.warehouseInstance = this.warehouseInstance
     next.automationInstance = this.automationInstance
