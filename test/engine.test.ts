@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import { readFile, readlink, writeFile, mkdir } from 'node:fs/promises'
+import { readFile, readlink, writeFile, mkdir, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
 import { defineSource, files } from '../src/model/source.js'
 import { acceptedValues, rowCount, unique } from '../src/checks/builtins.js'
 import { ManualClock } from '../src/engine/clock.js'
+import { findProblems } from '../src/alerts/problems.js'
 import { openProject } from './helpers/temp-project.js'
 
 const numbers = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => ({ id: i + 1 + offset, value: (i + 1) * 10 }))
@@ -219,7 +220,7 @@ describe('engine', () => {
     }
   })
 
-  test('a missing source makes the step wait, then fail naming the source and its owner', async () => {
+  test('a missing source makes the step wait, then end blocked naming the source and its owner', async () => {
     const clock = new ManualClock('2026-03-01T06:00:00Z')
     const crm = defineSource({ key: 'landing/crm', owner: 'team:crm', observe: files('landing/crm/*.csv') })
     const load = defineAsset({ key: 'raw/crm', ins: { crm }, async materialize({ crm }, ctx) { await ctx.loadCsv(crm.files) } })
@@ -227,7 +228,7 @@ describe('engine', () => {
     try {
       const result = await p.instance.materialize()
       const [step] = await p.instance.store.listSteps(result.runId)
-      assert.equal(step!.status, 'failed')
+      assert.equal(step!.status, 'blocked')
       assert.equal(step!.error!.code, 'TRB3003')
       assert.match(step!.error!.message, /landing\/crm.*no files match.*owner team:crm/)
       const [status] = await p.instance.status('raw/crm')
@@ -236,6 +237,39 @@ describe('engine', () => {
       // The data lands: the same selection now succeeds.
       await mkdir(join(p.dir, 'landing/crm'), { recursive: true })
       await writeFile(join(p.dir, 'landing/crm/a.csv'), 'id,name\n1,Acme\n2,Globex\n')
+      assert.equal((await p.instance.materialize()).status, 'succeeded')
+    } finally {
+      await p.close()
+    }
+  })
+
+  test('a late upstream leaves its reader blocked (not failed) after the readiness wait, root cause and alerts on the source owner', async () => {
+    const clock = new ManualClock('2026-03-02T06:00:00Z')
+    const crm = defineSource({ key: 'landing/crm', owner: 'team:crm', observe: files('landing/crm/*.csv'), freshness: { maxAge: '20h' } })
+    const load = defineAsset({ key: 'raw/crm', owner: 'team:data', ins: { crm }, async materialize({ crm }, ctx) { await ctx.loadCsv(crm.files) } })
+    const p = await openProject({ assets: [crm, load] }, { clock, settings: { readinessTimeoutMs: 30_000, readinessPollMs: 10_000 } })
+    try {
+      await mkdir(join(p.dir, 'landing/crm'), { recursive: true })
+      await writeFile(join(p.dir, 'landing/crm/a.csv'), 'id\n1\n')
+      const landed = new Date('2026-03-01T06:00:00Z')
+      await utimes(join(p.dir, 'landing/crm/a.csv'), landed, landed)
+      const result = await p.instance.materialize()
+      assert.equal(result.status, 'failed', 'the run did not get its work done')
+      const [step] = await p.instance.store.listSteps(result.runId)
+      assert.equal(step!.status, 'blocked')
+      assert.equal(step!.error!.code, 'TRB3003')
+      assert.match(step!.reason!, /upstream landing\/crm is late: last updated 24h \dm ago, older than maxAge 20h \(owner team:crm\); waited 30s/)
+      const statuses = new Map((await p.instance.status()).map((s) => [s.key, s]))
+      const reader = statuses.get('raw/crm')!
+      assert.equal(reader.status, 'blocked')
+      assert.deepEqual([reader.rootCause!.key, reader.rootCause!.owner], ['landing/crm', 'team:crm'])
+      const problems = findProblems({ graph: p.instance.graph, statuses, sla: new Map(), drift: new Map(), circuits: new Map(), enabled: { has: () => true }, now: clock.now() })
+      assert.deepEqual(problems.problems.map((x) => [x.assetKey, x.condition]), [['landing/crm', 'source_late']], 'one problem, on the source: nothing paged on raw/crm')
+      assert.match(problems.problems[0]!.message, /holds up 1 downstream: raw\/crm/)
+      // The export lands: the blocked reader is no one's problem while it waits for its next run.
+      await utimes(join(p.dir, 'landing/crm/a.csv'), clock.now(), clock.now())
+      const after = new Map((await p.instance.status()).map((s) => [s.key, s]))
+      assert.deepEqual(findProblems({ graph: p.instance.graph, statuses: after, sla: new Map(), drift: new Map(), circuits: new Map(), enabled: { has: () => true }, now: clock.now() }).problems, [])
       assert.equal((await p.instance.materialize()).status, 'succeeded')
     } finally {
       await p.close()

@@ -100,7 +100,12 @@ function ownProblems(inputs: ProblemInputs): Map<string, Map<AlertCondition, str
       const upstreamOnly = record.reasons.every((r) => r.type === 'failed' && r.upstream !== undefined && inputs.statuses.get(r.upstream)?.ready === true)
       if (!upstreamOnly || record.reasons.length === 0) add(key, 'run_failed', `${key} failed: ${reasons}`)
     }
-    else if (record.status === 'blocked') add(key, 'check_failed', `${key} is blocked: ${reasons}`)
+    else if (record.status === 'blocked') {
+      // Blocked waiting on an input (not by its own checks): like a failure for that reason, no
+      // problem of its own once the input is ready; while it is not, its chain routes it there.
+      const upstreamOnly = record.reasons.every((r) => r.type === 'blocked' && r.upstream !== undefined && inputs.statuses.get(r.upstream)?.ready === true)
+      if (!upstreamOnly || record.reasons.length === 0) add(key, 'check_failed', `${key} is blocked: ${reasons}`)
+    }
     else if (isSource && (record.status === 'late' || record.status === 'missing')) add(key, 'source_late', `${key} is ${record.status}: ${reasons}`)
   }
   for (const [key, message] of inputs.drift) add(key, 'schema_drift', `${key} schema drifted: ${message}`)

@@ -222,17 +222,19 @@ function withoutStored<T extends { stored?: boolean }>(extra: T): Omit<T, 'store
 
 type Recorder = (step: PlannedStep, status: StepStatus, extra?: { attempt?: number; reason?: string | null; error?: SerializedError | null; durationMs?: number | null; stored?: boolean }) => Promise<void>
 
-/** Why a step cannot start yet, and how it fails if that lasts past the limit. */
+/** Why a step cannot start yet, and how it ends if that lasts past the limit (default: failed). */
 interface Blocked {
   readonly waiting: string
-  readonly fail: (waitedMs: number) => { error: SerializedError; reason?: string }
+  readonly fail: (waitedMs: number) => { status?: 'failed' | 'blocked'; error: SerializedError; reason?: string }
 }
 
-const notReady = (error: NotReadyError) => ({ error: serializeError(error), reason: error.detail })
+// An input that stayed not ready is its upstream's problem, not the reader's: the reader ends
+// blocked (never failed), its error (TRB3003) naming the upstream so status walks to the root cause.
+const notReady = (error: NotReadyError) => ({ status: 'blocked' as const, error: serializeError(error), reason: error.detail })
 
 /**
  * Polls `check` until it reports nothing in the way (returns undefined), the limit passes
- * (records the failure, returns 'failed') or the run is canceled (returns 'canceled').
+ * (records how it ends, blocked or failed, and returns that) or the run is canceled (returns 'canceled').
  * The first wait is recorded as the step's `waiting` state with its reason.
  */
 async function waitUntilClear(
@@ -245,8 +247,9 @@ async function waitUntilClear(
     if (!blocked) return undefined
     const waited = deps.clock.now().getTime() - options.since
     if (waited >= options.limitMs) {
-      await record(step, 'failed', blocked.fail(waited))
-      return 'failed'
+      const { status = 'failed', ...end } = blocked.fail(waited)
+      await record(step, status, end)
+      return status
     }
     if (!announced) await record(step, 'waiting', { reason: blocked.waiting })
     try {

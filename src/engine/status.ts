@@ -150,7 +150,9 @@ function assetStatus(node: NodeFacts, inputs: StatusInputs, upstreamStatuses: Re
     return own('failed', [{ type: 'failed', message: step.error?.message ?? step.reason ?? 'failed', ...(upstream ? { upstream } : {}) }], lastUpdated, lastRunId)
   }
   if (stepIsNewer && step.status === 'blocked') {
-    return own('blocked', [{ type: 'blocked', message: step.reason ?? 'a blocking check failed' }], lastUpdated, lastRunId)
+    // Blocked waiting on an input that stayed not ready (TRB3003): the chain walks to that input.
+    const upstream = step.error?.upstream
+    return own('blocked', [{ type: 'blocked', message: step.reason ?? 'a blocking check failed', ...(upstream ? { upstream } : {}) }], lastUpdated, lastRunId)
   }
   const reasons: StatusReason[] = []
   for (const upstream of node.upstream) {
@@ -225,7 +227,7 @@ function buildChain(key: string, own: Own, owner: string | null, statuses: Reado
   const first = own.reasons[0]
   const head: ChainLink = { key, status: own.status, owner, message: own.reasons.map((r) => r.message).join('; ') || own.status }
   // Follow the first upstream that is not ready: its chain already ends at the root cause.
-  const blocking = own.reasons.find((reason) => reason.type === 'upstream_not_ready' || (reason.type === 'failed' && reason.upstream))
+  const blocking = own.reasons.find((reason) => reason.type === 'upstream_not_ready' || ((reason.type === 'failed' || reason.type === 'blocked') && reason.upstream))
   if (blocking?.upstream) {
     const upstream = statuses.get(blocking.upstream)
     if (upstream && upstream.chain.length > 0) return [head, ...upstream.chain]

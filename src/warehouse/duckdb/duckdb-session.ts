@@ -4,6 +4,7 @@ import type { Row } from '../../model/context.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { ColumnInfo } from '../../store/records.js'
 import type { PublicationMeta, WarehouseSession } from '../warehouse.js'
+import { csvLoadError, type CsvFailure } from './csv-errors.js'
 import { isConflict } from './duckdb-errors.js'
 import { INSERT_PUBLICATION, ledgerParams } from './ledger.js'
 import { appendRows, inferColumns } from './row-table.js'
@@ -24,6 +25,20 @@ async function ensureSchema(s: Statements, schema: string, attempts = 5): Promis
     await new Promise((resolve) => setTimeout(resolve, 5))
     await ensureSchema(s, schema, attempts - 1)
   }
+}
+
+// Read together, DuckDB may not say which file failed: read each alone (only on this failure
+// path) to name the first that fails; when every file reads alone, the combination is at fault.
+async function failingCsv(s: Statements, files: readonly string[], error: unknown): Promise<CsvFailure> {
+  if (files.length === 1) return { file: files[0]!, error }
+  for (const file of files) {
+    try {
+      await s.read('select count(*) as n from read_csv($1, header = true)', [file])
+    } catch (alone) {
+      return { file, error: alone }
+    }
+  }
+  return { file: null, error }
 }
 
 /** One DuckDB connection's worth of warehouse work; see {@link WarehouseSession}. */
@@ -89,7 +104,11 @@ export class DuckDbSession implements WarehouseSession {
     }
     return this.connection.exclusive(async (s) => {
       await ensureSchema(s, staging.schema)
-      await s.run(`create or replace table ${quoteRelation(staging)} as select * from read_csv($1, header = true, union_by_name = true)`, [[...files]])
+      try {
+        await s.run(`create or replace table ${quoteRelation(staging)} as select * from read_csv($1, header = true, union_by_name = true)`, [[...files]])
+      } catch (error) {
+        throw csvLoadError(await failingCsv(s, files, error), files)
+      }
     })
   }
 
