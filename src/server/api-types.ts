@@ -176,7 +176,22 @@ export interface ApiStep {
 export interface ApiRunDetail {
   readonly run: ApiRun
   readonly steps: readonly ApiStep[]
-  readonly logs: readonly { readonly assetKey: string; readonly level: 'info' | 'warn' | 'error'; readonly message: string; readonly at: string }[]
+  /** Oldest first; bounded per step attempt (a marker line with `truncated` says how many lines were dropped). */
+  readonly logs: readonly ApiLogLine[]
+}
+
+/** One log line of a step: `ctx.log`, or its stdout/stderr. */
+export interface ApiLogLine {
+  readonly assetKey: string
+  readonly partition: string | null
+  /** The step's attempt that wrote it (1 for the first; 0 when not tied to an attempt). */
+  readonly attempt: number
+  readonly stream: 'log' | 'stdout' | 'stderr'
+  readonly level: 'info' | 'warn' | 'error'
+  readonly message: string
+  readonly at: string
+  /** Only on the marker line of a step attempt whose log passed its limit: how many lines were dropped; else null. */
+  readonly truncated: number | null
 }
 
 /** `POST /api/runs` body. `dryRun` returns the plan without starting. */
@@ -255,13 +270,28 @@ export interface ApiReadyItem {
   readonly expectedAt: string | null
 }
 
-/** Server-Sent Events on `GET /api/events`: event name = `type`, data = JSON of the object. */
+/**
+ * Server-Sent Events on `GET /api/events`: event name = `type`, data = JSON of the object, and
+ * `id:` = the event's id in the store's event log (reload events have none). A step event that
+ * ends a step carries its `durationMs`, and its `error` when it failed.
+ */
 export type ApiEvent =
   | { readonly type: 'run_started'; readonly runId: string; readonly total: number }
-  | { readonly type: 'step'; readonly runId: string; readonly key: string; readonly partition: string | null; readonly status: ApiStepStatus; readonly attempt: number; readonly reason: string | null }
+  | {
+      readonly type: 'step'; readonly runId: string; readonly key: string; readonly partition: string | null; readonly status: ApiStepStatus; readonly attempt: number; readonly reason: string | null
+      readonly error?: { readonly code: string; readonly message: string }; readonly durationMs?: number
+    }
+  | ({ readonly type: 'log'; readonly runId: string; readonly key: string } & Omit<ApiLogLine, 'assetKey'>)
   | { readonly type: 'run_pausing'; readonly runId: string }
   | { readonly type: 'run_finished'; readonly runId: string; readonly status: ApiRunStatus }
   | { readonly type: 'reload'; readonly ok: boolean; readonly message: string }
+
+/** `GET /api/control-plane`: the process serving, so a client can check an advertisement in `.tributary/control-plane.json`. */
+export interface ApiControlPlane {
+  readonly pid: number
+  readonly project: string
+  readonly projectDir: string
+}
 
 /** `GET /api/health` */
 export interface ApiHealth {

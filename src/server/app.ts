@@ -10,6 +10,7 @@ import { graphRoutes } from './routes-graph.js'
 import { automationRoutes, sensorRoutes } from './routes-automation.js'
 import { backfillRoutes } from './routes-backfills.js'
 import { runRoutes } from './routes-runs.js'
+import { controlPlaneRoutes } from './routes-control-plane.js'
 import { serveUi } from './static-ui.js'
 
 /** The API's version, as in package.json. */
@@ -27,6 +28,8 @@ export interface AppOptions {
   readonly events?: EventHub
   /** Default: 15 000 ms. */
   readonly heartbeatMs?: number
+  /** How often /api/events reads the event log for events of other processes. Default: 200 ms. */
+  readonly eventPollMs?: number
   /** Where internal errors are logged. Default: stderr. */
   readonly log?: (line: string) => void
 }
@@ -37,7 +40,7 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const app = new Hono<AuthEnv>()
   const auth = options.auth ?? {}
-  app.onError(errorHandler(log, [auth.operatorToken, auth.readToken].filter((token): token is string => Boolean(token))))
+  app.onError(errorHandler(log, [auth.operatorToken, auth.readToken, auth.localSecret].filter((token): token is string => Boolean(token))))
 
   const hub = options.events ?? new EventHub()
   // Before token auth: a webhook sensor authenticates its caller by the HMAC signature of the body.
@@ -53,7 +56,8 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   app.route('/api', runRoutes(instance, { hub, log }))
   app.route('/api', backfillRoutes(instance, { hub, log }))
   app.route('/api', automationRoutes(instance))
-  app.route('/api', eventRoutes(instance, { hub, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) }))
+  app.route('/api', eventRoutes(instance, { hub, log, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}), ...(options.eventPollMs ? { pollMs: options.eventPollMs } : {}) }))
+  app.route('/api', controlPlaneRoutes(instance))
   app.all('/api/*', apiNotFound)
   app.all('/api', apiNotFound)
 

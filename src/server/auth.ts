@@ -12,6 +12,8 @@ export interface AuthConfig {
   readonly operatorToken?: string | undefined
   /** Grants the read role. From TRIBUTARY_READ_TOKEN. */
   readonly readToken?: string | undefined
+  /** Grants the operator role: the secret a control plane advertises in `.tributary/control-plane.json` for local CLI commands. */
+  readonly localSecret?: string | undefined
 }
 
 /** Hono variables the auth middleware sets for the routes. */
@@ -56,6 +58,7 @@ export function authenticate(auth: AuthConfig): MiddlewareHandler<AuthEnv> {
     const role: Role | undefined = !presented ? undefined
       : auth.operatorToken && sameToken(presented, auth.operatorToken) ? 'operator'
       : auth.readToken && sameToken(presented, auth.readToken) ? 'read'
+      : auth.localSecret && sameToken(presented, auth.localSecret) ? 'operator'
       : undefined
     if (!role) {
       c.header('WWW-Authenticate', 'Bearer realm="tributary"')

@@ -47,10 +47,19 @@ const step = object({
   finishedAt: nullable(dateTime), durationMs: nullable(integer), error: nullable(errorBody), reason: nullable(string),
 })
 
+const logLine = {
+  partition: nullable(string), attempt: integer, stream: oneOf('log', 'stdout', 'stderr'), level: oneOf('info', 'warn', 'error'),
+  message: string, at: dateTime, truncated: nullable(integer),
+}
+
 const event: Schema = {
   oneOf: [
     object({ type: { const: 'run_started' }, runId: string, total: integer }),
-    object({ type: { const: 'step' }, runId: string, key: string, partition: nullable(string), status: stepStatus, attempt: integer, reason: nullable(string) }),
+    object({
+      type: { const: 'step' }, runId: string, key: string, partition: nullable(string), status: stepStatus, attempt: integer, reason: nullable(string),
+      error: object({ code: string, message: string }), durationMs: integer,
+    }, ['error', 'durationMs']),
+    object({ type: { const: 'log' }, runId: string, key: string, ...logLine }),
     object({ type: { const: 'run_pausing' }, runId: string }),
     object({ type: { const: 'run_finished' }, runId: string, status: runStatus }),
     object({ type: { const: 'reload' }, ok: boolean, message: string }),
@@ -93,7 +102,7 @@ export const SCHEMAS: Record<string, Schema> = {
   ApiStep: step,
   ApiRunDetail: object({
     run: ref('ApiRun'), steps: list(ref('ApiStep')),
-    logs: list(object({ assetKey: string, level: oneOf('info', 'warn', 'error'), message: string, at: dateTime })),
+    logs: list(object({ assetKey: string, ...logLine })),
   }),
   ApiStartRun: object({ selection: string, dryRun: boolean }, ['selection', 'dryRun']),
   ApiRunStarted: object({ runId: nullable(string), steps: list(string) }),

@@ -22,6 +22,8 @@ export interface ServerOptions {
   readonly auth?: AuthConfig
   /** Default: 15 000 ms. */
   readonly heartbeatMs?: number
+  /** How often /api/events reads the event log for events of other processes. Default: 200 ms. */
+  readonly eventPollMs?: number
   /** Where internal errors are logged. Default: stderr. */
   readonly log?: (line: string) => void
 }
@@ -49,6 +51,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     instance: options.instance, auth, events: hub,
     ...(options.uiDir ? { uiDir: options.uiDir } : {}),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.eventPollMs ? { eventPollMs: options.eventPollMs } : {}),
     ...(options.log ? { log: options.log } : {}),
   })
   const server = await new Promise<Server>((resolve, reject) => {

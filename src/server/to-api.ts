@@ -114,7 +114,10 @@ export function toRunDetail(detail: RunDetail): ApiRunDetail {
   return {
     run: toRun(detail.run),
     steps: detail.steps.map(toStep),
-    logs: detail.logs.map((log) => ({ assetKey: log.assetKey, level: log.level, message: log.message, at: log.at.toISOString() })),
+    logs: detail.logs.map((log) => ({
+      assetKey: log.assetKey, partition: log.partition, attempt: log.attempt ?? 0, stream: log.stream ?? 'log', level: log.level,
+      message: log.message, at: log.at.toISOString(), truncated: log.truncated ?? null,
+    })),
   }
 }
 

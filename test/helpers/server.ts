@@ -7,11 +7,12 @@ import { startServer, type RunningServer } from '../../src/server/server.js'
 import type { Tributary } from '../../src/instance/tributary.js'
 
 /** A real server on loopback, port 0, over `instance`, with tokens only when given. */
-export async function serveInstance(instance: Tributary | (() => Tributary), options: { auth?: AuthConfig; uiDir?: string; heartbeatMs?: number; log?: (line: string) => void } = {}) {
+export async function serveInstance(instance: Tributary | (() => Tributary), options: { auth?: AuthConfig; uiDir?: string; heartbeatMs?: number; eventPollMs?: number; log?: (line: string) => void } = {}) {
   const server = await startServer({
     instance: typeof instance === 'function' ? instance : () => instance,
     port: 0, auth: options.auth ?? {}, uiDir: options.uiDir ?? '/nonexistent-ui-dir',
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.eventPollMs ? { eventPollMs: options.eventPollMs } : {}),
     log: options.log ?? (() => undefined),
   })
   return { server, api: client(server) }
@@ -41,12 +42,12 @@ export function client(server: RunningServer) {
 }
 
 /** One event of an SSE stream, parsed; comments are kept as `comment`. */
-export type SseItem = { readonly event: string; readonly data: any } | { readonly comment: string }
+export type SseItem = { readonly event: string; readonly data: any; readonly id?: string } | { readonly comment: string }
 
 /** Opens /api/events and parses `event:`/`data:` lines; resolves once the stream says it is connected. */
-export async function openEvents(url: string, query = '') {
+export async function openEvents(url: string, query = '', headers: Record<string, string> = {}) {
   const controller = new AbortController()
-  const response = await fetch(`${url}/api/events${query}`, { signal: controller.signal })
+  const response = await fetch(`${url}/api/events${query}`, { signal: controller.signal, headers })
   const items: SseItem[] = []
   const waiters: (() => void)[] = []
   let ended = false
@@ -90,20 +91,22 @@ export async function openEvents(url: string, query = '') {
   return {
     response, items, waitFor, done,
     /** The events (not comments) so far. */
-    events: () => items.filter((item): item is { event: string; data: ApiEvent } => 'event' in item),
+    events: () => items.filter((item): item is { event: string; data: ApiEvent; id?: string } => 'event' in item),
     close: () => controller.abort(),
   }
 }
 
 function parseBlock(block: string): SseItem {
   let event = 'message'
+  let id: string | undefined
   const data: string[] = []
   for (const line of block.split('\n')) {
     if (line.startsWith(':')) return { comment: line.slice(1).trim() }
     if (line.startsWith('event: ')) event = line.slice(7)
+    else if (line.startsWith('id: ')) id = line.slice(4)
     else if (line.startsWith('data: ')) data.push(line.slice(6))
   }
-  return { event, data: JSON.parse(data.join('\n')) }
+  return { event, data: JSON.parse(data.join('\n')), ...(id !== undefined ? { id } : {}) }
 }
 
 /**
