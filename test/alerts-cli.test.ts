@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { SqliteAutomationStore } from '../src/store/sqlite/sqlite-automation-store.js'
 import type { IncidentRecord } from '../src/store/automation-store.js'
+import { createDeliverer } from '../src/alerts/deliverer.js'
 import { cli } from './helpers/cli.js'
 import { tempDir } from './helpers/temp-project.js'
 
@@ -82,5 +83,39 @@ describe('alerts: tributary incidents', () => {
     }
     const stillOpen = JSON.parse(cli(['incidents', '--status', 'open', '--project', dir, '--json']).stdout) as IncidentRecord[]
     assert.deepEqual(stillOpen.map((i) => i.id), [failed.id], 'resolve without --message changed nothing')
+  })
+
+  test('deliveries: exhausted notifications are listed (table, JSON, and under every incidents listing); resolve tells the sinks', async () => {
+    const store = await SqliteAutomationStore.open(join(dir, '.tributary', 'metadata.sqlite'))
+    let paged: IncidentRecord
+    try {
+      // A pager that refuses everything, tried twice: the notification is exhausted, not dropped.
+      paged = (await store.raiseIncident({
+        assetKey: 'marts/daily_revenue', condition: 'sla_breached', severity: 'critical', owner: 'team:sales', message: 'marts/daily_revenue missed 07:00', affected: [], at: AT, notify: ['pager'],
+      })).incident
+      const refusing = { name: 'pager', send: () => Promise.reject(new Error('pager answered HTTP 503')) }
+      await createDeliverer({ store, sinks: [refusing], attempts: 2, backoffMs: 1 }).drain()
+    } finally {
+      await store.close()
+    }
+
+    const json = cli(['incidents', 'deliveries', '--status', 'exhausted', '--project', dir, '--json'])
+    assert.equal(json.code, 0, json.stderr)
+    const [entry, ...more] = JSON.parse(json.stdout) as { incidentId: number; assetKey: string; sink: string; event: string; status: string; attempts: number; lastError: string; attemptLog: { attempt: number; ok: boolean; error: string }[] }[]
+    assert.equal(more.length, 0)
+    assert.deepEqual([entry!.incidentId, entry!.assetKey, entry!.sink, entry!.event, entry!.status, entry!.attempts, entry!.lastError], [paged.id, 'marts/daily_revenue', 'pager', 'opened', 'exhausted', 2, 'pager answered HTTP 503'])
+    assert.deepEqual(entry!.attemptLog.map((a) => [a.attempt, a.ok, a.error]), [[1, false, 'pager answered HTTP 503'], [2, false, 'pager answered HTTP 503']])
+    const plain = cli(['incidents', 'deliveries', '--project', dir])
+    assert.match(plain.stdout, new RegExp(`^ID\\s+INCIDENT\\s+EVENT\\s+SINK\\s+STATUS\\s+ATTEMPTS\\s+WHEN\\s+LAST ERROR\\n\\d+\\s+#${paged.id} marts/daily_revenue\\s+opened\\s+pager\\s+✗ exhausted\\s+2\\s+.*pager answered HTTP 503`))
+    assert.match(cli(['incidents', '--project', dir]).stdout, /1 notification could not be delivered: tributary incidents deliveries --status exhausted/)
+    assert.equal(cli(['incidents', 'deliveries', '--status', 'lost', '--project', dir]).code, 2)
+
+    // The project's sinks (the default log sink) hear of a resolve by hand.
+    const resolve = cli(['incidents', 'resolve', String(paged.id), '--message', 'rebuilt by hand', '--project', dir])
+    assert.equal(resolve.code, 0, resolve.stderr)
+    assert.match(resolve.stdout, /announced to log/)
+    assert.match(resolve.stderr, new RegExp(`incident #${paged.id} resolved: .*marts/daily_revenue`))
+    const mine = JSON.parse(cli(['incidents', 'deliveries', String(paged.id), '--project', dir, '--json']).stdout) as { event: string; sink: string; status: string }[]
+    assert.deepEqual(mine.map((d) => [d.event, d.sink, d.status]), [['resolved', 'log', 'delivered'], ['opened', 'pager', 'exhausted']])
   })
 })
