@@ -43,7 +43,7 @@ export const systemClock: Clock = {
 export class ManualClock implements Clock {
   private current: number
   private timers = new Set<{ readonly due: number; readonly callback: () => void }>()
-  private scheduled = new Set<(due: Date) => void>()
+  private waiters = new Set<{ readonly count: number; readonly resolve: () => void }>()
   constructor(start: Date | string = '2026-01-01T00:00:00Z') {
     this.current = new Date(start).getTime()
   }
@@ -63,13 +63,17 @@ export class ManualClock implements Clock {
   setTimer(ms: number, callback: () => void): () => void {
     const timer = { due: this.current + ms, callback }
     this.timers.add(timer)
-    for (const listener of [...this.scheduled]) listener(new Date(timer.due))
-    this.scheduled.clear()
+    for (const waiter of [...this.waiters]) {
+      if (this.timers.size < waiter.count) continue
+      this.waiters.delete(waiter)
+      waiter.resolve()
+    }
     return () => this.timers.delete(timer)
   }
-  /** Resolves with the due time of the next timer set: a test waits on it, then advances past it. */
-  nextTimer(): Promise<Date> {
-    return new Promise((resolve) => this.scheduled.add(resolve))
+  /** Resolves once at least `count` timers are pending (steps with a timeout started): then a test advances past them. */
+  timersSet(count = 1): Promise<void> {
+    if (this.timers.size >= count) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.add({ count, resolve }))
   }
   private fireDue(): void {
     for (const timer of [...this.timers]) {

@@ -96,6 +96,9 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     startedAt: deps.clock.now(), steps: plan.steps.map((s) => ({ assetKey: s.key, partition: s.partition })), continues: options.continues ?? null,
   })
   counts.queued = plan.steps.length
+  // Workers load the project while the run starts, so the first TypeScript step finds one ready.
+  const codeSteps = plan.steps.filter((s) => deps.graph.get(s.key).def.type === 'asset').length
+  if (codeSteps > 0) deps.executor?.warm?.(Math.min(codeSteps, deps.settings.concurrency))
   emit({ type: 'run_started', runId, total: plan.steps.length })
   // Asked before the run was created (Ctrl-C while planning): honoured now, before any step starts.
   if (options.signal?.aborted) onOuterAbort()

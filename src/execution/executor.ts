@@ -66,6 +66,10 @@ export interface Executor {
    * The in-process executor receives the definition; a pool's workers load their own by key.
    */
   materialize(task: MaterializeTask, def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown>
+  /** Gets up to `count` workers ready ahead of the steps that will need them. Optional; never throws. */
+  warm?(count: number): void
   /** Stops every worker; steps still running fail. */
   close(): Promise<void>
+  /** Lets running steps finish, then stops (code was reloaded and a new executor takes new steps). Optional. */
+  retire?(): void
 }

@@ -27,6 +27,8 @@ import { forecast, type Forecast } from '../automation/forecast.js'
 import type { AutomationStore } from '../store/automation-store.js'
 import { SqliteAutomationStore } from '../store/sqlite/sqlite-automation-store.js'
 import { loadProject } from './load-project.js'
+import type { Executor } from '../execution/executor.js'
+import { createExecutor, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
 
 /** How to open an instance. */
 export interface OpenOptions {
@@ -38,6 +40,13 @@ export interface OpenOptions {
   readonly clock?: Clock
   /** Overrides of the project's engine settings (tests use short waits). */
   readonly settings?: Partial<EngineSettings>
+  /**
+   * Where TypeScript asset code runs. Default: 'pool' (worker processes) for a project loaded
+   * from its config file, 'in-process' for a project passed in memory (workers could not load it).
+   */
+  readonly executor?: ExecutorKind
+  /** Overrides of the project's `workers` settings (tests use a short grace, a small heap). */
+  readonly workers?: Partial<WorkerSettings>
 }
 
 function notRunning(run: RunRecord, why?: string): TributaryError {
@@ -68,6 +77,8 @@ export class Tributary {
   // Shared (by reference) with instances made by withProject, so a reload keeps runs and subscribers.
   private listeners = new Set<ProgressListener>()
   private active = new Map<string, { readonly cancel: AbortController; readonly pause: AbortController }>()
+  private execution: { readonly kind: ExecutorKind; readonly workers: WorkerSettings } = { kind: 'in-process', workers: { maxHeapMb: undefined, graceMs: 2000 } }
+  private executorInstance: Executor | undefined
 
   private constructor(
     readonly project: ProjectDefinition,
@@ -92,7 +103,9 @@ export class Tributary {
       await store.close()
       throw error
     }
-    return new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
+    const instance = new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
+    instance.execution = { kind: options.executor ?? (options.project ? 'in-process' : 'pool'), workers: workerSettings(project, options.workers) }
+    return instance
   }
 
   /**
@@ -303,6 +316,10 @@ export class Tributary {
     next.automationInstance = this.automationInstance
     next.listeners = this.listeners
     next.active = this.active
+    // New code, new workers: the next instance starts its own pool on first use; this one's
+    // workers finish the steps they run and stop.
+    next.execution = this.execution
+    this.executorInstance?.retire?.()
     return next
   }
 
@@ -410,6 +427,7 @@ export class Tributary {
 
   async close(): Promise<void> {
     await (await this.automationInstance?.catch(() => undefined))?.close()
+    await this.executorInstance?.close()
     await (await this.warehouseInstance?.catch(() => undefined))?.close()
     await this.store.close()
   }
@@ -417,8 +435,14 @@ export class Tributary {
   private async deps(): Promise<EngineDeps> {
     return {
       graph: this.graph, store: this.store, warehouse: await this.warehouse(), clock: this.clock,
-      projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings,
+      projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: this.executor(),
     }
+  }
+
+  // Made on first run, so commands that never run a step never start a worker.
+  private executor(): Executor {
+    this.executorInstance ??= createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency)
+    return this.executorInstance
   }
 }
 

@@ -37,6 +37,12 @@ export interface ProjectSpec {
   readonly alerts?: AlertsConfig
   /** Automatic re-materialization of failed or stale assets. Default: 3 attempts per asset per 24h. */
   readonly remediation?: { readonly maxAttempts?: number; readonly window?: Duration; readonly enabled?: boolean }
+  /**
+   * Worker processes that run TypeScript asset code (the CLI's and `serve`'s default).
+   * `maxHeapMb`: each worker's heap limit (Default: Node's own); `killGrace`: how long a step
+   * has to stop after its timeout or a cancel before its worker is killed (Default: '2s').
+   */
+  readonly workers?: { readonly maxHeapMb?: number; readonly killGrace?: Duration }
 }
 
 /** A project definition, the default export of `tributary.config.ts`. */

@@ -1,0 +1,32 @@
+import { tryParseDuration } from '../model/duration.js'
+import type { ProjectDefinition } from '../model/project.js'
+import type { Executor } from './executor.js'
+import { InProcessExecutor } from './in-process-executor.js'
+import { ProcessPoolExecutor } from './process-pool-executor.js'
+
+/** Where steps' TypeScript code runs: 'pool' (worker processes) or 'in-process'. */
+export type ExecutorKind = 'in-process' | 'pool'
+
+/** The worker settings of a pool, resolved from the project's `workers` with defaults filled in. */
+export interface WorkerSettings {
+  /** Per-worker heap limit in MB. Default: undefined (Node's own limit). */
+  readonly maxHeapMb: number | undefined
+  /** Time a step's code has to stop after a timeout or cancel before its worker is killed. Default: 2 000 ms. */
+  readonly graceMs: number
+}
+
+/** The project's worker settings with `overrides` (tests use a short grace and a small heap). */
+export function workerSettings(project: ProjectDefinition, overrides: Partial<WorkerSettings> = {}): WorkerSettings {
+  const workers = project.workers ?? {}
+  return {
+    maxHeapMb: workers.maxHeapMb,
+    graceMs: (workers.killGrace === undefined ? undefined : tryParseDuration(workers.killGrace)) ?? 2000,
+    ...overrides,
+  }
+}
+
+/** Makes the executor of an instance: a pool of `idle` warm workers over the project, or in-process. */
+export function createExecutor(kind: ExecutorKind, projectDir: string, settings: WorkerSettings, idle: number): Executor {
+  if (kind === 'in-process') return new InProcessExecutor()
+  return new ProcessPoolExecutor({ projectDir, maxHeapMb: settings.maxHeapMb, graceMs: settings.graceMs, maxIdle: idle })
+}

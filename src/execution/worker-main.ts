@@ -1,0 +1,114 @@
+// Entry point of a worker process: loads the project once, then runs the steps the control
+// plane sends over IPC, one at a time. Started by WorkerProcess with the tsx loader, so the
+// user's tributary.config.ts loads as it is.
+import { format } from 'node:util'
+import { buildGraph } from '../graph/build-graph.js'
+import type { AssetGraph } from '../graph/asset-graph.js'
+import type { AssetDefinition } from '../model/asset.js'
+import { loadProject } from '../instance/load-project.js'
+import type { StepHost, StepLogLevel } from './executor.js'
+import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
+import { runMaterialize } from './run-materialize.js'
+import { fromWire, toWire } from './wire-error.js'
+import { workerStartError } from './worker-errors.js'
+
+const send = (message: FromWorker) => {
+  // The control plane is gone: nobody wants this work any more.
+  if (!process.connected) process.exit(0)
+  process.send!(message)
+}
+
+/** The task running now; console output and stray writes are its log. */
+let current: { readonly id: number; readonly controller: AbortController; readonly pending: Map<number, { resolve(v: unknown): void; reject(e: unknown): void }> } | undefined
+let nextCall = 0
+// Partial lines written by the current task, per level, until their newline arrives.
+const partial = new Map<StepLogLevel, string>()
+
+// The real streams: output outside of any step (loading the project) goes to the control plane's pipes.
+const original = {
+  stdout: process.stdout.write.bind(process.stdout) as (text: string) => boolean,
+  stderr: process.stderr.write.bind(process.stderr) as (text: string) => boolean,
+}
+
+captureOutput()
+process.on('disconnect', () => process.exit(0))
+
+let graph: AssetGraph
+try {
+  const { project } = await loadProject(process.env[PROJECT_DIR_ENV] ?? process.cwd())
+  const built = buildGraph(project)
+  if (!built.graph) throw workerStartError(`the project is invalid in the worker: ${built.problems.map((p) => p.message).join('; ')}`)
+  graph = built.graph
+} catch (error) {
+  send({ type: 'failed', error: toWire(error) })
+  process.exit(1)
+}
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'run') void run(message.id, message.task)
+  else if (message.type === 'abort') {
+    if (current?.id === message.id) current.controller.abort(fromWire(message.reason))
+  } else if (message.type === 'reply') {
+    const waiting = current?.id === message.id ? current.pending.get(message.call) : undefined
+    current?.pending.delete(message.call)
+    if (message.ok) waiting?.resolve(message.value)
+    else waiting?.reject(fromWire(message.error))
+  }
+})
+send({ type: 'ready' })
+
+async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task']): Promise<void> {
+  const controller = new AbortController()
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>()
+  current = { id, controller, pending }
+  const host: StepHost = {
+    warehouse: (request) => new Promise((resolve, reject) => {
+      const call = nextCall++
+      pending.set(call, { resolve, reject })
+      send({ type: 'call', id, call, request })
+    }),
+    log: (level, message) => send({ type: 'log', id, level, message }),
+  }
+  try {
+    const node = graph.nodes.get(task.assetKey)
+    if (!node || node.def.type !== 'asset') throw workerStartError(`asset ${task.assetKey} is not a TypeScript asset in the project as this worker loaded it`)
+    if (node.codeVersion !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
+    const value = await runMaterialize(node.def as AssetDefinition, task, host, controller.signal)
+    flushLines(id)
+    send({ type: 'done', id, ok: true, value })
+  } catch (error) {
+    flushLines(id)
+    send({ type: 'done', id, ok: false, error: toWire(error) })
+  } finally {
+    if (current?.id === id) current = undefined
+  }
+}
+
+function write(level: StepLogLevel, text: string): void {
+  if (!current) return void original[level === 'info' ? 'stdout' : 'stderr'](text)
+  const lines = ((partial.get(level) ?? '') + text).split('\n')
+  partial.set(level, lines.pop()!)
+  for (const line of lines) send({ type: 'log', id: current.id, level, message: line })
+}
+
+function flushLines(id: number): void {
+  for (const [level, rest] of partial) if (rest) send({ type: 'log', id, level, message: rest })
+  partial.clear()
+}
+
+// console.* and writes to stdout/stderr during a step become the step's log lines.
+function captureOutput(): void {
+  const levels: Record<string, StepLogLevel> = { log: 'info', info: 'info', debug: 'info', warn: 'warn', error: 'error', trace: 'error' }
+  for (const [method, level] of Object.entries(levels)) {
+    ;(console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => write(level, `${format(...args)}\n`)
+  }
+  const patch = (stream: NodeJS.WriteStream, level: StepLogLevel) => {
+    stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
+      write(level, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString())
+      const done = typeof encoding === 'function' ? encoding : callback
+      if (typeof done === 'function') queueMicrotask(() => (done as () => void)())
+      return true
+    }) as typeof stream.write
+  }
+  patch(process.stdout, 'info')
+  patch(process.stderr, 'error')
+}

@@ -1,0 +1,161 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { StepTimeoutError } from '../engine/step-errors.js'
+import type { MaterializeTask, StepHost } from './executor.js'
+import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
+import { fromWire, toWire } from './wire-error.js'
+import { workerDiedError, workerStartError, workerTimedOutError, type WorkerExit } from './worker-errors.js'
+
+/** How worker processes are started. */
+export interface WorkerOptions {
+  /** The project the worker loads (its tributary.config.ts). */
+  readonly projectDir: string
+  /** Per-worker V8 heap limit (--max-old-space-size). Default: Node's own limit. */
+  readonly maxHeapMb?: number | undefined
+  /** How long a step's code has to stop after its signal aborts before its worker is killed. */
+  readonly graceMs: number
+}
+
+const ENTRY = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
+// Workers load TypeScript (the entry point, the user's config) with the loader the CLI uses.
+const TSX = import.meta.resolve('tsx')
+const STDERR_TAIL = 4096
+
+/** One warm worker process as the control plane sees it: start it, give it a task, learn how it died. */
+export class WorkerProcess {
+  /** Resolves when the project is loaded; rejects (TRB3034) when it failed to load. */
+  readonly ready: Promise<void>
+  /** Resolves when the process has ended and its output is read. */
+  readonly exited: Promise<WorkerExit>
+  private readonly child: ChildProcess
+  private stderrTail = ''
+  private nextId = 0
+  private task: { readonly id: number; readonly host: StepHost; settle(outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void } | undefined
+  private alive = true
+
+  constructor(private readonly options: WorkerOptions) {
+    const heap = options.maxHeapMb ? [`--max-old-space-size=${options.maxHeapMb}`] : []
+    this.child = fork(ENTRY, [], {
+      execArgv: ['--import', TSX, ...heap],
+      env: { ...process.env, [PROJECT_DIR_ENV]: options.projectDir },
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    })
+    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => this.stray('info', text))
+    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL)
+      this.stray('error', text)
+    })
+    // Read to its end, so V8's last words (out of memory) are in the tail when the exit is judged.
+    const stderrEnded = new Promise<void>((resolve) => this.child.stderr!.once('close', resolve))
+    this.exited = new Promise((resolve) => {
+      // Not the child's 'close' event: it never comes once the control plane closed the IPC channel.
+      this.child.once('exit', (code, signal) => {
+        this.alive = false
+        const drained = Promise.race([stderrEnded, new Promise((done) => setTimeout(done, 500).unref())])
+        void drained.then(() => resolve({ code, signal, stderrTail: this.stderrTail }))
+      })
+    })
+    this.ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (message: FromWorker) => {
+        if (message.type === 'ready') resolve()
+        else if (message.type === 'failed') reject(fromWire(message.error))
+      }
+      this.child.on('message', onMessage)
+      void this.exited.then((exit) => reject(workerStartError(`a worker process ended while loading the project (${exit.signal ?? `exit code ${exit.code}`}): ${this.stderrTail.trim().split('\n').slice(-3).join(' ')}`)))
+    })
+    this.ready.catch(() => undefined)
+    this.child.on('message', (message: FromWorker) => this.receive(message))
+    // An IPC write to a dying worker fails; its 'close' reports what happened.
+    this.child.on('error', () => undefined)
+  }
+
+  /** The worker's process id. */
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+
+  /** Whether the process is still running. */
+  get running(): boolean {
+    return this.alive
+  }
+
+  /**
+   * Runs one task. On abort the task's ctx.signal aborts in the worker; if the task has not
+   * ended `graceMs` later, the worker is killed. Settles only once the worker is idle or dead,
+   * so no code of the step still runs (or writes) when the step is recorded.
+   */
+  run(task: MaterializeTask, host: StepHost, signal: AbortSignal): Promise<unknown> {
+    const id = this.nextId++
+    let killTimer: NodeJS.Timeout | undefined
+    const onAbort = () => {
+      this.send({ type: 'abort', id, reason: toWire(signal.reason) })
+      killTimer = setTimeout(() => this.kill(), this.options.graceMs)
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      const end = () => {
+        this.task = undefined
+        clearTimeout(killTimer)
+        signal.removeEventListener('abort', onAbort)
+      }
+      // The worker answered: what the code returned or threw, unless the step was aborted meanwhile.
+      const settle = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
+        end()
+        if (signal.aborted) reject(signal.reason)
+        else if (outcome.ok) resolve(outcome.value)
+        else reject(outcome.error)
+      }
+      this.task = { id, host, settle }
+      void this.exited.then((exit) => {
+        if (this.task?.id !== id) return
+        end()
+        // Killed because the signal aborted: a timeout says so with its own code, a cancel stays a cancel.
+        const reason: unknown = signal.reason
+        if (!signal.aborted) reject(workerDiedError(task.assetKey, exit, this.options.maxHeapMb))
+        else if (reason instanceof StepTimeoutError) reject(workerTimedOutError(task.assetKey, reason.detail.replace(`asset ${task.assetKey} `, ''), this.options.graceMs))
+        else reject(reason)
+      })
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.send({ type: 'run', id, task })
+      if (signal.aborted) onAbort()
+    })
+  }
+
+  /** Kills the process at once (SIGKILL): a busy loop ignores anything gentler. */
+  kill(): void {
+    if (this.alive) this.child.kill('SIGKILL')
+  }
+
+  /** Ends an idle worker: closing the IPC channel makes it exit on its own. */
+  async stop(): Promise<void> {
+    if (this.alive && this.child.connected) this.child.disconnect()
+    const exited = await Promise.race([this.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref())])
+    if (!exited) this.kill()
+    await this.exited
+  }
+
+  private send(message: ToWorker): void {
+    if (this.alive && this.child.connected) this.child.send(message, (error) => error && undefined)
+  }
+
+  private receive(message: FromWorker): void {
+    const task = this.task
+    if (!task || !('id' in message) || message.id !== task.id) return
+    if (message.type === 'log') task.host.log(message.level, message.message)
+    else if (message.type === 'call') {
+      task.host.warehouse(message.request).then(
+        (value) => this.send({ type: 'reply', id: message.id, call: message.call, ok: true, value }),
+        (error: unknown) => this.send({ type: 'reply', id: message.id, call: message.call, ok: false, error: toWire(error) }),
+      )
+    } else if (message.type === 'done') {
+      task.settle(message.ok ? { ok: true, value: message.value } : { ok: false, error: fromWire(message.error) })
+    }
+  }
+
+  // Output that bypassed console and process.stdout (native code, V8's fatal errors): the running step's log.
+  private stray(level: 'info' | 'error', text: string): void {
+    const task = this.task
+    if (!task) return
+    for (const line of text.split('\n')) if (line.trim()) task.host.log(level, line)
+  }
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { ManualClock } from '../src/engine/clock.js'
+import { Tributary } from '../src/instance/tributary.js'
+import { poll } from './helpers/poll.js'
+import { tempDir } from './helpers/temp-project.js'
+
+// Each asset misbehaves while its `bad-<name>` file exists in the project, and is fine once it is gone.
+const CONFIG = `
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { defineAsset, defineProject, sqlAsset } from '../../src/index.ts'
+const bad = (name: string) => existsSync(join(import.meta.dirname, 'bad-' + name))
+// Written synchronously before misbehaving: the test waits for it, even when the worker's loop never turns again.
+const started = (name: string) => writeFileSync(join(import.meta.dirname, 'started-' + name), String(process.pid))
+const rows = [{ id: 1 }, { id: 2 }]
+const fine = defineAsset({ key: 'raw/fine', async materialize(_inputs, ctx) {
+  console.log('fine runs in', process.pid)
+  console.error('a line on stderr')
+  process.stdout.write('partial ')
+  process.stdout.write('line\\n')
+  ctx.log.warn('ctx warns')
+  return rows
+} })
+export default defineProject({ name: 'workers', concurrency: 6, workers: { maxHeapMb: 96 }, assets: [
+  fine,
+  sqlAsset({ key: 'marts/fine_count', sql: 'select count(*) as n from raw.fine' }),
+  defineAsset({ key: 'raw/exits', async materialize() { if (bad('exits')) process.exit(3); return rows } }),
+  defineAsset({ key: 'raw/oom', async materialize() {
+    const hog: number[][] = []
+    while (bad('oom')) hog.push(new Array(1_000_000).fill(Math.random()))
+    return rows
+  } }),
+  defineAsset({ key: 'raw/busy', timeout: '10m', async materialize() {
+    if (bad('busy')) started('busy')
+    while (bad('busy')) { /* spin */ }
+    return rows
+  } }),
+  defineAsset({ key: 'raw/never', timeout: '10m', async materialize() {
+    if (bad('never')) {
+      started('never')
+      await new Promise(() => {})
+    }
+    return rows
+  } }),
+] })
+`
+
+describe('worker processes: a step that kills or hangs its worker fails alone', () => {
+  let dir: string
+  let cleanup: () => Promise<void>
+  let instance: Tributary
+  const clock = new ManualClock('2026-05-01T00:00:00Z')
+  before(async () => {
+    ;({ dir, cleanup } = await tempDir('workers-'))
+    await writeFile(join(dir, 'tributary.config.ts'), CONFIG)
+    instance = await Tributary.open({ projectDir: dir, clock, settings: { heartbeatMs: 50, readinessTimeoutMs: 0 }, workers: { graceMs: 200 } })
+  })
+  after(async () => {
+    await instance.close()
+    await cleanup()
+  })
+
+  test('exit, out of memory, busy loop and never-resolving each fail their step with their code; the rest finishes; the next run succeeds', async () => {
+    for (const name of ['exits', 'oom', 'busy', 'never']) await writeFile(join(dir, `bad-${name}`), '')
+    const done = instance.materialize()
+    // Both timed steps run their code in a worker (their timers are set on the injected clock): move time past them.
+    await clock.timersSet(2)
+    await poll('the busy and never-resolving steps to start', async () => (existsSync(join(dir, 'started-busy')) && existsSync(join(dir, 'started-never')) ? true : undefined))
+    clock.advance(10 * 60_000 + 1)
+    const result = await done
+    assert.equal(result.status, 'failed')
+    const steps = Object.fromEntries((await instance.store.listSteps(result.runId)).map((s) => [s.assetKey, s]))
+    const codes = Object.fromEntries(Object.entries(steps).map(([key, step]) => [key, step.error?.code ?? step.status]))
+    assert.deepEqual(codes, {
+      'raw/fine': 'succeeded', 'marts/fine_count': 'succeeded',
+      'raw/exits': 'TRB3030', 'raw/oom': 'TRB3032', 'raw/busy': 'TRB3033', 'raw/never': 'TRB3033',
+    })
+    assert.match(steps['raw/exits']!.error!.message, /exited with code 3/)
+    assert.match(steps['raw/oom']!.error!.message, /out of memory.*96 MB/)
+    assert.match(steps['raw/busy']!.error!.message, /timeout of 600000ms.*within 200ms.*killed/)
+
+    // The step's console output, stdout and stderr are its log, in order, with levels; it ran in another process.
+    const logs = (await instance.store.listLogs(result.runId)).filter((l) => l.assetKey === 'raw/fine')
+    const pid = Number(/fine runs in (\d+)/.exec(logs[0]?.message ?? '')?.[1])
+    assert.ok(pid > 0 && pid !== process.pid, `ran in a worker, not the control plane: ${JSON.stringify(logs)}`)
+    assert.deepEqual(logs.map((l) => [l.level, l.message]), [
+      ['info', `fine runs in ${pid}`], ['error', 'a line on stderr'], ['info', 'partial line'], ['warn', 'ctx warns'],
+    ])
+
+    // Fresh workers replace the dead ones: the same assets, behaving, all succeed.
+    for (const name of ['exits', 'oom', 'busy', 'never']) await rm(join(dir, `bad-${name}`))
+    const next = await instance.materialize()
+    assert.equal(next.status, 'succeeded', JSON.stringify(next.counts))
+    assert.equal(next.counts.succeeded, 6)
+  })
+})
