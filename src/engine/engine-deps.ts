@@ -17,6 +17,8 @@ export interface EngineSettings {
   readonly leaseTtlMs: number
   /** Default: 1 000. Also how soon a pause or cancel asked by another process takes effect. */
   readonly heartbeatMs: number
+  /** Per-attempt time limit of a step whose asset sets no `timeout`, so a hung asset never holds a run forever. Default: 3 600 000 (1h). */
+  readonly stepTimeoutMs: number
 }
 
 /** What the engine works with: the graph, where state and data live, and time. */

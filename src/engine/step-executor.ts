@@ -59,7 +59,8 @@ export async function runAttempt(
   const onRunAbort = () => controller.abort(new CanceledError(node.key))
   runSignal.addEventListener('abort', onRunAbort, { once: true })
   if (runSignal.aborted) onRunAbort()
-  const timeoutMs = def.timeout === undefined ? undefined : parseDuration(def.timeout, 'timeout')
+  // Every attempt has a limit: the asset's own, else the project's (Default: 1h).
+  const timeoutMs = def.timeout === undefined ? deps.settings.stepTimeoutMs : parseDuration(def.timeout, 'timeout')
   // Through the clock, so a test steps time past a timeout instead of waiting it out.
   const cancelTimer = timeoutMs === undefined ? undefined : startTimer(deps.clock, timeoutMs, () => controller.abort(new StepTimeoutError(node.key, timeoutMs)))
   let ended = false

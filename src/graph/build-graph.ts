@@ -245,7 +245,7 @@ function validateSettings(project: ProjectDefinition, problem: (code: ErrorCodeV
   for (const [name, limit] of Object.entries(project.pools ?? {})) {
     if (!(Number.isInteger(limit) && limit >= 1)) problem(ErrorCode.InvalidSettings, undefined, `pool ${name} has limit ${limit}; it must be a whole number ≥ 1`, `Set pools: { ${name}: 2 }.`)
   }
-  for (const field of ['readinessTimeout', 'readinessPollInterval'] as const) {
+  for (const field of ['readinessTimeout', 'readinessPollInterval', 'stepTimeout'] as const) {
     const value = project[field]
     if (value !== undefined && tryParseDuration(value) === undefined) problem(ErrorCode.InvalidDuration, undefined, `${field} is ${JSON.stringify(value)}, which is not a duration`, "Write a number and a unit, e.g. '1m' or '2s'.")
   }

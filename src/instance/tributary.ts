@@ -482,6 +482,7 @@ function resolveSettings(project: ProjectDefinition, overrides: Partial<EngineSe
     readinessPollMs: duration(project.readinessPollInterval, 2_000),
     leaseTtlMs: 60_000,
     heartbeatMs: 1_000,
+    stepTimeoutMs: duration(project.stepTimeout, 3_600_000),
     ...overrides,
   }
 }

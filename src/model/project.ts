@@ -27,6 +27,8 @@ export interface ProjectSpec {
   readonly readinessTimeout?: Duration
   /** How often a waiting step looks again. Default: '2s'. */
   readonly readinessPollInterval?: Duration
+  /** Per-attempt time limit of every asset that sets no `timeout` of its own. Default: '1h'. */
+  readonly stepTimeout?: Duration
   /** Where metadata and the default warehouse live, relative to the project. Default: '.tributary'. */
   readonly stateDir?: string
   /** Clock-driven runs (the daemon fires them). Default: none. */
