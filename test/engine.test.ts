@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict'
 import { readFile, readlink, writeFile, mkdir, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
+import { existsSync } from 'node:fs'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
 import { defineSource, files } from '../src/model/source.js'
 import { acceptedValues, rowCount, unique } from '../src/checks/builtins.js'
 import { ManualClock } from '../src/engine/clock.js'
 import { findProblems } from '../src/alerts/problems.js'
-import { openProject } from './helpers/temp-project.js'
+import { openProject, tempDir } from './helpers/temp-project.js'
+import { poll } from './helpers/poll.js'
+import { Tributary } from '../src/instance/tributary.js'
 
 const numbers = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => ({ id: i + 1 + offset, value: (i + 1) * 10 }))
 
@@ -382,3 +385,116 @@ describe('engine', () => {
     }
   })
 })
+
+// The same engine semantics wherever the code runs: each executor materializes one project on disk.
+const EXECUTOR_PROJECT = `
+import { existsSync, writeFileSync } from 'node:fs'
+import { readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { defineAsset, defineProject, sqlAsset } from '../../src/index.ts'
+import { unique } from '../../src/checks/builtins.ts'
+const numbers = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1, value: (i + 1) * 10 }))
+const here = (name: string) => join(import.meta.dirname, name)
+const untilAborted = (signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+const base = defineAsset({ key: 'raw/base', async materialize(_inputs, ctx) { ctx.log.info(\`base runs in \${process.pid}\`); return numbers(5) } })
+const doubled = sqlAsset({ key: 'marts/doubled', sql: 'select id, value * 2 as value from raw.base' })
+const total = defineAsset({ key: 'marts/total', ins: { doubled }, async materialize({ doubled }, ctx) {
+  const rows = await ctx.warehouse.query(\`select sum(value)::bigint as total from \${doubled.table}\`)
+  ctx.log.info(\`total is \${rows[0]!.total}\`)
+  return rows
+} })
+const files = defineAsset({ key: 'raw/files', io: 'files', async materialize(_inputs, ctx) { await writeFile(join(ctx.outputDir, 'a.txt'), 'a') } })
+const listed = defineAsset({ key: 'marts/listed', ins: { files }, async materialize({ files }) { return (await readdir(files.dir)).map((name) => ({ name })) } })
+export default defineProject({ name: 'executors', concurrency: 4, assets: [
+  base, doubled, total, files, listed,
+  defineAsset({ key: 'raw/broken', async materialize() { throw new Error('vendor API returned 500') } }),
+  sqlAsset({ key: 'marts/after_broken', sql: 'select * from raw.broken' }),
+  defineAsset({ key: 'raw/flaky', retry: { attempts: 3, initialDelay: '1ms', jitter: 0 }, async materialize(_inputs, ctx) {
+    if (ctx.attempt < 3) throw new Error(\`transient failure \${ctx.attempt}\`)
+    return numbers(1)
+  } }),
+  defineAsset({ key: 'raw/fatal', retry: { attempts: 5, initialDelay: '1ms', retryOn: (e) => !/permission/.test(String(e)) }, async materialize() { throw new Error('permission denied') } }),
+  defineAsset({ key: 'raw/dupes', checks: [unique('id')], async materialize() { return [...numbers(2), { id: 1, value: 0 }] } }),
+  defineAsset({ key: 'raw/slow', timeout: '10m', async materialize(_inputs, ctx) { await ctx.writeRows(numbers(1)); await untilAborted(ctx.signal) } }),
+  defineAsset({ key: 'raw/canceled', async materialize(_inputs, ctx) {
+    await ctx.writeRows(numbers(2))
+    writeFileSync(here('canceled-started'), '')
+    await untilAborted(ctx.signal)
+  } }),
+  sqlAsset({ key: 'marts/after_canceled', sql: 'select * from raw.canceled' }),
+] })
+`
+
+for (const executor of ['in-process', 'pool'] as const) {
+  describe(`engine on the ${executor} executor`, () => {
+    let dir: string
+    let cleanup: () => Promise<void>
+    let instance: Tributary
+    const clock = new ManualClock('2026-06-01T00:00:00Z')
+    const steps = async (runId: string) => Object.fromEntries((await instance.store.listSteps(runId)).map((s) => [s.assetKey, s]))
+    const query = async (sql: string) => {
+      const session = await (await instance.warehouse()).session()
+      try {
+        return await session.query(sql)
+      } finally {
+        await session.close()
+      }
+    }
+    before(async () => {
+      ;({ dir, cleanup } = await tempDir('executor-'))
+      await writeFile(join(dir, 'tributary.config.ts'), EXECUTOR_PROJECT)
+      instance = await Tributary.open({ projectDir: dir, executor, clock, settings: { readinessTimeoutMs: 0, heartbeatMs: 50 }, workers: { graceMs: 500 } })
+    })
+    after(async () => {
+      await instance.close()
+      await cleanup()
+    })
+
+    test('dependency order, SQL between TypeScript assets, ctx.warehouse, files outputs and the step log', async () => {
+      const result = await instance.materialize('raw/base+ raw/files+')
+      assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
+      assert.equal(result.counts.succeeded, 5)
+      assert.deepEqual(await query('select total from marts.total'), [{ total: 300 }])
+      assert.deepEqual(await query('select name from marts.listed'), [{ name: 'a.txt' }])
+      const logs = await instance.store.listLogs(result.runId)
+      const pid = Number(/base runs in (\d+)/.exec(logs.find((l) => l.assetKey === 'raw/base')?.message ?? '')?.[1])
+      assert.equal(pid === process.pid, executor === 'in-process', `raw/base ran in ${pid}, the test in ${process.pid}`)
+      assert.ok(logs.some((l) => l.assetKey === 'marts/total' && l.level === 'info' && l.message === 'total is 300'))
+    })
+
+    test('a failure skips only its downstream; retries follow the policy; a blocking check never retries', async () => {
+      const result = await instance.materialize('raw/broken+ raw/flaky raw/fatal raw/dupes')
+      assert.equal(result.status, 'failed')
+      const s = await steps(result.runId)
+      assert.equal(s['raw/broken']!.error!.code, 'TRB3001')
+      assert.match(s['raw/broken']!.error!.message, /vendor API returned 500/)
+      assert.equal(s['marts/after_broken']!.status, 'skipped')
+      assert.deepEqual([s['raw/flaky']!.status, s['raw/flaky']!.attempt], ['succeeded', 3])
+      assert.deepEqual([s['raw/fatal']!.status, s['raw/fatal']!.attempt, s['raw/fatal']!.error!.code], ['failed', 1, 'TRB3001'])
+      assert.deepEqual([s['raw/dupes']!.status, s['raw/dupes']!.attempt, s['raw/dupes']!.error!.code], ['blocked', 1, 'TRB3004'])
+    })
+
+    test('a step past its timeout (on the injected clock) fails with TRB3002 and publishes nothing', async () => {
+      const done = instance.materialize('raw/slow')
+      await clock.timersSet(1)
+      clock.advance(10 * 60_000)
+      const result = await done
+      const s = await steps(result.runId)
+      assert.equal(s['raw/slow']!.error!.code, 'TRB3002')
+      assert.deepEqual(await query("select table_name from information_schema.tables where table_name in ('slow') or (table_name like '__trb_stage_%' and table_name not like '%dupes%')"), [])
+    })
+
+    test('canceling a run stops its running step, cancels the queued one and drops staging', async () => {
+      const controller = new AbortController()
+      const done = instance.materialize('raw/canceled+', { signal: controller.signal })
+      await poll('raw/canceled to run its code', async () => (existsSync(join(dir, 'canceled-started')) ? true : undefined))
+      controller.abort()
+      const result = await done
+      assert.equal(result.status, 'canceled')
+      const s = await steps(result.runId)
+      assert.deepEqual([s['raw/canceled']!.status, s['marts/after_canceled']!.status], ['canceled', 'canceled'])
+      // The blocked raw/dupes keeps its staged data for inspection, by design; nothing else is left.
+      assert.deepEqual(await query("select table_name from information_schema.tables where table_name like '__trb_stage_%' and table_name not like '%dupes%'"), [])
+    })
+  })
+}
