@@ -49,3 +49,13 @@ test('a pause: one line says so; the steps it left unstarted are not listed one 
   assert.match(lines[2]!, /pausing run r: the 1 running step\(s\) finish, no more start/)
   assert.doesNotMatch(text, /2026-03-02/)
 })
+
+test('a skipped step says "skipped" once, then why', () => {
+  let text = ''
+  const display = new ProgressDisplay((t) => (text += t), false)
+  display.onEvent({ type: 'run_started', runId: 'r', total: 2 })
+  display.onEvent({ type: 'step', runId: 'r', key: 'marts/m', partition: null, status: 'skipped', attempt: 0, reason: 'upstream raw/orders failed', error: { code: 'TRB3005', message: 'skipped: upstream raw/orders failed' } })
+  const line = text.replace(ANSI, '').trim().split('\n').at(-1)!
+  assert.match(line, /skipped marts\/m\s+upstream raw\/orders failed$/)
+  assert.equal(line.match(/skipped/g)?.length, 1, line)
+})

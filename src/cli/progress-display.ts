@@ -1,5 +1,6 @@
 import { formatDuration } from '../model/duration.js'
 import { UNSTARTED, type ProgressEvent } from '../engine/progress.js'
+import { UP_TO_DATE } from '../engine/up-to-date.js'
 import { statusLabel, style } from './format.js'
 
 /**
@@ -50,7 +51,9 @@ export class ProgressDisplay {
     this.done++
     // Steps a pause or cancel left unstarted: the run's summary counts them; one line each would bury the rest.
     if (event.status === 'canceled' && (event.reason === UNSTARTED.paused || event.reason === UNSTARTED.canceled)) return
-    const detail = event.status === 'succeeded' ? style.dim(formatDuration(event.durationMs ?? 0)) : (event.error?.message ?? event.reason ?? '')
+    const message = event.error?.message ?? event.reason ?? ''
+    // The label already says the status: "⊘ skipped raw/x  upstream … failed", not "… skipped: upstream …".
+    const detail = event.status === 'succeeded' ? style.dim(event.reason?.startsWith(UP_TO_DATE) ? UP_TO_DATE : formatDuration(event.durationMs ?? 0)) : message.replace(`${event.status}: `, '')
     const text = `${statusLabel(event.status)} ${label}  ${detail}`
     if (event.status !== 'succeeded') this.problems.push(text)
     this.line(text)

@@ -1,71 +1,62 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join, relative, resolve } from 'node:path'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
+import { ASSETS_FILE, configFile, GITIGNORE_LINES, ORDERS_CSV, packageJson, projectName, TSCONFIG_FILE } from '../scaffold.js'
 
-const CONFIG = `import { defineProject, duckdb } from 'tributary-orchestrator'
-import * as assets from './assets.js'
-
-export default defineProject({
-  name: 'my-project',
-  assets: Object.values(assets),
-  warehouse: duckdb(), // .tributary/warehouse.duckdb
-})
-`
-
-const ASSETS = `import { defineAsset, defineSource, files, notNull, rowCount, sqlAsset, unique } from 'tributary-orchestrator'
-
-/** Order exports dropped into landing/ by another system. */
-export const orderExport = defineSource({
-  key: 'landing/orders',
-  owner: 'team:sales',
-  observe: files('landing/orders*.csv'),
-  freshness: { maxAge: '26h' },
-})
-
-/** Orders loaded as they arrived. */
-export const orders = defineAsset({
-  key: 'raw/orders',
-  ins: { orderExport },
-  owner: 'team:data',
-  checks: [unique('order_id'), notNull('amount')],
-  async materialize({ orderExport }, ctx) {
-    await ctx.loadCsv(orderExport.files)
-  },
-})
-
-/** Revenue per day. Its upstream (raw.orders) is read from the SQL. */
-export const dailyRevenue = sqlAsset({
-  key: 'marts/daily_revenue',
-  owner: 'team:data',
-  sql: 'select ordered_on, sum(amount) as revenue from raw.orders group by 1',
-  checks: [rowCount({ min: 1 })],
-})
-`
-
-const ORDERS = 'order_id,ordered_on,amount\n1,2026-01-01,120.50\n2,2026-01-01,80.00\n3,2026-01-02,42.10\n'
-
-/** `tributary init [dir]`: scaffolds a small working project. */
+/** `tributary init [dir]`: scaffolds a small project that runs where it is, inside or outside a checkout. */
 export default defineCommand({
   name: 'init',
-  summary: 'create a small working project (config, assets, sample data)',
+  summary: 'create a small working project (package.json, config, assets, sample data)',
   usage: 'tributary init [dir] [--force]',
-  help: '  --force   overwrite existing files\n\nThen: cd dir && tributary materialize && tributary status',
+  help: [
+    'dir is relative to the current directory (or --project), or absolute; it is created if missing.',
+    'An existing package.json is kept and completed ("type": "module", the dependency, scripts).',
+    '',
+    '  --force   overwrite the config, assets, sample data and tsconfig.json if they exist',
+    '',
+    'Then: cd dir && tributary validate && tributary materialize && tributary status',
+  ].join('\n'),
   options: { force: { type: 'boolean' } },
   async run(ctx) {
-    const dir = ctx.positionals[0] ? join(ctx.projectDir, ctx.positionals[0]) : ctx.projectDir
-    const targets = [['tributary.config.ts', CONFIG], ['assets.ts', ASSETS], ['landing/orders.csv', ORDERS], ['.gitignore', '.tributary/\n']] as const
-    const existing = targets.filter(([name]) => existsSync(join(dir, name))).map(([name]) => name)
+    const dir = resolve(ctx.projectDir, ctx.positionals[0] ?? '.')
+    const name = projectName(basename(dir))
+    const targets = [
+      ['tributary.config.ts', configFile(name)], ['assets.ts', ASSETS_FILE], ['landing/orders.csv', ORDERS_CSV], ['tsconfig.json', TSCONFIG_FILE],
+    ] as const
+    const existing = targets.filter(([file]) => existsSync(join(dir, file))).map(([file]) => file)
     if (existing.length > 0 && !ctx.values.force) {
       ctx.err(`${style.red('TRB6001')} ${dir} already has ${existing.join(', ')}\n        ${style.dim('hint: choose an empty directory, or pass --force to overwrite')}`)
       return Exit.Usage
     }
-    for (const [name, content] of targets) {
-      await mkdir(join(dir, name, '..'), { recursive: true })
-      await writeFile(join(dir, name), content)
+    const pkgFile = join(dir, 'package.json')
+    const current = existsSync(pkgFile) ? (JSON.parse(readFileSync(pkgFile, 'utf8')) as Record<string, unknown>) : undefined
+    if (current?.type === 'commonjs') {
+      ctx.err(`${style.red('TRB6001')} ${pkgFile} says "type": "commonjs"\n        ${style.dim('hint: Tributary projects are ES modules; remove the "type" field or init a new directory')}`)
+      return Exit.Usage
     }
-    ctx.out(`${style.green('✓')} created a Tributary project in ${dir}\n\n  cd ${dir}\n  tributary validate\n  tributary materialize\n  tributary status`)
+    for (const [file, content] of targets) {
+      await mkdir(join(dir, file, '..'), { recursive: true })
+      await writeFile(join(dir, file), content)
+    }
+    await writeFile(pkgFile, `${JSON.stringify(packageJson(name, current), null, 2)}\n`)
+    const gitignore = join(dir, '.gitignore')
+    const lines = existsSync(gitignore) ? readFileSync(gitignore, 'utf8').split('\n') : []
+    const missing = GITIGNORE_LINES.filter((line) => !lines.includes(line))
+    if (missing.length > 0) await writeFile(gitignore, [...lines.filter((l, i) => l || i < lines.length - 1), ...missing, ''].join('\n'))
+
+    const cd = relative(process.cwd(), dir)
+    ctx.out([
+      `${style.green('✓')} created the Tributary project ${style.bold(name)} in ${dir}`,
+      '',
+      ...(cd ? [`  cd ${cd.startsWith('..') ? dir : cd}`] : []),
+      '  tributary validate                  # every definition problem, with a code and a hint',
+      '  tributary materialize               # landing/orders → raw/orders → marts/daily_revenue, checked',
+      '  tributary status                    # fresh, stale, late, failed… and why',
+      '  tributary ready marts/daily_revenue # exit 0 when ready',
+      '  tributary daemon                    # runs the daily schedule in tributary.config.ts',
+    ].join('\n'))
     return Exit.Ok
   },
 })
