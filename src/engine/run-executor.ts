@@ -18,6 +18,7 @@ import { currentStatuses, firstUnusable } from './readiness.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
 import { runAttempt, type ResolvedInputs } from './step-executor.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
+import { upToDate } from './up-to-date.js'
 
 /** How a run is started. */
 export interface RunOptions {
@@ -33,6 +34,8 @@ export interface RunOptions {
   readonly onProgress?: ProgressListener
   /** The run this one continues (a resumed backfill); the run is refused (TRB6003) when another already does. */
   readonly continues?: string | null
+  /** Build every step, even those up to date (same code, same input versions as their last materialization). Default: false. */
+  readonly force?: boolean
 }
 
 /** How a run ended. */
@@ -162,7 +165,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     const pool = node.def.type === 'source' ? undefined : node.def.pool
     running++
     if (pool) poolUse.set(pool, (poolUse.get(pool) ?? 0) + 1)
-    const work = runStep(deps, runId, step, node, controller.signal, pause, record)
+    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true)
       .then((status) => finish(step, status))
       .catch(async (error) => {
         // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
@@ -267,7 +270,7 @@ async function waitUntilClear(
 // One step from waiting to its final state: readiness, lease, attempts with retries.
 async function runStep(
   deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal,
-  pause: { readonly signal: AbortSignal; readonly paused: () => boolean }, record: Recorder,
+  pause: { readonly signal: AbortSignal; readonly paused: () => boolean }, record: Recorder, force = false,
 ): Promise<StepStatus> {
   const def = node.def
   if (def.type === 'source') throw new Error('sources are not steps')
@@ -315,6 +318,16 @@ async function runStep(
     return 'canceled'
   }
   try {
+    // Up to date (see up-to-date.ts): decided under the lease, so two runs never both skip and build.
+    let resolved = force || node.upstream.length === 0 ? undefined : await resolveInputs(deps, node, step)
+    if (resolved) {
+      const [last] = await deps.store.listMaterializations(node.key, { limit: 1, partition: step.partition })
+      const reason = upToDate({ codeVersion: node.codeVersion, upstream: node.upstream, inputVersions: resolved.versions, last })
+      if (reason) {
+        await record(step, 'succeeded', { reason, durationMs: 0 })
+        return 'succeeded'
+      }
+    }
     const attempts = Math.max(1, def.retry ? maxAttempts(def.retry) : 1)
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) {
@@ -322,7 +335,8 @@ async function runStep(
         return 'canceled'
       }
       await record(step, 'running', { attempt })
-      const inputs = await resolveInputs(deps, node, step)
+      const inputs = resolved ?? (await resolveInputs(deps, node, step))
+      resolved = undefined
       // Volume checks compare a time partition with the previous window, anything else with its own last version.
       const previousPartition = step.partition !== null && node.partitions ? previousKey(node.partitions, step.partition) ?? step.partition : step.partition
       const previous = await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })

@@ -9,7 +9,7 @@ import { onStopSignals, signalExitCode, type StopSignal } from '../stop-signals.
 export default defineCommand({
   name: 'materialize',
   summary: 'build the selected assets (default: all) in dependency order',
-  usage: 'tributary materialize [selection…] [--partition <key> | --from <key> --to <key>] [--dry-run] [--json]',
+  usage: 'tributary materialize [selection…] [--partition <key> | --from <key> --to <key>] [--force] [--dry-run] [--json]',
   help: [
     'Each asset is written to staging, checked, then published atomically. A failed or',
     'blocked asset skips only its downstream. Ctrl-C, SIGTERM or SIGHUP cancels the run',
@@ -18,6 +18,10 @@ export default defineCommand({
     '  --partition <key>      build this partition of the selected partitioned assets',
     '  --from <key> --to <key> build every partition in this range (inclusive)',
     '  --dry-run              print the plan without running it',
+    '  --force                build every selected step, even those up to date',
+    '',
+    'A step whose code and input versions equal those of its last published materialization',
+    'is skipped as up to date (nothing runs, nothing is published).',
     '',
     'Examples:',
     '  tributary materialize                      everything',
@@ -25,7 +29,7 @@ export default defineCommand({
     '  tributary materialize tag:finance,kind:table',
     '  tributary materialize raw/payments+ --partition 2026-03-01',
   ].join('\n'),
-  options: { 'dry-run': { type: 'boolean' }, partition: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+  options: { 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, partition: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
   async run(ctx) {
     const selection = ctx.positionals.join(' ')
     const partitions = {
@@ -52,7 +56,7 @@ export default defineCommand({
       })
       const display = ctx.json ? undefined : new ProgressDisplay((text) => process.stderr.write(text), ctx.isTty)
       try {
-        const result = await instance.materialize(selection, { ...partitions, trigger: 'cli', signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}) })
+        const result = await instance.materialize(selection, { ...partitions, trigger: 'cli', force: ctx.values.force === true, signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}) })
         const steps = await instance.store.listSteps(result.runId)
         if (ctx.json) {
           ctx.out(JSON.stringify({ runId: result.runId, status: result.status, counts: result.counts, recovered: result.recovered, steps }, null, 2))
