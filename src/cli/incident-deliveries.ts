@@ -1,6 +1,6 @@
-import type { AutomationStore, OutboxEntry, OutboxStatus } from '../../store/automation-store.js'
-import { Exit, type CommandContext } from '../command.js'
-import { ago, style, table } from '../format.js'
+import type { AutomationStore, OutboxEntry, OutboxStatus } from '../store/automation-store.js'
+import { Exit, type CommandContext } from './command.js'
+import { ago, style, table } from './format.js'
 
 /** The outbox statuses `tributary incidents deliveries --status` accepts. */
 export const OUTBOX_STATUSES = ['pending', 'delivered', 'exhausted'] as const

@@ -7,7 +7,7 @@ import type { AutomationStore, IncidentRecord, IncidentStatus } from '../../stor
 import { SqliteAutomationStore } from '../../store/sqlite/sqlite-automation-store.js'
 import { defineCommand, Exit, type CommandContext } from '../command.js'
 import { ago, style, table } from '../format.js'
-import { listDeliveries, OUTBOX_STATUSES } from './incident-deliveries.js'
+import { listDeliveries, OUTBOX_STATUSES } from '../incident-deliveries.js'
 
 const STATUSES = ['open', 'acknowledged', 'resolved', 'unresolved'] as const
 const USAGE = 'tributary incidents [list] [--status open|acknowledged|resolved|unresolved] [--limit n] [--json]\n       tributary incidents ack <id> [--by name]\n       tributary incidents resolve <id> --message "…"\n       tributary incidents deliveries [<id>] [--status pending|delivered|exhausted] [--limit n] [--json]'
