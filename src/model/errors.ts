@@ -48,6 +48,8 @@ export const ErrorCode = {
   Usage: 'TRB6001',
   RunNotFound: 'TRB6002',
   RunNotActive: 'TRB6003',
+  PackageNotBuilt: 'TRB6010',
+  FixtureInvalid: 'TRB6011',
 } as const
 
 /** One of the stable error codes in {@link ErrorCode}. */
