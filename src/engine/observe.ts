@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import type { GraphNode } from '../graph/asset-graph.js'
 import type { ObservationRecord } from '../store/records.js'
 import type { WarehouseSession } from '../warehouse/warehouse.js'
+import { compileGlob } from '../graph/file-glob.js'
 
 /** Reading CSVs to count rows stops being worth it past this many bytes in total. */
 const COUNT_ROWS_UP_TO_BYTES = 64 * 1024 * 1024
@@ -39,19 +40,23 @@ export async function observeSource(
   }
 }
 
-/** Absolute paths of the files matching a pattern whose wildcards are in the file name only. */
+/** Absolute paths of the files matching a glob (see compileGlob: `*`, `?`, `**`, braces), sorted. Throws TRB2011 for a bad glob. */
 export async function matchFiles(projectDir: string, pattern: string): Promise<string[]> {
-  const dir = resolve(projectDir, dirname(pattern))
-  const name = basename(pattern)
-  const regex = new RegExp(`^${name.split('').map((c) => (c === '*' ? '[^/]*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`)
-  let entries: string[]
-  try {
-    entries = await readdir(dir)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
+  const glob = compileGlob(pattern)
+  const found = new Set<string>()
+  for (const base of glob.bases) {
+    const dir = resolve(projectDir, base)
+    let entries: string[]
+    try {
+      // Only a glob with wildcards above the file name needs the whole tree under its base.
+      entries = (await readdir(dir, { recursive: glob.deep })).map((entry) => entry.split(sep).join('/'))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') continue
+      throw error
+    }
+    for (const entry of entries) if (glob.matches(base === '' ? entry : `${base}/${entry}`)) found.add(join(dir, entry))
   }
-  return entries.filter((entry) => regex.test(entry)).sort().map((entry) => join(dir, entry))
+  return [...found].sort()
 }
 
 async function observeFiles(sourceKey: string, files: readonly string[], now: Date): Promise<ObservationRecord> {

@@ -374,19 +374,21 @@ test('TRB1013: freshness with neither maxAge nor deadline', () => {
   assert.equal(problems.length, 2)
 })
 
-test('TRB1013: files patterns with wildcards in a folder, and missing observers', () => {
+test('TRB1013: missing observers; TRB2011: a files glob too long or expanding too far; ** and braces are fine', () => {
   const problems = problemsOf([
-    defineSource({ key: 'landing/a', observe: files('landing/*/a.csv') }),
-    defineSource({ key: 'landing/b', observe: files('land?ng/b/*.csv') }),
+    defineSource({ key: 'landing/a', observe: files(`landing/${'a'.repeat(600)}.csv`) }),
+    defineSource({ key: 'landing/b', observe: files('land/{1..100000}.csv') }),
     defineSource({ key: 'landing/c', observe: files('') }),
     defineSource({ key: 'landing/d', observe: undefined as never }),
   ])
-  one(problems, ErrorCode.InvalidDefinition, 'landing/a', /files pattern of landing\/a has wildcards in a folder name/)
-  one(problems, ErrorCode.InvalidDefinition, 'landing/b', /wildcards in a folder name/)
+  one(problems, ErrorCode.InvalidGlob, 'landing/a', /files pattern of landing\/a: the file glob .* is 612 characters long; at most 512/)
+  one(problems, ErrorCode.InvalidGlob, 'landing/b', /braces that expand to more than 256 patterns/)
   one(problems, ErrorCode.InvalidDefinition, 'landing/c', /source landing\/c has no valid observe/)
   one(problems, ErrorCode.InvalidDefinition, 'landing/d', /source landing\/d has no valid observe/)
   assert.equal(problems.length, 4)
-  assert.deepEqual(build([defineSource({ key: 'landing/ok', observe: files('landing/ok/part-??-*.csv') })]).problems, [])
+  for (const pattern of ['landing/ok/part-??-*.csv', 'landing/*/a.csv', 'landing/**/*.{csv,tsv}']) {
+    assert.deepEqual(build([defineSource({ key: 'landing/ok', observe: files(pattern) })]).problems, [])
+  }
 })
 
 test('TRB1014: a pool the project does not define', () => {
@@ -426,7 +428,7 @@ test('several problems at once are all reported', () => {
     defineAsset({ key: 'raw/a', materialize: noop }),
     defineAsset({ key: 'raw/b', ins: { ghost }, pool: 'gpu', retry: { attempts: 0 }, materialize: noop }),
     sqlAsset({ key: 'marts/c', sql: 'select * from raw.nope', freshness: { deadline: '7am', timezone: 'Nowhere/City' } }),
-    defineSource({ key: 'landing/d', freshness: { maxAge: 'a while' }, observe: files('x/*/y.csv') }),
+    defineSource({ key: 'landing/d', freshness: { maxAge: 'a while' }, observe: files('') }),
     sqlAsset({ key: 'marts/e', sql: 'select * fro raw.a' }),
   ])
   assert.deepEqual(codes(problems), ['TRB1001', 'TRB1002', 'TRB1003', 'TRB1005', 'TRB1006', 'TRB1007', 'TRB1008', 'TRB1009', 'TRB1013', 'TRB1014', 'TRB1015'])

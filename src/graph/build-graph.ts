@@ -7,6 +7,7 @@ import type { ProjectDefinition } from '../model/project.js'
 import type { AnalyzeOptions } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
+import { compileGlob } from './file-glob.js'
 import { partitionsOf, resolveMappings, validatePartitions } from './partition-rules.js'
 import { validateSchedulePartitions, validateSchedules } from './schedule-rules.js'
 import { sqlDependencies } from './sql-dependencies.js'
@@ -205,8 +206,14 @@ function validateMetadata(def: AnyNode, project: ProjectDefinition, problem: (co
     const observe = def.observe as { type?: string; pattern?: unknown; relation?: unknown } | undefined
     if (!observe || (observe.type === 'files' ? typeof observe.pattern !== 'string' || observe.pattern === '' : observe.type !== 'table' || typeof observe.relation !== 'string')) {
       problem(ErrorCode.InvalidDefinition, key, `source ${key} has no valid observe`, "Use observe: files('landing/crm/*.csv') or observe: table('replica.accounts').")
-    } else if (observe.type === 'files' && /[*?]/.test((observe.pattern as string).split('/').slice(0, -1).join('/'))) {
-      problem(ErrorCode.InvalidDefinition, key, `files pattern of ${key} has wildcards in a folder name`, "Put wildcards only in the file name: 'landing/crm/*.csv'.")
+    } else if (observe.type === 'files') {
+      // Checked here so a glob that is too long or expands too far fails validation, not every observation.
+      try {
+        compileGlob(observe.pattern as string)
+      } catch (error) {
+        if (!(error instanceof TributaryError)) throw error
+        problem(error.code, key, `files pattern of ${key}: ${error.detail}`, error.hint ?? '')
+      }
     }
   } else {
     duration(def.timeout, 'timeout')

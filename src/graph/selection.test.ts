@@ -6,7 +6,7 @@ import { defineProject } from '../model/project.js'
 import { defineSource, files } from '../model/source.js'
 import type { AssetGraph } from './asset-graph.js'
 import { buildGraphOrThrow } from './build-graph.js'
-import { kindOf, select } from './selection.js'
+import { kindOf, MAX_SELECTION_LENGTH, select, wildcardMatch } from './selection.js'
 
 const noop = () => []
 
@@ -154,4 +154,31 @@ test('TRB2003: an unknown key, with did-you-mean for a typo', () => {
   selectionError('raw/crn', 'TRB2003', /names raw\/crn, which is not an asset of this project/, /^Did you mean raw\/crm\?$/)
   selectionError('+marts/pipline+', 'TRB2003', /names marts\/pipline/, /Did you mean marts\/pipeline\?/)
   selectionError('completely/different', 'TRB2003', /completely\/different/, /tributary status/)
+})
+
+test('globs match in linear time: 30 stars then a character against a long key finishes at once', () => {
+  // A regular expression built from this pattern (.*.*…x) backtracks for hours on a key this long.
+  const key = 'a'.repeat(100_000)
+  assert.equal(wildcardMatch(`${'*'.repeat(30)}x`, key), false)
+  assert.equal(wildcardMatch(`${'*a'.repeat(30)}x`, 'a'.repeat(5_000)), false)
+  assert.equal(wildcardMatch(`${'*'.repeat(30)}a`, key), true)
+  selectionError(`${'*'.repeat(30)}x`, 'TRB2002', /matches no asset key/)
+})
+
+test('wildcardMatch: stars match any run, slashes included; everything else is literal', () => {
+  assert.equal(wildcardMatch('marts/*', 'marts/revenue'), true)
+  assert.equal(wildcardMatch('*/crm', 'raw/crm'), true)
+  assert.equal(wildcardMatch('*', 'a/b/c'), true)
+  assert.equal(wildcardMatch('r*/*m', 'raw/crm'), true)
+  assert.equal(wildcardMatch('r*/*m', 'raw/crm/x'), false)
+  assert.equal(wildcardMatch('a.b*', 'axb'), false)
+  assert.equal(wildcardMatch('a?b', 'axb'), false)
+  assert.equal(wildcardMatch('*ab*ab', 'xabyab'), true)
+  assert.equal(wildcardMatch('', ''), true)
+  assert.deepEqual(select(graph, 'raw/*'), ['raw/crm', 'raw/events'])
+})
+
+test('a selection longer than MAX_SELECTION_LENGTH is refused before matching (TRB2010)', () => {
+  selectionError(`${'raw/crm '.repeat(200)}`, 'TRB2010', /characters long; at most 1000/, /tag:/)
+  assert.equal(MAX_SELECTION_LENGTH, 1000)
 })

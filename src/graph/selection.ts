@@ -5,6 +5,9 @@ import { closest } from './similar.js'
 const ATTRIBUTES = ['tag', 'owner', 'group', 'kind'] as const
 const ATOM = /^(\d*\+)?([^+]+?)(\+\d*)?$/
 
+/** Longest selection accepted, in characters: longer is refused (TRB2010) before any matching. */
+export const MAX_SELECTION_LENGTH = 1000
+
 /**
  * Resolves a selection to keys, upstream first. Terms separated by spaces are a union;
  * atoms joined by commas are an intersection. An atom is a key (globs with `*`), `tag:x`,
@@ -14,6 +17,11 @@ const ATOM = /^(\d*\+)?([^+]+?)(\+\d*)?$/
 export function select(graph: AssetGraph, selection: string | undefined): string[] {
   const text = (selection ?? '').trim()
   if (text === '' || text === '*') return [...graph.order]
+  if (text.length > MAX_SELECTION_LENGTH) {
+    throw new SelectionError(ErrorCode.SelectionTooLong, `the selection is ${text.length} characters long; at most ${MAX_SELECTION_LENGTH} are accepted`, {
+      hint: 'Select by tag:, owner:, group: or kind:, or with a shorter glob such as marts/*, instead of listing many keys.',
+    })
+  }
   const terms = text.split(/\s+/)
   // Check every part's syntax before resolving any name, so a typo in syntax is reported as such.
   for (const term of terms) for (const atom of term.split(',')) checkSyntax(atom, text)
@@ -86,8 +94,7 @@ function matchBody(graph: AssetGraph, body: string, whole: string): Set<string> 
     return matched
   }
   if (body.includes('*')) {
-    const pattern = new RegExp(`^${body.split('*').map((part) => part.replace(/[.?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`)
-    const matched = new Set([...graph.nodes.keys()].filter((key) => pattern.test(key)))
+    const matched = new Set([...graph.nodes.keys()].filter((key) => wildcardMatch(body, key)))
     if (matched.size === 0) throw new SelectionError(ErrorCode.EmptySelection, `selection "${whole}": pattern ${body} matches no asset key`, { hint: 'Run `tributary status` to list the keys.' })
     return matched
   }
@@ -123,6 +130,35 @@ function knownValues(graph: AssetGraph, attribute: (typeof ATTRIBUTES)[number]):
     else if (def[attribute]) values.add(def[attribute]!)
   }
   return values
+}
+
+/**
+ * True when `text` matches `pattern`, where `*` stands for any run of characters (slashes included).
+ * Greedy with one remembered star, as in shells: at most O(pattern × text) steps, never the
+ * exponential backtracking of a regular expression built from the pattern.
+ */
+export function wildcardMatch(pattern: string, text: string): boolean {
+  let p = 0
+  let t = 0
+  let star = -1 // the pattern index just after the last star seen
+  let resume = 0 // where in text that star's run would end next
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = ++p
+      resume = t
+    } else if (p < pattern.length && pattern[p] === text[t]) {
+      p++
+      t++
+    } else if (star >= 0) {
+      // Let the last star swallow one more character; earlier stars never need to move again.
+      p = star
+      t = ++resume
+    } else {
+      return false
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++
+  return p === pattern.length
 }
 
 /** The kind shown to people: the declared kind, else 'source', 'table' or 'asset'. */

@@ -37,6 +37,8 @@ export const ErrorCode = {
   InvalidPartitionMapping: 'TRB1018',
   SqlParserUnavailable: 'TRB1030',
   InvalidPartitionKey: 'TRB2004',
+  SelectionTooLong: 'TRB2010',
+  InvalidGlob: 'TRB2011',
   StoreCorrupt: 'TRB4001',
   StoreTooNew: 'TRB4002',
   StoreEmptied: 'TRB4010',
@@ -50,6 +52,14 @@ export const ErrorCode = {
   RunNotActive: 'TRB6003',
   PackageNotBuilt: 'TRB6010',
   FixtureInvalid: 'TRB6011',
+  ForeignOrigin: 'TRB6020',
+  ForeignHost: 'TRB6021',
+  WebhookSignature: 'TRB6022',
+  WebhookExpired: 'TRB6023',
+  WebhookReplayed: 'TRB6024',
+  UnknownField: 'TRB6025',
+  ControlPlaneLost: 'TRB6050',
+  ControlPlaneRunning: 'TRB6051',
 } as const
 
 /** One of the stable error codes in {@link ErrorCode}. */

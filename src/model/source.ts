@@ -17,8 +17,8 @@ export interface SourceSpec extends NodeMetadata {
 }
 
 /**
- * Observe files matching a pattern relative to the project directory. Wildcards `*` and `?`
- * are allowed in the file name part only: `landing/crm/*.csv`.
+ * Observe files matching a glob relative to the project directory: `*`, `?`, `**` and braces,
+ * e.g. `landing/crm/*.csv` or `landing/**\/*.{csv,tsv}` (at most 512 characters).
  */
 export function files(pattern: string): SourceObserver {
   return Object.freeze({ type: 'files', pattern })
