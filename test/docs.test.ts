@@ -3,12 +3,15 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Command } from '../src/cli/command.js'
+import { Tributary } from '../src/instance/tributary.js'
 import { ErrorCode } from '../src/model/errors.js'
+import { defineProject } from '../src/model/project.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const docsDir = join(root, 'docs')
@@ -69,6 +72,38 @@ function anchors(markdown: string): Set<string> {
   return result
 }
 
+/** The rows of the tables in errors.md: code → name, meaning, what to do. */
+function errorRows(): Map<string, { name: string; meaning: string; todo: string }> {
+  const rows = new Map<string, { name: string; meaning: string; todo: string }>()
+  for (const match of readDoc('errors.md').matchAll(/^\| `(TRB\d{4})` \| `(\w+)` \| (.*) \| (.*?) \|$/gm)) {
+    rows.set(match[1]!, { name: match[2]!, meaning: match[3]!.trim(), todo: match[4]!.trim() })
+  }
+  return rows
+}
+
+/**
+ * The codes the code can emit: every `ErrorCode.X` in src/ (errors.ts itself past the code table
+ * included) and every 'TRBnnnn' literal in src/ and bin/, by name → the first file using it.
+ */
+function emittedCodes(): Map<string, string> {
+  const byCode = new Map(Object.entries(ErrorCode).map(([name, code]) => [code as string, name]))
+  const emitted = new Map<string, string>()
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((entry) => entry.isDirectory() ? walk(join(dir, entry.name))
+    : /\.(ts|js)$/.test(entry.name) && !entry.name.endsWith('.test.ts') ? [join(dir, entry.name)] : [])
+  for (const file of [...walk(join(root, 'src')), ...walk(join(root, 'bin'))]) {
+    let text = readFileSync(file, 'utf8')
+    const where = relative(root, file)
+    // The table that defines the codes is not a use of them.
+    if (where === join('src', 'model', 'errors.ts')) text = text.slice(text.indexOf('} as const'))
+    for (const match of text.matchAll(/ErrorCode\.(\w+)/g)) if (!emitted.has(match[1]!)) emitted.set(match[1]!, where)
+    for (const match of text.matchAll(/['"`](TRB\d{4})\b/g)) {
+      const name = byCode.get(match[1]!)
+      if (name && !emitted.has(name)) emitted.set(name, where)
+    }
+  }
+  return emitted
+}
+
 describe('docs', () => {
   test('every page exists', () => {
     for (const name of REQUIRED_DOCS) assert.ok(existsSync(join(docsDir, name)), `docs/${name} is missing`)
@@ -117,6 +152,54 @@ describe('docs', () => {
     const errors = readDoc('errors.md')
     const missing = Object.entries(ErrorCode).filter(([name, code]) => !errors.includes(`\`${code}\``) || !errors.includes(`\`${name}\``))
     assert.deepEqual(missing, [], `docs/errors.md lacks these codes (code and name): ${missing.map(([name, code]) => `${code} ${name}`).join(', ')}`)
+  })
+
+  test('every error code the code can emit is in errors.md, with a meaning that does not call it reserved', () => {
+    const rows = errorRows()
+    const emitted = emittedCodes()
+    const problems: string[] = []
+    for (const [name, where] of emitted) {
+      const code = (ErrorCode as Record<string, string>)[name]!
+      const row = rows.get(code)
+      if (!row) problems.push(`${code} ${name} (emitted in ${where}) has no row in docs/errors.md`)
+      else if (row.name !== name) problems.push(`${code} is documented as ${row.name}, but the code calls it ${name}`)
+      else if (row.meaning.length < 20 || row.todo.length < 3) problems.push(`${code} ${name} has no meaning or no "what to do" in docs/errors.md`)
+      else if (/\breserved\b|not emitted|never (raised|emitted)/i.test(row.meaning)) problems.push(`${code} ${name} is emitted (${where}) but docs/errors.md calls it reserved`)
+    }
+    const defined = new Map(Object.entries(ErrorCode).map(([name, code]) => [code as string, name]))
+    for (const [code, row] of rows) {
+      if (code === 'TRB0000') continue
+      if (!defined.has(code)) problems.push(`docs/errors.md documents ${code} ${row.name}, which ErrorCode does not define`)
+      else if (!emitted.has(defined.get(code)!) && !/\breserved\b/i.test(row.meaning)) problems.push(`${code} ${row.name} is never emitted by src/ or bin/; document it as reserved or remove it`)
+    }
+    assert.deepEqual(problems, [])
+  })
+
+  test('the failed run error and the heartbeat are documented as the code has them', async () => {
+    const problems: string[] = []
+    for (const name of markdownFiles()) {
+      readDoc(name).split('\n').forEach((line, i) => {
+        // The run's summary error is the only one saying "N step(s) failed or blocked".
+        const code = /step\(s\) failed or blocked/.test(line) ? /TRB\d{4}/.exec(line)?.[0] : undefined
+        if (code && code !== ErrorCode.RunFailed) problems.push(`docs/${name}:${i + 1}: a failed run's error is ${ErrorCode.RunFailed}, not ${code}`)
+      })
+    }
+    const concepts = readDoc('concepts.md')
+    const failedRun = /^- `failed` when any step failed[^\n]*\n(?: {2}[^\n]*\n)*/m.exec(concepts)?.[0] ?? ''
+    assert.ok(failedRun.includes(`\`${ErrorCode.RunFailed}\``), `concepts.md: a failed run's error is ${ErrorCode.RunFailed}: ${failedRun}`)
+
+    const dir = mkdtempSync(join(tmpdir(), 'trb-docs-heartbeat-'))
+    const instance = await Tributary.open({ projectDir: dir, project: defineProject({ name: 'heartbeat', assets: [] }) })
+    const { heartbeatMs } = instance.settings
+    await instance.close()
+    rmSync(dir, { recursive: true, force: true })
+    const said = heartbeatMs === 1000 ? 'every second' : `every ${heartbeatMs / 1000} seconds`
+    for (const name of markdownFiles()) {
+      for (const match of readDoc(name).matchAll(/renews a heartbeat (every [\w .]+?)(?=[.;,])/g)) {
+        if (match[1] !== said) problems.push(`docs/${name}: "renews a heartbeat ${match[1]}", but the heartbeat is ${said} (${heartbeatMs} ms)`)
+      }
+    }
+    assert.deepEqual(problems, [])
   })
 
   test('cli.md documents every command and its options', async () => {
