@@ -2,13 +2,14 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { AssetStatusRecord, AssetStatus, StatusReason } from '../engine/status.js'
 import { buildGraphOrThrow } from '../graph/build-graph.js'
-import { defineAsset, sqlAsset } from '../model/asset.js'
-import { and, eager, not, onCron, onMissing, or } from '../model/automation.js'
+import { defineAsset, sqlAsset, type AnyNode } from '../model/asset.js'
+import { and, defineSchedule, eager, not, onCron, onMissing, or } from '../model/automation.js'
 import { defineProject } from '../model/project.js'
 import { defineSource, files } from '../model/source.js'
 import { evaluateCondition } from './conditions.js'
 import { previousTick, ticksBetween } from './cron.js'
 import { expectedArrival, median, predictReadyTimes } from './prediction.js'
+import { rebuildTriggers } from './rebuild-triggers.js'
 import { judgeSla } from './sla.js'
 
 const status = (key: string, s: AssetStatus, lastUpdated: string | null, reasons: StatusReason[] = []): AssetStatusRecord => ({
@@ -59,27 +60,81 @@ test('cron ticks respect time zones across a DST change', () => {
 test('prediction follows the critical path and typical durations; unknown when a source is overdue', () => {
   const crm = defineSource({ key: 'landing/crm', observe: files('crm/*.csv') })
   const pay = defineSource({ key: 'landing/pay', observe: files('pay/*.csv') })
-  const rawCrm = defineAsset({ key: 'raw/crm', ins: { crm }, async materialize() { return [] } })
-  const rawPay = defineAsset({ key: 'raw/pay', ins: { pay }, async materialize() { return [] } })
-  const mart = sqlAsset({ key: 'marts/m', sql: 'select * from raw.crm join raw.pay using (id)' })
-  const graph = buildGraphOrThrow(defineProject({ name: 't', assets: [crm, pay, rawCrm, rawPay, mart] }))
+  const rawCrm = defineAsset({ key: 'raw/crm', ins: { crm }, automation: eager(), async materialize() { return [] } })
+  const rawPay = defineAsset({ key: 'raw/pay', ins: { pay }, automation: eager(), async materialize() { return [] } })
+  const mart = sqlAsset({ key: 'marts/m', sql: 'select * from raw.crm join raw.pay using (id)', automation: eager() })
+  const project = defineProject({ name: 't', assets: [crm, pay, rawCrm, rawPay, mart] })
+  const graph = buildGraphOrThrow(project)
+  const triggers = rebuildTriggers(graph, project)
+  const newer = (upstream: string): StatusReason[] => [{ type: 'upstream_newer', upstream, message: '' }]
   const statuses = new Map([
     ['landing/crm', status('landing/crm', 'late', '2026-03-01T05:00:00Z')],
     ['landing/pay', status('landing/pay', 'fresh', '2026-03-02T05:00:00Z')],
     ['raw/crm', status('raw/crm', 'stale', '2026-03-01T05:10:00Z')],
-    ['raw/pay', status('raw/pay', 'stale', '2026-03-01T05:10:00Z')],
+    ['raw/pay', status('raw/pay', 'stale', '2026-03-01T05:10:00Z', newer('landing/pay'))],
     ['marts/m', status('marts/m', 'stale', '2026-03-01T05:20:00Z')],
   ])
   const durations = new Map([['raw/crm', 120_000], ['raw/pay', 60_000], ['marts/m', 300_000]])
   const arrival = new Map([['landing/crm', new Date('2026-03-02T07:00:00Z')]])
-  const predicted = predictReadyTimes({ graph, statuses, typicalDurationMs: durations, expectedArrival: arrival, now })
+  const predicted = predictReadyTimes({ graph, statuses, typicalDurationMs: durations, expectedArrival: arrival, triggers, now })
   assert.equal(predicted.get('raw/pay')!.predictedAt!.toISOString(), '2026-03-02T06:31:00.000Z')
   assert.equal(predicted.get('raw/crm')!.predictedAt!.toISOString(), '2026-03-02T07:02:00.000Z')
   assert.equal(predicted.get('marts/m')!.predictedAt!.toISOString(), '2026-03-02T07:07:00.000Z')
   assert.equal(predicted.get('marts/m')!.criticalUpstream, 'raw/crm')
-  const overdue = predictReadyTimes({ graph, statuses, typicalDurationMs: durations, expectedArrival: new Map(), now })
+  const overdue = predictReadyTimes({ graph, statuses, typicalDurationMs: durations, expectedArrival: new Map(), triggers, now })
   assert.equal(overdue.get('marts/m')!.predictedAt, null)
-  assert.match(overdue.get('marts/m')!.basis, /waiting for raw\/crm/)
+  assert.equal(overdue.get('marts/m')!.basis, 'not until landing/crm is fixed (owner not set): it is late, and overdue against its usual arrival')
+  const noPattern = new Map([...statuses, ['landing/crm', status('landing/crm', 'missing', null)]])
+  const unknown = predictReadyTimes({ graph, statuses: noPattern, typicalDurationMs: durations, expectedArrival: new Map(), triggers, now })
+  assert.equal(unknown.get('marts/m')!.basis, 'waiting for landing/crm, which has no predicted time (no arrival pattern yet)', 'names what it all waits for, once')
+  assert.equal(unknown.get('marts/m')!.blockedBy, null)
+})
+
+test('prediction: a blocked or failed upstream means "not until it is fixed", never now + its duration', () => {
+  const source = defineSource({ key: 'landing/a', observe: files('a/*.csv') })
+  const raw = defineAsset({ key: 'raw/a', owner: 'team:a', ins: { source }, automation: eager(), async materialize() { return [] } })
+  const mart = sqlAsset({ key: 'marts/x', sql: 'select * from raw.a', automation: eager() })
+  const project = defineProject({ name: 't', assets: [source, raw, mart] })
+  const graph = buildGraphOrThrow(project)
+  for (const own of ['blocked', 'failed'] as const) {
+    const statuses = new Map([
+      ['landing/a', status('landing/a', 'fresh', '2026-03-02T05:00:00Z')],
+      ['raw/a', { ...status('raw/a', own, '2026-03-01T05:00:00Z', [{ type: own, message: 'blocking check failed: unique(id)' }]), owner: 'team:a' }],
+      ['marts/x', status('marts/x', 'stale', '2026-03-01T05:10:00Z', [{ type: 'upstream_not_ready', upstream: 'raw/a', message: '' }])],
+    ])
+    const predicted = predictReadyTimes({ graph, statuses, typicalDurationMs: new Map([['raw/a', 18], ['marts/x', 18]]), expectedArrival: new Map(), triggers: rebuildTriggers(graph, project), now })
+    assert.equal(predicted.get('marts/x')!.predictedAt, null, own)
+    assert.equal(predicted.get('marts/x')!.basis, `not until raw/a is fixed (owner team:a): it is ${own}`)
+    assert.deepEqual(predicted.get('marts/x')!.blockedBy, { key: 'raw/a', owner: 'team:a', status: own })
+  }
+  // Blocked only waiting on a late input (TRB3003): it follows that input, and eager() rebuilds it once it arrives.
+  const waited = new Map([
+    ['landing/a', status('landing/a', 'late', '2026-03-01T05:00:00Z')],
+    ['raw/a', status('raw/a', 'blocked', '2026-03-01T05:00:00Z', [{ type: 'blocked', upstream: 'landing/a', message: 'not ready' }])],
+    ['marts/x', status('marts/x', 'stale', '2026-03-01T05:10:00Z', [{ type: 'upstream_not_ready', upstream: 'raw/a', message: '' }])],
+  ])
+  const arrival = new Map([['landing/a', new Date('2026-03-02T07:00:00Z')]])
+  const later = predictReadyTimes({ graph, statuses: waited, typicalDurationMs: new Map([['raw/a', 60_000], ['marts/x', 60_000]]), expectedArrival: arrival, triggers: rebuildTriggers(graph, project), now })
+  assert.equal(later.get('marts/x')!.predictedAt!.toISOString(), '2026-03-02T07:02:00.000Z')
+})
+
+test('prediction follows what the automation will do: a schedule at its next tick, onCron, or nothing', () => {
+  const source = defineSource({ key: 'landing/a', observe: files('a/*.csv') })
+  const stale = (key: string) => status(key, 'stale', '2026-03-01T05:10:00Z', [{ type: 'upstream_newer', upstream: 'landing/a', message: '' }])
+  const statuses = (key: string) => new Map([['landing/a', status('landing/a', 'fresh', '2026-03-02T05:00:00Z')], [key, stale(key)]])
+  const predict = (asset: AnyNode, schedules: ReturnType<typeof defineSchedule>[] = []) => {
+    const project = defineProject({ name: 't', assets: [source, asset], schedules })
+    const graph = buildGraphOrThrow(project)
+    return predictReadyTimes({ graph, statuses: statuses(asset.key), typicalDurationMs: new Map([[asset.key, 60_000]]), expectedArrival: new Map(), triggers: rebuildTriggers(graph, project), now }).get(asset.key)!
+  }
+  const manual = predict(defineAsset({ key: 'raw/a', ins: { source }, async materialize() { return [] } }))
+  assert.equal(manual.predictedAt, null, 'nothing automated rebuilds it')
+  assert.match(manual.basis, /nothing automated rebuilds it.*tributary materialize raw\/a/)
+  const scheduled = predict(defineAsset({ key: 'raw/a', ins: { source }, async materialize() { return [] } }), [defineSchedule({ name: 'nightly', cron: '0 8 * * *', selection: 'raw/a' })])
+  assert.equal(scheduled.predictedAt!.toISOString(), '2026-03-02T08:01:00.000Z')
+  assert.match(scheduled.basis, /started by schedule nightly at 08:00 UTC/)
+  const cron = predict(defineAsset({ key: 'raw/a', ins: { source }, automation: onCron('0 6 * * *'), async materialize() { return [] } }))
+  assert.equal(cron.predictedAt!.toISOString(), '2026-03-02T06:31:00.000Z', 'its 06:00 tick passed after its last update: it starts now')
 })
 
 test('expected arrival is the last update plus the median gap', () => {

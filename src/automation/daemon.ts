@@ -140,7 +140,7 @@ export class AutomationDaemon {
     const decisions = toDecisions(judgements, now)
     if (decisions.length > 0) await this.automation.recordDecisions(decisions)
     if (this.options.waitForRuns) await Promise.allSettled(pending)
-    const report: TickReport = { at: now, fired, decisions, drift, circuits, forecast: await forecast(instance.graph, instance.store, statuses, now), statuses }
+    const report: TickReport = { at: now, fired, decisions, drift, circuits, forecast: await forecast(instance.graph, instance.store, statuses, now, undefined, instance.project), statuses }
     try {
       await this.options.onTick?.(report)
     } catch (error) {

@@ -1,7 +1,9 @@
 import type { AssetGraph } from '../graph/asset-graph.js'
 import type { AssetStatusRecord } from '../engine/status.js'
+import type { ProjectDefinition } from '../model/project.js'
 import type { Store } from '../store/store.js'
 import { expectedArrival, median, predictReadyTimes, type Prediction } from './prediction.js'
+import { rebuildTriggers } from './rebuild-triggers.js'
 import { judgeSla, type SlaVerdict } from './sla.js'
 
 /** Predicted ready times for the assets that have a freshness policy (and what they read), with SLA verdicts. */
@@ -10,11 +12,18 @@ export interface Forecast {
   readonly sla: ReadonlyMap<string, SlaVerdict>
 }
 
+/** How many of a source's latest changes its arrival pattern is learned from. Default: 30. */
+export const ARRIVAL_HISTORY = 30
+
 /**
  * Gathers history (typical durations, source arrival patterns) for the upstream closure of
- * `keys` (default: every node with a freshness policy) and predicts; reads only what it needs.
+ * `keys` (default: every node with a freshness policy) and predicts what the project's
+ * automation (`project`'s conditions, schedules and sensors) will do; reads only what it needs.
  */
-export async function forecast(graph: AssetGraph, store: Store, statuses: ReadonlyMap<string, AssetStatusRecord>, now: Date, keys?: readonly string[]): Promise<Forecast> {
+export async function forecast(
+  graph: AssetGraph, store: Store, statuses: ReadonlyMap<string, AssetStatusRecord>, now: Date, keys?: readonly string[],
+  project?: Pick<ProjectDefinition, 'schedules' | 'sensors'>,
+): Promise<Forecast> {
   const targets = keys ?? [...graph.nodes.values()].filter((n) => n.def.freshness).map((n) => n.key)
   // One walk upstream from every target at once: each node is visited once, however many targets share it.
   const closure = new Set(targets)
@@ -35,7 +44,8 @@ export async function forecast(graph: AssetGraph, store: Store, statuses: Readon
     // project reads none).
     if (status?.ready && status.lastUpdated) continue
     if (node.def.type === 'source') {
-      const observations = await store.listObservations(key, { limit: 30 })
+      // The history holds changes, not looks (see Store.recordObservation): polling never evicts it.
+      const observations = await store.listObservations(key, { limit: ARRIVAL_HISTORY })
       const expected = expectedArrival(observations.flatMap((o) => (o.lastUpdated ? [o.lastUpdated] : [])))
       if (expected) arrival.set(key, expected)
     } else {
@@ -45,7 +55,7 @@ export async function forecast(graph: AssetGraph, store: Store, statuses: Readon
     }
   }
   // Predict over the whole graph order but only the closure's unready nodes have history; others are cheap.
-  const predictions = predictReadyTimes({ graph, statuses, typicalDurationMs: typical, expectedArrival: arrival, now })
+  const predictions = predictReadyTimes({ graph, statuses, typicalDurationMs: typical, expectedArrival: arrival, triggers: rebuildTriggers(graph, project), now })
   const sla = new Map<string, SlaVerdict>()
   for (const key of targets) {
     const policy = graph.get(key).def.freshness

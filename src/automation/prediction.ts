@@ -1,15 +1,18 @@
 import type { AssetGraph } from '../graph/asset-graph.js'
 import type { AssetStatusRecord } from '../engine/status.js'
 import { formatDuration } from '../model/duration.js'
+import { describeTriggers, earliestStart, type RebuildTrigger } from './rebuild-triggers.js'
 
 /** When an asset is expected to be ready, and why. */
 export interface Prediction {
-  /** Null when it cannot be predicted (an upstream source is overdue with no pattern to go by). */
+  /** Null when it cannot be predicted: something must be fixed first, a source is overdue with no pattern, or nothing automated rebuilds it. */
   readonly predictedAt: Date | null
-  /** In words: "after landing/crm arrives (~05:10) + 2m typical run". */
+  /** In words: "after landing/crm arrives (~05:10) + 2m typical run", "not until raw/crm is fixed (owner team:crm)". */
   readonly basis: string
   /** The upstream that decides the time (the critical path), when there is one. */
   readonly criticalUpstream: string | null
+  /** What must be fixed by a person before it can be ready (a failed or blocked asset, an overdue source), with its owner; null otherwise. */
+  readonly blockedBy: { readonly key: string; readonly owner: string | null; readonly status: string } | null
 }
 
 /** What prediction reads. Durations and arrivals come from history the caller gathered. */
@@ -20,38 +23,61 @@ export interface PredictionInputs {
   readonly typicalDurationMs: ReadonlyMap<string, number>
   /** For sources not yet updated: when new data usually arrives (from observation history). */
   readonly expectedArrival: ReadonlyMap<string, Date>
+  /** What rebuilds each asset on its own (see rebuildTriggers); an asset absent here is rebuilt only by hand. */
+  readonly triggers: ReadonlyMap<string, readonly RebuildTrigger[]>
   readonly now: Date
 }
 
+const hhmm = (date: Date) => `${date.toISOString().slice(11, 16)} UTC`
+const notUntil = (b: NonNullable<Prediction['blockedBy']>) => `not until ${b.key} is fixed (owner ${b.owner ?? 'not set'}): it is ${b.status}`
+
 /**
- * Predicts a ready time for every node along its upstream critical path: a ready node is
- * ready at its last update; otherwise it starts when its slowest input is ready (or now)
- * and takes its typical duration. Pure.
+ * Predicts a ready time for every node from what will actually happen: a ready node is ready
+ * at its last update; a failed or blocked one (by its own code or checks) is not ready until a
+ * person fixes it, and neither is anything that needs it; otherwise it starts when its slowest
+ * input is ready *and* one of its triggers (condition, schedule, sensor) fires, and takes its
+ * typical duration. A node that is running already started. Pure.
  */
 export function predictReadyTimes(inputs: PredictionInputs): Map<string, Prediction> {
   const result = new Map<string, Prediction>()
+  // The node a node without a time ultimately waits for, and why that one has none: named once, not nested.
+  const unpredictable = new Map<string, { key: string; basis: string }>()
   const now = inputs.now.getTime()
   for (const key of inputs.graph.order) {
     const node = inputs.graph.get(key)
     const status = inputs.statuses.get(key)
     if (status?.ready && status.lastUpdated) {
-      result.set(key, { predictedAt: status.lastUpdated, basis: 'ready now', criticalUpstream: null })
+      result.set(key, { predictedAt: status.lastUpdated, basis: 'ready now', criticalUpstream: null, blockedBy: null })
       continue
     }
     if (node.def.type === 'source') {
       const expected = inputs.expectedArrival.get(key)
-      result.set(key, expected && expected.getTime() > now
-        ? { predictedAt: expected, basis: `new data usually arrives by ${expected.toISOString().slice(11, 16)} UTC`, criticalUpstream: null }
-        : { predictedAt: null, basis: status?.status === 'late' ? 'late, and overdue against its usual arrival' : 'no arrival pattern yet', criticalUpstream: null })
+      if (expected && expected.getTime() > now) {
+        result.set(key, { predictedAt: expected, basis: `new data usually arrives by ${hhmm(expected)}`, criticalUpstream: null, blockedBy: null })
+      } else {
+        // Late and past its usual arrival: its owner must deliver; no pattern yet: simply unknown.
+        const blockedBy = status?.status === 'late' ? { key, owner: node.def.owner ?? null, status: 'late, and overdue against its usual arrival' } : null
+        result.set(key, { predictedAt: null, basis: blockedBy ? notUntil(blockedBy) : 'no arrival pattern yet', criticalUpstream: null, blockedBy })
+        unpredictable.set(key, { key, basis: 'no arrival pattern yet' })
+      }
+      continue
+    }
+    // Failed or blocked by its own code or checks: nothing rebuilds it on the same inputs.
+    const ownProblem = (status?.status === 'failed' || status?.status === 'blocked') && !status.reasons.some((r) => r.upstream !== undefined)
+    if (ownProblem) {
+      const blockedBy = { key, owner: status.owner, status: status.status }
+      result.set(key, { predictedAt: null, basis: notUntil(blockedBy), criticalUpstream: null, blockedBy })
       continue
     }
     let start = now
     let critical: string | null = null
-    let unknown: string | null = null
+    let waitingOn: string | null = null
+    let waiting: Prediction | undefined
     for (const upstream of node.upstream) {
       const prediction = result.get(upstream)
       if (!prediction?.predictedAt) {
-        unknown ??= upstream
+        // One that needs fixing outranks one that merely has no pattern: it names who to ask.
+        if (waitingOn === null || (!waiting?.blockedBy && prediction?.blockedBy)) [waitingOn, waiting] = [upstream, prediction]
         continue
       }
       if (prediction.predictedAt.getTime() > start) {
@@ -59,15 +85,41 @@ export function predictReadyTimes(inputs: PredictionInputs): Map<string, Predict
         critical = upstream
       }
     }
-    if (unknown) {
-      result.set(key, { predictedAt: null, basis: `waiting for ${unknown}, which has no predicted time`, criticalUpstream: unknown })
+    if (waitingOn !== null) {
+      const blockedBy = waiting?.blockedBy ?? null
+      result.set(key, {
+        predictedAt: null, criticalUpstream: waitingOn, blockedBy,
+        basis: blockedBy ? notUntil(blockedBy) : `waiting for ${unpredictable.get(waitingOn)?.key ?? waitingOn}, which has no predicted time (${unpredictable.get(waitingOn)?.basis ?? 'unknown'})`,
+      })
+      unpredictable.set(key, unpredictable.get(waitingOn) ?? { key: waitingOn, basis: 'unknown' })
       continue
     }
     const duration = inputs.typicalDurationMs.get(key) ?? 0
+    const inputsReadyAt = new Date(start)
+    let startedBy: string
+    if (status?.status === 'running') {
+      startedBy = 'running now'
+    } else {
+      const newInput = critical !== null || (status?.reasons ?? []).some((r) => r.type === 'upstream_newer' || r.upstream !== undefined)
+      const triggers = inputs.triggers.get(key) ?? []
+      const trigger = earliestStart(triggers, { inputsReadyAt, newInput, missing: status?.status === 'missing', lastUpdated: status?.lastUpdated ?? null })
+      if (!trigger) {
+        const basis = triggers.length === 0
+          ? `nothing automated rebuilds it (no automation condition, schedule or sensor selects it); run tributary materialize ${key}`
+          : `${describeTriggers(triggers)} would not start it at a time that can be predicted (no new input is on its way); run tributary materialize ${key}`
+        result.set(key, { predictedAt: null, basis, criticalUpstream: critical, blockedBy: null })
+        unpredictable.set(key, { key, basis })
+        continue
+      }
+      startedBy = trigger.at.getTime() > start ? `started by ${trigger.by} at ${hhmm(trigger.at)}` : `started by ${trigger.by}`
+      start = trigger.at.getTime()
+    }
+    const after = critical ? `after ${critical} (~${hhmm(inputsReadyAt)})` : 'inputs ready now'
     result.set(key, {
       predictedAt: new Date(start + duration),
-      basis: `${critical ? `after ${critical} (~${new Date(start).toISOString().slice(11, 16)} UTC)` : 'inputs ready now'} + ${formatDuration(duration)} typical run`,
+      basis: `${after}, ${startedBy}, + ${formatDuration(duration)} typical run`,
       criticalUpstream: critical,
+      blockedBy: null,
     })
   }
   return result

@@ -422,7 +422,7 @@ export class Tributary {
   /** Predicted ready times and SLA verdicts for `keys` (default: every asset with a freshness policy). */
   async forecast(keys?: readonly string[]): Promise<Forecast & { statuses: ReadonlyMap<string, AssetStatusRecord> }> {
     const statuses = new Map((await this.status()).map((s) => [s.key, s]))
-    return { ...(await forecast(this.graph, this.store, statuses, this.clock.now(), keys)), statuses }
+    return { ...(await forecast(this.graph, this.store, statuses, this.clock.now(), keys, this.project)), statuses }
   }
 
   async close(): Promise<void> {

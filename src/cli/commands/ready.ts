@@ -32,7 +32,10 @@ export default defineCommand({
           ctx.out(`${'  '.repeat(index + 1)}${index === 0 ? '' : '← '}${style.bold(link.key)} ${link.status}: ${link.message}${link.owner ? style.dim(` (owner ${link.owner})`) : ''}`)
         }
         if (status.rootCause) ctx.out(`\n  root cause: ${style.bold(status.rootCause.key)} — owner ${style.bold(status.rootCause.owner ?? 'not set')}`)
-        ctx.out(prediction?.predictedAt ? `  expected ready: ${style.bold(prediction.predictedAt.toISOString())} ${style.dim(`(${prediction.basis})`)}` : `  expected ready: ${style.yellow('unknown')} ${style.dim(`(${prediction?.basis ?? 'no history yet'})`)}`)
+        if (prediction?.predictedAt) ctx.out(`  expected ready: ${style.bold(prediction.predictedAt.toISOString())} ${style.dim(`(${prediction.basis})`)}`)
+        // Nothing will rebuild it until a person fixes something: say what and who, not a time.
+        else if (prediction?.blockedBy) ctx.out(`  expected ready: ${style.yellow(prediction.basis)}`)
+        else ctx.out(`  expected ready: ${style.yellow('unknown')} ${style.dim(`(${prediction?.basis ?? 'no history yet'})`)}`)
       }
       return status.ready ? Exit.Ok : Exit.NotOk
     } finally {
