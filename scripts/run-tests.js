@@ -29,10 +29,12 @@ const rest = files.filter((f) => !browser.includes(f))
 // name (and the CLI's `#cli`) resolve to src/ in every process they start, CLI runs included. The
 // packed-install test and the benchmarks run the built package instead.
 const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=tributary-source`.trim() }
+// --test-force-exit: once every test has finished, a file's leftover handle (a server a failed test
+// never closed) cannot keep the run waiting.
 let status = 0
 for (const [group, concurrency] of [[rest, 2], [browser, 1]]) {
   if (group.length === 0) continue
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit', env })
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit', env })
   if (result.status !== 0) status = result.status ?? 1
 }
 process.exit(status)

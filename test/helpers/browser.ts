@@ -1,5 +1,5 @@
 // Headless Chromium for the UI tests: Debian's /usr/bin/chromium driven by playwright-core.
-// Nothing is downloaded or installed at test time.
+// Nothing is downloaded or installed at test time (.ci/run installs Chromium).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { mkdir, utimes, writeFile } from 'node:fs/promises'
@@ -19,10 +19,15 @@ export const CHROMIUM = process.env.TRIBUTARY_CHROMIUM || '/usr/bin/chromium'
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 
-/** Launches Chromium, or fails saying how to install it: a missing browser must never pass silently. */
+/**
+ * Launches Chromium. Without it, the test file fails at once with a one-line instruction and its
+ * process exits: a missing browser must never pass silently, and a half-started test (a server
+ * or project opened before the browser) must never keep the test run waiting.
+ */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the UI tests need it. Install it with: apt-get install -y chromium`)
+    process.stderr.write(`\nChromium is not installed at ${CHROMIUM}; the UI tests need it. Install it with: apt-get install -y chromium (or set TRIBUTARY_CHROMIUM)\n`)
+    process.exit(1)
   }
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS })
 }
