@@ -132,6 +132,27 @@ describe('automation daemon', () => {
     }
   })
 
+  test('schema drift is reported once, even when status, a run or the UI observed the new schema first', async () => {
+    const crm = defineSource({ key: 'landing/crm', observe: files('crm/*.csv') })
+    const p = await setup({ assets: [crm, noop('jobs/x', { ins: { crm } })] })
+    try {
+      await mkdir(join(p.dir, 'crm'), { recursive: true })
+      await writeFile(join(p.dir, 'crm/a.csv'), 'id,amount,stage\n1,10,open\n')
+      assert.equal((await p.daemon().runOnce()).drift.size, 0)
+      await writeFile(join(p.dir, 'crm/a.csv'), 'id,amount_eur,stage\n1,10,open\n')
+      p.clock.advance(60_000)
+      // Someone runs `tributary status` between two ticks: it records the new schema first.
+      await p.instance.status()
+      const report = await p.daemon().runOnce()
+      assert.equal(report.drift.get('landing/crm'), 'removed amount; added amount_eur')
+      p.clock.advance(60_000)
+      assert.equal((await p.daemon().runOnce()).drift.size, 0, 'reported once')
+      assert.equal((await p.daemon('another-daemon').runOnce()).drift.size, 0, 'by whichever daemon saw it first')
+    } finally {
+      await p.close()
+    }
+  })
+
   test('a flapping asset is retried within its budget, then the circuit opens and says so', async () => {
     let calls = 0
     const flaky = defineAsset({ key: 'raw/flaky', io: 'none', async materialize() { calls++; throw new Error('upstream API down') } })

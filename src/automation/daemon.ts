@@ -15,6 +15,7 @@ import { eagerFollowers, fingerprint, judge, MAX_PARTITIONS_PER_TICK, slot, toDe
 import { PartitionView } from './partition-view.js'
 import { budgetState } from './remediation.js'
 import { schemaDrift } from './schema-drift.js'
+import type { SchemaShape } from '../engine/schema-change.js'
 import { stat } from 'node:fs/promises'
 
 /** How long an uncompleted claim may stand before another daemon takes it over. Default: 5 minutes. */
@@ -236,10 +237,21 @@ export class AutomationDaemon {
     }
   }
 
+  // Drift is judged against the last schema the daemon reported (or accepted), kept in a cursor
+  // per source, not against the previous look: a status, run or UI that observed the new schema
+  // first cannot hide it, and each change is reported once (the cursor is compare-and-set).
   private async detectDrift(instance: Tributary, before: ReadonlyMap<string, ObservationRecord>): Promise<Map<string, string>> {
     const drift = new Map<string, string>()
     for (const observation of await instance.store.latestObservations()) {
-      const change = schemaDrift(before.get(observation.sourceKey), observation)
+      if (!observation.columns || observation.schemaFingerprint === null) continue
+      const name = `schema:${observation.sourceKey}`
+      const cursor = await this.automation.getCursor(name)
+      const baseline: SchemaShape | undefined = cursor === null ? before.get(observation.sourceKey) : (JSON.parse(cursor) as SchemaShape)
+      if (cursor !== null && baseline?.schemaFingerprint === observation.schemaFingerprint) continue
+      const current: SchemaShape = { schemaFingerprint: observation.schemaFingerprint, columns: observation.columns }
+      // Lost to another daemon: that one reports it.
+      if (!(await this.automation.setCursor(name, JSON.stringify(current), cursor))) continue
+      const change = schemaDrift(baseline, current)
       if (change) drift.set(observation.sourceKey, change)
     }
     return drift
