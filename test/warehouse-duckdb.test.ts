@@ -225,7 +225,7 @@ describe('staging', () => {
       { id: 3, name: 'cat', extra: 'x' },
     ])
     await assert.rejects(session.createFromCsv(orders, []), isCode('TRB3008', /no CSV files/))
-    await assert.rejects(session.createFromCsv(orders, [join(dir, 'missing.csv')]), isCode('TRB5002'))
+    await assert.rejects(session.createFromCsv(orders, [join(dir, 'missing.csv')]), isCode('TRB5010', /missing\.csv/))
   })
 })
 

@@ -1,7 +1,10 @@
+import { rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { ErrorCode } from '../model/errors.js'
+import { ErrorCode, TributaryError } from '../model/errors.js'
 import { FINAL_STEP_STATUSES, type RunRecord } from '../store/records.js'
+import type { Warehouse } from '../warehouse/warehouse.js'
 import type { EngineDeps } from './engine-deps.js'
+import { fileOutputPaths } from './file-output.js'
 
 /** A run found interrupted and how it was settled. */
 export interface RecoveredRun {
@@ -12,13 +15,24 @@ export interface RecoveredRun {
   readonly failed: readonly string[]
 }
 
-/** How long a run on another host may go without a heartbeat before it is presumed dead. Default: 5 minutes. */
+/**
+ * How long a run on this host may go without a heartbeat (written every second) before it is
+ * presumed dead, whatever its PID says: a PID is reused (PID 1 in a container, this very
+ * process). Default: 60 s, the lease TTL, after which its assets' leases have expired anyway.
+ */
+export const STALE_HEARTBEAT_MS = 60_000
+
+/** The same for a run on another host, whose clock may differ from ours. Default: 5 minutes. */
 const FOREIGN_RUN_GRACE_MS = 5 * 60_000
+
+/** Ids of the runs this process is executing now (run-executor keeps it); they are alive by definition. */
+export const runsExecutingHere = new Set<string>()
 
 /**
  * Settles runs whose process died: a step whose publish reached the warehouse is recorded
- * as succeeded (never published twice), every other unfinished step is marked failed, its
- * staging is dropped and its leases released, and the run is marked failed.
+ * as succeeded (never published twice), every other unfinished step is marked failed, the
+ * staging its steps left (tables and `.staging-<run>` directories, except a blocked step's,
+ * kept for inspection) is removed, its leases released, and the run is marked failed.
  */
 export async function recoverInterruptedRuns(deps: EngineDeps): Promise<RecoveredRun[]> {
   const recovered: RecoveredRun[] = []
@@ -28,7 +42,8 @@ export async function recoverInterruptedRuns(deps: EngineDeps): Promise<Recovere
     const reconciled: string[] = []
     const failed: string[] = []
     const now = deps.clock.now()
-    for (const step of await deps.store.listSteps(run.id)) {
+    const steps = await deps.store.listSteps(run.id)
+    for (const step of steps) {
       if (FINAL_STEP_STATUSES.has(step.status)) continue
       const node = deps.graph.nodes.get(step.assetKey)
       const publication = published.get(`${step.assetKey}\0${step.partition ?? ''}`)
@@ -43,14 +58,6 @@ export async function recoverInterruptedRuns(deps: EngineDeps): Promise<Recovere
         reconciled.push(step.assetKey)
         continue
       }
-      if (node?.relation && step.status === 'running') {
-        const session = await deps.warehouse.session()
-        try {
-          await session.drop(deps.warehouse.stagingRelation(node.relation, run.id, step.partition))
-        } finally {
-          await session.close()
-        }
-      }
       const died = step.status === 'running' || step.status === 'waiting'
       await deps.store.updateStep({
         runId: run.id, assetKey: step.assetKey, partition: step.partition, at: now,
@@ -60,6 +67,9 @@ export async function recoverInterruptedRuns(deps: EngineDeps): Promise<Recovere
       })
       if (died) failed.push(step.assetKey)
     }
+    // Staging of every step but a succeeded (already published) or blocked (kept on purpose) one:
+    // a step that failed or timed out may have died before its own cleanup ran.
+    await removeStaging(deps, run.id, steps.filter((s) => s.status !== 'succeeded' && s.status !== 'blocked'))
     await deps.store.releaseLeasesOf(run.id)
     await deps.store.finishRun(run.id, 'failed', now, { code: ErrorCode.ProcessDied, message: `the process of run ${run.id} (pid ${run.pid} on ${run.host}) died; ${failed.length} step(s) marked failed, ${reconciled.length} publication(s) recorded`, hint: 'Re-run the selection; re-running is safe.' })
     recovered.push({ runId: run.id, reconciled, failed })
@@ -67,9 +77,56 @@ export async function recoverInterruptedRuns(deps: EngineDeps): Promise<Recovere
   return recovered
 }
 
-/** True while the process of a running run is alive (same host) or still heartbeating (other hosts). */
+async function removeStaging(deps: EngineDeps, runId: string, steps: readonly { assetKey: string; partition: string | null }[]): Promise<void> {
+  const tables = steps.flatMap((step) => {
+    const relation = deps.graph.nodes.get(step.assetKey)?.relation
+    return relation ? [deps.warehouse.stagingRelation(relation, runId, step.partition)] : []
+  })
+  if (tables.length > 0) {
+    const session = await deps.warehouse.session()
+    try {
+      for (const table of tables) await session.drop(table)
+    } finally {
+      await session.close()
+    }
+  }
+  for (const step of steps) {
+    const node = deps.graph.nodes.get(step.assetKey)
+    if (node && node.def.type !== 'source' && node.def.io === 'files') {
+      await rm(fileOutputPaths(deps.stateDir, step.assetKey, runId).staging, { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * Settles dead runs, if there are any: the readers (status, ready, runs, serve, the daemon) call
+ * it, so a dead run never stays "running". Cheap when none is dead (one query); the warehouse is
+ * opened only then. When another process holds the warehouse (TRB5001), that live process
+ * settles them instead, and this returns [].
+ */
+export async function settleDeadRuns(deps: Omit<EngineDeps, 'warehouse'>, warehouse: () => Promise<Warehouse>): Promise<RecoveredRun[]> {
+  const now = deps.clock.now()
+  if ((await deps.store.listActiveRuns()).every((run) => isAlive(run, now))) return []
+  let opened: Warehouse
+  try {
+    opened = await warehouse()
+  } catch (error) {
+    if (error instanceof TributaryError && error.code === ErrorCode.WarehouseLocked) return []
+    throw error
+  }
+  return recoverInterruptedRuns({ ...deps, warehouse: opened })
+}
+
+/**
+ * True while a running run's process is alive: a run of this process always is; any other needs
+ * a recent heartbeat (within {@link STALE_HEARTBEAT_MS} on this host, 5 minutes on others), and
+ * on this host a PID that still exists. A PID alone never keeps a run alive.
+ */
 export function isAlive(run: RunRecord, now: Date): boolean {
-  if (run.host !== hostname()) return now.getTime() - run.heartbeatAt.getTime() < FOREIGN_RUN_GRACE_MS
+  if (runsExecutingHere.has(run.id)) return true
+  const silentMs = now.getTime() - run.heartbeatAt.getTime()
+  if (run.host !== hostname()) return silentMs < FOREIGN_RUN_GRACE_MS
+  if (silentMs >= STALE_HEARTBEAT_MS) return false
   if (run.pid === process.pid) return true
   try {
     process.kill(run.pid, 0)

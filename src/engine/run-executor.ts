@@ -17,6 +17,7 @@ import { UNSTARTED, type ProgressEvent, type ProgressListener } from './progress
 import { currentStatuses, firstUnusable } from './readiness.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
 import { runAttempt, type ResolvedInputs } from './step-executor.js'
+import { runsExecutingHere } from './recovery.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
 import { upToDate } from './up-to-date.js'
 
@@ -98,6 +99,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     id: runId, selection: options.selection ?? '', trigger: options.trigger ?? 'api', pid: process.pid, host: hostname(),
     startedAt: deps.clock.now(), steps: plan.steps.map((s) => ({ assetKey: s.key, partition: s.partition })), continues: options.continues ?? null,
   })
+  // Recovery never judges a run of this process by its heartbeat (a test's clock may jump ahead).
+  runsExecutingHere.add(runId)
   counts.queued = plan.steps.length
   // Workers load the project while the run starts, so the first TypeScript step finds one ready.
   const codeSteps = plan.steps.filter((s) => deps.graph.get(s.key).def.type === 'asset').length
@@ -207,6 +210,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     }
   } finally {
     clearInterval(heartbeat)
+    runsExecutingHere.delete(runId)
     options.signal?.removeEventListener('abort', onOuterAbort)
     options.pauseSignal?.removeEventListener('abort', onPause)
   }

@@ -13,7 +13,10 @@ import { BACKFILL_TRIGGER, planBackfill, type BackfillOptions, type BackfillPlan
 import { backfillProgress, type BackfillProgress } from '../engine/backfill-progress.js'
 import { partitionTargets, rangeOf, type PartitionSpec } from '../engine/partition-targets.js'
 import { currentStatuses } from '../engine/readiness.js'
-import { isAlive, recoverInterruptedRuns, type RecoveredRun } from '../engine/recovery.js'
+import { isAlive, recoverInterruptedRuns, settleDeadRuns, type RecoveredRun } from '../engine/recovery.js'
+import { publishedAssets } from '../engine/published-assets.js'
+import type { OpenCheck } from '../store/sqlite/open-database.js'
+import { requireWarehouseFile } from '../warehouse/duckdb/open-checks.js'
 import { executeRun, newRunId, type RunOptions, type RunResult } from '../engine/run-executor.js'
 import type { ProgressEvent, ProgressListener } from '../engine/progress.js'
 import { deriveStatuses, type AssetStatusRecord } from '../engine/status.js'
@@ -40,6 +43,8 @@ export interface OpenOptions {
   readonly clock?: Clock
   /** Overrides of the project's engine settings (tests use short waits). */
   readonly settings?: Partial<EngineSettings>
+  /** How much of the metadata store is read for damage when it opens (see OpenCheck). Default: 'auto'. */
+  readonly storeCheck?: OpenCheck
   /**
    * Where TypeScript asset code runs. Default: 'pool' (worker processes) for a project loaded
    * from its config file, 'in-process' for a project passed in memory (workers could not load it).
@@ -96,7 +101,7 @@ export class Tributary {
     const project = options.project ?? (await loadProject(projectDir)).project
     const stateDir = resolve(projectDir, project.stateDir ?? '.tributary')
     const graph = Tributary.validate(project, stateDir)
-    const store = await SqliteStore.open(resolve(stateDir, 'metadata.sqlite'))
+    const store = await SqliteStore.open(resolve(stateDir, 'metadata.sqlite'), { check: options.storeCheck ?? 'auto' })
     try {
       await store.migrate()
     } catch (error) {
@@ -125,7 +130,7 @@ export class Tributary {
       const config = this.project.warehouse ?? { type: 'duckdb' as const }
       // Imported here, not at the top: loading DuckDB costs most of a second that read-only commands never need.
       const path = resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb'))
-      this.warehouseInstance = import('../warehouse/duckdb/duckdb-warehouse.js').then(({ DuckDbWarehouse }) => DuckDbWarehouse.open(path))
+      this.warehouseInstance = import('../warehouse/duckdb/duckdb-warehouse.js').then(({ DuckDbWarehouse }) => DuckDbWarehouse.open(path, { published: () => publishedAssets(this.graph, this.store) }))
       this.warehouseInstance.catch(() => (this.warehouseInstance = undefined))
     }
     return this.warehouseInstance
@@ -338,12 +343,26 @@ export class Tributary {
     return recoverInterruptedRuns(await this.deps())
   }
 
+  /** Settles runs whose process died, if any; cheap when none did. status() does it first, and so does anything listing runs. */
+  async settleDeadRuns(): Promise<RecoveredRun[]> {
+    const { graph, store, clock, projectDir, stateDir, settings } = this
+    return settleDeadRuns({ graph, store, clock, projectDir, stateDir, settings }, () => this.warehouse())
+  }
+
+  /** The DuckDB file of the project's warehouse. */
+  private warehouseFile(): string {
+    return resolve(this.projectDir, this.project.warehouse?.path ?? resolve(this.stateDir, 'warehouse.duckdb'))
+  }
+
   /**
    * Status of the selected nodes (default: all), upstream first. Files sources are observed
    * now; table sources need the warehouse and are observed only when `observeTables` is set.
    */
   async status(selection?: string, options: { observeTables?: boolean } = {}): Promise<AssetStatusRecord[]> {
     const keys = this.select(selection)
+    // Never answer from the store alone about data that is gone (TRB5011), or for runs that are dead.
+    await requireWarehouseFile(this.warehouseFile(), () => publishedAssets(this.graph, this.store))
+    await this.settleDeadRuns()
     const sources = observedSources(this.graph, options.observeTables === true)
     // Partitioned assets need every partition's state, which currentStatuses reads.
     if (sources.length > 0 || options.observeTables || [...this.graph.nodes.values()].some((node) => node.partitions)) {
@@ -392,6 +411,7 @@ export class Tributary {
 
   /** One run with its steps and logs; throws TRB6002 when there is no such run. */
   async run(runId: string): Promise<RunDetail> {
+    await this.settleDeadRuns()
     const run = await this.store.getRun(runId)
     if (!run) throw new TributaryError(ErrorCode.RunNotFound, `no run ${runId}`, { context: { runId }, hint: 'Run `tributary runs` to list recent runs.' })
     const [steps, logs] = await Promise.all([this.store.listSteps(runId), this.store.listLogs(runId)])

@@ -19,6 +19,8 @@ export default defineCommand({
     }
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     try {
+      // A run whose process died is settled first, so it is not listed as running.
+      await instance.settleDeadRuns()
       const runs = await instance.store.listRuns({ limit, ...(status ? { status: status as 'failed' } : {}) })
       if (ctx.json) {
         ctx.out(JSON.stringify(runs, null, 2))

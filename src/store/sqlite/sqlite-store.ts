@@ -8,7 +8,7 @@ import {
 } from '../records.js'
 import type { NewRun, StepCompletion, StepCount, Store } from '../store.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
-import { asStoreError, openDatabase } from './open-database.js'
+import { asStoreError, openDatabase, type OpenCheck } from './open-database.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from './asset-state-rows.js'
 import {
   jsonOrNull, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
@@ -29,10 +29,11 @@ export class SqliteStore implements Store {
 
   /**
    * Opens or creates the store at `path` (':memory:' for a throwaway one). Does not migrate: call `migrate()`.
-   * `logLimits` bound each step attempt's stored log. Default: DEFAULT_LOG_LIMITS.
+   * `logLimits` bound each step attempt's stored log. Default: DEFAULT_LOG_LIMITS. `check` says how much
+   * of the file is read for damage at open (TRB4001; an emptied file is TRB4010). Default: 'auto'.
    */
-  static async open(path: string, options: { logLimits?: Partial<LogLimits> } = {}): Promise<SqliteStore> {
-    return new SqliteStore(await openDatabase(path), path, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
+  static async open(path: string, options: { logLimits?: Partial<LogLimits>; check?: OpenCheck } = {}): Promise<SqliteStore> {
+    return new SqliteStore(await openDatabase(path, { check: options.check ?? 'auto' }), path, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
   }
 
   async migrate(): Promise<void> {

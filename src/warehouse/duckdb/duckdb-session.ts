@@ -8,7 +8,7 @@ import { csvLoadError, type CsvFailure } from './csv-errors.js'
 import { isConflict } from './duckdb-errors.js'
 import { INSERT_PUBLICATION, ledgerParams } from './ledger.js'
 import { appendRows, inferColumns } from './row-table.js'
-import type { SerialConnection, Statements } from './serial-connection.js'
+import { inTransaction, type SerialConnection, type Statements } from './serial-connection.js'
 
 /** Quotes one identifier for DuckDB. */
 function quoteIdentifier(name: string): string {
@@ -79,19 +79,23 @@ export class DuckDbSession implements WarehouseSession {
   async createFromRows(staging: Relation, rows: readonly Row[]): Promise<void> {
     const columns = inferColumns(rows)
     const definition = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')
-    await this.connection.exclusive((s) => ensureSchema(s, staging.schema))
-    // One transaction, so a failed append leaves no half-written staging table behind.
-    await this.connection.transaction(async (s) => {
-      await s.run(`create or replace table ${quoteRelation(staging)} (${definition})`)
-      const appender = await s.connection.createAppender(staging.name, staging.schema)
-      try {
-        appendRows(appender, columns, rows)
-        appender.flushSync()
-      } catch (error) {
-        throw new TributaryError(ErrorCode.WarehouseQuery, `could not append rows to ${quoteRelation(staging)}: ${String(error)}`, { cause: error })
-      } finally {
-        appender.closeSync()
-      }
+    // One piece of the connection's queue: a drop queued meanwhile (a step that timed out) runs
+    // after it, never between, so it cannot be undone by the create. One transaction, so a failed
+    // append leaves no half-written staging table behind.
+    await this.connection.exclusive(async (s) => {
+      await ensureSchema(s, staging.schema)
+      await inTransaction(s, async () => {
+        await s.run(`create or replace table ${quoteRelation(staging)} (${definition})`)
+        const appender = await s.connection.createAppender(staging.name, staging.schema)
+        try {
+          appendRows(appender, columns, rows)
+          appender.flushSync()
+        } catch (error) {
+          throw new TributaryError(ErrorCode.WarehouseQuery, `could not append rows to ${quoteRelation(staging)}: ${String(error)}`, { cause: error })
+        } finally {
+          appender.closeSync()
+        }
+      })
     })
   }
 

@@ -1,12 +1,14 @@
 import { DuckDBInstance } from '@duckdb/node-api'
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { Relation } from '../../graph/asset-graph.js'
 import type { PublicationRecord, Warehouse, WarehouseSession } from '../warehouse.js'
 import { lockedError, openError } from './duckdb-errors.js'
 import { DuckDbSession } from './duckdb-session.js'
-import { CREATE_LEDGER, SELECT_PUBLICATIONS, toPublication } from './ledger.js'
+import { CREATE_LEDGER, LEDGER_EXISTS, SELECT_PUBLICATIONS, toPublication } from './ledger.js'
+import { checkDuckDbFile, foreignWarehouseError, missingWarehouseError, type PublishedAssets } from './open-checks.js'
 import { SerialConnection } from './serial-connection.js'
 
 const STAGING_PREFIX = '__trb_stage_'
@@ -34,21 +36,35 @@ export class DuckDbWarehouse implements Warehouse {
 
   /**
    * Opens (creating when missing) the DuckDB file at `path` and its parent directory.
-   * Throws TRB5001 when another process, or another warehouse in this one, holds the file.
+   * Throws TRB5001 when another process, or another warehouse in this one, holds the file;
+   * TRB5012 when the file is not a DuckDB database. Given `published` (the store's published
+   * assets, asked only when needed), a missing file is TRB5011 and a DuckDB file without
+   * Tributary's ledger TRB5012, instead of a new, empty warehouse.
    */
-  static async open(path: string): Promise<DuckDbWarehouse> {
+  static async open(path: string, options: { published?: PublishedAssets } = {}): Promise<DuckDbWarehouse> {
     const file = resolve(path)
     if (openFiles.has(file)) {
       throw lockedError(file, 'This process already has the warehouse open; close that DuckDbWarehouse first or share it.')
     }
     openFiles.add(file)
     try {
+      const published = async () => (options.published ? await options.published() : [])
+      if (!existsSync(file)) {
+        const assets = await published()
+        if (assets.length > 0) throw missingWarehouseError(file, assets)
+      }
+      checkDuckDbFile(file)
       await mkdir(dirname(file), { recursive: true })
       const instance = await DuckDBInstance.create(file).catch((error: unknown) => {
         throw openError(file, error)
       })
       try {
         const admin = new SerialConnection(await instance.connect())
+        const [ledger] = await admin.read(LEDGER_EXISTS)
+        if (Number(ledger?.n) === 0) {
+          const assets = await published()
+          if (assets.length > 0) throw foreignWarehouseError(file, assets)
+        }
         await admin.run(CREATE_LEDGER)
         return new DuckDbWarehouse(file, instance, admin)
       } catch (error) {

@@ -16,6 +16,9 @@ create table if not exists _tributary.publications (
   published_at timestamp not null -- UTC, like every timestamp Tributary writes
 )`
 
+/** How many ledger tables the database has: 0 in a database Tributary never published to. */
+export const LEDGER_EXISTS = `select count(*) as n from information_schema.tables where table_schema = '_tributary' and table_name = 'publications'`
+
 /** Records one publication; parameters from {@link ledgerParams}. */
 export const INSERT_PUBLICATION = `insert into _tributary.publications
   (asset_key, "partition", run_id, data_version, row_count, published_at) values ($1, $2, $3, $4, $5, $6)`

@@ -66,18 +66,7 @@ export class SerialConnection {
 
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (statements: Statements) => Promise<T>): Promise<T> {
-    return this.exclusive(async (s) => {
-      await s.run('begin transaction')
-      try {
-        const result = await work(s)
-        await s.run('commit')
-        return result
-      } catch (error) {
-        // A failed statement has already aborted the transaction; rollback ends it either way.
-        await s.run('rollback').catch(() => undefined)
-        throw error
-      }
-    })
+    return this.exclusive((s) => inTransaction(s, work))
   }
 
   /** Closes the connection once queued work has finished. Safe to call twice. */
@@ -86,5 +75,19 @@ export class SerialConnection {
       this.closed = true
       s.connection.closeSync()
     }).catch(() => undefined)
+  }
+}
+
+/** Runs `work` in one transaction on statements already held exclusively (see SerialConnection.exclusive). */
+export async function inTransaction<T>(s: Statements, work: (statements: Statements) => Promise<T>): Promise<T> {
+  await s.run('begin transaction')
+  try {
+    const result = await work(s)
+    await s.run('commit')
+    return result
+  } catch (error) {
+    // A failed statement has already aborted the transaction; rollback ends it either way.
+    await s.run('rollback').catch(() => undefined)
+    throw error
   }
 }

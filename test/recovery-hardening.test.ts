@@ -1,0 +1,184 @@
+// Dead runs are settled by whoever reads state, judged by heartbeat age (a PID alone can be
+// reused); recovery removes what a dead attempt staged, tables and `.staging-<run>` directories.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { readdir, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { defineAsset } from '../src/model/asset.js'
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
+import { cli, cliProcess } from './helpers/cli.js'
+import { poll, runningStep } from './helpers/poll.js'
+import { openProject, tempDir } from './helpers/temp-project.js'
+
+const CONFIG = `
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { defineAsset, defineProject } from 'tributary-orchestrator'
+
+export const base = defineAsset({ key: 'raw/base', async materialize() { return [{ id: 1 }] } })
+// A files asset that writes a report into its staging directory, then hangs until killed.
+export const report = defineAsset({
+  key: 'reports/daily', io: 'files', ins: { base },
+  async materialize(_inputs, ctx) {
+    await writeFile(join(ctx.outputDir, 'index.html'), '<h1>half</h1>')
+    if (existsSync(join(ctx.projectDir, 'hang'))) await new Promise(() => setInterval(() => {}, 1000))
+  },
+})
+export default defineProject({ name: 'recovery', assets: [base, report] })
+`
+
+async function withProject(body: (dir: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = await tempDir('recovery-')
+  try {
+    await writeFile(join(dir, 'tributary.config.ts'), CONFIG)
+    const first = cli(['materialize', 'raw/base', '--project', dir])
+    assert.equal(first.code, 0, first.stderr)
+    await body(dir)
+  } finally {
+    await cleanup()
+  }
+}
+
+/** Records a run that looks like it is running: pid and heartbeat as given, its step of raw/base running. */
+async function fakeRun(dir: string, id: string, pid: number, heartbeatAgoMs: number): Promise<void> {
+  const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
+  try {
+    const at = new Date(Date.now() - heartbeatAgoMs)
+    await store.createRun({ id, selection: '', trigger: 'test', pid, host: hostname(), startedAt: at, steps: [{ assetKey: 'raw/base', partition: null }] })
+    await store.updateStep({ runId: id, assetKey: 'raw/base', partition: null, status: 'running', attempt: 1, at })
+  } finally {
+    await store.close()
+  }
+}
+
+async function runOf(dir: string, id: string) {
+  const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
+  try {
+    return { run: (await store.getRun(id))!, steps: await store.listSteps(id) }
+  } finally {
+    await store.close()
+  }
+}
+
+describe('dead runs are settled by readers, by heartbeat age', () => {
+  test('status settles a run whose PID is alive but unrelated (PID 1, the reader’s own) once its heartbeat is old', async () => {
+    await withProject(async (dir) => {
+      // PID 1 (init) is alive; so is this test process, which also runs no Tributary run.
+      await fakeRun(dir, 'run-pid-1', 1, 5 * 60_000)
+      await fakeRun(dir, 'run-test-pid', process.pid, 5 * 60_000)
+      const status = cli(['status', '--project', dir, '--json'])
+      assert.equal(status.code, 0, status.stderr)
+      for (const id of ['run-pid-1', 'run-test-pid']) {
+        const { run, steps } = await runOf(dir, id)
+        assert.equal(run.status, 'failed', `${id} is settled, not left running`)
+        assert.equal(run.error?.code, 'TRB3006')
+        assert.equal(steps[0]!.status, 'failed')
+      }
+      const statuses = JSON.parse(status.stdout) as { key: string; status: string }[]
+      assert.notEqual(statuses.find((s) => s.key === 'raw/base')?.status, 'running')
+    })
+  })
+
+  test('runs settles a dead run too; a run with a live PID and a fresh heartbeat is left alone', async () => {
+    await withProject(async (dir) => {
+      await fakeRun(dir, 'run-stale', process.pid, 2 * 60_000)
+      await fakeRun(dir, 'run-fresh', process.pid, 0)
+      const runs = cli(['runs', '--project', dir, '--json'])
+      assert.equal(runs.code, 0, runs.stderr)
+      const listed = Object.fromEntries((JSON.parse(runs.stdout) as { id: string; status: string }[]).map((r) => [r.id, r.status]))
+      assert.equal(listed['run-stale'], 'failed')
+      assert.equal(listed['run-fresh'], 'running', 'a heartbeat seconds old means alive')
+    })
+  })
+})
+
+describe('recovery removes what dead attempts staged', () => {
+  test('SIGKILL while a files asset writes: the next reader (status) settles the run and removes .staging-<run>', async () => {
+    await withProject(async (dir) => {
+      await writeFile(join(dir, 'hang'), '')
+      const child = cliProcess(['materialize', 'reports/daily', '--project', dir])
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      try {
+        const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
+        let runId: string
+        try {
+          runId = await runningStep(store, 'reports/daily')
+        } finally {
+          await store.close()
+        }
+        const staging = join(dir, '.tributary/files/reports/daily', `.staging-${runId}`)
+        await poll('the report to be staged', async () => (existsSync(join(staging, 'index.html')) ? true : undefined))
+        child.kill('SIGKILL')
+        await exited
+        assert.ok(existsSync(staging), 'the killed attempt left its staging directory')
+        // The process is gone but its heartbeat is fresh: a dead PID on this host is enough.
+        const status = cli(['status', '--project', dir])
+        assert.equal(status.code, 0, status.stderr)
+        assert.equal(existsSync(staging), false, 'recovery removed the staging directory')
+        const { run, steps } = await runOf(dir, runId)
+        assert.equal(run.status, 'failed')
+        assert.equal(steps.find((s) => s.assetKey === 'reports/daily')?.error?.code, 'TRB3006')
+        const left = await readdir(join(dir, '.tributary/files/reports/daily'))
+        assert.deepEqual(left.filter((name) => name.startsWith('.staging-')), [])
+      } finally {
+        child.kill('SIGKILL')
+      }
+    })
+  })
+
+  test('a CPU-bound attempt that overruns its timeout leaves no staging table behind', async () => {
+    const busy = (ms: number) => {
+      const end = Date.now() + ms
+      while (Date.now() < end) { /* holds the event loop, as CPU-bound code does */ }
+    }
+    const cpu = defineAsset({
+      key: 'raw/cpu', timeout: '200ms',
+      async materialize(_inputs, ctx) {
+        await ctx.writeRows([{ id: 1 }])
+        busy(600) // the timeout falls due in here, but its timer cannot fire until this returns
+        await ctx.writeRows([{ id: 2 }])
+        return [{ id: 3 }]
+      },
+    })
+    const p = await openProject({ assets: [cpu] })
+    try {
+      const result = await p.instance.materialize('raw/cpu')
+      assert.equal((await p.instance.store.listSteps(result.runId))[0]!.error?.code, 'TRB3002')
+      const session = await (await p.instance.warehouse()).session()
+      try {
+        assert.deepEqual(await session.query("select table_name from information_schema.tables where table_name like '__trb_stage_%'"), [])
+      } finally {
+        await session.close()
+      }
+    } finally {
+      await p.close()
+    }
+  })
+
+  test('recovery drops the staging table of a dead run’s step that had already failed (its own cleanup never ran)', async () => {
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!
+    const base = defineAsset({ key: 'raw/base', async materialize() { return [{ id: 1 }] } })
+    const p = await openProject({ assets: [base] })
+    try {
+      const store = p.instance.store
+      const now = new Date()
+      await store.createRun({ id: 'dead', selection: '', trigger: 'test', pid: deadPid, host: hostname(), startedAt: now, steps: [{ assetKey: 'raw/base', partition: null }] })
+      await store.updateStep({ runId: 'dead', assetKey: 'raw/base', partition: null, status: 'failed', attempt: 1, at: now, error: { code: 'TRB3002', message: 'timed out' } })
+      const warehouse = await p.instance.warehouse()
+      const session = await warehouse.session()
+      try {
+        await session.createFromRows(warehouse.stagingRelation({ schema: 'raw', name: 'base' }, 'dead', null), [{ id: 1 }])
+        assert.deepEqual(await p.instance.recover(), [{ runId: 'dead', reconciled: [], failed: [] }])
+        assert.deepEqual(await session.query("select table_name from information_schema.tables where table_name like '__trb_stage_%'"), [])
+      } finally {
+        await session.close()
+      }
+    } finally {
+      await p.close()
+    }
+  })
+})
