@@ -30,8 +30,9 @@ import { forecast, type Forecast } from '../automation/forecast.js'
 import type { AutomationStore } from '../store/automation-store.js'
 import { SqliteAutomationStore } from '../store/sqlite/sqlite-automation-store.js'
 import { loadProject } from './load-project.js'
+import { describeHolder, openWaiting, type WarehouseWaitOptions } from './warehouse-wait.js'
 import type { Executor } from '../execution/executor.js'
-import { createExecutor, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
+import { createExecutor, defaultExecutorKind, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
 
 /** How to open an instance. */
 export interface OpenOptions {
@@ -336,6 +337,14 @@ export class Tributary {
         // A broken subscriber must never break a run.
       }
     }
+  }
+
+  /**
+   * Opens the warehouse now, waiting while another process holds it (a CLI run beside this
+   * one): see openWaiting for the rule. Later calls of warehouse() share what it opened.
+   */
+  async waitForWarehouse(options: WarehouseWaitOptions = {}): Promise<Warehouse> {
+    return openWaiting(() => this.warehouse(), { describe: (pid) => describeHolder(this.store, pid), ...options })
   }
 
   /** Settles runs whose process died (also done before every materialize). */

@@ -194,10 +194,13 @@ export interface ApiLogLine {
   readonly truncated: number | null
 }
 
-/** `POST /api/runs` body. `dryRun` returns the plan without starting. */
+/** `POST /api/runs` body. `dryRun` returns the plan without starting; `partition`, or `from` and `to`, pick partitions of partitioned assets. */
 export interface ApiStartRun {
   readonly selection?: string
   readonly dryRun?: boolean
+  readonly partition?: string
+  readonly from?: string
+  readonly to?: string
 }
 
 /** `POST /api/runs` answer (202, or 200 for a dry run). */

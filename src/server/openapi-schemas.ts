@@ -104,7 +104,7 @@ export const SCHEMAS: Record<string, Schema> = {
     run: ref('ApiRun'), steps: list(ref('ApiStep')),
     logs: list(object({ assetKey: string, ...logLine })),
   }),
-  ApiStartRun: object({ selection: string, dryRun: boolean }, ['selection', 'dryRun']),
+  ApiStartRun: object({ selection: string, dryRun: boolean, partition: string, from: string, to: string }, ['selection', 'dryRun', 'partition', 'from', 'to']),
   ApiRunStarted: object({ runId: nullable(string), steps: list(string) }),
   ApiRunCanceled: object({ runId: string, canceling: { const: true } }),
   ApiStartBackfill: object({

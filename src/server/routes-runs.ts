@@ -35,7 +35,8 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
     if (body.dryRun) {
       return c.json<ApiRunStarted>({ runId: null, steps: current.plan(body.selection).steps.map((step) => step.key) }, 200)
     }
-    const started = current.start(body.selection, { trigger: 'api' })
+    const { selection, dryRun: _dryRun, ...partitions } = body
+    const started = current.start(selection, { trigger: 'api', ...partitions })
     options.hub.watchStart(started.runId, started.done, options.log)
     return c.json<ApiRunStarted>({ runId: started.runId, steps: started.steps }, 202)
   })
@@ -52,8 +53,14 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
 /** Parses and checks the POST /api/runs body; an empty body means "everything". */
 async function startRunBody(c: Context): Promise<ApiStartRun> {
   const body = await jsonObjectBody(c, 'Send {"selection": "marts/revenue+", "dryRun": false}.')
-  const { selection, dryRun } = body
+  const { selection, dryRun, partition, from, to } = body
   if (selection !== undefined && typeof selection !== 'string') throw badRequest('selection must be a string', 'Selections look like "+marts/revenue" or "tag:finance"; see docs/selection.md.')
   if (dryRun !== undefined && typeof dryRun !== 'boolean') throw badRequest('dryRun must be true or false')
-  return { ...(selection !== undefined ? { selection } : {}), ...(dryRun !== undefined ? { dryRun } : {}) }
+  for (const [name, value] of [['partition', partition], ['from', from], ['to', to]] as const) {
+    if (value !== undefined && typeof value !== 'string') throw badRequest(`${name} must be a partition key (a string)`, 'Send {"selection": "raw/payments+", "partition": "2026-03-01"} or "from" and "to".')
+  }
+  return {
+    ...(selection !== undefined ? { selection } : {}), ...(dryRun !== undefined ? { dryRun } : {}),
+    ...(partition !== undefined ? { partition: partition as string } : {}), ...(from !== undefined ? { from: from as string } : {}), ...(to !== undefined ? { to: to as string } : {}),
+  }
 }

@@ -4,7 +4,9 @@ import { getToken, onAuthChange, type ApiEvent } from './api'
 
 export type Connection = 'connecting' | 'live' | 'reconnecting'
 
-const EVENT_TYPES: readonly ApiEvent['type'][] = ['run_started', 'step', 'run_pausing', 'run_finished', 'reload']
+const EVENT_TYPES: readonly ApiEvent['type'][] = ['run_started', 'step', 'log', 'run_pausing', 'run_finished', 'reload']
+/** The id of the last event received: a stream reopened by hand resumes after it (the browser's own retries send it as Last-Event-ID). */
+let lastEventId = ''
 const listeners = new Set<(event: ApiEvent) => void>()
 const connectionListeners = new Set<() => void>()
 let connection: Connection = 'connecting'
@@ -29,7 +31,8 @@ function eventsUrl(): string {
 function open(): void {
   window.clearTimeout(retryTimer)
   source?.close()
-  const current = new EventSource(eventsUrl())
+  const url = eventsUrl()
+  const current = new EventSource(lastEventId ? `${url}${url.includes('?') ? '&' : '?'}lastEventId=${encodeURIComponent(lastEventId)}` : url)
   source = current
   current.onopen = () => {
     retryDelay = 1_000
@@ -55,6 +58,7 @@ function open(): void {
         return
       }
       received++
+      if ((message as MessageEvent<string>).lastEventId) lastEventId = (message as MessageEvent<string>).lastEventId
       setConnection('live')
       for (const listener of [...listeners]) listener(event)
     })

@@ -7,7 +7,7 @@ import { CONFIG_FILES } from '../../instance/load-project.js'
 import { Tributary } from '../../instance/tributary.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { ProjectDefinition } from '../../model/project.js'
-import { startServer } from '../../server/server.js'
+import { startControlPlane } from '../control-plane-server.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
 import { LISTEN_HELP, LISTEN_OPTIONS, listenAddress, shutDown, startDaemon, untilSignal, type RunningDaemon } from './serve.js'
@@ -35,7 +35,7 @@ export default defineCommand({
     let watcher: FSWatcher | undefined
     let daemon: RunningDaemon | undefined
     try {
-      const server = await startServer({ instance, host, port })
+      const server = await startControlPlane(instance, 'dev', { host, port })
       // The daemon reads the current definitions through the getter, so reloads reach it.
       daemon = await startDaemon(ctx, instance)
       ctx.out(`${style.green('✓')} dev server for ${style.bold(current.project.name)} (${current.graph.nodes.size} assets) at ${style.bold(server.url)}`)

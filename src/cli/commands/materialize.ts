@@ -1,6 +1,10 @@
 import { Tributary } from '../../instance/tributary.js'
 import { defineCommand, Exit } from '../command.js'
-import { statusLabel, style } from '../format.js'
+import { style } from '../format.js'
+import { findControlPlane } from '../../instance/control-plane.js'
+import type { ApiRunStarted } from '../../server/api-types.js'
+import { ControlPlaneClient } from '../control-plane-client.js'
+import { reportOutcome, runRemotely } from '../remote-run.js'
 import { ProgressDisplay } from '../progress-display.js'
 import { stepId } from '../../engine/plan.js'
 import { onStopSignals, signalExitCode, type StopSignal } from '../stop-signals.js'
@@ -45,6 +49,15 @@ export default defineCommand({
         else for (const step of plan.steps) ctx.out(`${stepId(step)}${step.upstreamInRun.length ? style.dim(`  after ${step.upstreamInRun.join(', ')}`) : ''}`)
         return Exit.Ok
       }
+      const display = ctx.json ? undefined : new ProgressDisplay((text) => process.stderr.write(text), ctx.isTty)
+      // A live control plane (serve, dev) owns the warehouse: submit to it and follow its events.
+      const live = await findControlPlane(instance.stateDir)
+      if (live) {
+        instance.plan(selection, partitions)
+        const client = new ControlPlaneClient(live)
+        const remote = await runRemotely(ctx, client, () => client.request<ApiRunStarted>('POST', '/api/runs', { selection, ...partitions }), display)
+        return reportOutcome(ctx, remote!.outcome, remote!.stoppedBy)
+      }
       const controller = new AbortController()
       // Ctrl-C, SIGTERM and SIGHUP cancel the run cleanly (it is recorded canceled); a second one quits at once.
       let stoppedBy: StopSignal | undefined
@@ -54,21 +67,12 @@ export default defineCommand({
         ctx.err(style.yellow(signal === 'SIGINT' ? '\ncanceling the run… (Ctrl-C again to quit at once)' : `\n${signal}: canceling the run… (${signal} again to quit at once)`))
         controller.abort()
       })
-      const display = ctx.json ? undefined : new ProgressDisplay((text) => process.stderr.write(text), ctx.isTty)
       try {
+        // Another run of this project (a CLI without a control plane) holds the warehouse: wait for it, saying who.
+        await instance.waitForWarehouse({ signal: controller.signal, onWait: (holder) => ctx.err(style.yellow(`waiting for the warehouse: ${holder}`)) })
         const result = await instance.materialize(selection, { ...partitions, trigger: 'cli', force: ctx.values.force === true, signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}) })
         const steps = await instance.store.listSteps(result.runId)
-        if (ctx.json) {
-          ctx.out(JSON.stringify({ runId: result.runId, status: result.status, counts: result.counts, recovered: result.recovered, steps }, null, 2))
-        } else {
-          for (const run of result.recovered) ctx.out(style.yellow(`recovered run ${run.runId}: its process had died (${run.failed.length} step(s) marked failed, ${run.reconciled.length} publication(s) recorded)`))
-          const parts = Object.entries(result.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`)
-          ctx.out(`${statusLabel(result.status === 'succeeded' ? 'succeeded' : result.status === 'canceled' ? 'canceled' : 'failed')} run ${result.runId}: ${parts.join(', ')}`)
-          if (result.status !== 'succeeded') ctx.out(style.dim(`details: tributary run ${result.runId}`))
-        }
-        // Stopped by a supervisor (SIGTERM, SIGHUP): say so with 128 + the signal's number.
-        if (stoppedBy && stoppedBy !== 'SIGINT' && result.status === 'canceled') return signalExitCode(stoppedBy)
-        return result.status === 'succeeded' ? Exit.Ok : Exit.NotOk
+        return reportOutcome(ctx, { ...result, steps }, stoppedBy)
       } finally {
         offSignals()
       }

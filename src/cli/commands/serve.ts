@@ -1,7 +1,8 @@
 import { createDaemon } from '../../instance/daemon.js'
 import { Tributary } from '../../instance/tributary.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
-import { startServer, type RunningServer } from '../../server/server.js'
+import type { RunningServer } from '../../server/server.js'
+import { startControlPlane } from '../control-plane-server.js'
 import { defineCommand, Exit, type CommandContext } from '../command.js'
 import { style } from '../format.js'
 
@@ -94,7 +95,7 @@ export default defineCommand({
     const { host, port } = listenAddress(ctx)
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     try {
-      const server = await startServer({ instance: () => instance, host, port })
+      const server = await startControlPlane(() => instance, 'serve', { host, port })
       const daemon = await startDaemon(ctx, () => instance)
       ctx.out(`${style.green('✓')} serving ${style.bold(instance.project.name)} (${instance.graph.nodes.size} assets) at ${style.bold(server.url)}${ctx.values['no-daemon'] === true ? '' : style.dim(' · automation daemon ticking every 30s')}`)
       await untilSignal(ctx)

@@ -37,6 +37,8 @@ function RunView({ detail }: { detail: ApiRunDetail }) {
   const end = run.finishedAt ? Date.parse(run.finishedAt) : Math.max(now, ...steps.map((s) => (s.finishedAt ? Date.parse(s.finishedAt) : 0)))
   const span = Math.max(end - start, 1)
   const shownLogs = logFilter ? logs.filter((log) => log.assetKey === logFilter) : logs
+  // Attempt numbers only say something when a step of this run was tried more than once.
+  const retried = steps.some((step) => step.attempt > 1)
 
   return (
     <>
@@ -128,10 +130,15 @@ function RunView({ detail }: { detail: ApiRunDetail }) {
         ) : (
           <div className="logs" role="log">
             {shownLogs.map((log, i) => (
-              <div key={i} className={`log-line log-${log.level}`}>
+              <div key={i} className={`log-line log-${log.level}${log.truncated !== null ? ' log-truncated' : ''}`} data-stream={log.stream} data-attempt={log.attempt}>
                 <span className="log-time" title={dateTime(log.at)}>{new Date(log.at).toLocaleTimeString(undefined, { hour12: false })}</span>
                 <span className="log-level">{log.level}</span>
-                <span className="log-asset">{log.assetKey}</span>
+                <span className="log-asset" title={`${log.assetKey}${log.partition ? ` [${log.partition}]` : ''}${log.attempt ? `, attempt ${log.attempt}` : ''}, ${log.stream}`}>
+                  {log.assetKey}
+                  {log.partition && <span className="log-meta"> [{log.partition}]</span>}
+                  {retried && log.attempt > 0 && <span className="log-meta"> #{log.attempt}</span>}
+                  {log.stream !== 'log' && <span className={`log-stream log-stream-${log.stream}`}>{log.stream}</span>}
+                </span>
                 <span className="log-message">{log.message}</span>
               </div>
             ))}

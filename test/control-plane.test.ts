@@ -1,0 +1,204 @@
+// One control plane per project: `serve` advertises itself and a terminal's `tributary materialize`
+// submits to it (real processes, real HTTP, a real browser); without a server two CLI runs take
+// turns with the warehouse instead of failing.
+import assert from 'node:assert/strict'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import type { Browser } from 'playwright-core'
+import { ensureUiBuilt, launchBrowser, newPage } from './helpers/browser.js'
+import { cli, cliProcess } from './helpers/cli.js'
+import { openEvents } from './helpers/server.js'
+import { tempDir } from './helpers/temp-project.js'
+
+const CONFIG = `import { defineProject } from 'tributary-orchestrator'
+import * as assets from './assets.js'
+
+export default defineProject({ name: 'control', assets: Object.values(assets) })
+`
+
+// raw/gated runs until the test writes the file ./gate: the test decides when it ends, without sleeping.
+const ASSETS = `import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { defineAsset } from 'tributary-orchestrator'
+
+export const first = defineAsset({ key: 'raw/first', tags: ['ok'], async materialize(_inputs, ctx) {
+  ctx.log.info('hello from first')
+  return [{ id: 1, at: Date.now() }]
+} })
+
+export const gated = defineAsset({ key: 'raw/gated', tags: ['ok'], async materialize(_inputs, ctx) {
+  ctx.log.info('waiting for the gate')
+  await new Promise((resolve, reject) => {
+    const timer = setInterval(() => { if (existsSync(join(ctx.projectDir, 'gate'))) { clearInterval(timer); resolve(undefined) } }, 20)
+    ctx.signal.addEventListener('abort', () => { clearInterval(timer); reject(ctx.signal.reason) }, { once: true })
+  })
+  ctx.log.warn('through the gate')
+  return [{ id: 2, at: Date.now() }]
+} })
+
+export const broken = defineAsset({ key: 'raw/broken', tags: ['bad'], async materialize() {
+  throw new Error('broken on purpose')
+} })
+`
+
+async function writeProject(dir: string) {
+  await writeFile(join(dir, 'tributary.config.ts'), CONFIG)
+  await writeFile(join(dir, 'assets.ts'), ASSETS)
+}
+
+/** A CLI process in the background, its output collected. */
+function background(args: readonly string[]) {
+  const child = cliProcess(args, { env: { TRIBUTARY_TOKEN: '', TRIBUTARY_READ_TOKEN: '' } })
+  const output = { stdout: '', stderr: '' }
+  child.stdout!.on('data', (chunk) => (output.stdout += chunk))
+  child.stderr!.on('data', (chunk) => (output.stderr += chunk))
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+  /** Resolves once the output matches `pattern`; fails if the process exits first. */
+  const waitFor = (pattern: RegExp, stream: 'stdout' | 'stderr' = 'stderr') => new Promise<RegExpExecArray>((resolve, reject) => {
+    const look = () => {
+      const match = pattern.exec(output[stream])
+      if (match) {
+        child[stream]!.off('data', look)
+        resolve(match)
+      }
+    }
+    child[stream]!.on('data', look)
+    void exited.then(([code]) => reject(new Error(`exited ${code} before printing ${pattern}\n${output.stdout}\n${output.stderr}`)))
+    look()
+  })
+  return { child, output, exited, waitFor }
+}
+
+async function stop(child: ChildProcess, exited: Promise<[number | null, NodeJS.Signals | null]>) {
+  child.kill('SIGINT')
+  const [code] = await exited
+  return code
+}
+
+/** The step lines of a non-terminal progress display, without durations and run ids, sorted. */
+function progressLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => /^[^\w\s]+ (running|succeeded|failed|waiting|skipped|blocked|canceled) /.test(line) || /^run \S+: \d+ steps?$/.test(line))
+    .map((line) => line.replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, '<run>').replace(/\b\d+(\.\d)?(ms|s)\b/g, '<t>').trimEnd()).sort()
+}
+
+describe('control plane: serve + a terminal', () => {
+  let browser: Browser
+  let project: Awaited<ReturnType<typeof tempDir>>
+  before(async () => {
+    ensureUiBuilt()
+    browser = await launchBrowser()
+    project = await tempDir('control-')
+    await writeProject(project.dir)
+  })
+  after(async () => {
+    await browser?.close()
+    await project?.cleanup()
+  })
+
+  test('materialize from a terminal while serve runs: submitted to serve, live over SSE and in the browser, same progress and exit codes as alone', async () => {
+    const { dir } = project
+    // Alone first: the reference output.
+    await writeFile(join(dir, 'gate'), '')
+    const aloneOk = cli(['materialize', 'tag:ok', '--project', dir])
+    const aloneBad = cli(['materialize', 'tag:bad', '--project', dir])
+    assert.equal(aloneOk.code, 0, aloneOk.stderr)
+    assert.equal(aloneBad.code, 1, aloneBad.stderr)
+    await import('node:fs/promises').then((fs) => fs.rm(join(dir, 'gate')))
+
+    const served = background(['serve', '--port', '0', '--no-daemon', '--project', dir])
+    const url = (await served.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 'stdout'))[0]
+    try {
+      const advertised = JSON.parse(readFileSync(join(dir, '.tributary', 'control-plane.json'), 'utf8'))
+      assert.deepEqual([advertised.pid, advertised.url, advertised.command], [served.child.pid, url, 'serve'])
+      assert.match(advertised.secret, /^[0-9a-f]{64}$/)
+
+      const events = await openEvents(url)
+      const { page, problems } = await newPage(browser)
+      await page.goto(`${url}/runs`)
+      await page.waitForSelector('text=Runs')
+
+      const terminal = background(['materialize', 'tag:ok', '--project', dir])
+      const started = await events.waitFor((item) => 'event' in item && item.event === 'run_started')
+      const runId: string = 'data' in started ? started.data.runId : ''
+      await events.waitFor((item) => 'event' in item && item.data.type === 'step' && item.data.key === 'raw/gated' && item.data.status === 'running')
+      // The browser, opened before the run began, lists it live; its page shows the step running and its log.
+      await page.locator(`a[href="/runs/${runId}"]`).first().click()
+      await page.locator('[data-step="raw/gated"][data-status="running"]').waitFor()
+      await page.locator('.log-line', { hasText: 'waiting for the gate' }).waitFor()
+
+      await writeFile(join(dir, 'gate'), '')
+      const [code] = await terminal.exited
+      assert.equal(code, 0, terminal.output.stderr)
+      assert.match(terminal.output.stdout, new RegExp(`succeeded run ${runId}: 2 succeeded`))
+      assert.match(terminal.output.stderr, /submitted to the control plane of this project \(tributary serve/)
+      assert.doesNotMatch(terminal.output.stderr, /TRB5001|locked/)
+      assert.deepEqual(progressLines(terminal.output.stderr), progressLines(aloneOk.stderr), 'the same progress as a run alone')
+
+      // Every event of the run came with its id, in order, ending with run_finished.
+      await events.waitFor((item) => 'event' in item && item.event === 'run_finished' && item.data.runId === runId)
+      const ids = events.events().filter((e) => 'runId' in e.data && e.data.runId === runId).map((e) => Number(e.id))
+      assert.ok(ids.length >= 6 && ids.every((id, i) => Number.isInteger(id) && (i === 0 || id > ids[i - 1]!)), String(ids))
+      events.close()
+      await page.locator('[data-step="raw/gated"][data-status="succeeded"]').waitFor()
+      await page.locator('.log-line', { hasText: 'through the gate' }).waitFor()
+      assert.deepEqual(problems, [])
+
+      const bad = cli(['materialize', 'tag:bad', '--project', dir])
+      assert.equal(bad.code, 1, bad.stderr)
+      assert.deepEqual(bad.stdout.replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, '<run>'), aloneBad.stdout.replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, '<run>'))
+      assert.deepEqual(progressLines(bad.stderr), progressLines(aloneBad.stderr))
+
+      const json = cli(['materialize', 'raw/first', '--json', '--project', dir])
+      assert.equal(json.code, 0, json.stderr)
+      const document = JSON.parse(json.stdout)
+      assert.deepEqual([document.status, document.counts.succeeded, document.steps[0].assetKey, document.steps[0].status], ['succeeded', 1, 'raw/first', 'succeeded'])
+
+      // A second control plane for the same project is refused.
+      const second = cli(['serve', '--port', '0', '--no-daemon', '--project', dir])
+      assert.equal(second.code, 2)
+      assert.match(second.stderr, /TRB6051 this project is already served by tributary serve/)
+    } finally {
+      assert.equal(await stop(served.child, served.exited), 0, served.output.stderr)
+    }
+    assert.equal(existsSync(join(dir, '.tributary', 'control-plane.json')), false, 'withdrawn at exit')
+  })
+
+  test('a stale advertisement (its process is gone) is ignored and removed: the CLI runs alone', async () => {
+    const { dir } = project
+    await writeFile(join(dir, 'gate'), '')
+    const gone = background(['validate', '--project', dir])
+    await gone.exited
+    await mkdir(join(dir, '.tributary'), { recursive: true })
+    await writeFile(join(dir, '.tributary', 'control-plane.json'), JSON.stringify({ version: 1, pid: gone.child.pid, url: 'http://127.0.0.1:9', port: 9, secret: 'x', startedAt: new Date().toISOString(), command: 'serve' }))
+    const run = cli(['materialize', 'raw/first', '--project', dir])
+    assert.equal(run.code, 0, run.stderr)
+    assert.doesNotMatch(run.stderr, /submitted to the control plane/)
+    assert.equal(existsSync(join(dir, '.tributary', 'control-plane.json')), false)
+  })
+})
+
+describe('control plane: two terminals, no server', () => {
+  test('a second materialize waits for the warehouse, saying who holds it, and both succeed', async () => {
+    const project = await tempDir('two-cli-')
+    try {
+      await writeProject(project.dir)
+      const first = background(['materialize', 'raw/gated', '--project', project.dir])
+      await first.waitFor(/running raw\/gated/)
+      const second = background(['materialize', 'raw/first', '--project', project.dir])
+      const waiting = await second.waitFor(/waiting for the warehouse: run (\S+) \(cli, pid (\d+)\): 0\/1 steps done/)
+      assert.equal(Number(waiting[2]), first.child.pid)
+      await writeFile(join(project.dir, 'gate'), '')
+      const [[one], [two]] = await Promise.all([first.exited, second.exited])
+      assert.equal(one, 0, first.output.stderr)
+      assert.equal(two, 0, second.output.stderr)
+      assert.match(second.output.stdout, /succeeded run \S+: 1 succeeded/)
+      assert.doesNotMatch(second.output.stderr, /TRB5001/)
+    } finally {
+      await project.cleanup()
+    }
+  })
+})
