@@ -32,7 +32,7 @@ import { SqliteAutomationStore } from '../store/sqlite/sqlite-automation-store.j
 import { loadProject } from './load-project.js'
 import { describeHolder, openWaiting, type WarehouseWaitOptions } from './warehouse-wait.js'
 import type { Executor } from '../execution/executor.js'
-import { createExecutor, defaultExecutorKind, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
+import { createExecutor, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
 
 /** How to open an instance. */
 export interface OpenOptions {
