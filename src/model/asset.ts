@@ -1,3 +1,4 @@
+import { recordCallSite } from './call-site.js'
 import type { AssetContext, AssetInput, Row, SourceInput } from './context.js'
 import type { ProducedMetadata } from './common.js'
 import type { PartitionMapping } from './partitions.js'
@@ -52,7 +53,10 @@ export interface SqlAssetDefinition extends SqlAssetSpec {
 
 /** Declares a TypeScript asset. Identity plus freezing: validation happens with the whole project. */
 export function defineAsset<const I extends Record<string, AnyNode> = Record<string, never>>(spec: AssetSpec<I>): AssetDefinition<I> {
-  return Object.freeze({ ...spec, ins: Object.freeze({ ...(spec.ins ?? ({} as I)) }), io: spec.io ?? 'table', type: 'asset' as const })
+  const definition = Object.freeze({ ...spec, ins: Object.freeze({ ...(spec.ins ?? ({} as I)) }), io: spec.io ?? 'table', type: 'asset' as const })
+  // The UI shows the code as written: transpilers rewrite what materialize.toString() returns.
+  recordCallSite(definition, defineAsset)
+  return definition
 }
 
 /** Declares a SQL asset. */

@@ -8,6 +8,7 @@ import type { AuthEnv } from './auth.js'
 import { searchCatalog } from './catalog.js'
 import { enumParam, intParam, knownKey, requiredParam } from './params.js'
 import { toAssetSummary, toCheckResult, toMaterialization } from './to-api.js'
+import { definitionSource } from './definition-source.js'
 
 /** At most this many partitions are listed, the newest. */
 export const MAX_PARTITIONS = 400
@@ -117,7 +118,8 @@ async function assetDetail(instance: Tributary, node: GraphNode): Promise<ApiAss
     ...toAssetSummary(node, status),
     io: isSource ? null : def.io,
     relation: node.relation ? `${node.relation.schema}.${node.relation.name}` : null,
-    code: def.type === 'sql' ? def.sql : def.type === 'asset' ? def.materialize.toString() : null,
+    // The code as the user wrote it; the function's own text is what a transpiler made of it.
+    code: def.type === 'sql' ? def.sql : def.type === 'asset' ? (definitionSource(def)?.code ?? def.materialize.toString()) : null,
     codeLanguage: def.type === 'sql' ? 'sql' : def.type === 'asset' ? 'typescript' : null,
     codeVersion: node.codeVersion,
     columns: (materialization?.columns ?? observation?.columns ?? []).map((column) => ({ name: column.name, type: column.type })),
