@@ -49,14 +49,15 @@ export function checkDuckDbFile(file: string): void {
     throw error
   }
   if (size === 0) throw notDuckDbError(file, 'it is empty (0 bytes)')
-  const header = Buffer.alloc(MAGIC_OFFSET + MAGIC.length)
+  // 16 bytes: the DuckDB magic, or enough to recognise a SQLite file ('SQLite format 3\0').
+  const header = Buffer.alloc(16)
   const fd = openSync(file, 'r')
   try {
     readSync(fd, header, 0, header.length, 0)
   } finally {
     closeSync(fd)
   }
-  if (header.subarray(MAGIC_OFFSET).toString('latin1') !== MAGIC) {
+  if (header.subarray(MAGIC_OFFSET, MAGIC_OFFSET + MAGIC.length).toString('latin1') !== MAGIC) {
     const text = header.toString('latin1')
     throw notDuckDbError(file, text.startsWith('SQLite format') ? 'it is a SQLite database' : `its header has no DuckDB signature (${size} bytes of something else)`)
   }
