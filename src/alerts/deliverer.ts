@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { systemClock, type Clock } from '../engine/clock.js'
 import { retryDelay } from '../engine/retry-delay.js'
+import { redact } from '../model/redact.js'
 import type { AutomationStore, OutboxEntry } from '../store/automation-store.js'
 import { DELIVERY_DEFAULTS } from './delivery-policy.js'
 import type { Sink } from './sinks/sink.js'
@@ -128,11 +129,11 @@ async function attemptOnce(sink: Sink, entry: OutboxEntry, timeoutMs: number): P
   }
 }
 
-/** An error in words, with its cause (fetch hides the network error there). */
+/** An error in words, with its cause (fetch hides the network error there), secrets in URLs redacted: it is stored. */
 function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error)
+  if (!(error instanceof Error)) return redact(String(error))
   const cause = error.cause instanceof Error ? error.cause.message : undefined
-  return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message
+  return redact(cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message)
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */

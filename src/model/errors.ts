@@ -1,3 +1,5 @@
+import { redact } from './redact.js'
+
 /** Stable error codes. Documented in docs/errors.md; never reuse a retired code. */
 export const ErrorCode = {
   DuplicateKey: 'TRB1001',
@@ -140,12 +142,14 @@ export class AssetExecutionError extends TributaryError {
   }
 }
 
-/** Turns anything thrown into the JSON shape stored in events. */
+/** Turns anything thrown into the JSON shape stored in events, with secrets in URLs redacted (see redact). */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof TributaryError) {
-    const cause = error.cause instanceof Error ? error.cause.message : undefined
-    return cause && !error.detail.includes(cause) ? { ...error.toJSON(), cause } : error.toJSON()
+    const cause = error.cause instanceof Error ? redact(error.cause.message) : undefined
+    const json = error.toJSON()
+    const safe = { ...json, message: redact(json.message), ...(json.hint !== undefined ? { hint: redact(json.hint) } : {}) }
+    return cause && !safe.message.includes(cause) ? { ...safe, cause } : safe
   }
-  if (error instanceof Error) return { code: 'TRB0000', message: error.message }
-  return { code: 'TRB0000', message: String(error) }
+  if (error instanceof Error) return { code: 'TRB0000', message: redact(error.message) }
+  return { code: 'TRB0000', message: redact(String(error)) }
 }

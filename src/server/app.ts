@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
 import type { Tributary } from '../instance/tributary.js'
 import type { ApiHealth } from './api-types.js'
 import { authenticate, type AuthConfig, type AuthEnv } from './auth.js'
@@ -10,6 +11,7 @@ import { graphRoutes } from './routes-graph.js'
 import { automationRoutes, sensorRoutes } from './routes-automation.js'
 import { backfillRoutes } from './routes-backfills.js'
 import { runRoutes } from './routes-runs.js'
+import { sameOrigin, type OriginPolicy } from './same-origin.js'
 import { controlPlaneRoutes } from './routes-control-plane.js'
 import { serveUi } from './static-ui.js'
 
@@ -32,6 +34,17 @@ export interface AppOptions {
   readonly eventPollMs?: number
   /** Where internal errors are logged. Default: stderr. */
   readonly log?: (line: string) => void
+  /** Accepted Host and Origin headers. Default: any Host, only same-origin Origins (startServer passes the bound host's policy). */
+  readonly origins?: OriginPolicy
+}
+
+/**
+ * The Content-Security-Policy of every response: the UI's own scripts, styles, workers and API
+ * only, and no framing (clickjacking). Styles allow 'unsafe-inline' for React's style attributes.
+ */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"], workerSrc: ["'self'"], objectSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"], frameAncestors: ["'none'"],
 }
 
 /** Builds the HTTP API and the UI's static files as a Hono app (no listening; see startServer). */
@@ -42,6 +55,9 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   const auth = options.auth ?? {}
   app.onError(errorHandler(log, [auth.operatorToken, auth.readToken, auth.localSecret].filter((token): token is string => Boolean(token))))
 
+  // First, for every route (the UI's pages included): a foreign Host or Origin gets nowhere.
+  app.use('*', sameOrigin(options.origins ?? {}))
+  app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, xFrameOptions: 'DENY', referrerPolicy: 'no-referrer', strictTransportSecurity: false }))
   const hub = options.events ?? new EventHub()
   // Before token auth: a webhook sensor authenticates its caller by the HMAC signature of the body.
   app.route('/api', sensorRoutes(instance, { hub, log }))

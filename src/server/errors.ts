@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { ErrorCode, TributaryError } from '../model/errors.js'
+import { redact as redactSecrets } from '../model/redact.js'
 import type { ApiError } from './api-types.js'
 
 /** The one error type routes throw for an HTTP answer other than 200: a status, a stable code, what to do. */
@@ -36,7 +37,7 @@ export const INTERNAL_ERROR: ApiError = { error: { code: 'TRB0000', message: 'in
  */
 export function errorHandler(log: (line: string) => void, secrets: readonly string[] = []) {
   // Messages echo the request (a selection, a key): a token pasted there must not come back.
-  const redact = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, '[redacted]'), text)
+  const redact = (text: string) => redactSecrets(text, secrets)
   return (error: Error, c: Context): Response => {
     const known = toHttpError(error)
     if (known) {

@@ -7,6 +7,7 @@ import type { ApiEvent } from './api-types.js'
 import { createApp } from './app.js'
 import { assertBindable, authFromEnv, type AuthConfig } from './auth.js'
 import { EventHub } from './events.js'
+import { allowedFromEnv, originPolicy } from './same-origin.js'
 
 /** How to serve. */
 export interface ServerOptions {
@@ -26,6 +27,12 @@ export interface ServerOptions {
   readonly eventPollMs?: number
   /** Where internal errors are logged. Default: stderr. */
   readonly log?: (line: string) => void
+  /**
+   * Host names and origins accepted besides the defaults (on loopback: localhost, 127.0.0.1, ::1
+   * and the bound name; the server's own origin). Default: from TRIBUTARY_ALLOWED_HOSTS and
+   * TRIBUTARY_ALLOWED_ORIGINS.
+   */
+  readonly allowed?: { readonly hosts?: readonly string[]; readonly origins?: readonly string[] }
 }
 
 /** A listening server. */
@@ -53,6 +60,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.eventPollMs ? { eventPollMs: options.eventPollMs } : {}),
     ...(options.log ? { log: options.log } : {}),
+    origins: originPolicy(host, options.allowed ?? allowedFromEnv()),
   })
   const server = await new Promise<Server>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 3000 }, () => resolve(started as Server)) as Server

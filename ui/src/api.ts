@@ -16,16 +16,20 @@ type Listener = () => void
 const authListeners = new Set<Listener>()
 let needsToken = false
 
-/** The token: from `?token=` in the page address (kept), else from localStorage. */
+// Where the token lives when localStorage cannot keep it (private mode): this page only.
+let pageToken: string | null = null
+
+/** The token: from localStorage, else the one given to this page (from `?token=` or the prompt). */
 export function getToken(): string | null {
   try {
-    return localStorage.getItem(TOKEN_KEY)
+    return localStorage.getItem(TOKEN_KEY) ?? pageToken
   } catch {
-    return null
+    return pageToken
   }
 }
 
 export function setToken(token: string | null): void {
+  pageToken = token
   try {
     if (token) localStorage.setItem(TOKEN_KEY, token)
     else localStorage.removeItem(TOKEN_KEY)
@@ -36,10 +40,17 @@ export function setToken(token: string | null): void {
   emitAuth()
 }
 
-/** Adopts `?token=` from the page address once, at start. */
+/**
+ * Adopts `?token=` from the page address once, at start, then removes it from the address bar,
+ * so it does not stay on screen, in the history, in bookmarks or in a copied link.
+ */
 export function adoptTokenFromUrl(): void {
-  const token = new URLSearchParams(window.location.search).get('token')
+  const url = new URL(window.location.href)
+  const token = url.searchParams.get('token')
+  if (token === null) return
   if (token) setToken(token)
+  url.searchParams.delete('token')
+  window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash)
 }
 
 /** True once a call answered 401 and no new token was given since. */

@@ -24,7 +24,7 @@ function setConnection(next: Connection): void {
 
 function eventsUrl(): string {
   // EventSource cannot send headers: the token rides along as ?token= (the server accepts it on this path only).
-  const token = new URLSearchParams(window.location.search).get('token') ?? getToken()
+  const token = getToken()
   return token ? `/api/events?token=${encodeURIComponent(token)}` : '/api/events'
 }
 

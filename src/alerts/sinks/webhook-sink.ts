@@ -1,3 +1,4 @@
+import { redact } from '../../model/redact.js'
 import { slackPayload } from './slack-payload.js'
 import type { Sink } from './sink.js'
 
@@ -16,15 +17,22 @@ export function webhookSink(name: string, url: string): Sink {
   return {
     name,
     async send(notification, signal) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(notification.deliveryId === undefined ? {} : { [DELIVERY_HEADER]: String(notification.deliveryId) }) },
-        body: JSON.stringify(slackPayload(notification)),
-        signal,
-      })
+      let response: Response
+      try {
+        response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(notification.deliveryId === undefined ? {} : { [DELIVERY_HEADER]: String(notification.deliveryId) }) },
+          body: JSON.stringify(slackPayload(notification)),
+          signal,
+        })
+      } catch (error) {
+        // fetch quotes a malformed URL whole ("Failed to parse URL from …"), secret and all.
+        const cause = (error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message}` : ''
+        throw new Error(redact(`${(error as Error).message}${cause}`, [url]))
+      }
       const body = await response.text()
       if (!response.ok) {
-        const detail = body.trim().slice(0, ERROR_BODY_CHARS)
+        const detail = redact(body.trim().slice(0, ERROR_BODY_CHARS), [url])
         throw new Error(`webhook answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`)
       }
     },
