@@ -1,4 +1,5 @@
 import { tryParseDuration } from '../model/duration.js'
+import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ProjectDefinition } from '../model/project.js'
 import type { Executor } from './executor.js'
 import { InProcessExecutor } from './in-process-executor.js'
@@ -23,6 +24,24 @@ export function workerSettings(project: ProjectDefinition, overrides: Partial<Wo
     graceMs: (workers.killGrace === undefined ? undefined : tryParseDuration(workers.killGrace)) ?? 2000,
     ...overrides,
   }
+}
+
+/** The environment variable that overrides where code runs ('pool' or 'in-process'), e.g. to debug an asset. */
+export const EXECUTOR_ENV = 'TRIBUTARY_EXECUTOR'
+
+/**
+ * Where code runs when the caller did not say: $TRIBUTARY_EXECUTOR, else 'pool' for a project
+ * loaded from its config file and 'in-process' for one passed in memory (workers could not load it).
+ */
+export function defaultExecutorKind(inMemory: boolean, env: NodeJS.ProcessEnv = process.env): ExecutorKind {
+  const chosen = env[EXECUTOR_ENV]
+  if (chosen === 'pool' || chosen === 'in-process') return chosen
+  if (chosen) {
+    throw new TributaryError(ErrorCode.InvalidSettings, `${EXECUTOR_ENV} is ${JSON.stringify(chosen)}, which is neither 'pool' nor 'in-process'`, {
+      hint: `Unset ${EXECUTOR_ENV} (worker processes), or set it to in-process to run asset code inside the command, e.g. under a debugger.`,
+    })
+  }
+  return inMemory ? 'in-process' : 'pool'
 }
 
 /** Makes the executor of an instance: a pool of `idle` warm workers over the project, or in-process. */

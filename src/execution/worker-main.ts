@@ -2,9 +2,9 @@
 // plane sends over IPC, one at a time. Started by WorkerProcess with the tsx loader, so the
 // user's tributary.config.ts loads as it is.
 import { format } from 'node:util'
-import { buildGraph } from '../graph/build-graph.js'
-import type { AssetGraph } from '../graph/asset-graph.js'
+import { Worker } from 'node:worker_threads'
 import type { AssetDefinition } from '../model/asset.js'
+import { assetCodeVersion } from './code-version.js'
 import { loadProject } from '../instance/load-project.js'
 import type { StepHost, StepLogLevel } from './executor.js'
 import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
@@ -32,13 +32,13 @@ const original = {
 
 captureOutput()
 process.on('disconnect', () => process.exit(0))
+watchParent()
 
-let graph: AssetGraph
+// The project's TypeScript assets by key: a worker needs no graph, only the code it runs.
+let assets: ReadonlyMap<string, AssetDefinition>
 try {
   const { project } = await loadProject(process.env[PROJECT_DIR_ENV] ?? process.cwd())
-  const built = buildGraph(project)
-  if (!built.graph) throw workerStartError(`the project is invalid in the worker: ${built.problems.map((p) => p.message).join('; ')}`)
-  graph = built.graph
+  assets = new Map(project.assets.flatMap((def) => (def.type === 'asset' ? [[def.key, def as AssetDefinition] as const] : [])))
 } catch (error) {
   send({ type: 'failed', error: toWire(error) })
   process.exit(1)
@@ -69,10 +69,10 @@ async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task'])
     log: (level, message) => send({ type: 'log', id, level, message }),
   }
   try {
-    const node = graph.nodes.get(task.assetKey)
-    if (!node || node.def.type !== 'asset') throw workerStartError(`asset ${task.assetKey} is not a TypeScript asset in the project as this worker loaded it`)
-    if (node.codeVersion !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
-    const value = await runMaterialize(node.def as AssetDefinition, task, host, controller.signal)
+    const def = assets.get(task.assetKey)
+    if (!def) throw workerStartError(`asset ${task.assetKey} is not a TypeScript asset in the project as this worker loaded it`)
+    if (assetCodeVersion(def) !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
+    const value = await runMaterialize(def, task, host, controller.signal)
     flushLines(id)
     send({ type: 'done', id, ok: true, value })
   } catch (error) {
@@ -111,4 +111,14 @@ function captureOutput(): void {
   }
   patch(process.stdout, 'info')
   patch(process.stderr, 'error')
+}
+
+// A worker whose control plane died (kill -9) must not outlive it, even while its step spins in a
+// loop that never reads the IPC channel: a thread of its own notices the new parent and ends it.
+function watchParent(): void {
+  const watchdog = `
+    const parent = ${process.ppid}
+    setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL') }, 500)
+  `
+  new Worker(watchdog, { eval: true }).unref()
 }

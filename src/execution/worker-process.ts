@@ -16,9 +16,14 @@ export interface WorkerOptions {
   readonly graceMs: number
 }
 
-const ENTRY = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
-// Workers load TypeScript (the entry point, the user's config) with the loader the CLI uses.
-const TSX = import.meta.resolve('tsx')
+// Built (dist/), the entry is JavaScript and loadProject registers the TypeScript loader for the
+// user's config itself; from src/ (tests), tsx runs the entry too.
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+const ENTRY = fileURLToPath(new URL(FROM_SOURCE ? './worker-main.ts' : './worker-main.js', import.meta.url))
+const LOADER = FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []
+// Resolution conditions (--conditions=tributary-source in the repository's tests) hold in workers too,
+// so the user's config imports the same copy of Tributary as the control plane.
+const CONDITIONS = process.execArgv.filter((arg, i, all) => /^(--conditions|-C)(=|$)/.test(arg) || /^(--conditions|-C)$/.test(all[i - 1] ?? ''))
 const STDERR_TAIL = 4096
 
 /** One warm worker process as the control plane sees it: start it, give it a task, learn how it died. */
@@ -36,7 +41,7 @@ export class WorkerProcess {
   constructor(private readonly options: WorkerOptions) {
     const heap = options.maxHeapMb ? [`--max-old-space-size=${options.maxHeapMb}`] : []
     this.child = fork(ENTRY, [], {
-      execArgv: ['--import', TSX, ...heap],
+      execArgv: [...CONDITIONS, ...LOADER, ...heap],
       env: { ...process.env, [PROJECT_DIR_ENV]: options.projectDir },
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

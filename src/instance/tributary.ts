@@ -32,7 +32,7 @@ import { SqliteAutomationStore } from '../store/sqlite/sqlite-automation-store.j
 import { loadProject } from './load-project.js'
 import { describeHolder, openWaiting, type WarehouseWaitOptions } from './warehouse-wait.js'
 import type { Executor } from '../execution/executor.js'
-import { createExecutor, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
+import { createExecutor, defaultExecutorKind, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
 
 /** How to open an instance. */
 export interface OpenOptions {
@@ -47,8 +47,8 @@ export interface OpenOptions {
   /** How much of the metadata store is read for damage when it opens (see OpenCheck). Default: 'auto'. */
   readonly storeCheck?: OpenCheck
   /**
-   * Where TypeScript asset code runs. Default: 'pool' (worker processes) for a project loaded
-   * from its config file, 'in-process' for a project passed in memory (workers could not load it).
+   * Where TypeScript asset code runs. Default: $TRIBUTARY_EXECUTOR, else 'pool' (worker processes)
+   * for a project loaded from its config file, 'in-process' for a project passed in memory.
    */
   readonly executor?: ExecutorKind
   /** Overrides of the project's `workers` settings (tests use a short grace, a small heap). */
@@ -110,7 +110,7 @@ export class Tributary {
       throw error
     }
     const instance = new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
-    instance.execution = { kind: options.executor ?? (options.project ? 'in-process' : 'pool'), workers: workerSettings(project, options.workers) }
+    instance.execution = { kind: options.executor ?? defaultExecutorKind(options.project !== undefined), workers: workerSettings(project, options.workers) }
     return instance
   }
 
@@ -462,16 +462,14 @@ export class Tributary {
   }
 
   private async deps(): Promise<EngineDeps> {
+    // Made on first run, so commands that never run a step never start a worker; one starts
+    // loading the project now, while the warehouse opens.
+    this.executorInstance ??= createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency)
+    this.executorInstance.warm?.(1)
     return {
       graph: this.graph, store: this.store, warehouse: await this.warehouse(), clock: this.clock,
-      projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: this.executor(),
+      projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: this.executorInstance,
     }
-  }
-
-  // Made on first run, so commands that never run a step never start a worker.
-  private executor(): Executor {
-    this.executorInstance ??= createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency)
-    return this.executorInstance
   }
 }
 
