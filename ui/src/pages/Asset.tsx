@@ -15,19 +15,14 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
   const key = decodeURIComponent(assetKey)
   const touches = (event: ApiEvent) => event.type === 'run_finished' || event.type === 'reload' || (event.type === 'step' && event.key === key)
   const detail = useApi<ApiAssetDetail>(`/api/assets/${keyPath(key)}`, (event) => touches(event) || event.type === 'step', 700)
-  const history = useApi<ApiMaterialization[]>(withQuery('/api/materializations', { key, limit: 60 }), touches)
-  const results = useApi<ApiCheckResult[]>(withQuery('/api/check-results', { key, limit: 300 }), touches)
-  const partitions = useApi<ApiPartitionStatus>(withQuery('/api/partitions', { key }), touches)
-  const neighbours = useApi<ApiLineage>(withQuery('/api/lineage', { key, depth: 1 }), (event) => event.type !== 'run_started', 1_500)
+  // The rest waits for the asset to exist: an unknown address costs one request, not five 404s.
+  const known = detail.data?.key === key
+  const history = useApi<ApiMaterialization[]>(known ? withQuery('/api/materializations', { key, limit: 60 }) : null, touches)
+  const results = useApi<ApiCheckResult[]>(known ? withQuery('/api/check-results', { key, limit: 300 }) : null, touches)
+  const partitions = useApi<ApiPartitionStatus>(known ? withQuery('/api/partitions', { key }) : null, touches)
+  const neighbours = useApi<ApiLineage>(known ? withQuery('/api/lineage', { key, depth: 1 }) : null, (event) => event.type !== 'run_started', 1_500)
 
-  if (detail.error instanceof ApiFailure && detail.error.status === 404) {
-    return (
-      <div className="page">
-        <PageHeader title={<AssetKey value={key} />} eyebrow={<Link to="/">Catalog</Link>} />
-        <ErrorBox error={detail.error} what="this asset" />
-      </div>
-    )
-  }
+  if (detail.error instanceof ApiFailure && detail.error.status === 404) return <UnknownAsset assetKey={key} />
 
   return (
     <div className="page">
@@ -113,6 +108,20 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
           </>
         )}
       </Loading>
+    </div>
+  )
+}
+
+/** An address that names no asset: said for a person, with the way back (the API's hint is for programs). */
+function UnknownAsset({ assetKey }: { assetKey: string }) {
+  return (
+    <div className="page">
+      <PageHeader title={<AssetKey value={assetKey} />} eyebrow={<Link to="/">Catalog</Link>} />
+      <div className="empty-state" data-testid="unknown-asset">
+        <strong>There is no asset called <span className="mono">{assetKey}</span> in this project.</strong>
+        <p className="muted">It may have been renamed or removed, or the address has a typo.</p>
+        <p><Link to={`/?q=${encodeURIComponent(assetKey.split('/').at(-1) ?? assetKey)}`} className="btn">Search the catalog</Link></p>
+      </div>
     </div>
   )
 }

@@ -61,14 +61,15 @@ export function CatalogPage() {
         <table className="table catalog-table">
           <thead>
             <tr>
-              <th style={{ width: '26%' }}>Asset</th>
-              <th>Status</th>
-              <th>Kind</th>
-              <th>Owner</th>
-              <th>Group</th>
-              <th>Updated</th>
-              <th>Freshness</th>
-              <th style={{ width: '24%' }}>Why</th>
+              {/* Fixed widths (table-layout: fixed): the Why column takes what is left and wraps. */}
+              <th style={{ width: '21%' }}>Asset</th>
+              <th style={{ width: '7.5rem' }}>Status</th>
+              <th style={{ width: '6.5rem' }}>Kind</th>
+              <th style={{ width: '10.5rem' }}>Owner</th>
+              <th style={{ width: '6rem' }}>Group</th>
+              <th style={{ width: '7rem' }}>Updated</th>
+              <th style={{ width: '7.5rem' }}>Freshness</th>
+              <th>Why</th>
             </tr>
           </thead>
           <tbody>
@@ -93,10 +94,10 @@ export function CatalogPage() {
                 </td>
                 <td><StatusPill status={item.status} size="sm" /></td>
                 <td><Tag tone="kind">{item.kind}</Tag></td>
-                <td className="nowrap">{item.owner ?? <span className="muted">—</span>}</td>
+                <td>{item.owner ?? <span className="muted">—</span>}</td>
                 <td>{item.group ?? <span className="muted">—</span>}</td>
                 <td className="nowrap" title={dateTime(item.lastUpdated)}>{relativeTime(item.lastUpdated)}</td>
-                <td className="muted nowrap">{item.freshness ?? '—'}</td>
+                <td className="muted">{item.freshness ?? '—'}</td>
                 <td className="reason-cell" title={item.reason || undefined}>{item.reason ? item.reason : <span className="muted">Ready</span>}</td>
               </tr>
             ))}
