@@ -358,9 +358,11 @@ export class Tributary {
     return settleDeadRuns({ graph, store, clock, projectDir, stateDir, settings }, () => this.warehouse())
   }
 
-  /** The DuckDB file of the project's warehouse. */
-  private warehouseFile(): string {
-    return resolve(this.projectDir, this.project.warehouse?.path ?? resolve(this.stateDir, 'warehouse.duckdb'))
+  /** The DuckDB file of the project's warehouse; undefined when the warehouse is not DuckDB. */
+  private warehouseFile(): string | undefined {
+    const config = this.project.warehouse ?? { type: 'duckdb' as const }
+    if (config.type !== 'duckdb') return undefined
+    return resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb'))
   }
 
   /**
@@ -370,7 +372,8 @@ export class Tributary {
   async status(selection?: string, options: { observeTables?: boolean } = {}): Promise<AssetStatusRecord[]> {
     const keys = this.select(selection)
     // Never answer from the store alone about data that is gone (TRB5011), or for runs that are dead.
-    await requireWarehouseFile(this.warehouseFile(), () => publishedAssets(this.graph, this.store))
+    const warehouseFile = this.warehouseFile()
+    if (warehouseFile) await requireWarehouseFile(warehouseFile, () => publishedAssets(this.graph, this.store))
     await this.settleDeadRuns()
     const sources = observedSources(this.graph, options.observeTables === true)
     // Partitioned assets need every partition's state, which currentStatuses reads.
