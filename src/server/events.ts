@@ -32,18 +32,6 @@ export class EventHub {
     return () => this.closers.delete(closer)
   }
 
-  /**
-   * Watches a run started in the background: a run that ends, even failed, resolves `done`; a
-   * rejection means it never got going, and whoever holds its id (the caller, the UI) would
-   * otherwise wait for a run_finished that never comes, so it is logged and announced as failed.
-   */
-  watchStart(runId: string, done: Promise<unknown>, log: (line: string) => void): void {
-    done.catch((error: unknown) => {
-      log(`run ${runId} could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-      this.publish({ type: 'run_finished', runId, status: 'failed' })
-    })
-  }
-
   /** Ends every open stream, so the server can close without waiting for clients. */
   close(): void {
     this.isClosed = true

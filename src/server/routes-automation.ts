@@ -11,6 +11,7 @@ import { badRequest, HttpError } from './errors.js'
 import type { EventHub } from './events.js'
 import { latestPartitions } from '../automation/partition-choice.js'
 import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
+import { acceptRun } from './run-start.js'
 
 /** The header an external system signs its event with: `sha256=<hex HMAC-SHA256 of the raw body>`. */
 export const SIGNATURE_HEADER = 'X-Tributary-Signature'
@@ -40,8 +41,9 @@ export function sensorRoutes(instance: () => Tributary, options: { hub: EventHub
       throw unauthorized(c.req.header(SIGNATURE_HEADER) ? 'the signature does not match the body' : `the ${SIGNATURE_HEADER} header is missing`)
     }
     // Partitioned assets get the newest ended partition, as every other sensor does.
-    const started = current.start(sensor.selection, { trigger: `sensor:${name}`, ...latestPartitions(current.graph, current.select(sensor.selection), current.clock.now()) })
-    options.hub.watchStart(started.runId, started.done, options.log)
+    const trigger = `sensor:${name}`
+    const partitions = latestPartitions(current.graph, current.select(sensor.selection), current.clock.now())
+    const started = await acceptRun(current, (onProgress) => current.start(sensor.selection, { trigger, ...partitions, onProgress }), { selection: sensor.selection, trigger }, options)
     return c.json<ApiSensorTriggered>({ runId: started.runId, steps: started.steps }, 202)
   })
   return routes

@@ -1,12 +1,13 @@
 // Backfills: plan (dry run), start, list with progress, pause, resume, cancel.
 import { Hono, type Context } from 'hono'
 import type { Tributary } from '../instance/tributary.js'
-import type { BackfillPlan } from '../engine/backfill.js'
+import { BACKFILL_TRIGGER, type BackfillPlan } from '../engine/backfill.js'
 import type { ApiBackfill, ApiBackfillStarted, ApiRun, ApiRunStatus, ApiStartBackfill } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest } from './errors.js'
 import type { RunRouteOptions } from './routes-runs.js'
 import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
+import { recordGate, untilRecorded } from './run-start.js'
 import { toBackfill, toRun } from './to-api.js'
 
 const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled', 'paused']
@@ -28,9 +29,10 @@ export function backfillRoutes(instance: () => Tributary, options: RunRouteOptio
     const { dryRun, selection, ...rest } = await startBackfillBody(c)
     const current = instance()
     if (dryRun) return c.json<ApiBackfillStarted>(started(null, await current.planBackfill(selection, rest)), 200)
-    const begun = await current.startBackfill(selection, rest)
+    const gate = recordGate()
+    const begun = await current.startBackfill(selection, { ...rest, onProgress: gate.onProgress })
     if (!begun.runId) return c.json<ApiBackfillStarted>(started(null, begun), 200)
-    options.hub.watchStart(begun.runId, begun.done, options.log)
+    await untilRecorded(current, { runId: begun.runId, done: begun.done }, gate.recorded, { selection: begun.identity, trigger: BACKFILL_TRIGGER }, options)
     return c.json<ApiBackfillStarted>(started(begun.runId, begun), 202)
   })
 
@@ -43,8 +45,10 @@ export function backfillRoutes(instance: () => Tributary, options: RunRouteOptio
     if (unknown.length > 0) throw badRequest(`unknown field(s) ${unknown.join(', ')}`, 'Send {} or {"concurrency": 4}.')
     const concurrency = concurrencyOf(body.concurrency)
     // Planning answers 404 (TRB6002) for a run that is not a backfill.
-    const begun = await instance().startBackfill(undefined, { resume: c.req.param('id'), ...(concurrency ? { concurrency } : {}) })
-    if (begun.runId) options.hub.watchStart(begun.runId, begun.done, options.log)
+    const current = instance()
+    const gate = recordGate()
+    const begun = await current.startBackfill(undefined, { resume: c.req.param('id'), ...(concurrency ? { concurrency } : {}), onProgress: gate.onProgress })
+    if (begun.runId) await untilRecorded(current, { runId: begun.runId, done: begun.done }, gate.recorded, { selection: begun.identity, trigger: BACKFILL_TRIGGER }, options)
     return c.json<ApiBackfillStarted>(started(begun.runId, begun), begun.runId ? 202 : 200)
   })
 

@@ -6,6 +6,7 @@ import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest } from './errors.js'
 import type { EventHub } from './events.js'
 import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
+import { acceptRun } from './run-start.js'
 import { toRun, toRunDetail } from './to-api.js'
 
 const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled', 'paused']
@@ -36,8 +37,7 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
       return c.json<ApiRunStarted>({ runId: null, steps: current.plan(body.selection).steps.map((step) => step.key) }, 200)
     }
     const { selection, dryRun: _dryRun, ...partitions } = body
-    const started = current.start(selection, { trigger: 'api', ...partitions })
-    options.hub.watchStart(started.runId, started.done, options.log)
+    const started = await acceptRun(current, (onProgress) => current.start(selection, { trigger: 'api', ...partitions, onProgress }), { selection: selection ?? '', trigger: 'api' }, options)
     return c.json<ApiRunStarted>({ runId: started.runId, steps: started.steps }, 202)
   })
 
