@@ -3,12 +3,14 @@
 import { performance } from 'node:perf_hooks'
 import { defineAsset, type AnyNode, type ProgressEvent, type Tributary } from '../src/index.js'
 import { pick, quantile, result, resultBelow, seeded, timed, withInstance, type BenchResult } from './harness.js'
+import { withPoolInstance } from './pool-project.js'
 
 const LAYERS = 10
 const WIDTH = 100
 const CONCURRENCY = 8
 
-function layeredAssets(): AnyNode[] {
+/** The graph's assets: 10 layers of 100 no-op assets, each reading 2–3 of the layer before. */
+export function layeredAssets(): AnyNode[] {
   const random = seeded(1000)
   const all: AnyNode[] = []
   let previous: AnyNode[] = []
@@ -41,7 +43,25 @@ interface Measured {
  * free slot rather than dispatch.
  */
 export async function layeredGraph(): Promise<BenchResult[]> {
-  return [...(await layeredRuns(CONCURRENCY, 3, true)), ...(await layeredRuns(WIDTH, 1, false))]
+  return [...(await layeredRuns(CONCURRENCY, 3, true)), ...(await layeredRuns(WIDTH, 1, false)), ...(await poolRuns(CONCURRENCY, 3))]
+}
+
+// The same graph with every step's code in a worker process (one warm worker per slot).
+async function poolRuns(concurrency: number, runs: number): Promise<BenchResult[]> {
+  const label = `layered 1,000, pool (c=${concurrency})`
+  return withPoolInstance('layered', { module: import.meta.filename, exportName: 'layeredAssets' }, { concurrency }, async (instance) => {
+    await measureRun(instance)
+    const measured: Measured[] = []
+    for (let run = 0; run < runs; run++) measured.push(await measureRun(instance))
+    const median = [...measured].sort((a, b) => a.ms - b.ms)[Math.floor(measured.length / 2)]!
+    return [
+      result(`${label}: materialize() wall time, median of ${runs} warm runs`, median.ms / 1000, 's'),
+      result(`${label}: throughput`, median.succeeded / (median.ms / 1000), 'steps/s', { min: 1000 }),
+      result(`${label}: published → started p50`, quantile(median.latencies, 0.5), 'ms'),
+      resultBelow(`${label}: published → started p99`, quantile(median.latencies, 0.99), 'ms', 10),
+      result(`${label}: latest completion → started p99 (no slot wait)`, quantile(median.reactions, 0.99), 'ms'),
+    ]
+  })
 }
 
 async function layeredRuns(concurrency: number, runs: number, judged: boolean): Promise<BenchResult[]> {

@@ -3,15 +3,15 @@
 import { performance } from 'node:perf_hooks'
 import { defineAsset, type AnyNode } from '../src/index.js'
 import { quantile, result, timed, withInstance, type BenchResult } from './harness.js'
+import { withPoolInstance, workerStartMs } from './pool-project.js'
 
 const LENGTH = 40
 const WORK_MS = 10
 const NOMINAL_WORK_S = (LENGTH * WORK_MS) / 1000
 const RUNS = 5
 
-export async function sequentialChain(): Promise<BenchResult[]> {
-  // Each asset adds the time its own work took, so the work can be told apart from the overhead.
-  let workMs = 0
+/** The chain's assets; `onWork` receives the time each one's work took (in-process only). */
+export function chainAssets(onWork?: (ms: number) => void): AnyNode[] {
   const assets: AnyNode[] = []
   let previous: AnyNode | undefined
   for (let i = 0; i < LENGTH; i++) {
@@ -22,12 +22,23 @@ export async function sequentialChain(): Promise<BenchResult[]> {
       async materialize() {
         const started = performance.now()
         await new Promise((resolve) => setTimeout(resolve, WORK_MS))
-        workMs += performance.now() - started
+        onWork?.(performance.now() - started)
       },
     })
     assets.push(asset)
     previous = asset
   }
+  return assets
+}
+
+export async function sequentialChain(): Promise<BenchResult[]> {
+  return [...(await inProcessChain()), ...(await poolChain())]
+}
+
+async function inProcessChain(): Promise<BenchResult[]> {
+  // Each asset adds the time its own work took, so the work can be told apart from the overhead.
+  let workMs = 0
+  const assets = chainAssets((ms) => (workMs += ms))
 
   return withInstance('chain', assets, {}, async (instance) => {
     // materialize() opens the warehouse on first use; that one-off cost is reported apart.
@@ -50,6 +61,28 @@ export async function sequentialChain(): Promise<BenchResult[]> {
       result('chain 40×10ms: overhead per step (wall − measured work) / 40', (median.wallMs - median.workMs) / LENGTH, 'ms'),
       result('chain 40×10ms: worst of 5 runs, wall / 0.4 s', quantile(runs.map((r) => r.wallMs), 1) / 1000 / NOMINAL_WORK_S, '×'),
       result('warehouse open (one-off, before the first run)', open.ms, 'ms'),
+    ]
+  })
+}
+
+// The same chain with each step's code in a worker process: the hand-off over IPC is the cost.
+async function poolChain(): Promise<BenchResult[]> {
+  return withPoolInstance('chain', { module: import.meta.filename, exportName: 'chainAssets' }, {}, async (instance, projectDir) => {
+    const first = await timed(() => instance.materialize())
+    if (first.value.status !== 'succeeded') throw new Error(`pool chain ended ${first.value.status}`)
+    const walls: number[] = []
+    for (let run = 0; run < RUNS; run++) {
+      const { ms, value } = await timed(() => instance.materialize(undefined, { force: true }))
+      if (value.status !== 'succeeded') throw new Error(`pool chain run ${run + 1} ended ${value.status}`)
+      walls.push(ms)
+    }
+    const median = quantile(walls, 0.5)
+    return [
+      result('chain 40×10ms, pool: materialize() wall time', median / 1000, 's'),
+      result('chain 40×10ms, pool: wall / 0.4 s of work', median / 1000 / NOMINAL_WORK_S, '×', { max: 1.25 }),
+      result('chain 40×10ms, pool: overhead per step (wall − 0.4 s) / 40', (median - NOMINAL_WORK_S * 1000) / LENGTH, 'ms'),
+      result('chain 40×10ms, pool: first run (workers start)', first.ms / 1000, 's'),
+      result('worker start: fork → project loaded (a crashed worker costs this)', await workerStartMs(projectDir), 'ms'),
     ]
   })
 }
