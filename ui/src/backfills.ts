@@ -25,6 +25,8 @@ export interface BackfillGroup {
   readonly status: ApiRunStatus | 'pausing' | 'canceling'
   readonly progress: Progress
   readonly assets: readonly (Progress & { readonly key: string })[]
+  /** Steps that failed, were skipped or were left here but that later runs have published since (see backfill-repairs.ts). Default: 0. */
+  readonly repaired?: number
 }
 
 /** Steps of a backfill by outcome; the parts add up to `total`. */
@@ -99,6 +101,8 @@ function progressOf(total: number, latestTotal: number, latestDone: number, coun
 
 /** Which buttons apply: pause and cancel while it runs (cancel also while a pause is pending), resume once it stopped short. */
 export function actionsFor(group: BackfillGroup): { pause: boolean; cancel: boolean; resume: boolean } {
+  // Repaired by later runs: nothing is left to resume.
+  if (group.status === 'succeeded') return { pause: false, cancel: false, resume: false }
   const { status, requested } = group.latest.run
   const running = status === 'running'
   return { pause: running && requested === null, cancel: running && requested !== 'cancel', resume: status === 'paused' || status === 'canceled' || status === 'failed' }

@@ -1,5 +1,6 @@
 // The pieces every backfill view shares: what it covers, its status, time left, each asset's bar.
 import type { ApiStep } from '../api'
+import { stepKey } from '../backfill-repairs'
 import { etaText, ONLY_LABEL, partitionLabel, rangeLabel, type BackfillGroup } from '../backfills'
 import { count, duration, plural } from '../format'
 import { assetHref, Link } from '../router'
@@ -56,7 +57,7 @@ export function workingTime(group: BackfillGroup, now = Date.now()): number {
 }
 
 /** Each asset of a backfill with its own bar, in dependency order; with `steps`, each partition too. */
-export function AssetProgressTable({ group, steps }: { group: BackfillGroup; steps?: ReadonlyMap<string, readonly ApiStep[]> }) {
+export function AssetProgressTable({ group, steps, repaired }: { group: BackfillGroup; steps?: ReadonlyMap<string, readonly ApiStep[]>; repaired?: ReadonlySet<string> }) {
   return (
     <table className="table table-compact asset-progress" data-testid="asset-progress">
       <thead>
@@ -73,8 +74,8 @@ export function AssetProgressTable({ group, steps }: { group: BackfillGroup; ste
           <tr key={asset.key} data-asset={asset.key}>
             <td><Link to={assetHref(asset.key)}><AssetKey value={asset.key} /></Link></td>
             <td><ProgressBar progress={asset} size="sm" /></td>
-            {steps && <td><StepStrip steps={steps.get(asset.key) ?? []} /></td>}
-            <td className="num">{count(asset.done)} / {count(asset.total)}</td>
+            {steps && <td><StepStrip steps={steps.get(asset.key) ?? []} {...(repaired ? { repaired } : {})} /></td>}
+            <td className="num">{count(asset.succeeded)} / {count(asset.total)}</td>
             <td className={`num${asset.failed ? ' tone-text-red' : ' muted'}`}>{asset.failed ? count(asset.failed) : '—'}</td>
           </tr>
         ))}
@@ -84,18 +85,25 @@ export function AssetProgressTable({ group, steps }: { group: BackfillGroup; ste
 }
 
 /** One square per partition (one for an unpartitioned asset), colored by its step's state. */
-function StepStrip({ steps }: { steps: readonly ApiStep[] }) {
+function StepStrip({ steps, repaired }: { steps: readonly ApiStep[]; repaired?: ReadonlySet<string> }) {
   return (
     <div className="step-strip" aria-label="Each partition, oldest first">
-      {steps.map((step) => (
-        <span
-          key={step.partition ?? ''}
-          className={`strip-cell strip-${step.status}`}
-          data-partition={step.partition ?? ''}
-          data-status={step.status}
-          title={`${step.partition ? partitionLabel(step.partition) : 'Not partitioned'} · ${STATUS_LABEL[step.status]}${step.reason ? ` · ${step.reason}` : ''}${step.error ? ` · ${step.error.message}` : ''}`}
-        />
-      ))}
+      {steps.map((step) => {
+        // Published by a later run since: shown as it stands now, and what happened here in the title.
+        const fixed = repaired?.has(stepKey(step.assetKey, step.partition)) ?? false
+        const status = fixed ? 'succeeded' : step.status
+        const label = `${step.partition ? partitionLabel(step.partition) : 'Not partitioned'} · ${fixed ? `published by a later run (${STATUS_LABEL[step.status].toLowerCase()} here)` : STATUS_LABEL[step.status]}`
+        return (
+          <span
+            key={step.partition ?? ''}
+            className={`strip-cell strip-${status}`}
+            data-partition={step.partition ?? ''}
+            data-status={status}
+            {...(fixed ? { 'data-repaired': '' } : {})}
+            title={`${label}${step.reason ? ` · ${step.reason}` : ''}${step.error ? ` · ${step.error.message}` : ''}`}
+          />
+        )
+      })}
     </div>
   )
 }
