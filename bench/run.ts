@@ -10,6 +10,7 @@ import { automationBenchmarks } from './automation.js'
 import { round, type BenchResult } from './harness.js'
 import { largeProject } from './large-project.js'
 import { layeredGraph } from './layered.js'
+import { noopRerun } from './noop-rerun.js'
 import { partitionBenchmarks } from './partitions.js'
 import { sequentialChain } from './sequential.js'
 import { sqlParsing } from './sql-parse.js'
@@ -20,7 +21,8 @@ const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResu
   { name: '40 sequential assets, ~10 ms of work each', run: sequentialChain },
   { name: '1,000-asset layered graph of no-op assets', run: layeredGraph },
   { name: '10,000-asset project: load, validate, plan, status', run: largeProject },
-  { name: 'SQL dependency parsing', run: sqlParsing },
+  { name: 'SQL analysis by DuckDB: 10,000 SQL assets validate, cold and warm', run: sqlParsing },
+  { name: 'no-op re-run of 1,000 up-to-date assets', run: noopRerun },
   { name: 'partitions: backfill planning, partition status, backfill throughput', run: partitionBenchmarks },
   { name: 'HTTP API latency, 10,000-asset project', run: apiLatency },
   { name: 'Lineage page of 5,000 assets in Chromium', run: uiLineage },

@@ -20,6 +20,7 @@ import { runAttempt, type ResolvedInputs } from './step-executor.js'
 import { runsExecutingHere } from './recovery.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
 import { upToDate } from './up-to-date.js'
+import { upToDateSteps, withoutSteps } from './up-to-date-plan.js'
 
 /** How a run is started. */
 export interface RunOptions {
@@ -133,6 +134,16 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     emit({ type: 'step', runId, key: step.key, partition: step.partition, status, attempt: extra.attempt ?? 0, reason: extra.reason ?? null, error: extra.error ?? null, durationMs: extra.durationMs ?? null })
   }
 
+  // Up to date, decided for the whole plan in a few bulk reads and recorded in one write; only the
+  // rest is scheduled (when deciding fails, each step is still checked in runStep).
+  const upToDateReasons = options.force ? new Map<string, string>() : await upToDateSteps(deps, plan).catch(() => new Map<string, string>())
+  if (upToDateReasons.size > 0) {
+    const upToDateNow = plan.steps.filter((s) => upToDateReasons.has(stepId(s))).map((s) => ({ step: s, reason: upToDateReasons.get(stepId(s))! }))
+    const at = deps.clock.now()
+    await deps.store.updateSteps(upToDateNow.map(({ step, reason }) => ({ runId, assetKey: step.key, partition: step.partition, status: 'succeeded' as const, at, reason, durationMs: 0 })))
+    for (const { step, reason } of upToDateNow) await record(step, 'succeeded', { reason, durationMs: 0, stored: true })
+    plan = withoutSteps(plan, upToDateReasons)
+  }
   const remaining = new Map(plan.steps.map((s) => [stepId(s), s.upstreamInRun.length]))
   const ready: PlannedStep[] = plan.steps.filter((s) => s.upstreamInRun.length === 0)
   const poolUse = new Map<string, number>()

@@ -10,12 +10,15 @@ export interface ColumnSource {
   readonly table: string
   readonly column: string
   readonly kind: 'copy' | 'transform' | 'filter'
+  /** Unqualified, with several tables in scope: one of the candidates holds it (schemas decide). */
+  readonly ambiguous?: boolean
 }
 
-/** Where one output column of a query comes from. `star` names tables whose every column flows here unexpanded. */
+/** Where one output column of a query comes from; a column named `*` stands for every column of its source table (minus `except`). */
 export interface OutputColumn {
   readonly name: string
   readonly sources: readonly ColumnSource[]
+  readonly except?: readonly string[]
 }
 
 /** What the warehouse's parser says about one SELECT: what it reads, and its column lineage. */

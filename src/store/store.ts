@@ -61,6 +61,8 @@ export interface Store {
   requestRun(runId: string, request: RunRequest, at: Date): Promise<RunRecord | undefined>
   /** Records a step's new status (waiting, running, retrying as running with a new attempt, …). */
   updateStep(update: StepUpdate): Promise<void>
+  /** Records many steps' new statuses in one transaction (a run's up-to-date steps, at once). */
+  updateSteps(updates: readonly StepUpdate[]): Promise<void>
   /** Records the end of a step with its materialization and check results in one transaction. */
   completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined>
   /** Records one look at a source: it becomes the latest; the history gains a row only when the look differs from the latest (existence, last update, data version or schema). */

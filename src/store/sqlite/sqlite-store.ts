@@ -99,6 +99,12 @@ export class SqliteStore implements Store {
     this.write(() => this.applyStepUpdate(update))
   }
 
+  async updateSteps(updates: readonly StepUpdate[]): Promise<void> {
+    this.write(() => {
+      for (const update of updates) this.applyStepUpdate(update)
+    })
+  }
+
   async completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined> {
     return this.write(() => {
       // Order in the log follows the work: published, then checked, then the step ends.
