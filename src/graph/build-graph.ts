@@ -256,6 +256,13 @@ function validateSettings(project: ProjectDefinition, problem: (code: ErrorCodeV
     const value = project[field]
     if (value !== undefined && tryParseDuration(value) === undefined) problem(ErrorCode.InvalidDuration, undefined, `${field} is ${JSON.stringify(value)}, which is not a duration`, "Write a number and a unit, e.g. '1m' or '2s'.")
   }
+  const workers = project.workers ?? {}
+  if (workers.maxHeapMb !== undefined && !(Number.isInteger(workers.maxHeapMb) && workers.maxHeapMb >= 16)) {
+    problem(ErrorCode.InvalidSettings, undefined, `workers.maxHeapMb must be a whole number of MB ≥ 16, got ${workers.maxHeapMb}`, 'Set workers: { maxHeapMb: 2048 }, or leave it out for Node\'s own limit.')
+  }
+  if (workers.killGrace !== undefined && tryParseDuration(workers.killGrace) === undefined) {
+    problem(ErrorCode.InvalidDuration, undefined, `workers.killGrace is ${JSON.stringify(workers.killGrace)}, which is not a duration`, "Write a number and a unit, e.g. '2s'.")
+  }
 }
 
 function checksOf(def: AnyNode): readonly (AnyNode['checks'] & object)[number][] {
