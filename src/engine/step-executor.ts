@@ -91,7 +91,10 @@ export async function runAttempt(
       const host: StepHost = {
         warehouse: async (call) => {
           if (ended) throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} used its context after its step ended`, { context: { assetKey: node.key }, hint: 'Await every ctx.warehouse / ctx.write* call before materialize returns.' })
-          return serveWarehouseCall(await open(), call, staging)
+          const opened = await open()
+          // Again after the await: the step may have ended (and queued its staging drop) meanwhile.
+          if (ended) throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} used its context after its step ended`, { context: { assetKey: node.key }, hint: 'Await every ctx.warehouse / ctx.write* call before materialize returns.' })
+          return serveWarehouseCall(opened, call, staging)
         },
         log: (level, message) => log(level)(message),
       }
