@@ -94,7 +94,9 @@ function ownProblems(inputs: ProblemInputs): Map<string, Map<AlertCondition, str
   for (const [key, record] of inputs.statuses) {
     const reasons = record.reasons.map((reason) => reason.message).join('; ') || record.status
     const isSource = inputs.graph.nodes.get(key)?.def.type === 'source'
-    if (record.status === 'failed') {
+    // A source whose new schema breaks its readers: schema drift on the source, for its owner, while it lasts.
+    if (isSource && record.status === 'failed' && record.reasons.some((r) => r.type === 'schema_changed')) add(key, 'schema_drift', `${key} ${reasons}`)
+    else if (record.status === 'failed') {
       // A step that failed only because an upstream was not ready is no failure of its own once
       // that upstream is ready again: it waits for its next run, and the upstream's incident told the story.
       const upstreamOnly = record.reasons.every((r) => r.type === 'failed' && r.upstream !== undefined && inputs.statuses.get(r.upstream)?.ready === true)

@@ -67,7 +67,8 @@ function eager(inputs: ConditionInputs): Decision {
   const blocked = blockedInput(inputs)
   if (blocked) return { requested: false, reason: blocked }
   // Its last run ended waiting on an input (blocked, or failed, by TRB3003) that is usable now: that is new data to it.
-  const waitedFor = inputs.partition || (inputs.status.status !== 'blocked' && inputs.status.status !== 'failed') ? [] : inputs.status.reasons.flatMap((r) => (r.type === 'blocked' || r.type === 'failed') && r.upstream ? [r.upstream] : [])
+  const ready = (key: string) => inputs.upstream.some((u) => u.key === key && u.ready)
+  const waitedFor = inputs.partition || (inputs.status.status !== 'blocked' && inputs.status.status !== 'failed') ? [] : inputs.status.reasons.flatMap((r) => (r.type === 'blocked' || r.type === 'failed') && r.upstream && ready(r.upstream) ? [r.upstream] : [])
   if (waitedFor.length > 0) return { requested: true, reason: `requested because ${waitedFor.join(', ')}, which its last run waited for, is ready now` }
   const newer = inputs.status.reasons.filter((r) => r.type === 'upstream_newer').map((r) => r.upstream!)
   const described = newer.map((key) => {

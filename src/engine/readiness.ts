@@ -5,6 +5,7 @@ import type { Clock } from './clock.js'
 import { observeSource } from './observe.js'
 import { isAlive } from './recovery.js'
 import { deriveStatuses, usableAsInput, type AssetStatusRecord } from './status.js'
+import { findSchemaBreaks, type SchemaBreak } from './schema-breaks.js'
 import { derivePartitionStatuses, summaryState } from './partition-status.js'
 import type { AssetStateRecord, ObservationRecord } from '../store/records.js'
 
@@ -64,7 +65,8 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     }
     stateMap.set(key, { ...summary, lastMaterialization: { ...summary.lastMaterialization, inputVersions } })
   }
-  const statuses = deriveStatuses({ graph: deps.graph, states: stateMap, observations: observationMap, activeRunIds, now: deps.clock.now() })
+  const schemaBreaks = await findSchemaBreaks(deps.graph, stateMap, observationMap, deps.store)
+  const statuses = deriveStatuses({ graph: deps.graph, states: stateMap, observations: observationMap, activeRunIds, now: deps.clock.now(), schemaBreaks })
   // "Today's partition is late" outranks an asset that otherwise looks fresh or merely stale.
   for (const [key, partitions] of partitionStatuses) {
     const status = statuses.get(key)
@@ -82,4 +84,18 @@ export function firstUnusable(statuses: ReadonlyMap<string, AssetStatusRecord>, 
     if (!status || !usableAsInput(status)) return status
   }
   return undefined
+}
+
+/**
+ * Whether the latest observed schema of a source `key` reads breaks it (see findSchemaBreaks):
+ * checked right before a step starts, so a reader is blocked with the source's reason rather
+ * than failing on a missing column.
+ */
+export async function schemaBreakOf(deps: Pick<StatusSources, 'graph' | 'store'>, key: string): Promise<SchemaBreak | undefined> {
+  const node = deps.graph.get(key)
+  const sources = node.upstream.filter((up) => deps.graph.get(up).def.type === 'source')
+  if (node.def.type !== 'sql' || sources.length === 0) return undefined
+  const [states, observations] = await Promise.all([deps.store.assetStateSummaries([key], { partition: null }), deps.store.latestObservations(sources)])
+  const breaks = await findSchemaBreaks(deps.graph, new Map(states.map((s) => [s.assetKey, s])), new Map(observations.map((o) => [o.sourceKey, o])), deps.store, [key])
+  return breaks.get(key)
 }

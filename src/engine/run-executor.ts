@@ -14,7 +14,8 @@ import { matchFiles } from './observe.js'
 import { stepId, type Plan, type PlannedStep } from './plan.js'
 import { combinedVersion, readVersion } from './partition-versions.js'
 import { UNSTARTED, type ProgressEvent, type ProgressListener } from './progress.js'
-import { currentStatuses, firstUnusable } from './readiness.js'
+import { currentStatuses, firstUnusable, schemaBreakOf } from './readiness.js'
+import { UpstreamSchemaChangedError } from './schema-breaks.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
 import { runAttempt, type ResolvedInputs } from './step-executor.js'
 import { runsExecutingHere } from './recovery.js'
@@ -316,6 +317,15 @@ async function runStep(
       return { waiting: `waiting for ${missing.key}: ${why}`, fail: (waited) => notReady(new NotReadyError(node.key, missing.key, why, deps.graph.get(missing.key).def.owner ?? null, waited)) }
     })
     if (outcome) return outcome
+  }
+  // A source whose new schema removed or retyped a column this SQL reads: blocked before it runs,
+  // with the source (and its owner) as the reason, rather than failing on a binder error.
+  if (sources.length > 0 && def.type === 'sql') {
+    const broken = await schemaBreakOf(deps, node.key)
+    if (broken) {
+      await record(step, 'blocked', { reason: broken.message, error: serializeError(new UpstreamSchemaChangedError(broken)) })
+      return 'blocked'
+    }
   }
   // At most one live materialization per asset-partition across concurrent runs.
   const leased = await wait(Math.max(timeoutMs, deps.settings.leaseTtlMs), Math.min(deps.settings.readinessPollMs, 1000), 'canceled while waiting for another run', async () => {

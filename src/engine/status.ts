@@ -3,6 +3,7 @@ import { formatDuration, parseDuration, type Duration } from '../model/duration.
 import { deadlineWindow, type FreshnessPolicy } from '../model/freshness.js'
 import type { SourceObserver } from '../model/source.js'
 import type { AssetStateSummary, ObservationRecord } from '../store/records.js'
+import type { SchemaBreak } from './schema-breaks.js'
 
 /** The derived health of an asset or source. */
 export type AssetStatus = 'fresh' | 'stale' | 'late' | 'failed' | 'blocked' | 'missing' | 'running'
@@ -10,7 +11,7 @@ export type AssetStatus = 'fresh' | 'stale' | 'late' | 'failed' | 'blocked' | 'm
 /** Why an asset has its status. */
 export type ReasonType =
   | 'running' | 'failed' | 'blocked' | 'missing' | 'late'
-  | 'code_changed' | 'upstream_newer' | 'upstream_not_ready'
+  | 'code_changed' | 'upstream_newer' | 'upstream_not_ready' | 'schema_changed'
 
 /** One reason, in words and as data. */
 export interface StatusReason {
@@ -54,6 +55,8 @@ export interface StatusInputs {
   /** Runs still executing; a step of any other run that is not final was interrupted. */
   readonly activeRunIds: ReadonlySet<string>
   readonly now: Date
+  /** Readers that their source's new schema breaks (see findSchemaBreaks), by reader key. Default: none. */
+  readonly schemaBreaks?: ReadonlyMap<string, SchemaBreak>
 }
 
 const NOT_BLOCKING_UPSTREAM: ReadonlySet<ReasonType> = new Set(['code_changed', 'upstream_newer'])
@@ -63,8 +66,9 @@ export function deriveStatuses(inputs: StatusInputs): Map<string, AssetStatusRec
   // Runs for every node of the project on every status(): each node allocates only its
   // record, its reasons and (when not ready) its chain, and reads its definition from facts.
   const result = new Map<string, AssetStatusRecord>()
+  const breaksBySource = bySource(inputs.schemaBreaks)
   for (const facts of nodeFacts(inputs.graph)) {
-    const own = facts.source ? sourceStatus(facts, facts.source, inputs) : assetStatus(facts, inputs, result)
+    const own = facts.source ? sourceStatus(facts, facts.source, inputs, breaksBySource?.get(facts.key)) : assetStatus(facts, inputs, result)
     const { key, owner } = facts
     const ready = own.status === 'fresh'
     const chain = ready ? [] : buildChain(key, own, owner, result)
@@ -77,9 +81,13 @@ export function deriveStatuses(inputs: StatusInputs): Map<string, AssetStatusRec
   return result
 }
 
-/** True when an upstream in this state may be read by a step: present, checked, and not late. */
+/**
+ * True when an upstream in this state may be read by a step: present, checked, and not late.
+ * A source failed only by a schema change is usable: the readers it breaks are blocked by their own status.
+ */
 export function usableAsInput(status: AssetStatusRecord): boolean {
   if (status.status === 'fresh') return true
+  if (status.status === 'failed') return status.reasons.length > 0 && status.reasons.every((r) => r.type === 'schema_changed')
   if (status.status !== 'stale') return false
   for (const reason of status.reasons) if (!NOT_BLOCKING_UPSTREAM.has(reason.type)) return false
   return true
@@ -125,14 +133,29 @@ function own(status: AssetStatus, reasons: StatusReason[], lastUpdated: Date | n
   return { status, reasons, lastUpdated, lastRunId }
 }
 
-function sourceStatus(node: NodeFacts, observe: SourceObserver, inputs: StatusInputs): Own {
+function sourceStatus(node: NodeFacts, observe: SourceObserver, inputs: StatusInputs, breaks: readonly SchemaBreak[] | undefined): Own {
   const observation = inputs.observations.get(node.key)
   if (!observation || !observation.exists) {
     const what = observe.type === 'files' ? `no files match ${observe.pattern}` : observe.type === 'table' ? `table ${observe.relation} does not exist` : 'not observed yet'
     return own('missing', [{ type: 'missing', message: observation ? what : `${what} (not observed yet)` }], null, null)
   }
   const late = lateness(node.freshness, observation.lastUpdated, inputs.now)
-  return late ? own('late', [late], observation.lastUpdated, null) : own('fresh', [], observation.lastUpdated, null)
+  if (late) return own('late', [late], observation.lastUpdated, null)
+  // Its new schema breaks readers: the source is the root cause (its owner's to fix or announce).
+  if (breaks) return own('failed', [{ type: 'schema_changed', message: schemaChangedMessage(breaks) }], observation.lastUpdated, null)
+  return own('fresh', [], observation.lastUpdated, null)
+}
+
+/** "schema changed: removed amount, which marts/x reads; retyped id …, which marts/y reads". */
+function schemaChangedMessage(breaks: readonly SchemaBreak[]): string {
+  return `schema changed: ${breaks.map((b) => b.detail).join('; ')}`
+}
+
+function bySource(breaks: ReadonlyMap<string, SchemaBreak> | undefined): Map<string, SchemaBreak[]> | undefined {
+  if (!breaks || breaks.size === 0) return undefined
+  const grouped = new Map<string, SchemaBreak[]>()
+  for (const b of breaks.values()) grouped.set(b.source, [...(grouped.get(b.source) ?? []), b])
+  return grouped
 }
 
 function assetStatus(node: NodeFacts, inputs: StatusInputs, upstreamStatuses: ReadonlyMap<string, AssetStatusRecord>): Own {
@@ -145,6 +168,8 @@ function assetStatus(node: NodeFacts, inputs: StatusInputs, upstreamStatuses: Re
   if (step && (step.status === 'queued' || step.status === 'waiting' || step.status === 'running') && inputs.activeRunIds.has(step.runId)) {
     return own('running', [{ type: 'running', message: `${step.status} in run ${step.runId}` }], lastUpdated, lastRunId)
   }
+  const broken = inputs.schemaBreaks?.get(node.key)
+  if (broken) return own('blocked', [{ type: 'blocked', upstream: broken.source, message: broken.message }], lastUpdated, lastRunId)
   if (stepIsNewer && step.status === 'failed') {
     const upstream = step.error?.upstream
     return own('failed', [{ type: 'failed', message: step.error?.message ?? step.reason ?? 'failed', ...(upstream ? { upstream } : {}) }], lastUpdated, lastRunId)

@@ -20,6 +20,7 @@ import { requireWarehouseFile } from '../warehouse/duckdb/open-checks.js'
 import { executeRun, newRunId, type RunOptions, type RunResult } from '../engine/run-executor.js'
 import type { ProgressEvent, ProgressListener } from '../engine/progress.js'
 import { deriveStatuses, type AssetStatusRecord } from '../engine/status.js'
+import { findSchemaBreaks } from '../engine/schema-breaks.js'
 import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatus } from '../engine/partition-status.js'
 import type { LogRecord, RunRecord, RunRequest, RunStatus, StepRecord } from '../store/records.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
@@ -386,12 +387,15 @@ export class Tributary {
     const [states, observations, active] = await Promise.all([
       this.store.assetStateSummaries(undefined, { partition: null }), this.store.latestObservations(), this.store.listActiveRuns(),
     ])
+    const stateMap = new Map(states.map((s) => [s.assetKey, s]))
+    const observationMap = new Map(observations.map((o) => [o.sourceKey, o]))
     const statuses = deriveStatuses({
       graph: this.graph,
-      states: new Map(states.map((s) => [s.assetKey, s])),
-      observations: new Map(observations.map((o) => [o.sourceKey, o])),
+      states: stateMap,
+      observations: observationMap,
       activeRunIds: new Set(active.filter((run) => isAlive(run, this.clock.now())).map((run) => run.id)),
       now: this.clock.now(),
+      schemaBreaks: await findSchemaBreaks(this.graph, stateMap, observationMap, this.store),
     })
     return keys.map((key) => statuses.get(key)!)
   }

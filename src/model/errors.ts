@@ -29,6 +29,7 @@ export const ErrorCode = {
   UpstreamFailed: 'TRB3007',
   InvalidOutput: 'TRB3008',
   RunFailed: 'TRB3009',
+  UpstreamSchemaChanged: 'TRB3020',
   WorkerExited: 'TRB3030',
   WorkerKilled: 'TRB3031',
   WorkerOutOfMemory: 'TRB3032',
