@@ -83,6 +83,23 @@ describe('dead runs are settled by readers, by heartbeat age', () => {
     })
   })
 
+  test('a run recorded with the reader’s own PID but an old heartbeat is settled by that reader’s status()', async () => {
+    const base = defineAsset({ key: 'raw/base', async materialize() { return [{ id: 1 }] } })
+    const p = await openProject({ assets: [base] })
+    try {
+      // As after a container restart: the new process got the PID the dead one had.
+      const at = new Date(Date.now() - 3 * 60_000)
+      await p.instance.store.createRun({ id: 'mine', selection: '', trigger: 'test', pid: process.pid, host: hostname(), startedAt: at, steps: [{ assetKey: 'raw/base', partition: null }] })
+      await p.instance.store.updateStep({ runId: 'mine', assetKey: 'raw/base', partition: null, status: 'running', attempt: 1, at })
+      const [status] = await p.instance.status('raw/base')
+      assert.notEqual(status!.status, 'running')
+      assert.equal((await p.instance.store.getRun('mine'))!.status, 'failed')
+      assert.deepEqual(await p.instance.store.listActiveRuns(), [])
+    } finally {
+      await p.close()
+    }
+  })
+
   test('runs settles a dead run too; a run with a live PID and a fresh heartbeat is left alone', async () => {
     await withProject(async (dir) => {
       await fakeRun(dir, 'run-stale', process.pid, 2 * 60_000)
