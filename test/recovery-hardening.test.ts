@@ -11,6 +11,7 @@ import { defineAsset } from '../src/model/asset.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { cli, cliProcess } from './helpers/cli.js'
 import { poll, runningStep } from './helpers/poll.js'
+import { serveInstance } from './helpers/server.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
 const CONFIG = `
@@ -96,6 +97,22 @@ describe('dead runs are settled by readers, by heartbeat age', () => {
       assert.equal((await p.instance.store.getRun('mine'))!.status, 'failed')
       assert.deepEqual(await p.instance.store.listActiveRuns(), [])
     } finally {
+      await p.close()
+    }
+  })
+
+  test('the server settles a dead run when its runs are listed (GET /api/runs)', async () => {
+    const base = defineAsset({ key: 'raw/base', async materialize() { return [{ id: 1 }] } })
+    const p = await openProject({ assets: [base] })
+    const { server, api } = await serveInstance(p.instance)
+    try {
+      const at = new Date(Date.now() - 3 * 60_000)
+      await p.instance.store.createRun({ id: 'pid-one', selection: '', trigger: 'test', pid: 1, host: hostname(), startedAt: at, steps: [{ assetKey: 'raw/base', partition: null }] })
+      const listed = await api.get('/api/runs')
+      assert.equal(listed.status, 200)
+      assert.equal((listed.body as { id: string; status: string }[]).find((r) => r.id === 'pid-one')?.status, 'failed')
+    } finally {
+      await server.close()
       await p.close()
     }
   })

@@ -24,6 +24,8 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
 
   routes.get('/runs', async (c) => {
     const status = enumParam(c, 'status', RUN_STATUSES)
+    // A run whose process died is settled first, so it is not listed as running.
+    await instance().settleDeadRuns()
     const runs = await instance().store.listRuns({ limit: intParam(c, 'limit', 50, 1000), ...(status ? { status } : {}) })
     return c.json<ApiRun[]>(runs.map(toRun))
   })
