@@ -11,6 +11,8 @@ import { defineAsset } from '../src/model/asset.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { cli, cliProcess } from './helpers/cli.js'
 import { poll, runningStep } from './helpers/poll.js'
+import { AutomationDaemon } from '../src/automation/daemon.js'
+import { SqliteAutomationStore } from '../src/store/sqlite/sqlite-automation-store.js'
 import { serveInstance } from './helpers/server.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
@@ -113,6 +115,22 @@ describe('dead runs are settled by readers, by heartbeat age', () => {
       assert.equal((listed.body as { id: string; status: string }[]).find((r) => r.id === 'pid-one')?.status, 'failed')
     } finally {
       await server.close()
+      await p.close()
+    }
+  })
+
+  test('a daemon tick settles a dead run', async () => {
+    const base = defineAsset({ key: 'raw/base', async materialize() { return [{ id: 1 }] } })
+    const p = await openProject({ assets: [base] })
+    const automation = await SqliteAutomationStore.open(join(p.dir, '.tributary/metadata.sqlite'))
+    try {
+      await automation.migrate()
+      const at = new Date(Date.now() - 3 * 60_000)
+      await p.instance.store.createRun({ id: 'pid-one', selection: '', trigger: 'test', pid: 1, host: hostname(), startedAt: at, steps: [{ assetKey: 'raw/base', partition: null }] })
+      await new AutomationDaemon(() => p.instance, automation, { holder: 'daemon-test' }).runOnce()
+      assert.equal((await p.instance.store.getRun('pid-one'))!.status, 'failed')
+    } finally {
+      await automation.close()
       await p.close()
     }
   })
