@@ -43,7 +43,8 @@ export async function findSchemaBreaks(
     if (!found) histories.set(source, (found = store.listObservations(source, { limit: HISTORY_SEARCHED })))
     return found
   }
-  const keys = readers ?? [...graph.nodes.keys()]
+  // Only direct readers of sources observed with columns can break: walk from those sources, not the whole graph.
+  const keys = readers ?? [...new Set([...observations.values()].flatMap((o) => (o.columns ? graph.nodes.get(o.sourceKey)?.downstream ?? [] : [])))]
   for (const key of keys) {
     const node = graph.nodes.get(key)
     if (!node || node.def.type !== 'sql' || node.partitions) continue
