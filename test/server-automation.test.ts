@@ -1,13 +1,13 @@
 // Automation over HTTP on a real loopback server: webhook sensors (HMAC), incidents, decisions, predicted ready times.
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { defineAsset } from '../src/model/asset.js'
 import { pollSensor, webhookSensor } from '../src/model/automation.js'
 import { dailyPartitions } from '../src/model/partitions.js'
-import { signBody } from '../src/server/routes-automation.js'
+import { signWebhook } from '../src/server/webhook-signature.js'
 import { CRM_CSV, catalogAssets, serveInstance } from './helpers/server.js'
 import { openProject } from './helpers/temp-project.js'
 
@@ -39,8 +39,10 @@ describe('server: webhook sensors, incidents, decisions', () => {
     await p.close()
   })
 
-  const send = (name: string, body: string, signature?: string) =>
-    fetch(`${s.server.url}/api/sensors/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature !== undefined ? { 'x-tributary-signature': signature } : {}) }, body })
+  const send = (name: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${s.server.url}/api/sensors/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+  // Signed "now" on the instance's clock: the tolerance window is judged by it.
+  const signed = (body: string, key = secret, deliveryId?: string) => signWebhook(body, key, p.instance.clock.now(), deliveryId)
 
   test('/api/ready fills expectedAt for items not ready yet from the forecast (before anything is built)', async () => {
     const board = await s.api.get('/api/ready', { token: readToken })
@@ -61,7 +63,7 @@ describe('server: webhook sensors, incidents, decisions', () => {
 
   test('a correctly signed event starts a run of the sensor\'s selection, triggered by sensor:<name>, without a token', async () => {
     const body = JSON.stringify({ event: 'export_landed', file: 'accounts.csv' })
-    const response = await send('crm-landed', body, signBody(body, secret))
+    const response = await send('crm-landed', body, signed(body))
     assert.equal(response.status, 202)
     const started = (await response.json()) as { runId: string; steps: string[] }
     assert.match(started.runId, /\S/)
@@ -78,23 +80,29 @@ describe('server: webhook sensors, incidents, decisions', () => {
   test('bad signatures are 401: missing, wrong secret, another body, malformed; nothing runs', async () => {
     const runsBefore = (await p.instance.store.listRuns({ limit: 1000 })).length
     const body = '{"event":"export_landed"}'
-    const cases: [string, string | undefined][] = [
-      ['missing', undefined],
-      ['wrong secret', signBody(body, 'not-the-secret')],
-      ['signature of another body', signBody('{"event":"other"}', secret)],
-      ['no sha256= prefix', signBody(body, secret).slice('sha256='.length)],
-      ['truncated', signBody(body, secret).slice(0, -2)],
-      ['empty', ''],
+    const good = signed(body)
+    const timestamp = good['X-Tributary-Timestamp']!
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ['missing', {}, /header is missing/],
+      ['no timestamp', { 'X-Tributary-Signature': good['X-Tributary-Signature']! }, /Timestamp header is missing/],
+      ['wrong secret', signed(body, 'not-the-secret'), /does not match/],
+      ['signature of another body', { ...signed('{"event":"other"}'), 'X-Tributary-Timestamp': timestamp }, /does not match/],
+      ['another timestamp', { ...good, 'X-Tributary-Timestamp': String(Number(timestamp) - 1) }, /does not match/],
+      ['the body alone signed (the old scheme)', { 'X-Tributary-Timestamp': timestamp, 'X-Tributary-Signature': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` }, /does not match/],
+      ['no sha256= prefix', { ...good, 'X-Tributary-Signature': good['X-Tributary-Signature']!.slice('sha256='.length) }, /does not match/],
+      ['truncated', { ...good, 'X-Tributary-Signature': good['X-Tributary-Signature']!.slice(0, -2) }, /does not match/],
+      ['empty', { ...good, 'X-Tributary-Signature': '' }, /missing/],
     ]
-    for (const [label, signature] of cases) {
-      const response = await send('crm-landed', body, signature)
+    for (const [label, headers, message] of cases) {
+      const response = await send('crm-landed', body, headers)
       assert.equal(response.status, 401, label)
       const error = (await response.json()) as { error: { code: string; message: string; hint: string } }
-      assert.equal(error.error.code, 'TRB6001')
+      assert.equal(error.error.code, 'TRB6022', label)
+      assert.match(error.error.message, message, label)
       assert.match(error.error.hint, /X-Tributary-Signature: sha256=/)
       assert.ok(!JSON.stringify(error).includes(secret))
     }
-    const unset = await send('no-secret', body, signBody(body, ''))
+    const unset = await send('no-secret', body, signed(body, 'x'))
     assert.equal(unset.status, 401, 'a sensor whose secret is not set refuses everything')
     assert.equal((await p.instance.store.listRuns({ limit: 1000 })).length, runsBefore)
   })
@@ -102,7 +110,7 @@ describe('server: webhook sensors, incidents, decisions', () => {
   test('unknown sensors and non-webhook sensors are 404', async () => {
     const body = '{}'
     for (const name of ['nope', 'poller']) {
-      const response = await send(name, body, signBody(body, secret))
+      const response = await send(name, body, signed(body))
       assert.equal(response.status, 404, name)
     }
   })
@@ -170,7 +178,7 @@ describe('server: webhook sensors over partitioned assets', () => {
       const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
       const before = yesterday()
       const body = '{"event":"landed"}'
-      const response = await fetch(`${s.server.url}/api/sensors/events-landed`, { method: 'POST', headers: { 'x-tributary-signature': signBody(body, secret) }, body })
+      const response = await fetch(`${s.server.url}/api/sensors/events-landed`, { method: 'POST', headers: signWebhook(body, secret, p.instance.clock.now()), body })
       assert.equal(response.status, 202, await response.clone().text())
       const { runId } = (await response.json()) as { runId: string }
       let run = await p.instance.store.getRun(runId)

@@ -101,8 +101,9 @@ export function pollSensor(spec: { name: string; selection: string; poll: (curso
 }
 
 /**
- * Requests a run when an external system POSTs to `/api/sensors/<name>` with an
- * `X-Tributary-Signature: sha256=<hex HMAC of the body>` made with the secret in env `secretEnv`.
+ * Requests a run when an external system POSTs to `/api/sensors/<name>` signed with the secret
+ * in env `secretEnv`: `X-Tributary-Timestamp` and `X-Tributary-Signature: sha256=<hex HMAC of
+ * "<timestamp>.<body>">` (docs/automation.md#signing-webhooks). Replays are refused.
  */
 export function webhookSensor(spec: { name: string; selection: string; secretEnv: string }): SensorDefinition {
   return Object.freeze({ type: 'sensor' as const, kind: 'webhook' as const, ...spec })

@@ -35,6 +35,8 @@ export interface AppOptions {
   /** Where internal errors are logged. Default: stderr. */
   readonly log?: (line: string) => void
   /** Accepted Host and Origin headers. Default: any Host, only same-origin Origins (startServer passes the bound host's policy). */
+  /** How far a webhook's signed timestamp may be from the instance's clock. Default: 300 000 ms (5 min). */
+  readonly webhookToleranceMs?: number
   readonly origins?: OriginPolicy
 }
 
@@ -60,7 +62,7 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, xFrameOptions: 'DENY', referrerPolicy: 'no-referrer', strictTransportSecurity: false }))
   const hub = options.events ?? new EventHub()
   // Before token auth: a webhook sensor authenticates its caller by the HMAC signature of the body.
-  app.route('/api', sensorRoutes(instance, { hub, log }))
+  app.route('/api', sensorRoutes(instance, { hub, log, ...(options.webhookToleranceMs ? { toleranceMs: options.webhookToleranceMs } : {}) }))
   app.use('/api/*', authenticate(auth))
   app.get('/api/health', (c) => {
     const current = instance()

@@ -145,14 +145,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
         }, { parameters: [path('id', 'The run id.')] }),
       },
       '/api/sensors/{name}': {
-        post: op('An external system\'s event for a webhook sensor: signed with X-Tributary-Signature: sha256=<hex HMAC-SHA256 of the raw body> (no token needed); starts a run of the sensor\'s selection', {
+        post: op('An external system\'s event for a webhook sensor, signed over its timestamp and raw body (no token needed; see docs/automation.md#signing-webhooks); starts a run of the sensor\'s selection', {
           ...ok('Started: follow it on /api/events', ref('ApiSensorTriggered'), '202'),
-          '401': error('The signature is missing or does not match the body, or the sensor\'s secret is not set on the server.'),
+          '401': error('The signature or timestamp is missing or does not match (TRB6022), the timestamp is more than 5 minutes off (TRB6023), or the sensor\'s secret is not set on the server.'),
+          '409': error('This delivery (its signature or X-Tributary-Delivery id) was already received (TRB6024).'),
           '404': error('No webhook sensor by that name.'),
           '413': error('The body is too large.'),
         }, {
           security: [{}],
-          parameters: [path('name', 'The sensor\'s name.'), { in: 'header', name: 'X-Tributary-Signature', required: true, description: 'sha256=<hex HMAC-SHA256 of the raw body with the secret in the sensor\'s secretEnv>.', schema: { type: 'string' } }],
+          parameters: [
+            path('name', 'The sensor\'s name.'),
+            { in: 'header', name: 'X-Tributary-Timestamp', required: true, description: 'When the sender signed, in Unix seconds; within 5 minutes of the server\'s clock.', schema: { type: 'string', pattern: '^\\d{1,12}$' } },
+            { in: 'header', name: 'X-Tributary-Signature', required: true, description: 'sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" with the secret in the sensor\'s secretEnv>.', schema: { type: 'string' } },
+            { in: 'header', name: 'X-Tributary-Delivery', required: false, description: 'The sender\'s id of the event; a second delivery with the same id is refused (409).', schema: { type: 'string', maxLength: 200 } },
+          ],
           requestBody: { required: false, content: { '*/*': { schema: {} } } },
         }),
       },

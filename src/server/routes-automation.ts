@@ -1,5 +1,4 @@
-// Automation over HTTP: webhook sensors (HMAC-signed, no token), incidents and decisions.
-import { createHmac, timingSafeEqual } from 'node:crypto'
+// Automation over HTTP: webhook sensors (HMAC-signed with a timestamp, no token), incidents and decisions.
 import { Hono } from 'hono'
 import type { Tributary } from '../instance/tributary.js'
 import { ErrorCode } from '../model/errors.js'
@@ -12,9 +11,8 @@ import type { EventHub } from './events.js'
 import { latestPartitions } from '../automation/partition-choice.js'
 import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
 import { acceptRun } from './run-start.js'
+import { DEFAULT_WEBHOOK_TOLERANCE_MS, replayed, verifyWebhook } from './webhook-signature.js'
 
-/** The header an external system signs its event with: `sha256=<hex HMAC-SHA256 of the raw body>`. */
-export const SIGNATURE_HEADER = 'X-Tributary-Signature'
 const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved', 'unresolved'] as const
 const DELIVERY_STATUSES = ['pending', 'delivered', 'exhausted'] as const
 
@@ -22,7 +20,8 @@ const DELIVERY_STATUSES = ['pending', 'delivered', 'exhausted'] as const
  * `POST /sensors/{name}`, mounted under /api before token auth: the HMAC signature made with
  * the sensor's secret is the authentication. A good signature requests the sensor's selection.
  */
-export function sensorRoutes(instance: () => Tributary, options: { hub: EventHub; log: (line: string) => void; env?: NodeJS.ProcessEnv }): Hono<AuthEnv> {
+export function sensorRoutes(instance: () => Tributary, options: { hub: EventHub; log: (line: string) => void; env?: NodeJS.ProcessEnv; toleranceMs?: number }): Hono<AuthEnv> {
+  const toleranceMs = options.toleranceMs ?? DEFAULT_WEBHOOK_TOLERANCE_MS
   const routes = new Hono<AuthEnv>()
   routes.post('/sensors/:name', smallBody, async (c) => {
     const current = instance()
@@ -35,11 +34,13 @@ export function sensorRoutes(instance: () => Tributary, options: { hub: EventHub
     const secret = (options.env ?? process.env)[sensor.secretEnv]
     if (!secret) {
       options.log(`sensor ${name}: ${sensor.secretEnv} is not set; refusing every event`)
-      throw unauthorized('this sensor has no secret configured on the server')
+      throw new HttpError(401, ErrorCode.WebhookSignature, 'this sensor has no secret configured on the server', `Set ${sensor.secretEnv} where the server runs, and restart it.`)
     }
-    if (!validSignature(body, c.req.header(SIGNATURE_HEADER), secret)) {
-      throw unauthorized(c.req.header(SIGNATURE_HEADER) ? 'the signature does not match the body' : `the ${SIGNATURE_HEADER} header is missing`)
-    }
+    const now = current.clock.now()
+    const delivery = verifyWebhook(body, (header) => c.req.header(header), secret, now, toleranceMs)
+    // Remembered for twice the window: a timestamp up to one window ahead is accepted until one window after it.
+    const store = await current.automation()
+    if (!(await store.rememberWebhookDelivery(name, delivery.keys, now, new Date(now.getTime() - 2 * toleranceMs)))) throw replayed(name)
     // Partitioned assets get the newest ended partition, as every other sensor does.
     const trigger = `sensor:${name}`
     const partitions = latestPartitions(current.graph, current.select(sensor.selection), current.clock.now())
@@ -100,26 +101,6 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
   })
 
   return routes
-}
-
-/** True when `header` is `sha256=<hex>` and the hex is the HMAC-SHA256 of `body` with `secret` (compared in constant time). */
-export function validSignature(body: Buffer, header: string | undefined, secret: string): boolean {
-  const presented = header?.trim().match(/^sha256=([0-9a-f]{64})$/i)?.[1]
-  const expected = createHmac('sha256', secret).update(body).digest()
-  if (!presented) {
-    timingSafeEqual(expected, expected)
-    return false
-  }
-  return timingSafeEqual(Buffer.from(presented, 'hex'), expected)
-}
-
-/** The signature header value for `body`: what a sender computes. */
-export function signBody(body: string | Buffer, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
-}
-
-function unauthorized(message: string): HttpError {
-  return new HttpError(401, ErrorCode.Usage, message, `Sign the raw body: ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 with the sensor's secret>.`)
 }
 
 async function requireIncident(store: Awaited<ReturnType<Tributary['automation']>>, id: string): Promise<IncidentRecord> {

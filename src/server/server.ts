@@ -27,6 +27,8 @@ export interface ServerOptions {
   readonly eventPollMs?: number
   /** Where internal errors are logged. Default: stderr. */
   readonly log?: (line: string) => void
+  /** How far a webhook's signed timestamp may be from the instance's clock. Default: 300 000 ms (5 min). */
+  readonly webhookToleranceMs?: number
   /**
    * Host names and origins accepted besides the defaults (on loopback: localhost, 127.0.0.1, ::1
    * and the bound name; the server's own origin). Default: from TRIBUTARY_ALLOWED_HOSTS and
@@ -61,6 +63,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.eventPollMs ? { eventPollMs: options.eventPollMs } : {}),
     ...(options.log ? { log: options.log } : {}),
     origins: originPolicy(host, options.allowed ?? allowedFromEnv()),
+    ...(options.webhookToleranceMs ? { webhookToleranceMs: options.webhookToleranceMs } : {}),
   })
   const server = await new Promise<Server>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 3000 }, () => resolve(started as Server)) as Server

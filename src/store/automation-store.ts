@@ -154,6 +154,11 @@ export interface AutomationStore {
   listOutbox(options?: { status?: OutboxStatus; incidentId?: number; limit?: number }): Promise<OutboxEntry[]>
   /** How many entries are in each status. */
   countOutbox(): Promise<Record<OutboxStatus, number>>
+  /**
+   * Remembers that webhook sensor `sensor` received each of `ids` at `at`, and forgets those
+   * received before `forgetBefore`. False, remembering nothing, when any id was already remembered: a replay.
+   */
+  rememberWebhookDelivery(sensor: string, ids: readonly string[], at: Date, forgetBefore: Date): Promise<boolean>
 }
 
 /** The sinks to queue a notification of an incident change for, in the change's transaction. Default: none. */

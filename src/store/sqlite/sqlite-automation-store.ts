@@ -176,4 +176,23 @@ export class SqliteAutomationStore implements AutomationStore {
   async countOutbox(): Promise<Record<OutboxStatus, number>> {
     return this.outbox.count()
   }
+
+  async rememberWebhookDelivery(sensor: string, ids: readonly string[], at: Date, forgetBefore: Date): Promise<boolean> {
+    // One transaction: two servers receiving the same delivery at once cannot both take it.
+    const remember = this.db.transaction(() => {
+      this.db.prepare('DELETE FROM webhook_deliveries WHERE received_at < ?').run(forgetBefore.getTime())
+      const insert = this.db.prepare('INSERT INTO webhook_deliveries (sensor, delivery_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      for (const id of ids) if (insert.run(sensor, id, at.getTime()).changes === 0) throw REPLAYED
+    })
+    try {
+      remember.immediate()
+      return true
+    } catch (error) {
+      if (error === REPLAYED) return false
+      throw error
+    }
+  }
 }
+
+// Thrown inside the transaction to roll back the ids already inserted for a replay.
+const REPLAYED = Symbol('replayed')
