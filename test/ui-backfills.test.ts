@@ -10,6 +10,7 @@ import { defineAsset, sqlAsset } from '../src/model/asset.js'
 import { dailyPartitions } from '../src/model/partitions.js'
 import { startServer, type RunningServer } from '../src/server/server.js'
 import { ensureUiBuilt, launchBrowser, newPage, screenshot } from './helpers/browser.js'
+import { poll } from './helpers/poll.js'
 import { openProject } from './helpers/temp-project.js'
 
 const DAY = 86_400_000
@@ -122,7 +123,7 @@ describe('web UI: backfills', () => {
       // The day that waits on the gate holds the run: running, with progress and a time left.
       await gateReached
       await page.waitForSelector('[data-backfill] .page-header .pill[data-status="running"]')
-      await page.waitForFunction('/\\d+ of 21 steps/.test(document.querySelector("[data-testid=done]")?.textContent ?? "")')
+      await poll('the done count', async () => (/\d+ of 21 steps/.test(await text(page, '[data-testid=done]').catch(() => '')) ? true : undefined))
       await page.waitForSelector('[data-testid="eta"]:has-text("left")')
       assert.match(await text(page, '.page-header h1'), /raw\/payments \+ 2 downstream/)
 

@@ -29,21 +29,21 @@ describe('web UI: screens that misled', () => {
       try {
         await page.goto(`${server.url}/`)
         await page.waitForSelector('tr[data-key="raw/payments"] .reason-cell')
-        const layout = await page.evaluate(() => {
-          const card = document.querySelector('.table-card')!.getBoundingClientRect()
-          const table = document.querySelector('.catalog-table')!
+        const layout = await page.$eval('.table-card', (card) => {
+          const table = card.querySelector('.catalog-table')!
           const clipped = [...table.querySelectorAll('td')]
             .filter((cell) => cell.scrollWidth > cell.clientWidth + 1)
             .map((cell) => `${cell.closest('tr')?.getAttribute('data-key')}: ${cell.textContent}`)
           const reasons = [...table.querySelectorAll('td.reason-cell')].map((cell) => cell.getBoundingClientRect())
-          return { cardRight: card.right, cardWidth: card.width, tableWidth: table.getBoundingClientRect().width, clipped, reasonsRight: Math.max(...reasons.map((r) => r.right)) }
+          const box = card.getBoundingClientRect()
+          return { cardRight: box.right, cardWidth: box.width, tableWidth: table.getBoundingClientRect().width, clipped, reasonsRight: Math.max(...reasons.map((r) => r.right)) }
         })
         assert.ok(layout.tableWidth <= layout.cardWidth + 1, `the table (${layout.tableWidth} px) fits its card (${layout.cardWidth} px)`)
         assert.ok(layout.reasonsRight <= layout.cardRight + 1, 'the Why column ends inside the card')
         assert.deepEqual(layout.clipped, [], 'no cell is wider than its column')
         // The longest reason is there in full, wrapped, not ellipsized.
         const reason = await page.textContent('tr[data-key="marts/revenue"] .reason-cell')
-        const visible = await page.$eval('tr[data-key="marts/revenue"] .reason-cell', (cell) => getComputedStyle(cell).whiteSpace)
+        const visible = await page.$eval('tr[data-key="marts/revenue"] .reason-cell', (cell) => cell.ownerDocument.defaultView!.getComputedStyle(cell).whiteSpace)
         assert.ok(reason && reason.length > 40, `marts/revenue has a long reason: ${reason}`)
         assert.equal(visible, 'normal', 'the reason wraps')
         await screenshot(page, `catalog-${width}`)
@@ -61,7 +61,8 @@ describe('web UI: screens that misled', () => {
       await page.waitForSelector('pre.code')
       const code = (await page.textContent('pre.code')) ?? ''
       // The demo declares `const crm = defineSource(…)` and then `materialize({ crm }, ctx)`: esbuild renames the parameter.
-      assert.match(demo.instance.graph.get('raw/accounts').def.type === 'asset' ? String((demo.instance.graph.get('raw/accounts').def as { materialize: () => unknown }).materialize) : '', /crm2|__name/, 'the function text differs from the source (else this proves nothing)')
+      const def = demo.instance.graph.get('raw/accounts').def
+      assert.match(def.type === 'asset' ? def.materialize.toString() : '', /crm2|__name/, 'the function text differs from the source (else this proves nothing)')
       assert.equal(code, 'async materialize({ crm }, ctx) {\n  await ctx.loadCsv(crm.files)\n}')
       await screenshot(page, 'asset-code')
       assert.deepEqual(problems, [])

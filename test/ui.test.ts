@@ -9,7 +9,11 @@ import { defineAsset } from '../src/model/asset.js'
 import type { AnyNode } from '../src/model/asset.js'
 import { startServer, type RunningServer } from '../src/server/server.js'
 import { ensureUiBuilt, launchBrowser, newPage, openDemoProject, screenshot } from './helpers/browser.js'
+import { poll } from './helpers/poll.js'
 import { openProject } from './helpers/temp-project.js'
+
+/** Waits (polling, not by evaluating a string in the page, which its CSP forbids) until `selector` matches `n` elements. */
+const waitForCount = (page: Page, selector: string, n: number) => poll(`${n} × ${selector}`, async () => ((await page.$$(selector)).length === n ? true : undefined))
 
 const rowKeys = (page: Page) => page.$$eval('tr[data-key]', (rows) => rows.map((row) => row.getAttribute('data-key')))
 
@@ -47,13 +51,13 @@ describe('web UI', () => {
 
       // Search goes to the server and into the address.
       await page.fill('input[type="search"]', 'region')
-      await page.waitForFunction('document.querySelectorAll("tr[data-key]").length === 3')
+      await waitForCount(page, 'tr[data-key]', 3)
       assert.deepEqual(await rowKeys(page), ['marts/accounts_by_region', 'marts/sales_by_region', 'reports/regions'])
       assert.match(page.url(), /[?&]q=region/)
       await screenshot(page, 'catalog-search')
       // A filter narrows it further.
       await page.selectOption('select[aria-label="Owner"]', 'team:bi')
-      await page.waitForFunction('document.querySelectorAll("tr[data-key]").length === 1')
+      await waitForCount(page, 'tr[data-key]', 1)
       assert.deepEqual(await rowKeys(page), ['reports/regions'])
 
       // Lineage: laid out in the worker, drawn on the canvas; a click on a node opens it.
@@ -117,10 +121,10 @@ describe('web UI', () => {
       assert.equal((await page.$$('tr[data-run]')).length, 8)
       await screenshot(page, 'runs')
       await page.click('.segmented button:has-text("Succeeded")')
-      await page.waitForFunction('document.querySelectorAll("tr[data-run]").length === 1')
+      await waitForCount(page, 'tr[data-run]', 1)
       // A failed run: errors, retries and logs.
       await page.click('.segmented button:has-text("Failed")')
-      await page.waitForFunction('document.querySelectorAll("tr[data-run]").length === 7')
+      await waitForCount(page, 'tr[data-run]', 7)
       await page.click('tr[data-run] >> nth=0')
       await page.waitForSelector('[data-step="raw/payments"][data-status="failed"]')
       assert.match((await page.textContent('[data-testid="timeline"]'))!, /billing API answered 503/)
