@@ -17,7 +17,7 @@ describe('forecast: when will it be ready?', () => {
     let rows = [{ id: 1 }, { id: 2 }]
     const crm = defineSource({ key: 'landing/crm', owner: 'team:crm', observe: files('crm/*.csv') })
     const accounts = defineAsset({ key: 'raw/accounts', owner: 'team:data', ins: { crm }, checks: [unique('id')], automation: eager(), async materialize() { return rows } })
-    const mart = sqlAsset({ key: 'marts/x', owner: 'team:bi', sql: 'select count(*) as n from raw.accounts', automation: eager() })
+    const mart = sqlAsset({ key: 'marts/x', owner: 'team:bi', sql: 'select count(*) as n from raw.accounts', automation: eager(), freshness: { maxAge: '2h' } })
     const p = await openProject({ assets: [crm, accounts, mart] }, { clock })
     try {
       await mkdir(join(p.dir, 'crm'), { recursive: true })
@@ -28,11 +28,12 @@ describe('forecast: when will it be ready?', () => {
       rows = [{ id: 1 }, { id: 1 }]
       await p.instance.materialize()
       assert.equal((await p.instance.ready('raw/accounts')).status, 'blocked')
-      const { predictions } = await p.instance.forecast(['marts/x'])
+      const { predictions, sla } = await p.instance.forecast(['marts/x'])
       const prediction = predictions.get('marts/x')!
       assert.equal(prediction.predictedAt, null, 'nothing rebuilds a blocked asset on the same data')
       assert.equal(prediction.basis, 'not until raw/accounts is fixed (owner team:data): it is blocked')
       assert.deepEqual(prediction.blockedBy, { key: 'raw/accounts', owner: 'team:data', status: 'blocked' })
+      assert.deepEqual(sla.get('marts/x'), { state: 'at_risk', dueAt: new Date('2026-03-02T08:00:00Z'), reason: 'due by 2026-03-02T08:00:00.000Z, and not until raw/accounts is fixed (owner team:data): it is blocked' })
     } finally {
       await p.close()
     }

@@ -29,6 +29,17 @@ test('eager requests on newer upstream data, naming it and when it updated', () 
   assert.deepEqual(waiting, { requested: false, reason: 'waiting for raw/crm, which is late' })
 })
 
+test('eager re-requests an asset blocked waiting on an input once that input is ready, not before', () => {
+  const self = status('raw/crm', 'blocked', '2026-03-01T05:00:00Z', [{ type: 'blocked', upstream: 'landing/crm', message: 'not ready: landing/crm is late' }])
+  const landed = status('landing/crm', 'fresh', '2026-03-02T06:10:00Z')
+  assert.deepEqual(evaluateCondition(eager(), { key: 'raw/crm', status: self, upstream: [landed], now }), { requested: true, reason: 'requested because landing/crm, which its last run waited for, is ready now' })
+  const stillLate = status('landing/crm', 'late', '2026-03-01T05:00:00Z')
+  assert.equal(evaluateCondition(eager(), { key: 'raw/crm', status: self, upstream: [stillLate], now }).requested, false)
+  // Blocked by its own check: nothing new to react to.
+  const ownCheck = status('raw/crm', 'blocked', '2026-03-01T05:00:00Z', [{ type: 'blocked', message: 'blocking check failed: unique(id)' }])
+  assert.equal(evaluateCondition(eager(), { key: 'raw/crm', status: ownCheck, upstream: [landed], now }).requested, false)
+})
+
 test('onCron waits for every upstream to update after the tick, then requests once', () => {
   const cron = onCron('0 6 * * *', { timezone: 'UTC' })
   const oldUpstream = status('raw/a', 'fresh', '2026-03-02T05:00:00Z')

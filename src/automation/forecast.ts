@@ -60,7 +60,10 @@ export async function forecast(
   for (const key of targets) {
     const policy = graph.get(key).def.freshness
     if (!policy) continue
-    sla.set(key, judgeSla(policy, statuses.get(key)?.lastUpdated ?? null, predictions.get(key)?.predictedAt ?? null, now))
+    const prediction = predictions.get(key)
+    const verdict = judgeSla(policy, statuses.get(key)?.lastUpdated ?? null, prediction?.predictedAt ?? null, now)
+    // "Cannot be predicted" says too little when something must be fixed first: say what, and whose.
+    sla.set(key, verdict.state === 'at_risk' && prediction?.blockedBy && verdict.dueAt ? { ...verdict, reason: `due by ${verdict.dueAt.toISOString()}, and ${prediction.basis}` } : verdict)
   }
   return { predictions, sla }
 }
