@@ -2,6 +2,7 @@ import type { AnyNode } from '../model/asset.js'
 import { DefinitionError, ErrorCode, type ErrorCodeValue } from '../model/errors.js'
 import { bindPartitionParams } from '../sql/partition-params.js'
 import { analyzeStatements, refusalError, type AnalyzeOptions } from '../sql/referenced-tables.js'
+import type { AssetGraph } from './asset-graph.js'
 import { closest } from './similar.js'
 
 type Problem = (code: ErrorCodeValue, assetKey: string, message: string, hint: string) => void
@@ -40,6 +41,18 @@ export function sqlDependencies(byKey: ReadonlyMap<string, AnyNode>, relationInd
     result.set(key, [...deps])
   }
   return result
+}
+
+/** The files source whose pattern matches a path read by SQL (either may be a glob), if any. */
+export function fileSourceFor(graph: AssetGraph, path: string): string | undefined {
+  const wanted = normalize(path)
+  for (const node of graph.nodes.values()) {
+    const observe = node.def.type === 'source' ? node.def.observe : undefined
+    if (observe?.type !== 'files') continue
+    const pattern = normalize(observe.pattern)
+    if (globMatch(pattern, wanted) || globMatch(wanted, pattern)) return node.key
+  }
+  return undefined
 }
 
 function normalize(path: string): string {

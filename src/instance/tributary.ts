@@ -2,6 +2,8 @@ import { resolve } from 'node:path'
 import type { AssetGraph } from '../graph/asset-graph.js'
 import { buildGraph } from '../graph/build-graph.js'
 import { SQL_ANALYSIS_CACHE } from '../sql/parse-cache.js'
+import { ColumnLineage } from '../graph/column-lineage.js'
+import { knownSchemas } from '../engine/known-schemas.js'
 import { select } from '../graph/selection.js'
 import { tryParseDuration } from '../model/duration.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
@@ -423,6 +425,11 @@ export class Tributary {
       upstream: direction === 'downstream' ? [] : this.graph.sort(this.graph.upstreamOf(key)),
       downstream: direction === 'upstream' ? [] : this.graph.sort(this.graph.downstreamOf(key)),
     }
+  }
+
+  /** Column lineage of the project, with `*` expanded from the schemas published or observed so far. */
+  async columnLineage(): Promise<ColumnLineage> {
+    return ColumnLineage.build(this.graph, await knownSchemas(this.store, this.graph))
   }
 
   /** One run with its steps and logs; throws TRB6002 when there is no such run. */

@@ -8,6 +8,7 @@ import { EventHub, eventRoutes } from './events.js'
 import { openApiDocument } from './openapi.js'
 import { assetRoutes } from './routes-assets.js'
 import { graphRoutes } from './routes-graph.js'
+import { changeSafetyRoutes } from './routes-change-safety.js'
 import { automationRoutes, sensorRoutes } from './routes-automation.js'
 import { backfillRoutes } from './routes-backfills.js'
 import { runRoutes } from './routes-runs.js'
@@ -71,6 +72,7 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(API_VERSION)))
   app.route('/api', assetRoutes(instance))
   app.route('/api', graphRoutes(instance))
+  app.route('/api', changeSafetyRoutes(instance))
   app.route('/api', runRoutes(instance, { hub, log }))
   app.route('/api', backfillRoutes(instance, { hub, log }))
   app.route('/api', automationRoutes(instance))

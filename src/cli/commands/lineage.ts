@@ -1,13 +1,20 @@
 import { Tributary } from '../../instance/tributary.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
+import { columnLineage } from '../column-lineage-output.js'
 
 /** `tributary lineage <asset>`: what it reads and what reads it, derived from code. */
 export default defineCommand({
   name: 'lineage',
   summary: 'show what an asset reads (upstream) and what reads it (downstream)',
-  usage: 'tributary lineage <asset> [--upstream | --downstream] [--json]',
-  help: '  --upstream     only what it reads, transitively\n  --downstream   only what reads it, transitively',
+  usage: 'tributary lineage <asset>[.<column>] [--upstream | --downstream] [--json]',
+  help: [
+    '  --upstream     only what it reads, transitively',
+    '  --downstream   only what reads it, transitively',
+    '',
+    'With .<column> (marts/revenue.amount): column lineage, each edge marked copy, transform,',
+    'filter (used to filter, join or group) or asset (TypeScript code, traced only per asset).',
+  ].join('\n'),
   options: { upstream: { type: 'boolean' }, downstream: { type: 'boolean' } },
   async run(ctx) {
     const key = ctx.positionals[0]
@@ -18,6 +25,8 @@ export default defineCommand({
     const direction = ctx.values.upstream && !ctx.values.downstream ? 'upstream' : ctx.values.downstream && !ctx.values.upstream ? 'downstream' : 'both'
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     try {
+      // Asset keys hold no '.', so `marts/revenue.amount` is a column of marts/revenue.
+      if (key.includes('.')) return await columnLineage(ctx, instance, key, direction)
       const lineage = instance.lineage(key, direction)
       if (ctx.json) {
         ctx.out(JSON.stringify({ key, ...lineage, edges: [...lineage.upstream, key, ...lineage.downstream].flatMap((k) => instance.graph.get(k).upstream.map((u) => ({ from: u, to: k }))) }, null, 2))
