@@ -14,10 +14,12 @@ import { noopRerun } from './noop-rerun.js'
 import { partitionBenchmarks } from './partitions.js'
 import { sequentialChain } from './sequential.js'
 import { sqlParsing } from './sql-parse.js'
+import { startupBenchmarks } from './startup.js'
 
 const RESULTS_DIR = join(import.meta.dirname, 'results')
 
 const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResult[]> | BenchResult[] }[] = [
+  { name: 'CLI start-up (built CLI, whole processes) and the 40×10ms chain against GNU make', run: startupBenchmarks },
   { name: '40 sequential assets, ~10 ms of work each', run: sequentialChain },
   { name: '1,000-asset layered graph of no-op assets', run: layeredGraph },
   { name: '10,000-asset project: load, validate, plan, status', run: largeProject },
@@ -50,7 +52,9 @@ function formatValue(value: number): string {
 async function main(): Promise<void> {
   const started = performance.now()
   const results: BenchResult[] = []
-  for (const benchmark of BENCHMARKS) {
+  // `node --import tsx bench/run.ts start-up chain`: only the benchmarks whose names contain one of the words.
+  const only = process.argv.slice(2)
+  for (const benchmark of BENCHMARKS.filter((b) => only.length === 0 || only.some((word) => b.name.toLowerCase().includes(word.toLowerCase())))) {
     process.stderr.write(`running: ${benchmark.name} … `)
     const before = performance.now()
     results.push(...(await benchmark.run()))

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { describe, test } from 'node:test'
 import { cli, cliProcess } from './helpers/cli.js'
 import { poll } from './helpers/poll.js'
@@ -79,7 +79,7 @@ describe('cli: serve and dev', () => {
     try {
       assert.equal(cli(['init', '--project', dir]).code, 0)
       const { child, url, exited } = await start(['serve', '--port', '0', '--project', dir])
-      assert.deepEqual(await json(`${url}/api/health`), { ok: true, project: 'my-project', assets: 3, role: 'operator' })
+      assert.deepEqual(await json(`${url}/api/health`), { ok: true, project: basename(dir).toLowerCase(), assets: 3, role: 'operator' }) // init names the project after its directory
       assert.equal(await stop(child, exited), 0)
     } finally {
       await cleanup()

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { ConfigError } from './config-error.js'
-import { registerProjectLoader } from './project-loader.js'
+import { compiledConfig } from './config-bundle.js'
 import { ErrorCode, type ErrorContext } from '../model/errors.js'
 import type { ProjectDefinition } from '../model/project.js'
 
@@ -22,13 +21,12 @@ export function findConfig(projectDir: string): string {
   return configFile
 }
 
-/** Finds and imports the project's config, registering the TypeScript loader first (once, only now). */
+/** Finds and imports the project's config (compiled once per change; see compiledConfig). */
 export async function loadProject(projectDir: string): Promise<{ project: ProjectDefinition; configFile: string }> {
   const configFile = findConfig(projectDir)
-  await registerProjectLoader()
   let module: { default?: unknown }
   try {
-    module = (await import(pathToFileURL(configFile).href)) as { default?: unknown }
+    module = (await import(await compiledConfig(configFile))) as { default?: unknown }
   } catch (error) {
     throw configLoadError(configFile, error, 'Fix the error in the config or the modules it imports; `tributary validate` shows it again.')
   }
@@ -42,7 +40,7 @@ export async function loadProject(projectDir: string): Promise<{ project: Projec
   return { project, configFile }
 }
 
-// tsx reports a syntax error as "Transform failed with 1 error:\n<file>:<line>:<column>: ERROR: <text>".
+// esbuild (under tsx, or compiling the config) reports "… failed with 1 error:\n<file>:<line>:<column>: ERROR: <text>".
 const TRANSFORM_ERROR = /^(.+?):(\d+):(\d+): ERROR: (.+)$/m
 
 /**
@@ -55,7 +53,8 @@ export function configLoadError(configFile: string, error: unknown, hint: string
     const [, file, line, column, text] = located
     const path = resolve(configFile, '..', file!)
     const context: ErrorContext = { file: path, position: { line: Number(line), column: Number(column) + 1 } }
-    return new ConfigError(ErrorCode.ConfigLoad, `syntax error in ${path}:${line}:${Number(column) + 1}: ${text}`, { cause: error, context, hint })
+    const what = /^(Expected|Unexpected|Unterminated|Invalid|Syntax)/.test(text!) ? 'syntax error' : 'error'
+    return new ConfigError(ErrorCode.ConfigLoad, `${what} in ${path}:${line}:${Number(column) + 1}: ${text}`, { cause: error, context, hint })
   }
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
   return new ConfigError(ErrorCode.ConfigLoad, `${configFile} failed to load: ${message}`, { cause: error, context: { file: configFile }, hint })
