@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { linkSync, statSync, unlinkSync } from 'node:fs'
+import { constants, copyFileSync, linkSync, statSync, unlinkSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
@@ -90,7 +90,15 @@ function createAtomically(path: string): void {
   try {
     linkSync(temporary, path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return
+    // A file system without hard links (FAT, some network mounts): an exclusive copy, nearly as good.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error
+    try {
+      copyFileSync(temporary, path, constants.COPYFILE_EXCL)
+    } catch (copyError) {
+      if ((copyError as NodeJS.ErrnoException).code !== 'EEXIST') throw copyError
+    }
   } finally {
     unlinkSync(temporary)
   }
