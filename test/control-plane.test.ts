@@ -50,18 +50,27 @@ async function writeProject(dir: string) {
   await writeFile(join(dir, 'assets.ts'), ASSETS)
 }
 
+// Every process a test starts is killed when the file ends, even after a failed assertion.
+const children = new Set<ChildProcess>()
+after(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
+
 /** A CLI process in the background, its output collected. */
 function background(args: readonly string[]) {
   const child = cliProcess(args, { env: { TRIBUTARY_TOKEN: '', TRIBUTARY_READ_TOKEN: '' } })
+  children.add(child)
   const output = { stdout: '', stderr: '' }
   child.stdout!.on('data', (chunk) => (output.stdout += chunk))
   child.stderr!.on('data', (chunk) => (output.stderr += chunk))
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
-  /** Resolves once the output matches `pattern`; fails if the process exits first. */
+  /** Resolves once the output matches `pattern`; fails if the process exits first, or after 90 s. */
   const waitFor = (pattern: RegExp, stream: 'stdout' | 'stderr' = 'stderr') => new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} in 90 s\n${output.stdout}\n${output.stderr}`)), 90_000)
     const look = () => {
       const match = pattern.exec(output[stream])
       if (match) {
+        clearTimeout(timer)
         child[stream]!.off('data', look)
         resolve(match)
       }
@@ -178,6 +187,44 @@ describe('control plane: serve + a terminal', () => {
     assert.equal(run.code, 0, run.stderr)
     assert.doesNotMatch(run.stderr, /submitted to the control plane/)
     assert.equal(existsSync(join(dir, '.tributary', 'control-plane.json')), false)
+  })
+})
+
+describe('tributary run --follow', () => {
+  test('follows a run of another process: progress and logs as they happen, then the run; exits with its outcome', async () => {
+    const project = await tempDir('follow-')
+    try {
+      await writeProject(project.dir)
+      const running = background(['materialize', 'tag:ok', '--project', project.dir])
+      await running.waitFor(/running raw\/gated/)
+      const runId: string = JSON.parse(cli(['runs', '--json', '--project', project.dir]).stdout)[0].id
+      const follow = background(['run', runId, '--follow', '--project', project.dir])
+      await follow.waitFor(/^\s+\d{2}:\d{2}:\d{2}\.\d{3} raw\/gated waiting for the gate$/m, 'stdout')
+      assert.doesNotMatch(follow.output.stdout, /through the gate/)
+      await writeFile(join(project.dir, 'gate'), '')
+      const [code] = await follow.exited
+      assert.equal(code, 0, follow.output.stderr)
+      const out = follow.output.stdout
+      assert.match(out, /^\s+\d{2}:\d{2}:\d{2}\.\d{3} raw\/first hello from first$/m)
+      assert.match(out, /^\s+\d{2}:\d{2}:\d{2}\.\d{3} warn raw\/gated through the gate$/m)
+      assert.match(out, /succeeded raw\/gated/)
+      assert.ok(out.indexOf('waiting for the gate') < out.indexOf('through the gate'))
+      assert.match(out, new RegExp(`run ${runId}\\s+. succeeded`))
+      assert.equal((await running.exited)[0], 0)
+
+      const json = cli(['run', runId, '--follow', '--json', '--project', project.dir])
+      assert.equal(json.code, 0)
+      const detail = JSON.parse(json.stdout)
+      assert.deepEqual(detail.logs.map((l: { message: string; stream: string; attempt: number }) => [l.message, l.stream, l.attempt]).sort(), [
+        ['hello from first', 'log', 1], ['through the gate', 'log', 1], ['waiting for the gate', 'log', 1],
+      ])
+
+      const bad = cli(['materialize', 'tag:bad', '--project', project.dir])
+      const badId = /run (\d{8}-\d{6}-[0-9a-f]{6})/.exec(bad.stdout)![1]!
+      assert.equal(cli(['run', badId, '--follow', '--project', project.dir]).code, 1)
+    } finally {
+      await project.cleanup()
+    }
   })
 })
 

@@ -1,11 +1,13 @@
 // Runs submitted to the live control plane, followed from its events, reported like local runs.
 import type { RecoveredRun } from '../engine/recovery.js'
+import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ApiRunDetail, ApiStep } from '../server/api-types.js'
 import type { RunStatus, StepStatus } from '../store/records.js'
 import { Exit, type CommandContext } from './command.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
 import { statusLabel, style } from './format.js'
 import type { ProgressDisplay } from './progress-display.js'
+import { reportError } from './report-error.js'
 import { onStopSignals, signalExitCode, type StopSignal } from './stop-signals.js'
 
 /** How a run ended, as `materialize` and `backfill` report it, wherever it ran. */
@@ -31,6 +33,13 @@ export function reportOutcome(ctx: CommandContext, outcome: RunOutcome, stoppedB
   // Stopped by a supervisor (SIGTERM, SIGHUP): say so with 128 + the signal's number.
   if (stoppedBy && stoppedBy !== 'SIGINT' && outcome.status === 'canceled') return signalExitCode(stoppedBy)
   return outcome.status === 'succeeded' ? Exit.Ok : Exit.NotOk
+}
+
+/** Reports `error` like any failure; losing the control plane (TRB6050) is Tributary's failure: exit 3. Other errors are rethrown. */
+export function reportLost(ctx: CommandContext, error: unknown): number {
+  if (!(error instanceof TributaryError) || error.code !== ErrorCode.ControlPlaneLost) throw error
+  reportError(error, ctx.json, ctx.out, ctx.err)
+  return Exit.Internal
 }
 
 /**

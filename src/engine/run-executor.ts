@@ -385,7 +385,7 @@ async function runStep(
         return 'failed'
       }
       const delay = retryDelay(def.retry, attempt, deps.random)
-      await deps.store.appendLog({ runId, assetKey: node.key, partition: step.partition, level: 'warn', message: `attempt ${attempt} failed (${error.message}); retrying in ${delay}ms`, at: deps.clock.now() })
+      await deps.store.appendLog({ runId, assetKey: node.key, partition: step.partition, attempt, level: 'warn', message: `attempt ${attempt} failed (${error.message}); retrying in ${delay}ms`, at: deps.clock.now() })
       try {
         await deps.clock.sleep(delay, signal)
       } catch {

@@ -4,7 +4,7 @@ import { style } from '../format.js'
 import { findControlPlane } from '../../instance/control-plane.js'
 import type { ApiRunStarted } from '../../server/api-types.js'
 import { ControlPlaneClient } from '../control-plane-client.js'
-import { reportOutcome, runRemotely } from '../remote-run.js'
+import { reportLost, reportOutcome, runRemotely } from '../remote-run.js'
 import { ProgressDisplay } from '../progress-display.js'
 import { stepId } from '../../engine/plan.js'
 import { onStopSignals, signalExitCode, type StopSignal } from '../stop-signals.js'
@@ -55,8 +55,8 @@ export default defineCommand({
       if (live) {
         instance.plan(selection, partitions)
         const client = new ControlPlaneClient(live)
-        const remote = await runRemotely(ctx, client, () => client.request<ApiRunStarted>('POST', '/api/runs', { selection, ...partitions }), display)
-        return reportOutcome(ctx, remote!.outcome, remote!.stoppedBy)
+        const remote = await runRemotely(ctx, client, () => client.request<ApiRunStarted>('POST', '/api/runs', { selection, ...partitions }), display).catch((error: unknown) => reportLost(ctx, error))
+        return typeof remote === 'number' ? remote : reportOutcome(ctx, remote!.outcome, remote!.stoppedBy)
       }
       const controller = new AbortController()
       // Ctrl-C, SIGTERM and SIGHUP cancel the run cleanly (it is recorded canceled); a second one quits at once.
