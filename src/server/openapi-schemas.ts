@@ -98,6 +98,7 @@ export const SCHEMAS: Record<string, Schema> = {
     nodes: list(object({ key: string, kind: string, type: nodeType, status: assetStatus, owner: nullable(string), group: nullable(string) })),
     edges: list(object({ from: string, to: string })),
   }),
+  ApiControlPlane: object({ pid: integer, project: string, projectDir: string }),
   ApiRun: run,
   ApiStep: step,
   ApiRunDetail: object({

@@ -44,6 +44,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths: {
       '/api/health': { get: op('Liveness, project name, asset count and the caller\'s role', ok('Healthy', ref('ApiHealth'))) },
       '/api/openapi.json': { get: op('This document', ok('The OpenAPI document', { type: 'object' })) },
+      '/api/control-plane': { get: op('The serving process: how a CLI tells a live control plane from a stale advertisement', ok('This process', ref('ApiControlPlane'))) },
       '/api/assets': {
         get: op('Search and filter the catalog of assets and sources, sorted by key', ok('One page of the catalog with facets', ref('ApiAssetList')), {
           parameters: [
@@ -195,7 +196,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/events': {
         get: op('Live updates as Server-Sent Events: event name = type, data = the ApiEvent JSON; a comment every 15 s', {
           '200': { description: 'An endless text/event-stream of ApiEvent', content: { 'text/event-stream': { schema: ref('ApiEvent') } } },
-        }, { parameters: [query('token', 'The token, for EventSource, which cannot send headers.')] }),
+        }, {
+          parameters: [
+            query('token', 'The token, for EventSource, which cannot send headers.'),
+            query('lastEventId', 'Resume after this event id (as the Last-Event-ID header): missed events first, then live ones.', { type: 'integer', minimum: 0 }),
+            query('runId', 'Only the events of this run.'),
+            { in: 'header', name: 'Last-Event-ID', description: 'Resume after this event id; EventSource sends it when it reconnects.', required: false, schema: { type: 'string' } },
+          ],
+        }),
       },
     },
   }
