@@ -194,7 +194,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         }),
       },
       '/api/events': {
-        get: op('Live updates as Server-Sent Events: event name = type, data = the ApiEvent JSON; a comment every 15 s', {
+        get: op('The event log live as Server-Sent Events (runs of every process): event name = type, id = the id in the event log, data = the ApiEvent JSON; a comment every 15 s', {
           '200': { description: 'An endless text/event-stream of ApiEvent', content: { 'text/event-stream': { schema: ref('ApiEvent') } } },
         }, {
           parameters: [
