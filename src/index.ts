@@ -14,6 +14,7 @@ export type { AlertClass, AlertDelivery, AlertRule, AlertsConfig, SinkDefinition
 export type { ProjectDefinition, ProjectSpec, WarehouseConfig } from './model/project.js'
 export type { AssetContext, AssetInput, Row, SourceInput, StepLogger, WarehouseQueries } from './model/context.js'
 export type { CheckContext, CheckDefinition, CheckOptions, CheckOutcome, Severity } from './model/check.js'
+export type { Contract, ContractColumn } from './model/contract.js'
 export type { FreshnessPolicy } from './model/freshness.js'
 export type { RetryPolicy } from './model/retry.js'
 export type { Duration } from './model/duration.js'

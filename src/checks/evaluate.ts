@@ -3,6 +3,7 @@ import { ErrorCode, TributaryError } from '../model/errors.js'
 import { firstLine } from './check-sql.js'
 import { acceptedValues, customSql, notNull, relationships, unique } from './row-checks.js'
 import { schema } from './schema-check.js'
+import { contract } from './contract-check.js'
 import { recency, rowCount, volumeChange } from './table-checks.js'
 
 /** What evaluating a check needs: the check context plus a way to find other assets' tables. */
@@ -23,6 +24,7 @@ const EVALUATORS: ReadonlyMap<string, Evaluator> = new Map(Object.entries({
   volume_change: volumeChange,
   recency,
   schema,
+  contract,
   custom_sql: customSql,
   custom,
 }))

@@ -28,7 +28,7 @@ function normalizeType(type: string): string {
 }
 
 /** Whether an actual column type satisfies the expected one; a bare DECIMAL accepts any precision. */
-function typeMatches(expected: string, actual: string): boolean {
+export function typeMatches(expected: string, actual: string): boolean {
   const want = normalizeType(expected)
   const have = normalizeType(actual)
   return want === have || (want === 'DECIMAL' && have.startsWith('DECIMAL('))
@@ -41,6 +41,17 @@ function splitRelation(relation: string): { schema: string; name: string } {
   const plain = /^([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*)$/.exec(relation)
   if (plain) return { schema: plain[1]!, name: plain[2]! }
   throw new TributaryError(ErrorCode.InvalidCheck, `the schema check needs a schema-qualified relation, got ${relation}`)
+}
+
+/** The columns of the checked relation, in order, with DuckDB's type names. */
+export async function relationColumns(ctx: CheckEvaluationContext): Promise<{ name: string; type: string }[]> {
+  const { schema: schemaName, name } = splitRelation(ctx.relation)
+  const found = await ctx.warehouse.query(
+    `select column_name, data_type from information_schema.columns
+     where lower(table_schema) = lower($1) and lower(table_name) = lower($2) order by ordinal_position`,
+    [schemaName, name],
+  )
+  return found.map((row) => ({ name: String(row.column_name), type: String(row.data_type) }))
 }
 
 /** One column that differs from the expected schema. */
@@ -64,14 +75,9 @@ function describe(problem: ColumnProblem): string {
  */
 export async function schema(check: CheckDefinition, ctx: CheckEvaluationContext): Promise<CheckOutcome> {
   const { columns: expected, exact } = check.args as { columns: Record<string, string>; exact: boolean }
-  const { schema: schemaName, name } = splitRelation(ctx.relation)
-  const found = await ctx.warehouse.query(
-    `select column_name, data_type from information_schema.columns
-     where lower(table_schema) = lower($1) and lower(table_name) = lower($2) order by ordinal_position`,
-    [schemaName, name],
-  )
+  const found = await relationColumns(ctx)
   if (found.length === 0) return { passed: false, message: `${ctx.relation} does not exist or has no columns` }
-  const actual = new Map(found.map((row) => [String(row.column_name).toLowerCase(), { column: String(row.column_name), type: String(row.data_type) }]))
+  const actual = new Map(found.map((row) => [row.name.toLowerCase(), { column: row.name, type: row.type }]))
   const problems: ColumnProblem[] = []
   for (const [column, type] of Object.entries(expected)) {
     const have = actual.get(column.toLowerCase())

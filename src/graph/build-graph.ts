@@ -4,6 +4,7 @@ import { tryParseDuration } from '../model/duration.js'
 import { DefinitionError, ErrorCode, TributaryError, type ErrorCodeValue } from '../model/errors.js'
 import { deadlineProblem, isValidTimezone } from '../model/freshness.js'
 import type { ProjectDefinition } from '../model/project.js'
+import { contractProblems } from '../model/contract.js'
 import type { AnalyzeOptions } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
@@ -229,6 +230,9 @@ function validateMetadata(def: AnyNode, project: ProjectDefinition, problem: (co
       duration(retry.initialDelay, 'retry.initialDelay')
       duration(retry.maxDelay, 'retry.maxDelay')
     }
+  }
+  for (const message of contractProblems(def.contract)) {
+    problem(ErrorCode.InvalidContract, key, `contract of ${key}: ${message}`, "Write contract: { columns: { id: { type: 'integer', nullable: false }, name: 'varchar' } } (see docs/change-safety.md#contracts).")
   }
   const names = new Set<string>()
   if (def.checks !== undefined && !Array.isArray(def.checks)) {

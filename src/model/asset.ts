@@ -1,6 +1,8 @@
 import { recordCallSite } from './call-site.js'
 import type { AssetContext, AssetInput, Row, SourceInput } from './context.js'
 import type { ProducedMetadata } from './common.js'
+import type { CheckDefinition } from './check.js'
+import { contractCheck, type Contract } from './contract.js'
 import type { PartitionMapping } from './partitions.js'
 import type { SourceDefinition } from './source.js'
 
@@ -53,7 +55,7 @@ export interface SqlAssetDefinition extends SqlAssetSpec {
 
 /** Declares a TypeScript asset. Identity plus freezing: validation happens with the whole project. */
 export function defineAsset<const I extends Record<string, AnyNode> = Record<string, never>>(spec: AssetSpec<I>): AssetDefinition<I> {
-  const definition = Object.freeze({ ...spec, ins: Object.freeze({ ...(spec.ins ?? ({} as I)) }), io: spec.io ?? 'table', type: 'asset' as const })
+  const definition = Object.freeze({ ...spec, ...withContractCheck(spec), ins: Object.freeze({ ...(spec.ins ?? ({} as I)) }), io: spec.io ?? 'table', type: 'asset' as const })
   // The UI shows the code as written: transpilers rewrite what materialize.toString() returns.
   recordCallSite(definition, defineAsset)
   return definition
@@ -61,7 +63,13 @@ export function defineAsset<const I extends Record<string, AnyNode> = Record<str
 
 /** Declares a SQL asset. */
 export function sqlAsset(spec: SqlAssetSpec): SqlAssetDefinition {
-  return Object.freeze({ ...spec, io: 'table' as const, type: 'sql' as const })
+  return Object.freeze({ ...spec, ...withContractCheck(spec), io: 'table' as const, type: 'sql' as const })
+}
+
+// A contract is enforced like a blocking check named `contract`, after the asset's own checks.
+function withContractCheck(spec: { readonly contract?: Contract; readonly checks?: readonly CheckDefinition[] }): { checks?: readonly CheckDefinition[] } {
+  if (!spec.contract || !(spec.checks === undefined || Array.isArray(spec.checks))) return {}
+  return { checks: Object.freeze([...(spec.checks ?? []), contractCheck(spec.contract)]) }
 }
 
 /** True for nodes Tributary produces (TypeScript and SQL assets). */

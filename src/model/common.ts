@@ -1,5 +1,6 @@
 import type { AutomationCondition } from './automation.js'
 import type { CheckDefinition } from './check.js'
+import type { Contract } from './contract.js'
 import type { Duration } from './duration.js'
 import type { FreshnessPolicy } from './freshness.js'
 import type { PartitionsDefinition } from './partitions.js'
@@ -18,6 +19,8 @@ export interface NodeMetadata {
   readonly kind?: string
   readonly freshness?: FreshnessPolicy
   readonly checks?: readonly CheckDefinition[]
+  /** Columns (types, nullability) it guarantees consumers; enforced before publish. Default: none. */
+  readonly contract?: Contract
 }
 
 /** Fields of assets Tributary produces (not sources). */

@@ -39,6 +39,7 @@ export const ErrorCode = {
   InvalidPartitions: 'TRB1017',
   InvalidPartitionMapping: 'TRB1018',
   SqlParserUnavailable: 'TRB1030',
+  InvalidContract: 'TRB1031',
   InvalidPartitionKey: 'TRB2004',
   SelectionTooLong: 'TRB2010',
   InvalidGlob: 'TRB2011',
