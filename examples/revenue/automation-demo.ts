@@ -16,6 +16,10 @@ import type { SlackPayload } from '../../src/alerts/index.js'
 import { createDaemon } from '../../src/instance/daemon.js'
 import { resetLanding, simulateNight } from './simulator.js'
 
+// Colour only on a terminal (or with FORCE_COLOR), so `npm run demo | tee log` writes plain text.
+const COLOR = process.env.FORCE_COLOR !== undefined ? !['0', 'false'].includes(process.env.FORCE_COLOR) : Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
+const ansi = (codes: string, text: string) => (COLOR ? `${codes}${text}\x1b[0m` : text)
+
 /** One notification the in-process webhook receiver got. */
 export interface ReceivedAlert {
   /** The demo clock when it arrived. */
@@ -66,7 +70,7 @@ export async function runAutomationDemo(projectDir: string, print: (line: string
     const { event, incident } = payload.tributary
     const alert: ReceivedAlert = { at: clock.now(), event, incidentId: incident.id, condition: incident.condition, assetKey: incident.assetKey, owner: incident.owner, text: event === 'resolved' ? (incident.resolution ?? '') : incident.message }
     alerts.push(alert)
-    print(`  ${clockTime(alert.at)}  \x1b[1m${event.toUpperCase()}\x1b[0m #${alert.incidentId} ${alert.condition} on ${alert.assetKey} → ${alert.owner ?? 'no owner'}\n         ${alert.text}`)
+    print(`  ${clockTime(alert.at)}  ${ansi('\x1b[1m', event.toUpperCase())} #${alert.incidentId} ${alert.condition} on ${alert.assetKey} → ${alert.owner ?? 'no owner'}\n         ${alert.text}`)
   })
   // The project's config adds a webhook sink when this is set (alerts also go to the log).
   const previousWebhook = process.env.REVENUE_ALERT_WEBHOOK
@@ -143,14 +147,14 @@ async function listen(onPayload: (payload: SlackPayload) => void): Promise<{ url
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const project = dirname(fileURLToPath(import.meta.url))
-  console.log('\x1b[1m\x1b[34m━━ The late CRM night, automated ━━\x1b[0m (times are London; alerts as the webhook receiver got them)\n')
+  console.log(`${ansi('\x1b[1m\x1b[34m', '━━ The late CRM night, automated ━━')} (times are London; alerts as the webhook receiver got them)\n`)
   const result = await runAutomationDemo(project, (line) => console.log(line))
   const byOwner = new Map<string, string[]>()
   for (const alert of result.alerts) {
     const owner = alert.owner ?? 'no owner'
     byOwner.set(owner, [...(byOwner.get(owner) ?? []), `${clockTime(alert.at)} ${alert.event} ${alert.condition}`])
   }
-  console.log('\n\x1b[1mSummary\x1b[0m')
+  console.log(`\n${ansi('\x1b[1m', 'Summary')}`)
   for (const [owner, lines] of byOwner) console.log(`- ${owner}: ${lines.length} alert(s): ${lines.join(' · ')}`)
   if (byOwner.size === 0) console.log('- no alerts')
   const triggers = result.runs.map((r) => `${clockTime(r.at)} ${r.trigger} (${r.status})`)

@@ -6,17 +6,21 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { resetLanding, simulateNight } from './simulator.js'
 
+// Colour only on a terminal (or with FORCE_COLOR), so `npm run demo | tee log` writes plain text.
+const COLOR = process.env.FORCE_COLOR !== undefined ? !['0', 'false'].includes(process.env.FORCE_COLOR) : Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
+const ansi = (codes: string, text: string) => (COLOR ? `${codes}${text}\x1b[0m` : text)
+
 const project = dirname(fileURLToPath(import.meta.url))
 const cli = join(project, '..', '..', 'bin', 'tributary.js')
 
 function tributary(...args: string[]): number {
-  console.log(`\n\x1b[2m$ tributary ${args.join(' ')}\x1b[0m`)
+  console.log(`\n${ansi('\x1b[2m', `$ tributary ${args.join(' ')}`)}`)
   const result = spawnSync(process.execPath, [cli, ...args, '--project', project], { stdio: 'inherit' })
   return result.status ?? 1
 }
 
 function banner(text: string): void {
-  console.log(`\n\x1b[1m\x1b[34m━━ ${text} ${'━'.repeat(Math.max(0, 70 - text.length))}\x1b[0m`)
+  console.log(`\n${ansi('\x1b[1m\x1b[34m', `━━ ${text} ${'━'.repeat(Math.max(0, 70 - text.length))}`)}`)
 }
 
 await rm(join(project, '.tributary'), { recursive: true, force: true })

@@ -6,6 +6,10 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { landDay, landPayments } from './landing.js'
 
+// Colour only on a terminal (or with FORCE_COLOR), so `npm run demo | tee log` writes plain text.
+const COLOR = process.env.FORCE_COLOR !== undefined ? !['0', 'false'].includes(process.env.FORCE_COLOR) : Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
+const ansi = (codes: string, text: string) => (COLOR ? `${codes}${text}\x1b[0m` : text)
+
 const here = dirname(fileURLToPath(import.meta.url))
 // The project directory: this folder, or a copy of it given as the first argument (the test uses one).
 const project = resolve(process.argv[2] ?? here)
@@ -13,14 +17,14 @@ const cli = join(here, '..', '..', '..', 'bin', 'tributary.js')
 const BAD_DAY = '2026-03-03'
 
 function tributary(...args: string[]): { code: number; stdout: string } {
-  console.log(`\n\x1b[2m$ tributary ${args.join(' ')}\x1b[0m`)
+  console.log(`\n${ansi('\x1b[2m', `$ tributary ${args.join(' ')}`)}`)
   const json = args.includes('--json')
   const result = spawnSync(process.execPath, [cli, ...args, '--project', project], { stdio: ['ignore', json ? 'pipe' : 'inherit', 'inherit'], encoding: 'utf8' })
   return { code: result.status ?? 1, stdout: result.stdout ?? '' }
 }
 
 function banner(text: string): void {
-  console.log(`\n\x1b[1m\x1b[34m━━ ${text} ${'━'.repeat(Math.max(0, 70 - text.length))}\x1b[0m`)
+  console.log(`\n${ansi('\x1b[1m\x1b[34m', `━━ ${text} ${'━'.repeat(Math.max(0, 70 - text.length))}`)}`)
 }
 
 await rm(join(project, '.tributary'), { recursive: true, force: true })
