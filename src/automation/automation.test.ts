@@ -148,6 +148,19 @@ test('prediction follows what the automation will do: a schedule at its next tic
   assert.equal(cron.predictedAt!.toISOString(), '2026-03-02T06:31:00.000Z', 'its 06:00 tick passed after its last update: it starts now')
 })
 
+test('prediction queues runs in a pool behind each other, as the engine will', () => {
+  const source = defineSource({ key: 'landing/a', observe: files('a/*.csv') })
+  const loads = [1, 2, 3].map((i) => defineAsset({ key: `raw/l${i}`, ins: { source }, pool: 'db', automation: eager(), async materialize() { return [] } }))
+  const project = defineProject({ name: 't', assets: [source, ...loads], pools: { db: 2 } })
+  const graph = buildGraphOrThrow(project)
+  const statuses = new Map([['landing/a', status('landing/a', 'fresh', '2026-03-02T05:00:00Z')]])
+  for (const l of loads) statuses.set(l.key, status(l.key, 'stale', '2026-03-01T05:00:00Z', [{ type: 'upstream_newer', upstream: 'landing/a', message: '' }]))
+  const durations = new Map(loads.map((l) => [l.key, 10 * 60_000]))
+  const predicted = predictReadyTimes({ graph, statuses, typicalDurationMs: durations, expectedArrival: new Map(), triggers: rebuildTriggers(graph, project), pools: new Map([['db', 2]]), now })
+  assert.deepEqual(loads.map((l) => predicted.get(l.key)!.predictedAt!.toISOString().slice(11, 16)), ['06:40', '06:40', '06:50'], 'two at a time: the third waits for a slot')
+  assert.match(predicted.get('raw/l3')!.basis, /queued in pool db \(2 at a time\) until 06:40 UTC/)
+})
+
 test('expected arrival is the last update plus the median gap', () => {
   const updates = ['2026-03-01T05:00:00Z', '2026-02-28T05:10:00Z', '2026-02-27T04:50:00Z'].map((d) => new Date(d))
   assert.equal(expectedArrival(updates)!.toISOString(), '2026-03-02T05:05:00.000Z')

@@ -18,11 +18,11 @@ export const ARRIVAL_HISTORY = 30
 /**
  * Gathers history (typical durations, source arrival patterns) for the upstream closure of
  * `keys` (default: every node with a freshness policy) and predicts what the project's
- * automation (`project`'s conditions, schedules and sensors) will do; reads only what it needs.
+ * automation (`project`'s conditions, schedules, sensors and pools) will do; reads only what it needs.
  */
 export async function forecast(
   graph: AssetGraph, store: Store, statuses: ReadonlyMap<string, AssetStatusRecord>, now: Date, keys?: readonly string[],
-  project?: Pick<ProjectDefinition, 'schedules' | 'sensors'>,
+  project?: Pick<ProjectDefinition, 'schedules' | 'sensors' | 'pools'>,
 ): Promise<Forecast> {
   const targets = keys ?? [...graph.nodes.values()].filter((n) => n.def.freshness).map((n) => n.key)
   // One walk upstream from every target at once: each node is visited once, however many targets share it.
@@ -55,7 +55,7 @@ export async function forecast(
     }
   }
   // Predict over the whole graph order but only the closure's unready nodes have history; others are cheap.
-  const predictions = predictReadyTimes({ graph, statuses, typicalDurationMs: typical, expectedArrival: arrival, triggers: rebuildTriggers(graph, project), now })
+  const predictions = predictReadyTimes({ graph, statuses, typicalDurationMs: typical, expectedArrival: arrival, triggers: rebuildTriggers(graph, project), pools: new Map(Object.entries(project?.pools ?? {})), now })
   const sla = new Map<string, SlaVerdict>()
   for (const key of targets) {
     const policy = graph.get(key).def.freshness

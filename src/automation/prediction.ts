@@ -25,6 +25,8 @@ export interface PredictionInputs {
   readonly expectedArrival: ReadonlyMap<string, Date>
   /** What rebuilds each asset on its own (see rebuildTriggers); an asset absent here is rebuilt only by hand. */
   readonly triggers: ReadonlyMap<string, readonly RebuildTrigger[]>
+  /** The project's named pools and their limits. Default: none. */
+  readonly pools?: ReadonlyMap<string, number>
   readonly now: Date
 }
 
@@ -42,6 +44,8 @@ export function predictReadyTimes(inputs: PredictionInputs): Map<string, Predict
   const result = new Map<string, Prediction>()
   // The node a node without a time ultimately waits for, and why that one has none: named once, not nested.
   const unpredictable = new Map<string, { key: string; basis: string }>()
+  // Per pool, when each of its slots is next free: predicted runs in a pool queue behind each other.
+  const slots = new Map<string, number[]>()
   const now = inputs.now.getTime()
   for (const key of inputs.graph.order) {
     const node = inputs.graph.get(key)
@@ -114,6 +118,12 @@ export function predictReadyTimes(inputs: PredictionInputs): Map<string, Predict
       startedBy = trigger.at.getTime() > start ? `started by ${trigger.by} at ${hhmm(trigger.at)}` : `started by ${trigger.by}`
       start = trigger.at.getTime()
     }
+    const pool = node.def.pool
+    const queued = pool === undefined ? undefined : takePoolSlot(slots, pool, inputs.pools?.get(pool), start, duration)
+    if (queued !== undefined) {
+      startedBy += `, queued in pool ${pool} (${inputs.pools!.get(pool!)} at a time) until ${hhmm(new Date(queued))}`
+      start = queued
+    }
     const after = critical ? `after ${critical} (~${hhmm(inputsReadyAt)})` : 'inputs ready now'
     result.set(key, {
       predictedAt: new Date(start + duration),
@@ -123,6 +133,21 @@ export function predictReadyTimes(inputs: PredictionInputs): Map<string, Predict
     })
   }
   return result
+}
+
+/**
+ * Takes the pool's earliest free slot for a run wanting to start at `start`; returns the later
+ * start when it must queue (undefined when it need not, or the pool has no limit).
+ */
+function takePoolSlot(slots: Map<string, number[]>, pool: string, limit: number | undefined, start: number, duration: number): number | undefined {
+  if (limit === undefined || limit < 1) return undefined
+  let free = slots.get(pool)
+  if (!free) slots.set(pool, (free = new Array<number>(limit).fill(Number.NEGATIVE_INFINITY)))
+  let slot = 0
+  for (let i = 1; i < free.length; i++) if (free[i]! < free[slot]!) slot = i
+  const begins = Math.max(start, free[slot]!)
+  free[slot] = begins + duration
+  return begins > start ? begins : undefined
 }
 
 /** The median of some numbers, or undefined for none. */
