@@ -15,6 +15,8 @@ import { runRoutes } from './routes-runs.js'
 import { sameOrigin, type OriginPolicy } from './same-origin.js'
 import { controlPlaneRoutes } from './routes-control-plane.js'
 import { serveUi } from './static-ui.js'
+import { smallBody } from './params.js'
+import { validRequest } from './validate.js'
 
 /** The API's version, as in package.json. */
 export const API_VERSION = '0.1.0'
@@ -35,9 +37,9 @@ export interface AppOptions {
   readonly eventPollMs?: number
   /** Where internal errors are logged. Default: stderr. */
   readonly log?: (line: string) => void
-  /** Accepted Host and Origin headers. Default: any Host, only same-origin Origins (startServer passes the bound host's policy). */
   /** How far a webhook's signed timestamp may be from the instance's clock. Default: 300 000 ms (5 min). */
   readonly webhookToleranceMs?: number
+  /** Accepted Host and Origin headers. Default: any Host, only same-origin Origins (startServer passes the bound host's policy). */
   readonly origins?: OriginPolicy
 }
 
@@ -65,6 +67,8 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   // Before token auth: a webhook sensor authenticates its caller by the HMAC signature of the body.
   app.route('/api', sensorRoutes(instance, { hub, log, ...(options.webhookToleranceMs ? { toleranceMs: options.webhookToleranceMs } : {}) }))
   app.use('/api/*', authenticate(auth))
+  // Every route's query and body against its schema (request-schemas.ts) before the route runs.
+  app.use('/api/*', smallBody, validRequest)
   app.get('/api/health', (c) => {
     const current = instance()
     return c.json<ApiHealth>({ ok: true, project: current.project.name, assets: current.graph.nodes.size, role: c.get('role') })

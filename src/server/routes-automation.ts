@@ -4,13 +4,14 @@ import type { Tributary } from '../instance/tributary.js'
 import { ErrorCode } from '../model/errors.js'
 import type { DecisionRecord, IncidentRecord, OutboxEntry } from '../store/automation-store.js'
 import { resolveByHand } from '../alerts/manual-resolve.js'
-import type { ApiAcknowledgeIncident, ApiDecision, ApiDelivery, ApiIncident, ApiIncidentStatus, ApiResolveIncident, ApiSensorTriggered } from './api-types.js'
+import type { ApiDecision, ApiDelivery, ApiIncident, ApiIncidentStatus, ApiSensorTriggered } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest, HttpError } from './errors.js'
 import type { EventHub } from './events.js'
 import { latestPartitions } from '../automation/partition-choice.js'
-import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
+import { enumParam, intParam, smallBody } from './params.js'
 import { acceptRun } from './run-start.js'
+import { bodyOf, validRequest } from './validate.js'
 import { DEFAULT_WEBHOOK_TOLERANCE_MS, replayed, verifyWebhook } from './webhook-signature.js'
 
 const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved', 'unresolved'] as const
@@ -23,7 +24,7 @@ const DELIVERY_STATUSES = ['pending', 'delivered', 'exhausted'] as const
 export function sensorRoutes(instance: () => Tributary, options: { hub: EventHub; log: (line: string) => void; env?: NodeJS.ProcessEnv; toleranceMs?: number }): Hono<AuthEnv> {
   const toleranceMs = options.toleranceMs ?? DEFAULT_WEBHOOK_TOLERANCE_MS
   const routes = new Hono<AuthEnv>()
-  routes.post('/sensors/:name', smallBody, async (c) => {
+  routes.post('/sensors/:name', smallBody, validRequest, async (c) => {
     const current = instance()
     const name = c.req.param('name')
     const sensor = (current.project.sensors ?? []).find((s) => s.name === name && s.kind === 'webhook')
@@ -65,8 +66,7 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
     const current = instance()
     const store = await current.automation()
     const before = await requireIncident(store, c.req.param('id'))
-    const body = (await jsonObjectBody(c)) as Partial<ApiAcknowledgeIncident>
-    if (body.by !== undefined && (typeof body.by !== 'string' || body.by.trim() === '')) throw badRequest('by must be a non-empty string')
+    const body = bodyOf(c, 'POST /api/incidents/{id}/ack')
     if (before.status === 'resolved') throw new HttpError(409, ErrorCode.Usage, `incident #${before.id} is already resolved`, 'Only open incidents can be acknowledged.')
     const incident = before.status === 'open' ? ((await store.acknowledgeIncident(before.id, body.by?.trim() ?? 'api', current.clock.now())) ?? before) : before
     return c.json<ApiIncident>(toIncident(incident))
@@ -76,8 +76,7 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
     const current = instance()
     const store = await current.automation()
     const before = await requireIncident(store, c.req.param('id'))
-    const body = (await jsonObjectBody(c)) as Partial<ApiResolveIncident>
-    if (typeof body.message !== 'string' || body.message.trim() === '') throw badRequest('message is required: what fixed it', 'Send {"message": "re-sent the CRM export"}.')
+    const body = bodyOf(c, 'POST /api/incidents/{id}/resolve')
     // Announced like a resolve the daemon makes: queued with the change, one attempt per sink now
     // (holdMs 0 keeps the answer quick); the daemon retries what failed.
     const result = await resolveByHand({ store, id: before.id, message: body.message.trim(), config: current.project.alerts, clock: current.clock, holdMs: 0 })

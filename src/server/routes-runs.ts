@@ -1,12 +1,12 @@
 // Runs: list, detail, start (and dry run), cancel.
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import type { Tributary } from '../instance/tributary.js'
-import type { ApiRun, ApiRunCanceled, ApiRunStarted, ApiRunStatus, ApiStartRun } from './api-types.js'
+import type { ApiRun, ApiRunCanceled, ApiRunStarted, ApiRunStatus } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
-import { badRequest } from './errors.js'
 import type { EventHub } from './events.js'
-import { enumParam, intParam, jsonObjectBody, smallBody } from './params.js'
+import { enumParam, intParam, smallBody } from './params.js'
 import { acceptRun } from './run-start.js'
+import { bodyOf } from './validate.js'
 import { toRun, toRunDetail } from './to-api.js'
 
 const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled', 'paused']
@@ -33,7 +33,7 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
   routes.get('/runs/:id', async (c) => c.json(toRunDetail(await instance().run(c.req.param('id')))))
 
   routes.post('/runs', operatorOnly, smallBody, async (c) => {
-    const body = await startRunBody(c)
+    const body = bodyOf(c, 'POST /api/runs')
     const current = instance()
     if (body.dryRun) {
       return c.json<ApiRunStarted>({ runId: null, steps: current.plan(body.selection).steps.map((step) => step.key) }, 200)
@@ -50,19 +50,4 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
   })
 
   return routes
-}
-
-/** Parses and checks the POST /api/runs body; an empty body means "everything". */
-async function startRunBody(c: Context): Promise<ApiStartRun> {
-  const body = await jsonObjectBody(c, 'Send {"selection": "marts/revenue+", "dryRun": false}.')
-  const { selection, dryRun, partition, from, to } = body
-  if (selection !== undefined && typeof selection !== 'string') throw badRequest('selection must be a string', 'Selections look like "+marts/revenue" or "tag:finance"; see docs/selection.md.')
-  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw badRequest('dryRun must be true or false')
-  for (const [name, value] of [['partition', partition], ['from', from], ['to', to]] as const) {
-    if (value !== undefined && typeof value !== 'string') throw badRequest(`${name} must be a partition key (a string)`, 'Send {"selection": "raw/payments+", "partition": "2026-03-01"} or "from" and "to".')
-  }
-  return {
-    ...(selection !== undefined ? { selection } : {}), ...(dryRun !== undefined ? { dryRun } : {}),
-    ...(partition !== undefined ? { partition: partition as string } : {}), ...(from !== undefined ? { from: from as string } : {}), ...(to !== undefined ? { to: to as string } : {}),
-  }
 }

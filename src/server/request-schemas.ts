@@ -1,0 +1,88 @@
+// What every /api route accepts in its query string and JSON body, declared once with zod:
+// validation (unknown fields refused) and the request types come from here, and a test holds
+// the OpenAPI document's parameters and request bodies to the same fields.
+import { z } from 'zod'
+import type { ApiAcknowledgeIncident, ApiResolveIncident, ApiStartBackfill, ApiStartRun } from './api-types.js'
+
+const text = z.string().optional()
+/** A non-negative integer query parameter; the route applies its default and maximum. */
+const integer = z.string().regex(/^\d+$/, { error: 'must be a non-negative integer' }).optional()
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` }).optional()
+const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' }).optional()
+const flag = z.boolean({ error: 'must be true or false' }).optional()
+const concurrency = z.number({ error: 'must be a whole number ≥ 1' }).int({ error: 'must be a whole number ≥ 1' }).min(1, { error: 'must be a whole number ≥ 1' }).optional()
+
+const RUN_STATUS = ['running', 'succeeded', 'failed', 'canceled', 'paused'] as const
+const ASSET_STATUS = ['fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running'] as const
+const DIRECTION = ['upstream', 'downstream', 'both'] as const
+const none = z.strictObject({})
+
+/** POST /api/runs. */
+export const startRunBody = z.strictObject({
+  selection: z.string({ error: 'must be a string' }).optional(),
+  dryRun: flag, partition: nonEmpty, from: nonEmpty, to: nonEmpty,
+})
+/** POST /api/backfills. */
+export const startBackfillBody = z.strictObject({
+  selection: nonEmpty, from: nonEmpty, to: nonEmpty, partition: nonEmpty,
+  only: z.enum(['missing', 'failed', 'all'], { error: 'must be "missing", "failed" or "all"' }).optional(),
+  concurrency, resume: nonEmpty, dryRun: flag,
+})
+/** POST /api/incidents/{id}/ack. */
+export const acknowledgeBody = z.strictObject({ by: z.string({ error: 'must be a non-empty string' }).trim().min(1, { error: 'must be a non-empty string' }).optional() })
+/** POST /api/incidents/{id}/resolve. */
+export const resolveBody = z.strictObject({ message: z.string({ error: 'is required: what fixed it' }).trim().min(1, { error: 'is required: what fixed it' }) })
+
+/** One route's request: its query string, and its JSON body ('raw' when the route reads the bytes itself). */
+export interface RequestSchema {
+  readonly query: z.ZodObject
+  readonly body?: z.ZodObject | 'raw'
+  /** Shown with a 400 about the body. */
+  readonly hint?: string
+}
+
+/** Every /api route, as `METHOD /api/path` with `{name}` for path parameters (`{key}` keeps its slashes). */
+export const REQUESTS = {
+  'GET /api/health': { query: none },
+  'GET /api/openapi.json': { query: none },
+  'GET /api/control-plane': { query: none },
+  'GET /api/assets': { query: z.strictObject({ q: text, owner: text, tag: text, group: text, kind: text, status: oneOf(ASSET_STATUS), limit: integer, offset: integer }) },
+  'GET /api/assets/{key}': { query: none },
+  'GET /api/materializations': { query: z.strictObject({ key: text, limit: integer }) },
+  'GET /api/check-results': { query: z.strictObject({ key: text, limit: integer }) },
+  'GET /api/partitions': { query: z.strictObject({ key: text }) },
+  'GET /api/lineage': { query: z.strictObject({ key: text, direction: oneOf(DIRECTION), depth: integer }) },
+  'GET /api/lineage/columns': { query: z.strictObject({ asset: text, column: text, direction: oneOf(DIRECTION) }) },
+  'GET /api/ready': { query: none },
+  'GET /api/runs': { query: z.strictObject({ status: oneOf(RUN_STATUS), limit: integer }) },
+  'POST /api/runs': { query: none, body: startRunBody, hint: 'Send {"selection": "marts/revenue+", "dryRun": false}.' },
+  'GET /api/runs/{id}': { query: none },
+  'POST /api/runs/{id}/cancel': { query: none, body: none, hint: 'Send no body, or {}.' },
+  'GET /api/backfills': { query: z.strictObject({ status: oneOf(RUN_STATUS), limit: integer }) },
+  'POST /api/backfills': { query: none, body: startBackfillBody, hint: 'Send {"selection": "raw/payments", "from": "2026-03-01", "to": "2026-03-31", "only": "missing", "dryRun": true}.' },
+  'GET /api/backfills/{id}': { query: none },
+  'POST /api/backfills/{id}/pause': { query: none, body: none, hint: 'Send no body, or {}.' },
+  'POST /api/backfills/{id}/resume': { query: none, body: z.strictObject({ concurrency }), hint: 'Send {} or {"concurrency": 4}.' },
+  'POST /api/backfills/{id}/cancel': { query: none, body: none, hint: 'Send no body, or {}.' },
+  'POST /api/sensors/{name}': { query: none, body: 'raw' },
+  'GET /api/incidents': { query: z.strictObject({ status: oneOf(['open', 'acknowledged', 'resolved', 'unresolved']), limit: integer }) },
+  'POST /api/incidents/{id}/ack': { query: none, body: acknowledgeBody, hint: 'Send {} or {"by": "alice"}.' },
+  'POST /api/incidents/{id}/resolve': { query: none, body: resolveBody, hint: 'Send {"message": "re-sent the CRM export"}.' },
+  'GET /api/deliveries': { query: z.strictObject({ status: oneOf(['pending', 'delivered', 'exhausted']), incident: integer, limit: integer }) },
+  'GET /api/decisions': { query: z.strictObject({ key: text, limit: integer }) },
+  'GET /api/events': { query: z.strictObject({ token: text, runId: text, lastEventId: text }) },
+} as const satisfies Record<string, RequestSchema>
+
+/** A route of {@link REQUESTS}. */
+export type RouteKey = keyof typeof REQUESTS
+
+// The bodies' types are the API's contract types: a field added to one and not the other fails here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
+const contract: [
+  Same<z.infer<typeof startRunBody>, Partial<Mutable<ApiStartRun>>>,
+  Same<Required<z.infer<typeof startBackfillBody>>, Required<Mutable<ApiStartBackfill>>>,
+  Same<z.infer<typeof acknowledgeBody>, Partial<Mutable<ApiAcknowledgeIncident>>>,
+  Same<z.infer<typeof resolveBody>, Mutable<ApiResolveIncident>>,
+] = [true, true, true, true]
+void contract
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
