@@ -1,4 +1,7 @@
-// JSON Schemas (OpenAPI 3.1 components) of the shapes in api-types.ts, written by hand beside them.
+// JSON Schemas (OpenAPI 3.1 components) of the shapes in api-types.ts: responses written by hand
+// beside them; request bodies generated from the zod schemas that validate them (request-schemas.ts).
+import { z } from 'zod'
+import { acknowledgeBody, resolveBody, startBackfillBody, startRunBody } from './request-schemas.js'
 
 type Schema = Record<string, unknown>
 
@@ -10,6 +13,12 @@ const nullable = (schema: Schema): Schema => ('$ref' in schema ? { oneOf: [schem
   : { ...schema, type: [schema.type, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}) })
 const list = (items: Schema): Schema => ({ type: 'array', items })
 const oneOf = (...values: string[]): Schema => ({ type: 'string', enum: values })
+
+/** The JSON Schema of what a request may send, from the zod schema that validates it. */
+function fromZod(schema: z.ZodType): Schema {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input' }) as Schema
+  return json
+}
 
 /** A `$ref` to a schema in components. */
 export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
@@ -105,13 +114,10 @@ export const SCHEMAS: Record<string, Schema> = {
     run: ref('ApiRun'), steps: list(ref('ApiStep')),
     logs: list(object({ assetKey: string, ...logLine })),
   }),
-  ApiStartRun: object({ selection: string, dryRun: boolean, partition: string, from: string, to: string }, ['selection', 'dryRun', 'partition', 'from', 'to']),
+  ApiStartRun: fromZod(startRunBody),
   ApiRunStarted: object({ runId: nullable(string), steps: list(string) }),
   ApiRunCanceled: object({ runId: string, canceling: { const: true } }),
-  ApiStartBackfill: object({
-    selection: string, from: string, to: string, partition: string, only: oneOf('missing', 'failed', 'all'), concurrency: { type: 'integer', minimum: 1 },
-    resume: string, dryRun: boolean,
-  }, ['selection', 'from', 'to', 'partition', 'only', 'concurrency', 'resume', 'dryRun']),
+  ApiStartBackfill: fromZod(startBackfillBody),
   ApiBackfillStarted: object({
     runId: nullable(string), identity: string, total: integer,
     assets: list(object({ key: string, partitions: integer, first: nullable(string), last: nullable(string) })), alreadyDone: integer, resumes: nullable(string),
@@ -132,14 +138,14 @@ export const SCHEMAS: Record<string, Schema> = {
     affected: list(string), occurrences: integer, openedAt: dateTime, updatedAt: dateTime, escalatedAt: nullable(dateTime),
     acknowledgedAt: nullable(dateTime), acknowledgedBy: nullable(string), resolvedAt: nullable(dateTime), resolution: nullable(string),
   }),
-  ApiAcknowledgeIncident: object({ by: string }, ['by']),
-  ApiResolveIncident: object({ message: string }),
-  ApiDecision: object({ id: integer, tickId: string, assetKey: string, requested: boolean, reason: string, runId: nullable(string), at: dateTime }),
-  ApiSensorTriggered: object({ runId: string, steps: list(string) }),
-  ApiHealth: object({ ok: { const: true }, project: string, assets: integer, role: oneOf('operator', 'read') }),
-}
+  ApiAcknowledgeIncident: fromZod(acknowledgeBody),
+  ApiResolveIncident: fromZod(resolveBody),
   ApiDelivery: object({
     id: integer, incidentId: integer, assetKey: string, event: oneOf('opened', 'escalated', 'resolved'), sink: string,
     status: oneOf('pending', 'delivered', 'exhausted'), attempts: integer, nextAttemptAt: nullable(dateTime), lastError: nullable(string),
     createdAt: dateTime, settledAt: nullable(dateTime),
   }),
+  ApiDecision: object({ id: integer, tickId: string, assetKey: string, requested: boolean, reason: string, runId: nullable(string), at: dateTime }),
+  ApiSensorTriggered: object({ runId: string, steps: list(string) }),
+  ApiHealth: object({ ok: { const: true }, project: string, assets: integer, role: oneOf('operator', 'read') }),
+}
