@@ -23,7 +23,7 @@ export default defineProject({ name: 'control', assets: Object.values(assets) })
 // raw/gated runs until the test writes the file ./gate: the test decides when it ends, without sleeping.
 const ASSETS = `import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { defineAsset } from 'tributary-orchestrator'
+import { dailyPartitions, defineAsset } from 'tributary-orchestrator'
 
 export const first = defineAsset({ key: 'raw/first', tags: ['ok'], async materialize(_inputs, ctx) {
   ctx.log.info('hello from first')
@@ -42,6 +42,10 @@ export const gated = defineAsset({ key: 'raw/gated', tags: ['ok'], async materia
 
 export const broken = defineAsset({ key: 'raw/broken', tags: ['bad'], async materialize() {
   throw new Error('broken on purpose')
+} })
+
+export const daily = defineAsset({ key: 'raw/daily', tags: ['days'], partitions: dailyPartitions({ start: '2026-03-01' }), async materialize(_inputs, ctx) {
+  return [{ day: ctx.partition }]
 } })
 `
 
@@ -165,6 +169,15 @@ describe('control plane: serve + a terminal', () => {
       assert.equal(json.code, 0, json.stderr)
       const document = JSON.parse(json.stdout)
       assert.deepEqual([document.status, document.counts.succeeded, document.steps[0].assetKey, document.steps[0].status], ['succeeded', 1, 'raw/first', 'succeeded'])
+
+      // A backfill and a partitioned materialize from the terminal go to serve too.
+      const backfill = cli(['backfill', 'raw/daily', '--from', '2026-03-01', '--to', '2026-03-03', '--project', dir])
+      assert.equal(backfill.code, 0, backfill.stderr)
+      assert.match(backfill.stdout, /succeeded backfill run \S+: 3 succeeded/)
+      assert.match(backfill.stderr, /submitted to the control plane/)
+      const day = cli(['materialize', 'raw/daily', '--partition', '2026-03-04', '--json', '--project', dir])
+      assert.equal(day.code, 0, day.stderr)
+      assert.deepEqual(JSON.parse(day.stdout).steps.map((s: { partition: string }) => s.partition), ['2026-03-04'])
 
       // A second control plane for the same project is refused.
       const second = cli(['serve', '--port', '0', '--no-daemon', '--project', dir])

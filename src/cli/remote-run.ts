@@ -49,22 +49,31 @@ export function reportLost(ctx: CommandContext, error: unknown): number {
  */
 export async function runRemotely(
   ctx: CommandContext, client: ControlPlaneClient, start: () => Promise<{ runId: string | null }>, display: ProgressDisplay | undefined,
+  options: { pausable?: boolean } = {},
 ): Promise<{ outcome: RunOutcome; stoppedBy: StopSignal | undefined } | null> {
   // Subscribed before the run starts, so none of its events can be missed.
   const events = await client.events()
   let runId: string | null = null
   let stoppedBy: StopSignal | undefined
-  const cancel = () => void client.request('POST', `/api/runs/${encodeURIComponent(runId!)}/cancel`).catch(() => undefined)
+  let asked: 'pause' | 'cancel' | undefined
+  const ask = () => {
+    const path = asked === 'pause' ? `/api/backfills/${encodeURIComponent(runId!)}/pause` : `/api/runs/${encodeURIComponent(runId!)}/cancel`
+    void client.request('POST', path).catch(() => undefined)
+  }
+  // As for a local run: a backfill's first Ctrl-C pauses it, the next cancels; anything else cancels; once canceling, a signal quits at once.
   const offSignals = onStopSignals((signal) => {
-    if (stoppedBy) process.exit(signalExitCode(signal))
-    stoppedBy = signal
-    ctx.err(style.yellow(signal === 'SIGINT' ? '\ncanceling the run… (Ctrl-C again to quit at once)' : `\n${signal}: canceling the run… (${signal} again to quit at once)`))
-    if (runId) cancel()
+    if (asked === 'cancel') process.exit(signalExitCode(signal))
+    const pause = options.pausable === true && signal === 'SIGINT' && asked === undefined
+    asked = pause ? 'pause' : 'cancel'
+    if (signal !== 'SIGINT') stoppedBy = signal
+    ctx.err(style.yellow(pause ? '\npausing the run: running steps finish, no more start… (Ctrl-C again to cancel them)'
+      : signal === 'SIGINT' ? '\ncanceling the run… (Ctrl-C again to quit at once)' : `\n${signal}: canceling the run… (${signal} again to quit at once)`))
+    if (runId) ask()
   })
   try {
     runId = (await start()).runId
     if (!runId) return null
-    if (stoppedBy) cancel()
+    if (asked) ask()
     ctx.err(style.dim(`submitted to the control plane of this project (tributary ${client.info.command}, pid ${client.info.pid}, ${client.info.url})`))
     await client.follow(events, runId, (event) => display?.onEvent(event))
     const detail = await client.request<ApiRunDetail>('GET', `/api/runs/${encodeURIComponent(runId)}`)

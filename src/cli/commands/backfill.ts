@@ -6,6 +6,11 @@ import { defineCommand, Exit, type CommandContext } from '../command.js'
 import { ago, statusLabel, style, table } from '../format.js'
 import { ProgressDisplay } from '../progress-display.js'
 import { onStopSignals, signalExitCode, type StopSignal } from '../stop-signals.js'
+import { findControlPlane } from '../../instance/control-plane.js'
+import type { ApiBackfillStarted } from '../../server/api-types.js'
+import type { RunStatus, StepStatus } from '../../store/records.js'
+import { ControlPlaneClient } from '../control-plane-client.js'
+import { reportLost, runRemotely } from '../remote-run.js'
 
 /** `tributary backfill <selection> --from --to`: rebuilds a partition range and everything downstream of it. */
 export default defineCommand({
@@ -63,6 +68,8 @@ export default defineCommand({
         else ctx.out(`${request === 'pause' ? 'pause' : 'cancel'} requested for backfill run ${run.id}: ${request === 'pause' ? 'its running steps finish and publish, no more start' : 'its running steps stop'}. The process running it acts within a second.${request === 'pause' ? `\nresume: tributary backfill --resume ${run.id}` : ''}`)
         return Exit.Ok
       }
+      const live = await findControlPlane(instance.stateDir)
+      if (live && ctx.values['dry-run']) return await planRemotely(ctx, new ControlPlaneClient(live), { selection, ...options, dryRun: true }).catch((error: unknown) => reportLost(ctx, error))
       if (ctx.values['dry-run']) {
         const planned = await instance.planBackfill(selection, options)
         if (ctx.json) ctx.out(JSON.stringify({ identity: planned.identity, alreadyDone: planned.alreadyDone, resumes: planned.resumes, steps: planned.plan.steps }, null, 2))
@@ -72,6 +79,7 @@ export default defineCommand({
         }
         return Exit.Ok
       }
+      if (live) return await backfillRemotely(ctx, new ControlPlaneClient(live), { selection, ...options, ...(concurrency ? { concurrency } : {}) }).catch((error: unknown) => reportLost(ctx, error))
       const controller = new AbortController()
       const pauser = new AbortController()
       // First Ctrl-C pauses (running steps finish), the second cancels, the third quits. SIGTERM and
@@ -95,21 +103,12 @@ export default defineCommand({
       })
       const display = ctx.json ? undefined : new ProgressDisplay((t) => process.stderr.write(t), ctx.isTty)
       try {
+        // Another run of this project (a CLI without a control plane) holds the warehouse: wait for it, saying who.
+        await instance.waitForWarehouse({ signal: controller.signal, onWait: (holder) => ctx.err(style.yellow(`waiting for the warehouse: ${holder}`)) })
         const result = await instance.backfill(selection, {
           ...options, ...(concurrency ? { concurrency } : {}), signal: controller.signal, pauseSignal: pauser.signal, ...(display ? { onProgress: display.onEvent } : {}),
         })
-        if (ctx.json) ctx.out(JSON.stringify({ runId: result.runId, status: result.status, counts: result.counts, alreadyDone: result.alreadyDone, resumes: result.resumes }, null, 2))
-        else {
-          if (result.resumes) ctx.out(style.yellow(`resuming backfill run ${result.resumes}: ${result.alreadyDone} partition(s) already published`))
-          if (!result.runId) ctx.out(`${statusLabel('succeeded')} nothing to backfill`)
-          else {
-            const parts = Object.entries(result.counts ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`)
-            ctx.out(`${statusLabel(result.status)} backfill run ${result.runId}: ${parts.join(', ')}`)
-            if (result.status !== 'succeeded') ctx.out(style.dim(`details: tributary run ${result.runId}; resume: tributary backfill --resume ${result.runId}`))
-          }
-        }
-        if (stoppedBy && result.status === 'canceled') return signalExitCode(stoppedBy)
-        return result.status === 'succeeded' ? Exit.Ok : Exit.NotOk
+        return reportBackfill(ctx, result, stoppedBy)
       } finally {
         offSignals()
       }
@@ -118,6 +117,52 @@ export default defineCommand({
     }
   },
 })
+
+/** How a backfill ended, wherever it ran. */
+interface BackfillResult {
+  readonly runId: string | null
+  readonly status: RunStatus
+  readonly counts: Readonly<Record<StepStatus, number>> | null
+  readonly alreadyDone: number
+  readonly resumes: string | null
+}
+
+/** Prints the end of a backfill (one JSON document with --json) and returns the exit code. */
+function reportBackfill(ctx: CommandContext, result: BackfillResult, stoppedBy: StopSignal | undefined): number {
+  if (ctx.json) ctx.out(JSON.stringify({ runId: result.runId, status: result.status, counts: result.counts, alreadyDone: result.alreadyDone, resumes: result.resumes }, null, 2))
+  else {
+    if (result.resumes) ctx.out(style.yellow(`resuming backfill run ${result.resumes}: ${result.alreadyDone} partition(s) already published`))
+    if (!result.runId) ctx.out(`${statusLabel('succeeded')} nothing to backfill`)
+    else {
+      const parts = Object.entries(result.counts ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`)
+      ctx.out(`${statusLabel(result.status)} backfill run ${result.runId}: ${parts.join(', ')}`)
+      if (result.status !== 'succeeded') ctx.out(style.dim(`details: tributary run ${result.runId}; resume: tributary backfill --resume ${result.runId}`))
+    }
+  }
+  if (stoppedBy && stoppedBy !== 'SIGINT' && result.status === 'canceled') return signalExitCode(stoppedBy)
+  return result.status === 'succeeded' ? Exit.Ok : Exit.NotOk
+}
+
+/** Submits the backfill to the live control plane (POST /api/backfills) and follows it like a local one. */
+async function backfillRemotely(ctx: CommandContext, client: ControlPlaneClient, body: Record<string, unknown>): Promise<number> {
+  const display = ctx.json ? undefined : new ProgressDisplay((t) => process.stderr.write(t), ctx.isTty)
+  let started: ApiBackfillStarted | undefined
+  const remote = await runRemotely(ctx, client, async () => (started = await client.request<ApiBackfillStarted>('POST', '/api/backfills', body)), display, { pausable: true })
+  const planned = { alreadyDone: started!.alreadyDone, resumes: started!.resumes }
+  if (!remote) return reportBackfill(ctx, { runId: null, status: 'succeeded', counts: null, ...planned }, undefined)
+  return reportBackfill(ctx, { runId: remote.outcome.runId, status: remote.outcome.status, counts: remote.outcome.counts, ...planned }, remote.stoppedBy)
+}
+
+/** The plan of a backfill from the live control plane (its warehouse settles dead runs first): steps per asset. */
+async function planRemotely(ctx: CommandContext, client: ControlPlaneClient, body: Record<string, unknown>): Promise<number> {
+  const planned = await client.request<ApiBackfillStarted>('POST', '/api/backfills', body)
+  if (ctx.json) ctx.out(JSON.stringify(planned, null, 2))
+  else {
+    for (const asset of planned.assets) ctx.out(`${asset.key}${asset.first === null ? '' : ` [${asset.first === asset.last ? asset.first : `${asset.first} … ${asset.last}`}]`}${style.dim(`  ${asset.partitions} step(s)`)}`)
+    ctx.out(style.dim(`${planned.total} step(s)${planned.alreadyDone ? `; ${planned.alreadyDone} already published by run ${planned.resumes}` : ''}`))
+  }
+  return Exit.Ok
+}
 
 async function listBackfills(ctx: CommandContext, instance: Tributary): Promise<number> {
   const backfills = await instance.listBackfills({ limit: 20 })
