@@ -418,3 +418,34 @@ test('a cron deadline makes an asset late when it was not updated since the tick
   assert.equal(late(policy, new Date('2026-07-10T08:00:00Z'), monday), undefined, 'updated after Friday’s deadline')
   assert.match(late(policy, new Date('2026-07-10T06:00:00Z'), monday)!.message, /0 7 \* \* 1-5 UTC deadline/)
 })
+
+test('blocked waiting on a late input: the chain walks to the input, whose owner is the root cause', () => {
+  const observations = healthyObservations()
+  observations.set('landing/crm', observation('landing/crm', { lastUpdated: ago(30 * HOUR) }))
+  const states = healthyStates()
+  states.set('raw/crm', state('raw/crm', materialization('raw/crm', { inputVersions: { 'landing/crm': 'landing/crm@1' } }), step('raw/crm', 'blocked', {
+    runId: 'run-2', reason: 'raw/crm not ready: upstream landing/crm is late (owner team:crm)',
+    error: { code: 'TRB3003', message: 'raw/crm not ready: upstream landing/crm is late (owner team:crm)', upstream: 'landing/crm' },
+  })))
+  const raw = derive({ states, observations }).get('raw/crm')!
+  assert.equal(raw.status, 'blocked')
+  assert.deepEqual(raw.reasons, [{ type: 'blocked', message: 'raw/crm not ready: upstream landing/crm is late (owner team:crm)', upstream: 'landing/crm' }])
+  assert.deepEqual(raw.chain.map((l) => [l.key, l.status, l.owner]), [['raw/crm', 'blocked', 'team:data'], ['landing/crm', 'late', 'team:crm']])
+  assert.deepEqual([raw.rootCause!.key, raw.rootCause!.owner], ['landing/crm', 'team:crm'])
+})
+
+test('a schema break fails the source (usable by readers it does not break) and blocks the reader, root cause the source', () => {
+  const change = { removed: ['amount'], retyped: [], added: ['amount_eur'] }
+  const schemaBreaks = new Map([['marts/accounts', {
+    reader: 'marts/accounts', source: 'replica/accounts', owner: 'team:replica', change, columns: ['amount'],
+    detail: 'removed amount, which marts/accounts reads', message: 'upstream replica/accounts changed its schema: removed amount, which marts/accounts reads (owner team:replica)',
+  }]])
+  const statuses = deriveStatuses({ graph, states: healthyStates(), observations: healthyObservations(), activeRunIds: new Set(), now: NOW, schemaBreaks })
+  const source = statuses.get('replica/accounts')!
+  assert.equal(source.status, 'failed')
+  assert.deepEqual(source.reasons, [{ type: 'schema_changed', message: 'schema changed: removed amount, which marts/accounts reads' }])
+  assert.equal(usableAsInput(source), true, 'other readers may still read it')
+  const reader = statuses.get('marts/accounts')!
+  assert.equal(reader.status, 'blocked')
+  assert.deepEqual(reader.chain.map((l) => [l.key, l.status, l.owner]), [['marts/accounts', 'blocked', null], ['replica/accounts', 'failed', 'team:replica']])
+})
