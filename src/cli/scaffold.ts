@@ -1,5 +1,5 @@
 // The files `tributary init` writes: a small project that runs as it is, outside any checkout.
-import { PACKAGE_NAME } from '../instance/project-loader.js'
+import { PACKAGE_NAME } from '../instance/config-bundle.js'
 import { VERSION } from '../version.js'
 
 /** The config: two assets and a source, a DuckDB warehouse, and a daily schedule. */

@@ -5,7 +5,9 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Plugin } from 'esbuild'
 import { VERSION } from '../version.js'
-import { PACKAGE_NAME } from './project-loader.js'
+
+/** The package name users import from; `<name>/testing` too. */
+export const PACKAGE_NAME = 'tributary-orchestrator'
 
 /** Where compiled configs are kept, in the project. */
 export const CONFIG_CACHE_DIR = join('.tributary', 'config-cache')

@@ -1,9 +1,8 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs'
 import { join, relative, sep } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { tsImport } from 'tsx/esm/api'
 import { ConfigError, ProjectInvalidError } from '../../instance/config-error.js'
-import { CONFIG_FILES } from '../../instance/load-project.js'
+import { compiledConfig } from '../../instance/config-bundle.js'
+import { CONFIG_FILES, configLoadError } from '../../instance/load-project.js'
 import { Tributary } from '../../instance/tributary.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { ProjectDefinition } from '../../model/project.js'
@@ -82,7 +81,7 @@ export default defineCommand({
   },
 })
 
-/** Imports the config and everything it imports afresh (tsx gives each call its own module graph). */
+/** Imports the config and everything it imports afresh: a changed file makes a new compiled module, with its own module graph. */
 async function importProject(projectDir: string): Promise<ProjectDefinition> {
   const configFile = CONFIG_FILES.map((name) => join(projectDir, name)).find((file) => existsSync(file))
   if (!configFile) {
@@ -90,10 +89,9 @@ async function importProject(projectDir: string): Promise<ProjectDefinition> {
   }
   let module: { default?: { type?: string } }
   try {
-    module = (await tsImport(pathToFileURL(configFile).href, import.meta.url)) as typeof module
+    module = (await import(await compiledConfig(configFile))) as typeof module
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
-    throw new ConfigError(ErrorCode.ConfigLoad, `${configFile} failed to load: ${message}`, { cause: error, context: { file: configFile }, hint: 'Fix the error and save again.' })
+    throw configLoadError(configFile, error, 'Fix the error and save again.')
   }
   if (module.default?.type !== 'project') {
     throw new ConfigError(ErrorCode.ConfigLoad, `${configFile} has no default export made by defineProject`, { context: { file: configFile }, hint: 'End the config with `export default defineProject({ name, assets })`.' })
