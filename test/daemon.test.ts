@@ -7,7 +7,7 @@ import { ManualClock } from '../src/engine/clock.js'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
 import { defineSchedule, eager, fileSensor, onMissing, pollSensor } from '../src/model/automation.js'
 import type { ProjectSpec } from '../src/model/project.js'
-import { defineSource, files } from '../src/model/source.js'
+import { defineSource, files, table } from '../src/model/source.js'
 import { SqliteAutomationStore } from '../src/store/sqlite/sqlite-automation-store.js'
 import { openProject } from './helpers/temp-project.js'
 
@@ -148,6 +148,34 @@ describe('automation daemon', () => {
       p.clock.advance(60_000)
       assert.equal((await p.daemon().runOnce()).drift.size, 0, 'reported once')
       assert.equal((await p.daemon('another-daemon').runOnce()).drift.size, 0, 'by whichever daemon saw it first')
+    } finally {
+      await p.close()
+    }
+  })
+
+  test('a source whose new schema breaks a reader: one drift on the source, no run of the source or the reader', async () => {
+    const crm = defineSource({ key: 'landing/crm', owner: 'team:crm', observe: table('landing.crm') })
+    const reader = sqlAsset({ key: 'marts/amounts', sql: 'select id, amount from landing.crm', automation: eager() })
+    const p = await setup({ assets: [crm, reader] })
+    const replace = async (select: string) => {
+      const session = await (await p.instance.warehouse()).session()
+      try {
+        await session.createFromSelect({ schema: 'landing', name: 'crm' }, select)
+      } finally {
+        await session.close()
+      }
+    }
+    try {
+      await replace('select 1 as id, 10 as amount')
+      await p.instance.materialize()
+      assert.equal((await p.daemon().runOnce()).fired.length, 0)
+      p.clock.advance(60_000)
+      await replace('select 2 as id, 20 as amount_eur')
+      const report = await p.daemon().runOnce()
+      assert.equal(report.drift.get('landing/crm'), 'removed amount; added amount_eur')
+      assert.deepEqual(report.fired, [], 'neither the source (it is not built) nor the blocked reader is started')
+      assert.equal(report.statuses.get('landing/crm')!.status, 'failed')
+      assert.equal(report.statuses.get('marts/amounts')!.rootCause!.key, 'landing/crm')
     } finally {
       await p.close()
     }

@@ -265,7 +265,8 @@ export class AutomationDaemon {
     if (settings?.enabled === false) return circuits
     const budget = { maxAttempts: settings?.maxAttempts ?? 3, windowMs: parseDuration(settings?.window ?? '24h') }
     for (const status of statuses.values()) {
-      if (status.status !== 'failed' || status.rootCause?.key !== status.key) continue
+      // A source is never rebuilt (one failed by a schema change waits on its owner).
+      if (status.status !== 'failed' || status.rootCause?.key !== status.key || instance.graph.get(status.key).def.type === 'source') continue
       const requested = (partition: string | null) => judgements.some((j) => j.requested && j.key === status.key && (partition === null || j.partition === partition))
       const retries = instance.graph.get(status.key).partitions
         ? view.ownFailures(status.key).filter((f) => !requested(f.partition)).slice(0, MAX_PARTITIONS_PER_TICK)
