@@ -17,6 +17,7 @@ import { budgetState } from './remediation.js'
 import { schemaDrift } from './schema-drift.js'
 import type { SchemaShape } from '../engine/schema-change.js'
 import { stat } from 'node:fs/promises'
+import { redact } from '../model/redact.js'
 
 /** How long an uncompleted claim may stand before another daemon takes it over. Default: 5 minutes. */
 const STALE_CLAIM_MS = 5 * 60_000
@@ -99,7 +100,7 @@ export class AutomationDaemon {
         await this.automation.completeTick(id, started.runId, now)
         this.options.log?.(`${by}: started run ${started.runId}${describe(spec, ' for ')} (${reason})`)
       } catch (error) {
-        fired.push({ ...firedRun(by, selection, spec, null, reason), error: error instanceof Error ? error.message : String(error) })
+        fired.push({ ...firedRun(by, selection, spec, null, reason), error: redact(error instanceof Error ? error.message : String(error)) })
         await this.automation.completeTick(id, null, now)
       }
       return true
@@ -145,7 +146,7 @@ export class AutomationDaemon {
     try {
       await this.options.onTick?.(report)
     } catch (error) {
-      this.options.log?.(`tick listener failed: ${error instanceof Error ? error.message : String(error)}`)
+      this.options.log?.(`tick listener failed: ${redact(error instanceof Error ? error.message : String(error))}`)
     }
     return report
   }
@@ -159,7 +160,7 @@ export class AutomationDaemon {
         await this.runOnce()
       } catch (error) {
         // One bad tick (a store hiccup) must not kill the daemon; the next tick tries again.
-        this.options.log?.(`tick failed: ${error instanceof Error ? error.message : String(error)}`)
+        this.options.log?.(`tick failed: ${redact(error instanceof Error ? error.message : String(error))}`)
       }
       if (options.loops !== undefined && loop === options.loops - 1) return
       try {
@@ -183,7 +184,7 @@ export class AutomationDaemon {
       fired.push(firedRun('automation', selection, spec, runId, reason))
       this.options.log?.(`automation: started run ${runId}${describe(spec, ' for ')} (${reason})`)
     } catch (error) {
-      fired.push({ ...firedRun('automation', selection, spec, null, reason), error: error instanceof Error ? error.message : String(error) })
+      fired.push({ ...firedRun('automation', selection, spec, null, reason), error: redact(error instanceof Error ? error.message : String(error)) })
     }
     for (const judgement of group) {
       judgement.runId = runId
