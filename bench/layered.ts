@@ -49,7 +49,7 @@ export async function layeredGraph(): Promise<BenchResult[]> {
 // The same graph with every step's code in a worker process (one warm worker per slot).
 async function poolRuns(concurrency: number, runs: number): Promise<BenchResult[]> {
   const label = `layered 1,000, pool (c=${concurrency})`
-  return withPoolInstance('layered', { module: import.meta.filename, exportName: 'layeredAssets' }, { concurrency }, async (instance) => {
+  return withPoolInstance('layered', layeredAssets(), '() => undefined', { concurrency }, async (instance) => {
     await measureRun(instance)
     const measured: Measured[] = []
     for (let run = 0; run < runs; run++) measured.push(await measureRun(instance))

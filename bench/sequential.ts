@@ -67,7 +67,7 @@ async function inProcessChain(): Promise<BenchResult[]> {
 
 // The same chain with each step's code in a worker process: the hand-off over IPC is the cost.
 async function poolChain(): Promise<BenchResult[]> {
-  return withPoolInstance('chain', { module: import.meta.filename, exportName: 'chainAssets' }, {}, async (instance, projectDir) => {
+  return withPoolInstance('chain', chainAssets(), `async () => { await new Promise((resolve) => setTimeout(resolve, ${WORK_MS})) }`, {}, async (instance, projectDir) => {
     const first = await timed(() => instance.materialize())
     if (first.value.status !== 'succeeded') throw new Error(`pool chain ended ${first.value.status}`)
     const walls: number[] = []

@@ -391,10 +391,8 @@ const EXECUTOR_PROJECT = `
 import { existsSync, writeFileSync } from 'node:fs'
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { defineAsset, defineProject, sqlAsset } from '../../src/index.ts'
-import { unique } from '../../src/checks/builtins.ts'
+import { check, defineAsset, defineProject, sqlAsset, unique } from 'tributary-orchestrator'
 const numbers = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1, value: (i + 1) * 10 }))
-const here = (name: string) => join(import.meta.dirname, name)
 const untilAborted = (signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
 const base = defineAsset({ key: 'raw/base', async materialize(_inputs, ctx) { ctx.log.info(\`base runs in \${process.pid}\`); return numbers(5) } })
 const doubled = sqlAsset({ key: 'marts/doubled', sql: 'select id, value * 2 as value from raw.base' })
@@ -415,10 +413,18 @@ export default defineProject({ name: 'executors', concurrency: 4, assets: [
   } }),
   defineAsset({ key: 'raw/fatal', retry: { attempts: 5, initialDelay: '1ms', retryOn: (e) => !/permission/.test(String(e)) }, async materialize() { throw new Error('permission denied') } }),
   defineAsset({ key: 'raw/dupes', checks: [unique('id')], async materialize() { return [...numbers(2), { id: 1, value: 0 }] } }),
+  defineAsset({ key: 'raw/checked', checks: [
+    check('where', () => ({ passed: true, message: \`checked in \${process.pid}\` })),
+    check('total_is_30', async (ctx) => {
+      const [row] = await ctx.warehouse.query<{ total: number }>(\`select sum(value)::int as total from \${ctx.relation}\`)
+      return row!.total === 30 ? { passed: true } : { passed: false, message: \`total is \${row!.total}\` }
+    }),
+    check('throws', () => { throw new Error('the check has a bug') }, { severity: 'warn' }),
+  ], async materialize() { return numbers(2) } }),
   defineAsset({ key: 'raw/slow', timeout: '10m', async materialize(_inputs, ctx) { await ctx.writeRows(numbers(1)); await untilAborted(ctx.signal) } }),
   defineAsset({ key: 'raw/canceled', async materialize(_inputs, ctx) {
     await ctx.writeRows(numbers(2))
-    writeFileSync(here('canceled-started'), '')
+    writeFileSync(join(ctx.projectDir, 'canceled-started'), '')
     await untilAborted(ctx.signal)
   } }),
   sqlAsset({ key: 'marts/after_canceled', sql: 'select * from raw.canceled' }),
@@ -472,6 +478,16 @@ for (const executor of ['in-process', 'pool'] as const) {
       assert.deepEqual([s['raw/flaky']!.status, s['raw/flaky']!.attempt], ['succeeded', 3])
       assert.deepEqual([s['raw/fatal']!.status, s['raw/fatal']!.attempt, s['raw/fatal']!.error!.code], ['failed', 1, 'TRB3001'])
       assert.deepEqual([s['raw/dupes']!.status, s['raw/dupes']!.attempt, s['raw/dupes']!.error!.code], ['blocked', 1, 'TRB3004'])
+    })
+
+    test('custom checks run where the code runs, query the staging relation, and a throwing check fails as a check', async () => {
+      const result = await instance.materialize('raw/checked')
+      assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
+      const checks = Object.fromEntries((await instance.store.listCheckResults('raw/checked')).map((c) => [c.checkName, c]))
+      assert.equal(checks['total_is_30']!.passed, true)
+      assert.deepEqual([checks['throws']!.passed, checks['throws']!.message], [false, 'the check threw: the check has a bug'])
+      const pid = Number(/checked in (\d+)/.exec(checks['where']!.message ?? '')?.[1])
+      assert.equal(pid === process.pid, executor === 'in-process', `the check ran in ${pid}, the test in ${process.pid}`)
     })
 
     test('a step past its timeout (on the injected clock) fails with TRB3002 and publishes nothing', async () => {

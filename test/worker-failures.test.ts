@@ -12,10 +12,10 @@ import { tempDir } from './helpers/temp-project.js'
 const CONFIG = `
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { defineAsset, defineProject, sqlAsset } from '../../src/index.ts'
-const bad = (name: string) => existsSync(join(import.meta.dirname, 'bad-' + name))
+import { defineAsset, defineProject, sqlAsset } from 'tributary-orchestrator'
+const bad = (ctx: { projectDir: string }, name: string) => existsSync(join(ctx.projectDir, 'bad-' + name))
 // Written synchronously before misbehaving: the test waits for it, even when the worker's loop never turns again.
-const started = (name: string) => writeFileSync(join(import.meta.dirname, 'started-' + name), String(process.pid))
+const started = (ctx: { projectDir: string }, name: string) => writeFileSync(join(ctx.projectDir, 'started-' + name), String(process.pid))
 const rows = [{ id: 1 }, { id: 2 }]
 const fine = defineAsset({ key: 'raw/fine', async materialize(_inputs, ctx) {
   console.log('fine runs in', process.pid)
@@ -28,20 +28,20 @@ const fine = defineAsset({ key: 'raw/fine', async materialize(_inputs, ctx) {
 export default defineProject({ name: 'workers', concurrency: 6, workers: { maxHeapMb: 96 }, assets: [
   fine,
   sqlAsset({ key: 'marts/fine_count', sql: 'select count(*) as n from raw.fine' }),
-  defineAsset({ key: 'raw/exits', async materialize() { if (bad('exits')) process.exit(3); return rows } }),
-  defineAsset({ key: 'raw/oom', async materialize() {
+  defineAsset({ key: 'raw/exits', async materialize(_inputs, ctx) { if (bad(ctx, 'exits')) process.exit(3); return rows } }),
+  defineAsset({ key: 'raw/oom', async materialize(_inputs, ctx) {
     const hog: number[][] = []
-    while (bad('oom')) hog.push(new Array(1_000_000).fill(Math.random()))
+    while (bad(ctx, 'oom')) hog.push(new Array(1_000_000).fill(Math.random()))
     return rows
   } }),
-  defineAsset({ key: 'raw/busy', timeout: '10m', async materialize() {
-    if (bad('busy')) started('busy')
-    while (bad('busy')) { /* spin */ }
+  defineAsset({ key: 'raw/busy', timeout: '10m', async materialize(_inputs, ctx) {
+    if (bad(ctx, 'busy')) started(ctx, 'busy')
+    while (bad(ctx, 'busy')) { /* spin */ }
     return rows
   } }),
-  defineAsset({ key: 'raw/never', timeout: '10m', async materialize() {
-    if (bad('never')) {
-      started('never')
+  defineAsset({ key: 'raw/never', timeout: '10m', async materialize(_inputs, ctx) {
+    if (bad(ctx, 'never')) {
+      started(ctx, 'never')
       await new Promise(() => {})
     }
     return rows
@@ -87,9 +87,11 @@ describe('worker processes: a step that kills or hangs its worker fails alone', 
     const logs = (await instance.store.listLogs(result.runId)).filter((l) => l.assetKey === 'raw/fine')
     const pid = Number(/fine runs in (\d+)/.exec(logs[0]?.message ?? '')?.[1])
     assert.ok(pid > 0 && pid !== process.pid, `ran in a worker, not the control plane: ${JSON.stringify(logs)}`)
-    assert.deepEqual(logs.map((l) => [l.level, l.message]), [
-      ['info', `fine runs in ${pid}`], ['error', 'a line on stderr'], ['info', 'partial line'], ['warn', 'ctx warns'],
+    assert.deepEqual(logs.map((l) => [l.level, l.stream, l.message]), [
+      ['info', 'stdout', `fine runs in ${pid}`], ['error', 'stderr', 'a line on stderr'], ['info', 'stdout', 'partial line'], ['warn', 'log', 'ctx warns'],
     ])
+    // Stamped when written, in the worker: not the control plane's (manual) clock.
+    assert.ok(logs.every((l) => Math.abs(l.at.getTime() - Date.now()) < 120_000), JSON.stringify(logs.map((l) => l.at)))
 
     // Fresh workers replace the dead ones: the same assets, behaving, all succeed.
     for (const name of ['exits', 'oom', 'busy', 'never']) await rm(join(dir, `bad-${name}`))

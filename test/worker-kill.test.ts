@@ -9,7 +9,7 @@ import { tempDir } from './helpers/temp-project.js'
 
 // Each hanging step logs its worker's pid once its first attempt has written to staging.
 const CONFIG = `
-import { defineAsset, defineProject } from '../../src/index.ts'
+import { defineAsset, defineProject } from 'tributary-orchestrator'
 const hangOnce = async (ctx: { attempt: number; writeRows(rows: object[]): Promise<void>; log: { info(m: string): void } }) => {
   await ctx.writeRows([{ id: ctx.attempt }])
   if (ctx.attempt > 1) return

@@ -4,6 +4,7 @@ import type { GraphNode } from '../graph/asset-graph.js'
 import { quoteRelation } from '../graph/asset-graph.js'
 import { evaluateCheck } from '../checks/evaluate.js'
 import type { AssetDefinition } from '../model/asset.js'
+import type { CheckContext } from '../model/check.js'
 import type { AssetInput, Row, SourceInput } from '../model/context.js'
 import { parseDuration } from '../model/duration.js'
 import { windowOf } from '../model/partitions.js'
@@ -16,7 +17,7 @@ import { fileOutputPaths, hashDirectory, prepareFileStaging, publishFileOutput }
 import { CanceledError, StepTimeoutError } from './step-errors.js'
 import { startTimer } from './clock.js'
 import { InProcessExecutor } from '../execution/in-process-executor.js'
-import type { MaterializeTask, StepHost, WarehouseCall } from '../execution/executor.js'
+import type { MaterializeTask, StepHost, StepLogOrigin, WarehouseCall } from '../execution/executor.js'
 
 // Steps of deps without an executor run here, in the calling process.
 const IN_PROCESS = new InProcessExecutor()
@@ -65,8 +66,9 @@ export async function runAttempt(
   const cancelTimer = timeoutMs === undefined ? undefined : startTimer(deps.clock, timeoutMs, () => controller.abort(new StepTimeoutError(node.key, timeoutMs)))
   let ended = false
   const logs: Promise<void>[] = []
-  const log = (level: 'info' | 'warn' | 'error') => (message: string) => {
-    logs.push(deps.store.appendLog({ runId, assetKey: node.key, partition, level, message: String(message), at: deps.clock.now() }).catch(() => undefined))
+  const log = (level: 'info' | 'warn' | 'error') => (message: string, origin: StepLogOrigin = {}) => {
+    const record = { runId, assetKey: node.key, partition, attempt, level, message: String(message), at: origin.at ?? deps.clock.now(), stream: origin.stream ?? 'log' }
+    logs.push(deps.store.appendLog(record).catch(() => undefined))
   }
   let session: WarehouseSession | undefined
   const staging = node.relation ? deps.warehouse.stagingRelation(node.relation, runId, partition) : undefined
@@ -82,28 +84,29 @@ export async function runAttempt(
     if (files) await prepareFileStaging(files.staging)
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, abortPromise])
 
+    // The step's code (materialize, custom checks) runs where the executor puts it; its warehouse calls come back here.
+    const host: StepHost = {
+      warehouse: async (call) => {
+        if (ended) throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} used its context after its step ended`, { context: { assetKey: node.key }, hint: 'Await every ctx.warehouse / ctx.write* call before materialize returns.' })
+        const opened = await open()
+        // Again after the await: the step may have ended (and queued its staging drop) meanwhile.
+        if (ended) throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} used its context after its step ended`, { context: { assetKey: node.key }, hint: 'Await every ctx.warehouse / ctx.write* call before materialize returns.' })
+        return serveWarehouseCall(opened, call, staging)
+      },
+      log: (level, message, origin) => log(level)(message, origin),
+    }
+    const executor = deps.executor ?? IN_PROCESS
     let returned: unknown
     if (def.type === 'sql') {
       const params = partition === null ? null : { key: partition, start: window?.start ?? null, end: window?.end ?? null }
       await guard(session!.createFromSelect(staging!, bindPartitionParams(def.sql, params)))
     } else {
-      // The step's code runs where the executor puts it; its warehouse calls come back here.
-      const host: StepHost = {
-        warehouse: async (call) => {
-          if (ended) throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} used its context after its step ended`, { context: { assetKey: node.key }, hint: 'Await every ctx.warehouse / ctx.write* call before materialize returns.' })
-          const opened = await open()
-          // Again after the await: the step may have ended (and queued its staging drop) meanwhile.
-          if (ended) throw new TributaryError(ErrorCode.InvalidOutput, `asset ${node.key} used its context after its step ended`, { context: { assetKey: node.key }, hint: 'Await every ctx.warehouse / ctx.write* call before materialize returns.' })
-          return serveWarehouseCall(opened, call, staging)
-        },
-        log: (level, message) => log(level)(message),
-      }
       const task: MaterializeTask = {
-        assetKey: node.key, codeVersion: node.codeVersion, runId, partition, window, attempt, projectDir: deps.projectDir,
+        kind: 'materialize', assetKey: node.key, codeVersion: node.codeVersion, runId, partition, window, attempt, projectDir: deps.projectDir,
         staging: staging ? quoteRelation(staging) : '', io: def.io ?? 'table', outputDir: files?.staging ?? '',
         inputs: inputs.values, warehouse: { type: 'host' },
       }
-      returned = await (deps.executor ?? IN_PROCESS).materialize(task, def as AssetDefinition, host, controller.signal)
+      returned = await executor.materialize(task, def as AssetDefinition, host, controller.signal)
       if (def.io === 'table') {
         if (Array.isArray(returned)) await guard(session!.createFromRows(staging!, returned as Row[]))
         else if (!(await session!.relationExists(staging!))) {
@@ -120,7 +123,12 @@ export async function runAttempt(
     // Audit: checks read the staging relation, never the published one.
     const relation = staging ? quoteRelation(staging) : ''
     const results: NewCheckResult[] = []
-    for (const check of def.checks ?? []) {
+    for (const declared of def.checks ?? []) {
+      // A custom check's function is user code: it runs on the executor, judged here as any check.
+      const check = declared.type === 'custom' && declared.evaluate ? {
+        ...declared,
+        evaluate: (ctx: CheckContext) => executor.check({ kind: 'check', assetKey: node.key, checkName: declared.name, relation: ctx.relation, previousRowCount: ctx.previousRowCount, now: ctx.now }, declared, host, controller.signal),
+      } : declared
       const outcome = await guard(evaluateCheck(check, {
         relation, assetKey: node.key, warehouse: await open(), previousRowCount, now: deps.clock.now(),
         resolveRelation: (key) => {

@@ -1,6 +1,8 @@
 import type { AssetDefinition, AssetIo } from '../model/asset.js'
+import type { CheckDefinition, CheckOutcome } from '../model/check.js'
 import type { AssetInput, Row, SourceInput } from '../model/context.js'
 import type { PartitionWindow } from '../model/partitions.js'
+import type { LogStream } from '../store/records.js'
 
 /**
  * One call a step's code makes on the warehouse through its context. The control plane
@@ -17,12 +19,19 @@ export type WarehouseCall =
 /** Level of a log line a step wrote (ctx.log, console, stdout/stderr). */
 export type StepLogLevel = 'info' | 'warn' | 'error'
 
+/** Where a log line came from and when it was written. Default: ctx.log, now. */
+export interface StepLogOrigin {
+  readonly stream?: LogStream
+  /** When the step's code wrote it (a worker's own clock). */
+  readonly at?: Date
+}
+
 /** What the control plane offers a running step's code: its warehouse session and its log. */
 export interface StepHost {
   /** Runs one warehouse call on the step's session; rejects with a TributaryError on failure. */
   warehouse(call: WarehouseCall): Promise<unknown>
   /** Records one log line of the step. */
-  log(level: StepLogLevel, message: string): void
+  log(level: StepLogLevel, message: string, origin?: StepLogOrigin): void
 }
 
 /**
@@ -34,6 +43,7 @@ export type WarehouseAccess = { readonly type: 'host' }
 
 /** Everything a step's code needs, as plain data: what crosses the process boundary. */
 export interface MaterializeTask {
+  readonly kind: 'materialize'
   readonly assetKey: string
   /** The code version the control plane planned with; a worker with other code refuses (TRB3034). */
   readonly codeVersion: string
@@ -51,6 +61,21 @@ export interface MaterializeTask {
   readonly warehouse: WarehouseAccess
 }
 
+/** A custom (TypeScript) check of an asset to evaluate against the step's staging relation. */
+export interface CheckTask {
+  readonly kind: 'check'
+  readonly assetKey: string
+  /** The check's name, unique within the asset. */
+  readonly checkName: string
+  /** The quoted relation being checked. */
+  readonly relation: string
+  readonly previousRowCount: number | undefined
+  readonly now: Date
+}
+
+/** Any task a worker takes. */
+export type ExecutorTask = MaterializeTask | CheckTask
+
 /**
  * Where a step's user code runs. The engine keeps planning, readiness, staging, checks and
  * publishing; an executor only runs the code and reports what it returned. Implementations:
@@ -66,6 +91,11 @@ export interface Executor {
    * The in-process executor receives the definition; a pool's workers load their own by key.
    */
   materialize(task: MaterializeTask, def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown>
+  /**
+   * Runs a custom check's `evaluate` function, its warehouse queries going through `host`, and
+   * resolves with its outcome; rejects with what it threw (the engine judges that as for any check).
+   */
+  check(task: CheckTask, check: CheckDefinition, host: StepHost, signal: AbortSignal): Promise<CheckOutcome>
   /** Gets up to `count` workers ready ahead of the steps that will need them. Optional; never throws. */
   warm?(count: number): void
   /** Stops every worker; steps still running fail. */

@@ -1,6 +1,7 @@
 import type { AssetDefinition } from '../model/asset.js'
-import type { Executor, MaterializeTask, StepHost } from './executor.js'
-import { runMaterialize } from './run-materialize.js'
+import type { CheckDefinition, CheckOutcome } from '../model/check.js'
+import type { CheckTask, Executor, MaterializeTask, StepHost } from './executor.js'
+import { runCheck, runMaterialize } from './run-materialize.js'
 
 /**
  * Runs user code in the calling process: no isolation, no hand-off cost. For unit tests,
@@ -11,19 +12,30 @@ export class InProcessExecutor implements Executor {
   readonly kind = 'in-process'
 
   /** Resolves with what the code returned, or rejects with the signal's reason as soon as it aborts. */
-  async materialize(task: MaterializeTask, def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown> {
-    if (signal.aborted) throw signal.reason
-    let onAbort: (() => void) | undefined
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason)
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
-    try {
-      return await Promise.race([runMaterialize(def, task, host, signal), aborted])
-    } finally {
-      signal.removeEventListener('abort', onAbort!)
-    }
+  materialize(task: MaterializeTask, def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown> {
+    return untilAborted(() => runMaterialize(def, task, host, signal), signal)
+  }
+
+  /** Evaluates the check here; rejects with the signal's reason as soon as it aborts. */
+  check(task: CheckTask, check: CheckDefinition, host: StepHost, signal: AbortSignal): Promise<CheckOutcome> {
+    return untilAborted(() => runCheck(check, task, host), signal)
   }
 
   async close(): Promise<void> {}
+}
+
+// The work's result, unless the signal aborts first: then its reason, while the work (which
+// cannot be stopped in this process) is left to finish on its own.
+async function untilAborted<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw signal.reason
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([work(), aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort!)
+  }
 }

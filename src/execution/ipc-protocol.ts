@@ -1,4 +1,5 @@
-import type { MaterializeTask, StepLogLevel, WarehouseCall } from './executor.js'
+import type { ExecutorTask, StepLogLevel, WarehouseCall } from './executor.js'
+import type { LogStream } from '../store/records.js'
 import type { WireError } from './wire-error.js'
 
 // Messages between the control plane and a worker over the fork IPC channel ('advanced'
@@ -7,7 +8,7 @@ import type { WireError } from './wire-error.js'
 
 /** Control plane → worker. */
 export type ToWorker =
-  | { readonly type: 'run'; readonly id: number; readonly task: MaterializeTask }
+  | { readonly type: 'run'; readonly id: number; readonly task: ExecutorTask }
   /** Aborts the task's ctx.signal; the worker is killed if the task has not ended after the grace period. */
   | { readonly type: 'abort'; readonly id: number; readonly reason: WireError }
   | { readonly type: 'reply'; readonly id: number; readonly call: number; readonly ok: true; readonly value: unknown }
@@ -20,7 +21,7 @@ export type FromWorker =
   /** The project failed to load; the worker exits. */
   | { readonly type: 'failed'; readonly error: WireError }
   | { readonly type: 'call'; readonly id: number; readonly call: number; readonly request: WarehouseCall }
-  | { readonly type: 'log'; readonly id: number; readonly level: StepLogLevel; readonly message: string }
+  | { readonly type: 'log'; readonly id: number; readonly level: StepLogLevel; readonly message: string; readonly stream: LogStream; readonly at: Date }
   | { readonly type: 'done'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly type: 'done'; readonly id: number; readonly ok: false; readonly error: WireError }
 

@@ -1,5 +1,6 @@
 import type { AssetDefinition } from '../model/asset.js'
-import type { Executor, MaterializeTask, StepHost } from './executor.js'
+import type { CheckDefinition, CheckOutcome } from '../model/check.js'
+import type { CheckTask, Executor, ExecutorTask, MaterializeTask, StepHost } from './executor.js'
 import { WorkerProcess } from './worker-process.js'
 
 /** How a pool of worker processes is sized and limited. */
@@ -60,7 +61,15 @@ export class ProcessPoolExecutor implements Executor {
     return [...this.all].filter((w) => w.running).map((w) => w.pid!)
   }
 
-  async materialize(task: MaterializeTask, _def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown> {
+  materialize(task: MaterializeTask, _def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown> {
+    return this.run(task, host, signal)
+  }
+
+  check(task: CheckTask, _check: CheckDefinition, host: StepHost, signal: AbortSignal): Promise<CheckOutcome> {
+    return this.run(task, host, signal) as Promise<CheckOutcome>
+  }
+
+  private async run(task: ExecutorTask, host: StepHost, signal: AbortSignal): Promise<unknown> {
     if (signal.aborted) throw signal.reason
     const worker = await this.acquire()
     try {

@@ -1,7 +1,8 @@
 import type { AssetDefinition } from '../model/asset.js'
 import type { AssetContext } from '../model/context.js'
 import { AssetExecutionError, ErrorCode, TributaryError } from '../model/errors.js'
-import type { MaterializeTask, StepHost, WarehouseCall } from './executor.js'
+import type { CheckDefinition, CheckOutcome } from '../model/check.js'
+import type { CheckTask, MaterializeTask, StepHost, WarehouseCall } from './executor.js'
 
 /**
  * Builds the step's context over a host and calls the asset's materialize function. Runs in
@@ -49,5 +50,15 @@ function notATable(task: MaterializeTask): TributaryError {
   return new TributaryError(ErrorCode.InvalidOutput, `asset ${task.assetKey} has io '${task.io}' and cannot write a table`, {
     context: { assetKey: task.assetKey },
     hint: "Declare io: 'table' (the default) to write warehouse tables.",
+  })
+}
+
+/** Runs a custom check's evaluate function with its warehouse queries going through `host`. */
+export async function runCheck(check: CheckDefinition, task: CheckTask, host: StepHost): Promise<CheckOutcome> {
+  if (!check.evaluate) throw new TributaryError(ErrorCode.InvalidCheck, `custom check ${check.name} has no evaluate function`, { context: { assetKey: task.assetKey } })
+  const call = <T>(c: WarehouseCall) => host.warehouse(c) as Promise<T>
+  return check.evaluate({
+    relation: task.relation, assetKey: task.assetKey, previousRowCount: task.previousRowCount, now: task.now,
+    warehouse: { query: (sql, params) => call(params === undefined ? { op: 'query', sql } : { op: 'query', sql, params }), exec: (sql) => call({ op: 'exec', sql }) },
   })
 }

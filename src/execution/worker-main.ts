@@ -3,12 +3,13 @@
 // user's tributary.config.ts loads as it is.
 import { format } from 'node:util'
 import { Worker } from 'node:worker_threads'
-import type { AssetDefinition } from '../model/asset.js'
+import type { AssetDefinition, SqlAssetDefinition } from '../model/asset.js'
+import type { CheckDefinition } from '../model/check.js'
 import { assetCodeVersion } from './code-version.js'
 import { loadProject } from '../instance/load-project.js'
-import type { StepHost, StepLogLevel } from './executor.js'
+import type { CheckTask, MaterializeTask, StepHost, StepLogLevel } from './executor.js'
 import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
-import { runMaterialize } from './run-materialize.js'
+import { runCheck, runMaterialize } from './run-materialize.js'
 import { fromWire, toWire } from './wire-error.js'
 import { workerStartError } from './worker-errors.js'
 
@@ -21,8 +22,22 @@ const send = (message: FromWorker) => {
 /** The task running now; console output and stray writes are its log. */
 let current: { readonly id: number; readonly controller: AbortController; readonly pending: Map<number, { resolve(v: unknown): void; reject(e: unknown): void }> } | undefined
 let nextCall = 0
-// Partial lines written by the current task, per level, until their newline arrives.
-const partial = new Map<StepLogLevel, string>()
+// The definition a task names, as this worker loaded it; other code than the control plane planned with is refused.
+function findAsset(task: MaterializeTask): AssetDefinition {
+  const def = assets.get(task.assetKey)
+  if (def?.type !== 'asset') throw workerStartError(`asset ${task.assetKey} is not a TypeScript asset in the project as this worker loaded it`)
+  if (assetCodeVersion(def) !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
+  return def
+}
+
+function findCheck(task: CheckTask): CheckDefinition {
+  const check = assets.get(task.assetKey)?.checks?.find((c) => c.name === task.checkName)
+  if (!check) throw workerStartError(`asset ${task.assetKey} has no check ${task.checkName} in the project as this worker loaded it`)
+  return check
+}
+
+// Partial lines written by the current task, per stream, until their newline arrives.
+const partial = new Map<'stdout' | 'stderr', string>()
 
 // The real streams: output outside of any step (loading the project) goes to the control plane's pipes.
 const original = {
@@ -34,11 +49,11 @@ captureOutput()
 process.on('disconnect', () => process.exit(0))
 watchParent()
 
-// The project's TypeScript assets by key: a worker needs no graph, only the code it runs.
-let assets: ReadonlyMap<string, AssetDefinition>
+// The project's assets by key: a worker needs no graph, only the code it runs.
+let assets: ReadonlyMap<string, AssetDefinition | SqlAssetDefinition>
 try {
   const { project } = await loadProject(process.env[PROJECT_DIR_ENV] ?? process.cwd())
-  assets = new Map(project.assets.flatMap((def) => (def.type === 'asset' ? [[def.key, def as AssetDefinition] as const] : [])))
+  assets = new Map(project.assets.flatMap((def) => (def.type === 'asset' || def.type === 'sql' ? [[def.key, def as AssetDefinition | SqlAssetDefinition] as const] : [])))
 } catch (error) {
   send({ type: 'failed', error: toWire(error) })
   process.exit(1)
@@ -66,13 +81,10 @@ async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task'])
       pending.set(call, { resolve, reject })
       send({ type: 'call', id, call, request })
     }),
-    log: (level, message) => send({ type: 'log', id, level, message }),
+    log: (level, message) => send({ type: 'log', id, level, message, stream: 'log', at: new Date() }),
   }
   try {
-    const def = assets.get(task.assetKey)
-    if (!def) throw workerStartError(`asset ${task.assetKey} is not a TypeScript asset in the project as this worker loaded it`)
-    if (assetCodeVersion(def) !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
-    const value = await runMaterialize(def, task, host, controller.signal)
+    const value = task.kind === 'check' ? await runCheck(findCheck(task), task, host) : await runMaterialize(findAsset(task), task, host, controller.signal)
     flushLines(id)
     send({ type: 'done', id, ok: true, value })
   } catch (error) {
@@ -83,34 +95,37 @@ async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task'])
   }
 }
 
-function write(level: StepLogLevel, text: string): void {
-  if (!current) return void original[level === 'info' ? 'stdout' : 'stderr'](text)
-  const lines = ((partial.get(level) ?? '') + text).split('\n')
-  partial.set(level, lines.pop()!)
-  for (const line of lines) send({ type: 'log', id: current.id, level, message: line })
+function write(stream: 'stdout' | 'stderr', level: StepLogLevel, text: string): void {
+  if (!current) return void original[stream](text)
+  const lines = ((partial.get(stream) ?? '') + text).split('\n')
+  partial.set(stream, lines.pop()!)
+  for (const line of lines) send({ type: 'log', id: current.id, level, message: line, stream, at: new Date() })
 }
 
 function flushLines(id: number): void {
-  for (const [level, rest] of partial) if (rest) send({ type: 'log', id, level, message: rest })
+  for (const [stream, rest] of partial) if (rest) send({ type: 'log', id, level: stream === 'stdout' ? 'info' : 'error', message: rest, stream, at: new Date() })
   partial.clear()
 }
 
 // console.* and writes to stdout/stderr during a step become the step's log lines.
 function captureOutput(): void {
-  const levels: Record<string, StepLogLevel> = { log: 'info', info: 'info', debug: 'info', warn: 'warn', error: 'error', trace: 'error' }
-  for (const [method, level] of Object.entries(levels)) {
-    ;(console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => write(level, `${format(...args)}\n`)
+  const methods: Record<string, ['stdout' | 'stderr', StepLogLevel]> = {
+    log: ['stdout', 'info'], info: ['stdout', 'info'], debug: ['stdout', 'info'], warn: ['stderr', 'warn'], error: ['stderr', 'error'], trace: ['stderr', 'error'],
   }
-  const patch = (stream: NodeJS.WriteStream, level: StepLogLevel) => {
+  for (const [method, [stream, level]] of Object.entries(methods)) {
+    ;(console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => write(stream, level, `${format(...args)}\n`)
+  }
+  const patch = (name: 'stdout' | 'stderr', level: StepLogLevel) => {
+    const stream = process[name]
     stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
-      write(level, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString())
+      write(name, level, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString())
       const done = typeof encoding === 'function' ? encoding : callback
       if (typeof done === 'function') queueMicrotask(() => (done as () => void)())
       return true
     }) as typeof stream.write
   }
-  patch(process.stdout, 'info')
-  patch(process.stderr, 'error')
+  patch('stdout', 'info')
+  patch('stderr', 'error')
 }
 
 // A worker whose control plane died (kill -9) must not outlive it, even while its step spins in a

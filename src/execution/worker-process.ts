@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { StepTimeoutError } from '../engine/step-errors.js'
-import type { MaterializeTask, StepHost } from './executor.js'
+import type { ExecutorTask, StepHost } from './executor.js'
 import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
 import { fromWire, toWire } from './wire-error.js'
 import { workerDiedError, workerStartError, workerTimedOutError, type WorkerExit } from './worker-errors.js'
@@ -46,10 +46,10 @@ export class WorkerProcess {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     })
-    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => this.stray('info', text))
+    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => this.stray('stdout', text))
     this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
       this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL)
-      this.stray('error', text)
+      this.stray('stderr', text)
     })
     // Read to its end, so V8's last words (out of memory) are in the tail when the exit is judged.
     const stderrEnded = new Promise<void>((resolve) => this.child.stderr!.once('close', resolve))
@@ -90,7 +90,7 @@ export class WorkerProcess {
    * ended `graceMs` later, the worker is killed. Settles only once the worker is idle or dead,
    * so no code of the step still runs (or writes) when the step is recorded.
    */
-  run(task: MaterializeTask, host: StepHost, signal: AbortSignal): Promise<unknown> {
+  run(task: ExecutorTask, host: StepHost, signal: AbortSignal): Promise<unknown> {
     const id = this.nextId++
     let killTimer: NodeJS.Timeout | undefined
     const onAbort = () => {
@@ -146,7 +146,7 @@ export class WorkerProcess {
   private receive(message: FromWorker): void {
     const task = this.task
     if (!task || !('id' in message) || message.id !== task.id) return
-    if (message.type === 'log') task.host.log(message.level, message.message)
+    if (message.type === 'log') task.host.log(message.level, message.message, { stream: message.stream, at: message.at })
     else if (message.type === 'call') {
       task.host.warehouse(message.request).then(
         (value) => this.send({ type: 'reply', id: message.id, call: message.call, ok: true, value }),
@@ -158,9 +158,10 @@ export class WorkerProcess {
   }
 
   // Output that bypassed console and process.stdout (native code, V8's fatal errors): the running step's log.
-  private stray(level: 'info' | 'error', text: string): void {
+  private stray(stream: 'stdout' | 'stderr', text: string): void {
     const task = this.task
     if (!task) return
-    for (const line of text.split('\n')) if (line.trim()) task.host.log(level, line)
+    const at = new Date()
+    for (const line of text.split('\n')) if (line.trim()) task.host.log(stream === 'stdout' ? 'info' : 'error', line, { stream, at })
   }
 }
