@@ -29,7 +29,7 @@ export class ColumnLineage {
   private readonly intoAsset = new Map<string, ColumnEdge[]>()
   private readonly outOfAsset = new Map<string, ColumnEdge[]>()
 
-  private constructor(readonly edges: readonly ColumnEdge[], private readonly schemas: SchemaMap) {
+  private constructor(readonly edges: readonly ColumnEdge[], private readonly schemas: SchemaMap, private readonly outputs: ReadonlyMap<string, readonly string[]>) {
     for (const edge of edges) {
       push(this.into, id(edge.to.asset, edge.to.column), edge)
       push(this.outOf, id(edge.from.asset, edge.from.column), edge)
@@ -45,6 +45,7 @@ export class ColumnLineage {
     const sqlNodes = [...graph.nodes.values()].filter((n) => n.def.type === 'sql')
     const analyses = analyzeStatements(sqlNodes.map((n) => bindPartitionParams((n.def as { sql: string }).sql, null)))
     const edges: ColumnEdge[] = []
+    const outputNames = new Map<string, string[]>()
     for (const node of graph.nodes.values()) {
       if (node.def.type === 'source') continue
       if (node.def.type === 'sql') {
@@ -52,6 +53,7 @@ export class ColumnLineage {
         if (!analysis?.ok) continue
         const assetOf = (table: string): string | undefined => (table.startsWith('file:') ? fileSourceFor(graph, table.slice(5)) : relations.get(table.toLowerCase()))
         const outputs = expand(analysis.columns, assetOf, schemas)
+        outputNames.set(node.key, outputs.map((o) => o.name))
         for (const output of outputs) {
           for (const source of output.sources) {
             const asset = assetOf(source.table)
@@ -73,14 +75,19 @@ export class ColumnLineage {
       const own = schemas.get(node.key) ?? ['*']
       for (const upstream of node.upstream) for (const column of own) edges.push({ from: { asset: upstream, column: '*' }, to: { asset: node.key, column }, kind: 'asset' })
     }
-    return new ColumnLineage(edges, schemas)
+    return new ColumnLineage(edges, schemas, outputNames)
   }
 
-  /** The columns of an asset: its known schema, else the outputs lineage names. */
+  /** The columns of an asset: its known schema, else the outputs its SQL names (`*` for a whole unknown table). */
   columnsOf(asset: string): string[] {
     const known = this.schemas.get(asset)
     if (known) return [...known]
-    return [...new Set(this.edges.filter((e) => e.to.asset === asset).map((e) => e.to.column))]
+    return [...(this.outputs.get(asset) ?? new Set(this.edges.filter((e) => e.to.asset === asset).map((e) => e.to.column)))]
+  }
+
+  /** The output columns a SQL asset's query names, `*` expanded from known schemas; undefined for other assets. */
+  outputsOf(asset: string): readonly string[] | undefined {
+    return this.outputs.get(asset)
   }
 
   /** Edges into one column (what it derives from), transitively when `deep`. `*` of an asset stands for each of its columns. */

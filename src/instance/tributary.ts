@@ -4,6 +4,8 @@ import { buildGraph } from '../graph/build-graph.js'
 import { SQL_ANALYSIS_CACHE } from '../sql/parse-cache.js'
 import { ColumnLineage } from '../graph/column-lineage.js'
 import { knownSchemas } from '../engine/known-schemas.js'
+import { changePlan, type ChangePlan } from '../engine/change-plan.js'
+import { deployedState } from '../engine/deployed.js'
 import { select } from '../graph/selection.js'
 import { tryParseDuration } from '../model/duration.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
@@ -425,6 +427,12 @@ export class Tributary {
       upstream: direction === 'downstream' ? [] : this.graph.sort(this.graph.upstreamOf(key)),
       downstream: direction === 'upstream' ? [] : this.graph.sort(this.graph.downstreamOf(key)),
     }
+  }
+
+  /** The working tree against what is deployed (`tributary plan`): changes, broken readers, contract breaches, rebuilds. */
+  async changePlan(): Promise<ChangePlan> {
+    const { deployed, observed } = await deployedState(this.store)
+    return changePlan(this.graph, deployed, observed)
   }
 
   /** Column lineage of the project, with `*` expanded from the schemas published or observed so far. */

@@ -1,10 +1,11 @@
-// Change safety: column lineage (GET /api/lineage/columns).
+// Change safety: column lineage (GET /api/lineage/columns) and the plan of the working tree (POST /api/plan).
 import { Hono } from 'hono'
 import type { Tributary } from '../instance/tributary.js'
 import type { AuthEnv } from './auth.js'
-import { enumParam, knownKey, requiredParam } from './params.js'
+import { badRequest } from './errors.js'
+import { enumParam, jsonObjectBody, knownKey, requiredParam } from './params.js'
 
-/** Routes of column lineage, mounted under /api. */
+/** Routes of column lineage and plan, mounted under /api. */
 export function changeSafetyRoutes(instance: () => Tributary): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>()
 
@@ -29,6 +30,14 @@ export function changeSafetyRoutes(instance: () => Tributary): Hono<AuthEnv> {
       downstream: direction === 'upstream' ? [] : lineage.downstream(asset, name, false),
     }))
     return c.json({ asset, columns })
+  })
+
+  // The working tree the server loaded against what is deployed; read-only, but computed on demand (POST: not cached).
+  routes.post('/plan', async (c) => {
+    const body = await jsonObjectBody(c, 'Send {} (no fields).')
+    const unknown = Object.keys(body)
+    if (unknown.length > 0) throw badRequest(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, 'POST /api/plan takes no fields: send {}.')
+    return c.json(await instance().changePlan())
   })
 
   return routes
