@@ -57,7 +57,7 @@ describe('/api/events from the event log', () => {
     gate.open()
     const events = await openEvents(s.server.url)
     try {
-      const result = await other.materialize('*', { trigger: 'cli' })
+      const result = await other.materialize('*', { trigger: 'cli', force: true })
       assert.equal(result.status, 'succeeded')
       await events.waitFor((item) => 'event' in item && item.event === 'run_finished' && item.data.runId === result.runId)
       const mine = events.events().filter((e) => 'runId' in e.data && e.data.runId === result.runId)
@@ -77,7 +77,7 @@ describe('/api/events from the event log', () => {
   test('a client that reconnects with Last-Event-ID gets what happened meanwhile, then live events: nothing missed, nothing twice', async () => {
     gate = newGate()
     const first = await openEvents(s.server.url)
-    const running = other.materialize('*', { trigger: 'cli' })
+    const running = other.materialize('*', { trigger: 'cli', force: true })
     const waiting = await first.waitFor((item) => 'event' in item && item.event === 'log' && item.data.type === 'log' && item.data.message === 'waiting for the gate')
     const runId = 'event' in waiting && waiting.data.runId
     first.close()
@@ -99,7 +99,7 @@ describe('/api/events from the event log', () => {
       // And a later live event of a new run still arrives on the resumed stream.
       gate = newGate()
       gate.open()
-      const again = await other.materialize('raw/first', { trigger: 'cli' })
+      const again = await other.materialize('raw/first', { trigger: 'cli', force: true })
       await second.waitFor((item) => 'event' in item && item.event === 'run_finished' && item.data.runId === again.runId)
     } finally {
       second.close()
@@ -110,8 +110,8 @@ describe('/api/events from the event log', () => {
     gate = newGate()
     gate.open()
     const mark = await p.instance.store.lastEventId()
-    const a = await other.materialize('raw/first', { trigger: 'cli' })
-    const b = await other.materialize('raw/first', { trigger: 'cli' })
+    const a = await other.materialize('raw/first', { trigger: 'cli', force: true })
+    const b = await other.materialize('raw/first', { trigger: 'cli', force: true })
     const stream = await openEvents(s.server.url, `?lastEventId=${mark}&runId=${b.runId}`)
     try {
       await stream.waitFor((item) => 'event' in item && item.event === 'run_finished')
