@@ -11,6 +11,7 @@ import { round, type BenchResult } from './harness.js'
 import { largeProject } from './large-project.js'
 import { layeredGraph } from './layered.js'
 import { noopRerun } from './noop-rerun.js'
+import { planBenchmark } from './plan.js'
 import { partitionBenchmarks } from './partitions.js'
 import { sequentialChain } from './sequential.js'
 import { sqlParsing } from './sql-parse.js'
@@ -25,6 +26,7 @@ const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResu
   { name: '10,000-asset project: load, validate, plan, status', run: largeProject },
   { name: 'SQL analysis by DuckDB: 10,000 SQL assets validate, cold and warm', run: sqlParsing },
   { name: 'no-op re-run of 1,000 up-to-date assets', run: noopRerun },
+  { name: 'plan on a 5,000-asset project with one changed asset', run: planBenchmark },
   { name: 'partitions: backfill planning, partition status, backfill throughput', run: partitionBenchmarks },
   { name: 'HTTP API latency, 10,000-asset project', run: apiLatency },
   { name: 'Lineage page of 5,000 assets in Chromium', run: uiLineage },
