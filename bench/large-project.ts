@@ -105,6 +105,8 @@ export async function largeProject(): Promise<BenchResult[]> {
 /** Records one run in which every asset succeeded, straight through the store (nothing executes). */
 export async function fillStore(instance: Tributary): Promise<void> {
   const { graph, store } = instance
+  // The warehouse file must exist: status refuses a store that records publications to a missing warehouse (TRB5011).
+  await instance.warehouse()
   const runId = 'bench-fill-run'
   const started = new Date()
   await store.createRun({
