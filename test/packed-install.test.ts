@@ -12,8 +12,9 @@ import { after, before, describe, test } from 'node:test'
 import { ensureUiBuilt, REPO } from './helpers/browser.js'
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-// Without the test runner's `--conditions=tributary-source`: the installed package runs from dist/.
-const { NODE_OPTIONS: _conditions, ...inherited } = process.env
+// Without the test runner's `--conditions=tributary-source` (the installed package runs from dist/),
+// and without its NODE_TEST_CONTEXT, so the page's own `node --test` reports as it would for a user.
+const { NODE_OPTIONS: _conditions, NODE_TEST_CONTEXT: _context, ...inherited } = process.env
 const ENV: NodeJS.ProcessEnv = { ...inherited, NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' }
 
 /** One command of the walk: how it ended and what it printed. */
@@ -61,9 +62,11 @@ describe('packed install: docs/getting-started.md from the tarball, outside the 
   })
 
   after(async () => {
-    if (server && server.exitCode === null) {
-      server.kill('SIGKILL')
-      await new Promise((resolve) => server!.once('exit', resolve))
+    // npx runs the command as its child: the whole process group goes.
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server!.once('exit', resolve))
+      process.kill(-server.pid!, 'SIGKILL')
+      await exited
     }
     await rm(root, { recursive: true, force: true })
   })
@@ -131,7 +134,8 @@ describe('packed install: docs/getting-started.md from the tarball, outside the 
 
   /** Starts `serve` on a free port, asks it for the UI and an API route, then stops it. */
   async function checkServe(line: string, cwd: string): Promise<void> {
-    server = spawn('sh', ['-c', `exec ${line} --port 0`], { cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Its own process group, so stopping it stops npx and the server npx started alike.
+    server = spawn('sh', ['-c', `exec ${line} --port 0`], { cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     let output = ''
     const url = await new Promise<string>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
@@ -147,7 +151,7 @@ describe('packed install: docs/getting-started.md from the tarball, outside the 
     assert.equal(page.status, 200)
     assert.match(await page.text(), /<title>Tributary<\/title>/)
     const exited = new Promise((resolve) => server!.once('exit', resolve))
-    server.kill('SIGTERM')
+    process.kill(-server.pid!, 'SIGTERM')
     await exited
   }
 })
