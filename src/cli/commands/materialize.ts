@@ -53,6 +53,11 @@ export default defineCommand({
       // A live control plane (serve, dev) owns the warehouse: submit to it and follow its events.
       const live = await findControlPlane(instance.stateDir)
       if (live) {
+        // The control plane's run API takes no force yet: refuse rather than quietly skip what is up to date.
+        if (ctx.values.force) {
+          ctx.err(`${style.red('TRB6001')} --force is not available while a control plane runs (pid ${live.pid})\n        ${style.dim('hint: stop `tributary serve` / `tributary dev`, then run materialize --force')}`)
+          return Exit.Usage
+        }
         instance.plan(selection, partitions)
         const client = new ControlPlaneClient(live)
         const remote = await runRemotely(ctx, client, () => client.request<ApiRunStarted>('POST', '/api/runs', { selection, ...partitions }), display).catch((error: unknown) => reportLost(ctx, error))
