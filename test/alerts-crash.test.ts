@@ -43,7 +43,7 @@ describe('alerts: delivery survives kill -9', () => {
   }
 
   test('a webhook that fails, then is cut off by SIGKILL mid-delivery, still gets the opened and the resolve-by-hand, once each, under one id', async () => {
-    const config: AlertsConfig = { sinks: [{ type: 'webhook', name: 'slack', url: hook.url }], delivery: { backoff: '100ms', timeout: '1s' } }
+    const config: AlertsConfig = { sinks: [{ type: 'webhook', name: 'slack', url: hook.url }], delivery: { backoff: '100ms', timeout: '2s' } }
 
     // Process 1 opens the incident: attempt 1 answered 500, attempt 2 in flight when it is killed.
     const first = await runChild('late', config)
@@ -52,7 +52,7 @@ describe('alerts: delivery survives kill -9', () => {
 
     const store = await SqliteAutomationStore.open(join(dir, 'metadata.sqlite'))
     try {
-      const [pending] = await store.listOutbox()
+      const pending = (await store.listOutbox())[0]!
       assert.deepEqual([pending?.event, pending?.status, pending?.attempts], ['opened', 'pending', 2], 'the notification outlived the process')
 
       // Process 2: the same problem (no new incident); it takes over the dead process's attempt once its lease ends.

@@ -172,11 +172,12 @@ describe('alerts: sinks, retries and delivery records', () => {
 
     assert.equal(report.opened.length, 2)
     assert.ok(elapsed < 6000, `bounded by attempts × timeout, not by the hanging receiver (took ${elapsed.toFixed(0)} ms)`)
-    assert.equal(good.bodies.length, 2, 'both incidents reached the good webhook')
+    // At least once: on a loaded machine an answer can miss the 500 ms limit and be sent again, never lost.
+    assert.deepEqual(new Set(good.bodies.map((body) => body.tributary.incident.id)), new Set(report.opened.map((incident) => incident.id)), 'both incidents reached the good webhook')
     for (const incident of report.opened) {
       const bySink = new Map<string, [number, boolean, string | null][]>()
       for (const d of await store.listDeliveries(incident.id)) bySink.set(d.sink, [...(bySink.get(d.sink) ?? []), [d.attempt, d.ok, d.error]])
-      assert.deepEqual(bySink.get('good'), [[1, true, null]])
+      assert.equal(bySink.get('good')?.at(-1)?.[1], true, 'the good webhook took it')
       assert.deepEqual(bySink.get('log'), [[1, true, null]])
       for (const failing of ['refused', 'hanging', 'missing', 'throwing']) {
         assert.deepEqual(bySink.get(failing)?.map(([attempt, ok]) => [attempt, ok]), [[1, false], [2, false], [3, false]], `${failing} was tried three times`)

@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { systemClock, type Clock } from '../engine/clock.js'
 import { retryDelay } from '../engine/retry-delay.js'
 import { redact } from '../model/redact.js'
-import type { AutomationStore, OutboxEntry } from '../store/automation-store.js'
+import type { AutomationStore, OutboxEntry, OutboxOutcome } from '../store/automation-store.js'
 import { DELIVERY_DEFAULTS } from './delivery-policy.js'
 import type { Sink } from './sinks/sink.js'
 
@@ -69,15 +69,18 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const store = options.store
 
-  async function attempt(entry: OutboxEntry, outcomes: Map<number, OutboxEntry>): Promise<void> {
+  /** One attempt at `entry`: how it ended, for the store, and the entry as it now stands. */
+  async function attempt(entry: OutboxEntry): Promise<{ outcome: OutboxOutcome & { id: number }; entry: OutboxEntry }> {
     const sink = sinks.get(entry.sink)
     const error = sink ? await attemptOnce(sink, entry, timeoutMs) : `no sink named ${entry.sink} in the project's alerts config any more`
     const at = clock.now()
     const last = error !== null && (!sink || entry.attempts >= attempts)
     const retryAt = error === null || last ? null : new Date(at.getTime() + retryDelay({ initialDelay: backoffMs, maxDelay: maxBackoffMs }, entry.attempts))
-    await store.settleOutbox(entry.id, { error, at, retryAt })
     const status = error === null ? 'delivered' as const : last ? 'exhausted' as const : 'pending' as const
-    outcomes.set(entry.id, { ...entry, status, lastError: error ?? entry.lastError, nextAttemptAt: retryAt ?? entry.nextAttemptAt, settledAt: status === 'pending' ? null : at })
+    return {
+      outcome: { id: entry.id, error, at, retryAt },
+      entry: { ...entry, status, lastError: error ?? entry.lastError, nextAttemptAt: retryAt ?? entry.nextAttemptAt, settledAt: status === 'pending' ? null : at },
+    }
   }
 
   return {
@@ -88,11 +91,13 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       const holdUntil = clock.now().getTime() + holdMs
       for (;;) {
         const now = clock.now()
-        const due = await store.claimOutbox({ holder, at: now, leaseUntil: new Date(now.getTime() + timeoutMs + LEASE_MARGIN_MS), limit: concurrency * 4 })
+        // One claim is one round of concurrent attempts, each within its time limit: all end inside the lease.
+        const due = await store.claimOutbox({ holder, at: now, leaseUntil: new Date(now.getTime() + timeoutMs + LEASE_MARGIN_MS), limit: concurrency })
         if (due.length > 0) {
-          const storeErrors: unknown[] = []
-          await forEachLimited(due, concurrency, (entry) => attempt(entry, outcomes).catch((error: unknown) => void storeErrors.push(error)))
-          if (storeErrors.length > 0) throw storeErrors[0]
+          const results = await Promise.all(due.map(attempt))
+          // One transaction per round, not per attempt: a thousand notifications cost tens of writes.
+          await store.settleOutbox(results.map((result) => result.outcome))
+          for (const result of results) outcomes.set(result.entry.id, result.entry)
           continue
         }
         const next = await store.nextOutboxDue()
@@ -134,13 +139,4 @@ function describe(error: unknown): string {
   if (!(error instanceof Error)) return redact(String(error))
   const cause = error.cause instanceof Error ? error.cause.message : undefined
   return redact(cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message)
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!)
-  }
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker))
 }

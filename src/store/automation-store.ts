@@ -146,8 +146,8 @@ export interface AutomationStore {
    * unsettled gets a failed delivery record saying so.
    */
   claimOutbox(options: { holder: string; at: Date; leaseUntil: Date; limit: number }): Promise<OutboxEntry[]>
-  /** Records the attempt a claim started (a delivery row) and settles or reschedules the entry. */
-  settleOutbox(id: number, outcome: OutboxOutcome): Promise<void>
+  /** Records the attempts claims started (a delivery row each) and settles or reschedules their entries, in one transaction. */
+  settleOutbox(outcomes: readonly (OutboxOutcome & { readonly id: number })[]): Promise<void>
   /** When the earliest pending entry that may go next is due (a lease's end included), or null. */
   nextOutboxDue(): Promise<Date | null>
   /** Newest first. Default limit: 100. */

@@ -161,8 +161,11 @@ export class SqliteAutomationStore implements AutomationStore {
     return this.db.transaction(() => this.outbox.claim(options)).immediate()
   }
 
-  async settleOutbox(id: number, outcome: OutboxOutcome): Promise<void> {
-    this.db.transaction(() => this.outbox.settle(id, outcome)).immediate()
+  async settleOutbox(outcomes: readonly (OutboxOutcome & { readonly id: number })[]): Promise<void> {
+    if (outcomes.length === 0) return
+    this.db.transaction(() => {
+      for (const outcome of outcomes) this.outbox.settle(outcome.id, outcome)
+    }).immediate()
   }
 
   async nextOutboxDue(): Promise<Date | null> {

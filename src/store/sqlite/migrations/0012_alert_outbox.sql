@@ -19,5 +19,6 @@ CREATE TABLE alert_outbox (
   created_at INTEGER NOT NULL,
   settled_at INTEGER
 );
-CREATE INDEX alert_outbox_due ON alert_outbox (status, next_attempt_at);
+-- Pending entries in id order: a claim reads the oldest few and stops.
+CREATE INDEX alert_outbox_pending ON alert_outbox (status, id);
 CREATE INDEX alert_outbox_by_incident ON alert_outbox (incident_id, sink, id);
