@@ -203,6 +203,33 @@ describe('control plane: serve + a terminal', () => {
   })
 })
 
+describe('control plane: killed mid-run', () => {
+  test('the terminal following a run says the control plane is gone (TRB6050, exit 3); the next command runs alone and settles the run', async () => {
+    const project = await tempDir('killed-')
+    try {
+      await writeProject(project.dir)
+      const served = background(['serve', '--port', '0', '--no-daemon', '--project', project.dir])
+      await served.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 'stdout')
+      const terminal = background(['materialize', 'raw/gated', '--project', project.dir])
+      await terminal.waitFor(/running raw\/gated/)
+      served.child.kill('SIGKILL')
+      const [code] = await terminal.exited
+      assert.equal(code, 3, terminal.output.stderr)
+      assert.match(terminal.output.stderr, /TRB6050 the control plane \(pid \d+ at http:\/\/127\.0\.0\.1:\d+\) stopped answering/)
+      assert.ok(existsSync(join(project.dir, '.tributary', 'control-plane.json')), 'a SIGKILL leaves the file behind')
+
+      await writeFile(join(project.dir, 'gate'), '')
+      const next = cli(['materialize', 'raw/gated', '--project', project.dir])
+      assert.equal(next.code, 0, next.stderr)
+      assert.match(next.stdout, /recovered run \S+: its process had died \(1 step\(s\) marked failed/)
+      assert.doesNotMatch(next.stderr, /submitted to the control plane/)
+      assert.equal(existsSync(join(project.dir, '.tributary', 'control-plane.json')), false, 'the stale file is gone')
+    } finally {
+      await project.cleanup()
+    }
+  })
+})
+
 describe('tributary run --follow', () => {
   test('follows a run of another process: progress and logs as they happen, then the run; exits with its outcome', async () => {
     const project = await tempDir('follow-')
