@@ -1,16 +1,25 @@
-// The OpenAPI 3.1 description served at GET /api/openapi.json. A test checks that it lists
-// exactly the /api routes the app registers.
+// The OpenAPI 3.1 description served at GET /api/openapi.json, its query parameters and request
+// bodies from the schemas that validate them. A test checks that it lists exactly the /api routes the app registers.
+import { z } from 'zod'
 import { ref, SCHEMAS } from './openapi-schemas.js'
+import { REQUESTS, type RequestSchema, type RouteKey } from './request-schemas.js'
 
 type Operation = Record<string, unknown>
 
 const json = (schema: Record<string, unknown>) => ({ content: { 'application/json': { schema } } })
 const ok = (description: string, schema: Record<string, unknown>, status = '200') => ({ [status]: { description, ...json(schema) } })
 const error = (description: string) => ({ description, ...json(ref('ApiError')) })
-const query = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }, required = false) => ({ in: 'query', name, description, required, schema })
 const path = (name: string, description: string) => ({ in: 'path', name, description, required: true, schema: { type: 'string' } })
-const limit = (fallback: number) => query('limit', `At most this many (default ${fallback}, at most 1000).`, { type: 'integer', minimum: 0, default: fallback })
-const key = query('key', 'An asset or source key, e.g. marts/revenue.', { type: 'string' }, true)
+
+/** The query parameters of `route`, from its schema in REQUESTS: names, descriptions, defaults and types. */
+function queryOf(route: RouteKey): Operation[] {
+  return Object.entries((REQUESTS[route] as RequestSchema).query.shape).map(([name, field]) => {
+    const { $schema: _dialect, description, ...schema } = z.toJSONSchema(field as z.ZodType, { io: 'input' }) as Record<string, unknown>
+    // Whole numbers travel as digits in the query string; OpenAPI says integer.
+    const typed = schema.pattern === '^\\d+$' ? { type: 'integer', minimum: 0, ...('default' in schema ? { default: schema.default } : {}) } : schema
+    return { in: 'query', name, description, required: !(field as z.ZodType).safeParse(undefined).success, schema: typed }
+  })
+}
 
 const common = {
   '400': error('A malformed parameter or body (TRB6001), or a bad selection (TRB1xxx, TRB2xxx).'),
@@ -47,12 +56,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/control-plane': { get: op('The serving process: how a CLI tells a live control plane from a stale advertisement', ok('This process', ref('ApiControlPlane'))) },
       '/api/assets': {
         get: op('Search and filter the catalog of assets and sources, sorted by key', ok('One page of the catalog with facets', ref('ApiAssetList')), {
-          parameters: [
-            query('q', 'Case-insensitive substring of the key, description or owner.'),
-            query('owner', 'Exact owner, e.g. team:crm.'), query('tag', 'Has this tag.'), query('group', 'Exact group.'), query('kind', 'Exact kind, e.g. table, dashboard, source.'),
-            query('status', 'Exact status.', { type: 'string', enum: ['fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running'] }),
-            limit(100), query('offset', 'Skip this many (default 0).', { type: 'integer', minimum: 0, default: 0 }),
-          ],
+          parameters: queryOf('GET /api/assets'),
         }),
       },
       '/api/assets/{key}': {
@@ -61,23 +65,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
         }),
       },
       '/api/materializations': {
-        get: op('Materializations of an asset, newest first', { ...ok('Materializations', { type: 'array', items: ref('ApiMaterialization') }), '404': error('No such asset (TRB2003).') }, { parameters: [key, limit(50)] }),
+        get: op('Materializations of an asset, newest first', { ...ok('Materializations', { type: 'array', items: ref('ApiMaterialization') }), '404': error('No such asset (TRB2003).') }, { parameters: queryOf('GET /api/materializations') }),
       },
       '/api/check-results': {
-        get: op('Check results of an asset, newest first', { ...ok('Check results', { type: 'array', items: ref('ApiCheckResult') }), '404': error('No such asset (TRB2003).') }, { parameters: [key, limit(100)] }),
+        get: op('Check results of an asset, newest first', { ...ok('Check results', { type: 'array', items: ref('ApiCheckResult') }), '404': error('No such asset (TRB2003).') }, { parameters: queryOf('GET /api/check-results') }),
       },
       '/api/partitions': {
         get: op('Partition status of an asset: counts by state and each partition (the newest 400, oldest first) with when it was published and by which run', {
           ...ok('Partition status; partitioned false for an unpartitioned asset', ref('ApiPartitionStatus')), '404': error('No such asset (TRB2003).'),
-        }, { parameters: [key] }),
+        }, { parameters: queryOf('GET /api/partitions') }),
       },
       '/api/lineage': {
         get: op('Lineage: the whole graph, or one asset with its upstream and downstream', { ...ok('Nodes and edges, upstream first', ref('ApiLineage')), '404': error('No such asset (TRB2003).') }, {
-          parameters: [
-            query('key', 'Focus on this asset; leave out for the whole graph.'),
-            query('direction', 'Which side of the asset (default both).', { type: 'string', enum: ['upstream', 'downstream', 'both'], default: 'both' }),
-            query('depth', 'At most this many edges away (default: no limit).', { type: 'integer', minimum: 1 }),
-          ],
+          parameters: queryOf('GET /api/lineage'),
         }),
       },
       '/api/ready': {
@@ -85,7 +85,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/runs': {
         get: op('Runs, newest first', ok('Runs', { type: 'array', items: ref('ApiRun') }), {
-          parameters: [query('status', 'Only runs in this state.', { type: 'string', enum: ['running', 'succeeded', 'failed', 'canceled', 'paused'] }), limit(50)],
+          parameters: queryOf('GET /api/runs'),
         }),
         post: op('Start a run of a selection (operator); dryRun returns the plan without running', {
           ...ok('The plan of a dry run (runId null)', ref('ApiRunStarted')),
@@ -107,7 +107,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/backfills': {
         get: op('Backfill runs, newest first, with their progress', ok('Backfills', { type: 'array', items: ref('ApiBackfill') }), {
-          parameters: [query('status', 'Only backfills in this state.', { type: 'string', enum: ['running', 'succeeded', 'failed', 'canceled', 'paused'] }), limit(20)],
+          parameters: queryOf('GET /api/backfills'),
         }),
         post: op('Plan (dryRun) or start a backfill of a selection over a partition range, and everything downstream of it (operator)', {
           ...ok('The plan of a dry run, or nothing to do (runId null)', ref('ApiBackfillStarted')),
@@ -165,7 +165,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/incidents': {
         get: op('Incidents, newest first: one per asset and condition, routed to the owner of the root cause', ok('Incidents', { type: 'array', items: ref('ApiIncident') }), {
-          parameters: [query('status', 'Only incidents in this state; unresolved = open or acknowledged.', { type: 'string', enum: ['open', 'acknowledged', 'resolved', 'unresolved'] }), limit(100)],
+          parameters: queryOf('GET /api/incidents'),
         }),
       },
       '/api/incidents/{id}/ack': {
@@ -185,12 +185,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/deliveries': {
         get: op('The notification outbox, newest first: each announcement of an incident to each sink, pending (retrying), delivered or exhausted (out of attempts)', ok('Deliveries', { type: 'array', items: ref('ApiDelivery') }), {
-          parameters: [query('status', 'Only deliveries in this state.', { type: 'string', enum: ['pending', 'delivered', 'exhausted'] }), query('incident', 'Only deliveries of this incident id.', { type: 'integer' }), limit(100)],
+          parameters: queryOf('GET /api/deliveries'),
         }),
       },
       '/api/decisions': {
         get: op('Automation decisions, newest first: whether the daemon requested each asset at each tick, and why', ok('Decisions', { type: 'array', items: ref('ApiDecision') }), {
-          parameters: [query('key', 'Only decisions about this asset.'), limit(100)],
+          parameters: queryOf('GET /api/decisions'),
         }),
       },
       '/api/events': {
@@ -198,9 +198,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           '200': { description: 'An endless text/event-stream of ApiEvent', content: { 'text/event-stream': { schema: ref('ApiEvent') } } },
         }, {
           parameters: [
-            query('token', 'The token, for EventSource, which cannot send headers.'),
-            query('lastEventId', 'Resume after this event id (as the Last-Event-ID header): missed events first, then live ones.', { type: 'integer', minimum: 0 }),
-            query('runId', 'Only the events of this run.'),
+            ...queryOf('GET /api/events'),
             { in: 'header', name: 'Last-Event-ID', description: 'Resume after this event id; EventSource sends it when it reconnects.', required: false, schema: { type: 'string' } },
           ],
         }),
