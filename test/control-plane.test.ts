@@ -27,6 +27,7 @@ import { dailyPartitions, defineAsset } from 'tributary-orchestrator'
 
 export const first = defineAsset({ key: 'raw/first', tags: ['ok'], async materialize(_inputs, ctx) {
   ctx.log.info('hello from first')
+  console.log('printed by first')
   return [{ id: 1, at: Date.now() }]
 } })
 
@@ -158,6 +159,7 @@ describe('control plane: serve + a terminal', () => {
       events.close()
       await page.locator('[data-step="raw/gated"][data-status="succeeded"]').waitFor()
       await page.locator('.log-line', { hasText: 'through the gate' }).waitFor()
+      assert.equal(await page.locator('.log-line[data-stream="stdout"]', { hasText: 'printed by first' }).locator('.log-stream').textContent(), 'stdout')
       assert.deepEqual(problems, [])
 
       const bad = cli(['materialize', 'tag:bad', '--project', dir])
@@ -246,6 +248,8 @@ describe('tributary run --follow', () => {
       assert.equal(code, 0, follow.output.stderr)
       const out = follow.output.stdout
       assert.match(out, /^\s+\d{2}:\d{2}:\d{2}\.\d{3} raw\/first hello from first$/m)
+      // console.log of the asset (captured by its worker) is a log line too, marked stdout.
+      assert.match(out, /^\s+\d{2}:\d{2}:\d{2}\.\d{3} raw\/first stdout printed by first$/m)
       assert.match(out, /^\s+\d{2}:\d{2}:\d{2}\.\d{3} warn raw\/gated through the gate$/m)
       assert.match(out, /succeeded raw\/gated/)
       assert.ok(out.indexOf('waiting for the gate') < out.indexOf('through the gate'))
@@ -256,7 +260,7 @@ describe('tributary run --follow', () => {
       assert.equal(json.code, 0)
       const detail = JSON.parse(json.stdout)
       assert.deepEqual(detail.logs.map((l: { message: string; stream: string; attempt: number }) => [l.message, l.stream, l.attempt]).sort(), [
-        ['hello from first', 'log', 1], ['through the gate', 'log', 1], ['waiting for the gate', 'log', 1],
+        ['hello from first', 'log', 1], ['printed by first', 'stdout', 1], ['through the gate', 'log', 1], ['waiting for the gate', 'log', 1],
       ])
 
       const bad = cli(['materialize', 'tag:bad', '--project', project.dir])
