@@ -99,5 +99,35 @@ export function automationStoreConformance(name: string, open: () => Promise<{ s
       const deliveries = await store.listDeliveries(incident.id)
       assert.deepEqual(deliveries.map((d) => [d.attempt, d.ok, d.error]), [[1, false, 'HTTP 500'], [2, true, null]])
     }))
+
+    test('the outbox: queued with the incident change, one entry per incident and sink at a time, a lapsed lease taken over and recorded', withStore(async (store) => {
+      const later = (ms: number) => new Date(at.getTime() + ms)
+      const { incident } = await store.raiseIncident({ assetKey: 'raw/x', condition: 'run_failed', severity: 'critical', owner: 'team:x', message: 'boom', affected: [], at, notify: ['slack', 'pager'] })
+      assert.equal((await store.raiseIncident({ assetKey: 'raw/x', condition: 'run_failed', severity: 'critical', owner: 'team:x', message: 'boom', affected: [], at, notify: ['slack'] })).created, false)
+      await store.markEscalated(incident.id, later(1), ['slack'])
+      await store.markEscalated(incident.id, later(2), ['slack'])
+      await store.resolveIncident(incident.id, 'fixed', later(3), ['slack'])
+      await store.resolveIncident(incident.id, 'fixed again', later(4), ['slack'])
+      // Seen again, escalated twice, resolved twice: each change is announced once.
+      assert.deepEqual((await store.listOutbox()).map((e) => [e.event, e.sink, e.status]).reverse(), [['opened', 'slack', 'pending'], ['opened', 'pager', 'pending'], ['escalated', 'slack', 'pending'], ['resolved', 'slack', 'pending']])
+      assert.equal((await store.listOutbox({ status: 'pending' })).find((e) => e.event === 'resolved')?.incident.resolution, 'fixed', 'the entry carries the incident as it was changed')
+
+      // Oldest first, and only the first pending entry of each incident and sink.
+      const first = await store.claimOutbox({ holder: 'a', at: later(10), leaseUntil: later(1000), limit: 10 })
+      assert.deepEqual(first.map((e) => [e.event, e.sink, e.attempts]), [['opened', 'slack', 1], ['opened', 'pager', 1]])
+      assert.deepEqual(await store.claimOutbox({ holder: 'b', at: later(20), leaseUntil: later(1000), limit: 10 }), [], 'leased, and the rest waits its turn')
+      assert.equal((await store.nextOutboxDue())?.getTime(), later(1000).getTime())
+
+      await store.settleOutbox([{ id: first[0]!.id, error: null, at: later(30), retryAt: null }])
+      const next = await store.claimOutbox({ holder: 'b', at: later(40), leaseUntil: later(1000), limit: 10 })
+      assert.deepEqual(next.map((e) => [e.event, e.sink]), [['escalated', 'slack']])
+      // 'a' died holding the pager's attempt: after its lease it is taken over, the lost attempt recorded.
+      const takenOver = await store.claimOutbox({ holder: 'c', at: later(1001), leaseUntil: later(2000), limit: 10 })
+      assert.deepEqual(takenOver.map((e) => [e.event, e.sink, e.attempts]), [['opened', 'pager', 2], ['escalated', 'slack', 2]])
+      await store.settleOutbox(takenOver.map((e) => ({ id: e.id, error: 'HTTP 503', at: later(1002), retryAt: e.sink === 'pager' ? null : later(5000) })))
+      assert.deepEqual((await store.listDeliveries(incident.id)).filter((d) => d.sink === 'pager').map((d) => [d.attempt, d.ok, d.error?.replace(/a stopped.*/, 'a stopped…')]), [[1, false, 'interrupted: a stopped…'], [2, false, 'HTTP 503']])
+      assert.deepEqual(await store.countOutbox(), { pending: 2, delivered: 1, exhausted: 1 })
+      assert.deepEqual((await store.listOutbox({ status: 'exhausted' })).map((e) => [e.sink, e.lastError]), [['pager', 'HTTP 503']])
+    }))
   })
 }
