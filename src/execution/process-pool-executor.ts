@@ -27,6 +27,8 @@ export class ProcessPoolExecutor implements Executor {
   // Warmed workers still loading the project, not yet claimed by a step.
   private readonly starting: WorkerProcess[] = []
   private readonly all = new Set<WorkerProcess>()
+  // Workers this pool asked to end: their exit is no crash to make up for.
+  private readonly stopping = new Set<WorkerProcess>()
   private closed = false
   private readonly graceMs: number
   private readonly maxIdle: number
@@ -82,7 +84,7 @@ export class ProcessPoolExecutor implements Executor {
   /** Stops idle workers now and busy ones as their steps end (a reload's old code). */
   retire(): void {
     this.closed = true
-    for (const worker of this.idle.splice(0)) void worker.stop()
+    for (const worker of this.idle.splice(0)) this.stop(worker)
   }
 
   /** Stops every worker now: idle ones exit, busy ones are killed (their steps fail). */
@@ -111,17 +113,27 @@ export class ProcessPoolExecutor implements Executor {
 
   private release(worker: WorkerProcess): void {
     if (!worker.running) return
-    if (this.closed || this.idle.length >= this.maxIdle) void worker.stop()
+    if (this.closed || this.idle.length >= this.maxIdle) this.stop(worker)
     else this.idle.push(worker)
+  }
+
+  private stop(worker: WorkerProcess): void {
+    this.stopping.add(worker)
+    void worker.stop()
   }
 
   private spawn(): WorkerProcess {
     const worker = new WorkerProcess({ projectDir: this.options.projectDir, maxHeapMb: this.options.maxHeapMb, graceMs: this.graceMs })
     this.all.add(worker)
+    let loaded = false
+    worker.ready.then(() => (loaded = true), () => undefined)
     void worker.exited.then(() => {
       this.all.delete(worker)
       const index = this.idle.indexOf(worker)
       if (index >= 0) this.idle.splice(index, 1)
+      // A worker that died (crash, kill, timeout) is replaced at once: a retry, or the next step, finds one loading or ready.
+      // One that never loaded the project is not: its replacement would fail the same way, forever.
+      if (!this.stopping.delete(worker) && !this.closed && loaded) this.warm(1)
     })
     return worker
   }
