@@ -1,6 +1,7 @@
 // Start-up as a user meets it: the built CLI (bin/tributary.js → dist/) spawned as a whole process,
 // N times, min and median. Then the 40 × 10 ms chain through `tributary materialize --force`
-// beside GNU make running the same chain from a Makefile (`make -B`), and their ratio.
+// beside GNU make running the same chain from a Makefile (`make -B`), and their ratio; the chain
+// also runs with asset code in the CLI's own process (TRIBUTARY_EXECUTOR=in-process) for comparison.
 // `npm run bench` builds dist/ first; run alone with `node --import tsx bench/run.ts startup`.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -19,11 +20,11 @@ const WORK_MS = 10
 const { NODE_OPTIONS: _conditions, ...ENV } = process.env
 
 /** Wall-clock seconds of each of `runs` runs of a command (after `warmup` uncounted ones), failing loudly on a non-zero exit. */
-function timeRuns(command: string, args: readonly string[], runs: number, cwd = REPO, warmup = 1): number[] {
+function timeRuns(command: string, args: readonly string[], runs: number, cwd = REPO, warmup = 1, env: NodeJS.ProcessEnv = {}): number[] {
   const seconds: number[] = []
   for (let i = 1 - warmup; i <= runs; i++) {
     const started = performance.now()
-    const run = spawnSync(command, args, { cwd, env: { ...ENV, NO_COLOR: '1' }, encoding: 'utf8' })
+    const run = spawnSync(command, args, { cwd, env: { ...ENV, NO_COLOR: '1', ...env }, encoding: 'utf8' })
     const elapsed = (performance.now() - started) / 1000
     if (run.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${run.status}:\n${run.stdout}\n${run.stderr}`)
     if (i > 0) seconds.push(elapsed)
@@ -80,18 +81,23 @@ export async function startupBenchmarks(): Promise<BenchResult[]> {
     await writeFile(join(dir, 'Makefile'), makefile())
     // Pairs, alternating, so drift in the machine's speed hits both sides alike.
     const cli: number[] = []
+    const inProcess: number[] = []
     const make: number[] = []
-    timeRuns(process.execPath, [BIN, 'materialize', '--force', '--project', dir], 1, dir)
+    const materialize = [BIN, 'materialize', '--force', '--project', dir]
+    timeRuns(process.execPath, materialize, 1, dir)
     for (let i = 0; i < 5; i++) {
-      cli.push(...timeRuns(process.execPath, [BIN, 'materialize', '--force', '--project', dir], 1, dir, 0))
+      cli.push(...timeRuns(process.execPath, materialize, 1, dir, 0))
+      inProcess.push(...timeRuns(process.execPath, materialize, 1, dir, 0, { TRIBUTARY_EXECUTOR: 'in-process' }))
       make.push(...timeRuns('make', ['-s', '-B', `step_${LENGTH - 1}`], 1, dir, 0))
     }
-    return { cli: quantile(cli, 0.5), make: quantile(make, 0.5) }
+    return { cli: quantile(cli, 0.5), inProcess: quantile(inProcess, 0.5), make: quantile(make, 0.5) }
   })
   results.push(
     result('chain 40×10ms via the CLI (materialize --force): median of 5', chain.cli, 's'),
     result('chain 40×10ms via GNU make -B: median of 5', chain.make, 's'),
     result('chain 40×10ms: CLI / make', chain.cli / chain.make, '×', { max: 1.25 }),
+    result('chain 40×10ms via the CLI, TRIBUTARY_EXECUTOR=in-process: median of 5', chain.inProcess, 's'),
+    result('chain 40×10ms: CLI in-process / make', chain.inProcess / chain.make, '×'),
   )
   return results
 }

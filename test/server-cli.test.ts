@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { describe, test } from 'node:test'
+import { after, describe, test } from 'node:test'
 import { cli, cliProcess } from './helpers/cli.js'
 import { poll } from './helpers/poll.js'
 import { openEvents } from './helpers/server.js'
@@ -41,8 +41,15 @@ async function writeProject(dir: string, index = "export * from './first.js'\n")
 }
 
 /** Starts the CLI and waits for the URL it prints; collects its output. */
+// Every server a test starts; the after hook kills any a failed assertion left running.
+const started = new Set<ChildProcess>()
+after(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
+
 async function start(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
   const child = cliProcess(args, { env: { TRIBUTARY_TOKEN: '', TRIBUTARY_READ_TOKEN: '', ...env } })
+  started.add(child)
   const output = { stdout: '', stderr: '' }
   child.stdout!.on('data', (chunk) => (output.stdout += chunk))
   child.stderr!.on('data', (chunk) => (output.stderr += chunk))

@@ -17,9 +17,10 @@ import { controlPlaneRoutes } from './routes-control-plane.js'
 import { serveUi } from './static-ui.js'
 import { smallBody } from './params.js'
 import { validRequest } from './validate.js'
+import { VERSION } from '../version.js'
 
-/** The API's version, as in package.json. */
-export const API_VERSION = '0.1.0'
+/** The API's version: the package's, read from package.json. */
+export const API_VERSION = VERSION
 
 /** What the app is built from. */
 export interface AppOptions {
