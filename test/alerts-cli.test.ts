@@ -109,6 +109,7 @@ describe('alerts: tributary incidents', () => {
     assert.match(plain.stdout, new RegExp(`^ID\\s+INCIDENT\\s+EVENT\\s+SINK\\s+STATUS\\s+ATTEMPTS\\s+WHEN\\s+LAST ERROR\\n\\d+\\s+#${paged.id} marts/daily_revenue\\s+opened\\s+pager\\s+✗ exhausted\\s+2\\s+.*pager answered HTTP 503`))
     assert.match(cli(['incidents', '--project', dir]).stdout, /1 notification could not be delivered: tributary incidents deliveries --status exhausted/)
     assert.equal(cli(['incidents', 'deliveries', '--status', 'lost', '--project', dir]).code, 2)
+    assert.equal(cli(['incidents', '--deliveries', '--status', 'exhausted', '--project', dir, '--json']).stdout, json.stdout, '--deliveries is the subcommand')
 
     // The project's sinks (the default log sink) hear of a resolve by hand.
     const resolve = cli(['incidents', 'resolve', String(paged.id), '--message', 'rebuilt by hand', '--project', dir])

@@ -25,7 +25,7 @@ export default defineCommand({
     '  --by name            who acknowledges (default: the current user)',
     '  resolve <id>         close it by hand and tell the sinks; the daemon opens a new one if the problem is still there',
     '  --message text       the resolution, required with resolve',
-    '  deliveries [<id>]    the notification outbox: each announcement to each sink, pending, delivered or',
+    '  deliveries [<id>]    (or --deliveries) the notification outbox: each announcement to each sink, pending, delivered or',
     '                       exhausted (out of attempts), with its attempts and last error; --status filters',
     '',
     'Examples:',
@@ -34,9 +34,10 @@ export default defineCommand({
     '  tributary incidents resolve 12 --message "re-sent the CRM export"',
     '  tributary incidents deliveries --status exhausted',
   ].join('\n'),
-  options: { status: { type: 'string' }, limit: { type: 'string' }, by: { type: 'string' }, message: { type: 'string' } },
+  options: { status: { type: 'string' }, limit: { type: 'string' }, by: { type: 'string' }, message: { type: 'string' }, deliveries: { type: 'boolean' } },
   async run(ctx) {
-    const [sub = 'list', ...rest] = ctx.positionals
+    // `--deliveries` is the same as the `deliveries` subcommand.
+    const [sub = 'list', ...rest] = ctx.values.deliveries === true && ctx.positionals[0] !== 'deliveries' ? ['deliveries', ...ctx.positionals] : ctx.positionals
     if (sub === 'list' && rest.length === 0) return withStore(ctx, (store, now) => list(ctx, store, now))
     if (sub === 'deliveries' && rest.length <= 1) {
       const id = rest[0] === undefined ? undefined : Number(rest[0])
