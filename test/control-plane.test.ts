@@ -181,6 +181,10 @@ describe('control plane: serve + a terminal', () => {
       assert.equal(day.code, 0, day.stderr)
       assert.deepEqual(JSON.parse(day.stdout).steps.map((s: { partition: string }) => s.partition), ['2026-03-04'])
 
+      const forced = cli(['materialize', 'raw/first', '--force', '--project', dir])
+      assert.equal(forced.code, 0, forced.stderr)
+      assert.match(forced.stderr, /submitted to the control plane/)
+
       // A second control plane for the same project is refused.
       const second = cli(['serve', '--port', '0', '--no-daemon', '--project', dir])
       assert.equal(second.code, 2)

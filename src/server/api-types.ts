@@ -201,6 +201,8 @@ export interface ApiStartRun {
   readonly partition?: string
   readonly from?: string
   readonly to?: string
+  /** Build every selected step, even those up to date (as `materialize --force`). Default: false. */
+  readonly force?: boolean
 }
 
 /** `POST /api/runs` answer (202, or 200 for a dry run). */

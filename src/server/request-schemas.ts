@@ -26,7 +26,7 @@ const none = z.strictObject({})
 /** POST /api/runs. */
 export const startRunBody = z.strictObject({
   selection: z.string({ error: 'must be a string' }).optional(),
-  dryRun: flag, partition: nonEmpty, from: nonEmpty, to: nonEmpty,
+  dryRun: flag, partition: nonEmpty, from: nonEmpty, to: nonEmpty, force: flag,
 })
 /** POST /api/backfills. */
 export const startBackfillBody = z.strictObject({

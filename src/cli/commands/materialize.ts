@@ -18,6 +18,8 @@ export default defineCommand({
     'Each asset is written to staging, checked, then published atomically. A failed or',
     'blocked asset skips only its downstream. Ctrl-C, SIGTERM or SIGHUP cancels the run',
     'cleanly (recorded canceled; exit 1 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP).',
+    'While `tributary serve` or `dev` runs on the project, the run is submitted to it and',
+    'followed there; otherwise, when another run holds the warehouse, this one waits for it.',
     '',
     '  --partition <key>      build this partition of the selected partitioned assets',
     '  --from <key> --to <key> build every partition in this range (inclusive)',
@@ -53,14 +55,10 @@ export default defineCommand({
       // A live control plane (serve, dev) owns the warehouse: submit to it and follow its events.
       const live = await findControlPlane(instance.stateDir)
       if (live) {
-        // The control plane's run API takes no force yet: refuse rather than quietly skip what is up to date.
-        if (ctx.values.force) {
-          ctx.err(`${style.red('TRB6001')} --force is not available while a control plane runs (pid ${live.pid})\n        ${style.dim('hint: stop `tributary serve` / `tributary dev`, then run materialize --force')}`)
-          return Exit.Usage
-        }
         instance.plan(selection, partitions)
         const client = new ControlPlaneClient(live)
-        const remote = await runRemotely(ctx, client, () => client.request<ApiRunStarted>('POST', '/api/runs', { selection, ...partitions }), display).catch((error: unknown) => reportLost(ctx, error))
+        const body = { selection, ...partitions, ...(ctx.values.force === true ? { force: true } : {}) }
+        const remote = await runRemotely(ctx, client, () => client.request<ApiRunStarted>('POST', '/api/runs', body), display).catch((error: unknown) => reportLost(ctx, error))
         return typeof remote === 'number' ? remote : reportOutcome(ctx, remote!.outcome, remote!.stoppedBy)
       }
       const controller = new AbortController()

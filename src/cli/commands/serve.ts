@@ -89,7 +89,7 @@ export default defineCommand({
   name: 'serve',
   summary: 'serve the HTTP API and the web UI (http://127.0.0.1:3000)',
   usage: 'tributary serve [--port <n>] [--host <h>] [--no-daemon]',
-  help: `${LISTEN_HELP}\n\nCtrl-C (or SIGTERM) cancels active runs and stops cleanly. The API is described in docs/api.md.`,
+  help: `${LISTEN_HELP}\n\nCtrl-C (or SIGTERM) cancels active runs and stops cleanly. The API is described in docs/api.md.\nWhile it runs it is the project's control plane: materialize and backfill in a terminal\nsubmit to it (see .tributary/control-plane.json); a second serve or dev is refused (TRB6051).`,
   options: LISTEN_OPTIONS,
   async run(ctx) {
     const { host, port } = listenAddress(ctx)
