@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
+import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { after, before, describe, test } from 'node:test'
 import { Tributary } from '../src/instance/tributary.js'
 import { poll } from './helpers/poll.js'
+import { cli, cliProcess } from './helpers/cli.js'
+import { serveInstance } from './helpers/server.js'
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { tempDir } from './helpers/temp-project.js'
 
 // Each hanging step logs its worker's pid once its first attempt has written to staging.
@@ -29,13 +33,15 @@ export default defineProject({ name: 'kill', concurrency: 4, assets: [
 ] })
 `
 
+// A process that ended but was not reaped yet (a zombie: an orphan waits for init) counts as ended.
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0)
-    return true
   } catch {
     return false
   }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : ''
+  return !/^\d+ \(.*\) Z/.test(stat)
 }
 
 describe('worker processes: kill -9 and cancel', () => {
@@ -80,12 +86,26 @@ describe('worker processes: kill -9 and cancel', () => {
     }
   })
 
-  test('cancel stops a busy-looping asset by killing its worker; the control plane stays responsive; the other branch finishes', async () => {
+  test('cancel stops a busy-looping asset by killing its worker; the control plane and its API stay responsive; the other branch finishes', async () => {
     const controller = new AbortController()
     const lag = monitorEventLoopDelay({ resolution: 10 })
     const done = instance.materialize('raw/spin raw/quick', { signal: controller.signal })
     const [pid] = await loggedPids(/spinning in (\d+)/, 1)
     lag.enable()
+    // The API stays up and quick while the asset spins: the loop is in the worker, not here.
+    const { server, api } = await serveInstance(instance)
+    const latencies: number[] = []
+    try {
+      for (let i = 0; i < 10; i++) {
+        const started = performance.now()
+        assert.equal((await api.get('/api/health')).status, 200)
+        latencies.push(performance.now() - started)
+      }
+    } finally {
+      await server.close()
+    }
+    latencies.sort((a, b) => a - b)
+    assert.ok(latencies[5]! < 100, `median /api/health ${latencies[5]} ms while a worker spins: ${latencies.map(Math.round).join(', ')}`)
     await poll('raw/quick to finish', async () => {
       const [run] = await instance.store.listRuns({ limit: 1 })
       return (await instance.store.listSteps(run!.id)).find((s) => s.assetKey === 'raw/quick')?.status === 'succeeded' ? true : undefined
@@ -101,5 +121,33 @@ describe('worker processes: kill -9 and cancel', () => {
     assert.ok(lag.max / 1e6 < 1000, `event loop stalled ${lag.max / 1e6} ms`)
     // A fresh worker takes the next step.
     assert.equal((await instance.materialize('raw/quick')).status, 'succeeded')
+  })
+
+  test('kill -9 of the control plane (a CLI run): its spinning worker ends too, and the next run settles the dead one', async () => {
+    // A project of its own: this suite's instance holds its warehouse, which a CLI would wait for.
+    const own = await tempDir('orphan-')
+    try {
+      await writeFile(join(own.dir, 'tributary.config.ts'), CONFIG)
+      const child = cliProcess(['materialize', 'raw/spin', '--project', own.dir])
+      const pid = await poll('the CLI run to log its spinning worker', async () => {
+        const store = await SqliteStore.open(join(own.dir, '.tributary/metadata.sqlite')).catch(() => undefined)
+        try {
+          const [run] = (await store?.listRuns({ limit: 1 }).catch(() => [])) ?? []
+          const logs = run ? await store!.listLogs(run.id).catch(() => []) : []
+          return logs.flatMap((l) => /spinning in (\d+)/.exec(l.message)?.[1] ?? []).map(Number)[0]
+        } finally {
+          await store?.close()
+        }
+      }, 60_000, 100)
+      child.kill('SIGKILL')
+      await new Promise((resolve) => child.once('exit', resolve))
+      // Orphaned, the worker's watchdog thread ends it although its main thread never yields.
+      await poll(`worker ${pid} to end after its control plane died`, async () => (alive(pid) ? undefined : true), 10_000)
+      const next = cli(['materialize', 'raw/quick', '--project', own.dir, '--json'])
+      assert.equal(next.code, 0, next.stderr)
+      assert.deepEqual(JSON.parse(next.stdout).recovered.map((r: { failed: string[] }) => r.failed), [['raw/spin']])
+    } finally {
+      await own.cleanup()
+    }
   })
 })
