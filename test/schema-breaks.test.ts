@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { findProblems } from '../src/alerts/problems.js'
 import { ManualClock } from '../src/engine/clock.js'
 import type { Tributary } from '../src/instance/tributary.js'
-import { sqlAsset } from '../src/model/asset.js'
-import { defineSource, table } from '../src/model/source.js'
+import { defineAsset, sqlAsset } from '../src/model/asset.js'
+import { defineSource, files, table } from '../src/model/source.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
 /** Replaces the replica table `landing.crm` as the system that owns it would. */
@@ -57,6 +59,30 @@ describe('schema drift that breaks readers', () => {
       const fixed = new Map((await p.instance.status(undefined, { observeTables: true })).map((s) => [s.key, s]))
       assert.equal(fixed.get('landing/crm')!.status, 'fresh')
       assert.equal(fixed.get('marts/amounts')!.status, 'fresh')
+    } finally {
+      await p.close()
+    }
+  })
+
+  test('a CSV export that drops a column a loader passes on to SQL: the loader is blocked, the export\'s owner is the root cause', async () => {
+    const clock = new ManualClock('2026-03-02T06:00:00Z')
+    const crm = defineSource({ key: 'landing/crm', owner: 'team:crm', observe: files('crm/*.csv') })
+    const load = defineAsset({ key: 'raw/crm', owner: 'team:data', ins: { crm }, async materialize({ crm }, ctx) { await ctx.loadCsv(crm.files) } })
+    const total = sqlAsset({ key: 'marts/total', owner: 'team:bi', sql: 'select sum(amount) as total from raw.crm' })
+    const p = await openProject({ assets: [crm, load, total] }, { clock })
+    try {
+      await mkdir(join(p.dir, 'crm'), { recursive: true })
+      await writeFile(join(p.dir, 'crm/a.csv'), 'id,amount\n1,10\n')
+      assert.equal((await p.instance.materialize()).status, 'succeeded')
+      clock.advance(60_000)
+      await writeFile(join(p.dir, 'crm/a.csv'), 'id,amount_eur,region\n1,10,eu\n')
+      const run = await p.instance.materialize()
+      const steps = new Map((await p.instance.store.listSteps(run.runId)).map((s) => [s.assetKey, s]))
+      assert.equal(steps.get('raw/crm')!.status, 'blocked')
+      assert.equal(steps.get('raw/crm')!.reason, 'upstream landing/crm changed its schema: removed amount, which raw/crm passes on to marts/total (owner team:crm)')
+      assert.equal(steps.get('marts/total')!.status, 'skipped', 'marts/total keeps its last good version; no binder error')
+      const status = await p.instance.ready('marts/total')
+      assert.deepEqual([status.rootCause!.key, status.rootCause!.owner], ['landing/crm', 'team:crm'])
     } finally {
       await p.close()
     }

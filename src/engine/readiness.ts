@@ -94,7 +94,7 @@ export function firstUnusable(statuses: ReadonlyMap<string, AssetStatusRecord>, 
 export async function schemaBreakOf(deps: Pick<StatusSources, 'graph' | 'store'>, key: string): Promise<SchemaBreak | undefined> {
   const node = deps.graph.get(key)
   const sources = node.upstream.filter((up) => deps.graph.get(up).def.type === 'source')
-  if (node.def.type !== 'sql' || sources.length === 0) return undefined
+  if (node.def.type === 'source' || sources.length === 0) return undefined
   const [states, observations] = await Promise.all([deps.store.assetStateSummaries([key], { partition: null }), deps.store.latestObservations(sources)])
   const breaks = await findSchemaBreaks(deps.graph, new Map(states.map((s) => [s.assetKey, s])), new Map(observations.map((o) => [o.sourceKey, o])), deps.store, [key])
   return breaks.get(key)

@@ -318,9 +318,9 @@ async function runStep(
     })
     if (outcome) return outcome
   }
-  // A source whose new schema removed or retyped a column this SQL reads: blocked before it runs,
-  // with the source (and its owner) as the reason, rather than failing on a binder error.
-  if (sources.length > 0 && def.type === 'sql') {
+  // A source whose new schema removed or retyped a column this asset reads: blocked before it
+  // runs, with the source (and its owner) as the reason, rather than failing on a binder error.
+  if (sources.length > 0) {
     const broken = await schemaBreakOf(deps, node.key)
     if (broken) {
       await record(step, 'blocked', { reason: broken.message, error: serializeError(new UpstreamSchemaChangedError(broken)) })

@@ -28,12 +28,13 @@ const HISTORY_SEARCHED = 200
  * breaks when its source's schema has changed since the version it was last built from, a
  * removed or retyped column is one it reads, and its own code is unchanged since (a changed
  * reader is its owner's answer to the change: it runs). Which columns a reader reads is
- * approximated from its SQL text (the column name as a word); TypeScript readers and
- * partitioned readers are not judged. Reads history only for readers built from an older
- * version, so a settled project costs no query.
+ * approximated: a SQL reader reads the columns its SQL text mentions (as a word); a TypeScript
+ * reader (a loader) reads a column when its last published table had it and a SQL asset
+ * reading that table mentions it. Partitioned readers are not judged. Reads history only for
+ * readers built from an older version, so a settled project costs no query.
  */
 export async function findSchemaBreaks(
-  graph: AssetGraph, states: ReadonlyMap<string, AssetStateSummary>, observations: ReadonlyMap<string, ObservationRecord>, store: Pick<Store, 'listObservations'>,
+  graph: AssetGraph, states: ReadonlyMap<string, AssetStateSummary>, observations: ReadonlyMap<string, ObservationRecord>, store: Pick<Store, 'listObservations' | 'listMaterializations'>,
   readers?: readonly string[],
 ): Promise<Map<string, SchemaBreak>> {
   const breaks = new Map<string, SchemaBreak>()
@@ -47,7 +48,8 @@ export async function findSchemaBreaks(
   const keys = readers ?? [...new Set([...observations.values()].flatMap((o) => (o.columns ? graph.nodes.get(o.sourceKey)?.downstream ?? [] : [])))]
   for (const key of keys) {
     const node = graph.nodes.get(key)
-    if (!node || node.def.type !== 'sql' || node.partitions) continue
+    if (!node || node.def.type === 'source' || node.partitions) continue
+    const def = node.def
     const built = states.get(key)?.lastMaterialization
     if (!built || built.codeVersion !== node.codeVersion) continue
     for (const source of node.upstream) {
@@ -57,17 +59,31 @@ export async function findSchemaBreaks(
       const then = (await history(source)).find((o) => o.dataVersion === used)
       const change = breakingChange(then, current)
       if (!change) continue
-      const columns = referencedColumns(node.def.sql, [...change.removed, ...change.retyped.map((r) => r.name)])
+      const changed = [...change.removed, ...change.retyped.map((r) => r.name)]
+      const passedTo = def.type === 'sql' ? [] : await passedOn(graph, store, key, changed)
+      const columns = def.type === 'sql' ? referencedColumns(def.sql, changed) : [...new Set(passedTo.flatMap((p) => p.columns))]
       if (columns.length === 0) continue
       const owner = graph.get(source).def.owner ?? null
       // Only what this reader reads is its problem: "removed amount, which marts/x reads".
       const read = describeSchemaChange({ removed: change.removed.filter((c) => columns.includes(c)), retyped: change.retyped.filter((r) => columns.includes(r.name)), added: [] })
-      const detail = `${read}, which ${key} reads`
+      const detail = def.type === 'sql' ? `${read}, which ${key} reads` : `${read}, which ${key} passes on to ${passedTo.map((p) => p.reader).join(', ')}`
       breaks.set(key, { reader: key, source, owner, change, columns, detail, message: `upstream ${source} changed its schema: ${detail}${owner ? ` (owner ${owner})` : ''}` })
       break
     }
   }
   return breaks
+}
+
+/** Of `changed`, the columns a TypeScript reader published last time, per SQL asset reading its table that mentions them. */
+async function passedOn(graph: AssetGraph, store: Pick<Store, 'listMaterializations'>, key: string, changed: readonly string[]): Promise<{ reader: string; columns: string[] }[]> {
+  const sqlReaders = graph.get(key).downstream.map((k) => graph.get(k).def).flatMap((d) => (d.type === 'sql' ? [d] : []))
+  if (sqlReaders.length === 0) return []
+  const published = new Set(((await store.listMaterializations(key, { limit: 1 }))[0]?.columns ?? []).map((c) => c.name.toLowerCase()))
+  const kept = changed.filter((c) => published.has(c.toLowerCase()))
+  return sqlReaders.flatMap((d) => {
+    const columns = referencedColumns(d.sql, kept)
+    return columns.length > 0 ? [{ reader: d.key, columns }] : []
+  })
 }
 
 /** The names in `columns` that `sql` mentions as a whole word (bare or quoted), case-insensitively. */
