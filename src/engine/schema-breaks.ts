@@ -24,7 +24,7 @@ export interface SchemaBreak {
 const HISTORY_SEARCHED = 200
 
 /**
- * The readers (of `readers`, default all) that a source's observed schema breaks. A reader
+ * The readers (of `readers`; default: every direct reader of a source observed with columns) that a source's observed schema breaks. A reader
  * breaks when its source's schema has changed since the version it was last built from, a
  * removed or retyped column is one it reads, and its own code is unchanged since (a changed
  * reader is its owner's answer to the change: it runs). Which columns a reader reads is
