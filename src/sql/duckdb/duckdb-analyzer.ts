@@ -5,7 +5,7 @@ import { tableReads, type AstNode } from './duckdb-tables.js'
 import { columnLineage } from './duckdb-columns.js'
 
 // Bump when what an analysis contains changes, so cached analyses from older code are not reused.
-const ANALYSIS_VERSION = 2
+const ANALYSIS_VERSION = 3
 
 /** SQL analysis by DuckDB's own parser (`json_serialize_sql` on an in-memory database), cached by statement hash. */
 export class DuckDbSqlAnalyzer implements SqlAnalyzer {

@@ -92,7 +92,9 @@ function fromScope(from: AstNode | undefined, ctes: CteScope, filters: ColumnSou
       const inner = query((from.subquery as { node: AstNode }).node, ctes, lateral)
       filters.push(...inner.filters)
       const aliases = (from.column_name_alias as string[] | undefined) ?? []
-      return [{ alias: (from.alias as string) || '', outputs: inner.columns.map((c, i) => ({ ...c, name: aliases[i] ?? c.name })) }]
+      // `(values (1, 'a')) v(id, name)`: the alias names columns the inner query does not.
+      const named = aliases.length > inner.columns.length ? aliases.map((name, i) => ({ sources: [], ...inner.columns[i], name })) : inner.columns.map((c, i) => ({ ...c, name: aliases[i] ?? c.name }))
+      return [{ alias: (from.alias as string) || '', outputs: named }]
     }
     case 'JOIN': {
       const left = fromScope(from.left as AstNode, ctes, filters)
@@ -103,6 +105,11 @@ function fromScope(from: AstNode | undefined, ctes: CteScope, filters: ColumnSou
       // USING (id): the key of both sides.
       for (const column of (from.using_columns as string[]) ?? []) filters.push(...resolve([column], { relations: left, outer: [] }, 'filter'), ...resolve([column], { relations: right, outer: [] }, 'filter'))
       return relations
+    }
+    case 'EXPRESSION_LIST': {
+      // VALUES: constants under the names the alias gives them.
+      const names = (from.column_name_alias as string[] | undefined) ?? []
+      return [{ alias: (from.alias as string) || 'valueslist', outputs: names.map((name) => ({ name, sources: [] })) }]
     }
     case 'PIVOT': {
       // PIVOT / UNPIVOT reshape every column of their source: known only as a whole.
@@ -123,6 +130,12 @@ function expressionSources(expr: unknown, scope: Scope, ctes: CteScope, kind: Ki
   if (node.class === 'COLUMN_REF') {
     const names = node.column_names as string[]
     return names.length === 1 && lambda.has(names[0]!.toLowerCase()) ? [] : resolve(names, scope, kind)
+  }
+  if (node.class === 'STAR') {
+    // COLUMNS('amount_.*') or `*` inside an expression: some columns of each table in scope, decided by data.
+    const only = (node.relation_name as string) || ''
+    const chosen = only ? scope.relations.filter((r) => r.alias.toLowerCase() === only.toLowerCase()) : scope.relations
+    return chosen.flatMap((r) => ('table' in r ? [{ table: r.table, column: '*', kind: kind === 'copy' ? 'transform' as const : kind }] : r.outputs.flatMap((o) => o.sources)))
   }
   if (node.class === 'LAMBDA') {
     const params = new Set(lambda)
