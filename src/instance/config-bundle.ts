@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -50,10 +50,17 @@ export async function compiledConfig(configFile: string): Promise<string> {
     return [path, hashOfFile(path)!]
   }))
   mkdirSync(cacheDir, { recursive: true })
-  writeFileSync(join(cacheDir, output), code)
-  // The manifest last: a reader never sees a manifest whose module is not written yet.
-  writeFileSync(manifestFile, JSON.stringify({ key, inputs, output } satisfies Manifest))
+  // Each file appears whole (written aside, then renamed), and the manifest last: a process
+  // compiling at the same time, or reading, never sees half a module.
+  writeAtomically(join(cacheDir, output), code)
+  writeAtomically(manifestFile, JSON.stringify({ key, inputs, output } satisfies Manifest))
   return pathToFileURL(join(cacheDir, output)).href
+}
+
+function writeAtomically(file: string, content: string): void {
+  const temp = `${file}.${process.pid}.tmp`
+  writeFileSync(temp, content)
+  renameSync(temp, file)
 }
 
 function readManifest(file: string): Manifest | undefined {
