@@ -1,13 +1,12 @@
 // Maps the library's records to the API's JSON shapes (api-types.ts). Pure.
 import type { GraphNode } from '../graph/asset-graph.js'
 import { kindOf } from '../graph/selection.js'
-import type { ProgressEvent } from '../engine/progress.js'
 import type { AssetStatusRecord } from '../engine/status.js'
 import type { RunDetail } from '../instance/tributary.js'
 import type { SerializedError } from '../model/errors.js'
 import type { CheckResultRecord, MaterializationRecord, RunRecord, StepRecord } from '../store/records.js'
 import type {
-  ApiAssetSummary, ApiBackfill, ApiCheckResult, ApiEvent, ApiMaterialization, ApiReadyItem, ApiRun, ApiRunDetail, ApiStep,
+  ApiAssetSummary, ApiBackfill, ApiCheckResult, ApiMaterialization, ApiReadyItem, ApiRun, ApiRunDetail, ApiStep,
 } from './api-types.js'
 import type { BackfillProgress } from '../engine/backfill-progress.js'
 
@@ -118,20 +117,6 @@ export function toRunDetail(detail: RunDetail): ApiRunDetail {
       assetKey: log.assetKey, partition: log.partition, attempt: log.attempt ?? 0, stream: log.stream ?? 'log', level: log.level,
       message: log.message, at: log.at.toISOString(), truncated: log.truncated ?? null,
     })),
-  }
-}
-
-/** A progress event as sent on /api/events (errors and durations stay in the run's detail). */
-export function toApiEvent(event: ProgressEvent): ApiEvent {
-  switch (event.type) {
-    case 'run_started':
-      return { type: 'run_started', runId: event.runId, total: event.total }
-    case 'step':
-      return { type: 'step', runId: event.runId, key: event.key, partition: event.partition, status: event.status, attempt: event.attempt, reason: event.reason ?? null }
-    case 'run_pausing':
-      return { type: 'run_pausing', runId: event.runId }
-    case 'run_finished':
-      return { type: 'run_finished', runId: event.runId, status: event.status }
   }
 }
 
