@@ -233,6 +233,12 @@ describe('web UI: backfills', () => {
       assert.equal(await page.getAttribute(`tr[data-asset="raw/payments"] .strip-cell[data-partition="${day(11)}"]`, 'data-status'), 'succeeded', 'the repaired day shows as it stands')
       assert.equal(await page.$$eval('.strip-cell[data-repaired]', (cells) => cells.length), 3)
       await screenshot(page, 'backfill-repaired', { fullPage: true })
+      // The Backfills list says the same.
+      await page.click('nav a:has-text("Backfills")')
+      const item = `.backfill-item[data-backfill="${failed.run.id}"]`
+      await page.waitForSelector(`${item}[data-status="succeeded"]`)
+      assert.match(await text(page, `${item} .backfill-progress`), /^17 of 17 succeeded/)
+      assert.equal(await page.$(`${item} .backfill-actions button`), null, 'no Resume in the list either')
       assert.deepEqual(problems, [])
     } finally {
       await context.close()

@@ -1,7 +1,7 @@
 // A backfill that stopped short can be finished by other runs: a repair run that rebuilt the
 // failed day counts, so the page says what is really left, not what its own runs left.
-import { useEffect, useState } from 'react'
-import { api, keyPath, withQuery, type ApiAssetDetail, type ApiPartitionStatus, type ApiStep } from './api'
+import { useEffect, useRef, useState } from 'react'
+import { api, keyPath, withQuery, type ApiAssetDetail, type ApiPartitionStatus, type ApiRunDetail, type ApiStep } from './api'
 import type { BackfillGroup, Progress } from './backfills'
 import { useLiveEvents } from './live'
 
@@ -84,4 +84,37 @@ function shift(progress: Progress, repairedSteps: readonly ApiStep[]): Progress 
     }
   }
   return { ...progress, succeeded, failed: Math.max(0, failed), skipped: Math.max(0, skipped), remaining: Math.max(0, remaining), done: Math.min(done, progress.total) }
+}
+
+/** Each asset's steps over the backfill's runs, the latest state of each partition, refetched as its progress moves; nothing while not `enabled`. */
+export function useStepsByAsset(group: BackfillGroup, enabled = true): ReadonlyMap<string, readonly ApiStep[]> | undefined {
+  const [steps, setSteps] = useState<ReadonlyMap<string, readonly ApiStep[]>>()
+  // Runs that ended do not change: fetched once.
+  const ended = useRef(new Map<string, ApiRunDetail>())
+  const signature = group.runs.map(({ run, done, counts }) => `${run.id}:${run.status}:${done}:${counts.running}`).join(' ')
+  useEffect(() => {
+    if (!enabled) return
+    const controller = new AbortController()
+    const load = async (runId: string) => {
+      const known = ended.current.get(runId)
+      if (known) return known
+      const detail = await api.get<ApiRunDetail>(`/api/runs/${encodeURIComponent(runId)}`, controller.signal)
+      if (detail.run.finishedAt) ended.current.set(runId, detail)
+      return detail
+    }
+    Promise.all(group.runs.map(({ run }) => load(run.id))).then(
+      (details) => {
+        const latest = new Map<string, ApiStep>()
+        // A resumed run holds only what was left, so a later run's step is the newer news.
+        for (const detail of details) for (const step of detail.steps) latest.set(`${step.assetKey}\0${step.partition ?? ''}`, step)
+        const byAsset = new Map<string, ApiStep[]>()
+        for (const step of latest.values()) byAsset.set(step.assetKey, [...(byAsset.get(step.assetKey) ?? []), step])
+        for (const list of byAsset.values()) list.sort((a, b) => (a.partition ?? '').localeCompare(b.partition ?? ''))
+        setSteps(byAsset)
+      },
+      () => undefined, // The bars above still tell the story; the squares come with the next change.
+    )
+    return () => controller.abort()
+  }, [signature, enabled])
+  return steps
 }

@@ -1,8 +1,7 @@
 // One backfill: what it covers, its progress and ETA, each asset's progress, its runs, and the
 // buttons that steer it. Live.
-import { useEffect, useRef, useState } from 'react'
-import { api, ApiFailure, type ApiBackfill, type ApiRunDetail, type ApiStep } from '../api'
-import { useRepairs, withRepairs } from '../backfill-repairs'
+import { ApiFailure, type ApiBackfill } from '../api'
+import { useRepairs, useStepsByAsset, withRepairs } from '../backfill-repairs'
 import { groupBackfills, type BackfillGroup } from '../backfills'
 import { useBackfillActions } from '../components/BackfillActions'
 import { AssetProgressTable, BackfillStatus, BackfillWhat, Eta, workingTime } from '../components/BackfillParts'
@@ -101,36 +100,4 @@ function BackfillView({ group: own, changed }: { group: BackfillGroup; changed: 
       </Card>
     </div>
   )
-}
-
-/** Each asset's steps over the backfill's runs, the latest state of each partition, refetched as its progress moves. */
-function useStepsByAsset(group: BackfillGroup): ReadonlyMap<string, readonly ApiStep[]> | undefined {
-  const [steps, setSteps] = useState<ReadonlyMap<string, readonly ApiStep[]>>()
-  // Runs that ended do not change: fetched once.
-  const ended = useRef(new Map<string, ApiRunDetail>())
-  const signature = group.runs.map(({ run, done, counts }) => `${run.id}:${run.status}:${done}:${counts.running}`).join(' ')
-  useEffect(() => {
-    const controller = new AbortController()
-    const load = async (runId: string) => {
-      const known = ended.current.get(runId)
-      if (known) return known
-      const detail = await api.get<ApiRunDetail>(`/api/runs/${encodeURIComponent(runId)}`, controller.signal)
-      if (detail.run.finishedAt) ended.current.set(runId, detail)
-      return detail
-    }
-    Promise.all(group.runs.map(({ run }) => load(run.id))).then(
-      (details) => {
-        const latest = new Map<string, ApiStep>()
-        // A resumed run holds only what was left, so a later run's step is the newer news.
-        for (const detail of details) for (const step of detail.steps) latest.set(`${step.assetKey}\0${step.partition ?? ''}`, step)
-        const byAsset = new Map<string, ApiStep[]>()
-        for (const step of latest.values()) byAsset.set(step.assetKey, [...(byAsset.get(step.assetKey) ?? []), step])
-        for (const list of byAsset.values()) list.sort((a, b) => (a.partition ?? '').localeCompare(b.partition ?? ''))
-        setSteps(byAsset)
-      },
-      () => undefined, // The bars above still tell the story; the squares come with the next change.
-    )
-    return () => controller.abort()
-  }, [signature])
-  return steps
 }

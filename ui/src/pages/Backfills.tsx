@@ -2,6 +2,7 @@
 // buttons that steer it; a row opens to show each asset's progress. Live.
 import { useEffect, useRef, useState } from 'react'
 import { withQuery, type ApiBackfill } from '../api'
+import { useRepairs, useStepsByAsset, withRepairs } from '../backfill-repairs'
 import { groupBackfills, type BackfillGroup } from '../backfills'
 import { useBackfillActions } from '../components/BackfillActions'
 import { AssetProgressTable, BackfillStatus, BackfillWhat, Eta } from '../components/BackfillParts'
@@ -81,8 +82,13 @@ export function BackfillsPage() {
   )
 }
 
-function BackfillRow({ group, changed }: { group: BackfillGroup; changed: () => void }) {
+function BackfillRow({ group: own, changed }: { group: BackfillGroup; changed: () => void }) {
   const [open, setOpen] = useState(false)
+  // A backfill that stopped short may have been finished by later runs: the list says what its page says.
+  const stopped = own.status === 'failed' || own.status === 'canceled' || own.status === 'paused'
+  const steps = useStepsByAsset(own, stopped)
+  const repairs = useRepairs(own, stopped ? steps : undefined)
+  const group = stopped && steps ? withRepairs(own, steps, repairs) : own
   const { buttons, notice } = useBackfillActions(group, changed, 'small')
   const { run } = group.runs[0]!
   return (
