@@ -12,6 +12,8 @@ export { and, defineSchedule, eager, fileSensor, not, onCron, onMissing, or, pol
 export type { AutomationCondition, CatchUpPolicy, ScheduleDefinition, SchedulePartition, SensorDefinition, SensorResult } from './model/automation.js'
 export type { AlertClass, AlertDelivery, AlertRule, AlertsConfig, SinkDefinition } from './model/alerts.js'
 export type { ProjectDefinition, ProjectSpec, WarehouseConfig } from './model/project.js'
+export { postgres, sqlite } from './store/store-config.js'
+export type { PostgresStoreConfig, SqliteStoreConfig, StoreConfig } from './store/store-config.js'
 export type { AssetContext, AssetInput, Row, SourceInput, StepLogger, WarehouseQueries } from './model/context.js'
 export type { CheckContext, CheckDefinition, CheckOptions, CheckOutcome, Severity } from './model/check.js'
 export type { Contract, ContractColumn } from './model/contract.js'

@@ -27,13 +27,12 @@ import { deriveStatuses, type AssetStatusRecord } from '../engine/status.js'
 import { findSchemaBreaks } from '../engine/schema-breaks.js'
 import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatus } from '../engine/partition-status.js'
 import type { LogRecord, RunRecord, RunRequest, RunStatus, StepRecord } from '../store/records.js'
-import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import { openStores } from '../store/open-stores.js'
 import type { Store } from '../store/store.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import { ProjectInvalidError } from './config-error.js'
 import { forecast, type Forecast } from '../automation/forecast.js'
 import type { AutomationStore } from '../store/automation-store.js'
-import { SqliteAutomationStore } from '../store/sqlite/sqlite-automation-store.js'
 import { loadProject } from './load-project.js'
 import { describeHolder, openWaiting, type WarehouseWaitOptions } from './warehouse-wait.js'
 import type { Executor } from '../execution/executor.js'
@@ -85,6 +84,7 @@ export interface RunDetail {
 export class Tributary {
   private warehouseInstance: Promise<Warehouse> | undefined
   private automationInstance: Promise<AutomationStore> | undefined
+  private openAutomation: () => Promise<AutomationStore> = () => Promise.reject(new Error('the automation store opens only on an instance made by Tributary.open'))
   // Shared (by reference) with instances made by withProject, so a reload keeps runs and subscribers.
   private listeners = new Set<ProgressListener>()
   private active = new Map<string, { readonly cancel: AbortController; readonly pause: AbortController }>()
@@ -107,14 +107,10 @@ export class Tributary {
     const project = options.project ?? (await loadProject(projectDir)).project
     const stateDir = resolve(projectDir, project.stateDir ?? '.tributary')
     const graph = Tributary.validate(project, stateDir)
-    const store = await SqliteStore.open(resolve(stateDir, 'metadata.sqlite'), { check: options.storeCheck ?? 'auto' })
-    try {
-      await store.migrate()
-    } catch (error) {
-      await store.close()
-      throw error
-    }
+    // The project's config chooses the store (Default: sqlite()); the facade only wires it.
+    const { store, openAutomation } = await openStores(project.store, stateDir, { check: options.storeCheck ?? 'auto' })
     const instance = new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
+    instance.openAutomation = openAutomation
     instance.execution = { kind: options.executor ?? defaultExecutorKind(options.project !== undefined), workers: workerSettings(project, options.workers) }
     return instance
   }
@@ -325,6 +321,7 @@ export class Tributary {
     const next = new Tributary(project, graph, this.store, this.projectDir, this.stateDir, this.clock, this.settings)
     next.warehouseInstance = this.warehouseInstance
     next.automationInstance = this.automationInstance
+    next.openAutomation = this.openAutomation
     next.listeners = this.listeners
     next.active = this.active
     // New code, new workers: the next instance starts its own pool on first use; this one's
@@ -461,10 +458,7 @@ export class Tributary {
   /** The automation store (cursors, decisions, incidents), opened on first use beside the metadata store. */
   async automation(): Promise<AutomationStore> {
     if (!this.automationInstance) {
-      this.automationInstance = SqliteAutomationStore.open(resolve(this.stateDir, 'metadata.sqlite')).then(async (store) => {
-        await store.migrate()
-        return store
-      })
+      this.automationInstance = this.openAutomation()
       this.automationInstance.catch(() => (this.automationInstance = undefined))
     }
     return this.automationInstance

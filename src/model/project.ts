@@ -2,6 +2,7 @@ import type { AnyNode } from './asset.js'
 import type { AlertsConfig } from './alerts.js'
 import type { ScheduleDefinition, SensorDefinition } from './automation.js'
 import type { Duration } from './duration.js'
+import type { StoreConfig } from '../store/store-config.js'
 
 /** Where asset data lives. */
 export type WarehouseConfig =
@@ -19,6 +20,8 @@ export interface ProjectSpec {
   readonly assets: readonly AnyNode[]
   /** Default: duckdb(). */
   readonly warehouse?: WarehouseConfig
+  /** Where run history and state live: sqlite() or postgres({ url }). Default: sqlite(). */
+  readonly store?: StoreConfig
   /** Steps running at once across the run. Default: 4. */
   readonly concurrency?: number
   /** Named pools and their limits: `{ warehouse: 2 }`. */

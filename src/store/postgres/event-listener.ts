@@ -1,0 +1,49 @@
+import pg from 'pg'
+import type { PostgresStoreConfig } from '../store-config.js'
+
+/**
+ * One LISTEN connection per store, shared by every live tail of the process: PostgreSQL
+ * notifies `tributary_events` after each statement that appends events (migration 0001's
+ * trigger), and each listener then reads the log from the last id it saw. Notifications carry
+ * nothing, so merged or missed ones lose no event; a tail still reads the log once on start.
+ */
+export class EventListener {
+  private readonly listeners = new Set<() => void>()
+  private client: Promise<pg.Client> | undefined
+
+  constructor(private readonly config: PostgresStoreConfig) {}
+
+  /** Calls `listener` after events are appended by any process; returns how to stop. */
+  async add(listener: () => void): Promise<() => void> {
+    this.listeners.add(listener)
+    await this.connect()
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Ends the LISTEN connection. */
+  async close(): Promise<void> {
+    const client = this.client
+    this.client = undefined
+    this.listeners.clear()
+    await (await client?.catch(() => undefined))?.end()
+  }
+
+  private connect(): Promise<pg.Client> {
+    this.client ??= (async () => {
+      const client = new pg.Client({ connectionString: this.config.url })
+      client.on('notification', () => {
+        for (const listener of this.listeners) listener()
+      })
+      // A dropped connection: forget it, so the next add() reconnects; wake every tail so it reads the log.
+      client.on('error', () => {
+        this.client = undefined
+        for (const listener of this.listeners) listener()
+      })
+      await client.connect()
+      await client.query('LISTEN tributary_events')
+      return client
+    })()
+    this.client.catch(() => (this.client = undefined))
+    return this.client
+  }
+}

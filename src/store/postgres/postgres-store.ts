@@ -1,0 +1,380 @@
+import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
+import {
+  FINAL_STEP_STATUSES,
+  type AssetStateRecord, type AssetStateSummary, type CheckResultRecord, type EventRecord, type LeaseResult, type LogRecord,
+  type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
+  type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
+} from '../records.js'
+import type { NewRun, StepCompletion, StepCount, Store } from '../store.js'
+import type { PostgresStoreConfig } from '../store-config.js'
+import { toAssetState, toAssetStateSummary, type StoredCheck } from '../sqlite/asset-state-rows.js'
+import {
+  jsonOrNull, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
+} from '../sqlite/row-mappers.js'
+import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
+import { applyMigrations, loadMigrations } from './migrations.js'
+import { asStoreError, inTransaction, openPool, type Client, type Pool } from './open-pool.js'
+import { prepareStatements } from './statements.js'
+import { EventListener } from './event-listener.js'
+
+// Every write transaction takes this lock first, so writes commit one at a time, as SQLite's
+// BEGIN IMMEDIATE makes them: event ids then become visible in id order, and a tail reading
+// "id > lastSeen" never skips an event that commits after a higher one. Reads take no lock.
+const WRITE_LOCK = 0x747262777269
+
+const sql = prepareStatements()
+
+/** The scale-out metadata store: one PostgreSQL database shared by every process and machine. */
+export class PostgresStore implements Store {
+  readonly dialect = 'postgres' as const
+  private listener: EventListener | undefined
+
+  private constructor(private readonly pool: Pool, private readonly config: PostgresStoreConfig, private readonly logLimits: LogLimits) {}
+
+  /**
+   * Opens a pool on `config.url` and checks that the database answers (TRB4020 when not). Does not
+   * migrate: call `migrate()`. `logLimits` bound each step attempt's stored log. Default: DEFAULT_LOG_LIMITS.
+   */
+  static async open(config: PostgresStoreConfig, options: { logLimits?: Partial<LogLimits> } = {}): Promise<PostgresStore> {
+    const store = new PostgresStore(openPool(config), config, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
+    try {
+      await store.guard(() => store.pool.query('SELECT 1'))
+    } catch (error) {
+      await store.pool.end()
+      throw error
+    }
+    return store
+  }
+
+  async migrate(): Promise<void> {
+    await this.guard(() => applyMigrations(this.pool, this.config.url, loadMigrations()))
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close()
+    await this.pool.end()
+  }
+
+  /**
+   * Calls `onEvents` soon after any process appends events (PostgreSQL LISTEN/NOTIFY), so a live
+   * tail reads `listEvents({ afterId })` when there is something to read instead of polling.
+   * Returns how to stop listening.
+   */
+  async watchEvents(onEvents: () => void): Promise<() => void> {
+    this.listener ??= new EventListener(this.config)
+    return this.listener.add(onEvents)
+  }
+
+  async createRun(run: NewRun): Promise<void> {
+    await this.write(async (db) => {
+      const continues = run.continues ?? null
+      const other = continues === null ? undefined : await sql.continuedBy.get(db, { continues })
+      if (other) {
+        throw new TributaryError(ErrorCode.RunNotActive, `run ${continues} is already continued by run ${other.id}`, {
+          context: { runId: continues! }, hint: `Follow run ${other.id} (tributary run ${other.id}); resume that one if it stops short.`,
+        })
+      }
+      const startedAt = run.startedAt.getTime()
+      await sql.insertRun.run(db, {
+        id: run.id, selection: run.selection, trigger: run.trigger, pid: run.pid, host: run.host, startedAt, stepCount: run.steps.length, continues,
+      })
+      // One statement for all steps: a 10,000-step run is one round trip, not 20,000.
+      await sql.insertSteps.run(db, {
+        runId: run.id, firstSeq: 0, assetKeys: run.steps.map((step) => step.assetKey), partitions: run.steps.map((step) => partitionKey(step.partition)),
+      })
+      await sql.setLastSteps.run(db, { runId: run.id })
+      await this.event(db, 'run_started', startedAt, run.id, null, null, {
+        selection: run.selection, trigger: run.trigger, pid: run.pid, host: run.host, steps: run.steps,
+      })
+    })
+  }
+
+  async finishRun(runId: string, status: RunStatus, at: Date, error: SerializedError | null = null): Promise<void> {
+    await this.write(async (db) => {
+      const { rowCount } = await sql.finishRun.run(db, { id: runId, status, at: at.getTime(), error: jsonOrNull(error) })
+      if (rowCount === 0) throw runNotFound(runId)
+      await this.event(db, 'run_finished', at.getTime(), runId, null, null, { status, error })
+    })
+  }
+
+  async heartbeat(runId: string, at: Date): Promise<RunRequest | null> {
+    const row = await this.guard(() => sql.heartbeat.get(this.pool, { id: runId, at: at.getTime() }))
+    if (!row) throw runNotFound(runId)
+    return row.requested ?? null
+  }
+
+  async requestRun(runId: string, request: RunRequest, at: Date): Promise<RunRecord | undefined> {
+    return this.write(async (db) => {
+      const { rowCount } = await sql.requestRun.run(db, { id: runId, request })
+      if (rowCount > 0) await this.event(db, 'run_requested', at.getTime(), runId, null, null, { request })
+      const row = await sql.getRun.get(db, { id: runId })
+      return row ? toRun(row) : undefined
+    })
+  }
+
+  async updateStep(update: StepUpdate): Promise<void> {
+    await this.write((db) => this.applyStepUpdate(db, update))
+  }
+
+  async updateSteps(updates: readonly StepUpdate[]): Promise<void> {
+    await this.write(async (db) => {
+      for (const update of updates) await this.applyStepUpdate(db, update)
+    })
+  }
+
+  async completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined> {
+    return this.write(async (db) => {
+      // Order in the log follows the work: published, then checked, then the step ends.
+      const materialization = completion.materialization && (await this.insertMaterialization(db, completion.materialization))
+      if (completion.checks && completion.checks.length > 0) await this.insertCheckResults(db, completion.checks)
+      await this.applyStepUpdate(db, completion.step)
+      return materialization
+    })
+  }
+
+  async recordObservation(observation: ObservationRecord): Promise<void> {
+    await this.write(async (db) => {
+      const row = {
+        sourceKey: observation.sourceKey,
+        observedAt: observation.observedAt.getTime(),
+        exists: observation.exists ? 1 : 0,
+        lastUpdated: millis(observation.lastUpdated),
+        dataVersion: observation.dataVersion,
+        rowCount: observation.rowCount,
+        schemaFingerprint: observation.schemaFingerprint,
+        columns: jsonOrNull(observation.columns),
+      }
+      await sql.insertObservation.run(db, row)
+      await sql.setSourceState.run(db, row)
+      await this.event(db, 'observation', row.observedAt, null, observation.sourceKey, null, observation)
+    })
+  }
+
+  /** Stores the line while its step attempt is within the log limits; past them, counts it on one marker line (event only for the first). */
+  async appendLog(log: LogRecord): Promise<void> {
+    await this.write(async (db) => {
+      const at = log.at.getTime()
+      const key = { runId: log.runId, assetKey: log.assetKey, partition: partitionKey(log.partition), attempt: log.attempt ?? 0 }
+      const stream = log.stream ?? 'log'
+      const message = cutLine(String(log.message), this.logLimits.lineBytes)
+      const bytes = Buffer.byteLength(message)
+      const budget = (await sql.logBudget.get(db, key)) ?? { lines: 0, bytes: 0, markerId: null }
+      if (budget.markerId !== null) {
+        const { truncated } = (await sql.countTruncated.get(db, { id: budget.markerId }))!
+        await sql.setLogMessage.run(db, { id: budget.markerId, message: truncatedMessage(truncated, this.logLimits) })
+        return
+      }
+      if (budget.lines < this.logLimits.lines && budget.bytes + bytes <= this.logLimits.bytes) {
+        await sql.insertLog.run(db, { ...key, level: log.level, message, at, stream, truncated: null })
+        await sql.setLogBudget.run(db, { ...key, lines: budget.lines + 1, bytes: budget.bytes + bytes, markerId: null })
+        await this.event(db, 'log', at, log.runId, log.assetKey, key.partition, { level: log.level, message, attempt: key.attempt, stream })
+        return
+      }
+      const text = truncatedMessage(1, this.logLimits)
+      const marker = await sql.insertLog.get(db, { ...key, level: 'warn', message: text, at, stream: 'log', truncated: 1 })
+      await sql.setLogBudget.run(db, { ...key, lines: budget.lines, bytes: budget.bytes, markerId: marker!.id })
+      await this.event(db, 'log', at, log.runId, log.assetKey, key.partition, { level: 'warn', message: text, attempt: key.attempt, stream: 'log', truncated: 1 })
+    })
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = await this.guard(() => sql.getRun.get(this.pool, { id: runId }))
+    return row && toRun(row)
+  }
+
+  async listRuns(options: { limit?: number; status?: RunStatus; trigger?: string; selection?: string } = {}): Promise<RunRecord[]> {
+    return (await this.guard(() => sql.listRuns.all(this.pool, {
+      status: options.status ?? null, trigger: options.trigger ?? null, selection: options.selection ?? null, limit: options.limit ?? 50,
+    }))).map(toRun)
+  }
+
+  async stepCounts(runId: string): Promise<StepCount[]> {
+    return this.guard(() => sql.stepCounts.all(this.pool, { runId }))
+  }
+
+  async listActiveRuns(): Promise<RunRecord[]> {
+    return (await this.guard(() => sql.listActiveRuns.all(this.pool))).map(toRun)
+  }
+
+  async listSteps(runId: string): Promise<StepRecord[]> {
+    return (await this.guard(() => sql.listSteps.all(this.pool, { runId }))).map(toStep)
+  }
+
+  async listLogs(runId: string, assetKey?: string): Promise<LogRecord[]> {
+    return (await this.guard(() => sql.listLogs.all(this.pool, { runId, assetKey: assetKey ?? null }))).map(toLog)
+  }
+
+  async assetStates(keys?: readonly string[], options: { partition?: string | null } = {}): Promise<AssetStateRecord[]> {
+    const partition = options.partition === undefined ? null : partitionKey(options.partition)
+    const rows = await this.guard(() => (keys ? sql.assetStatesOf.all(this.pool, { keys, partition }) : sql.assetStates.all(this.pool, { partition })))
+    return rows.map(toAssetState)
+  }
+
+  async assetStateSummaries(keys?: readonly string[], options: { partition?: string | null } = {}): Promise<AssetStateSummary[]> {
+    const partition = options.partition === undefined ? null : partitionKey(options.partition)
+    const rows = await this.guard(() => (keys
+      ? sql.assetStateSummariesOf.all(this.pool, { keys, partition })
+      : sql.assetStateSummaries.all(this.pool, { partition })))
+    return rows.map(toAssetStateSummary)
+  }
+
+  async listMaterializations(assetKey: string, options: { limit?: number; partition?: string | null } = {}): Promise<MaterializationRecord[]> {
+    const limit = options.limit ?? 50
+    const rows = await this.guard(() => options.partition === undefined
+      ? sql.listMaterializations.all(this.pool, { assetKey, limit })
+      : sql.listMaterializationsOfPartition.all(this.pool, { assetKey, partition: partitionKey(options.partition), limit }))
+    return rows.map(toMaterialization)
+  }
+
+  async listCheckResults(assetKey: string, options: { limit?: number } = {}): Promise<CheckResultRecord[]> {
+    return (await this.guard(() => sql.listCheckResults.all(this.pool, { assetKey, limit: options.limit ?? 100 }))).map(toCheckResult)
+  }
+
+  async latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]> {
+    const rows = await this.guard(() => (keys ? sql.latestObservationsOf.all(this.pool, { keys }) : sql.latestObservations.all(this.pool)))
+    return rows.map(toObservation)
+  }
+
+  async listObservations(sourceKey: string, options: { limit?: number } = {}): Promise<ObservationRecord[]> {
+    return (await this.guard(() => sql.listObservations.all(this.pool, { sourceKey, limit: options.limit ?? 50 }))).map(toObservation)
+  }
+
+  async listEvents(options: { afterId?: number; limit?: number; runId?: string } = {}): Promise<EventRecord[]> {
+    const params = { afterId: options.afterId ?? 0, limit: options.limit ?? 1000 }
+    const rows = await this.guard(() => options.runId === undefined
+      ? sql.listEvents.all(this.pool, params)
+      : sql.listEventsOfRun.all(this.pool, { ...params, runId: options.runId }))
+    return rows.map(toEvent)
+  }
+
+  async lastEventId(): Promise<number> {
+    return (await this.guard(() => sql.lastEventId.get(this.pool)))!.id
+  }
+
+  async pruneEvents(before: Date): Promise<number> {
+    return this.write(async (db) => (await sql.pruneEvents.run(db, { before: before.getTime() })).rowCount)
+  }
+
+  async acquireLease(assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult> {
+    return this.write(async (db) => {
+      const key = { assetKey, partition: partitionKey(partition) }
+      const { rowCount } = await sql.acquireLease.run(db, { ...key, holder, now: now.getTime(), expiresAt: now.getTime() + ttlMs })
+      if (rowCount > 0) return { acquired: true, holder }
+      return { acquired: false, holder: (await sql.leaseHolder.get(db, key))?.holder ?? null }
+    })
+  }
+
+  async renewLeases(holder: string, ttlMs: number, now: Date): Promise<void> {
+    await this.guard(() => sql.renewLeases.run(this.pool, { holder, expiresAt: now.getTime() + ttlMs }))
+  }
+
+  async releaseLease(assetKey: string, partition: string | null, holder: string): Promise<void> {
+    await this.guard(() => sql.releaseLease.run(this.pool, { assetKey, partition: partitionKey(partition), holder }))
+  }
+
+  async releaseLeasesOf(holder: string): Promise<void> {
+    await this.guard(() => sql.releaseLeasesOf.run(this.pool, { holder }))
+  }
+
+  /** Runs `fn` as one write transaction, after the writers before it (see WRITE_LOCK). */
+  private write<T>(fn: (db: Client) => Promise<T>): Promise<T> {
+    return this.guard(() => inTransaction(this.pool, fn, WRITE_LOCK))
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      throw asStoreError(error, this.config.url)
+    }
+  }
+
+  private async event(db: Client, type: string, at: number, runId: string | null, assetKey: string | null, partition: string | null, payload: object): Promise<void> {
+    await sql.insertEvent.run(db, { type, at, runId, assetKey, partition, payload: JSON.stringify(payload) })
+  }
+
+  private async applyStepUpdate(db: Client, update: StepUpdate): Promise<void> {
+    const key = { runId: update.runId, assetKey: update.assetKey, partition: partitionKey(update.partition) }
+    const params = {
+      ...key,
+      status: update.status,
+      at: update.at.getTime(),
+      attempt: update.attempt ?? null,
+      final: FINAL_STEP_STATUSES.has(update.status) ? 1 : 0,
+      hasDuration: update.durationMs === undefined ? 0 : 1,
+      durationMs: update.durationMs ?? null,
+      error: jsonOrNull(update.error),
+      reason: update.reason ?? null,
+    }
+    if ((await sql.updateStep.run(db, params)).rowCount === 0) {
+      // A step the plan did not list goes after the planned ones and counts as one more step.
+      const run = await sql.getRun.get(db, { id: update.runId })
+      if (!run) throw runNotFound(update.runId)
+      await sql.insertStep.run(db, { ...key, seq: run.step_count })
+      await sql.countStep.run(db, key)
+      await sql.updateStep.run(db, params)
+    }
+    await sql.setLastStep.run(db, key)
+    const { runId: _runId, assetKey: _assetKey, partition: _partition, at: _at, status: _status, ...payload } = update
+    await this.event(db, `step_${update.status}`, params.at, update.runId, update.assetKey, key.partition, payload)
+  }
+
+  private async insertMaterialization(db: Client, materialization: NewMaterialization): Promise<MaterializationRecord> {
+    const partition = partitionKey(materialization.partition)
+    const row = {
+      assetKey: materialization.assetKey,
+      partition,
+      runId: materialization.runId,
+      codeVersion: materialization.codeVersion,
+      dataVersion: materialization.dataVersion,
+      inputVersions: JSON.stringify(materialization.inputVersions),
+      rowCount: materialization.rowCount,
+      columns: jsonOrNull(materialization.columns),
+      durationMs: materialization.durationMs,
+      createdAt: materialization.createdAt.getTime(),
+    }
+    const inserted = await sql.insertMaterialization.get(db, row)
+    const record: MaterializationRecord = { ...materialization, id: inserted!.id }
+    await sql.setLastMaterialization.run(db, { ...row, id: record.id })
+    await this.event(db, 'materialization', record.createdAt.getTime(), record.runId, record.assetKey, partition, record)
+    return record
+  }
+
+  private async insertCheckResults(db: Client, checks: readonly NewCheckResult[]): Promise<void> {
+    // Checks normally all belong to the completed step, but each keeps its own asset (partition).
+    const latest = new Map<string, { assetKey: string; partition: string; checks: StoredCheck[] }>()
+    for (const check of checks) {
+      const partition = partitionKey(check.partition)
+      const createdAt = check.createdAt.getTime()
+      const inserted = await sql.insertCheckResult.get(db, {
+        assetKey: check.assetKey,
+        partition,
+        runId: check.runId,
+        checkName: check.checkName,
+        checkType: check.checkType,
+        severity: check.severity,
+        blocking: check.blocking ? 1 : 0,
+        passed: check.passed ? 1 : 0,
+        failingRows: check.failingRows,
+        sample: JSON.stringify(check.sample),
+        message: check.message,
+        createdAt,
+      })
+      const stored: StoredCheck = { ...check, id: inserted!.id, createdAt }
+      const group = JSON.stringify([check.assetKey, partition])
+      if (!latest.has(group)) latest.set(group, { assetKey: check.assetKey, partition, checks: [] })
+      latest.get(group)!.checks.push(stored)
+      await this.event(db, 'check_evaluated', createdAt, check.runId, check.assetKey, partition, { ...check, id: stored.id })
+    }
+    for (const { assetKey, partition, checks: stored } of latest.values()) {
+      await sql.setLastChecks.run(db, { assetKey, partition, checks: JSON.stringify(stored) })
+    }
+  }
+}
+
+function runNotFound(runId: string): TributaryError {
+  return new TributaryError(ErrorCode.RunNotFound, `run ${runId} is not in the store`, {
+    hint: 'Create the run with createRun before writing to it.',
+    context: { runId },
+  })
+}

@@ -1,0 +1,55 @@
+import type { Duration } from '../model/duration.js'
+import { tryParseDuration } from '../model/duration.js'
+import { ErrorCode, TributaryError } from '../model/errors.js'
+import { redactUrl } from '../model/redact.js'
+
+/** Where the metadata store lives: chosen in the project config by `sqlite()` or `postgres({ url })`. */
+export type StoreConfig = SqliteStoreConfig | PostgresStoreConfig
+
+/** The embedded store: `metadata.sqlite` in the project's state directory. */
+export interface SqliteStoreConfig {
+  readonly type: 'sqlite'
+}
+
+/** A PostgreSQL database shared by every process and machine of the project. */
+export interface PostgresStoreConfig {
+  readonly type: 'postgres'
+  /** `postgres://user@host:5432/db`; read it from the environment, never write it in the config. */
+  readonly url: string
+  /** Connections each process keeps open. Default: 10. */
+  readonly poolSize: number
+  /** Longest any one statement may run before PostgreSQL cancels it, in ms. Default: 30,000 (30 s). */
+  readonly statementTimeoutMs: number
+}
+
+/** The embedded SQLite store (the default). */
+export function sqlite(): SqliteStoreConfig {
+  return Object.freeze({ type: 'sqlite' as const })
+}
+
+/**
+ * The PostgreSQL store. `poolSize`: connections per process (Default: 10); `statementTimeout`:
+ * a duration such as '30s' or milliseconds (Default: '30s'). Throws TRB1050 on a bad option;
+ * the URL never appears in the error unredacted.
+ */
+export function postgres(options: { url: string | undefined; poolSize?: number; statementTimeout?: Duration }): PostgresStoreConfig {
+  const url = options?.url
+  if (typeof url !== 'string' || !/^postgres(?:ql)?:\/\/./.test(url)) {
+    const shown = typeof url === 'string' ? ` (got ${JSON.stringify(redactUrl(url))})` : url === undefined ? ' (got nothing: is the environment variable set?)' : ''
+    throw invalid(`postgres() needs a url of the form postgres://user@host:5432/database${shown}`,
+      'Pass it from the environment: postgres({ url: process.env.TRIBUTARY_DATABASE_URL }).')
+  }
+  const poolSize = options.poolSize ?? 10
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) {
+    throw invalid(`postgres() poolSize must be a whole number from 1 to 1000 (got ${String(options.poolSize)})`, 'Leave it out for 10 connections per process.')
+  }
+  const statementTimeoutMs = options.statementTimeout === undefined ? 30_000 : tryParseDuration(options.statementTimeout)
+  if (statementTimeoutMs === undefined || statementTimeoutMs <= 0) {
+    throw invalid(`postgres() statementTimeout must be a positive duration such as '30s' (got ${JSON.stringify(options.statementTimeout)})`, "Leave it out for '30s'.")
+  }
+  return Object.freeze({ type: 'postgres' as const, url, poolSize, statementTimeoutMs })
+}
+
+function invalid(message: string, hint: string): TributaryError {
+  return new TributaryError(ErrorCode.InvalidStore, message, { hint })
+}
