@@ -4,7 +4,7 @@
 // compiles better-sqlite3): minutes, once.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,6 +41,24 @@ function walkOf(markdown: string): ({ kind: 'sh'; line: string } | { kind: 'file
   return steps
 }
 
+/**
+ * better-sqlite3 installs a prebuilt binary when it finds one, else compiles SQLite (minutes on a
+ * busy 2-core machine). Its installer looks in `npm_config_better_sqlite3_local_prebuilds` before
+ * downloading: this machine's build is offered there as the prebuild it would download. Nothing
+ * else of the repository's node_modules is visible to the install.
+ */
+function offerSqlitePrebuild(root: string): void {
+  const pkgDir = join(REPO, 'node_modules', 'better-sqlite3')
+  const binary = join(pkgDir, 'build', 'Release', 'better_sqlite3.node')
+  if (!existsSync(binary)) return
+  const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }
+  const dir = join(root, 'prebuilds')
+  mkdirSync(dir)
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`
+  const tar = spawnSync('tar', ['-czf', join(dir, name), '-C', pkgDir, 'build/Release/better_sqlite3.node'], { encoding: 'utf8' })
+  if (tar.status === 0) ENV.npm_config_better_sqlite3_local_prebuilds = dir
+}
+
 describe('packed install: docs/getting-started.md from the tarball, outside the repository', () => {
   let root: string
   let tarball: string
@@ -59,6 +77,7 @@ describe('packed install: docs/getting-started.md from the tarball, outside the 
     const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[]
     tarball = join(root, info!.filename)
     packed = info!.files.map((f) => f.path)
+    offerSqlitePrebuild(root)
   })
 
   after(async () => {
