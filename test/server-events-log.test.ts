@@ -106,6 +106,20 @@ describe('/api/events from the event log', () => {
     }
   })
 
+  test('a stream opened after an idle time starts at what is newest, not with what happened while no one listened', async () => {
+    gate = newGate()
+    gate.open()
+    const quiet = await other.materialize('raw/first', { trigger: 'cli', force: true })
+    const stream = await openEvents(s.server.url)
+    try {
+      const next = await other.materialize('raw/first', { trigger: 'cli', force: true })
+      await stream.waitFor((item) => 'event' in item && item.event === 'run_finished' && item.data.runId === next.runId)
+      assert.ok(!stream.events().some((e) => 'runId' in e.data && e.data.runId === quiet.runId), 'nothing of the run before the stream opened')
+    } finally {
+      stream.close()
+    }
+  })
+
   test('?lastEventId= resumes too, and ?runId= keeps one run', async () => {
     gate = newGate()
     gate.open()

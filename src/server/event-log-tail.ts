@@ -71,11 +71,12 @@ export class EventLogTail {
   }
 
   private async start(): Promise<void> {
-    if (this.cursor !== undefined) return
+    if (this.cursor !== undefined && this.subscribers.size > 0) return
     try {
       const newest = await this.store().lastEventId()
-      // Another subscribe may have started it meanwhile; the first cursor wins.
-      this.cursor ??= newest
+      // With no one subscribed the cursor may lag (nobody read while idle): a new stream starts at
+      // what is newest. The cursor only moves forward, so no subscriber ever gets an event twice.
+      if (this.cursor === undefined || this.subscribers.size === 0) this.cursor = Math.max(this.cursor ?? 0, newest)
       this.failing = false
     } catch (error) {
       this.report(error)
