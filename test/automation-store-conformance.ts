@@ -129,5 +129,17 @@ export function automationStoreConformance(name: string, open: () => Promise<{ s
       assert.deepEqual(await store.countOutbox(), { pending: 2, delivered: 1, exhausted: 1 })
       assert.deepEqual((await store.listOutbox({ status: 'exhausted' })).map((e) => [e.sink, e.lastError]), [['pager', 'HTTP 503']])
     }))
+
+    test('webhook deliveries: remembered once per sensor, a replay (any of its ids) refused whole, forgotten after the window', withStore(async (store) => {
+      const at = new Date('2026-03-02T06:00:00Z')
+      const later = (ms: number) => new Date(at.getTime() + ms)
+      assert.equal(await store.rememberWebhookDelivery('landed', ['sig:a', 'id:1'], at, later(-600_000)), true)
+      assert.equal(await store.rememberWebhookDelivery('landed', ['sig:a'], later(1), later(-600_000)), false, 'the same signature')
+      assert.equal(await store.rememberWebhookDelivery('landed', ['sig:b', 'id:1'], later(2), later(-600_000)), false, 'the same delivery id, re-signed')
+      assert.equal(await store.rememberWebhookDelivery('landed', ['sig:b'], later(3), later(-600_000)), true, 'sig:b was not kept by the refused replay')
+      assert.equal(await store.rememberWebhookDelivery('other', ['sig:a'], later(4), later(-600_000)), true, 'per sensor')
+      // Ten minutes on, what was received before the window is forgotten.
+      assert.equal(await store.rememberWebhookDelivery('landed', ['sig:a'], later(600_001), later(1)), true)
+    }))
   })
 }

@@ -34,8 +34,8 @@ describe('server: strict request validation', () => {
     assert.equal(response.body.error.code, 'TRB6025')
     assert.equal(response.body.error.message, 'unknown field dry_run')
     assert.match(response.body.error.hint, /dryRun/)
-    const two = await s.api.post('/api/runs', { body: { selection: 'raw/accounts', dry_run: true, force: 1 } })
-    assert.equal(two.body.error.message, 'unknown fields dry_run, force')
+    const two = await s.api.post('/api/runs', { body: { selection: 'raw/accounts', dry_run: true, forced: 1 } })
+    assert.equal(two.body.error.message, 'unknown fields dry_run, forced')
     assert.deepEqual(await p.instance.store.listRuns({ limit: 10 }), [], 'nothing ran')
   })
 

@@ -5,15 +5,7 @@ import type { Tributary } from '../instance/tributary.js'
 import { closest } from '../graph/similar.js'
 import { badRequest, HttpError } from './errors.js'
 
-/** A non-negative integer query parameter: `fallback` when absent, at most `max`; anything else is a 400. */
-export function intParam(c: Context, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  const text = c.req.query(name)
-  if (text === undefined || text === '') return fallback
-  if (!/^\d+$/.test(text)) throw badRequest(`${name} must be a non-negative integer, not ${JSON.stringify(text)}`)
-  return Math.min(Number(text), max)
-}
-
-/** A query parameter that must be one of `allowed` (undefined when absent). */
+/** A query parameter that must be one of `allowed` (undefined when absent). Prefer queryOf: the route's schema checks it already. */
 export function enumParam<T extends string>(c: Context, name: string, allowed: readonly T[]): T | undefined {
   const text = c.req.query(name)
   if (text === undefined || text === '') return undefined

@@ -7,12 +7,15 @@ import type { ApiAcknowledgeIncident, ApiResolveIncident, ApiStartBackfill, ApiS
 // Query parameters carry their OpenAPI description (and default) as metadata: openapi.ts lists them from here.
 const text = (description: string) => z.string().optional().meta({ description })
 const required = (description: string) => z.string({ error: 'is required' }).min(1, { error: 'is required' }).meta({ description })
-/** A non-negative integer query parameter; the route applies the default and maximum it documents. */
-const integer = (description: string, fallback?: number) =>
-  z.string().regex(/^\d+$/, { error: 'must be a non-negative integer' }).optional().meta({ description, ...(fallback !== undefined ? { default: fallback } : {}) })
-const oneOf = <T extends readonly [string, ...string[]]>(values: T, description: string, fallback?: T[number]) =>
+/** Digits in a query string, as a number of at most `max`. */
+const digits = (max = Number.MAX_SAFE_INTEGER) => z.string().regex(/^\d+$/, { error: 'must be a non-negative integer' }).transform((text) => Math.min(Number(text), max))
+/** An optional non-negative integer query parameter. */
+const integer = (description: string) => digits().optional().meta({ description })
+/** A non-negative integer query parameter with a default. */
+const counted = (description: string, fallback: number, max?: number) => digits(max).optional().default(fallback).meta({ description, default: fallback })
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, description: string, fallback?: T[number]) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` }).optional().meta({ description, ...(fallback !== undefined ? { default: fallback } : {}) })
-const limit = (fallback: number, max = 1000) => integer(`At most this many (default ${fallback}, at most ${max}).`, fallback)
+const limit = (fallback: number, max = 1000) => counted(`At most this many (default ${fallback}, at most ${max}).`, fallback, max)
 const assetKey = required('An asset or source key, e.g. marts/revenue.')
 const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' }).optional()
 const flag = z.boolean({ error: 'must be true or false' }).optional()
@@ -56,7 +59,7 @@ export const REQUESTS = {
     query: z.strictObject({
       q: text('Case-insensitive substring of the key, description or owner.'), owner: text('Exact owner, e.g. team:crm.'), tag: text('Has this tag.'),
       group: text('Exact group.'), kind: text('Exact kind, e.g. table, dashboard, source.'), status: oneOf(ASSET_STATUS, 'Exact status.'),
-      limit: limit(100), offset: integer('Skip this many (default 0).', 0),
+      limit: limit(100), offset: counted('Skip this many (default 0).', 0),
     }),
   },
   'GET /api/assets/{key}': { query: none },

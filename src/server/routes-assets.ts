@@ -3,17 +3,16 @@ import { Hono } from 'hono'
 import type { GraphNode } from '../graph/asset-graph.js'
 import type { Tributary } from '../instance/tributary.js'
 import { partitionKeys } from '../model/partitions.js'
-import type { ApiAssetDetail, ApiAssetStatus, ApiAssetSummary, ApiCheck, ApiCheckResult, ApiMaterialization, ApiPartition, ApiPartitionState, ApiPartitionStatus } from './api-types.js'
+import type { ApiAssetDetail, ApiAssetSummary, ApiCheck, ApiCheckResult, ApiMaterialization, ApiPartition, ApiPartitionState, ApiPartitionStatus } from './api-types.js'
 import type { AuthEnv } from './auth.js'
 import { searchCatalog } from './catalog.js'
-import { enumParam, intParam, knownKey, requiredParam } from './params.js'
+import { knownKey } from './params.js'
+import { queryOf } from './validate.js'
 import { toAssetSummary, toCheckResult, toMaterialization } from './to-api.js'
 import { definitionSource } from './definition-source.js'
 
 /** At most this many partitions are listed, the newest. */
 export const MAX_PARTITIONS = 400
-
-const STATUSES: readonly ApiAssetStatus[] = ['fresh', 'stale', 'late', 'failed', 'blocked', 'missing', 'running']
 
 /** Every asset and source of the instance, summarized, upstream first. */
 export async function summaries(instance: Tributary): Promise<ApiAssetSummary[]> {
@@ -26,11 +25,7 @@ export function assetRoutes(instance: () => Tributary): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>()
 
   routes.get('/assets', async (c) => {
-    const query = {
-      q: c.req.query('q'), owner: c.req.query('owner'), tag: c.req.query('tag'), group: c.req.query('group'), kind: c.req.query('kind'),
-      status: enumParam(c, 'status', STATUSES), limit: intParam(c, 'limit', 100, 1000), offset: intParam(c, 'offset', 0),
-    }
-    return c.json(searchCatalog(await summaries(instance()), query))
+    return c.json(searchCatalog(await summaries(instance()), queryOf(c, 'GET /api/assets')))
   })
 
   // The key keeps its slashes: /api/assets/marts/revenue.
@@ -42,21 +37,23 @@ export function assetRoutes(instance: () => Tributary): Hono<AuthEnv> {
 
   routes.get('/materializations', async (c) => {
     const current = instance()
-    const key = knownKey(current, requiredParam(c, 'key'))
-    const records = await current.store.listMaterializations(key, { limit: intParam(c, 'limit', 50, 1000) })
+    const { key: asked, limit } = queryOf(c, 'GET /api/materializations')
+    const key = knownKey(current, asked)
+    const records = await current.store.listMaterializations(key, { limit })
     return c.json<ApiMaterialization[]>(records.map(toMaterialization))
   })
 
   routes.get('/check-results', async (c) => {
     const current = instance()
-    const key = knownKey(current, requiredParam(c, 'key'))
-    const records = await current.store.listCheckResults(key, { limit: intParam(c, 'limit', 100, 1000) })
+    const { key: asked, limit } = queryOf(c, 'GET /api/check-results')
+    const key = knownKey(current, asked)
+    const records = await current.store.listCheckResults(key, { limit })
     return c.json<ApiCheckResult[]>(records.map(toCheckResult))
   })
 
   routes.get('/partitions', async (c) => {
     const current = instance()
-    const key = knownKey(current, requiredParam(c, 'key'))
+    const key = knownKey(current, queryOf(c, 'GET /api/partitions').key)
     return c.json(await partitionStatus(current, current.graph.get(key)))
   })
 

@@ -9,13 +9,11 @@ import { operatorOnly, type AuthEnv } from './auth.js'
 import { badRequest, HttpError } from './errors.js'
 import type { EventHub } from './events.js'
 import { latestPartitions } from '../automation/partition-choice.js'
-import { enumParam, intParam, smallBody } from './params.js'
+import { smallBody } from './params.js'
 import { acceptRun } from './run-start.js'
-import { bodyOf, validRequest } from './validate.js'
+import { bodyOf, queryOf, validRequest } from './validate.js'
 import { DEFAULT_WEBHOOK_TOLERANCE_MS, replayed, verifyWebhook } from './webhook-signature.js'
 
-const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved', 'unresolved'] as const
-const DELIVERY_STATUSES = ['pending', 'delivered', 'exhausted'] as const
 
 /**
  * `POST /sensors/{name}`, mounted under /api before token auth: the HMAC signature made with
@@ -56,9 +54,9 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>()
 
   routes.get('/incidents', async (c) => {
-    const status = enumParam(c, 'status', INCIDENT_STATUSES)
+    const { status, limit } = queryOf(c, 'GET /api/incidents')
     const store = await instance().automation()
-    const incidents = await store.listIncidents({ limit: intParam(c, 'limit', 100, 1000), ...(status ? { status } : {}) })
+    const incidents = await store.listIncidents({ limit, ...(status ? { status } : {}) })
     return c.json<ApiIncident[]>(incidents.map(toIncident))
   })
 
@@ -84,18 +82,16 @@ export function automationRoutes(instance: () => Tributary): Hono<AuthEnv> {
   })
 
   routes.get('/deliveries', async (c) => {
-    const status = enumParam(c, 'status', DELIVERY_STATUSES)
-    const incident = c.req.query('incident')
-    if (incident !== undefined && !/^\d{1,12}$/.test(incident)) throw badRequest(`incident ${JSON.stringify(incident)} is not an incident id`)
+    const { status, incident, limit } = queryOf(c, 'GET /api/deliveries')
     const store = await instance().automation()
-    const entries = await store.listOutbox({ limit: intParam(c, 'limit', 100, 1000), ...(status ? { status } : {}), ...(incident ? { incidentId: Number(incident) } : {}) })
+    const entries = await store.listOutbox({ limit, ...(status ? { status } : {}), ...(incident !== undefined ? { incidentId: incident } : {}) })
     return c.json<ApiDelivery[]>(entries.map(toDelivery))
   })
 
   routes.get('/decisions', async (c) => {
-    const key = c.req.query('key')
+    const { key, limit } = queryOf(c, 'GET /api/decisions')
     const store = await instance().automation()
-    const decisions = await store.listDecisions({ limit: intParam(c, 'limit', 100, 1000), ...(key ? { assetKey: key } : {}) })
+    const decisions = await store.listDecisions({ limit, ...(key ? { assetKey: key } : {}) })
     return c.json<ApiDecision[]>(decisions.map(toDecision))
   })
 

@@ -2,23 +2,22 @@
 import { Hono } from 'hono'
 import type { Tributary } from '../instance/tributary.js'
 import { BACKFILL_TRIGGER, type BackfillPlan } from '../engine/backfill.js'
-import type { ApiBackfill, ApiBackfillStarted, ApiRun, ApiRunStatus } from './api-types.js'
+import type { ApiBackfill, ApiBackfillStarted, ApiRun } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
 import type { RunRouteOptions } from './routes-runs.js'
-import { enumParam, intParam, smallBody } from './params.js'
+import { smallBody } from './params.js'
 import { recordGate, untilRecorded } from './run-start.js'
-import { bodyOf } from './validate.js'
+import { bodyOf, queryOf } from './validate.js'
 import { toBackfill, toRun } from './to-api.js'
 
-const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled', 'paused']
 
 /** Routes of backfills, mounted under /api. Starting, pausing, resuming and canceling need the operator role. */
 export function backfillRoutes(instance: () => Tributary, options: RunRouteOptions): Hono<AuthEnv> {
   const routes = new Hono<AuthEnv>()
 
   routes.get('/backfills', async (c) => {
-    const status = enumParam(c, 'status', RUN_STATUSES)
-    const list = await instance().listBackfills({ limit: intParam(c, 'limit', 20, 200), ...(status ? { status } : {}) })
+    const { status, limit } = queryOf(c, 'GET /api/backfills')
+    const list = await instance().listBackfills({ limit, ...(status ? { status } : {}) })
     return c.json<ApiBackfill[]>(list.map(toBackfill))
   })
 

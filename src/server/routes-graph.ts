@@ -5,7 +5,8 @@ import type { Tributary } from '../instance/tributary.js'
 import type { ApiLineage, ApiReadyItem } from './api-types.js'
 import type { AuthEnv } from './auth.js'
 import { badRequest } from './errors.js'
-import { enumParam, intParam, knownKey } from './params.js'
+import { knownKey } from './params.js'
+import { queryOf } from './validate.js'
 import { toReadyItem } from './to-api.js'
 
 /** Kinds that people outside the data team read; tag 'business' adds any other asset to the board. */
@@ -19,9 +20,7 @@ export function graphRoutes(instance: () => Tributary): Hono<AuthEnv> {
   routes.get('/lineage', async (c) => {
     const current = instance()
     const graph = current.graph
-    const key = c.req.query('key')
-    const direction = enumParam(c, 'direction', ['upstream', 'downstream', 'both'] as const) ?? 'both'
-    const depth = intParam(c, 'depth', Number.POSITIVE_INFINITY)
+    const { key, direction = 'both', depth = Number.POSITIVE_INFINITY } = queryOf(c, 'GET /api/lineage')
     if (depth < 1) throw badRequest('depth must be at least 1', 'Leave it out for the whole lineage.')
     let keys: Set<string>
     if (key) {

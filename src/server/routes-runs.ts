@@ -1,15 +1,14 @@
 // Runs: list, detail, start (and dry run), cancel.
 import { Hono } from 'hono'
 import type { Tributary } from '../instance/tributary.js'
-import type { ApiRun, ApiRunCanceled, ApiRunStarted, ApiRunStatus } from './api-types.js'
+import type { ApiRun, ApiRunCanceled, ApiRunStarted } from './api-types.js'
 import { operatorOnly, type AuthEnv } from './auth.js'
 import type { EventHub } from './events.js'
-import { enumParam, intParam, smallBody } from './params.js'
+import { smallBody } from './params.js'
 import { acceptRun } from './run-start.js'
-import { bodyOf } from './validate.js'
+import { bodyOf, queryOf } from './validate.js'
 import { toRun, toRunDetail } from './to-api.js'
 
-const RUN_STATUSES: readonly ApiRunStatus[] = ['running', 'succeeded', 'failed', 'canceled', 'paused']
 
 /** What the run routes report to besides the caller. */
 export interface RunRouteOptions {
@@ -23,10 +22,10 @@ export function runRoutes(instance: () => Tributary, options: RunRouteOptions): 
   const routes = new Hono<AuthEnv>()
 
   routes.get('/runs', async (c) => {
-    const status = enumParam(c, 'status', RUN_STATUSES)
+    const { status, limit } = queryOf(c, 'GET /api/runs')
     // A run whose process died is settled first, so it is not listed as running.
     await instance().settleDeadRuns()
-    const runs = await instance().store.listRuns({ limit: intParam(c, 'limit', 50, 1000), ...(status ? { status } : {}) })
+    const runs = await instance().store.listRuns({ limit, ...(status ? { status } : {}) })
     return c.json<ApiRun[]>(runs.map(toRun))
   })
 

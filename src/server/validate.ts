@@ -34,6 +34,7 @@ export const validRequest: MiddlewareHandler<AuthEnv> = async (c, next) => {
   const query = Object.fromEntries(Object.entries(queries).map(([name, values]) => [name, values[0]!]))
   const checked = route.schema.query.safeParse(query)
   if (!checked.success) throw invalid(checked.error, 'query parameter', query, `${route.route} takes ${describeFields(route.schema.query)}.`)
+  c.set('query' as never, checked.data as never)
   if (route.schema.body && route.schema.body !== 'raw') {
     const body = await jsonObjectBody(c, route.schema.hint)
     const parsed = route.schema.body.safeParse(body)
@@ -41,6 +42,11 @@ export const validRequest: MiddlewareHandler<AuthEnv> = async (c, next) => {
     c.set('body' as never, parsed.data as never)
   }
   return next()
+}
+
+/** The validated query of `route`, defaults applied and numbers parsed (set by {@link validRequest}). */
+export function queryOf<K extends RouteKey>(c: Context, _route: K): z.infer<(typeof REQUESTS)[K]['query']> {
+  return c.get('query' as never)
 }
 
 /** The validated JSON body of `route` (set by {@link validRequest}). */
