@@ -24,10 +24,13 @@ describe('skip what is up to date', () => {
   })
 
   // landing/orders (files) → raw/orders (TS, reads the CSV) → marts/totals (SQL) → marts/report (SQL)
-  async function project(options: { totalsSql?: string } = {}) {
+  async function project(options: { totalsSql?: string; totalsContract?: boolean } = {}) {
     const landing = defineSource({ key: 'landing/orders', observe: files('landing/orders/*.csv') })
     const raw = defineAsset({ key: 'raw/orders', ins: { landing }, async materialize({ landing }, ctx) { await ctx.loadCsv(landing.files) } })
-    const totals = sqlAsset({ key: 'marts/totals', sql: options.totalsSql ?? 'select count(*) as n, sum(amount) as amount from raw.orders' })
+    const totals = sqlAsset({
+      key: 'marts/totals', sql: options.totalsSql ?? 'select count(*) as n, sum(amount) as amount from raw.orders',
+      ...(options.totalsContract ? { contract: { columns: { n: { type: 'bigint', nullable: false } } } } : {}),
+    })
     const report = sqlAsset({ key: 'marts/report', sql: 'select n * 2 as doubled from marts.totals' })
     return defineProject({ name: 'up-to-date', assets: [landing, raw, totals, report] })
   }
@@ -118,7 +121,22 @@ describe('skip what is up to date', () => {
     assert.equal(await materializations(edited, 'marts/totals'), 2)
   })
 
-  test('a failed last run rebuilds what failed and its skipped readers, not what succeeded', async () => {
+  test('a contract (or check) added since the last build rebuilds that asset, so its output is checked by it', async () => {
+    const dir = await setUp()
+    const first = await open(await project(), dir)
+    await run(first)
+    await first.close()
+    cleanups.shift()
+    const checked = await open(await project({ totalsContract: true }), dir)
+    const after = await run(checked)
+    assert.ok(upToDate(after.reasons['raw/orders']), `raw/orders: ${after.reasons['raw/orders']}`)
+    assert.ok(!upToDate(after.reasons['marts/totals']), `marts/totals: ${after.reasons['marts/totals']}`)
+    assert.equal((await checked.store.listCheckResults('marts/totals', { limit: 1 }))[0]!.checkName, 'contract')
+    const again = await run(checked)
+    assert.ok(upToDate(again.reasons['marts/totals']), `checked once, up to date again: ${again.reasons['marts/totals']}`)
+  })
+
+    test('a failed last run rebuilds what failed and its skipped readers, not what succeeded', async () => {
     const dir = await setUp()
     const broken = await open(await project({ totalsSql: 'select count(*) as n, sum(no_such_column) as amount from raw.orders' }), dir)
     const failed = await run(broken)

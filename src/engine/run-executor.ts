@@ -347,7 +347,10 @@ async function runStep(
     let resolved = force || node.upstream.length === 0 ? undefined : await resolveInputs(deps, node, step)
     if (resolved) {
       const [last] = await deps.store.listMaterializations(node.key, { limit: 1, partition: step.partition })
-      const reason = upToDate({ codeVersion: node.codeVersion, upstream: node.upstream, inputVersions: resolved.versions, last })
+      const now = (def.checks ?? []).map((c) => c.name)
+      // Checks evaluated on that build (a check added since means its output was never checked by it).
+      const evaluated = last && now.length > 0 ? (await deps.store.listCheckResults(node.key, { limit: 200 })).filter((c) => c.runId === last.runId && c.partition === step.partition).map((c) => c.checkName) : []
+      const reason = upToDate({ codeVersion: node.codeVersion, upstream: node.upstream, inputVersions: resolved.versions, last, checks: { now, evaluated: new Set(evaluated) } })
       if (reason) {
         await record(step, 'succeeded', { reason, durationMs: 0 })
         return 'succeeded'

@@ -7,7 +7,7 @@ import { currentStatuses } from './readiness.js'
 import { usableAsInput } from './status.js'
 import { upToDate } from './up-to-date.js'
 
-type Last = Pick<MaterializationRecord, 'runId' | 'codeVersion' | 'dataVersion' | 'inputVersions'>
+type Last = Pick<MaterializationRecord, 'runId' | 'codeVersion' | 'dataVersion' | 'inputVersions'> & { readonly checked?: ReadonlySet<string> }
 
 /**
  * The steps of a plan that are up to date, decided in one pass in plan order, like make:
@@ -40,7 +40,9 @@ export function upToDatePlan(
       inputVersions[up] = version
     }
     if (!known) continue
-    const reason = upToDate({ codeVersion: node.codeVersion, upstream: node.upstream, inputVersions, last: last.get(step.key) })
+    const built = last.get(step.key)
+    const checks = built?.checked ? { now: (node.def.checks ?? []).map((c) => c.name), evaluated: built.checked } : undefined
+    const reason = upToDate({ codeVersion: node.codeVersion, upstream: node.upstream, inputVersions, last: built, ...(checks ? { checks } : {}) })
     if (reason) skipped.set(stepId(step), reason)
   }
   return skipped
@@ -60,7 +62,13 @@ export async function upToDateSteps(deps: EngineDeps, plan: Plan): Promise<Map<s
   const assets = [...keys].filter((key) => deps.graph.get(key).def.type !== 'source')
   const [states, previous] = await Promise.all([deps.store.assetStates(assets, { partition: null }), deps.store.latestObservations(sources)])
   const last = new Map<string, Last>()
-  for (const state of states) if (state.lastMaterialization) last.set(state.assetKey, state.lastMaterialization)
+  for (const state of states) {
+    const built = state.lastMaterialization
+    if (!built) continue
+    // Checks evaluated on that build: the latest checked step is that build's when it published.
+    const checked = new Set(state.lastChecks.filter((c) => c.runId === built.runId).map((c) => c.checkName))
+    last.set(state.assetKey, { ...built, checked })
+  }
   const previousBySource = new Map(previous.map((o) => [o.sourceKey, o]))
   const sourceVersions = new Map<string, string>()
   for (const key of sources) {

@@ -26,6 +26,11 @@ test('a changed input, changed code, a new or dropped input, or no materializati
   assert.equal(upToDate({ ...facts, last: undefined }), undefined)
 })
 
+test('a check added since the last build makes it build (its output was never checked by it)', () => {
+  assert.ok(upToDate({ ...facts, checks: { now: ['unique(id)'], evaluated: new Set(['unique(id)']) } }))
+  assert.equal(upToDate({ ...facts, checks: { now: ['unique(id)', 'contract'], evaluated: new Set(['unique(id)']) } }), undefined)
+})
+
 test('an asset with nothing upstream reads the outside world: never up to date', () => {
   assert.equal(upToDate({ codeVersion: 'c1', upstream: [], inputVersions: {}, last: { runId: 'r1', codeVersion: 'c1', inputVersions: {} } }), undefined)
 })

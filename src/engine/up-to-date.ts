@@ -12,11 +12,14 @@ export interface UpToDateFacts {
   readonly inputVersions: Readonly<Record<string, string>>
   /** The last published materialization of the same asset (partition); its blocking checks passed. */
   readonly last: Pick<MaterializationRecord, 'runId' | 'codeVersion' | 'inputVersions'> | undefined
+  /** The asset's checks now, and those evaluated on `last` (when known): a check added since means the output was never checked by it. */
+  readonly checks?: { readonly now: readonly string[]; readonly evaluated: ReadonlySet<string> }
 }
 
 /**
  * Whether a step can be skipped as up to date, like make: the last published materialization
  * was built by the same code version from exactly the input versions it would read now.
+ * A check (or contract) added since that build also makes it build, so the output is checked by it.
  * Returns the reason to record, or undefined when it must be built. Pure.
  *
  * An asset with nothing upstream is never up to date: it reads the outside world, which
@@ -25,6 +28,7 @@ export interface UpToDateFacts {
 export function upToDate(facts: UpToDateFacts): string | undefined {
   const { last } = facts
   if (!last || facts.upstream.length === 0 || last.codeVersion !== facts.codeVersion) return undefined
+  if (facts.checks && facts.checks.now.some((name) => !facts.checks!.evaluated.has(name))) return undefined
   const recorded = Object.keys(last.inputVersions)
   if (recorded.length !== facts.upstream.length) return undefined
   for (const key of facts.upstream) {
