@@ -1,0 +1,36 @@
+import type { PublicationMeta } from '../warehouse.js'
+import { quoteIdentifier } from './identifiers.js'
+
+// The ledger lives in the warehouse, not the metadata store, so it commits in the same
+// transaction as the data it describes: crash recovery trusts it over the store.
+
+/** Creates the publication ledger in `schema` when missing; run under an advisory lock. */
+export function createLedger(schema: string): string {
+  return `create schema if not exists ${quoteIdentifier(schema)};
+create table if not exists ${quoteIdentifier(schema)}.publications (
+  asset_key text not null,
+  "partition" text,
+  run_id text not null,
+  data_version text not null,
+  row_count bigint not null,
+  published_at timestamptz not null
+);
+create index if not exists publications_run on ${quoteIdentifier(schema)}.publications (run_id)`
+}
+
+/** Records one publication; parameters from {@link ledgerParams}. */
+export function insertPublication(schema: string): string {
+  return `insert into ${quoteIdentifier(schema)}.publications
+  (asset_key, "partition", run_id, data_version, row_count, published_at) values ($1, $2, $3, $4, $5, $6)`
+}
+
+/** The publications of one run ($1), oldest first. */
+export function selectPublications(schema: string): string {
+  return `select asset_key, "partition", run_id, data_version, row_count, published_at
+  from ${quoteIdentifier(schema)}.publications where run_id = $1 order by published_at, asset_key, "partition"`
+}
+
+/** Parameters of {@link insertPublication}. */
+export function ledgerParams(meta: PublicationMeta, publishedAt: Date): unknown[] {
+  return [meta.assetKey, meta.partition, meta.runId, meta.dataVersion, meta.rowCount, publishedAt]
+}

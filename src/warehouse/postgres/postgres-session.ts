@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto'
+import type { Relation } from '../../graph/asset-graph.js'
+import type { Row } from '../../model/context.js'
+import { ErrorCode, TributaryError } from '../../model/errors.js'
+import type { ColumnInfo } from '../../store/records.js'
+import type { PublicationMeta, WarehouseSession } from '../warehouse.js'
+import { copyCsvFiles } from './csv-load.js'
+import { quoteIdentifier, quoteTable } from './identifiers.js'
+import { insertPublication, ledgerParams } from './ledger.js'
+import { copyRows } from './row-table.js'
+import type { SerialClient, Statements } from './serial-client.js'
+
+// Concurrent `create schema/table if not exists` race in PostgreSQL's catalog (a unique
+// violation for the loser); a transaction-scoped advisory lock per name serializes them.
+async function lockName(s: Statements, kind: string, relation: Relation | string): Promise<void> {
+  await s.run('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`tributary:${kind}:${JSON.stringify(relation)}`])
+}
+
+async function ensureSchema(s: Statements, schema: string): Promise<void> {
+  await lockName(s, 'schema', schema)
+  await s.run(`create schema if not exists ${quoteIdentifier(schema)}`)
+}
+
+async function readColumns(s: Statements, relation: Relation): Promise<ColumnInfo[]> {
+  const rows = await s.read(
+    `select column_name, data_type from information_schema.columns
+     where table_schema = $1 and table_name = $2 order by ordinal_position`,
+    [relation.schema, relation.name],
+  )
+  if (rows.length === 0) {
+    throw new TributaryError(ErrorCode.WarehouseQuery, `relation ${quoteTable(relation)} does not exist`, {
+      hint: 'Materialize the asset that produces it first.',
+    })
+  }
+  return rows.map((row) => ({ name: String(row.column_name), type: String(row.data_type) }))
+}
+
+/** One pooled PostgreSQL connection's worth of warehouse work; see {@link WarehouseSession}. */
+export class PostgresSession implements WarehouseSession {
+  constructor(
+    private readonly client: SerialClient,
+    private readonly ledgerSchema: string,
+    private readonly onClose: () => void = () => undefined,
+  ) {}
+
+  /** Runs a query with `$1` parameters; values converted as described in postgres-values.ts. */
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.client.exclusive((s) => s.read(sql, params))) as T[]
+  }
+
+  /** Runs one or more statements that return nothing. */
+  exec(sql: string): Promise<void> {
+    return this.client.exclusive((s) => s.run(sql))
+  }
+
+  /** Whether a table or view exists; names match exactly, as they are always quoted. */
+  async relationExists(relation: Relation): Promise<boolean> {
+    const rows = await this.query('select 1 from information_schema.tables where table_schema = $1 and table_name = $2', [relation.schema, relation.name])
+    return rows.length > 0
+  }
+
+  /** Replaces `staging` with the rows of a SELECT, creating its schema when needed; one transaction. */
+  createFromSelect(staging: Relation, select: string): Promise<void> {
+    return this.client.transaction(async (s) => {
+      await ensureSchema(s, staging.schema)
+      await s.run(`drop table if exists ${quoteTable(staging)}`)
+      await s.run(`create table ${quoteTable(staging)} as ${select}`)
+    })
+  }
+
+  /** Replaces `staging` with rows through COPY; column types as DuckDB's inferColumns, named for PostgreSQL. */
+  createFromRows(staging: Relation, rows: readonly Row[]): Promise<void> {
+    return this.client.transaction(async (s) => {
+      await ensureSchema(s, staging.schema)
+      await s.run(`drop table if exists ${quoteTable(staging)}`)
+      await copyRows(s, quoteTable(staging), rows)
+    })
+  }
+
+  /** Replaces `staging` with CSV files streamed through COPY and combined by column name. */
+  async createFromCsv(staging: Relation, files: readonly string[]): Promise<void> {
+    if (files.length === 0) {
+      throw new TributaryError(ErrorCode.InvalidOutput, `no CSV files to load into ${quoteTable(staging)}`, {
+        hint: "Check the source's file pattern, or skip loading when there is nothing new.",
+      })
+    }
+    return this.client.transaction(async (s) => {
+      await ensureSchema(s, staging.schema)
+      await s.run(`drop table if exists ${quoteTable(staging)}`)
+      await copyCsvFiles(s, quoteTable(staging), files)
+    })
+  }
+
+  /** Columns in table order with PostgreSQL's type names; TRB5002 when the relation is missing. */
+  columns(relation: Relation): Promise<ColumnInfo[]> {
+    return this.client.exclusive((s) => readColumns(s, relation))
+  }
+
+  /** Number of rows in the relation. */
+  async rowCount(relation: Relation): Promise<number> {
+    const [row] = await this.query(`select count(*) as n from ${quoteTable(relation)}`)
+    return Number(row?.n)
+  }
+
+  /**
+   * `<row count>:<hash>`: the hash covers the column names and types plus the sum and XOR of
+   * a 64-bit hash of each row's text form, so row order does not matter but duplicates do.
+   */
+  dataVersion(relation: Relation): Promise<string> {
+    // One repeatable-read transaction, so the columns and the hashes come from the same snapshot.
+    return this.client.transaction(async (s) => {
+      await s.run('set transaction isolation level repeatable read')
+      const columns = await readColumns(s, relation)
+      const [row] = await s.read(
+        `select count(*) as n, coalesce(sum(h::numeric), 0)::text as total, coalesce(bit_xor(h), 0)::text as xor
+         from (select hashtextextended(r::text, 0) as h from ${quoteTable(relation)} as r) as hashes`,
+      )
+      const digest = createHash('sha256').update(JSON.stringify([columns, row?.total, row?.xor])).digest('hex').slice(0, 16)
+      return `${Number(row?.n)}:${digest}`
+    })
+  }
+
+  /**
+   * Replaces `target` with `staging` in one transaction: a whole table by drop and rename (readers
+   * waiting on it then read the new table), a partition by delete and insert. Records the ledger
+   * row and drops staging in the same transaction.
+   */
+  async publish(staging: Relation, target: Relation, meta: PublicationMeta, options: { readonly partitionColumn?: string } = {}): Promise<void> {
+    const column = meta.partition === null ? undefined : options.partitionColumn
+    await this.client.transaction(async (s) => {
+      await ensureSchema(s, target.schema)
+      const columns = await readColumns(s, staging)
+      if (column === undefined) {
+        await s.run(`drop table if exists ${quoteTable(target)}`)
+        if (staging.schema !== target.schema) await s.run(`alter table ${quoteTable(staging)} set schema ${quoteIdentifier(target.schema)}`)
+        await s.run(`alter table ${quoteTable({ schema: target.schema, name: staging.name })} rename to ${quoteIdentifier(target.name)}`)
+      } else {
+        await lockName(s, 'table', target)
+        await s.run(`create table if not exists ${quoteTable(target)} (like ${quoteTable(staging)})`)
+        const names = columns.map((c) => quoteIdentifier(c.name)).join(', ')
+        await s.run(`delete from ${quoteTable(target)} where cast(${quoteIdentifier(column)} as text) = $1`, [meta.partition])
+        await s.run(`insert into ${quoteTable(target)} (${names}) select ${names} from ${quoteTable(staging)}`)
+        await s.run(`drop table ${quoteTable(staging)}`)
+      }
+      await s.run(insertPublication(this.ledgerSchema), ledgerParams(meta, new Date()))
+    })
+  }
+
+  /** Drops a table; nothing happens when it does not exist. */
+  drop(relation: Relation): Promise<void> {
+    return this.exec(`drop table if exists ${quoteTable(relation)}`)
+  }
+
+  /** Returns the connection to the pool once queued work has finished. */
+  async close(): Promise<void> {
+    await this.client.close()
+    this.onClose()
+  }
+}

@@ -1,0 +1,84 @@
+import type pg from 'pg'
+import type { Row } from '../../model/context.js'
+import { queryError } from './postgres-errors.js'
+import { toPgParams } from './postgres-values.js'
+
+/** Statements on a client the caller already holds exclusively. */
+export interface Statements {
+  /** Runs a query with `$1` parameters and returns its rows. */
+  read(sql: string, params?: readonly unknown[]): Promise<Row[]>
+  /** Runs one or more statements (several only without parameters). */
+  run(sql: string, params?: readonly unknown[]): Promise<void>
+  /** The raw client, for COPY streams. */
+  readonly client: pg.PoolClient
+  /** Wraps an error the way statements do (TRB5002, TRB5020). */
+  wrap(error: unknown): Error
+}
+
+/**
+ * One pooled PostgreSQL connection whose work runs one piece at a time, as DuckDB's
+ * SerialConnection: a transaction must not interleave with other callers' statements.
+ */
+export class SerialClient {
+  private tail: Promise<unknown> = Promise.resolve()
+  private closed = false
+  private broken = false
+  private readonly statements: Statements
+
+  constructor(client: pg.PoolClient, url: string) {
+    const wrap = (error: unknown) => queryError(error, url)
+    this.statements = {
+      client,
+      wrap,
+      async read(sql, params = []) {
+        try {
+          return (await client.query<Row>(sql, toPgParams(params))).rows
+        } catch (error) {
+          throw wrap(error)
+        }
+      },
+      async run(sql, params = []) {
+        try {
+          await client.query(sql, params.length > 0 ? toPgParams(params) : undefined)
+        } catch (error) {
+          throw wrap(error)
+        }
+      },
+    }
+    // A connection the server dropped is reported here; it is not returned to the pool.
+    client.on('error', () => (this.broken = true))
+  }
+
+  /** Runs `work` with the client to itself, after everything queued before it. */
+  exclusive<T>(work: (statements: Statements) => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => {
+      if (this.closed) throw new Error('this PostgreSQL warehouse session is closed')
+      return work(this.statements)
+    })
+    this.tail = result.catch(() => undefined)
+    return result
+  }
+
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (statements: Statements) => Promise<T>): Promise<T> {
+    return this.exclusive(async (s) => {
+      await s.run('begin')
+      try {
+        const result = await work(s)
+        await s.run('commit')
+        return result
+      } catch (error) {
+        await s.run('rollback').catch(() => undefined)
+        throw error
+      }
+    })
+  }
+
+  /** Returns the connection to the pool once queued work has finished. Safe to call twice. */
+  close(): Promise<void> {
+    return this.exclusive(async (s) => {
+      this.closed = true
+      s.client.release(this.broken)
+    }).catch(() => undefined)
+  }
+}
