@@ -1,10 +1,8 @@
 import { userInfo } from 'node:os'
-import { join } from 'node:path'
 import { resolveByHand } from '../../alerts/manual-resolve.js'
 import { Tributary } from '../../instance/tributary.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { AutomationStore, IncidentRecord, IncidentStatus } from '../../store/automation-store.js'
-import { SqliteAutomationStore } from '../../store/sqlite/sqlite-automation-store.js'
 import { defineCommand, Exit, type CommandContext } from '../command.js'
 import { ago, style, table } from '../format.js'
 import { listDeliveries, OUTBOX_STATUSES } from '../incident-deliveries.js'
@@ -113,17 +111,12 @@ async function resolve(ctx: CommandContext, store: AutomationStore, id: number, 
   return Exit.Ok
 }
 
-/** Opens the project (for its state directory) and its automation store; closes both. */
+/** Opens the project and its automation store (the one its config chose); closes both. */
 async function withStore(ctx: CommandContext, body: (store: AutomationStore, now: Date, instance: Tributary) => Promise<number>): Promise<number> {
   const instance = await Tributary.open({ projectDir: ctx.projectDir })
   try {
-    const store = await SqliteAutomationStore.open(join(instance.stateDir, 'metadata.sqlite'))
-    try {
-      await store.migrate()
-      return await body(store, instance.clock.now(), instance)
-    } finally {
-      await store.close()
-    }
+    // The project's store, SQLite or PostgreSQL; instance.close() closes it.
+    return await body(await instance.automation(), instance.clock.now(), instance)
   } finally {
     await instance.close()
   }
