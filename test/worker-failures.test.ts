@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ManualClock } from '../src/engine/clock.js'
 import { Tributary } from '../src/instance/tributary.js'
+import type { SensorDefinition } from '../src/model/automation.js'
+import { TributaryError } from '../src/model/errors.js'
 import { poll } from './helpers/poll.js'
 import { tempDir } from './helpers/temp-project.js'
 
@@ -12,7 +14,7 @@ import { tempDir } from './helpers/temp-project.js'
 const CONFIG = `
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { defineAsset, defineProject, sqlAsset } from 'tributary-orchestrator'
+import { defineAsset, defineProject, pollSensor, sqlAsset } from 'tributary-orchestrator'
 const bad = (ctx: { projectDir: string }, name: string) => existsSync(join(ctx.projectDir, 'bad-' + name))
 // Written synchronously before misbehaving: the test waits for it, even when the worker's loop never turns again.
 const started = (ctx: { projectDir: string }, name: string) => writeFileSync(join(ctx.projectDir, 'started-' + name), String(process.pid))
@@ -25,7 +27,14 @@ const fine = defineAsset({ key: 'raw/fine', async materialize(_inputs, ctx) {
   ctx.log.warn('ctx warns')
   return rows
 } })
-export default defineProject({ name: 'workers', concurrency: 6, workers: { maxHeapMb: 96 }, assets: [
+export default defineProject({ name: 'workers', concurrency: 6, workers: { maxHeapMb: 96 }, sensors: [
+  pollSensor({ name: 'where', selection: 'raw/fine', poll: (cursor) => ({ cursor: \`\${cursor ?? ''}polled in \${process.pid}\`, request: false }) }),
+  // Its cursor is where to say it started spinning.
+  pollSensor({ name: 'spins', selection: 'raw/fine', poll: (cursor) => {
+    writeFileSync(cursor!, '')
+    for (;;) { /* never returns */ }
+  } }),
+], assets: [
   fine,
   sqlAsset({ key: 'marts/fine_count', sql: 'select count(*) as n from raw.fine' }),
   defineAsset({ key: 'raw/exits', async materialize(_inputs, ctx) { if (bad(ctx, 'exits')) process.exit(3); return rows } }),
@@ -98,5 +107,17 @@ describe('worker processes: a step that kills or hangs its worker fails alone', 
     const next = await instance.materialize()
     assert.equal(next.status, 'succeeded', JSON.stringify(next.counts))
     assert.equal(next.counts.succeeded, 6)
+  })
+
+  test("a polling sensor's function runs in a worker too, and one that spins past the step timeout is killed (TRB3033)", async () => {
+    const sensor = (name: string) => instance.project.sensors!.find((s) => s.name === name) as Extract<SensorDefinition, { kind: 'poll' }>
+    const result = await instance.pollSensor(sensor('where'), 'seen; ')
+    const pid = Number(/^seen; polled in (\d+)$/.exec(result.cursor ?? '')?.[1])
+    assert.ok(pid > 0 && pid !== process.pid, `polled in a worker: ${result.cursor}`)
+    const marker = join(dir, 'sensor-spinning')
+    const spinning = instance.pollSensor(sensor('spins'), marker)
+    await poll('the sensor to spin in its worker', async () => (existsSync(marker) ? true : undefined))
+    clock.advance(60 * 60_000)
+    await assert.rejects(spinning, (error: unknown) => error instanceof TributaryError && error.code === 'TRB3033' && /sensor spins polled longer than 3600000ms/.test(error.message))
   })
 })

@@ -229,7 +229,8 @@ export class AutomationDaemon {
       if (cursor !== null && paths.length > 0) await fire(`${cursorName}@${version}`, cursorName, sensor.selection, `new or changed files matching ${sensor.pattern}`, latest(sensor.selection))
       return
     }
-    const result = await sensor.poll(cursor)
+    // User code: it runs where asset code runs (a worker with the pool), never in the daemon.
+    const result = await instance.pollSensor(sensor, cursor)
     if (result.cursor !== null && result.cursor !== cursor) await this.automation.setCursor(cursorName, result.cursor, cursor)
     if (result.request) {
       const selection = typeof result.request === 'string' ? result.request : sensor.selection

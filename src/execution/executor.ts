@@ -1,5 +1,6 @@
 import type { AssetDefinition, AssetIo } from '../model/asset.js'
 import type { CheckDefinition, CheckOutcome } from '../model/check.js'
+import type { SensorDefinition, SensorResult } from '../model/automation.js'
 import type { AssetInput, Row, SourceInput } from '../model/context.js'
 import type { PartitionWindow } from '../model/partitions.js'
 import type { LogStream } from '../store/records.js'
@@ -73,8 +74,19 @@ export interface CheckTask {
   readonly now: Date
 }
 
+/** A polling sensor's function to call with its cursor (the daemon's tick). */
+export interface SensorTask {
+  readonly kind: 'sensor'
+  /** The sensor's name, unique in the project. */
+  readonly sensorName: string
+  readonly cursor: string | null
+}
+
+/** A sensor whose user function decides when to run. */
+export type PollSensor = Extract<SensorDefinition, { kind: 'poll' }>
+
 /** Any task a worker takes. */
-export type ExecutorTask = MaterializeTask | CheckTask
+export type ExecutorTask = MaterializeTask | CheckTask | SensorTask
 
 /**
  * Where a step's user code runs. The engine keeps planning, readiness, staging, checks and
@@ -96,6 +108,8 @@ export interface Executor {
    * resolves with its outcome; rejects with what it threw (the engine judges that as for any check).
    */
   check(task: CheckTask, check: CheckDefinition, host: StepHost, signal: AbortSignal): Promise<CheckOutcome>
+  /** Calls a polling sensor's `poll(cursor)` and resolves with its result. */
+  sensor(task: SensorTask, sensor: PollSensor, host: StepHost, signal: AbortSignal): Promise<SensorResult>
   /** Gets up to `count` workers ready ahead of the steps that will need them. Optional; never throws. */
   warm?(count: number): void
   /** Stops every worker; steps still running fail. */

@@ -1,6 +1,7 @@
 import type { AssetDefinition } from '../model/asset.js'
 import type { CheckDefinition, CheckOutcome } from '../model/check.js'
-import type { CheckTask, Executor, MaterializeTask, StepHost } from './executor.js'
+import type { SensorResult } from '../model/automation.js'
+import type { CheckTask, Executor, MaterializeTask, PollSensor, SensorTask, StepHost } from './executor.js'
 import { runCheck, runMaterialize } from './run-materialize.js'
 
 /**
@@ -19,6 +20,11 @@ export class InProcessExecutor implements Executor {
   /** Evaluates the check here; rejects with the signal's reason as soon as it aborts. */
   check(task: CheckTask, check: CheckDefinition, host: StepHost, signal: AbortSignal): Promise<CheckOutcome> {
     return untilAborted(() => runCheck(check, task, host), signal)
+  }
+
+  /** Calls the sensor's poll function here. */
+  sensor(task: SensorTask, sensor: PollSensor, _host: StepHost, signal: AbortSignal): Promise<SensorResult> {
+    return untilAborted(async () => sensor.poll(task.cursor), signal)
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,7 @@
 import type { AssetDefinition } from '../model/asset.js'
 import type { CheckDefinition, CheckOutcome } from '../model/check.js'
-import type { CheckTask, Executor, ExecutorTask, MaterializeTask, StepHost } from './executor.js'
+import type { SensorResult } from '../model/automation.js'
+import type { CheckTask, Executor, ExecutorTask, MaterializeTask, PollSensor, SensorTask, StepHost } from './executor.js'
 import { WorkerProcess } from './worker-process.js'
 
 /** How a pool of worker processes is sized and limited. */
@@ -69,6 +70,10 @@ export class ProcessPoolExecutor implements Executor {
 
   check(task: CheckTask, _check: CheckDefinition, host: StepHost, signal: AbortSignal): Promise<CheckOutcome> {
     return this.run(task, host, signal) as Promise<CheckOutcome>
+  }
+
+  sensor(task: SensorTask, _sensor: PollSensor, host: StepHost, signal: AbortSignal): Promise<SensorResult> {
+    return this.run(task, host, signal) as Promise<SensorResult>
   }
 
   private async run(task: ExecutorTask, host: StepHost, signal: AbortSignal): Promise<unknown> {

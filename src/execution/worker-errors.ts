@@ -8,6 +8,12 @@ export interface WorkerExit {
   readonly stderrTail: string
 }
 
+/** Whose code a worker ran: 'asset raw/orders' (with its key) or 'sensor vendor_drop'. */
+export interface WorkerTaskOwner {
+  readonly subject: string
+  readonly assetKey?: string
+}
+
 // V8 prints this (then aborts) when the heap limit is reached.
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed/i
 
@@ -16,28 +22,29 @@ const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed/i
  * signal (TRB3031) or exited (TRB3030). Retryable: the step runs again, on a new worker,
  * as its retry policy says.
  */
-export function workerDiedError(assetKey: string, exit: WorkerExit, maxHeapMb: number | undefined): TributaryError {
-  const context = { assetKey }
+export function workerDiedError(whose: WorkerTaskOwner, exit: WorkerExit, maxHeapMb: number | undefined): TributaryError {
+  const context = whose.assetKey ? { assetKey: whose.assetKey } : {}
+  const subject = whose.subject
   if (OUT_OF_MEMORY.test(exit.stderrTail)) {
-    return new TributaryError(ErrorCode.WorkerOutOfMemory, `asset ${assetKey} ran out of memory: its worker reached the heap limit${maxHeapMb ? ` of ${maxHeapMb} MB` : ''} and died`, {
+    return new TributaryError(ErrorCode.WorkerOutOfMemory, `${subject} ran out of memory: its worker reached the heap limit${maxHeapMb ? ` of ${maxHeapMb} MB` : ''} and died`, {
       context, retryable: true,
       hint: 'Process the data in batches or in the warehouse (ctx.writeSql), or raise `workers: { maxHeapMb }` in the project.',
     })
   }
   if (exit.signal) {
-    return new TributaryError(ErrorCode.WorkerKilled, `asset ${assetKey}: its worker process was killed by ${exit.signal}`, {
+    return new TributaryError(ErrorCode.WorkerKilled, `${subject}: its worker process was killed by ${exit.signal}`, {
       context, retryable: true, hint: 'Something outside Tributary killed the worker (kill, the OS out-of-memory killer); re-run the step.',
     })
   }
-  return new TributaryError(ErrorCode.WorkerExited, `asset ${assetKey}: its worker process exited with code ${exit.code} before the step ended`, {
+  return new TributaryError(ErrorCode.WorkerExited, `${subject}: its worker process exited with code ${exit.code} before its code ended`, {
     context, retryable: true, hint: 'Do not call process.exit in asset code: throw an error instead. `tributary run <id>` shows the step\'s last output.',
   })
 }
 
 /** The step overran its timeout and did not stop within the grace period, so its worker was killed (TRB3033). */
-export function workerTimedOutError(assetKey: string, why: string, graceMs: number): TributaryError {
-  return new TributaryError(ErrorCode.WorkerTimedOut, `asset ${assetKey} ${why}, did not stop within ${graceMs}ms of its signal aborting, and its worker was killed`, {
-    context: { assetKey }, retryable: true,
+export function workerTimedOutError(whose: WorkerTaskOwner, why: string, graceMs: number): TributaryError {
+  return new TributaryError(ErrorCode.WorkerTimedOut, `${whose.subject} ${why}, did not stop within ${graceMs}ms of its signal aborting, and its worker was killed`, {
+    context: whose.assetKey ? { assetKey: whose.assetKey } : {}, retryable: true,
     hint: 'Make the asset stop on ctx.signal (pass it to fetch, check it in loops), make it faster, or raise its `timeout`.',
   })
 }

@@ -7,7 +7,7 @@ import type { AssetDefinition, SqlAssetDefinition } from '../model/asset.js'
 import type { CheckDefinition } from '../model/check.js'
 import { assetCodeVersion } from './code-version.js'
 import { loadProject } from '../instance/load-project.js'
-import type { CheckTask, MaterializeTask, StepHost, StepLogLevel } from './executor.js'
+import type { CheckTask, MaterializeTask, PollSensor, SensorTask, StepHost, StepLogLevel } from './executor.js'
 import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
 import { runCheck, runMaterialize } from './run-materialize.js'
 import { fromWire, toWire } from './wire-error.js'
@@ -36,6 +36,12 @@ function findCheck(task: CheckTask): CheckDefinition {
   return check
 }
 
+function findSensor(task: SensorTask): PollSensor {
+  const sensor = sensors.get(task.sensorName)
+  if (!sensor) throw workerStartError(`there is no polling sensor ${task.sensorName} in the project as this worker loaded it`)
+  return sensor
+}
+
 // Partial lines written by the current task, per stream, until their newline arrives.
 const partial = new Map<'stdout' | 'stderr', string>()
 
@@ -51,8 +57,10 @@ watchParent()
 
 // The project's assets by key: a worker needs no graph, only the code it runs.
 let assets: ReadonlyMap<string, AssetDefinition | SqlAssetDefinition>
+let sensors: ReadonlyMap<string, PollSensor>
 try {
   const { project } = await loadProject(process.env[PROJECT_DIR_ENV] ?? process.cwd())
+  sensors = new Map((project.sensors ?? []).flatMap((sensor) => (sensor.kind === 'poll' ? [[sensor.name, sensor] as const] : [])))
   assets = new Map(project.assets.flatMap((def) => (def.type === 'asset' || def.type === 'sql' ? [[def.key, def as AssetDefinition | SqlAssetDefinition] as const] : [])))
 } catch (error) {
   send({ type: 'failed', error: toWire(error) })
@@ -84,7 +92,9 @@ async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task'])
     log: (level, message) => send({ type: 'log', id, level, message, stream: 'log', at: new Date() }),
   }
   try {
-    const value = task.kind === 'check' ? await runCheck(findCheck(task), task, host) : await runMaterialize(findAsset(task), task, host, controller.signal)
+    const value = task.kind === 'check' ? await runCheck(findCheck(task), task, host)
+      : task.kind === 'sensor' ? await findSensor(task).poll(task.cursor)
+        : await runMaterialize(findAsset(task), task, host, controller.signal)
     flushLines(id)
     send({ type: 'done', id, ok: true, value })
   } catch (error) {

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { StepTimeoutError } from '../engine/step-errors.js'
+import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ExecutorTask, StepHost } from './executor.js'
 import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
 import { fromWire, toWire } from './wire-error.js'
@@ -116,8 +116,9 @@ export class WorkerProcess {
         end()
         // Killed because the signal aborted: a timeout says so with its own code, a cancel stays a cancel.
         const reason: unknown = signal.reason
-        if (!signal.aborted) reject(workerDiedError(task.assetKey, exit, this.options.maxHeapMb))
-        else if (reason instanceof StepTimeoutError) reject(workerTimedOutError(task.assetKey, reason.detail.replace(`asset ${task.assetKey} `, ''), this.options.graceMs))
+        const whose = task.kind === 'sensor' ? { subject: `sensor ${task.sensorName}` } : { subject: `asset ${task.assetKey}`, assetKey: task.assetKey }
+        if (!signal.aborted) reject(workerDiedError(whose, exit, this.options.maxHeapMb))
+        else if (reason instanceof TributaryError && reason.code === ErrorCode.StepTimeout) reject(workerTimedOutError(whose, reason.detail.replace(`${whose.subject} `, ''), this.options.graceMs))
         else reject(reason)
       })
       signal.addEventListener('abort', onAbort, { once: true })

@@ -35,7 +35,9 @@ import { forecast, type Forecast } from '../automation/forecast.js'
 import type { AutomationStore } from '../store/automation-store.js'
 import { loadProject } from './load-project.js'
 import { describeHolder, openWaiting, type WarehouseWaitOptions } from './warehouse-wait.js'
-import type { Executor } from '../execution/executor.js'
+import type { Executor, PollSensor } from '../execution/executor.js'
+import { pollSensor } from '../execution/poll-sensor.js'
+import type { SensorResult } from '../model/automation.js'
 import { createExecutor, defaultExecutorKind, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
 
 /** How to open an instance. */
@@ -475,6 +477,12 @@ export class Tributary {
     await this.executorInstance?.close()
     await (await this.warehouseInstance?.catch(() => undefined))?.close()
     await this.store.close()
+  }
+
+  /** Calls a polling sensor's function where asset code runs (a worker with the pool), within the project's stepTimeout. */
+  async pollSensor(sensor: PollSensor, cursor: string | null): Promise<SensorResult> {
+    this.executorInstance ??= createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency)
+    return pollSensor(this.executorInstance, sensor, cursor, this.clock, this.settings.stepTimeoutMs)
   }
 
   private async deps(): Promise<EngineDeps> {
