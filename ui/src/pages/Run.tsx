@@ -1,9 +1,10 @@
 // One run: a timeline of its steps, their states, attempts and errors, and the logs; live.
 import { useEffect, useMemo, useState } from 'react'
-import { api, type ApiRunCanceled, type ApiRunDetail, type ApiStep, type ApiStepStatus } from '../api'
+import { api, type ApiLogLine, type ApiRunCanceled, type ApiRunDetail, type ApiStep, type ApiStepStatus } from '../api'
 import { useHealth } from '../App'
 import { Card, Empty, ErrorBox, Loading, PageHeader, STATUS_LABEL, StatusPill, tone } from '../components/ui'
 import { useApi } from '../data'
+import { useLiveEvents } from '../live'
 import { clockTime, dateTime, duration, plural } from '../format'
 import { assetHref, backfillHref, Link } from '../router'
 
@@ -11,7 +12,8 @@ const ORDER: readonly ApiStepStatus[] = ['running', 'waiting', 'queued', 'succee
 
 export function RunPage({ runId }: { runId: string }) {
   const id = decodeURIComponent(runId)
-  const { data, error } = useApi<ApiRunDetail>(`/api/runs/${encodeURIComponent(id)}`, (event) => event.type !== 'reload' && 'runId' in event && event.runId === id, 400)
+  // Log lines arrive as events and are added here; refetching the whole run for each would be heavy for a chatty step.
+  const { data, error } = useApi<ApiRunDetail>(`/api/runs/${encodeURIComponent(id)}`, (event) => event.type !== 'reload' && event.type !== 'log' && 'runId' in event && event.runId === id, 400)
   return (
     <div className="page">
       <Loading data={data} error={error} what="the run">
@@ -21,8 +23,26 @@ export function RunPage({ runId }: { runId: string }) {
   )
 }
 
+/** A log line's identity, for merging live lines with fetched ones (a truncated marker's text changes as it counts). */
+const logKey = (log: ApiLogLine) => `${log.at}|${log.assetKey}|${log.partition ?? ''}|${log.attempt}|${log.stream}|${log.truncated === null ? log.message : 'truncated'}`
+
+/** The run's fetched log lines, plus those that arrived live since, each once. */
+function useLiveLogs(runId: string, fetched: readonly ApiLogLine[]): readonly ApiLogLine[] {
+  const [live, setLive] = useState<ApiLogLine[]>([])
+  useLiveEvents((event) => {
+    if (event.type !== 'log' || event.runId !== runId) return
+    const { type: _type, runId: _runId, key, ...line } = event
+    setLive((lines) => [...lines, { assetKey: key, ...line }])
+  })
+  return useMemo(() => {
+    const seen = new Set(fetched.map(logKey))
+    return [...fetched, ...live.filter((line) => !seen.has(logKey(line)))]
+  }, [fetched, live])
+}
+
 function RunView({ detail }: { detail: ApiRunDetail }) {
-  const { run, steps, logs } = detail
+  const { run, steps } = detail
+  const logs = useLiveLogs(run.id, detail.logs)
   const running = run.status === 'running'
   const now = useNow(running)
   const health = useHealth()
