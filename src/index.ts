@@ -14,6 +14,8 @@ export type { AlertClass, AlertDelivery, AlertRule, AlertsConfig, SinkDefinition
 export type { ProjectDefinition, ProjectSpec, WarehouseConfig } from './model/project.js'
 export { postgres, sqlite } from './store/store-config.js'
 export type { PostgresStoreConfig, SqliteStoreConfig, StoreConfig } from './store/store-config.js'
+export { postgresWarehouse } from './warehouse/warehouse-config.js'
+export type { PostgresWarehouseConfig } from './warehouse/warehouse-config.js'
 export type { AssetContext, AssetInput, Row, SourceInput, StepLogger, WarehouseQueries } from './model/context.js'
 export type { CheckContext, CheckDefinition, CheckOptions, CheckOutcome, Severity } from './model/check.js'
 export type { Contract, ContractColumn } from './model/contract.js'

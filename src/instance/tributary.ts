@@ -133,8 +133,11 @@ export class Tributary {
     if (!this.warehouseInstance) {
       const config = this.project.warehouse ?? { type: 'duckdb' as const }
       // Imported here, not at the top: loading DuckDB costs most of a second that read-only commands never need.
-      const path = resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb'))
-      this.warehouseInstance = import('../warehouse/duckdb/duckdb-warehouse.js').then(({ DuckDbWarehouse }) => DuckDbWarehouse.open(path, { published: () => publishedAssets(this.graph, this.store) }))
+      if (config.type === 'postgres') this.warehouseInstance = import('../warehouse/postgres/postgres-warehouse.js').then(({ PostgresWarehouse }) => PostgresWarehouse.open(config))
+      else {
+        const path = resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb'))
+        this.warehouseInstance = import('../warehouse/duckdb/duckdb-warehouse.js').then(({ DuckDbWarehouse }) => DuckDbWarehouse.open(path, { published: () => publishedAssets(this.graph, this.store) }))
+      }
       this.warehouseInstance.catch(() => (this.warehouseInstance = undefined))
     }
     return this.warehouseInstance

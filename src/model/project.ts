@@ -3,10 +3,12 @@ import type { AlertsConfig } from './alerts.js'
 import type { ScheduleDefinition, SensorDefinition } from './automation.js'
 import type { Duration } from './duration.js'
 import type { StoreConfig } from '../store/store-config.js'
+import type { PostgresWarehouseConfig } from '../warehouse/warehouse-config.js'
 
-/** Where asset data lives. */
+/** Where asset data lives: duckdb() (default) or a PostgreSQL database (postgres({ url }) or postgresWarehouse({ url, schema })). */
 export type WarehouseConfig =
   | { readonly type: 'duckdb'; readonly path?: string }
+  | PostgresWarehouseConfig
 
 /** DuckDB warehouse. `path` is relative to the project. Default: '.tributary/warehouse.duckdb'. */
 export function duckdb(options: { path?: string } = {}): WarehouseConfig {
