@@ -7,7 +7,7 @@ const PAGE = 1_000
 
 /** Options of an EventLogTail. */
 export interface EventLogTailOptions {
-  /** How often the log is read for events written by other processes. Default: 200 ms. */
+  /** How often the log is read for events written by other processes (also when the store notifies of them). Default: 200 ms. */
   readonly intervalMs?: number
   /** Where a failed read is reported (once until a read succeeds again). Default: ignored. */
   readonly log?: (line: string) => void
@@ -17,7 +17,9 @@ export interface EventLogTailOptions {
  * Tails the append-only event log by id, so events written by any process (a CLI run, another
  * server) reach every subscriber in id order, each exactly once. SQLite commits one writer at a
  * time, so ids become visible in increasing order and reading "id > cursor" never skips one.
- * It reads only while someone subscribes; `wake()` reads at once (this process just wrote).
+ * (PostgreSQL's store serializes its writes for the same reason.) It reads only while someone
+ * subscribes; `wake()` reads at once (this process just wrote), and so does a notification from
+ * a store that sends them (PostgreSQL's NOTIFY), so other processes' events arrive without the poll's delay.
  */
 export class EventLogTail {
   private cursor: number | undefined
@@ -26,6 +28,7 @@ export class EventLogTail {
   private reading: Promise<void> | undefined
   private again = false
   private failing = false
+  private unwatch: Promise<(() => void) | undefined> | undefined
 
   constructor(private readonly store: () => Store, private readonly options: EventLogTailOptions = {}) {}
 
@@ -39,6 +42,8 @@ export class EventLogTail {
     // Synchronous from here: no batch can slip between reading the cursor and joining.
     this.subscribers.add(listener)
     this.timer ??= setInterval(() => this.wake(), this.options.intervalMs ?? 200)
+    // A failed LISTEN leaves the poll to do the work.
+    this.unwatch ??= this.store().watchEvents?.(() => this.wake()).catch(() => undefined)
     return {
       cursor: this.cursor ?? null,
       unsubscribe: () => {
@@ -68,6 +73,8 @@ export class EventLogTail {
   stop(): void {
     clearInterval(this.timer)
     this.timer = undefined
+    void this.unwatch?.then((unwatch) => unwatch?.())
+    this.unwatch = undefined
   }
 
   private async start(): Promise<void> {

@@ -36,7 +36,7 @@ export interface StepCompletion {
 /**
  * The metadata store. Every write appends to the event log and updates the latest-state
  * tables in one transaction, so reads of state never scan the log. Implementations: SQLite
- * (embedded default) and, later, PostgreSQL; both pass `test/store-conformance.ts`.
+ * (embedded default) and PostgreSQL (scale-out); both pass `test/store-conformance.ts`.
  */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
@@ -101,6 +101,12 @@ export interface Store {
   lastEventId(): Promise<number>
   /** Deletes events older than `before`; latest state and history tables stay. Returns how many. */
   pruneEvents(before: Date): Promise<number>
+  /**
+   * Calls `onEvents` soon after any process appends events, so a tail of the log reads when there
+   * is something to read; returns how to stop. PostgreSQL: LISTEN/NOTIFY. Absent on SQLite, whose
+   * tails read by id on a short poll.
+   */
+  watchEvents?(onEvents: () => void): Promise<() => void>
 
   /**
    * Takes the right to materialize (assetKey, partition) for `holder` until `now + ttlMs`.
