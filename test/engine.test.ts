@@ -452,8 +452,8 @@ for (const executor of ['in-process', 'pool'] as const) {
       instance = await Tributary.open({ projectDir: dir, executor, clock, settings: { readinessTimeoutMs: 0, heartbeatMs: 50 }, workers: { graceMs: 500 } })
     })
     after(async () => {
-      await instance.close()
-      await cleanup()
+      await instance?.close()
+      await cleanup?.()
     })
 
     test('dependency order, SQL between TypeScript assets, ctx.warehouse, files outputs and the step log', async () => {

@@ -69,8 +69,8 @@ describe('worker processes: a step that kills or hangs its worker fails alone', 
     instance = await Tributary.open({ projectDir: dir, clock, settings: { heartbeatMs: 50, readinessTimeoutMs: 0 }, workers: { graceMs: 200 } })
   })
   after(async () => {
-    await instance.close()
-    await cleanup()
+    await instance?.close()
+    await cleanup?.()
   })
 
   test('exit, out of memory, busy loop and never-resolving each fail their step with their code; the rest finishes; the next run succeeds', async () => {

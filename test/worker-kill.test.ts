@@ -54,8 +54,8 @@ describe('worker processes: kill -9 and cancel', () => {
     instance = await Tributary.open({ projectDir: dir, settings: { heartbeatMs: 50, readinessTimeoutMs: 0 }, workers: { graceMs: 300 } })
   })
   after(async () => {
-    await instance.close()
-    await cleanup()
+    await instance?.close()
+    await cleanup?.()
   })
 
   /** The pids logged by `pattern` in the newest run, once there are `count`. */
