@@ -1,3 +1,7 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { TributaryError } from '../src/model/errors.js'
+import type { WarehouseSession } from '../src/warehouse/warehouse.js'
 import { PostgresWarehouse } from '../src/warehouse/postgres/index.js'
 import { postgresWarehouse } from '../src/warehouse/warehouse-config.js'
 import { createDatabase } from './helpers/postgres-database.js'
@@ -14,4 +18,76 @@ warehouseConformance('postgres', async () => {
     },
     cleanup: () => database.drop(),
   }
+})
+
+const isCode = (code: string, pattern?: RegExp) => (error: unknown) =>
+  error instanceof TributaryError && error.code === code && (pattern === undefined || pattern.test(error.message))
+
+describe('postgres warehouse', () => {
+  async function open(t: { after: (fn: () => Promise<void>) => void }): Promise<{ warehouse: PostgresWarehouse; session: WarehouseSession }> {
+    const database = await createDatabase()
+    const warehouse = await PostgresWarehouse.open(postgresWarehouse({ url: database.url }))
+    t.after(async () => { await warehouse.close(); await database.drop() })
+    return { warehouse, session: await warehouse.session() }
+  }
+
+  test('values come back as from DuckDB: exact bigints as numbers, numerics as numbers, timestamps in UTC', async (t) => {
+    const { session } = await open(t)
+    const [row] = await session.query(`select 42::bigint as small, 9007199254740993::bigint as huge, 12.50::numeric(10, 2) as amount,
+      date '2024-03-01' as day, timestamp '2024-03-01 10:30:00' as at, timestamptz '2024-03-01 10:30:00+02' as at_tz, 'infinity'::timestamp as forever`)
+    assert.deepEqual(row, {
+      small: 42, huge: '9007199254740993', amount: 12.5, day: new Date('2024-03-01T00:00:00Z'),
+      at: new Date('2024-03-01T10:30:00Z'), at_tz: new Date('2024-03-01T08:30:00Z'), forever: 'infinity',
+    })
+    const [param] = await session.query('select $1::timestamp as at', [new Date('2024-01-02T03:04:05Z')])
+    assert.deepEqual(param, { at: new Date('2024-01-02T03:04:05Z') })
+  })
+
+  test('bad SQL is TRB5002 with PostgreSQL\'s message and SQLSTATE, not retryable; the session stays usable', async (t) => {
+    const { session } = await open(t)
+    const error = await session.query('select nope from missing_table').then(() => undefined, (e: unknown) => e)
+    assert.ok(isCode('TRB5002', /missing_table" does not exist \(SQLSTATE 42P01\)/)(error), String(error))
+    assert.equal((error as TributaryError).retryable, false)
+    assert.deepEqual(await session.query('select 1 as one'), [{ one: 1 }])
+  })
+
+  test('an unreachable server is TRB5020, retryable, without the URL\'s password', async () => {
+    const config = postgresWarehouse({ url: 'postgres://postgres:s3cret@127.0.0.1:1/nowhere' })
+    const error = await PostgresWarehouse.open(config).then(() => undefined, (e: unknown) => e)
+    assert.ok(isCode('TRB5020')(error), String(error))
+    assert.equal((error as TributaryError).retryable, true)
+    assert.ok(!(error as Error).message.includes('s3cret'), (error as Error).message)
+  })
+
+  test('names over 63 bytes are refused with TRB5021 instead of silently truncated; quotes in names are safe', async (t) => {
+    const { session } = await open(t)
+    await assert.rejects(session.createFromSelect({ schema: 'raw', name: 'x'.repeat(64) }, 'select 1 as id'), isCode('TRB5021', /63 bytes/))
+    const odd = { schema: 'raw', name: 'it"s; drop table x' }
+    await session.createFromSelect(odd, 'select 1 as id')
+    assert.equal(await session.rowCount(odd), 1)
+  })
+
+  test('postgresWarehouse() refuses a missing url, a bad schema and a bad pool size with TRB5022', () => {
+    assert.throws(() => postgresWarehouse({ url: undefined }), isCode('TRB5022', /environment variable/))
+    assert.throws(() => postgresWarehouse({ url: 'mysql://x:pw@h/db' }), (e: unknown) => isCode('TRB5022')(e) && !(e as Error).message.includes(':pw@'))
+    assert.throws(() => postgresWarehouse({ url: 'postgres://h/db', schema: 'bad-name' }), isCode('TRB5022', /schema/))
+    assert.throws(() => postgresWarehouse({ url: 'postgres://h/db', poolSize: 0 }), isCode('TRB5022', /poolSize/))
+  })
+
+  test('sessions stage and publish concurrently into new schemas; 20,000 rows load through COPY', async (t) => {
+    const { warehouse, session } = await open(t)
+    const names = ['a', 'b', 'c', 'd', 'e', 'f']
+    await Promise.all(names.map(async (name) => {
+      const s = await warehouse.session()
+      const target = { schema: 'marts', name }
+      const staging = warehouse.stagingRelation(target, 'run-1', null)
+      await s.createFromSelect(staging, `select '${name}' as name`)
+      await s.publish(staging, target, { assetKey: `marts/${name}`, partition: null, runId: 'run-1', dataVersion: name, rowCount: 1 })
+      await s.close()
+    }))
+    assert.equal((await warehouse.publications('run-1')).length, names.length)
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i, label: `row ${i}` }))
+    await session.createFromRows({ schema: 'raw', name: 'many' }, rows)
+    assert.deepEqual(await session.query('select count(*) as n, sum(id) as s from raw.many'), [{ n: 20_000, s: 199_990_000 }])
+  })
 })
