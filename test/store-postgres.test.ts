@@ -93,4 +93,35 @@ describe('postgres store', () => {
       await database.drop()
     }
   })
+  test('a tail reading "events after the last id it saw" misses none while two processes write at once', async () => {
+    const database = await createDatabase()
+    const config = postgres({ url: database.url, poolSize: 6 })
+    const [a, b, reader] = [await PostgresStore.open(config), await PostgresStore.open(config), await PostgresStore.open(config)]
+    try {
+      await a.migrate()
+      await a.createRun({ id: 'r', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(0), steps: [] })
+      const seen: number[] = []
+      let writing = true
+      const tail = (async () => {
+        let cursor = 0
+        while (writing) {
+          for (const event of await reader.listEvents({ afterId: cursor })) seen.push((cursor = event.id))
+        }
+        for (const event of await reader.listEvents({ afterId: cursor })) seen.push(event.id)
+      })()
+      // Many concurrent transactions on two pools: ids are handed out in one order and could commit in another.
+      const writes = (store: PostgresStore, name: string) => Promise.all(Array.from({ length: 60 }, (_, i) => store.appendLog({
+        runId: 'r', assetKey: name, partition: null, level: 'info', message: `line ${i}`, at: new Date(i),
+      })))
+      await Promise.all([writes(a, 'a'), writes(b, 'b')])
+      writing = false
+      await tail
+      const all = (await reader.listEvents({ limit: 10_000 })).map((event) => event.id)
+      assert.equal(all.length, 121)
+      assert.deepEqual(seen, all)
+    } finally {
+      await Promise.all([a.close(), b.close(), reader.close()])
+      await database.drop()
+    }
+  })
 })
