@@ -7,6 +7,7 @@ import { ManualClock } from '../src/engine/clock.js'
 import { Tributary } from '../src/instance/tributary.js'
 import type { SensorDefinition } from '../src/model/automation.js'
 import { TributaryError } from '../src/model/errors.js'
+import { PROJECT_DIR_ENV } from '../src/execution/ipc-protocol.js'
 import { poll } from './helpers/poll.js'
 import { tempDir } from './helpers/temp-project.js'
 
@@ -119,5 +120,27 @@ describe('worker processes: a step that kills or hangs its worker fails alone', 
     await poll('the sensor to spin in its worker', async () => (existsSync(marker) ? true : undefined))
     clock.advance(60 * 60_000)
     await assert.rejects(spinning, (error: unknown) => error instanceof TributaryError && error.code === 'TRB3033' && /sensor spins polled longer than 3600000ms/.test(error.message))
+  })
+
+  test('a project that fails to load in a worker fails the step with TRB3034, without retrying or starting worker after worker', async () => {
+    const own = await tempDir('workers-load-')
+    const broken = await (async () => {
+      await writeFile(join(own.dir, 'tributary.config.ts'), `
+import { defineAsset, defineProject } from 'tributary-orchestrator'
+// Loads in the control plane, not in a worker (which finds its project in ${PROJECT_DIR_ENV}).
+if (process.env.${PROJECT_DIR_ENV}) throw new Error('this config refuses to load in a worker')
+export default defineProject({ name: 'broken', assets: [defineAsset({ key: 'raw/a', retry: { attempts: 3, initialDelay: '1ms' }, materialize: () => [{ id: 1 }] })] })
+`)
+      return Tributary.open({ projectDir: own.dir, settings: { heartbeatMs: 50 } })
+    })()
+    try {
+      const result = await broken.materialize()
+      const [step] = await broken.store.listSteps(result.runId)
+      assert.deepEqual([step!.status, step!.attempt, step!.error!.code], ['failed', 1, 'TRB3034'])
+      assert.match(step!.error!.message, /could not load the project: .*this config refuses to load in a worker/)
+    } finally {
+      await broken.close()
+      await own.cleanup()
+    }
   })
 })

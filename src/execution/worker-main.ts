@@ -1,6 +1,6 @@
-// Entry point of a worker process: loads the project once, then runs the steps the control
-// plane sends over IPC, one at a time. Started by WorkerProcess with the tsx loader, so the
-// user's tributary.config.ts loads as it is.
+// Entry point of a worker process: loads the project once (as loadProject does in the control
+// plane), then runs the tasks the control plane sends over IPC, one at a time: materialize
+// functions, custom checks, sensor polls. Started by WorkerProcess.
 import { format } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import type { AssetDefinition, SqlAssetDefinition } from '../model/asset.js'
@@ -22,26 +22,6 @@ const send = (message: FromWorker) => {
 /** The task running now; console output and stray writes are its log. */
 let current: { readonly id: number; readonly controller: AbortController; readonly pending: Map<number, { resolve(v: unknown): void; reject(e: unknown): void }> } | undefined
 let nextCall = 0
-// The definition a task names, as this worker loaded it; other code than the control plane planned with is refused.
-function findAsset(task: MaterializeTask): AssetDefinition {
-  const def = assets.get(task.assetKey)
-  if (def?.type !== 'asset') throw workerStartError(`asset ${task.assetKey} is not a TypeScript asset in the project as this worker loaded it`)
-  if (assetCodeVersion(def) !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
-  return def
-}
-
-function findCheck(task: CheckTask): CheckDefinition {
-  const check = assets.get(task.assetKey)?.checks?.find((c) => c.name === task.checkName)
-  if (!check) throw workerStartError(`asset ${task.assetKey} has no check ${task.checkName} in the project as this worker loaded it`)
-  return check
-}
-
-function findSensor(task: SensorTask): PollSensor {
-  const sensor = sensors.get(task.sensorName)
-  if (!sensor) throw workerStartError(`there is no polling sensor ${task.sensorName} in the project as this worker loaded it`)
-  return sensor
-}
-
 // Partial lines written by the current task, per stream, until their newline arrives.
 const partial = new Map<'stdout' | 'stderr', string>()
 
@@ -63,8 +43,9 @@ try {
   sensors = new Map((project.sensors ?? []).flatMap((sensor) => (sensor.kind === 'poll' ? [[sensor.name, sensor] as const] : [])))
   assets = new Map(project.assets.flatMap((def) => (def.type === 'asset' || def.type === 'sql' ? [[def.key, def as AssetDefinition | SqlAssetDefinition] as const] : [])))
 } catch (error) {
-  send({ type: 'failed', error: toWire(error) })
-  process.exit(1)
+  // Exit once the message is out, so the control plane learns why rather than only that it died.
+  process.send!({ type: 'failed', error: toWire(error) } satisfies FromWorker, () => process.exit(1))
+  await new Promise(() => {})
 }
 process.on('message', (message: ToWorker) => {
   if (message.type === 'run') void run(message.id, message.task)
@@ -103,6 +84,26 @@ async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task'])
   } finally {
     if (current?.id === id) current = undefined
   }
+}
+
+// The definition a task names, as this worker loaded it; other code than the control plane planned with is refused.
+function findAsset(task: MaterializeTask): AssetDefinition {
+  const def = assets.get(task.assetKey)
+  if (def?.type !== 'asset') throw workerStartError(`asset ${task.assetKey} is not a TypeScript asset in the project as this worker loaded it`)
+  if (assetCodeVersion(def) !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
+  return def
+}
+
+function findCheck(task: CheckTask): CheckDefinition {
+  const check = assets.get(task.assetKey)?.checks?.find((c) => c.name === task.checkName)
+  if (!check) throw workerStartError(`asset ${task.assetKey} has no check ${task.checkName} in the project as this worker loaded it`)
+  return check
+}
+
+function findSensor(task: SensorTask): PollSensor {
+  const sensor = sensors.get(task.sensorName)
+  if (!sensor) throw workerStartError(`there is no polling sensor ${task.sensorName} in the project as this worker loaded it`)
+  return sensor
 }
 
 function write(stream: 'stdout' | 'stderr', level: StepLogLevel, text: string): void {

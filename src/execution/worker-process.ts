@@ -64,7 +64,10 @@ export class WorkerProcess {
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
         if (message.type === 'ready') resolve()
-        else if (message.type === 'failed') reject(fromWire(message.error))
+        else if (message.type === 'failed') {
+          const cause = fromWire(message.error)
+          reject(workerStartError(`a worker process could not load the project: ${cause.message}`, cause))
+        }
       }
       this.child.on('message', onMessage)
       void this.exited.then((exit) => reject(workerStartError(`a worker process ended while loading the project (${exit.signal ?? `exit code ${exit.code}`}): ${this.stderrTail.trim().split('\n').slice(-3).join(' ')}`)))
