@@ -1,6 +1,7 @@
 // The behaviour every Warehouse implementation must share, run against each one (like
 // store-conformance.ts for stores): staging, data versions, atomic publish under concurrent
-// readers, per-partition publish, a crash between stage and publish, and the ledger.
+// readers, per-partition publish, a crash between stage and publish, the ledger, and the
+// built-in checks evaluated on staged data.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -8,6 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { acceptedValues, customSql, notNull, recency, relationships, rowCount, schema, unique, volumeChange } from '../src/checks/builtins.js'
+import { evaluateCheck } from '../src/checks/evaluate.js'
 import type { Relation } from '../src/graph/asset-graph.js'
 import { TributaryError } from '../src/model/errors.js'
 import type { PublicationMeta, Warehouse, WarehouseSession } from '../src/warehouse/warehouse.js'
@@ -209,6 +212,38 @@ export function warehouseConformance(name: string, create: () => Promise<Warehou
       }
       assert.deepEqual(await byDay(), [['2024-01-01', 30, 6], ['2024-01-02', 50, 1]])
       assert.deepEqual((await warehouse.publications('run-1')).map((p) => p.partition).sort(), ['2024-01-01', '2024-01-02'])
+    })
+
+    test('built-in checks on a staged relation give the same outcomes', async (t) => {
+      const { warehouse, session } = await setup(t)
+      await session.createFromRows({ schema: 'raw', name: 'accounts' }, [{ id: 1, name: 'Acme' }, { id: 2, name: "O'Brien & Co" }])
+      const staging = warehouse.stagingRelation(orders, 'run-1', null)
+      await session.createFromRows(staging, [
+        { id: 1, account_id: 1, stage: 'open', amount: 10.5, updated_at: new Date('2024-06-01T11:00:00Z') },
+        { id: 2, account_id: 2, stage: 'won', amount: 20, updated_at: new Date('2024-06-01T10:00:00Z') },
+        { id: 3, account_id: null, stage: 'lost', amount: 5, updated_at: null },
+        { id: 3, account_id: 9, stage: 'pending', amount: 1, updated_at: null },
+      ])
+      const ctx = {
+        relation: `"raw"."${staging.name}"`, assetKey: 'raw/orders', warehouse: session, previousRowCount: 2, now: new Date('2024-06-01T12:00:00Z'),
+        resolveRelation: (key: string) => (key === 'raw/accounts' ? '"raw"."accounts"' : undefined),
+      }
+      const outcome = async (check: Parameters<typeof evaluateCheck>[0]) => {
+        const { passed, failingRows } = await evaluateCheck(check, ctx)
+        return { passed, failingRows }
+      }
+      assert.deepEqual(await outcome(notNull('account_id')), { passed: false, failingRows: 1 })
+      assert.deepEqual(await outcome(notNull('id')), { passed: true, failingRows: 0 })
+      assert.equal((await outcome(unique('id'))).passed, false)
+      assert.deepEqual(await outcome(acceptedValues('stage', ['open', 'won', 'lost'])), { passed: false, failingRows: 1 })
+      assert.deepEqual(await outcome(relationships('account_id', { to: 'raw/accounts', field: 'id' })), { passed: false, failingRows: 1 })
+      assert.equal((await outcome(rowCount({ min: 1, max: 10 }))).passed, true)
+      assert.equal((await outcome(rowCount({ min: 5 }))).passed, false)
+      assert.equal((await outcome(volumeChange({ maxIncrease: 0.5 }))).passed, false)
+      assert.equal((await outcome(recency('updated_at', '2h'))).passed, true)
+      assert.equal((await outcome(recency('updated_at', '30m'))).passed, false)
+      assert.equal((await outcome(schema({ id: 'bigint', stage: 'varchar', amount: 'double' }))).passed, true)
+      assert.equal((await outcome(customSql('no_negative', 'select * from {{ this }} where amount < 0'))).passed, true)
     })
 
     test('a failed audit drops staging and leaves the target untouched', async (t) => {
