@@ -90,4 +90,20 @@ describe('postgres warehouse', () => {
     await session.createFromRows({ schema: 'raw', name: 'many' }, rows)
     assert.deepEqual(await session.query('select count(*) as n, sum(id) as s from raw.many'), [{ n: 20_000, s: 199_990_000 }])
   })
+
+  test('a view over an asset table makes its publish fail with TRB5002, leaving the table and the view as they were', async (t) => {
+    const { warehouse, session } = await open(t)
+    const target = { schema: 'raw', name: 'orders' }
+    const meta = (runId: string) => ({ assetKey: 'raw/orders', partition: null, runId, dataVersion: runId, rowCount: 1 })
+    const first = warehouse.stagingRelation(target, 'run-1', null)
+    await session.createFromSelect(first, 'select 1 as id')
+    await session.publish(first, target, meta('run-1'))
+    await session.exec('create view raw.orders_view as select id from raw.orders')
+    const second = warehouse.stagingRelation(target, 'run-2', null)
+    await session.createFromSelect(second, 'select 2 as id')
+    await assert.rejects(session.publish(second, target, meta('run-2')), isCode('TRB5002', /depend/))
+    assert.deepEqual(await session.query('select id from raw.orders_view'), [{ id: 1 }])
+    assert.equal(await session.relationExists(second), true)
+    assert.deepEqual(await warehouse.publications('run-2'), [])
+  })
 })
