@@ -2,8 +2,9 @@ import { ErrorCode, TributaryError } from '../model/errors.js'
 import { redactUrl } from '../model/redact.js'
 
 /**
- * A warehouse inside a PostgreSQL database. The store's `postgres({ url })` also fits here
- * (its pool size and statement timeout apply); `postgresWarehouse` adds the ledger's schema.
+ * A warehouse inside a PostgreSQL database. The store's `postgres({ url })` also fits here (its
+ * pool size applies, its statement timeout does not: transforms may run long, bounded by the
+ * step's timeout); `postgresWarehouse` adds the ledger's schema.
  */
 export interface PostgresWarehouseConfig {
   readonly type: 'postgres'
@@ -13,8 +14,6 @@ export interface PostgresWarehouseConfig {
   readonly schema?: string
   /** Connections each process keeps open. Default: 10. */
   readonly poolSize?: number
-  /** Longest any one statement may run, in ms. Default: no limit (transforms can be long). */
-  readonly statementTimeoutMs?: number
 }
 
 /**

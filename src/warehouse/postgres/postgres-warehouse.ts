@@ -31,8 +31,9 @@ export class PostgresWarehouse implements Warehouse {
       connectionString: config.url,
       max: config.poolSize ?? 10,
       types: warehouseTypes,
-      // UTC, so timestamptz values print and compare as Tributary writes them.
-      options: `-c TimeZone=UTC${config.statementTimeoutMs === undefined ? '' : ` -c statement_timeout=${config.statementTimeoutMs}`}`,
+      // UTC, so timestamptz values print and compare as Tributary writes them. No statement
+      // timeout: a transform may run long, and the store's timeout is for its own short writes.
+      options: '-c TimeZone=UTC',
     })
     // An idle connection the server drops must not crash the process; the next checkout reconnects.
     pool.on('error', () => undefined)
