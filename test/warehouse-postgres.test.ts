@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
 import { describe, test } from 'node:test'
 import { TributaryError } from '../src/model/errors.js'
 import type { WarehouseSession } from '../src/warehouse/warehouse.js'
 import { PostgresWarehouse } from '../src/warehouse/postgres/index.js'
 import { postgresWarehouse } from '../src/warehouse/warehouse-config.js'
 import { createDatabase } from './helpers/postgres-database.js'
+import { poll } from './helpers/poll.js'
 import { warehouseConformance } from './warehouse-conformance.js'
 
 warehouseConformance('postgres', async () => {
@@ -105,5 +112,52 @@ describe('postgres warehouse', () => {
     assert.deepEqual(await session.query('select id from raw.orders_view'), [{ id: 1 }])
     assert.equal(await session.relationExists(second), true)
     assert.deepEqual(await warehouse.publications('run-2'), [])
+  })
+
+  test('a process killed inside its publish transaction publishes nothing: the target, ledger and staging stay as they were', async (t) => {
+    const database = await createDatabase()
+    const config = postgresWarehouse({ url: database.url })
+    const warehouse = await PostgresWarehouse.open(config)
+    const blocker = new pg.Client({ connectionString: database.url })
+    t.after(async () => { await blocker.end().catch(() => undefined); await warehouse.close(); await database.drop() })
+    const session = await warehouse.session()
+    const target = { schema: 'raw', name: 'orders' }
+    const first = warehouse.stagingRelation(target, 'run-1', null)
+    await session.createFromSelect(first, 'select 1 as id')
+    await session.publish(first, target, { assetKey: 'raw/orders', partition: null, runId: 'run-1', dataVersion: 'v1', rowCount: 1 })
+    // A reader holding the table makes the child's publish wait inside its transaction.
+    await blocker.connect()
+    await blocker.query('begin; lock table raw.orders in access share mode')
+
+    const staging = warehouse.stagingRelation(target, 'run-2', null)
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-pg-publish-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const script = join(dir, 'publish.mts')
+    await writeFile(script, `
+      const { PostgresWarehouse } = await import(${JSON.stringify(new URL('../src/warehouse/postgres/index.ts', import.meta.url).href)})
+      const warehouse = await PostgresWarehouse.open(${JSON.stringify(config)})
+      const session = await warehouse.session()
+      await session.createFromSelect(${JSON.stringify(staging)}, 'select 2 as id')
+      await session.publish(${JSON.stringify(staging)}, ${JSON.stringify(target)}, { assetKey: 'raw/orders', partition: null, runId: 'run-2', dataVersion: 'v2', rowCount: 1 })
+      console.log('published')
+    `)
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] })
+    const exited = new Promise((resolve) => child.on('exit', resolve))
+    t.after(async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    await poll('the publish to wait for its lock', async () => {
+      // Asked on another connection: inside the blocker's transaction pg_stat_activity is a frozen snapshot.
+      const rows = await session.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike 'drop table%'`)
+      return rows.length > 0 ? true : undefined
+    })
+    child.kill('SIGKILL')
+    await exited
+    await blocker.query('commit')
+
+    assert.equal(output.includes('published'), false)
+    assert.deepEqual(await session.query('select id from raw.orders'), [{ id: 1 }])
+    assert.deepEqual(await warehouse.publications('run-2'), [])
+    assert.equal(await session.relationExists(staging), true)
   })
 })
