@@ -92,13 +92,13 @@ export function warehouseConformance(name: string, create: () => Promise<Warehou
       const dir = await mkdtemp(join(await root, 'csv-'))
       const a = join(dir, "a's.csv")
       const b = join(dir, 'b.csv')
-      await writeFile(a, 'id,name\n1,ann\n2,bob\n')
+      await writeFile(a, 'id,name,day,seen_at\n1,ann,2024-01-02,2024-01-02 03:04:05\n2,bob,2024-01-03,2024-01-03 00:00:00\n')
       await writeFile(b, 'name,id,extra\ncat,3,x\n')
       await session.createFromCsv(orders, [a, b])
-      assert.deepEqual(await session.query('select id, name, extra from raw.orders order by id'), [
-        { id: 1, name: 'ann', extra: null },
-        { id: 2, name: 'bob', extra: null },
-        { id: 3, name: 'cat', extra: 'x' },
+      assert.deepEqual(await session.query('select id, name, extra, day, seen_at from raw.orders order by id'), [
+        { id: 1, name: 'ann', extra: null, day: new Date('2024-01-02T00:00:00Z'), seen_at: new Date('2024-01-02T03:04:05Z') },
+        { id: 2, name: 'bob', extra: null, day: new Date('2024-01-03T00:00:00Z'), seen_at: new Date('2024-01-03T00:00:00Z') },
+        { id: 3, name: 'cat', extra: 'x', day: null, seen_at: null },
       ])
       await assert.rejects(session.createFromCsv(orders, []), isCode('TRB3008'))
       const missing = join(dir, 'missing.csv')

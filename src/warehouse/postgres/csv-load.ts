@@ -9,9 +9,11 @@ import type { Statements } from './serial-client.js'
 // CSV files are streamed from this process with COPY FROM STDIN (so the server needs no access
 // to them), each into a text-only temporary table, combined by column name, then typed the way
 // DuckDB's reader would: whole numbers → bigint, other numbers → double precision,
-// true/false → boolean, everything else text.
+// true/false → boolean, YYYY-MM-DD → date, YYYY-MM-DD HH:MM[:SS[.f]] → timestamp, else text.
 const INTEGER = String.raw`^[-+]?[0-9]{1,18}$`
 const NUMBER = String.raw`^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$`
+const DATE = String.raw`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
+const TIMESTAMP = String.raw`^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$`
 
 /** The column names in the header line of a CSV file (quoted names allowed). */
 export async function readHeader(file: string): Promise<string[]> {
@@ -81,11 +83,14 @@ export async function copyCsvFiles(s: Statements, table: string, files: readonly
     `bool_and(${quoteIdentifier(name)} ~ '${INTEGER}') as i${i}`,
     `bool_and(${quoteIdentifier(name)} ~ '${NUMBER}') as n${i}`,
     `bool_and(lower(${quoteIdentifier(name)}) in ('true', 'false')) as b${i}`,
+    `bool_and(${quoteIdentifier(name)} ~ '${DATE}') as d${i}`,
+    `bool_and(${quoteIdentifier(name)} ~ '${TIMESTAMP}') as t${i}`,
   ])
   const [kinds] = await s.read(`select ${checks.join(', ')} from "__trb_csv_all"`)
   // bool_and is NULL for an all-NULL column: it stays text.
   const typed = all.map((name, i) => {
-    const type = kinds?.[`i${i}`] === true ? 'bigint' : kinds?.[`n${i}`] === true ? 'double precision' : kinds?.[`b${i}`] === true ? 'boolean' : 'text'
+    const kind = (letter: string) => kinds?.[`${letter}${i}`] === true
+    const type = kind('i') ? 'bigint' : kind('n') ? 'double precision' : kind('b') ? 'boolean' : kind('d') ? 'date' : kind('t') ? 'timestamp' : 'text'
     return `${quoteIdentifier(name)}::${type} as ${quoteIdentifier(name)}`
   })
   await s.run(`create table ${table} as select ${typed.join(', ')} from "__trb_csv_all"`)
