@@ -2,6 +2,7 @@
 // segment by segment without regular expressions, so no pattern can make matching backtrack.
 import braces from 'braces'
 import { ErrorCode, TributaryError } from '../model/errors.js'
+import { starMatch } from './star-match.js'
 
 /** Longest glob accepted, in characters. */
 export const MAX_GLOB_LENGTH = 512
@@ -46,58 +47,15 @@ export function compileGlob(pattern: string): FileGlob {
   }
 }
 
-/**
- * Whether path segments match pattern segments, `**` standing for any number of whole segments.
- * Greedy with one remembered `**`, as wildcardMatch does within a segment: O(pattern × path).
- */
+/** Whether path segments match pattern segments, `**` standing for any number of whole segments: O(pattern × path). */
 function matchSegments(pattern: readonly string[], parts: readonly string[]): boolean {
-  let p = 0
-  let t = 0
-  let star = -1
-  let resume = 0
-  while (t < parts.length) {
-    if (p < pattern.length && pattern[p] === '**') {
-      star = ++p
-      resume = t
-    } else if (p < pattern.length && matchSegment(pattern[p]!, parts[t]!)) {
-      p++
-      t++
-    } else if (star >= 0) {
-      p = star
-      t = ++resume
-    } else {
-      return false
-    }
-  }
-  while (p < pattern.length && pattern[p] === '**') p++
-  return p === pattern.length
+  return starMatch(pattern, parts, (segment) => segment === '**', matchSegment)
 }
 
 /** `*` is any run of characters, `?` one character, within one segment; a leading dot must be written. */
 function matchSegment(pattern: string, name: string): boolean {
   if (name.startsWith('.') && !pattern.startsWith('.')) return false
-  let p = 0
-  let t = 0
-  let star = -1
-  let resume = 0
-  while (t < name.length) {
-    const c = pattern[p]
-    if (c === '*') {
-      star = ++p
-      resume = t
-    } else if (p < pattern.length && (c === '?' || c === name[t])) {
-      p++
-      t++
-    } else if (star >= 0) {
-      // Only the last star ever needs to swallow more: O(pattern × name), never exponential.
-      p = star
-      t = ++resume
-    } else {
-      return false
-    }
-  }
-  while (pattern[p] === '*') p++
-  return p === pattern.length
+  return starMatch(pattern, name, (c) => c === '*', (c, char) => c === '?' || c === char)
 }
 
 function invalid(pattern: string, what: string): TributaryError {

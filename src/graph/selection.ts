@@ -1,6 +1,7 @@
 import { ErrorCode, SelectionError } from '../model/errors.js'
 import type { AssetGraph, GraphNode } from './asset-graph.js'
 import { closest } from './similar.js'
+import { starMatch } from './star-match.js'
 
 const ATTRIBUTES = ['tag', 'owner', 'group', 'kind'] as const
 const ATOM = /^(\d*\+)?([^+]+?)(\+\d*)?$/
@@ -138,27 +139,7 @@ function knownValues(graph: AssetGraph, attribute: (typeof ATTRIBUTES)[number]):
  * exponential backtracking of a regular expression built from the pattern.
  */
 export function wildcardMatch(pattern: string, text: string): boolean {
-  let p = 0
-  let t = 0
-  let star = -1 // the pattern index just after the last star seen
-  let resume = 0 // where in text that star's run would end next
-  while (t < text.length) {
-    if (p < pattern.length && pattern[p] === '*') {
-      star = ++p
-      resume = t
-    } else if (p < pattern.length && pattern[p] === text[t]) {
-      p++
-      t++
-    } else if (star >= 0) {
-      // Let the last star swallow one more character; earlier stars never need to move again.
-      p = star
-      t = ++resume
-    } else {
-      return false
-    }
-  }
-  while (p < pattern.length && pattern[p] === '*') p++
-  return p === pattern.length
+  return starMatch(pattern, text, (c) => c === '*', (c, char) => c === char)
 }
 
 /** The kind shown to people: the declared kind, else 'source', 'table' or 'asset'. */
