@@ -333,6 +333,24 @@ export interface ApiIncident {
   readonly resolution: string | null
 }
 
+/** One notification of an incident to one sink, from the outbox (`GET /api/deliveries`). */
+export interface ApiDelivery {
+  readonly id: number
+  readonly incidentId: number
+  readonly assetKey: string
+  readonly event: 'opened' | 'escalated' | 'resolved'
+  readonly sink: string
+  /** pending: waiting for (another) attempt; delivered; exhausted: out of attempts, never retried. */
+  readonly status: 'pending' | 'delivered' | 'exhausted'
+  /** Attempts made, the first included. */
+  readonly attempts: number
+  /** Pending only: when the next attempt may start. */
+  readonly nextAttemptAt: string | null
+  readonly lastError: string | null
+  readonly createdAt: string
+  readonly settledAt: string | null
+}
+
 /** `POST /api/incidents/{id}/ack` body. */
 export interface ApiAcknowledgeIncident {
   /** Who is on it. Default: 'api'. */
@@ -362,21 +380,3 @@ export interface ApiSensorTriggered {
   readonly runId: string
   readonly steps: readonly string[]
 }
-/** One notification of an incident to one sink, from the outbox (`GET /api/deliveries`). */
-export interface ApiDelivery {
-  readonly id: number
-  readonly incidentId: number
-  readonly assetKey: string
-  readonly event: 'opened' | 'escalated' | 'resolved'
-  readonly sink: string
-  /** pending: waiting for (another) attempt; delivered; exhausted: out of attempts, never retried. */
-  readonly status: 'pending' | 'delivered' | 'exhausted'
-  /** Attempts made, the first included. */
-  readonly attempts: number
-  /** Pending only: when the next attempt may start. */
-  readonly nextAttemptAt: string | null
-  readonly lastError: string | null
-  readonly createdAt: string
-  readonly settledAt: string | null
-}
-
