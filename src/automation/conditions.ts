@@ -63,12 +63,17 @@ function blockedInput(inputs: ConditionInputs): string | undefined {
   return notReady ? `waiting for ${notReady.key}, which is ${notReady.status}` : undefined
 }
 
+// Apart from eager(), which runs for every eager asset on every tick: only a blocked or failed asset gets here.
+function readyWaitedFor(inputs: ConditionInputs): string[] {
+  const ready = (key: string) => inputs.upstream.some((u) => u.key === key && u.ready)
+  return inputs.status.reasons.flatMap((r) => (r.type === 'blocked' || r.type === 'failed') && r.upstream && ready(r.upstream) ? [r.upstream] : [])
+}
+
 function eager(inputs: ConditionInputs): Decision {
   const blocked = blockedInput(inputs)
   if (blocked) return { requested: false, reason: blocked }
   // Its last run ended waiting on an input (blocked, or failed, by TRB3003) that is usable now: that is new data to it.
-  const ready = (key: string) => inputs.upstream.some((u) => u.key === key && u.ready)
-  const waitedFor = inputs.partition || (inputs.status.status !== 'blocked' && inputs.status.status !== 'failed') ? [] : inputs.status.reasons.flatMap((r) => (r.type === 'blocked' || r.type === 'failed') && r.upstream && ready(r.upstream) ? [r.upstream] : [])
+  const waitedFor = inputs.partition || (inputs.status.status !== 'blocked' && inputs.status.status !== 'failed') ? [] : readyWaitedFor(inputs)
   if (waitedFor.length > 0) return { requested: true, reason: `requested because ${waitedFor.join(', ')}, which its last run waited for, is ready now` }
   const newer = inputs.status.reasons.filter((r) => r.type === 'upstream_newer').map((r) => r.upstream!)
   const described = newer.map((key) => {

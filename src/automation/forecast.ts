@@ -3,7 +3,7 @@ import type { AssetStatusRecord } from '../engine/status.js'
 import type { ProjectDefinition } from '../model/project.js'
 import type { Store } from '../store/store.js'
 import { expectedArrival, median, predictReadyTimes, type Prediction } from './prediction.js'
-import { rebuildTriggers } from './rebuild-triggers.js'
+import { cachedRebuildTriggers } from './rebuild-triggers.js'
 import { judgeSla, type SlaVerdict } from './sla.js'
 
 /** Predicted ready times for the assets that have a freshness policy (and what they read), with SLA verdicts. */
@@ -55,7 +55,7 @@ export async function forecast(
     }
   }
   // Predict over the whole graph order but only the closure's unready nodes have history; others are cheap.
-  const predictions = predictReadyTimes({ graph, statuses, typicalDurationMs: typical, expectedArrival: arrival, triggers: rebuildTriggers(graph, project), pools: new Map(Object.entries(project?.pools ?? {})), now })
+  const predictions = predictReadyTimes({ graph, statuses, typicalDurationMs: typical, expectedArrival: arrival, triggers: cachedRebuildTriggers(graph, project), pools: new Map(Object.entries(project?.pools ?? {})), now })
   const sla = new Map<string, SlaVerdict>()
   for (const key of targets) {
     const policy = graph.get(key).def.freshness

@@ -36,6 +36,19 @@ export function rebuildTriggers(graph: AssetGraph, project: Pick<ProjectDefiniti
   return triggers
 }
 
+// The last triggers worked out per graph, with the project they came from: both are immutable,
+// and the daemon forecasts on every tick (a walk over every node and selection otherwise).
+const triggersOfGraph = new WeakMap<AssetGraph, { project: object | undefined; triggers: ReadonlyMap<string, readonly RebuildTrigger[]> }>()
+
+/** rebuildTriggers, computed once per graph and project (both immutable) and shared: do not modify the result. */
+export function cachedRebuildTriggers(graph: AssetGraph, project: Pick<ProjectDefinition, 'schedules' | 'sensors'> | undefined): ReadonlyMap<string, readonly RebuildTrigger[]> {
+  const cached = triggersOfGraph.get(graph)
+  if (cached && cached.project === project) return cached.triggers
+  const triggers = rebuildTriggers(graph, project)
+  triggersOfGraph.set(graph, { project, triggers })
+  return triggers
+}
+
 /**
  * The earliest moment one of `triggers` starts a run of the asset, with what starts it, or
  * null when none would: a schedule at its first tick once the inputs are ready; a sensor or

@@ -7,7 +7,7 @@ import { isAlive } from './recovery.js'
 import { deriveStatuses, usableAsInput, type AssetStatusRecord } from './status.js'
 import { findSchemaBreaks, type SchemaBreak } from './schema-breaks.js'
 import { derivePartitionStatuses, summaryState } from './partition-status.js'
-import type { AssetStateRecord, ObservationRecord } from '../store/records.js'
+import type { AssetStateRecord, AssetStateSummary, ObservationRecord } from '../store/records.js'
 
 /** Everything needed to compute current statuses. */
 export interface StatusSources {
@@ -23,7 +23,14 @@ export interface StatusSources {
  * every node. Sources not listed keep their last recorded observation.
  */
 export async function currentStatuses(deps: StatusSources, observe: readonly string[]): Promise<Map<string, AssetStatusRecord>> {
-  const [states, observations, activeRuns] = await Promise.all([deps.store.assetStates(), deps.store.latestObservations(), deps.store.listActiveRuns()])
+  // Without a partitioned asset, only whole-asset summaries are read (as status() does): full
+  // states (column lists, checks) of every asset cost the daemon's tick half its time.
+  const withPartitions = hasPartitions(deps.graph)
+  const [states, summaries, observations, activeRuns] = await Promise.all([
+    withPartitions ? deps.store.assetStates() : [],
+    withPartitions ? [] : deps.store.assetStateSummaries(undefined, { partition: null }),
+    deps.store.latestObservations(), deps.store.listActiveRuns(),
+  ])
   const observationMap = new Map<string, ObservationRecord>(observations.map((o) => [o.sourceKey, o]))
   for (const key of observe) {
     const node = deps.graph.nodes.get(key)
@@ -34,7 +41,7 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     await deps.store.recordObservation(observation)
     observationMap.set(key, observation)
   }
-  const stateMap = new Map<string, AssetStateRecord>()
+  const stateMap = new Map<string, AssetStateSummary>(summaries.map((s) => [s.assetKey, s]))
   const partitioned = new Map<string, AssetStateRecord[]>()
   for (const state of states) {
     if (state.partition === null) stateMap.set(state.assetKey, state)
@@ -46,8 +53,7 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
   }
   // A run whose process died is not running, whatever its last record says.
   const activeRunIds = new Set(activeRuns.filter((run) => isAlive(run, deps.clock.now())).map((run) => run.id))
-  const anyPartitioned = partitioned.size > 0 || [...deps.graph.nodes.values()].some((node) => node.partitions)
-  const partitionStatuses = anyPartitioned ? derivePartitionStatuses(deps.graph, states, deps.clock.now(), activeRunIds) : new Map()
+  const partitionStatuses = withPartitions ? derivePartitionStatuses(deps.graph, states, deps.clock.now(), activeRunIds) : new Map()
   // A partitioned asset's status stands on all its partitions at once (see summaryState).
   for (const [key, list] of partitioned) if (deps.graph.nodes.get(key)?.partitions) stateMap.set(key, summaryState(key, list))
   for (const key of partitioned.keys()) {
@@ -75,6 +81,18 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     statuses.set(key, { ...status, status: 'late', ready: false, reasons: [{ type: 'late', message: partitions.late }], chain: [link], rootCause: link })
   }
   return statuses
+}
+
+// Whether any node is partitioned, per graph (graphs are immutable).
+const partitionedGraphs = new WeakMap<AssetGraph, boolean>()
+function hasPartitions(graph: AssetGraph): boolean {
+  let found = partitionedGraphs.get(graph)
+  if (found === undefined) {
+    found = false
+    for (const node of graph.nodes.values()) if (node.partitions) found = true
+    partitionedGraphs.set(graph, found)
+  }
+  return found
 }
 
 /** The first upstream that may not be read yet, with why, or undefined when all are usable. */
