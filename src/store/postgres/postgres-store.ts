@@ -9,7 +9,7 @@ import type { NewRun, StepCompletion, StepCount, Store } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from '../sqlite/asset-state-rows.js'
 import {
-  jsonOrNull, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
+  jsonOrNull, materializationRow, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
 } from '../sqlite/row-mappers.js'
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
@@ -320,19 +320,8 @@ export class PostgresStore implements Store {
   }
 
   private async insertMaterialization(db: Client, materialization: NewMaterialization): Promise<MaterializationRecord> {
-    const partition = partitionKey(materialization.partition)
-    const row = {
-      assetKey: materialization.assetKey,
-      partition,
-      runId: materialization.runId,
-      codeVersion: materialization.codeVersion,
-      dataVersion: materialization.dataVersion,
-      inputVersions: JSON.stringify(materialization.inputVersions),
-      rowCount: materialization.rowCount,
-      columns: jsonOrNull(materialization.columns),
-      durationMs: materialization.durationMs,
-      createdAt: materialization.createdAt.getTime(),
-    }
+    const row = materializationRow(materialization)
+    const partition = row.partition
     const inserted = await sql.insertMaterialization.get(db, row)
     const record: MaterializationRecord = { ...materialization, id: inserted!.id }
     await sql.setLastMaterialization.run(db, { ...row, id: record.id })

@@ -1,6 +1,6 @@
 import type { SerializedError } from '../../model/errors.js'
 import type {
-  CheckResultRecord, ColumnInfo, EventRecord, LogRecord, LogStream, MaterializationRecord, ObservationRecord, RunRecord,
+  CheckResultRecord, ColumnInfo, EventRecord, LogRecord, LogStream, MaterializationRecord, NewMaterialization, ObservationRecord, RunRecord,
   RunRequest, RunStatus, StepRecord, StepStatus,
 } from '../records.js'
 
@@ -111,6 +111,22 @@ export interface MaterializationRow {
   columns: string | null
   duration_ms: number
   created_at: number
+}
+
+/** A new materialization as both dialects bind it: partition as its key, JSON as text, times as epoch ms. */
+export function materializationRow(materialization: NewMaterialization) {
+  return {
+    assetKey: materialization.assetKey,
+    partition: partitionKey(materialization.partition),
+    runId: materialization.runId,
+    codeVersion: materialization.codeVersion,
+    dataVersion: materialization.dataVersion,
+    inputVersions: JSON.stringify(materialization.inputVersions),
+    rowCount: materialization.rowCount,
+    columns: jsonOrNull(materialization.columns),
+    durationMs: materialization.durationMs,
+    createdAt: materialization.createdAt.getTime(),
+  }
 }
 
 /** A row of `materializations` as a record. */

@@ -11,7 +11,7 @@ import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, openDatabase, type OpenCheck } from './open-database.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from './asset-state-rows.js'
 import {
-  jsonOrNull, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
+  jsonOrNull, materializationRow, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
 } from './row-mappers.js'
 import { prepareStatements, type Statements } from './statements.js'
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
@@ -328,19 +328,8 @@ export class SqliteStore implements Store {
 
   private insertMaterialization(materialization: NewMaterialization): MaterializationRecord {
     const sql = this.sql()
-    const partition = partitionKey(materialization.partition)
-    const row = {
-      assetKey: materialization.assetKey,
-      partition,
-      runId: materialization.runId,
-      codeVersion: materialization.codeVersion,
-      dataVersion: materialization.dataVersion,
-      inputVersions: JSON.stringify(materialization.inputVersions),
-      rowCount: materialization.rowCount,
-      columns: jsonOrNull(materialization.columns),
-      durationMs: materialization.durationMs,
-      createdAt: materialization.createdAt.getTime(),
-    }
+    const row = materializationRow(materialization)
+    const partition = row.partition
     const { lastInsertRowid } = sql.insertMaterialization.run(row)
     const record: MaterializationRecord = { ...materialization, id: Number(lastInsertRowid) }
     sql.setLastMaterialization.run({ ...row, id: record.id })
