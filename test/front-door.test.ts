@@ -76,6 +76,18 @@ describe('front door', () => {
     assert.doesNotMatch(validate.stderr, /Transform failed|Build failed/)
   })
 
+  test('a Tributary error raised while the config loads keeps its own code and hint', () => {
+    const dir = join(outside, 'bad-store')
+    assert.equal(cli(['init', dir]).code, 0)
+    const config = readFileSync(join(dir, 'tributary.config.ts'), 'utf8')
+    writeFileSync(join(dir, 'tributary.config.ts'), `import { postgres } from 'tributary-orchestrator'\nconst store = postgres({ url: 'postgres://127.0.0.1/x', poolSize: 0 })\nvoid store\n${config}`)
+    const validate = cli(['validate'], { cwd: dir })
+    assert.equal(validate.code, 2)
+    assert.match(validate.stderr, /TRB1050 postgres\(\) poolSize must be a whole number/)
+    assert.match(validate.stderr, /Leave it out for 10 connections per process/)
+    assert.doesNotMatch(validate.stderr, /TRB1011/)
+  })
+
   test('FORCE_COLOR colours output off a terminal; without it, piped output is plain', () => {
     const dir = join(outside, 'colour')
     assert.equal(cli(['init', dir]).code, 0)

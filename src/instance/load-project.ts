@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ConfigError } from './config-error.js'
 import { compiledConfig } from './config-bundle.js'
-import { ErrorCode, type ErrorContext } from '../model/errors.js'
+import { ErrorCode, TributaryError, type ErrorContext } from '../model/errors.js'
 import type { ProjectDefinition } from '../model/project.js'
 
 /** File names looked for in the project directory, in order. */
@@ -28,6 +28,9 @@ export async function loadProject(projectDir: string): Promise<{ project: Projec
   try {
     module = (await import(await compiledConfig(configFile))) as { default?: unknown }
   } catch (error) {
+    // A Tributary error raised while the config evaluates (a bad store option, an invalid definition)
+    // already says what is wrong and what to do: keep its code and hint rather than wrap it.
+    if (isTributaryError(error)) throw error
     throw configLoadError(configFile, error, 'Fix the error in the config or the modules it imports; `tributary validate` shows it again.')
   }
   const project = module.default as ProjectDefinition | undefined
@@ -58,4 +61,10 @@ export function configLoadError(configFile: string, error: unknown, hint: string
   }
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
   return new ConfigError(ErrorCode.ConfigLoad, `${configFile} failed to load: ${message}`, { cause: error, context: { file: configFile }, hint })
+}
+
+// The config may import the package through a second module instance (an installed copy beside
+// the CLI's own), so the class alone cannot tell; a TRB code and a hint field can.
+function isTributaryError(error: unknown): error is TributaryError {
+  return error instanceof TributaryError || (error instanceof Error && /^TRB\d{4}$/.test(String((error as { code?: unknown }).code)) && 'hint' in error)
 }
