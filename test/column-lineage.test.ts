@@ -72,3 +72,63 @@ describe('column lineage', () => {
     }
   })
 })
+
+// Before anything is published: what is known is said, with the readers at asset granularity,
+// and a contract's columns stand in for the schema until the first publish.
+const UNPUBLISHED = `
+import { defineAsset, defineProject, sqlAsset } from 'tributary-orchestrator'
+const orders = defineAsset({ key: 'raw/orders', owner: 'team:sales', materialize: () => [{ id: 1, amount: 5 }] })
+const customers = defineAsset({ key: 'raw/customers', owner: 'team:crm', contract: { columns: { id: 'bigint', segment: 'varchar' } },
+  materialize: () => [{ id: 1n, segment: 'smb' }] })
+const loader = defineAsset({ key: 'marts/export', ins: { orders }, owner: 'team:ops', materialize: () => [] })
+const total = sqlAsset({ key: 'marts/total', owner: 'team:finance', sql: 'select sum(amount) as revenue from raw.orders' })
+const seg = sqlAsset({ key: 'marts/segments', owner: 'team:growth', sql: 'select * from raw.customers' })
+export default defineProject({ name: 'unpublished', assets: [orders, customers, loader, total, seg] })
+`
+
+describe('column lineage before the first publish', () => {
+  let dir = ''
+  let cleanup: () => Promise<void> = async () => undefined
+  before(async () => {
+    ;({ dir, cleanup } = await tempDir('columns-unknown-'))
+    await writeFile(join(dir, 'tributary.config.ts'), UNPUBLISHED)
+  })
+  after(() => cleanup())
+
+  test('CLI: a column of an asset whose schema is unknown prints its readers at asset level and says why, exit 0', () => {
+    const text = cli(['lineage', 'raw/orders.amount', '--project', dir])
+    assert.equal(text.code, 0, text.stderr)
+    assert.match(text.stdout, /the columns of raw\/orders are not known yet: they are recorded when it is first published, or declared by a contract/)
+    assert.match(text.stdout, /→ marts\/total\.revenue\s+\(transform\)/, 'the SQL reader still names the column it reads')
+    assert.match(text.stdout, /read by \(asset level[^\n]*\n\s+→ marts\/export \(owner team:ops\)\n\s+→ marts\/total \(owner team:finance\)/)
+    // A name nothing mentions is not refused either: nothing says the table lacks it.
+    const typo = cli(['lineage', 'raw/orders.amout', '--project', dir, '--json'])
+    assert.equal(typo.code, 0, typo.stderr)
+    const json = JSON.parse(typo.stdout)
+    assert.equal(json.columnsKnown, false)
+    assert.match(json.note, /not known yet/)
+    assert.deepEqual(json.readers, [{ asset: 'marts/export', owner: 'team:ops' }, { asset: 'marts/total', owner: 'team:finance' }])
+  })
+
+  test('a contract declares the columns until the first publish: * expands from it, and the API says where they come from', async () => {
+    const text = cli(['lineage', 'raw/customers.segment', '--project', dir, '--json'])
+    assert.equal(text.code, 0, text.stderr)
+    const json = JSON.parse(text.stdout)
+    assert.equal(json.columnsKnown, true)
+    assert.deepEqual(json.downstream.map((e: any) => `${e.to.asset}.${e.to.column} (${e.kind})`), ['marts/segments.segment (copy)'])
+    const instance = await Tributary.open({ projectDir: dir })
+    const { server, api } = await serveInstance(instance)
+    try {
+      const customers = await api.get('/api/lineage/columns?asset=raw/customers')
+      assert.equal(customers.body.schemaFrom, 'contract')
+      assert.deepEqual(customers.body.columns.map((c: any) => `${c.name}:${c.type}`), ['id:bigint', 'segment:varchar'])
+      const orders = await api.get('/api/lineage/columns?asset=raw/orders')
+      assert.equal(orders.body.columnsKnown, false)
+      assert.match(orders.body.note, /not known yet/)
+      assert.deepEqual(orders.body.readers.map((r: any) => r.asset), ['marts/export', 'marts/total'])
+    } finally {
+      await server.close()
+      await instance.close()
+    }
+  })
+})

@@ -1,21 +1,36 @@
 import type { AssetGraph } from '../graph/asset-graph.js'
-import type { SchemaMap } from '../graph/column-lineage.js'
+import type { KnownColumns, SchemaMap } from '../graph/column-lineage.js'
+import { contractColumns } from '../model/contract.js'
 import type { Store } from '../store/store.js'
 
 /**
  * The columns known for each asset and source: of its last published materialization (of any
- * partition), else of its latest observation. Assets never published and sources never
- * observed are absent (their SQL lineage keeps `*`).
+ * partition), else of its latest observation, else of its contract. Assets never published and
+ * sources never observed, without a contract, are absent (their SQL lineage keeps `*`).
  */
-export async function knownSchemas(store: Store, graph: AssetGraph): Promise<SchemaMap> {
+export async function knownColumns(store: Pick<Store, 'assetStates' | 'latestObservations'>, graph: AssetGraph): Promise<Map<string, KnownColumns>> {
   const [states, observations] = await Promise.all([store.assetStates(), store.latestObservations()])
-  const schemas = new Map<string, string[]>()
+  const known = new Map<string, KnownColumns>()
   for (const state of states) {
     const columns = state.lastMaterialization?.columns
-    if (columns && graph.nodes.has(state.assetKey) && !schemas.has(state.assetKey)) schemas.set(state.assetKey, columns.map((c) => c.name))
+    if (columns && graph.nodes.has(state.assetKey) && !known.has(state.assetKey)) known.set(state.assetKey, { from: 'published', columns })
   }
   for (const observation of observations) {
-    if (observation.columns && graph.nodes.has(observation.sourceKey) && !schemas.has(observation.sourceKey)) schemas.set(observation.sourceKey, observation.columns.map((c) => c.name))
+    if (observation.columns && graph.nodes.has(observation.sourceKey) && !known.has(observation.sourceKey)) known.set(observation.sourceKey, { from: 'observed', columns: observation.columns })
   }
-  return schemas
+  for (const node of graph.nodes.values()) {
+    const contract = node.def.contract
+    if (contract && !known.has(node.key)) known.set(node.key, { from: 'contract', columns: contractColumns(contract).map((c) => ({ name: c.name, type: c.type })) })
+  }
+  return known
+}
+
+/** The column names of {@link knownColumns}, as column lineage reads them. */
+export async function knownSchemas(store: Pick<Store, 'assetStates' | 'latestObservations'>, graph: AssetGraph): Promise<SchemaMap> {
+  return namesOf(await knownColumns(store, graph))
+}
+
+/** Column names per key of known schemas. */
+export function namesOf(known: ReadonlyMap<string, KnownColumns>): SchemaMap {
+  return new Map([...known].map(([key, schema]) => [key, schema.columns.map((c) => c.name)]))
 }

@@ -17,6 +17,12 @@ export interface ColumnEdge {
 /** Known column names per asset or source key (from published schemas, observations or contracts). */
 export type SchemaMap = ReadonlyMap<string, readonly string[]>
 
+/** The known columns of one asset or source, with types, and where they are known from. */
+export interface KnownColumns {
+  readonly from: 'published' | 'observed' | 'contract'
+  readonly columns: readonly { readonly name: string; readonly type: string }[]
+}
+
 /**
  * Column lineage of a whole project: SQL assets from their analysis (with `*` expanded and
  * unqualified columns placed by the schemas known), TypeScript assets at asset granularity
@@ -29,7 +35,10 @@ export class ColumnLineage {
   private readonly intoAsset = new Map<string, ColumnEdge[]>()
   private readonly outOfAsset = new Map<string, ColumnEdge[]>()
 
-  private constructor(readonly edges: readonly ColumnEdge[], private readonly schemas: SchemaMap, private readonly outputs: ReadonlyMap<string, readonly string[]>) {
+  private constructor(
+    readonly edges: readonly ColumnEdge[], private readonly schemas: SchemaMap, private readonly outputs: ReadonlyMap<string, readonly string[]>,
+    private readonly typed: ReadonlyMap<string, KnownColumns>,
+  ) {
     for (const edge of edges) {
       push(this.into, id(edge.to.asset, edge.to.column), edge)
       push(this.outOf, id(edge.from.asset, edge.from.column), edge)
@@ -38,8 +47,8 @@ export class ColumnLineage {
     }
   }
 
-  /** Builds the lineage of every asset of the graph. */
-  static build(graph: AssetGraph, schemas: SchemaMap): ColumnLineage {
+  /** Builds the lineage of every asset of the graph; `typed` (default: none) says where each known schema comes from, with types. */
+  static build(graph: AssetGraph, schemas: SchemaMap, typed: ReadonlyMap<string, KnownColumns> = new Map()): ColumnLineage {
     const relations = new Map<string, string>()
     for (const node of graph.nodes.values()) if (node.relation) relations.set(`${node.relation.schema}.${node.relation.name}`.toLowerCase(), node.key)
     const sqlNodes = [...graph.nodes.values()].filter((n) => n.def.type === 'sql')
@@ -75,7 +84,22 @@ export class ColumnLineage {
       const own = schemas.get(node.key) ?? ['*']
       for (const upstream of node.upstream) for (const column of own) edges.push({ from: { asset: upstream, column: '*' }, to: { asset: node.key, column }, kind: 'asset' })
     }
-    return new ColumnLineage(edges, schemas, outputNames)
+    return new ColumnLineage(edges, schemas, outputNames, typed)
+  }
+
+  /**
+   * What is known of an asset's columns, and from where: a recorded or declared schema (with
+   * types), else the output names of its SQL (`query`, no types). Undefined when nothing is known
+   * yet (a TypeScript asset never published, without a contract; SQL whose `*` is unexpanded).
+   */
+  schemaOf(asset: string): { readonly from: KnownColumns['from'] | 'query'; readonly columns: readonly { readonly name: string; readonly type: string | null }[] } | undefined {
+    const typed = this.typed.get(asset)
+    if (typed) return typed
+    const known = this.schemas.get(asset)
+    if (known) return { from: 'published', columns: known.map((name) => ({ name, type: null })) }
+    const outputs = this.outputs.get(asset)
+    if (outputs && outputs.length > 0 && !outputs.includes('*')) return { from: 'query', columns: outputs.map((name) => ({ name, type: null })) }
+    return undefined
   }
 
   /** The columns of an asset: its known schema, else the outputs its SQL names (`*` for a whole unknown table). */

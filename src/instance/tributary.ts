@@ -3,7 +3,7 @@ import type { AssetGraph } from '../graph/asset-graph.js'
 import { buildGraph } from '../graph/build-graph.js'
 import { SQL_ANALYSIS_CACHE } from '../sql/parse-cache.js'
 import { ColumnLineage } from '../graph/column-lineage.js'
-import { knownSchemas } from '../engine/known-schemas.js'
+import { knownColumns, namesOf } from '../engine/known-schemas.js'
 import { changePlan, type ChangePlan } from '../engine/change-plan.js'
 import { deployedState } from '../engine/deployed.js'
 import { select } from '../graph/selection.js'
@@ -437,9 +437,10 @@ export class Tributary {
     return changePlan(this.graph, deployed, observed)
   }
 
-  /** Column lineage of the project, with `*` expanded from the schemas published or observed so far. */
+  /** Column lineage of the project, with `*` expanded from the schemas published, observed or declared (contracts) so far. */
   async columnLineage(): Promise<ColumnLineage> {
-    return ColumnLineage.build(this.graph, await knownSchemas(this.store, this.graph))
+    const known = await knownColumns(this.store, this.graph)
+    return ColumnLineage.build(this.graph, namesOf(known), known)
   }
 
   /** One run with its steps and logs; throws TRB6002 when there is no such run. */

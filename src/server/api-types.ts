@@ -145,6 +145,49 @@ export interface ApiLineage {
   readonly edges: readonly { readonly from: string; readonly to: string }[]
 }
 
+/** One edge of column lineage: `to` derives from `from`; column `*` is the whole asset (TypeScript code, traced per asset only). */
+export interface ApiColumnEdge {
+  readonly from: { readonly asset: string; readonly column: string }
+  readonly to: { readonly asset: string; readonly column: string }
+  readonly kind: 'copy' | 'transform' | 'filter' | 'asset'
+}
+
+/** `GET /api/lineage/columns?asset=` (no column): each column with its direct sources and readers. */
+export interface ApiAssetColumns {
+  readonly asset: string
+  /** False until the asset is published (a source observed) or declares a contract, and its SQL names no columns. */
+  readonly columnsKnown: boolean
+  /** Where the columns are known from; `query`: the output names of its SQL (no types). */
+  readonly schemaFrom: 'published' | 'observed' | 'contract' | 'query' | null
+  /** Why nothing finer is shown, when the columns are not known. */
+  readonly note: string | null
+  readonly columns: readonly { readonly name: string; readonly type: string | null; readonly upstream: readonly ApiColumnEdge[]; readonly downstream: readonly ApiColumnEdge[] }[]
+  /** Who reads the asset, at asset granularity, with owners. */
+  readonly readers: readonly { readonly asset: string; readonly owner: string | null }[]
+}
+
+/** `POST /api/plan`: the working tree against what is deployed. */
+export interface ApiPlan {
+  readonly added: readonly string[]
+  readonly removed: readonly string[]
+  readonly changed: readonly {
+    readonly key: string
+    readonly owner: string | null
+    readonly deployedVersion: string
+    readonly version: string
+    readonly columns: { readonly added: readonly string[]; readonly removed: readonly string[] } | null
+  }[]
+  readonly breaks: readonly {
+    readonly asset: string
+    readonly column: string
+    readonly readers: readonly { readonly asset: string; readonly column: string; readonly owner: string | null; readonly kind: ApiColumnEdge['kind']; readonly certain: boolean }[]
+  }[]
+  readonly contractBreaches: readonly { readonly asset: string; readonly owner: string | null; readonly reasons: readonly string[] }[]
+  readonly rebuild: readonly { readonly key: string; readonly why: 'new' | 'code changed' | 'upstream changed'; readonly lastDurationMs: number | null }[]
+  readonly expectedMs: number
+  readonly breaking: boolean
+}
+
 /** A run as listed. */
 export interface ApiRun {
   readonly id: string
