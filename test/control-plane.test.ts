@@ -1,119 +1,28 @@
 // One control plane per project: `serve` advertises itself and a terminal's `tributary materialize`
-// submits to it (real processes, real HTTP, a real browser); without a server two CLI runs take
-// turns with the warehouse instead of failing.
+// submits to it (real processes, real HTTP); without a server two CLI runs take turns with the
+// warehouse instead of failing. The same with a browser watching: ui-control-plane.test.ts.
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { Browser } from 'playwright-core'
-import { ensureUiBuilt, launchBrowser, newPage } from './helpers/browser.js'
-import { cli, cliProcess } from './helpers/cli.js'
+import { cli } from './helpers/cli.js'
+import { alive, background, progressLines, stop, workerPids, writeControlProject as writeProject } from './helpers/control-plane-project.js'
+import { poll } from './helpers/poll.js'
 import { openEvents } from './helpers/server.js'
 import { tempDir } from './helpers/temp-project.js'
 
-const CONFIG = `import { defineProject } from 'tributary-orchestrator'
-import * as assets from './assets.js'
-
-export default defineProject({ name: 'control', assets: Object.values(assets) })
-`
-
-// raw/gated runs until the test writes the file ./gate: the test decides when it ends, without sleeping.
-const ASSETS = `import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { dailyPartitions, defineAsset } from 'tributary-orchestrator'
-
-export const first = defineAsset({ key: 'raw/first', tags: ['ok'], async materialize(_inputs, ctx) {
-  ctx.log.info('hello from first')
-  console.log('printed by first')
-  return [{ id: 1, at: Date.now() }]
-} })
-
-export const gated = defineAsset({ key: 'raw/gated', tags: ['ok'], async materialize(_inputs, ctx) {
-  ctx.log.info('waiting for the gate')
-  await new Promise((resolve, reject) => {
-    const timer = setInterval(() => { if (existsSync(join(ctx.projectDir, 'gate'))) { clearInterval(timer); resolve(undefined) } }, 20)
-    ctx.signal.addEventListener('abort', () => { clearInterval(timer); reject(ctx.signal.reason) }, { once: true })
-  })
-  ctx.log.warn('through the gate')
-  return [{ id: 2, at: Date.now() }]
-} })
-
-export const broken = defineAsset({ key: 'raw/broken', tags: ['bad'], async materialize() {
-  throw new Error('broken on purpose')
-} })
-
-export const daily = defineAsset({ key: 'raw/daily', tags: ['days'], partitions: dailyPartitions({ start: '2026-03-01' }), async materialize(_inputs, ctx) {
-  return [{ day: ctx.partition }]
-} })
-`
-
-async function writeProject(dir: string) {
-  await writeFile(join(dir, 'tributary.config.ts'), CONFIG)
-  await writeFile(join(dir, 'assets.ts'), ASSETS)
-}
-
-// Every process a test starts is killed when the file ends, even after a failed assertion.
-const children = new Set<ChildProcess>()
-after(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
-
-/** A CLI process in the background, its output collected. */
-function background(args: readonly string[]) {
-  const child = cliProcess(args, { env: { TRIBUTARY_TOKEN: '', TRIBUTARY_READ_TOKEN: '' } })
-  children.add(child)
-  const output = { stdout: '', stderr: '' }
-  child.stdout!.on('data', (chunk) => (output.stdout += chunk))
-  child.stderr!.on('data', (chunk) => (output.stderr += chunk))
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
-  /** Resolves once the output matches `pattern`; fails if the process exits first, or after 90 s. */
-  const waitFor = (pattern: RegExp, stream: 'stdout' | 'stderr' = 'stderr') => new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in 90 s\n${output.stdout}\n${output.stderr}`)), 90_000)
-    const look = () => {
-      const match = pattern.exec(output[stream])
-      if (match) {
-        clearTimeout(timer)
-        child[stream]!.off('data', look)
-        resolve(match)
-      }
-    }
-    child[stream]!.on('data', look)
-    void exited.then(([code]) => reject(new Error(`exited ${code} before printing ${pattern}\n${output.stdout}\n${output.stderr}`)))
-    look()
-  })
-  return { child, output, exited, waitFor }
-}
-
-async function stop(child: ChildProcess, exited: Promise<[number | null, NodeJS.Signals | null]>) {
-  child.kill('SIGINT')
-  const [code] = await exited
-  return code
-}
-
-/** The step lines of a non-terminal progress display, without durations and run ids, sorted. */
-function progressLines(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => /^[^\w\s]+ (running|succeeded|failed|waiting|skipped|blocked|canceled) /.test(line) || /^run \S+: \d+ steps?$/.test(line))
-    .map((line) => line.replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, '<run>').replace(/\b\d+(\.\d)?(ms|s)\b/g, '<t>').trimEnd()).sort()
-}
-
 describe('control plane: serve + a terminal', () => {
-  let browser: Browser
   let project: Awaited<ReturnType<typeof tempDir>>
   before(async () => {
-    ensureUiBuilt()
-    browser = await launchBrowser()
     project = await tempDir('control-')
     await writeProject(project.dir)
   })
   after(async () => {
-    await browser?.close()
     await project?.cleanup()
   })
 
-  test('materialize from a terminal while serve runs: submitted to serve, live over SSE and in the browser, same progress and exit codes as alone', async () => {
+  test('materialize from a terminal while serve runs: submitted to serve, live over SSE, same progress and exit codes as alone', async () => {
     const { dir } = project
     // Alone first: the reference output.
     await writeFile(join(dir, 'gate'), '')
@@ -121,7 +30,7 @@ describe('control plane: serve + a terminal', () => {
     const aloneBad = cli(['materialize', 'tag:bad', '--project', dir])
     assert.equal(aloneOk.code, 0, aloneOk.stderr)
     assert.equal(aloneBad.code, 1, aloneBad.stderr)
-    await import('node:fs/promises').then((fs) => fs.rm(join(dir, 'gate')))
+    await rm(join(dir, 'gate'))
 
     const served = background(['serve', '--port', '0', '--no-daemon', '--project', dir])
     const url = (await served.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 'stdout'))[0]
@@ -131,18 +40,11 @@ describe('control plane: serve + a terminal', () => {
       assert.match(advertised.secret, /^[0-9a-f]{64}$/)
 
       const events = await openEvents(url)
-      const { page, problems } = await newPage(browser)
-      await page.goto(`${url}/runs`)
-      await page.waitForSelector('text=Runs')
-
       const terminal = background(['materialize', 'tag:ok', '--project', dir])
       const started = await events.waitFor((item) => 'event' in item && item.event === 'run_started')
       const runId: string = 'data' in started ? started.data.runId : ''
       await events.waitFor((item) => 'event' in item && item.data.type === 'step' && item.data.key === 'raw/gated' && item.data.status === 'running')
-      // The browser, opened before the run began, lists it live; its page shows the step running and its log.
-      await page.locator(`a[href="/runs/${runId}"]`).first().click()
-      await page.locator('[data-step="raw/gated"][data-status="running"]').waitFor()
-      await page.locator('.log-line', { hasText: 'waiting for the gate' }).waitFor()
+      await events.waitFor((item) => 'event' in item && item.data.type === 'log' && item.data.message === 'waiting for the gate')
 
       await writeFile(join(dir, 'gate'), '')
       const [code] = await terminal.exited
@@ -156,11 +58,9 @@ describe('control plane: serve + a terminal', () => {
       await events.waitFor((item) => 'event' in item && item.event === 'run_finished' && item.data.runId === runId)
       const ids = events.events().filter((e) => 'runId' in e.data && e.data.runId === runId).map((e) => Number(e.id))
       assert.ok(ids.length >= 6 && ids.every((id, i) => Number.isInteger(id) && (i === 0 || id > ids[i - 1]!)), String(ids))
+      const logs = events.events().filter((e) => e.data.type === 'log' && e.data.runId === runId).map((e) => 'message' in e.data ? e.data.message : '')
+      assert.deepEqual(logs.sort(), ['hello from first', 'printed by first', 'through the gate', 'waiting for the gate'])
       events.close()
-      await page.locator('[data-step="raw/gated"][data-status="succeeded"]').waitFor()
-      await page.locator('.log-line', { hasText: 'through the gate' }).waitFor()
-      assert.equal(await page.locator('.log-line[data-stream="stdout"]', { hasText: 'printed by first' }).locator('.log-stream').textContent(), 'stdout')
-      assert.deepEqual(problems, [])
 
       const bad = cli(['materialize', 'tag:bad', '--project', dir])
       assert.equal(bad.code, 1, bad.stderr)
@@ -210,7 +110,7 @@ describe('control plane: serve + a terminal', () => {
 })
 
 describe('control plane: killed mid-run', () => {
-  test('the terminal following a run says the control plane is gone (TRB6050, exit 3); the next command runs alone and settles the run', async () => {
+  test('SIGKILL of serve mid-run: its workers end, the terminal following the run says the control plane is gone (TRB6050, exit 3); the next command runs alone and settles the run', async () => {
     const project = await tempDir('killed-')
     try {
       await writeProject(project.dir)
@@ -218,7 +118,11 @@ describe('control plane: killed mid-run', () => {
       await served.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 'stdout')
       const terminal = background(['materialize', 'raw/gated', '--project', project.dir])
       await terminal.waitFor(/running raw\/gated/)
+      const workers = workerPids(served.child.pid!)
+      assert.ok(workers.length >= 1, 'serve runs the step in a worker process')
       served.child.kill('SIGKILL')
+      // Orphaned, its workers end themselves (IPC gone, and a watchdog thread that sees the new parent).
+      await poll(`workers ${workers.join(', ')} to end after their control plane was killed`, async () => (workers.some(alive) ? undefined : true), 10_000)
       const [code] = await terminal.exited
       assert.equal(code, 3, terminal.output.stderr)
       assert.match(terminal.output.stderr, /TRB6050 the control plane \(pid \d+ at http:\/\/127\.0\.0\.1:\d+\) stopped answering/)
