@@ -1,12 +1,12 @@
 import { hostname } from 'node:os'
 import type { AssetStatusRecord } from '../engine/status.js'
-import type { Clock } from '../engine/clock.js'
+import { startTimer, type Clock } from '../engine/clock.js'
 import { matchFiles } from '../engine/observe.js'
 import type { PartitionSpec } from '../engine/partition-targets.js'
-import { parseDuration } from '../model/duration.js'
+import { formatDuration, parseDuration } from '../model/duration.js'
 import type { ScheduleDefinition, SensorDefinition } from '../model/automation.js'
 import type { Tributary } from '../instance/tributary.js'
-import type { AutomationStore, DecisionRecord } from '../store/automation-store.js'
+import type { AutomationStore, DecisionRecord, LeaderLock } from '../store/automation-store.js'
 import type { ObservationRecord } from '../store/records.js'
 import { ticksBetween } from './cron.js'
 import { forecast, type Forecast } from './forecast.js'
@@ -21,6 +21,30 @@ import { redact } from '../model/redact.js'
 
 /** How long an uncompleted claim may stand before another daemon takes it over. Default: 5 minutes. */
 const STALE_CLAIM_MS = 5 * 60_000
+
+/** The cursor in which the leading daemon names itself (read by standbys and `tributary daemon`). */
+const LEADER_CURSOR = 'leader:daemon'
+
+/** Who leads the daemons of a store, as the leader recorded it when it took the lead. */
+export interface DaemonLeader {
+  /** `<host>:<pid>` of the leading daemon. */
+  readonly holder: string
+  readonly since: Date
+}
+
+/** How the loop runs. */
+export interface DaemonLoopOptions {
+  /** Iterations (a standby's tries count). Default: until the signal aborts. */
+  readonly loops?: number
+  /** Time between a leader's ticks. Default: '30s'. */
+  readonly interval?: string | number
+  /**
+   * Time between a standby's tries to take the lead (never more than `interval`): with a store
+   * that elects a leader, a daemon that died is replaced within this. Default: '5s'.
+   */
+  readonly standbyRetry?: string | number
+  readonly signal?: AbortSignal
+}
 
 /** A run the daemon started, and why. */
 export interface FiredRun {
@@ -73,6 +97,8 @@ export interface DaemonOptions {
 export class AutomationDaemon {
   private readonly clock: Clock
   private readonly holder: string
+  private isLeading = false
+  private standingBy = false
 
   constructor(private readonly instance: () => Tributary, private readonly automation: AutomationStore, private readonly options: DaemonOptions = {}) {
     this.clock = options.clock ?? instance().clock
@@ -86,7 +112,12 @@ export class AutomationDaemon {
     const fired: FiredRun[] = []
     const pending: Promise<unknown>[] = []
     // A claim left uncompleted this long belonged to a daemon that died mid-tick: take it over.
-    const claim = (id: string) => this.automation.claimTick(id, this.holder, now, new Date(now.getTime() - STALE_CLAIM_MS))
+    const claim = async (id: string) => {
+      if (await this.automation.claimTick(id, this.holder, now, new Date(now.getTime() - STALE_CLAIM_MS))) return true
+      // Sooner when that daemon ran on this machine and its process is gone: it can fire nothing more.
+      const tick = await this.automation.getTick(id)
+      return tick !== undefined && tick.completedAt === null && diedHere(tick.holder) && this.automation.claimTick(id, this.holder, now, new Date(now.getTime() + 1))
+    }
     // Returns whether the tick is taken care of: fired here, or completed by another daemon.
     const fire: Fire = async (id, by, selection, reason, partitions) => {
       if (!(await claim(id))) return (await this.automation.getTick(id))?.completedAt != null
@@ -151,24 +182,76 @@ export class AutomationDaemon {
     return report
   }
 
-  /** Ticks `loops` times (default: until the signal aborts), `interval` apart. Default interval: 30s. */
-  async start(options: { loops?: number; interval?: string | number; signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Ticks `loops` times (default: until the signal aborts), `interval` apart. With a store that
+   * elects a leader (PostgreSQL), only the leading daemon ticks: the others stand by and try to
+   * take the lead every `standbyRetry`, through the clock. Leadership is given up on return.
+   */
+  async start(options: DaemonLoopOptions = {}): Promise<void> {
     const interval = parseDuration(options.interval ?? '30s', 'interval')
-    for (let loop = 0; options.loops === undefined || loop < options.loops; loop++) {
-      if (options.signal?.aborted) return
-      try {
-        await this.runOnce()
-      } catch (error) {
-        // One bad tick (a store hiccup) must not kill the daemon; the next tick tries again.
-        this.options.log?.(`tick failed: ${redact(error instanceof Error ? error.message : String(error))}`)
+    const retry = Math.min(interval, parseDuration(options.standbyRetry ?? '5s', 'standbyRetry'))
+    const lock = this.automation.leaderLock?.('daemon')
+    this.isLeading = lock === undefined
+    try {
+      for (let loop = 0; options.loops === undefined || loop < options.loops; loop++) {
+        if (options.signal?.aborted) return
+        let leading = lock === undefined
+        try {
+          if (lock) leading = await this.lead(lock, retry)
+          if (leading) await this.runOnce()
+        } catch (error) {
+          // One bad tick (a store hiccup) must not kill the daemon; the next tick tries again.
+          this.options.log?.(`tick failed: ${redact(error instanceof Error ? error.message : String(error))}`)
+        }
+        if (options.loops !== undefined && loop === options.loops - 1) return
+        try {
+          await pause(this.clock, leading ? interval : retry, options.signal)
+        } catch {
+          return
+        }
       }
-      if (options.loops !== undefined && loop === options.loops - 1) return
-      try {
-        await this.clock.sleep(interval, options.signal)
-      } catch {
-        return
-      }
+    } finally {
+      this.isLeading = false
+      await lock?.release()
     }
+  }
+
+  /** Whether this daemon's loop leads now (always, on a store without leader election, while it runs). */
+  get leading(): boolean {
+    return this.isLeading
+  }
+
+  /** The leading daemon as it recorded itself, or null when none ever led (or the store elects none). */
+  async leader(): Promise<DaemonLeader | null> {
+    const text = await this.automation.getCursor(LEADER_CURSOR)
+    if (text === null) return null
+    const value = JSON.parse(text) as { holder: string; since: string }
+    return { holder: value.holder, since: new Date(value.since) }
+  }
+
+  // One try at the lead (a leader's try confirms its hold); says so when the role changes.
+  private async lead(lock: LeaderLock, retryMs: number): Promise<boolean> {
+    const was = this.isLeading
+    let leading = false
+    try {
+      leading = await lock.tryAcquire()
+    } finally {
+      this.isLeading = leading
+      if (was && !leading) this.options.log?.('lost the lead (its connection to the store dropped); standing by')
+    }
+    if (leading && !was) {
+      const previous = await this.automation.getCursor(LEADER_CURSOR)
+      // Compare-and-set: a racing write can only come from a daemon that led before this one.
+      await this.automation.setCursor(LEADER_CURSOR, JSON.stringify({ holder: this.holder, since: this.clock.now().toISOString() }), previous)
+      const before = previous === null ? null : (JSON.parse(previous) as { holder: string }).holder
+      this.options.log?.(`leading: this daemon (${this.holder}) ticks${before && before !== this.holder ? `, taking over from ${before}` : ''}`)
+      this.standingBy = false
+    } else if (!leading && !this.standingBy) {
+      this.standingBy = true
+      const leader = await this.leader()
+      this.options.log?.(`standing by: ${leader?.holder ?? 'another daemon'} leads; trying to take over every ${formatDuration(retryMs)}`)
+    }
+    return leading
   }
 
   // Starts one run for the claimed judgements of one partition (null: unpartitioned assets) and completes their claims.
@@ -301,4 +384,35 @@ function firedRun(by: string, selection: string, partitions: PartitionSpec, runI
 function describe(spec: PartitionSpec, prefix: string): string {
   const what = describePartitions(spec)
   return what ? `${prefix}${what}` : ''
+}
+
+// Whether `holder` (`<host>:<pid>`) names a process of this machine that no longer exists.
+function diedHere(holder: string): boolean {
+  const at = holder.lastIndexOf(':')
+  const pid = Number(holder.slice(at + 1))
+  if (holder.slice(0, at) !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    // EPERM: it exists, owned by someone else.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+// Waits `ms` on the clock as a timer, so a test's ManualClock decides when the loop goes on
+// (timersSet() tells it the loop is waiting), instead of a sleep that moves time itself.
+function pause(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      cancel()
+      reject(signal?.reason)
+    }
+    const cancel = startTimer(clock, ms, () => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    })
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

@@ -159,6 +159,25 @@ export interface AutomationStore {
    * received before `forgetBefore`. False, remembering nothing, when any id was already remembered: a replay.
    */
   rememberWebhookDelivery(sensor: string, ids: readonly string[], at: Date, forgetBefore: Date): Promise<boolean>
+  /**
+   * The lock that makes one process of many the leader of `role` (the daemon). Absent on a
+   * store only one machine can open (SQLite): there every daemon ticks, and tick claims alone
+   * keep each firing to one.
+   */
+  leaderLock?(role: string): LeaderLock
+}
+
+/** Leadership of one role among the processes sharing a store: at most one holds it at a time. */
+export interface LeaderLock {
+  /**
+   * Tries once, without waiting: true when this process leads (it already did and its hold is
+   * confirmed, or it just took the lock). Throws when the store cannot be reached (then it does not lead).
+   */
+  tryAcquire(): Promise<boolean>
+  /** Whether this process leads: false from the moment the hold is lost (its connection dropped). */
+  readonly held: boolean
+  /** Gives leadership up, so a standby can take it at its next try. */
+  release(): Promise<void>
 }
 
 /** The sinks to queue a notification of an incident change for, in the change's transaction. Default: none. */

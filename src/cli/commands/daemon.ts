@@ -9,16 +9,19 @@ import { cancelActiveRuns } from './serve.js'
 export default defineCommand({
   name: 'daemon',
   summary: 'run automation: schedules, sensors, conditions, remediation, SLAs and alerts',
-  usage: 'tributary daemon [--once] [--interval 30s] [--json]',
+  usage: 'tributary daemon [--once] [--interval 30s] [--standby-retry 5s] [--json]',
   help: [
     'Each tick fires due schedules and sensors, evaluates every asset\'s automation condition,',
     'retries failures within their budget, forecasts SLAs and raises or resolves incidents.',
     'Ticks are claimed in the store: restarting never repeats one, and two daemons never fire the same one.',
+    'On the PostgreSQL store one daemon leads (an advisory lock) and the others stand by, taking over',
+    'when it dies; on SQLite every daemon ticks (see docs/scale-out.md).',
     '',
-    '  --once          one tick, waiting for the runs it starts, then exit',
-    '  --interval d    time between ticks (default: 30s)',
+    '  --once              one tick, waiting for the runs it starts, then exit',
+    '  --interval d        time between ticks (default: 30s)',
+    '  --standby-retry d   how often a standby tries to take the lead (default: 5s)',
   ].join('\n'),
-  options: { once: { type: 'boolean' }, interval: { type: 'string' } },
+  options: { once: { type: 'boolean' }, interval: { type: 'string' }, 'standby-retry': { type: 'string' } },
   async run(ctx) {
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     const log = (line: string) => ctx.err(`${style.dim(new Date().toISOString().slice(11, 19))} ${line}`)
@@ -43,7 +46,7 @@ export default defineCommand({
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
       log(`daemon started for ${instance.project.name}: ${instance.project.schedules?.length ?? 0} schedule(s), ${instance.project.sensors?.length ?? 0} sensor(s)`)
-      await daemon.start({ interval: (ctx.values.interval as string | undefined) ?? '30s', signal: controller.signal })
+      await daemon.start({ interval: (ctx.values.interval as string | undefined) ?? '30s', standbyRetry: (ctx.values['standby-retry'] as string | undefined) ?? '5s', signal: controller.signal })
       // Runs it started are canceled and recorded as such before the process exits.
       await cancelActiveRuns(() => instance)
       return Exit.Ok

@@ -1,8 +1,9 @@
 import type { QueryResultRow } from 'pg'
 import type {
-  AlertCondition, AutomationStore, DecisionRecord, DeliveryRecord, IncidentInput, IncidentRecord, IncidentStatus, Notify, OutboxEntry, OutboxOutcome, OutboxStatus,
+  AlertCondition, AutomationStore, DecisionRecord, DeliveryRecord, IncidentInput, IncidentRecord, IncidentStatus, LeaderLock, Notify, OutboxEntry, OutboxOutcome, OutboxStatus,
 } from '../automation-store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
+import { PostgresLeaderLock } from './leader-lock.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, inTransaction, openPool, type Client, type Pool } from './open-pool.js'
 import { outbox } from './outbox-statements.js'
@@ -213,6 +214,11 @@ export class PostgresAutomationStore implements AutomationStore {
       if (error === REPLAYED) return false
       throw error
     }
+  }
+
+  /** A session-level advisory lock on a connection of its own (see PostgresLeaderLock). */
+  leaderLock(role: string): LeaderLock {
+    return new PostgresLeaderLock(this.config, role)
   }
 
   private query<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
