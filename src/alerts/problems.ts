@@ -96,6 +96,8 @@ function ownProblems(inputs: ProblemInputs): Map<string, Map<AlertCondition, str
     const isSource = inputs.graph.nodes.get(key)?.def.type === 'source'
     // A source whose new schema breaks its readers: schema drift on the source, for its owner, while it lasts.
     if (isSource && record.status === 'failed' && record.reasons.some((r) => r.type === 'schema_changed')) add(key, 'schema_drift', `${key} ${reasons}`)
+    // A source whose observed schema breaks its own contract: schema drift too, for its owner; its blocked readers route here.
+    else if (isSource && record.status === 'failed' && record.reasons.some((r) => r.type === 'contract_breached')) add(key, 'schema_drift', `${key} ${reasons}`)
     else if (record.status === 'failed') {
       // A step that failed only because an upstream was not ready is no failure of its own once
       // that upstream is ready again: it waits for its next run, and the upstream's incident told the story.

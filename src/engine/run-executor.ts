@@ -16,12 +16,14 @@ import { combinedVersion, readVersion } from './partition-versions.js'
 import { UNSTARTED, type ProgressEvent, type ProgressListener } from './progress.js'
 import { currentStatuses, firstUnusable, schemaBreakOf } from './readiness.js'
 import { UpstreamSchemaChangedError } from './schema-breaks.js'
+import { contractBreachOf, readerMessage, UpstreamContractBreachedError } from './source-contract.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
 import { runAttempt, type ResolvedInputs } from './step-executor.js'
 import { runsExecutingHere } from './recovery.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
 import { upToDate } from './up-to-date.js'
 import { upToDateSteps, withoutSteps } from './up-to-date-plan.js'
+import { codeStepsAtOnce } from '../execution/warm-count.js'
 
 /** How a run is started. */
 export interface RunOptions {
@@ -105,7 +107,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   runsExecutingHere.add(runId)
   counts.queued = plan.steps.length
   // Workers load the project while the run starts, so the first TypeScript step finds one ready.
-  const codeSteps = plan.steps.filter((s) => deps.graph.get(s.key).def.type === 'asset').length
+  const codeSteps = deps.executor?.warm ? codeStepsAtOnce(plan.steps, deps.graph) : 0
   if (codeSteps > 0) deps.executor?.warm?.(Math.min(codeSteps, deps.settings.concurrency))
   emit({ type: 'run_started', runId, total: plan.steps.length })
   // Asked before the run was created (Ctrl-C while planning): honoured now, before any step starts.
@@ -248,6 +250,8 @@ type Recorder = (step: PlannedStep, status: StepStatus, extra?: { attempt?: numb
 interface Blocked {
   readonly waiting: string
   readonly fail: (waitedMs: number) => { status?: 'failed' | 'blocked'; error: SerializedError; reason?: string }
+  /** End at once rather than wait: waiting cannot help (a source breaking its contract). Default: false. */
+  readonly now?: boolean
 }
 
 // An input that stayed not ready is its upstream's problem, not the reader's: the reader ends
@@ -268,7 +272,7 @@ async function waitUntilClear(
     const blocked = await check()
     if (!blocked) return undefined
     const waited = deps.clock.now().getTime() - options.since
-    if (waited >= options.limitMs) {
+    if (waited >= options.limitMs || blocked.now) {
       const { status = 'failed', ...end } = blocked.fail(waited)
       await record(step, status, end)
       return status
@@ -299,9 +303,16 @@ async function runStep(
   // Readiness: outside upstream must be present, checked and fresh enough, else wait (bounded).
   if (step.upstreamOutside.length > 0) {
     const outcome = await wait(timeoutMs, deps.settings.readinessPollMs, 'canceled while waiting for upstream', async () => {
-      const blocker = firstUnusable(await currentStatuses(deps, sources), step.upstreamOutside)
+      const statuses = await currentStatuses(deps, sources)
+      const blocker = firstUnusable(statuses, step.upstreamOutside)
       if (!blocker) return undefined
       const root = blocker.rootCause ?? { key: blocker.key, owner: blocker.owner, status: blocker.status, message: blocker.status }
+      // A source breaking its contract: blocked before it runs, naming the source and its columns (its owner's to fix).
+      const breach = contractBreachOf(statuses.get(root.key))
+      if (breach) {
+        const error = new UpstreamContractBreachedError(node.key, breach)
+        return { waiting: error.detail, now: true, fail: () => ({ status: 'blocked', error: serializeError(error), reason: readerMessage(breach) }) }
+      }
       const why = `is ${blocker.status}${root.key === blocker.key ? `: ${root.message}` : ` because ${root.key} is ${root.status}: ${root.message}`}`
       return { waiting: `waiting for ${blocker.key}, which ${why}`, fail: (waited) => notReady(new NotReadyError(node.key, blocker.key, why, root.owner, waited)) }
     })
@@ -362,15 +373,21 @@ async function runStep(
         await record(step, 'canceled', { attempt, reason: 'the run was canceled' })
         return 'canceled'
       }
-      await record(step, 'running', { attempt })
+      // With queue workers the store records the step waiting for a worker, then running when one takes it.
+      const remote = deps.executor?.runAttempt ? deps.executor : undefined
+      await record(step, 'running', { attempt, stored: remote !== undefined })
       const inputs = resolved ?? (await resolveInputs(deps, node, step))
       resolved = undefined
       // Volume checks compare a time partition with the previous window, anything else with its own last version.
       const previousPartition = step.partition !== null && node.partitions ? previousKey(node.partitions, step.partition) ?? step.partition : step.partition
       const previous = await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })
-      const outcome = await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
+      const outcome = remote
+        ? await remote.runAttempt!({
+          runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, inputs, previousRowCount: previous[0]?.rowCount ?? null,
+        }, signal)
+        : await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
       if (outcome.status === 'succeeded') {
-        await record(step, 'succeeded', { attempt, durationMs: outcome.materialization.durationMs, stored: true })
+        await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
         return 'succeeded'
       }
       if (outcome.status === 'blocked') {

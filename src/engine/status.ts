@@ -3,7 +3,9 @@ import { formatDuration, parseDuration, type Duration } from '../model/duration.
 import { deadlineWindow, type FreshnessPolicy } from '../model/freshness.js'
 import type { SourceObserver } from '../model/source.js'
 import type { AssetStateSummary, ObservationRecord } from '../store/records.js'
+import type { Contract } from '../model/contract.js'
 import type { SchemaBreak } from './schema-breaks.js'
+import { readerMessage, sourceContractBreach } from './source-contract.js'
 
 /** The derived health of an asset or source. */
 export type AssetStatus = 'fresh' | 'stale' | 'late' | 'failed' | 'blocked' | 'missing' | 'running'
@@ -11,7 +13,7 @@ export type AssetStatus = 'fresh' | 'stale' | 'late' | 'failed' | 'blocked' | 'm
 /** Why an asset has its status. */
 export type ReasonType =
   | 'running' | 'failed' | 'blocked' | 'missing' | 'late'
-  | 'code_changed' | 'upstream_newer' | 'upstream_not_ready' | 'schema_changed'
+  | 'code_changed' | 'upstream_newer' | 'upstream_not_ready' | 'schema_changed' | 'contract_breached'
 
 /** One reason, in words and as data. */
 export interface StatusReason {
@@ -19,6 +21,8 @@ export interface StatusReason {
   readonly message: string
   /** The upstream the reason is about (upstream_newer, upstream_not_ready). */
   readonly upstream?: string
+  /** The columns it is about (contract_breached: the offending columns). */
+  readonly columns?: readonly string[]
 }
 
 /** One link of a reason chain: this asset, its status and why. */
@@ -100,6 +104,8 @@ interface NodeFacts {
   readonly freshness: FreshnessPolicy | undefined
   /** How a source is observed; undefined for assets. */
   readonly source: SourceObserver | undefined
+  /** A source's contract, judged at each observation; undefined otherwise. */
+  readonly contract: Contract | undefined
   readonly upstream: readonly string[]
   readonly codeVersion: string
 }
@@ -115,7 +121,8 @@ function nodeFacts(graph: AssetGraph): readonly NodeFacts[] {
     facts = graph.order.map((key): NodeFacts => {
       const { def, upstream, codeVersion } = graph.get(key)
       const source = def.type === 'source' ? def.observe : undefined
-      return { key, owner: def.owner ?? null, freshness: def.freshness, source, upstream, codeVersion }
+      const contract = def.type === 'source' ? def.contract : undefined
+      return { key, owner: def.owner ?? null, freshness: def.freshness, source, contract, upstream, codeVersion }
     })
     factsByGraph.set(graph, facts)
   }
@@ -141,6 +148,9 @@ function sourceStatus(node: NodeFacts, observe: SourceObserver, inputs: StatusIn
   }
   const late = lateness(node.freshness, observation.lastUpdated, inputs.now)
   if (late) return own('late', [late], observation.lastUpdated, null)
+  // Its observed schema breaks its own contract: the source is the root cause, and every reader is blocked.
+  const breach = node.contract && sourceContractBreach({ key: node.key, contract: node.contract, observe }, observation)
+  if (breach) return own('failed', [{ type: 'contract_breached', message: breach.message, columns: breach.breaches.map((b) => b.column) }], observation.lastUpdated, null)
   // Its new schema breaks readers: the source is the root cause (its owner's to fix or announce).
   if (breaks) return own('failed', [{ type: 'schema_changed', message: schemaChangedMessage(breaks) }], observation.lastUpdated, null)
   return own('fresh', [], observation.lastUpdated, null)
@@ -168,6 +178,9 @@ function assetStatus(node: NodeFacts, inputs: StatusInputs, upstreamStatuses: Re
   if (step && (step.status === 'queued' || step.status === 'waiting' || step.status === 'running') && inputs.activeRunIds.has(step.runId)) {
     return own('running', [{ type: 'running', message: `${step.status} in run ${step.runId}` }], lastUpdated, lastRunId)
   }
+  // A source breaking its declared contract outranks the schema change it also is.
+  const breached = breachedSource(node, upstreamStatuses)
+  if (breached) return own('blocked', [{ type: 'blocked', upstream: breached.key, message: readerMessage({ source: breached.key, owner: breached.owner, message: breached.reasons[0]!.message }) }], lastUpdated, lastRunId)
   const broken = inputs.schemaBreaks?.get(node.key)
   if (broken) return own('blocked', [{ type: 'blocked', upstream: broken.source, message: broken.message }], lastUpdated, lastRunId)
   if (stepIsNewer && step.status === 'failed') {
@@ -204,6 +217,15 @@ function assetStatus(node: NodeFacts, inputs: StatusInputs, upstreamStatuses: Re
   }
   const status: AssetStatus = late ? 'late' : reasons.length > 0 ? 'stale' : 'fresh'
   return own(status, reasons, lastUpdated, lastRunId)
+}
+
+/** The first source this asset reads whose observed schema breaks the source's contract. */
+function breachedSource(node: NodeFacts, statuses: ReadonlyMap<string, AssetStatusRecord>): AssetStatusRecord | undefined {
+  for (const upstream of node.upstream) {
+    const status = statuses.get(upstream)
+    if (status?.status === 'failed' && status.reasons[0]?.type === 'contract_breached') return status
+  }
+  return undefined
 }
 
 function currentDataVersion(key: string, inputs: StatusInputs): string | undefined {

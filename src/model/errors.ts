@@ -40,6 +40,7 @@ export const ErrorCode = {
   InvalidPartitionMapping: 'TRB1018',
   SqlParserUnavailable: 'TRB1030',
   InvalidContract: 'TRB1031',
+  UpstreamContractBreached: 'TRB1040',
   InvalidStore: 'TRB1050',
   InvalidPartitionKey: 'TRB2004',
   SelectionTooLong: 'TRB2010',
@@ -69,6 +70,10 @@ export const ErrorCode = {
   UnknownField: 'TRB6025',
   ControlPlaneLost: 'TRB6050',
   ControlPlaneRunning: 'TRB6051',
+  QueueNeedsPostgres: 'TRB7001',
+  WorkerCodeMismatch: 'TRB7002',
+  StaleAttempt: 'TRB7003',
+  InvalidQueueConfig: 'TRB7004',
 } as const
 
 /** One of the stable error codes in {@link ErrorCode}. */
