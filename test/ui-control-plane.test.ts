@@ -68,7 +68,7 @@ async function startProxy(port: number) {
 }
 
 /** The page's live-stream state (ui/src/live.ts exposes it for tests). */
-const live = (page: Page) => page.evaluate(() => (window as unknown as { __tributaryLive(): { connection: string; received: number } }).__tributaryLive())
+const live = (page: Page) => page.evaluate(() => (globalThis as unknown as { __tributaryLive(): { connection: string; received: number } }).__tributaryLive())
 
 describe('control plane in the browser: serve + a terminal', () => {
   let browser: Browser
@@ -94,7 +94,7 @@ describe('control plane in the browser: serve + a terminal', () => {
     try {
       await page.goto(`${url}/runs`)
       await page.waitForSelector('text=Runs')
-      await page.waitForFunction(() => (window as unknown as { __tributaryLive(): { connection: string } }).__tributaryLive().connection === 'live')
+      await page.waitForFunction(() => (globalThis as unknown as { __tributaryLive(): { connection: string } }).__tributaryLive().connection === 'live')
       const terminal = background(['materialize', 'tag:ok', '--project', project.dir])
       await terminal.waitFor(/running raw\/gated/)
       const runId = (await terminal.waitFor(/run (\d{8}-\d{6}-[0-9a-f]{6})/))[1]!
@@ -124,7 +124,7 @@ describe('control plane in the browser: serve + a terminal', () => {
     const { page } = await newPage(browser)
     try {
       await page.goto(`${proxy.url}/runs`)
-      await page.waitForFunction(() => (window as unknown as { __tributaryLive(): { connection: string } }).__tributaryLive().connection === 'live')
+      await page.waitForFunction(() => (globalThis as unknown as { __tributaryLive(): { connection: string } }).__tributaryLive().connection === 'live')
       const before = (await live(page)).received
       const terminal = background(['materialize', 'tag:chatty', '--project', project.dir])
       const runId = (await terminal.waitFor(/run (\d{8}-\d{6}-[0-9a-f]{6})/))[1]!
@@ -135,7 +135,7 @@ describe('control plane in the browser: serve + a terminal', () => {
 
       // Cut: the browser's stream (and every request) fails until the proxy lets it through again.
       proxy.cut()
-      await page.waitForFunction(() => (window as unknown as { __tributaryLive(): { connection: string } }).__tributaryLive().connection === 'reconnecting')
+      await page.waitForFunction(() => (globalThis as unknown as { __tributaryLive(): { connection: string } }).__tributaryLive().connection === 'reconnecting')
       const headsBefore = proxy.heads.length
       await writeFile(join(project.dir, 'chatty-1'), '')
       // Written while the browser is away: five log lines (serve's own stream sees them).
@@ -159,7 +159,7 @@ describe('control plane in the browser: serve + a terminal', () => {
       // Every event of the run reached the page exactly once: as many as serve's own stream carried.
       await events.waitFor((item) => 'event' in item && item.event === 'run_finished' && item.data.runId === runId)
       const expected = events.events().filter((e) => 'runId' in e.data && e.data.runId === runId).length
-      await page.waitForFunction((n) => (window as unknown as { __tributaryLive(): { received: number } }).__tributaryLive().received >= n, before + expected)
+      await page.waitForFunction((n) => (globalThis as unknown as { __tributaryLive(): { received: number } }).__tributaryLive().received >= n, before + expected)
       assert.equal((await live(page)).received - before, expected)
     } finally {
       events.close()

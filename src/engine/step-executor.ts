@@ -17,7 +17,8 @@ import { fileOutputPaths, hashDirectory, prepareFileStaging, publishFileOutput }
 import { CanceledError, StepTimeoutError } from './step-errors.js'
 import { startTimer } from './clock.js'
 import { InProcessExecutor } from '../execution/in-process-executor.js'
-import type { MaterializeTask, StepHost, StepLogOrigin, WarehouseCall } from '../execution/executor.js'
+import type { MaterializeTask, StepHost, StepLogOrigin } from '../execution/executor.js'
+import { serveWarehouseCall } from '../execution/warehouse-call.js'
 
 // Steps of deps without an executor run here, in the calling process.
 const IN_PROCESS = new InProcessExecutor()
@@ -104,7 +105,9 @@ export async function runAttempt(
       const task: MaterializeTask = {
         kind: 'materialize', assetKey: node.key, codeVersion: node.codeVersion, runId, partition, window, attempt, projectDir: deps.projectDir,
         staging: staging ? quoteRelation(staging) : '', io: def.io ?? 'table', outputDir: files?.staging ?? '',
-        inputs: inputs.values, warehouse: { type: 'host' },
+        inputs: inputs.values,
+        // PostgreSQL takes many connections: a worker opens its own and writes the staging relation itself.
+        warehouse: deps.warehouse.dialect === 'postgres' ? { type: 'connect', staging: staging ?? null } : { type: 'host' },
       }
       returned = await executor.materialize(task, def as AssetDefinition, host, controller.signal)
       if (def.io === 'table') {
@@ -211,17 +214,6 @@ async function stampPartition(session: WarehouseSession, staging: NonNullable<Gr
       context: { assetKey },
       hint: `Write only rows of the partition being built (ctx.partition / {{ partition_key }}), or leave ${column} out and Tributary fills it in.`,
     })
-  }
-}
-
-// Serves one warehouse call of a step's code on its session; writes go to its staging relation.
-async function serveWarehouseCall(session: WarehouseSession, call: WarehouseCall, staging: GraphNode['relation']): Promise<unknown> {
-  switch (call.op) {
-    case 'query': return session.query(call.sql, call.params)
-    case 'exec': return session.exec(call.sql)
-    case 'writeRows': return session.createFromRows(staging!, call.rows)
-    case 'writeSql': return session.createFromSelect(staging!, call.select)
-    case 'loadCsv': return session.createFromCsv(staging!, call.files)
   }
 }
 

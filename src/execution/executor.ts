@@ -1,3 +1,4 @@
+import type { Relation } from '../graph/asset-graph.js'
 import type { AssetDefinition, AssetIo } from '../model/asset.js'
 import type { CheckDefinition, CheckOutcome } from '../model/check.js'
 import type { SensorDefinition, SensorResult } from '../model/automation.js'
@@ -36,11 +37,15 @@ export interface StepHost {
 }
 
 /**
- * How a worker reaches the warehouse. 'host': every call goes through the StepHost (DuckDB).
- * A warehouse that accepts many connections (PostgreSQL) can hand workers `{ connect }`
- * instead, so they open their own session and the control plane stays out of the data path.
+ * How a worker reaches the warehouse. 'host': every call goes through the StepHost (DuckDB, one
+ * writing process). 'connect' (PostgreSQL, many connections): a worker opens its own session
+ * from the project's warehouse config and serves the calls itself, writes going to `staging`,
+ * so the control plane stays out of the data path. Code run in the control plane's own process
+ * (the in-process executor) uses the host either way.
  */
-export type WarehouseAccess = { readonly type: 'host' }
+export type WarehouseAccess =
+  | { readonly type: 'host' }
+  | { readonly type: 'connect'; readonly staging: Relation | null }
 
 /** Everything a step's code needs, as plain data: what crosses the process boundary. */
 export interface MaterializeTask {

@@ -7,7 +7,13 @@ import type { AssetDefinition, SqlAssetDefinition } from '../model/asset.js'
 import type { CheckDefinition } from '../model/check.js'
 import { assetCodeVersion } from './code-version.js'
 import { loadProject } from '../instance/load-project.js'
-import type { CheckTask, MaterializeTask, PollSensor, SensorTask, StepHost, StepLogLevel } from './executor.js'
+import type { CheckTask, MaterializeTask, PollSensor, SensorTask, StepHost, StepLogLevel, WarehouseCall } from './executor.js'
+import type { Relation } from '../graph/asset-graph.js'
+import { ErrorCode, TributaryError } from '../model/errors.js'
+import type { ProjectDefinition } from '../model/project.js'
+import type { Warehouse, WarehouseSession } from '../warehouse/warehouse.js'
+import type { PostgresWarehouseConfig } from '../warehouse/warehouse-config.js'
+import { serveWarehouseCall } from './warehouse-call.js'
 import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
 import { runCheck, runMaterialize } from './run-materialize.js'
 import { fromWire, toWire } from './wire-error.js'
@@ -38,8 +44,11 @@ watchParent()
 // The project's assets by key: a worker needs no graph, only the code it runs.
 let assets: ReadonlyMap<string, AssetDefinition | SqlAssetDefinition>
 let sensors: ReadonlyMap<string, PollSensor>
+// The project's warehouse, for tasks that ask a worker to connect itself (PostgreSQL).
+let warehouseConfig: ProjectDefinition['warehouse']
 try {
   const { project } = await loadProject(process.env[PROJECT_DIR_ENV] ?? process.cwd())
+  warehouseConfig = project.warehouse
   sensors = new Map((project.sensors ?? []).flatMap((sensor) => (sensor.kind === 'poll' ? [[sensor.name, sensor] as const] : [])))
   assets = new Map(project.assets.flatMap((def) => (def.type === 'asset' || def.type === 'sql' ? [[def.key, def as AssetDefinition | SqlAssetDefinition] as const] : [])))
 } catch (error) {
@@ -64,8 +73,10 @@ async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task'])
   const controller = new AbortController()
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>()
   current = { id, controller, pending }
+  const own = task.kind === 'materialize' && task.warehouse.type === 'connect' && warehouseConfig?.type === 'postgres'
+    ? ownSession(warehouseConfig, task.assetKey, task.warehouse.staging) : undefined
   const host: StepHost = {
-    warehouse: (request) => new Promise((resolve, reject) => {
+    warehouse: own ? own.call : (request) => new Promise((resolve, reject) => {
       const call = nextCall++
       pending.set(call, { resolve, reject })
       send({ type: 'call', id, call, request })
@@ -76,13 +87,43 @@ async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task'])
     const value = task.kind === 'check' ? await runCheck(findCheck(task), task, host)
       : task.kind === 'sensor' ? await findSensor(task).poll(task.cursor)
         : await runMaterialize(findAsset(task), task, host, controller.signal)
+    // Calls the code did not await land before the control plane reads the staging relation.
+    await own?.close()
     flushLines(id)
     send({ type: 'done', id, ok: true, value })
   } catch (error) {
+    await own?.close()
     flushLines(id)
     send({ type: 'done', id, ok: false, error: toWire(error) })
   } finally {
     if (current?.id === id) current = undefined
+  }
+}
+
+// The worker's own connection to a PostgreSQL warehouse: one pool per worker (it runs one task at
+// a time), opened on first use and named after the worker in pg_stat_activity.
+let ownWarehouse: Promise<Warehouse> | undefined
+
+/** A step's session on the worker's own connection, opened on its first call; refuses calls once closed. */
+function ownSession(config: PostgresWarehouseConfig, assetKey: string, staging: Relation | null) {
+  let session: Promise<WarehouseSession> | undefined
+  let closed = false
+  return {
+    async call(request: WarehouseCall): Promise<unknown> {
+      if (closed) {
+        throw new TributaryError(ErrorCode.InvalidOutput, `asset ${assetKey} used its context after its step ended`, { context: { assetKey }, hint: 'Await every ctx.warehouse / ctx.write* call before materialize returns.' })
+      }
+      ownWarehouse ??= import('../warehouse/postgres/postgres-warehouse.js').then(({ PostgresWarehouse }) => PostgresWarehouse.open(config, { applicationName: `tributary worker ${process.pid}`, poolSize: 2 }))
+      // A failed open is tried again by the next step, not remembered.
+      ownWarehouse.catch(() => (ownWarehouse = undefined))
+      session ??= ownWarehouse.then((warehouse) => warehouse.session())
+      return serveWarehouseCall(await session, request, staging)
+    },
+    /** Waits for the session's queued work, then returns its connection. */
+    async close(): Promise<void> {
+      closed = true
+      await session?.then((s) => s.close(), () => undefined)
+    },
   }
 }
 

@@ -24,12 +24,13 @@ export class PostgresWarehouse implements Warehouse {
   /**
    * Connects and creates the ledger (`<schema>.publications`, schema Default: '_tributary')
    * when missing, safely when several processes start at once. TRB5020 when the server
-   * cannot be reached.
+   * cannot be reached. `applicationName` names its connections in pg_stat_activity (workers say whose they are).
    */
-  static async open(config: PostgresWarehouseConfig): Promise<PostgresWarehouse> {
+  static async open(config: PostgresWarehouseConfig, options: { readonly applicationName?: string; readonly poolSize?: number } = {}): Promise<PostgresWarehouse> {
     const pool = new pg.Pool({
       connectionString: config.url,
-      max: config.poolSize ?? 10,
+      max: options.poolSize ?? config.poolSize ?? 10,
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
       types: warehouseTypes,
       // UTC, so timestamptz values print and compare as Tributary writes them. No statement
       // timeout: a transform may run long, and the store's timeout is for its own short writes.
