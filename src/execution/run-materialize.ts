@@ -42,6 +42,10 @@ export function stepContext(task: MaterializeTask, host: StepHost, signal: Abort
     writeRows: (rows) => write({ op: 'writeRows', rows }),
     writeSql: (select) => write({ op: 'writeSql', select }),
     loadCsv: (files) => write({ op: 'loadCsv', files }),
+    rows: (input) => {
+      if (!input.table) return Promise.reject(notATableInput(task, input.key))
+      return call({ op: 'query', sql: `select * from ${input.table}` })
+    },
     outputDir: task.outputDir,
   }
 }
@@ -50,6 +54,13 @@ function notATable(task: MaterializeTask): TributaryError {
   return new TributaryError(ErrorCode.InvalidOutput, `asset ${task.assetKey} has io '${task.io}' and cannot write a table`, {
     context: { assetKey: task.assetKey },
     hint: "Declare io: 'table' (the default) to write warehouse tables.",
+  })
+}
+
+function notATableInput(task: MaterializeTask, key: string): TributaryError {
+  return new TributaryError(ErrorCode.RowsOfNonTable, `${task.assetKey} read the rows of ${key}, which is not a table`, {
+    context: { assetKey: task.assetKey, upstream: key },
+    hint: `Read a files source through its .files (or ctx.loadCsv), and an io 'files' asset through its .dir; ctx.rows reads tables.`,
   })
 }
 

@@ -3,6 +3,7 @@ import type { AssetContext, AssetInput, Row, SourceInput } from './context.js'
 import type { ProducedMetadata } from './common.js'
 import type { CheckDefinition } from './check.js'
 import { contractCheck, type Contract } from './contract.js'
+import type { RowOf } from './contract-row.js'
 import type { PartitionMapping } from './partitions.js'
 import type { SourceDefinition } from './source.js'
 
@@ -10,10 +11,10 @@ import type { SourceDefinition } from './source.js'
 export type AssetIo = 'table' | 'files' | 'none'
 
 /** Any node of the graph: a TypeScript asset, a SQL asset or a source. */
-export type AnyNode = AssetDefinition<any> | SqlAssetDefinition | SourceDefinition
+export type AnyNode = AssetDefinition<any, any> | SqlAssetDefinition<any> | SourceDefinition<any>
 
-/** The value a `materialize` function receives for one upstream. */
-export type InputOf<N> = N extends SourceDefinition ? SourceInput : AssetInput
+/** The value a `materialize` function receives for one upstream, its rows typed by the upstream's contract. */
+export type InputOf<N> = N extends SourceDefinition<any> ? SourceInput<RowOf<N>> : AssetInput<RowOf<N>>
 
 /** The typed inputs object a `materialize` function receives. */
 export type InputsOf<I extends Record<string, AnyNode>> = { readonly [K in keyof I]: InputOf<I[K]> }
@@ -32,8 +33,9 @@ export interface AssetSpec<I extends Record<string, AnyNode>> extends ProducedMe
   readonly materialize: (inputs: InputsOf<I>, ctx: AssetContext) => Promise<MaterializeResult> | MaterializeResult
 }
 
-/** A TypeScript asset. */
-export interface AssetDefinition<I extends Record<string, AnyNode> = Record<string, AnyNode>> extends AssetSpec<I> {
+/** A TypeScript asset; `C`: its contract, whose columns type its readers' rows. */
+export interface AssetDefinition<I extends Record<string, AnyNode> = Record<string, AnyNode>, C extends Contract = Contract> extends AssetSpec<I> {
+  readonly contract?: C
   readonly type: 'asset'
   readonly io: AssetIo
   readonly ins: I
@@ -47,14 +49,15 @@ export interface SqlAssetSpec extends ProducedMetadata {
   readonly partitionMappings?: Readonly<Record<string, PartitionMapping>>
 }
 
-/** An asset defined by a SELECT; its upstream is parsed from the SQL. */
-export interface SqlAssetDefinition extends SqlAssetSpec {
+/** An asset defined by a SELECT; its upstream is parsed from the SQL. `C`: its contract, whose columns type its readers' rows. */
+export interface SqlAssetDefinition<C extends Contract = Contract> extends SqlAssetSpec {
+  readonly contract?: C
   readonly type: 'sql'
   readonly io: 'table'
 }
 
 /** Declares a TypeScript asset. Identity plus freezing: validation happens with the whole project. */
-export function defineAsset<const I extends Record<string, AnyNode> = Record<string, never>>(spec: AssetSpec<I>): AssetDefinition<I> {
+export function defineAsset<const I extends Record<string, AnyNode> = Record<string, never>, const C extends Contract = Contract>(spec: AssetSpec<I> & { readonly contract?: C }): AssetDefinition<I, C> {
   const definition = Object.freeze({ ...spec, ...withContractCheck(spec), ins: Object.freeze({ ...(spec.ins ?? ({} as I)) }), io: spec.io ?? 'table', type: 'asset' as const })
   // The UI shows the code as written: transpilers rewrite what materialize.toString() returns.
   recordCallSite(definition, defineAsset)
@@ -62,7 +65,7 @@ export function defineAsset<const I extends Record<string, AnyNode> = Record<str
 }
 
 /** Declares a SQL asset. */
-export function sqlAsset(spec: SqlAssetSpec): SqlAssetDefinition {
+export function sqlAsset<const C extends Contract = Contract>(spec: SqlAssetSpec & { readonly contract?: C }): SqlAssetDefinition<C> {
   return Object.freeze({ ...spec, ...withContractCheck(spec), io: 'table' as const, type: 'sql' as const })
 }
 

@@ -41,12 +41,21 @@ export interface AssetContext {
   writeSql(select: string): Promise<void>
   /** Loads CSV files (with a header row) into the staging relation. */
   loadCsv(files: readonly string[]): Promise<void>
+  /**
+   * Reads every row of an input (an upstream's published table, or the partitions it maps; a
+   * source observed as a table). Typed by the upstream's contract: `row.amout` does not compile.
+   */
+  rows<R extends Row>(input: AssetInput<R> | SourceInput<R>): Promise<R[]>
   /** A fresh directory for io 'files' assets; published atomically when the step succeeds. */
   readonly outputDir: string
 }
 
-/** What an upstream source looks like to the asset that reads it. */
-export interface SourceInput {
+// Carries, in types only, the row type of an input (see ctx.rows): never present at run time.
+declare const rowType: unique symbol
+
+/** What an upstream source looks like to the asset that reads it; `R`: its rows, typed by its contract. */
+export interface SourceInput<R extends Row = Row> {
+  readonly [rowType]?: R
   readonly key: string
   /** Absolute paths of the observed files, sorted. */
   readonly files: readonly string[]
@@ -55,8 +64,9 @@ export interface SourceInput {
   readonly lastUpdated: Date | undefined
 }
 
-/** What an upstream asset looks like to the asset that reads it. */
-export interface AssetInput {
+/** What an upstream asset looks like to the asset that reads it; `R`: its rows, typed by its contract. */
+export interface AssetInput<R extends Row = Row> {
+  readonly [rowType]?: R
   readonly key: string
   /**
    * The quoted, published relation (io 'table'). For a partitioned upstream read through a

@@ -41,6 +41,7 @@ export const ErrorCode = {
   SqlParserUnavailable: 'TRB1030',
   InvalidContract: 'TRB1031',
   UpstreamContractBreached: 'TRB1040',
+  RowsOfNonTable: 'TRB1041',
   InvalidStore: 'TRB1050',
   InvalidPartitionKey: 'TRB2004',
   SelectionTooLong: 'TRB2010',

@@ -1,12 +1,14 @@
 import type { NodeMetadata } from './common.js'
+import type { Contract } from './contract.js'
 
 /** How a source is observed: files matching a pattern, or a warehouse table. */
 export type SourceObserver =
   | { readonly type: 'files'; readonly pattern: string; readonly delimiter?: string }
   | { readonly type: 'table'; readonly relation: string }
 
-/** External data Tributary observes but does not produce. */
-export interface SourceDefinition extends NodeMetadata {
+/** External data Tributary observes but does not produce. `C`: its contract, whose columns type its readers' rows. */
+export interface SourceDefinition<C extends Contract = Contract> extends NodeMetadata {
+  readonly contract?: C
   readonly type: 'source'
   readonly observe: SourceObserver
 }
@@ -30,6 +32,6 @@ export function table(relation: string): SourceObserver {
 }
 
 /** Declares a source. Validation happens with the whole project (`tributary validate`). */
-export function defineSource(spec: SourceSpec): SourceDefinition {
+export function defineSource<const C extends Contract = Contract>(spec: SourceSpec & { readonly contract?: C }): SourceDefinition<C> {
   return Object.freeze({ ...spec, type: 'source' as const })
 }
