@@ -3,6 +3,7 @@ import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ProjectDefinition } from '../model/project.js'
 import type { Executor } from './executor.js'
 import { InProcessExecutor } from './in-process-executor.js'
+import { takePrestartedWorker } from './prestart.js'
 import { ProcessPoolExecutor } from './process-pool-executor.js'
 
 /** Where steps' TypeScript code runs: 'pool' (worker processes) or 'in-process'. */
@@ -47,5 +48,8 @@ export function defaultExecutorKind(inMemory: boolean, env: NodeJS.ProcessEnv = 
 /** Makes the executor of an instance: a pool of `idle` warm workers over the project, or in-process. */
 export function createExecutor(kind: ExecutorKind, projectDir: string, settings: WorkerSettings, idle: number): Executor {
   if (kind === 'in-process') return new InProcessExecutor()
-  return new ProcessPoolExecutor({ projectDir, maxHeapMb: settings.maxHeapMb, graceMs: settings.graceMs, maxIdle: idle })
+  const pool = new ProcessPoolExecutor({ projectDir, maxHeapMb: settings.maxHeapMb, graceMs: settings.graceMs, maxIdle: idle })
+  const early = takePrestartedWorker(projectDir, settings)
+  if (early) pool.adopt(early)
+  return pool
 }

@@ -44,19 +44,27 @@ export class ProcessPoolExecutor implements Executor {
    * it first, so loading the project overlaps with the run's own start-up.
    */
   warm(count = 1): void {
-    while (!this.closed && this.idle.length + this.starting.length < count) {
-      const worker = this.spawn()
-      this.starting.push(worker)
-      worker.ready.then(() => {
-        const index = this.starting.indexOf(worker)
-        if (index < 0) return
-        this.starting.splice(index, 1)
-        this.release(worker)
-      }, () => {
-        const index = this.starting.indexOf(worker)
-        if (index >= 0) this.starting.splice(index, 1)
-      })
-    }
+    while (!this.closed && this.idle.length + this.starting.length < count) this.whenReady(this.spawn())
+  }
+
+  /** Takes over a worker started for this project before the pool existed (see prestartWorker), as if warmed. */
+  adopt(worker: WorkerProcess): void {
+    worker.setGrace(this.graceMs)
+    this.whenReady(this.track(worker))
+  }
+
+  // A starting worker: claimed by the next step, or idle once it has loaded the project.
+  private whenReady(worker: WorkerProcess): void {
+    this.starting.push(worker)
+    worker.ready.then(() => {
+      const index = this.starting.indexOf(worker)
+      if (index < 0) return
+      this.starting.splice(index, 1)
+      this.release(worker)
+    }, () => {
+      const index = this.starting.indexOf(worker)
+      if (index >= 0) this.starting.splice(index, 1)
+    })
   }
 
   /** Process ids of the live workers (tests kill them). */
@@ -128,7 +136,10 @@ export class ProcessPoolExecutor implements Executor {
   }
 
   private spawn(): WorkerProcess {
-    const worker = new WorkerProcess({ projectDir: this.options.projectDir, maxHeapMb: this.options.maxHeapMb, graceMs: this.graceMs })
+    return this.track(new WorkerProcess({ projectDir: this.options.projectDir, maxHeapMb: this.options.maxHeapMb, graceMs: this.graceMs }))
+  }
+
+  private track(worker: WorkerProcess): WorkerProcess {
     this.all.add(worker)
     let loaded = false
     worker.ready.then(() => (loaded = true), () => undefined)

@@ -38,7 +38,7 @@ export class WorkerProcess {
   private task: { readonly id: number; readonly host: StepHost; settle(outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void } | undefined
   private alive = true
 
-  constructor(private readonly options: WorkerOptions) {
+  constructor(private options: WorkerOptions) {
     const heap = options.maxHeapMb ? [`--max-old-space-size=${options.maxHeapMb}`] : []
     this.child = fork(ENTRY, [], {
       execArgv: [...CONDITIONS, ...LOADER, ...heap],
@@ -128,6 +128,11 @@ export class WorkerProcess {
       this.send({ type: 'run', id, task })
       if (signal.aborted) onAbort()
     })
+  }
+
+  /** The grace period of the steps it runs from now on (a pool adopting a prestarted worker sets its own). */
+  setGrace(graceMs: number): void {
+    this.options = { ...this.options, graceMs }
   }
 
   /** Kills the process at once (SIGKILL): a busy loop ignores anything gentler. */

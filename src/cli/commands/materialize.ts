@@ -72,7 +72,9 @@ export default defineCommand({
       })
       try {
         // Another run of this project (a CLI without a control plane) holds the warehouse: wait for it, saying who.
-        await instance.waitForWarehouse({ signal: controller.signal, onWait: (holder) => ctx.err(style.yellow(`waiting for the warehouse: ${holder}`)) })
+        // A run that writes no table and runs no check (io: 'none' assets) opens it only if its code asks.
+        const onWait = (holder: string) => ctx.err(style.yellow(`waiting for the warehouse: ${holder}`))
+        if (instance.needsWarehouse(instance.plan(selection, partitions))) await instance.waitForWarehouse({ signal: controller.signal, onWait })
         const result = await instance.materialize(selection, { ...partitions, trigger: 'cli', force: ctx.values.force === true, signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}) })
         const steps = await instance.store.listSteps(result.runId)
         return reportOutcome(ctx, { ...result, steps }, stoppedBy)
