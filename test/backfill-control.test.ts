@@ -6,7 +6,6 @@ import { writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ManualClock } from '../src/engine/clock.js'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
 import { dailyPartitions } from '../src/model/partitions.js'
@@ -310,8 +309,18 @@ describe('backfill pause, resume and cancel across processes', () => {
       const child = cliProcess(['backfill', 'raw/events', '--from', '2026-03-01', '--to', '2026-03-06', '--only', 'all', '--project', dir])
       const done = exited(child)
       const runId = await runningStep(store, 'raw/events', '2026-03-03')
+      // The pause is asked for once the CLI says so; only then may the running step finish.
+      const pausing = new Promise<void>((resolve, reject) => {
+        let text = ''
+        const look = (chunk: Buffer) => {
+          text += chunk.toString()
+          if (text.includes('pausing the backfill')) resolve()
+        }
+        child.stderr!.on('data', look)
+        child.once('exit', () => reject(new Error(`exited before pausing:\n${text}`)))
+      })
       child.kill('SIGINT')
-      await sleep(300)
+      await pausing
       await writeFile(join(dir, 'go'), '')
       const first = await done
       assert.equal(first.code, 1, first.stderr)

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
 import { ManualClock } from '../src/engine/clock.js'
 import { stepId } from '../src/engine/plan.js'
@@ -14,12 +13,15 @@ import { openProject, tempDir } from './helpers/temp-project.js'
 
 const days = dailyPartitions({ start: '2026-03-01' })
 
-function project(options: { fail?: Set<string>; gate?: Promise<void>; gateOn?: string } = {}) {
+function project(options: { fail?: Set<string>; gate?: Promise<void>; gateOn?: string; reached?: () => void } = {}) {
   const raw = defineAsset({
     key: 'raw/payments', partitions: days,
     async materialize(_inputs, ctx) {
       if (options.fail?.has(ctx.partition!)) throw new Error(`bad file for ${ctx.partition}`)
-      if (options.gate && ctx.partition === options.gateOn) await options.gate
+      if (options.gate && ctx.partition === options.gateOn) {
+        options.reached?.()
+        await options.gate
+      }
       return [{ id: 1, amount: Number(ctx.partition!.slice(8)) }]
     },
   })
@@ -102,12 +104,14 @@ describe('backfills', () => {
   test('cancel stops the backfill; running it again resumes without redoing what it published', async () => {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
-    const p = await openProject({ assets: project({ gate, gateOn: '2026-03-03' }), concurrency: 1 }, { clock: clock() })
+    let reached!: () => void
+    const atGate = new Promise<void>((resolve) => (reached = resolve))
+    const p = await openProject({ assets: project({ gate, gateOn: '2026-03-03', reached }), concurrency: 1 }, { clock: clock() })
     try {
       const controller = new AbortController()
       const running = p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-04', only: 'all', signal: controller.signal })
-      for (let i = 0; i < 200 && (await p.instance.store.listMaterializations('raw/payments')).length < 2; i++) await sleep(10)
-      await sleep(50)
+      // The gated partition's step is running: what came before it in the range is published.
+      await atGate
       controller.abort()
       release()
       const canceled = await running
@@ -129,12 +133,14 @@ describe('backfills', () => {
   test('--resume <runId> continues a canceled backfill by id; an unknown run is TRB6002', async () => {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
-    const p = await openProject({ assets: project({ gate, gateOn: '2026-03-02' }), concurrency: 1 }, { clock: clock() })
+    let reached!: () => void
+    const atGate = new Promise<void>((resolve) => (reached = resolve))
+    const p = await openProject({ assets: project({ gate, gateOn: '2026-03-02', reached }), concurrency: 1 }, { clock: clock() })
     try {
       const controller = new AbortController()
       const running = p.instance.backfill('raw/payments', { from: '2026-03-01', to: '2026-03-03', only: 'all', signal: controller.signal })
-      for (let i = 0; i < 200 && (await p.instance.store.listMaterializations('raw/payments')).length < 1; i++) await sleep(10)
-      await sleep(50)
+      // The gated partition's step is running: what came before it in the range is published.
+      await atGate
       controller.abort()
       release()
       const canceled = await running

@@ -3,11 +3,10 @@ import { spawnSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { defineAsset } from '../src/model/asset.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { cli, cliProcess } from './helpers/cli.js'
-import { runningStep } from './helpers/poll.js'
+import { poll, runningStep } from './helpers/poll.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
 const CONFIG = `
@@ -21,6 +20,7 @@ export const slow = defineAsset({
   key: 'raw/slow', ins: { fast }, checks: [unique('id')],
   async materialize(_inputs, ctx) {
     await ctx.writeRows(rows)
+    ctx.log.info('staged')
     // The first run hangs here after staging its data, until the test kills the process.
     if (!existsSync(join(ctx.projectDir, 'go-fast'))) await new Promise((resolve) => setTimeout(resolve, 120_000))
   },
@@ -38,8 +38,8 @@ describe('crash safety', () => {
       let runId: string | undefined
       try {
         runId = await runningStep(store, 'raw/slow')
-        assert.ok(runId, 'the slow step started')
-        await sleep(300) // let it write its staging table
+        // Logged once its staging table is written.
+        await poll('raw/slow to stage its rows', async () => ((await store.listLogs(runId!)).some((l) => l.assetKey === 'raw/slow' && l.message === 'staged') ? true : undefined), 60_000)
         child.kill('SIGKILL')
         await new Promise((resolve) => child.once('exit', resolve))
         assert.equal((await store.getRun(runId))!.status, 'running', 'the dead run still looks alive until recovery')

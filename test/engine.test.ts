@@ -173,17 +173,22 @@ describe('engine', () => {
   })
 
   test('a step past its timeout fails with TRB3002', async () => {
+    // The timeout runs on the injected clock: the test steps it past 50 ms instead of waiting.
+    const clock = new ManualClock('2026-03-01T00:00:00Z')
     const slow = defineAsset({
       key: 'raw/slow', timeout: '50ms',
       async materialize(_inputs, ctx) {
-        await new Promise((resolve) => setTimeout(resolve, 2000).unref())
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))
         if (ctx.signal.aborted) throw new Error('should not publish')
         return numbers(1)
       },
     })
-    const p = await openProject({ assets: [slow] })
+    const p = await openProject({ assets: [slow] }, { clock })
     try {
-      const result = await p.instance.materialize()
+      const done = p.instance.materialize()
+      await clock.timersSet(1)
+      clock.advance(50)
+      const result = await done
       const [step] = await p.instance.store.listSteps(result.runId)
       assert.equal(step!.status, 'failed')
       assert.equal(step!.error!.code, 'TRB3002')

@@ -8,11 +8,12 @@ import { Tributary } from '../src/instance/tributary.js'
 import { poll } from './helpers/poll.js'
 import { cli, cliProcess } from './helpers/cli.js'
 import { serveInstance } from './helpers/server.js'
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { tempDir } from './helpers/temp-project.js'
 
 // Each hanging step logs its worker's pid once its first attempt has written to staging.
 const CONFIG = `
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { defineAsset, defineProject } from 'tributary-orchestrator'
 const hangOnce = async (ctx: { attempt: number; writeRows(rows: object[]): Promise<void>; log: { info(m: string): void } }) => {
   await ctx.writeRows([{ id: ctx.attempt }])
@@ -24,9 +25,8 @@ export default defineProject({ name: 'kill', concurrency: 4, assets: [
   defineAsset({ key: 'raw/retried', retry: { attempts: 2, initialDelay: '1ms', jitter: 0 }, materialize: (_inputs, ctx) => hangOnce(ctx) }),
   defineAsset({ key: 'raw/once', materialize: (_inputs, ctx) => hangOnce(ctx) }),
   defineAsset({ key: 'raw/spin', async materialize(_inputs, ctx) {
-    ctx.log.info(\`spinning in \${process.pid}\`)
-    // Let the log line leave before the loop stops this worker's event loop for good.
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // Written synchronously: the loop below never lets this worker's event loop turn again.
+    writeFileSync(join(ctx.projectDir, 'spinning'), String(process.pid))
     for (;;) { /* never yields, never reads its signal */ }
   } }),
   defineAsset({ key: 'raw/quick', async materialize() { return [{ id: 1 }] } }),
@@ -43,6 +43,12 @@ const alive = (pid: number) => {
   const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : ''
   return !/^\d+ \(.*\) Z/.test(stat)
 }
+
+/** The pid of the worker spinning raw/spin in the project at `dir`, once it has started. */
+const spinningPid = (dir: string, timeoutMs?: number) => poll('raw/spin to start spinning in its worker', async () => {
+  const file = join(dir, 'spinning')
+  return existsSync(file) ? Number(readFileSync(file, 'utf8')) || undefined : undefined
+}, timeoutMs)
 
 describe('worker processes: kill -9 and cancel', () => {
   let dir: string
@@ -90,7 +96,7 @@ describe('worker processes: kill -9 and cancel', () => {
     const controller = new AbortController()
     const lag = monitorEventLoopDelay({ resolution: 10 })
     const done = instance.materialize('raw/spin raw/quick', { signal: controller.signal })
-    const [pid] = await loggedPids(/spinning in (\d+)/, 1)
+    const pid = await spinningPid(dir)
     lag.enable()
     // The API stays up and quick while the asset spins: the loop is in the worker, not here.
     const { server, api } = await serveInstance(instance)
@@ -129,16 +135,7 @@ describe('worker processes: kill -9 and cancel', () => {
     try {
       await writeFile(join(own.dir, 'tributary.config.ts'), CONFIG)
       const child = cliProcess(['materialize', 'raw/spin', '--project', own.dir])
-      const pid = await poll('the CLI run to log its spinning worker', async () => {
-        const store = await SqliteStore.open(join(own.dir, '.tributary/metadata.sqlite')).catch(() => undefined)
-        try {
-          const [run] = (await store?.listRuns({ limit: 1 }).catch(() => [])) ?? []
-          const logs = run ? await store!.listLogs(run.id).catch(() => []) : []
-          return logs.flatMap((l) => /spinning in (\d+)/.exec(l.message)?.[1] ?? []).map(Number)[0]
-        } finally {
-          await store?.close()
-        }
-      }, 60_000, 100)
+      const pid = await spinningPid(own.dir, 60_000)
       child.kill('SIGKILL')
       await new Promise((resolve) => child.once('exit', resolve))
       // Orphaned, the worker's watchdog thread ends it although its main thread never yields.
