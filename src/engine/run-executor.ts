@@ -23,7 +23,6 @@ import { runsExecutingHere } from './recovery.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
 import { upToDate } from './up-to-date.js'
 import { upToDateSteps, withoutSteps } from './up-to-date-plan.js'
-import { codeStepsAtOnce } from '../execution/warm-count.js'
 
 /** How a run is started. */
 export interface RunOptions {
@@ -107,7 +106,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   runsExecutingHere.add(runId)
   counts.queued = plan.steps.length
   // Workers load the project while the run starts, so the first TypeScript step finds one ready.
-  const codeSteps = deps.executor?.warm ? codeStepsAtOnce(plan.steps, deps.graph) : 0
+  const codeSteps = plan.steps.filter((s) => deps.graph.get(s.key).def.type === 'asset').length
   if (codeSteps > 0) deps.executor?.warm?.(Math.min(codeSteps, deps.settings.concurrency))
   emit({ type: 'run_started', runId, total: plan.steps.length })
   // Asked before the run was created (Ctrl-C while planning): honoured now, before any step starts.
@@ -373,15 +372,21 @@ async function runStep(
         await record(step, 'canceled', { attempt, reason: 'the run was canceled' })
         return 'canceled'
       }
-      await record(step, 'running', { attempt })
+      // With queue workers the store records the step waiting for a worker, then running when one takes it.
+      const remote = deps.executor?.runAttempt ? deps.executor : undefined
+      await record(step, 'running', { attempt, stored: remote !== undefined })
       const inputs = resolved ?? (await resolveInputs(deps, node, step))
       resolved = undefined
       // Volume checks compare a time partition with the previous window, anything else with its own last version.
       const previousPartition = step.partition !== null && node.partitions ? previousKey(node.partitions, step.partition) ?? step.partition : step.partition
       const previous = await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })
-      const outcome = await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
+      const outcome = remote
+        ? await remote.runAttempt!({
+          runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, inputs, previousRowCount: previous[0]?.rowCount ?? null,
+        }, signal)
+        : await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
       if (outcome.status === 'succeeded') {
-        await record(step, 'succeeded', { attempt, durationMs: outcome.materialization.durationMs, stored: true })
+        await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
         return 'succeeded'
       }
       if (outcome.status === 'blocked') {

@@ -93,13 +93,31 @@ export type PollSensor = Extract<SensorDefinition, { kind: 'poll' }>
 /** Any task a worker takes. */
 export type ExecutorTask = MaterializeTask | CheckTask | SensorTask
 
+/** One attempt of a step handed whole to another process (queue workers stage, check and publish themselves). */
+export interface RemoteAttempt {
+  readonly runId: string
+  readonly assetKey: string
+  readonly partition: string | null
+  readonly attempt: number
+  readonly codeVersion: string
+  readonly pool: string | null
+  readonly inputs: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
+  readonly previousRowCount: number | null
+}
+
+/** How a remote attempt ended. Succeeded and blocked attempts were recorded in the store by the worker. */
+export type RemoteOutcome =
+  | { readonly status: 'succeeded'; readonly durationMs: number | null }
+  | { readonly status: 'blocked'; readonly reason: string }
+  | { readonly status: 'failed' | 'canceled'; readonly error: Error }
+
 /**
  * Where a step's user code runs. The engine keeps planning, readiness, staging, checks and
  * publishing; an executor only runs the code and reports what it returned. Implementations:
  * in-process (unit tests, benchmarks) and a pool of worker processes (the CLI and `serve`).
  */
 export interface Executor {
-  /** 'in-process' or 'pool'. */
+  /** 'in-process', 'pool' or 'queue'. */
   readonly kind: string
   /**
    * Runs an asset's materialize function and resolves with what it returned. Rejects with an
@@ -115,6 +133,12 @@ export interface Executor {
   check(task: CheckTask, check: CheckDefinition, host: StepHost, signal: AbortSignal): Promise<CheckOutcome>
   /** Calls a polling sensor's `poll(cursor)` and resolves with its result. */
   sensor(task: SensorTask, sensor: PollSensor, host: StepHost, signal: AbortSignal): Promise<SensorResult>
+  /**
+   * Runs a whole attempt (code, staging, checks, publish) in another process and resolves with
+   * how it ended; the engine then records failures and retries as for a local attempt.
+   * Optional: only the queue executor has it, and the engine uses it when it is there.
+   */
+  runAttempt?(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome>
   /** Gets up to `count` workers ready ahead of the steps that will need them. Optional; never throws. */
   warm?(count: number): void
   /** Stops every worker; steps still running fail. */

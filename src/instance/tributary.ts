@@ -35,9 +35,12 @@ import { forecast, type Forecast } from '../automation/forecast.js'
 import type { AutomationStore } from '../store/automation-store.js'
 import { loadProject } from './load-project.js'
 import { describeHolder, openWaiting, type WarehouseWaitOptions } from './warehouse-wait.js'
-import { lazyWarehouse } from './lazy-warehouse.js'
 import type { Executor, PollSensor } from '../execution/executor.js'
 import { pollSensor } from '../execution/poll-sensor.js'
+import { QueueExecutor } from '../execution/queue/queue-executor.js'
+import { QueueWorker } from '../execution/queue/queue-worker.js'
+import { checkQueueStore, fleetVersion, stepQueueOf } from '../execution/queue/step-queue-of.js'
+import type { WorkerRecord } from '../store/step-queue.js'
 import type { SensorResult } from '../model/automation.js'
 import { createExecutor, defaultExecutorKind, workerSettings, type ExecutorKind, type WorkerSettings } from '../execution/create-executor.js'
 
@@ -110,6 +113,7 @@ export class Tributary {
     const project = options.project ?? (await loadProject(projectDir)).project
     const stateDir = resolve(projectDir, project.stateDir ?? '.tributary')
     const graph = Tributary.validate(project, stateDir)
+    checkQueueStore(project)
     // The project's config chooses the store (Default: sqlite()); the facade only wires it.
     const { store, openAutomation } = await openStores(project.store, stateDir, { check: options.storeCheck ?? 'auto' })
     const instance = new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
@@ -165,7 +169,7 @@ export class Tributary {
   /** Settles runs whose process died, then materializes the selection (and partitions). */
   async materialize(selection?: string, options: Omit<RunOptions, 'selection'> & PartitionSpec = {}): Promise<RunResult & { recovered: readonly RecoveredRun[] }> {
     const plan = this.plan(selection, options)
-    const deps = await this.deps(this.needsWarehouse(plan) ? 'now' : 'on first use')
+    const deps = await this.deps()
     const recovered = await recoverInterruptedRuns(deps)
     return { ...(await this.execute(deps, plan, selection ?? '', options)), recovered }
   }
@@ -355,19 +359,6 @@ export class Tributary {
     return openWaiting(() => this.warehouse(), { describe: (pid) => describeHolder(this.store, pid), ...options })
   }
 
-  /**
-   * Whether running `plan` needs the warehouse from its start: a step writes a table (a table or
-   * SQL asset) or runs checks. A run of only `io: 'none'` and `io: 'files'` assets without checks
-   * opens it on first use instead (asset code calling ctx.warehouse), waiting for it then if
-   * another process holds it, and otherwise never opens it nor waits for it.
-   */
-  needsWarehouse(plan: Plan): boolean {
-    return plan.steps.some((step) => {
-      const node = this.graph.get(step.key)
-      return node.relation !== undefined || (node.def.type !== 'source' && (node.def.checks?.length ?? 0) > 0)
-    })
-  }
-
   /** Settles runs whose process died (also done before every materialize). */
   async recover(): Promise<RecoveredRun[]> {
     return recoverInterruptedRuns(await this.deps())
@@ -499,18 +490,50 @@ export class Tributary {
 
   /** Calls a polling sensor's function where asset code runs (a worker with the pool), within the project's stepTimeout. */
   async pollSensor(sensor: PollSensor, cursor: string | null): Promise<SensorResult> {
-    this.executorInstance ??= createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency)
+    this.executorInstance ??= this.makeExecutor()
     return pollSensor(this.executorInstance, sensor, cursor, this.clock, this.settings.stepTimeoutMs)
   }
 
-  private async deps(warehouse: 'now' | 'on first use' = 'now'): Promise<EngineDeps> {
+  /**
+   * Makes this process a worker of the fleet (`tributary worker`): it takes the project's steps from
+   * the queue and runs them, their code in its own process pool. Needs `executor: queue()` (TRB7004).
+   */
+  async startWorker(options: { concurrency?: number; pools?: Readonly<Record<string, number>>; onLine?: (line: string) => void } = {}): Promise<QueueWorker> {
+    const config = this.project.executor
+    if (config?.type !== 'queue' || this.project.store?.type !== 'postgres') {
+      throw new TributaryError(ErrorCode.InvalidQueueConfig, `project ${this.project.name} does not ask for queue workers: its config has no executor: queue()`, {
+        hint: 'Add executor: queue() (with a PostgreSQL store and warehouse) to the project config; see docs/scale-out.md.',
+      })
+    }
+    const concurrency = options.concurrency ?? 4
+    const local = createExecutor('pool', this.projectDir, this.execution.workers, concurrency)
+    this.executorInstance ??= local
+    const deps: EngineDeps = {
+      graph: this.graph, store: this.store, warehouse: await this.warehouse(), clock: this.clock,
+      projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: local,
+    }
+    return QueueWorker.start({ deps, queue: stepQueueOf(this.store), url: this.project.store.url, config, concurrency, pools: options.pools, version: fleetVersion(this.graph), onLine: options.onLine })
+  }
+
+  /** The fleet's workers as they last reported (running first); empty without `executor: queue()`. */
+  async workers(): Promise<WorkerRecord[]> {
+    if (this.project.executor?.type !== 'queue') return []
+    return stepQueueOf(this.store).listWorkers()
+  }
+
+  // The project's executor: the queue when its config says so (code the control plane itself runs, such as polling sensors, on the pool).
+  private makeExecutor(): Executor {
+    const local = createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency)
+    return this.project.executor?.type === 'queue' ? new QueueExecutor(stepQueueOf(this.store), this.store, local) : local
+  }
+
+  private async deps(): Promise<EngineDeps> {
     // Made on first run, so commands that never run a step never start a worker; one starts
     // loading the project now, while the warehouse opens.
-    this.executorInstance ??= createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency)
+    this.executorInstance ??= this.makeExecutor()
     this.executorInstance.warm?.(1)
     return {
-      graph: this.graph, store: this.store, clock: this.clock,
-      warehouse: warehouse === 'now' ? await this.warehouse() : lazyWarehouse(this.project.warehouse?.type ?? 'duckdb', () => this.waitForWarehouse()),
+      graph: this.graph, store: this.store, warehouse: await this.warehouse(), clock: this.clock,
       projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: this.executorInstance,
     }
   }

@@ -3,6 +3,7 @@ import type { AlertsConfig } from './alerts.js'
 import type { ScheduleDefinition, SensorDefinition } from './automation.js'
 import type { Duration } from './duration.js'
 import type { StoreConfig } from '../store/store-config.js'
+import type { ExecutorConfig } from '../execution/executor-config.js'
 import type { PostgresWarehouseConfig } from '../warehouse/warehouse-config.js'
 
 /** Where asset data lives: duckdb() (default) or a PostgreSQL database (postgres({ url }) or postgresWarehouse({ url, schema })). */
@@ -24,6 +25,11 @@ export interface ProjectSpec {
   readonly warehouse?: WarehouseConfig
   /** Where run history and state live: sqlite() or postgres({ url }). Default: sqlite(). */
   readonly store?: StoreConfig
+  /**
+   * Where steps run: pool() (worker processes of the process running the run) or queue()
+   * (`tributary worker` processes on any machines; needs the PostgreSQL store). Default: pool().
+   */
+  readonly executor?: ExecutorConfig
   /** Steps running at once across the run. Default: 4. */
   readonly concurrency?: number
   /** Named pools and their limits: `{ warehouse: 2 }`. */

@@ -9,6 +9,12 @@ export interface PublicationMeta {
   readonly runId: string
   readonly dataVersion: string
   readonly rowCount: number
+  /**
+   * The fence of the attempt publishing (queue workers). When set, the warehouse refuses the
+   * publish (TRB7003) if an attempt with a higher fence already published this asset-partition,
+   * so a worker whose lease expired cannot publish over a newer result. Default: none.
+   */
+  readonly fence?: number
 }
 
 /** A publication found in the warehouse's own ledger (used by crash recovery). */

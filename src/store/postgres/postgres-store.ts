@@ -16,6 +16,8 @@ import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, inTransaction, openPool, type Client, type Pool } from './open-pool.js'
 import { prepareStatements } from './statements.js'
 import { EventListener } from './event-listener.js'
+import { PostgresStepQueue, type StepWrites } from './postgres-step-queue.js'
+import type { StepQueue } from '../step-queue.js'
 
 // Every write transaction takes this lock first, so writes commit one at a time, as SQLite's
 // BEGIN IMMEDIATE makes them: event ids then become visible in id order, and a tail reading
@@ -28,6 +30,7 @@ const sql = prepareStatements()
 export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const
   private listener: EventListener | undefined
+  private queue: PostgresStepQueue | undefined
 
   private constructor(private readonly pool: Pool, private readonly config: PostgresStoreConfig, private readonly logLimits: LogLimits) {}
 
@@ -123,13 +126,13 @@ export class PostgresStore implements Store {
   }
 
   async completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined> {
-    return this.write(async (db) => {
-      // Order in the log follows the work: published, then checked, then the step ends.
-      const materialization = completion.materialization && (await this.insertMaterialization(db, completion.materialization))
-      if (completion.checks && completion.checks.length > 0) await this.insertCheckResults(db, completion.checks)
-      await this.applyStepUpdate(db, completion.step)
-      return materialization
-    })
+    return this.write((db) => this.applyCompletion(db, completion))
+  }
+
+  /** The worker fleet's queue on this database (`executor: queue()`): graphile-worker jobs written with the step records. */
+  stepQueue(): StepQueue {
+    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn) => this.write((db) => fn(db, this.stepWrites(db))))
+    return this.queue
   }
 
   async recordObservation(observation: ObservationRecord): Promise<void> {
@@ -291,6 +294,18 @@ export class PostgresStore implements Store {
 
   private async event(db: Client, type: string, at: number, runId: string | null, assetKey: string | null, partition: string | null, payload: object): Promise<void> {
     await sql.insertEvent.run(db, { type, at, runId, assetKey, partition, payload: JSON.stringify(payload) })
+  }
+
+  private stepWrites(db: Client): StepWrites {
+    return { update: (update) => this.applyStepUpdate(db, update), complete: (completion) => this.applyCompletion(db, completion) }
+  }
+
+  private async applyCompletion(db: Client, completion: StepCompletion): Promise<MaterializationRecord | undefined> {
+    // Order in the log follows the work: published, then checked, then the step ends.
+    const materialization = completion.materialization && (await this.insertMaterialization(db, completion.materialization))
+    if (completion.checks && completion.checks.length > 0) await this.insertCheckResults(db, completion.checks)
+    await this.applyStepUpdate(db, completion.step)
+    return materialization
   }
 
   private async applyStepUpdate(db: Client, update: StepUpdate): Promise<void> {

@@ -15,7 +15,23 @@ create table if not exists ${quoteIdentifier(schema)}.publications (
   row_count bigint not null,
   published_at timestamptz not null
 );
-create index if not exists publications_run on ${quoteIdentifier(schema)}.publications (run_id)`
+create index if not exists publications_run on ${quoteIdentifier(schema)}.publications (run_id);
+create table if not exists ${quoteIdentifier(schema)}.fences (
+  asset_key text not null,
+  partition_key text not null,
+  fence bigint not null,
+  primary key (asset_key, partition_key)
+)`
+}
+
+/**
+ * Raises the fence of (asset $1, partition $2) to $3 unless it is already higher, and returns the
+ * fence it now holds: the publish goes ahead only when that is its own. The row lock it takes
+ * orders publishes of one asset-partition.
+ */
+export function raiseFence(schema: string): string {
+  return `insert into ${quoteIdentifier(schema)}.fences as f (asset_key, partition_key, fence) values ($1, $2, $3)
+  on conflict (asset_key, partition_key) do update set fence = greatest(f.fence, excluded.fence) returning fence`
 }
 
 /** Records one publication; parameters from {@link ledgerParams}. */

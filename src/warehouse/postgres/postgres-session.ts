@@ -6,7 +6,7 @@ import type { ColumnInfo } from '../../store/records.js'
 import type { PublicationMeta, WarehouseSession } from '../warehouse.js'
 import { copyCsvFiles } from './csv-load.js'
 import { quoteIdentifier, quoteTable } from './identifiers.js'
-import { insertPublication, ledgerParams } from './ledger.js'
+import { insertPublication, ledgerParams, raiseFence } from './ledger.js'
 import { copyRows } from './row-table.js'
 import type { SerialClient, Statements } from './serial-client.js'
 
@@ -33,6 +33,18 @@ async function readColumns(s: Statements, relation: Relation): Promise<ColumnInf
     })
   }
   return rows.map((row) => ({ name: String(row.column_name), type: String(row.data_type) }))
+}
+
+// First in the publish transaction: a worker whose lease expired, and whose step another worker
+// then published with a higher fence, publishes nothing (the fence is TRB7003's, see step-queue.ts).
+async function checkFence(s: Statements, schema: string, meta: PublicationMeta, fence: number): Promise<void> {
+  const [row] = await s.read(raiseFence(schema), [meta.assetKey, meta.partition ?? '', fence])
+  const held = Number(row?.fence)
+  if (held === fence) return
+  throw new TributaryError(ErrorCode.StaleAttempt, `the publish of ${meta.assetKey}${meta.partition === null ? '' : ` [${meta.partition}]`} in run ${meta.runId} with fence ${fence} was refused: an attempt with fence ${held} took over this asset-partition after this worker's lease expired`, {
+    context: { runId: meta.runId, assetKey: meta.assetKey },
+    hint: 'Nothing to do: the newer attempt is the one that counts. If live workers lose their lease, raise queue({ lease }).',
+  })
 }
 
 /** One pooled PostgreSQL connection's worth of warehouse work; see {@link WarehouseSession}. */
@@ -128,6 +140,7 @@ export class PostgresSession implements WarehouseSession {
   async publish(staging: Relation, target: Relation, meta: PublicationMeta, options: { readonly partitionColumn?: string } = {}): Promise<void> {
     const column = meta.partition === null ? undefined : options.partitionColumn
     await this.client.transaction(async (s) => {
+      if (meta.fence !== undefined) await checkFence(s, this.ledgerSchema, meta, meta.fence)
       await ensureSchema(s, target.schema)
       const columns = await readColumns(s, staging)
       if (column === undefined) {

@@ -1,0 +1,35 @@
+import { Tributary } from '../../instance/tributary.js'
+import { defineCommand, Exit } from '../command.js'
+import { ago, style, table } from '../format.js'
+
+/** `tributary workers`: the fleet's workers as they last reported. */
+export default defineCommand({
+  name: 'workers',
+  summary: 'list the fleet\'s workers: host, pid, version, current steps, last heartbeat',
+  usage: 'tributary workers [--json]',
+  help: 'Workers that stopped or were lost stay listed with their state and when they were last seen.',
+  options: {},
+  async run(ctx) {
+    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    try {
+      const workers = await instance.workers()
+      if (ctx.json) {
+        ctx.out(JSON.stringify(workers, null, 2))
+        return Exit.Ok
+      }
+      if (workers.length === 0) {
+        ctx.out(style.dim(instance.project.executor?.type === 'queue' ? 'no workers yet: tributary worker' : 'no fleet: the project runs steps locally (executor: queue() starts one; see docs/scale-out.md)'))
+        return Exit.Ok
+      }
+      const now = new Date()
+      ctx.out(table(['WORKER', 'STATE', 'HOST', 'PID', 'VERSION', 'STEPS', 'HEARTBEAT'], workers.map((w) => [
+        w.id, w.state === 'running' ? style.green(w.state) : w.state === 'lost' ? style.red(w.state) : style.dim(w.state), w.host, String(w.pid), w.version,
+        w.currentSteps.length === 0 ? style.dim('idle') : w.currentSteps.map((s) => `${s.assetKey}${s.partition === null ? '' : `[${s.partition}]`}`).join(', '),
+        ago(w.heartbeatAt, now),
+      ])))
+      return Exit.Ok
+    } finally {
+      await instance.close()
+    }
+  },
+})

@@ -1,0 +1,128 @@
+import type { AssetDefinition } from '../../model/asset.js'
+import type { CheckDefinition, CheckOutcome } from '../../model/check.js'
+import type { SensorResult } from '../../model/automation.js'
+import { TributaryError, type ErrorCodeValue } from '../../model/errors.js'
+import type { AttemptEnd, StepQueue } from '../../store/step-queue.js'
+import type { Store } from '../../store/store.js'
+import type { CheckTask, Executor, MaterializeTask, PollSensor, RemoteAttempt, RemoteOutcome, SensorTask, StepHost } from '../executor.js'
+
+// Waiting attempts are found by their step and attempt number.
+const keyOf = (end: { runId: string; assetKey: string; partition: string | null; attempt: number }) => JSON.stringify([end.runId, end.assetKey, end.partition, end.attempt])
+
+// How often the ends are read when no notification came (a lost NOTIFY, a reconnect). Default: 1 s.
+const FALLBACK_POLL_MS = 1000
+
+/**
+ * The control plane's side of the worker fleet: an attempt becomes a job, enqueued in the same
+ * transaction that records the step waiting for a worker, and the attempt's end is read back
+ * from the store as soon as it notifies. Code the control plane itself calls (polling sensors)
+ * runs on `local`, the process pool.
+ */
+export class QueueExecutor implements Executor {
+  readonly kind = 'queue'
+  private readonly waiting = new Map<string, (end: AttemptEnd) => void>()
+  // Per run: the seq of the last end read.
+  private readonly lastSeq = new Map<string, number>()
+  private reading: Promise<void> | undefined
+  private again = false
+  private unwatch: Promise<() => void> | undefined
+  private poll: NodeJS.Timeout | undefined
+
+  constructor(private readonly queue: StepQueue, private readonly store: Store, private readonly local: Executor) {}
+
+  async runAttempt(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome> {
+    await this.queue.prepare()
+    this.listen()
+    if (!this.lastSeq.has(attempt.runId)) this.lastSeq.set(attempt.runId, 0)
+    const key = keyOf(attempt)
+    const ended = new Promise<AttemptEnd>((resolve) => this.waiting.set(key, resolve))
+    await this.queue.enqueueStep({
+      runId: attempt.runId, assetKey: attempt.assetKey, partition: attempt.partition, status: 'waiting', attempt: attempt.attempt,
+      at: new Date(), reason: 'queued for a worker',
+    }, { ...attempt })
+    const onAbort = () => void this.abandon(attempt)
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    try {
+      return toOutcome(await ended)
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      this.waiting.delete(key)
+      if (this.waiting.size === 0) this.quiet()
+    }
+  }
+
+  materialize(task: MaterializeTask, def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown> {
+    return this.local.materialize(task, def, host, signal)
+  }
+
+  check(task: CheckTask, check: CheckDefinition, host: StepHost, signal: AbortSignal): Promise<CheckOutcome> {
+    return this.local.check(task, check, host, signal)
+  }
+
+  sensor(task: SensorTask, sensor: PollSensor, host: StepHost, signal: AbortSignal): Promise<SensorResult> {
+    return this.local.sensor(task, sensor, host, signal)
+  }
+
+  async close(): Promise<void> {
+    this.quiet()
+    await this.local.close()
+  }
+
+  // A canceled attempt: a job no worker took is removed and ends canceled here; one a worker
+  // runs is stopped by that worker, which reads the cancel with its heartbeat.
+  private async abandon(attempt: RemoteAttempt): Promise<void> {
+    const removed = await this.queue.dequeueStep(attempt).catch(() => false)
+    if (removed) {
+      this.waiting.get(keyOf(attempt))?.({ ...attempt, status: 'canceled', error: { code: 'TRB3005', message: 'canceled before a worker took it' }, retryable: false, reason: 'the run was canceled', durationMs: null, worker: null })
+      return
+    }
+    await this.store.requestRun(attempt.runId, 'cancel', new Date()).catch(() => undefined)
+  }
+
+  private listen(): void {
+    this.unwatch ??= this.store.watchEvents ? this.store.watchEvents(() => this.read()) : Promise.resolve(() => undefined)
+    this.poll ??= setInterval(() => this.read(), FALLBACK_POLL_MS)
+    this.poll.unref()
+  }
+
+  private quiet(): void {
+    if (this.poll) clearInterval(this.poll)
+    this.poll = undefined
+    const unwatch = this.unwatch
+    this.unwatch = undefined
+    void unwatch?.then((stop) => stop(), () => undefined)
+  }
+
+  // One read at a time; a notification during a read asks for one more after it.
+  private read(): void {
+    if (this.reading) {
+      this.again = true
+      return
+    }
+    this.reading = this.readEnds().catch(() => undefined).finally(() => {
+      this.reading = undefined
+      if (this.again) {
+        this.again = false
+        this.read()
+      }
+    })
+  }
+
+  private async readEnds(): Promise<void> {
+    const runs = new Set([...this.waiting.keys()].map((key) => (JSON.parse(key) as string[])[0]!))
+    for (const runId of runs) {
+      const { ends, lastSeq } = await this.queue.attemptEnds(runId, this.lastSeq.get(runId) ?? 0)
+      this.lastSeq.set(runId, lastSeq)
+      for (const end of ends) this.waiting.get(keyOf(end))?.(end)
+    }
+  }
+}
+
+function toOutcome(end: AttemptEnd): RemoteOutcome {
+  if (end.status === 'succeeded') return { status: 'succeeded', durationMs: end.durationMs }
+  if (end.status === 'blocked') return { status: 'blocked', reason: end.reason ?? 'blocked' }
+  const { code = 'TRB0000', message = 'the attempt failed', hint, ...context } = end.error ?? {}
+  const error = new TributaryError(code as ErrorCodeValue, message, { hint, retryable: end.retryable, context })
+  return { status: end.status, error }
+}

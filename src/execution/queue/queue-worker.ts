@@ -1,0 +1,170 @@
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { run, type Job, type Runner } from 'graphile-worker'
+import type { EngineDeps } from '../../engine/engine-deps.js'
+import { runAttempt, type ResolvedInputs } from '../../engine/step-executor.js'
+import { CanceledError } from '../../engine/step-errors.js'
+import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
+import type { StepJob, StepQueue, StepRef } from '../../store/step-queue.js'
+import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
+import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
+import type { QueueExecutorConfig } from '../executor-config.js'
+import { fencedDeps } from './fenced-deps.js'
+
+/** How a `tributary worker` process runs. */
+export interface QueueWorkerOptions {
+  /** The project's engine deps; its executor must be a process pool, so step code never runs in this process. */
+  readonly deps: EngineDeps
+  readonly queue: StepQueue
+  /** The store's database, where the queue lives. */
+  readonly url: string
+  readonly config: QueueExecutorConfig
+  /** Steps at once. Default: 4. */
+  readonly concurrency?: number
+  /** Per-pool limits within this worker (`{ warehouse: 2 }`). Default: none. */
+  readonly pools?: Readonly<Record<string, number>>
+  /** Tributary's version and the project's code version, as the worker list shows it. */
+  readonly version: string
+  /** Lines worth telling whoever started the worker (refusals, lost workers). */
+  readonly onLine?: (line: string) => void
+}
+
+interface Current extends StepRef {
+  readonly attempt: number
+  readonly since: Date
+  readonly pool: string | null
+  readonly controller: AbortController
+}
+
+/**
+ * A worker of the fleet: takes step jobs from graphile-worker, claims each attempt with a fence,
+ * runs it whole (code in the process pool's children; staging, checks and publish here) and
+ * records its end. Heartbeats into the store; on each beat it also hands the jobs of workers
+ * silent for longer than the lease to everyone.
+ */
+export class QueueWorker {
+  /** This worker's id in the store (`host:pid:random`). */
+  readonly id: string
+  private readonly current = new Set<Current>()
+  private readonly slots: string[] = []
+  private readonly startedAt = new Date()
+  private runner: Runner | undefined
+  private beat: NodeJS.Timeout | undefined
+  private beating: Promise<void> | undefined
+  private stopped = false
+
+  private constructor(private readonly options: QueueWorkerOptions) {
+    this.id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  }
+
+  /** Registers the worker, then starts taking jobs; resolves once it listens for them. */
+  static async start(options: QueueWorkerOptions): Promise<QueueWorker> {
+    const worker = new QueueWorker(options)
+    await options.queue.prepare()
+    await worker.heartbeat()
+    options.deps.executor?.warm?.(worker.concurrency)
+    const events = new EventEmitter()
+    // The slots' ids reach the store with the next beat, so a lost worker's jobs can be unlocked by them.
+    events.on('worker:create', ({ worker: slot }: { worker: { workerId: string } }) => {
+      worker.slots.push(slot.workerId)
+      void worker.heartbeat()
+    })
+    worker.runner = await run({
+      connectionString: options.url,
+      concurrency: worker.concurrency,
+      noHandleSignals: true,
+      pollInterval: Math.min(options.config.heartbeatMs, 2000),
+      logger: quietQueueLogger,
+      events,
+      // A pool at its limit in this worker: its jobs are left for other workers (or later).
+      forbiddenFlags: () => Object.entries(options.pools ?? {}).filter(([pool, limit]) => [...worker.current].filter((c) => c.pool === pool).length >= limit).map(([pool]) => `pool:${pool}`),
+      taskList: { [STEP_TASK]: (payload, helpers) => worker.take(payload as StepJob, helpers.job) },
+    })
+    worker.beat = setInterval(() => void worker.heartbeat(), options.config.heartbeatMs)
+    return worker
+  }
+
+  private get concurrency(): number {
+    return this.options.concurrency ?? 4
+  }
+
+  /** Settles when the worker stopped (stop() or the queue's runner ending). */
+  get done(): Promise<void> {
+    return this.runner?.promise.then(() => undefined) ?? Promise.resolve()
+  }
+
+  /** Stops taking jobs, lets running steps finish, and marks the worker stopped in the store. */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    clearInterval(this.beat)
+    await this.runner?.stop().catch(() => undefined)
+    await this.beating
+    await this.options.queue.stopWorker(this.id).catch(() => undefined)
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.beating) return this.beating
+    const { queue, config } = this.options
+    this.beating = (async () => {
+      const steps = [...this.current]
+      const cancel = await queue.workerHeartbeat({
+        id: this.id, host: hostname(), pid: process.pid, version: this.options.version, concurrency: this.concurrency,
+        pools: this.options.pools ?? {}, startedAt: this.startedAt, queueSlots: this.slots,
+        currentSteps: steps.map(({ runId, assetKey, partition, attempt, since }) => ({ runId, assetKey, partition, attempt, since })),
+      }, [...new Set(steps.map((s) => s.runId))])
+      for (const step of steps) if (cancel.includes(step.runId)) step.controller.abort(new CanceledError(step.assetKey))
+      const lost = await queue.expireWorkers(config.leaseMs)
+      for (const id of lost) this.options.onLine?.(`worker ${id} stopped heartbeating for ${config.leaseMs} ms: its steps go to other workers`)
+    })().catch((error: unknown) => {
+      this.options.onLine?.(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`)
+    }).finally(() => {
+      this.beating = undefined
+    })
+    return this.beating
+  }
+
+  // One job: claim the attempt (a new fence), run it whole, record how it ended under that fence.
+  private async take(job: StepJob, queued: Job): Promise<void> {
+    const { deps, queue } = this.options
+    const claim = await queue.claimStep(job, this.id, String(queued.id), new Date())
+    // Ended meanwhile (canceled, or another worker finished it), or a later attempt is queued: nothing to do.
+    if (!claim.claimed) return
+    const ref: StepRef = { runId: job.runId, assetKey: job.assetKey, partition: job.partition }
+    const current: Current = { ...ref, attempt: job.attempt, since: new Date(), pool: job.pool, controller: new AbortController() }
+    this.current.add(current)
+    void this.heartbeat()
+    try {
+      const node = deps.graph.nodes.get(job.assetKey)
+      if (!node || node.codeVersion !== job.codeVersion) {
+        const error = new TributaryError(ErrorCode.WorkerCodeMismatch, `worker ${this.id} (${this.options.version}) refused ${job.assetKey}: ${node ? `it has code version ${node.codeVersion} of the asset, the run was planned with ${job.codeVersion}` : 'its project has no such asset'}`, {
+          context: { runId: job.runId, assetKey: job.assetKey },
+          hint: 'Deploy the same code to every worker and the control plane, restart the workers, then run again.',
+        })
+        this.options.onLine?.(error.message)
+        await queue.endAttempt({ status: 'failed', error: serializeError(error), retryable: false, reason: 'refused by a worker with other code', durationMs: null }, ref, claim.fence)
+        return
+      }
+      const outcome = await runAttempt(fencedDeps(deps, queue, claim.fence), { node, runId: job.runId, partition: job.partition, attempt: job.attempt },
+        job.inputs as unknown as ResolvedInputs, current.controller.signal, job.previousRowCount ?? undefined)
+      if (outcome.status === 'succeeded' || outcome.status === 'blocked') return
+      const stale = outcome.error instanceof TributaryError && outcome.error.code === ErrorCode.StaleAttempt
+      const recorded = !stale && await queue.endAttempt({
+        status: outcome.status, error: serializeError(outcome.error), retryable: outcome.error instanceof TributaryError ? outcome.error.retryable : true,
+        reason: outcome.status === 'canceled' ? 'the run was canceled' : null, durationMs: null,
+      }, ref, claim.fence)
+      if (!recorded) await this.refused(job, stale ? outcome.error as TributaryError : undefined)
+    } finally {
+      this.current.delete(current)
+      void this.heartbeat()
+    }
+  }
+
+  // This worker's lease expired and another worker took the step: its result counts for nothing. Said in the step's log.
+  private async refused(job: StepJob, error: TributaryError | undefined): Promise<void> {
+    const message = error?.message ?? `${ErrorCode.StaleAttempt}: the end of attempt ${job.attempt} of ${job.assetKey} was refused: another worker took the step after this one's lease expired`
+    this.options.onLine?.(message)
+    await this.options.deps.store.appendLog({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, attempt: job.attempt, level: 'warn', message: `worker ${this.id}: ${message}`, at: new Date() }).catch(() => undefined)
+  }
+}

@@ -1,0 +1,213 @@
+import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
+import type { MaterializationRecord, StepUpdate } from '../records.js'
+import type { AttemptEnd, Claim, StepJob, StepQueue, StepRef, WorkerRecord } from '../step-queue.js'
+import type { StepCompletion } from '../store.js'
+import type { PostgresStoreConfig } from '../store-config.js'
+import { partitionKey } from '../sqlite/row-mappers.js'
+import { asStoreError, type Client, type Pool } from './open-pool.js'
+import { migrateQueue } from './queue-schema.js'
+
+/** The step writes of the store, inside a transaction the queue opened (see PostgresStore.stepQueue). */
+export interface StepWrites {
+  update(update: StepUpdate): Promise<void>
+  complete(completion: StepCompletion): Promise<MaterializationRecord | undefined>
+}
+
+/** The graphile-worker task every step job runs as. */
+export const STEP_TASK = 'tributary_step'
+
+// Database time in ms: liveness is judged by one clock, never by the workers' machines'.
+const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`
+
+// A step's job key: a later attempt replaces a job no worker took yet, and a cancel removes it.
+const jobKey = (ref: StepRef) => JSON.stringify([ref.runId, ref.assetKey, partitionKey(ref.partition)])
+
+const keyOf = (ref: StepRef) => [ref.runId, ref.assetKey, partitionKey(ref.partition)]
+
+/** The store's side of the worker fleet on PostgreSQL; see {@link StepQueue}. Jobs are graphile-worker's. */
+export class PostgresStepQueue implements StepQueue {
+  private prepared: Promise<void> | undefined
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly config: PostgresStoreConfig,
+    private readonly write: <T>(fn: (db: Client, steps: StepWrites) => Promise<T>) => Promise<T>,
+  ) {}
+
+  async prepare(): Promise<void> {
+    this.prepared ??= this.guard(() => migrateQueue(this.config.url)).catch((error: unknown) => {
+      this.prepared = undefined
+      throw error
+    })
+    return this.prepared
+  }
+
+  async enqueueStep(update: StepUpdate, job: StepJob): Promise<void> {
+    await this.write(async (db, steps) => {
+      await steps.update(update)
+      // A new attempt: ends of the one before no longer count, and only a claim of this one gets a fence.
+      await db.query(
+        `INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) VALUES ($1, $2, $3, $4, 0)
+         ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL`,
+        [...keyOf(job), job.attempt],
+      )
+      // In the same transaction as the step's record: a worker can never take a step the store does
+      // not know is waiting, and a step recorded as waiting always has its job.
+      await db.query(`SELECT graphile_worker.add_job($1, $2::json, job_key => $3, max_attempts => 25, flags => $4::text[])`, [
+        STEP_TASK, JSON.stringify(job), jobKey(job), job.pool ? [`pool:${job.pool}`] : null,
+      ])
+    })
+  }
+
+  async dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean> {
+    // remove_job deletes only a job no worker holds.
+    const { rows } = await this.guard(() => this.pool.query(`SELECT (graphile_worker.remove_job($1)).id AS id`, [jobKey(job)]))
+    return rows[0]?.id !== null && rows[0]?.id !== undefined
+  }
+
+  async claimStep(job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
+    return this.write(async (db, steps) => {
+      const { rows } = await db.query(
+        `SELECT c.attempt, c.outcome, s.status FROM step_claims c JOIN steps s USING (run_id, asset_key, partition)
+         WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 FOR UPDATE OF c`,
+        keyOf(job),
+      )
+      const row = rows[0] as { attempt: number; outcome: string | null; status: string } | undefined
+      if (!row || row.outcome !== null || ['succeeded', 'failed', 'blocked', 'skipped', 'canceled'].includes(row.status)) return { claimed: false, why: 'ended' }
+      if (row.attempt !== job.attempt) return { claimed: false, why: 'superseded' }
+      const { rows: [claimed] } = await db.query(
+        `UPDATE step_claims SET fence = nextval('step_fences'), worker_id = $4, job_id = $5, claimed_at = ${NOW_MS}
+         WHERE run_id = $1 AND asset_key = $2 AND partition = $3 RETURNING fence`,
+        [...keyOf(job), workerId, jobId],
+      )
+      await steps.update({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, status: 'running', attempt: job.attempt, at, reason: null })
+      return { claimed: true, fence: Number(claimed!.fence) }
+    })
+  }
+
+  async completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined> {
+    return this.write(async (db, steps) => {
+      await this.holdFence(db, completion.step, fence)
+      const materialization = await steps.complete(completion)
+      await this.recordEnd(db, completion.step, {
+        status: completion.step.status, error: completion.step.error ?? null, retryable: false, reason: completion.step.reason ?? null, durationMs: completion.step.durationMs ?? null,
+      })
+      return materialization
+    })
+  }
+
+  async endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean> {
+    return this.write(async (db) => {
+      try {
+        await this.holdFence(db, ref, fence)
+      } catch (error) {
+        if (error instanceof TributaryError && error.code === ErrorCode.StaleAttempt) return false
+        throw error
+      }
+      await this.recordEnd(db, ref, end)
+      // The control plane waits on the event channel; this end writes no event of its own.
+      await db.query(`SELECT pg_notify('tributary_events', '')`)
+      return true
+    })
+  }
+
+  async attemptEnds(runId: string, afterSeq: number) {
+    const { rows } = await this.guard(() => this.pool.query(
+      `SELECT run_id, asset_key, partition, attempt, outcome, ended_seq, worker_id FROM step_claims
+       WHERE run_id = $1 AND ended_seq > $2 ORDER BY ended_seq`,
+      [runId, afterSeq],
+    ))
+    const ends = rows.map((row) => {
+      const outcome = JSON.parse(row.outcome as string) as Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>
+      return {
+        ...outcome, runId: row.run_id as string, assetKey: row.asset_key as string, partition: row.partition === '' ? null : (row.partition as string),
+        attempt: row.attempt as number, seq: Number(row.ended_seq), worker: (row.worker_id as string | null) ?? null,
+      }
+    })
+    return { ends, lastSeq: ends.at(-1)?.seq ?? afterSeq }
+  }
+
+  async workerHeartbeat(worker: Parameters<StepQueue['workerHeartbeat']>[0], runIds: readonly string[]): Promise<string[]> {
+    return this.guard(async () => {
+      await this.pool.query(
+        `INSERT INTO workers (id, host, pid, version, concurrency, pools, started_at, heartbeat_at, queue_slots, current_steps)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, ${NOW_MS}, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = ${NOW_MS}, state = 'running', stopped_at = NULL, queue_slots = excluded.queue_slots, current_steps = excluded.current_steps`,
+        [worker.id, worker.host, worker.pid, worker.version, worker.concurrency, JSON.stringify(worker.pools), worker.startedAt.getTime(),
+          JSON.stringify(worker.queueSlots), JSON.stringify(worker.currentSteps.map((s) => ({ ...s, since: s.since.getTime() })))],
+      )
+      if (runIds.length === 0) return []
+      // A run asked to cancel, or one that ended meanwhile (its control plane settled it): stop its steps.
+      const { rows } = await this.pool.query(`SELECT id FROM runs WHERE id = ANY($1) AND (requested = 'cancel' OR status <> 'running')`, [runIds])
+      return rows.map((row) => row.id as string)
+    })
+  }
+
+  async expireWorkers(leaseMs: number): Promise<string[]> {
+    return this.guard(async () => {
+      const { rows } = await this.pool.query(
+        `UPDATE workers SET state = 'lost', stopped_at = heartbeat_at WHERE state = 'running' AND heartbeat_at < ${NOW_MS} - $1 RETURNING id`,
+        [Math.trunc(leaseMs)],
+      )
+      // Jobs held longer than a lease by a queue slot of no live worker (a lost one, or one killed
+      // before it first reported its slots) go back to every worker now, not after graphile-worker's
+      // own 4-hour lock. Their next claim gets a new fence, so the old holder cannot publish.
+      const { rows: [unlocked] } = await this.pool.query(
+        `WITH stale AS (SELECT array(
+           SELECT DISTINCT j.locked_by FROM graphile_worker._private_jobs j
+           WHERE j.locked_by IS NOT NULL AND j.locked_at < clock_timestamp() - make_interval(secs => $1 / 1000.0)
+           AND NOT EXISTS (SELECT 1 FROM workers w, jsonb_array_elements_text(w.queue_slots::jsonb) AS slot(id)
+                           WHERE w.state = 'running' AND slot.id = j.locked_by)) AS ids)
+         SELECT cardinality(ids) AS n, graphile_worker.force_unlock_workers(ids) FROM stale`,
+        [Math.trunc(leaseMs)],
+      )
+      // Unlocking sends no notification of its own: wake the idle workers as a new job would.
+      if (Number(unlocked?.n) > 0) await this.pool.query(`SELECT pg_notify('jobs:insert', '{"count":-1}')`)
+      return rows.map((row) => row.id as string)
+    })
+  }
+
+  async stopWorker(id: string): Promise<void> {
+    await this.guard(() => this.pool.query(`UPDATE workers SET state = 'stopped', stopped_at = ${NOW_MS}, current_steps = '[]' WHERE id = $1`, [id]))
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    const { rows } = await this.guard(() => this.pool.query(
+      `SELECT * FROM workers ORDER BY state = 'running' DESC, heartbeat_at DESC, id`,
+    ))
+    return rows.map((row) => ({
+      id: row.id, host: row.host, pid: row.pid, version: row.version, concurrency: row.concurrency,
+      pools: JSON.parse(row.pools as string) as Record<string, number>,
+      startedAt: new Date(Number(row.started_at)), heartbeatAt: new Date(Number(row.heartbeat_at)),
+      stoppedAt: row.stopped_at === null ? null : new Date(Number(row.stopped_at)), state: row.state,
+      currentSteps: (JSON.parse(row.current_steps as string) as (StepRef & { attempt: number; since: number })[]).map((s) => ({ ...s, since: new Date(s.since) })),
+    }))
+  }
+
+  // Locks the step's claim and checks that `fence` is still its latest, unended: a worker whose lease
+  // expired (another took the step) or whose attempt already ended is refused with TRB7003.
+  private async holdFence(db: Client, ref: StepRef, fence: number): Promise<void> {
+    const { rows } = await db.query(`SELECT fence, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 FOR UPDATE`, keyOf(ref))
+    const row = rows[0] as { fence: string | number; outcome: string | null } | undefined
+    if (row && Number(row.fence) === fence && row.outcome === null) return
+    throw new TributaryError(ErrorCode.StaleAttempt, `the attempt of ${ref.assetKey}${ref.partition === null ? '' : ` [${ref.partition}]`} in run ${ref.runId} with fence ${fence} is no longer the step's (${row ? `its fence is now ${String(row.fence)}${row.outcome === null ? '' : ', and it ended'}` : 'no claim'}): this worker's lease expired and another worker took the step, so its result is not recorded`, {
+      context: { runId: ref.runId, assetKey: ref.assetKey },
+      hint: 'Nothing to do: the step runs (or ran) on the worker that took it. If workers lose their lease while alive, raise queue({ lease }) or fix what stalls them (CPU starvation, network).',
+    })
+  }
+
+  private async recordEnd(db: Client, ref: StepRef, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null }): Promise<void> {
+    await db.query(
+      `UPDATE step_claims SET outcome = $4, ended_seq = nextval('step_claim_ends') WHERE run_id = $1 AND asset_key = $2 AND partition = $3`,
+      [...keyOf(ref), JSON.stringify({ status: end.status, error: end.error, retryable: end.retryable, reason: end.reason, durationMs: end.durationMs })],
+    )
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      throw asStoreError(error, this.config.url)
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import type { SerializedError } from '../model/errors.js'
+import type { MaterializationRecord, StepUpdate } from './records.js'
+import type { StepCompletion } from './store.js'
+
+/** Which step an attempt belongs to. */
+export interface StepRef {
+  readonly runId: string
+  readonly assetKey: string
+  readonly partition: string | null
+}
+
+/** One attempt of a step, as the job queue carries it to a worker (JSON). */
+export interface StepJob extends StepRef {
+  readonly attempt: number
+  /** The code version of the asset the control plane planned with; a worker with other code refuses (TRB7002). */
+  readonly codeVersion: string
+  /** The pool the asset runs in, if any: a worker with `--pools` takes only as many of it at once. */
+  readonly pool: string | null
+  /** Upstream data as the control plane resolved it (values and versions). */
+  readonly inputs: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
+  readonly previousRowCount: number | null
+}
+
+/** How an attempt ended on a worker, as the control plane reads it back. */
+export interface AttemptEnd extends StepRef {
+  readonly attempt: number
+  readonly status: 'succeeded' | 'blocked' | 'failed' | 'canceled'
+  readonly error: SerializedError | null
+  /** Whether a failure may be retried (the error's own intent). */
+  readonly retryable: boolean
+  readonly reason: string | null
+  readonly durationMs: number | null
+  /** Which worker ran it (`host:pid`). */
+  readonly worker: string | null
+}
+
+/** A `tributary worker` process as it reports itself. */
+export interface WorkerRecord {
+  readonly id: string
+  readonly host: string
+  readonly pid: number
+  /** Tributary's version and the project's code version (`0.1.0+3f2a…`). */
+  readonly version: string
+  readonly concurrency: number
+  /** Per-pool limits of this worker (`{ warehouse: 2 }`). */
+  readonly pools: Readonly<Record<string, number>>
+  readonly startedAt: Date
+  readonly heartbeatAt: Date
+  readonly stoppedAt: Date | null
+  /** 'running'; 'stopped' when it ended cleanly; 'lost' when its lease expired and its steps went to others. */
+  readonly state: 'running' | 'stopped' | 'lost'
+  readonly currentSteps: readonly (StepRef & { readonly attempt: number; readonly since: Date })[]
+}
+
+/** What a worker claimed: the fence its publish must carry, or why it must not run the attempt. */
+export type Claim =
+  | { readonly claimed: true; readonly fence: number }
+  | { readonly claimed: false; readonly why: 'ended' | 'superseded' }
+
+/**
+ * The store's side of the worker fleet (PostgreSQL only): steps enqueued in the same
+ * transaction that records them, attempts claimed with a fence, ends recorded only while the
+ * fence is current, and workers' heartbeats. The queue is graphile-worker's, in the same database.
+ */
+export interface StepQueue {
+  /** Creates or upgrades the queue's own tables (graphile-worker's schema) when needed; once per process. */
+  prepare(): Promise<void>
+  /** Records `update` (the step waiting for a worker) and enqueues `job`, in one transaction. */
+  enqueueStep(update: StepUpdate, job: StepJob): Promise<void>
+  /** Removes a job no worker has taken yet (a canceled run); true when it was removed. */
+  dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean>
+  /**
+   * Takes an attempt for `workerId`: a new fence, the step recorded as running. Refused when
+   * the step already ended, or a later attempt was enqueued.
+   */
+  claimStep(job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim>
+  /**
+   * Records a succeeded or blocked attempt (its materialization, checks and final status) in
+   * one transaction, only while `fence` is still the step's: TRB7003 otherwise.
+   */
+  completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined>
+  /** Records how an attempt that did not complete ended (failed, canceled), only while `fence` is current. */
+  endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean>
+  /** Ends of attempts of `runId` recorded after `afterSeq`, in commit order, with the last seq read. */
+  attemptEnds(runId: string, afterSeq: number): Promise<{ readonly ends: readonly (AttemptEnd & { readonly seq: number })[]; readonly lastSeq: number }>
+  /** Registers or refreshes a worker (database time); returns the ids of runs among `runIds` asked to cancel. */
+  workerHeartbeat(worker: Omit<WorkerRecord, 'heartbeatAt' | 'stoppedAt' | 'state' | 'startedAt'> & { readonly startedAt: Date; readonly queueSlots: readonly string[] }, runIds: readonly string[]): Promise<string[]>
+  /** Marks workers silent for longer than `leaseMs` lost and unlocks their jobs for others; returns their ids. */
+  expireWorkers(leaseMs: number): Promise<string[]>
+  /** Marks a worker stopped (it ended cleanly). */
+  stopWorker(id: string): Promise<void>
+  /** Every worker seen, running first, then by last heartbeat. */
+  listWorkers(): Promise<WorkerRecord[]>
+}
+
+/** Whether a store also carries the worker fleet's queue (PostgreSQL does). */
+export function isStepQueue(store: object): store is StepQueue {
+  return typeof (store as Partial<StepQueue>).enqueueStep === 'function'
+}

@@ -1,0 +1,165 @@
+// The worker fleet (`executor: queue()`): real PostgreSQL (a database per test), real
+// `tributary worker` processes taking steps from graphile-worker's queue, kill -9 and SIGSTOP.
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import pg from 'pg'
+import { Tributary } from '../src/instance/tributary.js'
+import { layeredSource, startWorker, writeFleetProject } from './helpers/fleet.js'
+import { poll } from './helpers/poll.js'
+import { createDatabase } from './helpers/postgres-database.js'
+import { tempDir } from './helpers/temp-project.js'
+
+const SETTINGS = { readinessTimeoutMs: 0, readinessPollMs: 10, heartbeatMs: 200 }
+
+// Table assets in three layers of four; each sleeps a little (a kill lands mid-step) and writes
+// three rows saying which worker process published them (the worker is its code's parent).
+const TABLES = `const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const assets: AnyNode[] = []
+let previous: AnyNode[] = []
+for (let layer = 0; layer < 3; layer++) {
+  const current = [0, 1, 2, 3].map((i) => defineAsset({
+    key: \`t\${layer}/a\${i}\`,
+    ins: Object.fromEntries(previous.filter((_, j) => j === i || j === (i + 1) % 4).map((up, j) => [\`in_\${j}\`, up])),
+    async materialize() {
+      await sleep(150)
+      return [1, 2, 3].map((id) => ({ id, worker: process.ppid }))
+    },
+  }))
+  assets.push(...current)
+  previous = current
+}`
+
+async function query<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query<R>(sql, params)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+describe('a fleet of tributary worker processes on PostgreSQL', () => {
+  const cleanups: (() => Promise<void>)[] = []
+  after(async () => {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined)
+  })
+
+  async function setUp(prefix: string, assets: string) {
+    const database = await createDatabase()
+    cleanups.push(database.drop)
+    const temp = await tempDir(prefix)
+    cleanups.unshift(temp.cleanup)
+    await writeFleetProject(temp.dir, assets)
+    process.env.TRIBUTARY_DATABASE_URL = database.url
+    const instance = await Tributary.open({ projectDir: temp.dir, settings: SETTINGS })
+    cleanups.unshift(() => instance.close())
+    return { url: database.url, dir: temp.dir, instance }
+  }
+
+  test('3 workers run the 1,000-asset layered graph: every step once, spread over the workers, each enqueued with its waiting record', async () => {
+    const { url, dir, instance } = await setUp('fleet-layered-', layeredSource(10, 100))
+    const workers = await Promise.all([0, 1, 2].map(() => startWorker(dir, url)))
+    const result = await instance.materialize()
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
+    assert.equal(result.counts.succeeded, 1000)
+    const [counts] = await query<{ n: string; assets: string }>(url, 'select count(*) as n, count(distinct asset_key) as assets from materializations where run_id = $1', [result.runId])
+    assert.deepEqual(counts, { n: '1000', assets: '1000' }, 'exactly one materialization per asset')
+    const by = await query<{ worker_id: string; n: string }>(url, 'select worker_id, count(*) as n from step_claims where run_id = $1 group by worker_id', [result.runId])
+    assert.deepEqual(new Set(by.map((row) => row.worker_id)), new Set(workers.map((w) => w.id)), 'every worker took steps')
+    // Every step went through the queue: its waiting record ("queued for a worker") came before its running one.
+    const events = await query<{ n: string }>(url, `select count(*) as n from events where run_id = $1 and type = 'step_waiting' and payload like '%queued for a worker%'`, [result.runId])
+    assert.equal(events[0]!.n, '1000')
+    const listed = await instance.workers()
+    assert.deepEqual(new Set(listed.map((w) => w.id)), new Set(workers.map((w) => w.id)))
+    assert.ok(listed.every((w) => w.state === 'running' && w.pid > 0 && w.version.startsWith('0.')))
+    for (const worker of workers) worker.child.kill('SIGTERM')
+    await Promise.all(workers.map((w) => w.exited))
+    assert.ok((await instance.workers()).every((w) => w.state === 'stopped'), 'workers that stop say so')
+  })
+
+  test('kill -9 of a random worker mid-step, 10 runs in a row: every run completes, each asset published once with whole data, the killed step re-run elsewhere', async () => {
+    const { url, dir, instance } = await setUp('fleet-kill-', TABLES)
+    let workers = await Promise.all([0, 1, 2].map(() => startWorker(dir, url)))
+    for (let round = 0; round < 10; round++) {
+      const started = instance.start(undefined, { force: true })
+      // A step some worker holds right now, its code running.
+      const claim = await poll('a step claimed by a worker', async () => {
+        const [row] = await query<{ asset_key: string; worker_id: string }>(url, `select asset_key, worker_id from step_claims where run_id = $1 and outcome is null and worker_id is not null order by random() limit 1`, [started.runId])
+        return row
+      }, 60_000, 10)
+      const victim = workers.find((w) => w.id === claim.worker_id)!
+      victim.child.kill('SIGKILL')
+      await victim.exited
+      workers = [...workers.filter((w) => w !== victim), await startWorker(dir, url)]
+      const result = await started.done
+      assert.equal(result.status, 'succeeded', `round ${round}: ${JSON.stringify(result.counts)}`)
+      const [rerun] = await query<{ worker_id: string }>(url, 'select worker_id from step_claims where run_id = $1 and asset_key = $2', [started.runId, claim.asset_key])
+      assert.notEqual(rerun!.worker_id, victim.id, `round ${round}: ${claim.asset_key} was re-run by another worker`)
+      const published = await query<{ asset_key: string; n: string }>(url, 'select asset_key, count(*) as n from materializations where run_id = $1 group by asset_key', [started.runId])
+      assert.equal(published.length, 12)
+      assert.ok(published.every((row) => row.n === '1'), `round ${round}: one materialization per asset`)
+      for (const key of ['t0/a0', 't1/a2', 't2/a3', claim.asset_key]) {
+        const [schema, table] = key.split('/')
+        const rows = await query<{ id: number }>(url, `select id::int as id from "${schema}"."${table}" order by id`)
+        assert.deepEqual(rows.map((r) => r.id), [1, 2, 3], `round ${round}: ${key} holds one whole copy`)
+      }
+    }
+    const lost = (await instance.workers()).filter((w) => w.state === 'lost')
+    assert.equal(lost.length, 10, 'each killed worker is listed as lost')
+  })
+
+  test("a zombie's late publish is refused: a stalled worker's step goes to another worker; when the first resumes, its result is not published nor recorded", async () => {
+    const gate = `const gate = ${JSON.stringify('GATE')}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const assets: AnyNode[] = [defineAsset({ key: 'z/slow', async materialize() {
+  const { existsSync } = await import('node:fs')
+  while (!existsSync(gate)) await sleep(20)
+  return [{ id: 1, worker: process.ppid }]
+} })]`
+    const temp = await tempDir('fleet-gate-')
+    cleanups.unshift(temp.cleanup)
+    const gateFile = join(temp.dir, 'go')
+    const { url, dir, instance } = await setUp('fleet-zombie-', gate.replace('GATE', gateFile))
+    const first = await startWorker(dir, url)
+    const started = instance.start()
+    await poll('the step to be claimed', async () => (await query(url, `select 1 from step_claims where run_id = $1 and worker_id = $2`, [started.runId, first.id]))[0], 60_000, 10)
+    // Stalled (not dead): it stops heartbeating; its code's process keeps waiting for the gate.
+    first.child.kill('SIGSTOP')
+    const second = await startWorker(dir, url)
+    await poll('another worker to take the step', async () => (await query(url, `select 1 from step_claims where run_id = $1 and worker_id = $2`, [started.runId, second.id]))[0], 60_000, 20)
+    await writeFile(gateFile, '')
+    const result = await started.done
+    assert.equal(result.status, 'succeeded')
+    first.child.kill('SIGCONT')
+    const logs = await poll('the zombie to report its refused result', async () => {
+      const lines = (await instance.store.listLogs(started.runId, 'z/slow')).filter((l) => l.message.includes('TRB7003'))
+      return lines.length > 0 ? lines : undefined
+    }, 60_000, 50)
+    assert.match(logs[0]!.message, new RegExp(`worker ${first.id}: TRB7003`))
+    assert.deepEqual(await query(url, 'select id::int as id, worker::int as worker from z.slow'), [{ id: 1, worker: second.child.pid }], 'the table holds the newer attempt')
+    const materializations = await query(url, `select 1 from materializations where run_id = $1`, [started.runId])
+    assert.equal(materializations.length, 1)
+    first.child.kill('SIGKILL')
+    second.child.kill('SIGKILL')
+  })
+
+  test('a worker with other code refuses the step with TRB7002, naming both versions; nothing is published', async () => {
+    const assets = "const assets: AnyNode[] = [defineAsset({ key: 'v/asset', io: 'none', materialize: () => 'one' })]"
+    const { url, instance } = await setUp('fleet-version-', assets)
+    const other = await tempDir('fleet-other-')
+    cleanups.unshift(other.cleanup)
+    await writeFleetProject(other.dir, assets.replace("'one'", "'two'"))
+    const worker = await startWorker(other.dir, url)
+    const result = await instance.materialize()
+    assert.equal(result.status, 'failed')
+    const [step] = (await instance.run(result.runId)).steps
+    assert.equal(step!.error?.code, 'TRB7002')
+    assert.match(step!.error!.message, new RegExp(`worker ${worker.id} .*refused v/asset: it has code version \\w+ of the asset, the run was planned with ${instance.graph.get('v/asset').codeVersion}`))
+    assert.equal(step!.attempt, 1, 'not retried')
+    assert.equal((await query(url, 'select 1 from materializations')).length, 0)
+    worker.child.kill('SIGKILL')
+  })
+})
