@@ -78,6 +78,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     err(unknownCommand(name))
     return Exit.Usage
   }
+  // Before anything else is imported: a worker process starts loading the project meanwhile.
+  const prestarted = RUNS_STEPS.has(name) && prestartable(rest)
+  if (prestarted) await prestart(resolve(prestarted.project ?? process.cwd()))
   const command = await loadCommand(name)
   const options = { ...GLOBAL_OPTIONS, ...command.options }
   let parsed: ReturnType<typeof parseArgs>
@@ -103,8 +106,36 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const { reportError } = await import('./report-error.js')
     return reportError(error, json, out, err)
+  } finally {
+    if (prestarted) await import('../execution/prestart.js').then(({ discardPrestartedWorker }) => discardPrestartedWorker())
   }
 }
+
+/** Commands that run asset code in worker processes: one is started before the command's own imports. */
+const RUNS_STEPS = new Set(['materialize'])
+
+/**
+ * Whether a worker is worth starting early for these arguments (not for help or a dry run), and the
+ * --project they name. Arguments are read loosely here; parseArgs judges them afterwards.
+ */
+function prestartable(args: readonly string[]): { project?: string } | undefined {
+  if (args.some((arg) => arg === '--help' || arg === '-h' || arg === '--dry-run')) return undefined
+  const at = args.findIndex((arg) => arg === '--project' || arg === '-p')
+  const inline = args.find((arg) => arg.startsWith('--project='))
+  const project = at >= 0 ? args[at + 1] : inline?.slice('--project='.length)
+  return project === undefined ? {} : { project }
+}
+
+/** Starts one worker for the project, unless code runs in-process or a live control plane will run the steps. */
+async function prestart(projectDir: string): Promise<void> {
+  const executor = process.env.TRIBUTARY_EXECUTOR
+  if (executor !== undefined && executor !== 'pool') return
+  const [{ readControlPlane, processExists }, { prestartWorker }] = await Promise.all([import('../instance/control-plane.js'), import('../execution/prestart.js')])
+  const live = readControlPlane(resolve(projectDir, '.tributary'))
+  if (live && processExists(live.pid)) return
+  prestartWorker(projectDir)
+}
+
 
 /** parseArgs' message for an unknown option suggests `--`; a newcomer needs the valid options instead. */
 function usageProblem(error: Error & { code?: string }, command: Command, options: NonNullable<ParseArgsConfig['options']>): string {

@@ -23,6 +23,7 @@ import { runsExecutingHere } from './recovery.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
 import { upToDate } from './up-to-date.js'
 import { upToDateSteps, withoutSteps } from './up-to-date-plan.js'
+import { codeStepsAtOnce } from '../execution/warm-count.js'
 
 /** How a run is started. */
 export interface RunOptions {
@@ -106,7 +107,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   runsExecutingHere.add(runId)
   counts.queued = plan.steps.length
   // Workers load the project while the run starts, so the first TypeScript step finds one ready.
-  const codeSteps = plan.steps.filter((s) => deps.graph.get(s.key).def.type === 'asset').length
+  const codeSteps = deps.executor?.warm ? codeStepsAtOnce(plan.steps, deps.graph) : 0
   if (codeSteps > 0) deps.executor?.warm?.(Math.min(codeSteps, deps.settings.concurrency))
   emit({ type: 'run_started', runId, total: plan.steps.length })
   // Asked before the run was created (Ctrl-C while planning): honoured now, before any step starts.

@@ -35,6 +35,7 @@ import { forecast, type Forecast } from '../automation/forecast.js'
 import type { AutomationStore } from '../store/automation-store.js'
 import { loadProject } from './load-project.js'
 import { describeHolder, openWaiting, type WarehouseWaitOptions } from './warehouse-wait.js'
+import { lazyWarehouse } from './lazy-warehouse.js'
 import type { Executor, PollSensor } from '../execution/executor.js'
 import { pollSensor } from '../execution/poll-sensor.js'
 import { QueueExecutor } from '../execution/queue/queue-executor.js'
@@ -169,7 +170,7 @@ export class Tributary {
   /** Settles runs whose process died, then materializes the selection (and partitions). */
   async materialize(selection?: string, options: Omit<RunOptions, 'selection'> & PartitionSpec = {}): Promise<RunResult & { recovered: readonly RecoveredRun[] }> {
     const plan = this.plan(selection, options)
-    const deps = await this.deps()
+    const deps = await this.deps(this.needsWarehouse(plan) ? 'now' : 'on first use')
     const recovered = await recoverInterruptedRuns(deps)
     return { ...(await this.execute(deps, plan, selection ?? '', options)), recovered }
   }
@@ -359,6 +360,19 @@ export class Tributary {
     return openWaiting(() => this.warehouse(), { describe: (pid) => describeHolder(this.store, pid), ...options })
   }
 
+  /**
+   * Whether running `plan` needs the warehouse from its start: a step writes a table (a table or
+   * SQL asset) or runs checks. A run of only `io: 'none'` and `io: 'files'` assets without checks
+   * opens it on first use instead (asset code calling ctx.warehouse), waiting for it then if
+   * another process holds it, and otherwise never opens it nor waits for it.
+   */
+  needsWarehouse(plan: Plan): boolean {
+    return plan.steps.some((step) => {
+      const node = this.graph.get(step.key)
+      return node.relation !== undefined || (node.def.type !== 'source' && (node.def.checks?.length ?? 0) > 0)
+    })
+  }
+
   /** Settles runs whose process died (also done before every materialize). */
   async recover(): Promise<RecoveredRun[]> {
     return recoverInterruptedRuns(await this.deps())
@@ -527,13 +541,14 @@ export class Tributary {
     return this.project.executor?.type === 'queue' ? new QueueExecutor(stepQueueOf(this.store), this.store, local) : local
   }
 
-  private async deps(): Promise<EngineDeps> {
+  private async deps(warehouse: 'now' | 'on first use' = 'now'): Promise<EngineDeps> {
     // Made on first run, so commands that never run a step never start a worker; one starts
     // loading the project now, while the warehouse opens.
     this.executorInstance ??= this.makeExecutor()
     this.executorInstance.warm?.(1)
     return {
-      graph: this.graph, store: this.store, warehouse: await this.warehouse(), clock: this.clock,
+      graph: this.graph, store: this.store, clock: this.clock,
+      warehouse: warehouse === 'now' ? await this.warehouse() : lazyWarehouse(this.project.warehouse?.type ?? 'duckdb', () => this.waitForWarehouse()),
       projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: this.executorInstance,
     }
   }
