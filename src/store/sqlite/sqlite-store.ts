@@ -14,18 +14,22 @@ import {
   jsonOrNull, materializationRow, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
 } from './row-mappers.js'
 import { prepareStatements, type Statements } from './statements.js'
+import { WriteBatch } from './write-batch.js'
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 
 /** The embedded metadata store: one SQLite file in WAL mode, shared safely by several processes. */
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const
   private statements: Statements | undefined
+  private readonly batch: WriteBatch
 
   private constructor(
     private readonly db: Database.Database,
     private readonly path: string,
     private readonly logLimits: LogLimits,
-  ) {}
+  ) {
+    this.batch = new WriteBatch(db, (error) => asStoreError(error, path))
+  }
 
   /**
    * Opens or creates the store at `path` (':memory:' for a throwaway one). Does not migrate: call `migrate()`.
@@ -41,11 +45,13 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Writes asked for before close are committed, as they would have been one by one.
+    this.batch.flush()
     this.db.close()
   }
 
   async createRun(run: NewRun): Promise<void> {
-    this.write(() => {
+    return this.write(() => {
       const sql = this.sql()
       const startedAt = run.startedAt.getTime()
       const continues = run.continues ?? null
@@ -70,7 +76,7 @@ export class SqliteStore implements Store {
   }
 
   async finishRun(runId: string, status: RunStatus, at: Date, error: SerializedError | null = null): Promise<void> {
-    this.write(() => {
+    return this.write(() => {
       const { changes } = this.sql().finishRun.run({ id: runId, status, at: at.getTime(), error: jsonOrNull(error) })
       if (changes === 0) throw runNotFound(runId)
       this.event('run_finished', at.getTime(), runId, null, null, { status, error })
@@ -96,11 +102,11 @@ export class SqliteStore implements Store {
 
   /** Applies `update`; see the `updateStep` statement for which fields carry over when left out. */
   async updateStep(update: StepUpdate): Promise<void> {
-    this.write(() => this.applyStepUpdate(update))
+    return this.write(() => this.applyStepUpdate(update))
   }
 
   async updateSteps(updates: readonly StepUpdate[]): Promise<void> {
-    this.write(() => {
+    return this.write(() => {
       for (const update of updates) this.applyStepUpdate(update)
     })
   }
@@ -116,7 +122,7 @@ export class SqliteStore implements Store {
   }
 
   async recordObservation(observation: ObservationRecord): Promise<void> {
-    this.write(() => {
+    return this.write(() => {
       const sql = this.sql()
       const row = {
         sourceKey: observation.sourceKey,
@@ -136,7 +142,7 @@ export class SqliteStore implements Store {
 
   /** Stores the line while its step attempt is within the log limits; past them, counts it on one marker line (event only for the first). */
   async appendLog(log: LogRecord): Promise<void> {
-    this.write(() => {
+    return this.write(() => {
       const sql = this.sql()
       const at = log.at.getTime()
       const key = { runId: log.runId, assetKey: log.assetKey, partition: partitionKey(log.partition), attempt: log.attempt ?? 0 }
@@ -258,15 +264,21 @@ export class SqliteStore implements Store {
   }
 
   async renewLeases(holder: string, ttlMs: number, now: Date): Promise<void> {
-    this.write(() => this.sql().renewLeases.run({ holder, expiresAt: now.getTime() + ttlMs }))
+    return this.write(() => {
+      this.sql().renewLeases.run({ holder, expiresAt: now.getTime() + ttlMs })
+    })
   }
 
   async releaseLease(assetKey: string, partition: string | null, holder: string): Promise<void> {
-    this.write(() => this.sql().releaseLease.run({ assetKey, partition: partitionKey(partition), holder }))
+    return this.write(() => {
+      this.sql().releaseLease.run({ assetKey, partition: partitionKey(partition), holder })
+    })
   }
 
   async releaseLeasesOf(holder: string): Promise<void> {
-    this.write(() => this.sql().releaseLeasesOf.run({ holder }))
+    return this.write(() => {
+      this.sql().releaseLeasesOf.run({ holder })
+    })
   }
 
   /** Statements are prepared on first use, since they need the migrated schema. */
@@ -282,9 +294,12 @@ export class SqliteStore implements Store {
     return this.statements
   }
 
-  /** Runs `fn` as one BEGIN IMMEDIATE transaction: taking the write lock up front avoids deadlocking upgrades from read to write. */
-  private write<T>(fn: () => T): T {
-    return this.guard(() => this.db.transaction(fn).immediate())
+  /**
+   * Runs `fn` in a BEGIN IMMEDIATE transaction (taking the write lock up front avoids deadlocking
+   * upgrades from read to write), shared with the other writes of this event-loop turn: see WriteBatch.
+   */
+  private write<T>(fn: () => T): Promise<T> {
+    return this.batch.write(fn)
   }
 
   private guard<T>(fn: () => T): T {
