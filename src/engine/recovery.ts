@@ -102,7 +102,8 @@ async function removeStaging(deps: EngineDeps, runId: string, steps: readonly { 
  * Settles dead runs, if there are any: the readers (status, ready, runs, serve, the daemon) call
  * it, so a dead run never stays "running". Cheap when none is dead (one query); the warehouse is
  * opened only then. When another process holds the warehouse (TRB5001), that live process
- * settles them instead, and this returns [].
+ * settles them instead, and this returns []; so it does when the warehouse cannot be reached
+ * from here (TRB5020: a reader on a machine with the store's URL only), leaving them to a process that can.
  */
 export async function settleDeadRuns(deps: Omit<EngineDeps, 'warehouse'>, warehouse: () => Promise<Warehouse>): Promise<RecoveredRun[]> {
   const now = deps.clock.now()
@@ -111,7 +112,7 @@ export async function settleDeadRuns(deps: Omit<EngineDeps, 'warehouse'>, wareho
   try {
     opened = await warehouse()
   } catch (error) {
-    if (error instanceof TributaryError && error.code === ErrorCode.WarehouseLocked) return []
+    if (error instanceof TributaryError && (error.code === ErrorCode.WarehouseLocked || error.code === ErrorCode.WarehouseUnreachable)) return []
     throw error
   }
   return recoverInterruptedRuns({ ...deps, warehouse: opened })

@@ -5,6 +5,7 @@ import { DefinitionError, ErrorCode, TributaryError, type ErrorCodeValue } from 
 import { deadlineProblem, isValidTimezone } from '../model/freshness.js'
 import type { ProjectDefinition } from '../model/project.js'
 import { contractProblems } from '../model/contract.js'
+import { validateDeployment } from '../model/deployment.js'
 import type { AnalyzeOptions } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
@@ -37,6 +38,7 @@ export function buildGraph(project: ProjectDefinition, options: AnalyzeOptions =
   }
   validateSettings(project, problem)
   validateSchedules(project, problem)
+  validateDeployment(project, problem)
   const byKey = new Map<string, AnyNode>()
   for (const [index, def] of (project.assets ?? []).entries()) {
     if (!def || typeof def !== 'object' || !['asset', 'sql', 'source'].includes((def as { type?: string }).type ?? '')) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { AssetGraph } from '../graph/asset-graph.js'
 import { buildGraph } from '../graph/build-graph.js'
@@ -381,6 +382,10 @@ export class Tributary {
   /** Settles runs whose process died, if any; cheap when none did. status() does it first, and so does anything listing runs. */
   async settleDeadRuns(): Promise<RecoveredRun[]> {
     const { graph, store, clock, projectDir, stateDir, settings } = this
+    // With a shared store, a DuckDB file may live on another machine: never make an empty one
+    // here just to settle runs; a process beside the file settles them.
+    const file = this.warehouseFile()
+    if (file && store.dialect !== 'sqlite' && !existsSync(file)) return []
     return settleDeadRuns({ graph, store, clock, projectDir, stateDir, settings }, () => this.warehouse())
   }
 
@@ -399,7 +404,8 @@ export class Tributary {
     const keys = this.select(selection)
     // Never answer from the store alone about data that is gone (TRB5011), or for runs that are dead.
     const warehouseFile = this.warehouseFile()
-    if (warehouseFile) await requireWarehouseFile(warehouseFile, () => publishedAssets(this.graph, this.store))
+    // (Only with the embedded store: a shared store is read from machines the file is not on.)
+    if (warehouseFile && this.store.dialect === 'sqlite') await requireWarehouseFile(warehouseFile, () => publishedAssets(this.graph, this.store))
     await this.settleDeadRuns()
     const sources = observedSources(this.graph, options.observeTables === true)
     // Partitioned assets need every partition's state, which currentStatuses reads.

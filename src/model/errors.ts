@@ -71,6 +71,8 @@ export const ErrorCode = {
   UnknownField: 'TRB6025',
   ControlPlaneLost: 'TRB6050',
   ControlPlaneRunning: 'TRB6051',
+  DuckDbWithRemoteWorkers: 'TRB7020',
+  SqliteWithManyMachines: 'TRB7021',
   QueueNeedsPostgres: 'TRB7001',
   WorkerCodeMismatch: 'TRB7002',
   StaleAttempt: 'TRB7003',
