@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { after, before, describe, test } from 'node:test'
 import { ManualClock } from '../src/engine/clock.js'
 import { Tributary } from '../src/instance/tributary.js'
@@ -9,12 +10,14 @@ import type { SensorDefinition } from '../src/model/automation.js'
 import { TributaryError } from '../src/model/errors.js'
 import { PROJECT_DIR_ENV } from '../src/execution/ipc-protocol.js'
 import { poll } from './helpers/poll.js'
+import { serveInstance } from './helpers/server.js'
 import { tempDir } from './helpers/temp-project.js'
 
 // Each asset misbehaves while its `bad-<name>` file exists in the project, and is fine once it is gone.
 const CONFIG = `
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { defineAsset, defineProject, pollSensor, sqlAsset } from 'tributary-orchestrator'
 const bad = (ctx: { projectDir: string }, name: string) => existsSync(join(ctx.projectDir, 'bad-' + name))
 // Written synchronously before misbehaving: the test waits for it, even when the worker's loop never turns again.
@@ -74,14 +77,38 @@ describe('worker processes: a step that kills or hangs its worker fails alone', 
     await cleanup?.()
   })
 
-  test('exit, out of memory, busy loop and never-resolving each fail their step with their code; the rest finishes; the next run succeeds', async () => {
+  test('exit, out of memory, busy loop and never-resolving each fail their step with their code; the rest finishes; the API answers throughout; the next run succeeds', async (t) => {
     for (const name of ['exits', 'oom', 'busy', 'never']) await writeFile(join(dir, `bad-${name}`), '')
+    // The control plane serves its API meanwhile: /api/health is asked again and again, one request after another, the whole run long.
+    const { server, api } = await serveInstance(instance)
+    const latencies: number[] = []
+    let probing = true
+    const prober = (async () => {
+      while (probing) {
+        const started = performance.now()
+        const response = await api.get('/api/health')
+        latencies.push(performance.now() - started)
+        assert.equal(response.status, 200)
+      }
+    })()
     const done = instance.materialize()
     // Both timed steps run their code in a worker (their timers are set on the injected clock): move time past them.
     await clock.timersSet(2)
     await poll('the busy and never-resolving steps to start', async () => (existsSync(join(dir, 'started-busy')) && existsSync(join(dir, 'started-never')) ? true : undefined))
     clock.advance(10 * 60_000 + 1)
     const result = await done
+    probing = false
+    await prober
+    await server.close()
+    latencies.sort((a, b) => a - b)
+    const at = (q: number) => Math.round(latencies[Math.floor(q * (latencies.length - 1))]!)
+    assert.ok(latencies.length >= 10, `probed ${latencies.length} times`)
+    // A control plane that ran the code itself would not answer at all while the busy loop spins. The
+    // budget is 100 ms; on a loaded 2-core machine the slowest answers wait for the CPU, so the bound on them is looser.
+    const figures = `${latencies.length} probes, median ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`
+    t.diagnostic(`/api/health during the run: ${figures}`)
+    assert.ok(at(0.5) < 100, figures)
+    assert.ok(at(0.99) < 2000, figures)
     assert.equal(result.status, 'failed')
     const steps = Object.fromEntries((await instance.store.listSteps(result.runId)).map((s) => [s.assetKey, s]))
     const codes = Object.fromEntries(Object.entries(steps).map(([key, step]) => [key, step.error?.code ?? step.status]))
