@@ -14,6 +14,7 @@ const STATUS_TINT: Record<ApiAssetStatus, string> = {
 const EDGE = '#c4ccd8'
 const IMPACT = '#dc2626'
 const HOVER = '#2563eb'
+const MARK = '#1d4ed8'
 const MIN_ZOOM = 0.02
 const MAX_ZOOM = 2.5
 
@@ -35,13 +36,15 @@ interface View {
   ty: number
 }
 
-export function GraphCanvas({ layout, info, impactedNodes, impactedEdges, focusKey, onOpen, onRendered, handle }: {
+export function GraphCanvas({ layout, info, impactedNodes, impactedEdges, marked, focusKey, onOpen, onRendered, handle }: {
   layout: GraphLayout
   info: readonly NodeInfo[]
   /** 1 for nodes downstream of a failed or blocked asset (or that asset itself). */
   impactedNodes: Uint8Array
   /** 1 for edges on a path from a failed or blocked asset to what it affects. */
   impactedEdges: Uint8Array
+  /** 1 for nodes drawn with a thick blue outline (the plan's changed assets). Default: none. */
+  marked?: Uint8Array
   focusKey: string | null
   onOpen: (key: string) => void
   onRendered?: (ms: number) => void
@@ -55,8 +58,8 @@ export function GraphCanvas({ layout, info, impactedNodes, impactedEdges, focusK
   const hoverRef = useRef(-1)
   const [hover, setHover] = useState<{ index: number; x: number; y: number } | null>(null)
   const rendered = useRef(false)
-  const props = useRef({ layout, info, impactedNodes, impactedEdges, focusKey })
-  props.current = { layout, info, impactedNodes, impactedEdges, focusKey }
+  const props = useRef({ layout, info, impactedNodes, impactedEdges, marked, focusKey })
+  props.current = { layout, info, impactedNodes, impactedEdges, marked, focusKey }
 
   const labels = useMemo(() => fitLabels(layout), [layout])
   // Per node: indices of its edges, for hover highlighting.
@@ -76,7 +79,7 @@ export function GraphCanvas({ layout, info, impactedNodes, impactedEdges, focusK
     const ctx = el.getContext('2d')
     if (!ctx) return
     const started = performance.now()
-    const { layout: g, info: nodes, impactedNodes: hitNodes, impactedEdges: hitEdges, focusKey: focus } = props.current
+    const { layout: g, info: nodes, impactedNodes: hitNodes, impactedEdges: hitEdges, marked: marks, focusKey: focus } = props.current
     const dpr = window.devicePixelRatio || 1
     const { w, h } = size.current
     const { k, tx, ty } = view.current
@@ -157,8 +160,9 @@ export function GraphCanvas({ layout, info, impactedNodes, impactedEdges, focusK
       roundRect(ctx, x, y, nw, NODE_HEIGHT, 7)
       ctx.fillStyle = detailed ? (node.status === 'failed' || node.status === 'blocked' ? STATUS_TINT[node.status] : '#ffffff') : STATUS_TINT[node.status]
       ctx.fill()
-      ctx.lineWidth = (isFocus ? 2.5 : isHover ? 2 : hitNodes[i] ? 1.5 : 1) / Math.min(1, k)
-      ctx.strokeStyle = isFocus ? '#0f2d4a' : isHover ? HOVER : hitNodes[i] ? IMPACT : detailed ? '#cfd6e1' : color
+      const isMarked = marks?.[i] === 1
+      ctx.lineWidth = (isFocus ? 2.5 : isHover ? 2 : isMarked ? 3 : hitNodes[i] ? 1.5 : 1) / Math.min(1, k)
+      ctx.strokeStyle = isFocus ? '#0f2d4a' : isHover ? HOVER : isMarked ? MARK : hitNodes[i] ? IMPACT : detailed ? '#cfd6e1' : color
       ctx.stroke()
       if (detailed) {
         ctx.beginPath()
@@ -259,7 +263,7 @@ export function GraphCanvas({ layout, info, impactedNodes, impactedEdges, focusK
       fit()
     }
     schedule()
-  }, [layout, info, impactedNodes, impactedEdges, focusKey, fit, schedule])
+  }, [layout, info, impactedNodes, impactedEdges, marked, focusKey, fit, schedule])
 
   useEffect(() => () => {
     if (frame.current !== undefined) window.cancelAnimationFrame(frame.current)
@@ -280,6 +284,18 @@ export function GraphCanvas({ layout, info, impactedNodes, impactedEdges, focusK
       delete hook.__tributaryNodeAt
     }
   }, [layout])
+
+  // How a node is drawn besides its status (impact and plan marks): what a test cannot read off a canvas.
+  useEffect(() => {
+    const hook = window as unknown as { __tributaryNodeMarks?: (key: string) => { impacted: boolean; marked: boolean } | null }
+    hook.__tributaryNodeMarks = (key) => {
+      const i = layout.index.get(key)
+      return i === undefined ? null : { impacted: impactedNodes[i] === 1, marked: marked?.[i] === 1 }
+    }
+    return () => {
+      delete hook.__tributaryNodeMarks
+    }
+  }, [layout, impactedNodes, marked])
 
   // Wheel zoom needs a non-passive listener to keep the page from scrolling.
   useEffect(() => {

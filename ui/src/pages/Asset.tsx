@@ -2,6 +2,7 @@
 import { Fragment, useState } from 'react'
 import { api, ApiFailure, keyPath, withQuery, type ApiAssetDetail, type ApiCheck, type ApiCheckResult, type ApiEvent, type ApiLineage, type ApiMaterialization, type ApiPartitionStatus, type ApiRunStarted } from '../api'
 import { useHealth } from '../App'
+import { AssetColumns } from '../components/AssetColumns'
 import { BackfillButton } from '../components/BackfillDialog'
 import { TimeChart } from '../components/Chart'
 import { Modal } from '../components/Modal'
@@ -70,22 +71,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
                     <CodeBlock code={asset.code} language={asset.codeLanguage} />
                   </Card>
                 )}
-                <Card title="Columns" actions={asset.columns.length ? <span className="muted">{plural(asset.columns.length, 'column')}</span> : undefined}>
-                  {asset.columns.length === 0 ? (
-                    <Empty>No columns recorded yet: they appear after the first {asset.type === 'source' ? 'observation' : 'materialization'}.</Empty>
-                  ) : (
-                    <table className="table table-compact">
-                      <thead>
-                        <tr><th>Column</th><th>Type</th></tr>
-                      </thead>
-                      <tbody>
-                        {asset.columns.map((column) => (
-                          <tr key={column.name}><td className="mono">{column.name}</td><td className="mono muted">{column.type}</td></tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  )}
-                </Card>
+                <AssetColumns asset={asset} />
               </div>
               <aside className="asset-side">
                 <Card title="About">
@@ -169,6 +155,8 @@ function MaterializeButton({ assetKey }: { assetKey: string }) {
     | { step: 'started'; runId: string; steps: readonly string[] }
     | { step: 'error'; error: Error }
   >({ step: 'idle' })
+  // Up-to-date steps are skipped unless forced (as `materialize --force`).
+  const [force, setForce] = useState(false)
   const readOnly = health?.role === 'read'
 
   const plan = async () => {
@@ -183,14 +171,17 @@ function MaterializeButton({ assetKey }: { assetKey: string }) {
   const start = async (steps: readonly string[]) => {
     setState({ step: 'starting', steps })
     try {
-      const answer = await api.post<ApiRunStarted>('/api/runs', { selection: assetKey })
+      const answer = await api.post<ApiRunStarted>('/api/runs', force ? { selection: assetKey, force: true } : { selection: assetKey })
       if (answer.runId) setState({ step: 'started', runId: answer.runId, steps: answer.steps })
       else setState({ step: 'idle' })
     } catch (error) {
       setState({ step: 'error', error: error as Error })
     }
   }
-  const close = () => setState({ step: 'idle' })
+  const close = () => {
+    setState({ step: 'idle' })
+    setForce(false)
+  }
 
   return (
     <>
@@ -218,6 +209,13 @@ function MaterializeButton({ assetKey }: { assetKey: string }) {
               <ol className="plan-list" data-testid="plan-list">
                 {state.steps.map((step) => <li key={step} className="mono">{step}</li>)}
               </ol>
+              <label className="check-option" data-testid="force-option">
+                <input type="checkbox" checked={force} onChange={(event) => setForce(event.target.checked)} disabled={state.step === 'starting'} />
+                <span>
+                  <strong>Force rebuild (ignore up to date)</strong>
+                  <span className="field-hint">{force ? 'Every step above runs, even if its code and inputs are unchanged since it was last built.' : 'Steps whose code and inputs are unchanged since their last build are skipped as up to date.'}</span>
+                </span>
+              </label>
             </>
           )}
         </Modal>

@@ -6,7 +6,8 @@ import { changesStatus, useApi } from '../data'
 import { count, plural } from '../format'
 import { GraphCanvas, STATUS_COLOR, type GraphHandle, type NodeInfo } from '../lineage/GraphCanvas'
 import { layoutGraph, shapeOf, type GraphLayout } from '../lineage/layout'
-import { assetHref, Link, navigate, useLocation } from '../router'
+import { planImpact, PlanImpactBox, usePlan } from '../lineage/PlanImpact'
+import { assetHref, Link, navigate, setQuery, useLocation } from '../router'
 
 declare global {
   interface Window {
@@ -18,6 +19,9 @@ declare global {
 export function LineagePage() {
   const { query } = useLocation()
   const focus = query.get('focus')
+  // ?view=plan: the plan (working tree against what is deployed) drawn as an impact view.
+  const planView = query.get('view') === 'plan'
+  const { plan, error: planError } = usePlan(planView)
   const opened = useRef(performance.now())
   const path = focus ? withQuery('/api/lineage', { key: focus, direction: 'both' }) : '/api/lineage'
   const { data, error } = useApi<ApiLineage>(path, changesStatus, 2_000)
@@ -57,6 +61,12 @@ export function LineagePage() {
 
   const current = layout && layout.shape === shape ? layout.layout : layout?.layout ?? null
   const view = useMemo(() => (data && current ? derive(data, current) : null), [data, current])
+  // In the plan view, failures are not drawn: only the change and what it breaks (nothing until the plan arrives).
+  const impact = useMemo(() => {
+    if (!planView || !current) return null
+    if (plan) return planImpact(plan, current)
+    return { marked: new Uint8Array(current.keys.length), impactedNodes: new Uint8Array(current.keys.length), impactedEdges: new Uint8Array(current.edges.length / 2) }
+  }, [planView, plan, current])
   const statusCounts = useMemo(() => {
     const counts = new Map<ApiAssetStatus, number>()
     for (const node of data?.nodes ?? []) counts.set(node.status, (counts.get(node.status) ?? 0) + 1)
@@ -104,6 +114,13 @@ export function LineagePage() {
           </datalist>
           <button className="btn btn-small" type="submit" disabled={!find.trim()}>Focus</button>
         </form>
+        <button
+          className="btn btn-small btn-plan" aria-pressed={planView} data-testid="plan-toggle"
+          onClick={() => setQuery({ view: planView ? null : 'plan' })}
+          title="Compare the project as loaded with what is deployed, and show what the change breaks"
+        >
+          {planView ? 'Hide impact of changes' : 'Impact of changes'}
+        </button>
       </div>
 
       <div className="lineage-body">
@@ -123,7 +140,8 @@ export function LineagePage() {
             })}
           </ul>
           </div>
-          {view && view.failures.length > 0 && (
+          {planView && <PlanImpactBox plan={plan} error={planError} />}
+          {!planView && view && view.failures.length > 0 && (
             <div className="impact-box">
               <h3>Failure impact</h3>
               <p>
@@ -161,8 +179,9 @@ export function LineagePage() {
                 handle={graph}
                 layout={current}
                 info={view.info}
-                impactedNodes={view.impactedNodes}
-                impactedEdges={view.impactedEdges}
+                impactedNodes={impact?.impactedNodes ?? view.impactedNodes}
+                impactedEdges={impact?.impactedEdges ?? view.impactedEdges}
+                {...(impact ? { marked: impact.marked } : {})}
                 focusKey={focus}
                 onOpen={(key) => navigate(assetHref(key))}
                 onRendered={(drawMs) => {
