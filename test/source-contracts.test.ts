@@ -8,8 +8,10 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { findProblems } from '../src/alerts/problems.js'
 import { ManualClock } from '../src/engine/clock.js'
+import { createDaemon } from '../src/instance/daemon.js'
 import type { Tributary } from '../src/instance/tributary.js'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
+import { eager } from '../src/model/automation.js'
 import { defineSource, files, table } from '../src/model/source.js'
 import { openProject } from './helpers/temp-project.js'
 
@@ -104,6 +106,33 @@ describe('contracts at source observation', () => {
       assert.equal(step!.attempt, 0)
       assert.equal(step!.error!.code, 'TRB1040')
       assert.equal(step!.reason, 'upstream landing/crm breaks its contract: region is missing; the contract guarantees it (varchar); region_code is not in the exact contract; segment is not in the exact contract (owner team:crm)')
+    } finally {
+      await p.close()
+    }
+  })
+
+  test('the daemon observes the source each tick: one incident for the source\'s owner naming the contract, and eager readers are not started', async () => {
+    const clock = new ManualClock('2026-03-02T06:00:00Z')
+    const accounts = defineSource({ key: 'landing/accounts', owner: 'team:crm', observe: table('landing.accounts'), contract: { columns: { id: 'bigint', amount: 'double' } } })
+    const totals = sqlAsset({ key: 'marts/totals', owner: 'team:bi', automation: eager(), sql: 'select sum(amount) as amount from landing.accounts' })
+    const p = await openProject({ assets: [accounts, totals] }, { clock })
+    const daemon = await createDaemon(() => p.instance, { clock, holder: 'daemon-a', waitForRuns: true })
+    try {
+      await replaceAccounts(p.instance, 'select 1::bigint as id, 1.5::double as amount')
+      assert.equal((await p.instance.materialize()).status, 'succeeded')
+      clock.advance(60_000)
+      await replaceAccounts(p.instance, 'select 2::bigint as id, 3 as amount_eur')
+      const runsBefore = (await p.instance.store.listRuns()).length
+      const report = await daemon.runOnce()
+      assert.deepEqual(report.fired, [], 'nothing started for a reader of a source breaking its contract')
+      assert.equal((await p.instance.store.listRuns()).length, runsBefore)
+      assert.equal(report.statuses.get('landing/accounts')!.status, 'failed')
+      assert.equal(report.statuses.get('marts/totals')!.status, 'blocked')
+      const automation = await p.instance.automation()
+      const incidents = await automation.listIncidents({ status: 'unresolved' })
+      assert.deepEqual(incidents.map((i) => [i.assetKey, i.condition, i.owner]), [['landing/accounts', 'schema_drift', 'team:crm']])
+      assert.match(incidents[0]!.message, /landing\/accounts contract breached: amount is missing; the contract guarantees it \(double\)/)
+      assert.deepEqual(incidents[0]!.affected, ['marts/totals'])
     } finally {
       await p.close()
     }

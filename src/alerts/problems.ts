@@ -112,7 +112,11 @@ function ownProblems(inputs: ProblemInputs): Map<string, Map<AlertCondition, str
     }
     else if (isSource && (record.status === 'late' || record.status === 'missing')) add(key, 'source_late', `${key} is ${record.status}: ${reasons}`)
   }
-  for (const [key, message] of inputs.drift) add(key, 'schema_drift', `${key} schema drifted: ${message}`)
+  for (const [key, message] of inputs.drift) {
+    // A source breaking its contract says so (which columns break the promise), rather than only what drifted.
+    if (inputs.statuses.get(key)?.reasons.some((r) => r.type === 'contract_breached')) continue
+    add(key, 'schema_drift', `${key} schema drifted: ${message}`)
+  }
   for (const [key, message] of inputs.circuits) add(key, 'circuit_open', `${key}: ${message}`)
   for (const [key, verdict] of inputs.sla) {
     if (inputs.graph.nodes.get(key)?.def.type !== 'source') continue
