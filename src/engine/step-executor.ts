@@ -75,7 +75,6 @@ export async function runAttempt(
   const staging = node.relation ? deps.warehouse.stagingRelation(node.relation, runId, partition) : undefined
   const files = def.io === 'files' ? fileOutputPaths(deps.stateDir, node.key, runId) : undefined
   let keepStaging = false
-  let published = false
   const window = node.partitions && partition !== null ? windowOf(node.partitions, partition) ?? null : null
   const partitionColumn = def.partitionColumn ?? 'partition_key'
   try {
@@ -162,10 +161,8 @@ export async function runAttempt(
     let columns = null
     if (staging) {
       const warehouse = session!
-      ;({ dataVersion, rowCount, columns } = await warehouse.inspect(staging))
+      ;[dataVersion, rowCount, columns] = [await warehouse.dataVersion(staging), await warehouse.rowCount(staging), await warehouse.columns(staging)]
       await warehouse.publish(staging, node.relation!, { assetKey: node.key, partition, runId, dataVersion, rowCount }, node.partitions ? { partitionColumn } : {})
-      // Publishing dropped staging: nothing is left for the drop below.
-      published = true
     } else if (files) {
       const hashed = await hashDirectory(files.staging)
       ;[dataVersion, rowCount] = [hashed.version, hashed.files]
@@ -194,7 +191,7 @@ export async function runAttempt(
     runSignal.removeEventListener('abort', onRunAbort)
     await Promise.all(logs)
     if (session) {
-      if (!keepStaging && !published && staging) await session.drop(staging).catch(() => undefined)
+      if (!keepStaging && staging) await session.drop(staging).catch(() => undefined)
       await session.close().catch(() => undefined)
     }
     if (files && !keepStaging) await rm(files.staging, { recursive: true, force: true }).catch(() => undefined)

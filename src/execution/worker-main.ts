@@ -39,6 +39,7 @@ const original = {
 
 captureOutput()
 process.on('disconnect', () => process.exit(0))
+watchParent()
 
 // The project's assets by key: a worker needs no graph, only the code it runs.
 let assets: ReadonlyMap<string, AssetDefinition | SqlAssetDefinition>
@@ -67,9 +68,6 @@ process.on('message', (message: ToWorker) => {
   }
 })
 send({ type: 'ready' })
-// After 'ready', not before: its thread boots a whole Node environment, which would otherwise
-// compete with loading the project for the CPU the first step is waiting on.
-watchParent()
 
 async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task']): Promise<void> {
   const controller = new AbortController()

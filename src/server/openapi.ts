@@ -53,7 +53,6 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths: {
       '/api/health': { get: op('Liveness, project name, asset count and the caller\'s role', ok('Healthy', ref('ApiHealth'))) },
       '/api/openapi.json': { get: op('This document', ok('The OpenAPI document', { type: 'object' })) },
-      '/api/workers': { get: op('The worker fleet (executor: queue()): host, pid, version, current steps and last heartbeat of each worker', ok('The workers', ref('ApiWorkers'))) },
       '/api/control-plane': { get: op('The serving process: how a CLI tells a live control plane from a stale advertisement', ok('This process', ref('ApiControlPlane'))) },
       '/api/assets': {
         get: op('Search and filter the catalog of assets and sources, sorted by key', ok('One page of the catalog with facets', ref('ApiAssetList')), {
@@ -82,12 +81,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
         }),
       },
       '/api/lineage/columns': {
-        get: op('Column lineage: one column\'s sources and readers transitively, or every column of an asset with its direct ones', { ...ok('With column: { asset, column, upstream, downstream } edges; without: ApiAssetColumns', { oneOf: [ref('ApiAssetColumns'), { type: 'object' }] }), '404': error('No such asset (TRB2003).') }, {
+        get: op('Column lineage: one column\'s sources and readers transitively, or every column of an asset with its direct ones', { ...ok('Edges { from, to, kind }', { type: 'object' }), '404': error('No such asset (TRB2003).') }, {
           parameters: queryOf('GET /api/lineage/columns'),
         }),
       },
       '/api/plan': {
-        post: op('The project the server loaded against what is deployed: changed assets, broken reader columns with owners, contract breaches, rebuilds', ok('The plan (breaking: true when a reader or contract breaks)', ref('ApiPlan'))),
+        post: op('The project the server loaded against what is deployed: changed assets, broken reader columns with owners, contract breaches, rebuilds', ok('The plan (breaking: true when a reader or contract breaks)', { type: 'object' })),
       },
       '/api/ready': {
         get: op('The readiness board: dashboards, reports, extracts and assets tagged business, explained in plain words', ok('Board items', { type: 'array', items: ref('ApiReadyItem') })),

@@ -3,7 +3,7 @@ import type { Relation } from '../../graph/asset-graph.js'
 import type { Row } from '../../model/context.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { ColumnInfo } from '../../store/records.js'
-import type { PublicationMeta, RelationProfile, WarehouseSession } from '../warehouse.js'
+import type { PublicationMeta, WarehouseSession } from '../warehouse.js'
 import { copyCsvFiles } from './csv-load.js'
 import { quoteIdentifier, quoteTable } from './identifiers.js'
 import { insertPublication, ledgerParams, raiseFence } from './ledger.js'
@@ -118,22 +118,18 @@ export class PostgresSession implements WarehouseSession {
    * `<row count>:<hash>`: the hash covers the column names and types plus the sum and XOR of
    * a 64-bit hash of each row's text form, so row order does not matter but duplicates do.
    */
-  async dataVersion(relation: Relation): Promise<string> {
-    return (await this.inspect(relation)).dataVersion
-  }
-
-  /** Columns, row count and data version (see dataVersion) in one repeatable-read transaction, so all three come from the same snapshot. */
-  inspect(relation: Relation): Promise<RelationProfile> {
-    // BEGIN with its isolation level: one round trip less than BEGIN then SET TRANSACTION.
+  dataVersion(relation: Relation): Promise<string> {
+    // One repeatable-read transaction, so the columns and the hashes come from the same snapshot.
     return this.client.transaction(async (s) => {
+      await s.run('set transaction isolation level repeatable read')
       const columns = await readColumns(s, relation)
       const [row] = await s.read(
         `select count(*) as n, coalesce(sum(h::numeric), 0)::text as total, coalesce(bit_xor(h), 0)::text as xor
          from (select hashtextextended(r::text, 0) as h from ${quoteTable(relation)} as r) as hashes`,
       )
       const digest = createHash('sha256').update(JSON.stringify([columns, row?.total, row?.xor])).digest('hex').slice(0, 16)
-      return { columns, rowCount: Number(row?.n), dataVersion: `${Number(row?.n)}:${digest}` }
-    }, 'begin isolation level repeatable read')
+      return `${Number(row?.n)}:${digest}`
+    })
   }
 
   /**
