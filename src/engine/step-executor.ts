@@ -75,6 +75,7 @@ export async function runAttempt(
   const staging = node.relation ? deps.warehouse.stagingRelation(node.relation, runId, partition) : undefined
   const files = def.io === 'files' ? fileOutputPaths(deps.stateDir, node.key, runId) : undefined
   let keepStaging = false
+  let published = false
   const window = node.partitions && partition !== null ? windowOf(node.partitions, partition) ?? null : null
   const partitionColumn = def.partitionColumn ?? 'partition_key'
   try {
@@ -130,7 +131,10 @@ export async function runAttempt(
       // A custom check's function is user code: it runs on the executor, judged here as any check.
       const check = declared.type === 'custom' && declared.evaluate ? {
         ...declared,
-        evaluate: (ctx: CheckContext) => executor.check({ kind: 'check', assetKey: node.key, checkName: declared.name, relation: ctx.relation, previousRowCount: ctx.previousRowCount, now: ctx.now }, declared, host, controller.signal),
+        evaluate: (ctx: CheckContext) => executor.check({
+          kind: 'check', assetKey: node.key, checkName: declared.name, relation: ctx.relation, previousRowCount: ctx.previousRowCount, now: ctx.now,
+          ...(deps.warehouse.dialect === 'postgres' ? { warehouse: { type: 'connect', staging: null } as const } : {}),
+        }, declared, host, controller.signal),
       } : declared
       const outcome = await guard(evaluateCheck(check, {
         relation, assetKey: node.key, warehouse: await open(), previousRowCount, now: deps.clock.now(),
@@ -161,8 +165,10 @@ export async function runAttempt(
     let columns = null
     if (staging) {
       const warehouse = session!
-      ;[dataVersion, rowCount, columns] = [await warehouse.dataVersion(staging), await warehouse.rowCount(staging), await warehouse.columns(staging)]
+      ;({ dataVersion, rowCount, columns } = await warehouse.inspect(staging))
       await warehouse.publish(staging, node.relation!, { assetKey: node.key, partition, runId, dataVersion, rowCount }, node.partitions ? { partitionColumn } : {})
+      // Publishing dropped staging: nothing is left for the drop below.
+      published = true
     } else if (files) {
       const hashed = await hashDirectory(files.staging)
       ;[dataVersion, rowCount] = [hashed.version, hashed.files]
@@ -191,7 +197,7 @@ export async function runAttempt(
     runSignal.removeEventListener('abort', onRunAbort)
     await Promise.all(logs)
     if (session) {
-      if (!keepStaging && staging) await session.drop(staging).catch(() => undefined)
+      if (!keepStaging && !published && staging) await session.drop(staging).catch(() => undefined)
       await session.close().catch(() => undefined)
     }
     if (files && !keepStaging) await rm(files.staging, { recursive: true, force: true }).catch(() => undefined)

@@ -77,6 +77,8 @@ export interface CheckTask {
   readonly relation: string
   readonly previousRowCount: number | undefined
   readonly now: Date
+  /** How its queries reach the warehouse (a worker connects itself to PostgreSQL). Default: through the host. */
+  readonly warehouse?: WarehouseAccess
 }
 
 /** A polling sensor's function to call with its cursor (the daemon's tick). */

@@ -39,7 +39,6 @@ const original = {
 
 captureOutput()
 process.on('disconnect', () => process.exit(0))
-watchParent()
 
 // The project's assets by key: a worker needs no graph, only the code it runs.
 let assets: ReadonlyMap<string, AssetDefinition | SqlAssetDefinition>
@@ -68,13 +67,18 @@ process.on('message', (message: ToWorker) => {
   }
 })
 send({ type: 'ready' })
+// After 'ready', not before: its thread boots a whole Node environment, which would otherwise
+// compete with loading the project for the CPU the first step is waiting on.
+watchParent()
 
 async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task']): Promise<void> {
   const controller = new AbortController()
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>()
   current = { id, controller, pending }
-  const own = task.kind === 'materialize' && task.warehouse.type === 'connect' && warehouseConfig?.type === 'postgres'
-    ? ownSession(warehouseConfig, task.assetKey, task.warehouse.staging) : undefined
+  // Tasks that may connect themselves: a step's code (writes go to its staging) and a custom check (reads only).
+  const access = task.kind === 'sensor' ? undefined : task.warehouse
+  const own = access?.type === 'connect' && warehouseConfig?.type === 'postgres' && task.kind !== 'sensor'
+    ? ownSession(warehouseConfig, task.assetKey, access.staging) : undefined
   const host: StepHost = {
     warehouse: own ? own.call : (request) => new Promise((resolve, reject) => {
       const call = nextCall++
