@@ -58,6 +58,16 @@ describe('refusals of one-machine parts in a many-machine setup', () => {
     assert.equal(local.code, 0, local.stdout + local.stderr)
   })
 
+  test('a store given the warehouse-only schema is TRB1060; the warehouse takes it', async () => {
+    const store = cli(['validate', '--project', await project(`store: postgres({ url: '${URL}', schema: 'meta' }),`), '--json'])
+    assert.equal(store.code, 2)
+    const problems = (JSON.parse(store.stdout) as { problems: { code: string; message: string; hint: string }[] }).problems
+    assert.deepEqual(problems.map((p) => p.code), ['TRB1060'])
+    assert.match(problems[0]!.message, /schema names the warehouse's ledger schema/)
+    const warehouse = cli(['validate', '--project', await project(`store: postgres({ url: '${URL}' }), warehouse: postgres({ url: '${URL}', schema: 'meta' }),`)])
+    assert.equal(warehouse.code, 0, warehouse.stdout + warehouse.stderr)
+  })
+
   test('materialize and serve stop at the refusal before opening a store or a warehouse', async () => {
     const dir = await project('executor: queue(),')
     for (const args of [['materialize'], ['serve', '--port', '0', '--no-daemon']]) {

@@ -9,8 +9,14 @@ type Problem = (code: ErrorCodeValue, assetKey: string | undefined, message: str
 /**
  * Refuses combinations that need more than one machine on a part that lives on one:
  * TRB7020, a DuckDB warehouse with queue workers; TRB7021, a SQLite store with queue workers.
+ * Also TRB1060: a store's postgres() given the warehouse-only `schema`.
  */
 export function validateDeployment(project: ProjectDefinition, problem: Problem): void {
+  if (project.store?.type === 'postgres' && project.store.schema !== undefined) {
+    problem(ErrorCode.StoreSchema, undefined,
+      `store: postgres({ schema: ${JSON.stringify(project.store.schema)} }): schema names the warehouse's ledger schema; the store keeps its tables in the login's default schema`,
+      "Drop schema from the store's postgres(); to keep the store apart, give it its own database (or a login whose search_path starts with the schema).")
+  }
   // Read loosely: the executor is optional and a hand-written config may give anything.
   const executor = (project as { executor?: { type?: unknown } }).executor
   if (executor?.type !== 'queue') return

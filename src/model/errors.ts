@@ -43,6 +43,7 @@ export const ErrorCode = {
   UpstreamContractBreached: 'TRB1040',
   RowsOfNonTable: 'TRB1041',
   InvalidStore: 'TRB1050',
+  StoreSchema: 'TRB1060',
   InvalidPartitionKey: 'TRB2004',
   SelectionTooLong: 'TRB2010',
   InvalidGlob: 'TRB2011',

@@ -6,7 +6,7 @@ import type { StoreConfig } from '../store/store-config.js'
 import type { ExecutorConfig } from '../execution/executor-config.js'
 import type { PostgresWarehouseConfig } from '../warehouse/warehouse-config.js'
 
-/** Where asset data lives: duckdb() (default) or a PostgreSQL database (postgres({ url }) or postgresWarehouse({ url, schema })). */
+/** Where asset data lives: duckdb() (default) or a PostgreSQL database (postgres({ url, schema })). */
 export type WarehouseConfig =
   | { readonly type: 'duckdb'; readonly path?: string }
   | PostgresWarehouseConfig

@@ -32,4 +32,10 @@ describe('store config', () => {
     assert.throws(() => postgres({ url: 'postgres://db/x', statementTimeout: 'soon' }), { code: 'TRB1050' })
     assert.throws(() => postgres({ url: 'postgres://db/x', statementTimeout: 0 }), { code: 'TRB1050' })
   })
+
+  test('one postgres() for the warehouse too: schema is its ledger schema, a plain name, else TRB1050', () => {
+    assert.equal(postgres({ url: 'postgres://db/x', schema: 'trb_meta' }).schema, 'trb_meta')
+    assert.equal('schema' in postgres({ url: 'postgres://db/x' }), false, 'absent unless given')
+    assert.throws(() => postgres({ url: 'postgres://db/x', schema: 'bad-name' }), (error: any) => error.code === 'TRB1050' && /schema/.test(error.message))
+  })
 })

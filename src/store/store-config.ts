@@ -11,15 +11,17 @@ export interface SqliteStoreConfig {
   readonly type: 'sqlite'
 }
 
-/** A PostgreSQL database shared by every process and machine of the project. */
+/** A PostgreSQL database shared by every process and machine of the project (what postgres() returns). */
 export interface PostgresStoreConfig {
   readonly type: 'postgres'
   /** `postgres://user@host:5432/db`; read it from the environment, never write it in the config. */
   readonly url: string
   /** Connections each process keeps open. Default: 10. */
   readonly poolSize: number
-  /** Longest any one statement may run before PostgreSQL cancels it, in ms. Default: 30,000 (30 s). */
+  /** Longest any one statement of the store may run before PostgreSQL cancels it, in ms (the warehouse ignores it). Default: 30,000 (30 s). */
   readonly statementTimeoutMs: number
+  /** The warehouse's ledger schema; only a warehouse's postgres() may set it. Default: '_tributary'. */
+  readonly schema?: string
 }
 
 /** The embedded SQLite store (the default). */
@@ -28,11 +30,14 @@ export function sqlite(): SqliteStoreConfig {
 }
 
 /**
- * The PostgreSQL store. `poolSize`: connections per process (Default: 10); `statementTimeout`:
- * a duration such as '30s' or milliseconds (Default: '30s'). Throws TRB1050 on a bad option;
- * the URL never appears in the error unredacted.
+ * A PostgreSQL database, for the store (`store: postgres({ url })`) or the warehouse
+ * (`warehouse: postgres({ url, schema })`), or both. `poolSize`: connections per process
+ * (Default: 10); `statementTimeout`: the store's limit per statement, a duration such as '30s'
+ * or milliseconds (Default: '30s'; a warehouse's transforms are bounded by their step's timeout
+ * instead); `schema`: the warehouse's ledger schema (Default: '_tributary'; a store refuses it,
+ * TRB1060). Throws TRB1050 on a bad option; the URL never appears in the error unredacted.
  */
-export function postgres(options: { url: string | undefined; poolSize?: number; statementTimeout?: Duration }): PostgresStoreConfig {
+export function postgres(options: { url: string | undefined; poolSize?: number; statementTimeout?: Duration; schema?: string }): PostgresStoreConfig {
   const url = options?.url
   if (typeof url !== 'string' || !/^postgres(?:ql)?:\/\/./.test(url)) {
     const shown = typeof url === 'string' ? ` (got ${JSON.stringify(redactUrl(url))})` : url === undefined ? ' (got nothing: is the environment variable set?)' : ''
@@ -47,7 +52,11 @@ export function postgres(options: { url: string | undefined; poolSize?: number; 
   if (statementTimeoutMs === undefined || statementTimeoutMs <= 0) {
     throw invalid(`postgres() statementTimeout must be a positive duration such as '30s' (got ${JSON.stringify(options.statementTimeout)})`, "Leave it out for '30s'.")
   }
-  return Object.freeze({ type: 'postgres' as const, url, poolSize, statementTimeoutMs })
+  const schema = options.schema
+  if (schema !== undefined && (typeof schema !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))) {
+    throw invalid(`postgres() schema must be a plain name of at most 63 letters, digits and underscores (got ${JSON.stringify(schema)})`, "Leave it out for '_tributary'.")
+  }
+  return Object.freeze({ type: 'postgres' as const, url, poolSize, statementTimeoutMs, ...(schema === undefined ? {} : { schema }) })
 }
 
 function invalid(message: string, hint: string): TributaryError {

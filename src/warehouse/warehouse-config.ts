@@ -2,9 +2,8 @@ import { ErrorCode, TributaryError } from '../model/errors.js'
 import { redactUrl } from '../model/redact.js'
 
 /**
- * A warehouse inside a PostgreSQL database. The store's `postgres({ url })` also fits here (its
- * pool size applies, its statement timeout does not: transforms may run long, bounded by the
- * step's timeout); `postgresWarehouse` adds the ledger's schema.
+ * A warehouse inside a PostgreSQL database, as `postgres({ url, schema })` makes it (its pool
+ * size applies, its statement timeout does not: transforms may run long, bounded by the step's timeout).
  */
 export interface PostgresWarehouseConfig {
   readonly type: 'postgres'
@@ -17,15 +16,17 @@ export interface PostgresWarehouseConfig {
 }
 
 /**
- * The PostgreSQL warehouse: `url` (required), `schema` for the ledger (Default: '_tributary'),
- * `poolSize` (Default: 10). Throws TRB5022 on a bad option, the URL shown without secrets.
+ * The older spelling of `postgres({ url, schema, poolSize })` for the warehouse: `url`
+ * (required), `schema` for the ledger (Default: '_tributary'), `poolSize` (Default: 10). Throws
+ * TRB5022 on a bad option, the URL shown without secrets.
+ * @deprecated Use `postgres()`, the same factory as the store's.
  */
 export function postgresWarehouse(options: { url: string | undefined; schema?: string; poolSize?: number }): PostgresWarehouseConfig {
   const url = options?.url
   if (typeof url !== 'string' || !/^postgres(?:ql)?:\/\/./.test(url)) {
     const shown = typeof url === 'string' ? ` (got ${JSON.stringify(redactUrl(url))})` : ' (got nothing: is the environment variable set?)'
     throw invalid(`the PostgreSQL warehouse needs a url of the form postgres://user@host:5432/database${shown}`,
-      'Pass it from the environment: postgresWarehouse({ url: process.env.TRIBUTARY_WAREHOUSE_URL }).')
+      'Pass it from the environment: postgres({ url: process.env.TRIBUTARY_WAREHOUSE_URL }).')
   }
   const schema = options.schema ?? '_tributary'
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
