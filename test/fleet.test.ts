@@ -6,6 +6,9 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import pg from 'pg'
 import { Tributary } from '../src/instance/tributary.js'
+import type { ApiWorkers } from '../src/server/api-types.js'
+import { createApp } from '../src/server/app.js'
+import { cli } from './helpers/cli.js'
 import { layeredSource, startWorker, writeFleetProject } from './helpers/fleet.js'
 import { poll } from './helpers/poll.js'
 import { createDatabase } from './helpers/postgres-database.js'
@@ -72,9 +75,21 @@ describe('a fleet of tributary worker processes on PostgreSQL', () => {
     // Every step went through the queue: its waiting record ("queued for a worker") came before its running one.
     const events = await query<{ n: string }>(url, `select count(*) as n from events where run_id = $1 and type = 'step_waiting' and payload like '%queued for a worker%'`, [result.runId])
     assert.equal(events[0]!.n, '1000')
-    const listed = await instance.workers()
-    assert.deepEqual(new Set(listed.map((w) => w.id)), new Set(workers.map((w) => w.id)))
-    assert.ok(listed.every((w) => w.state === 'running' && w.pid > 0 && w.version.startsWith('0.')))
+    // The list the UI shows: host, pid, version, current steps, last heartbeat.
+    const response = await createApp({ instance: () => instance, uiDir: '/nonexistent' }).request('/api/workers')
+    const listed = (await response.json()) as ApiWorkers
+    assert.equal(listed.queue, true)
+    assert.deepEqual(new Set(listed.workers.map((w) => w.id)), new Set(workers.map((w) => w.id)))
+    assert.deepEqual(new Set(listed.workers.map((w) => w.pid)), new Set(workers.map((w) => w.child.pid)))
+    for (const worker of listed.workers) {
+      assert.equal(worker.state, 'running')
+      assert.match(worker.version, /^\d+\.\d+\.\d+\+[0-9a-f]{12}$/)
+      assert.ok(Date.now() - Date.parse(worker.heartbeatAt) < 60_000)
+      assert.deepEqual(worker.currentSteps, [], 'idle once the run is over')
+    }
+    const listedByCli = cli(['workers', '--json', '--project', dir], { env: { TRIBUTARY_DATABASE_URL: url } })
+    assert.equal(listedByCli.code, 0, listedByCli.stderr)
+    assert.deepEqual(new Set((JSON.parse(listedByCli.stdout) as { id: string }[]).map((w) => w.id)), new Set(workers.map((w) => w.id)))
     for (const worker of workers) worker.child.kill('SIGTERM')
     await Promise.all(workers.map((w) => w.exited))
     assert.ok((await instance.workers()).every((w) => w.state === 'stopped'), 'workers that stop say so')
@@ -82,7 +97,9 @@ describe('a fleet of tributary worker processes on PostgreSQL', () => {
 
   test('kill -9 of a random worker mid-step, 10 runs in a row: every run completes, each asset published once with whole data, the killed step re-run elsewhere', async () => {
     const { url, dir, instance } = await setUp('fleet-kill-', TABLES)
-    let workers = await Promise.all([0, 1, 2].map(() => startWorker(dir, url)))
+    // Two steps at once per worker: fewer code processes to start on a small machine.
+    const start = () => startWorker(dir, url, ['--concurrency', '2'])
+    let workers = await Promise.all([0, 1, 2].map(start))
     for (let round = 0; round < 10; round++) {
       const started = instance.start(undefined, { force: true })
       // A step some worker holds right now, its code running.
@@ -93,8 +110,10 @@ describe('a fleet of tributary worker processes on PostgreSQL', () => {
       const victim = workers.find((w) => w.id === claim.worker_id)!
       victim.child.kill('SIGKILL')
       await victim.exited
-      workers = [...workers.filter((w) => w !== victim), await startWorker(dir, url)]
+      // The replacement loads the project while the two others finish the run.
+      const replacement = start()
       const result = await started.done
+      workers = [...workers.filter((w) => w !== victim), await replacement]
       assert.equal(result.status, 'succeeded', `round ${round}: ${JSON.stringify(result.counts)}`)
       const [rerun] = await query<{ worker_id: string }>(url, 'select worker_id from step_claims where run_id = $1 and asset_key = $2', [started.runId, claim.asset_key])
       assert.notEqual(rerun!.worker_id, victim.id, `round ${round}: ${claim.asset_key} was re-run by another worker`)
@@ -126,6 +145,8 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/slow', async materialize() {
     const first = await startWorker(dir, url)
     const started = instance.start()
     await poll('the step to be claimed', async () => (await query(url, `select 1 from step_claims where run_id = $1 and worker_id = $2`, [started.runId, first.id]))[0], 60_000, 10)
+    // Its heartbeat says what it is doing.
+    await poll('the worker to report its step', async () => ((await instance.workers()).find((w) => w.id === first.id)?.currentSteps.some((s) => s.assetKey === 'z/slow' && s.runId === started.runId) ? true : undefined), 30_000, 50)
     // Stalled (not dead): it stops heartbeating; its code's process keeps waiting for the gate.
     first.child.kill('SIGSTOP')
     const second = await startWorker(dir, url)

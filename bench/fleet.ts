@@ -1,0 +1,145 @@
+// The worker fleet (executor: queue()): the 1,000-asset layered graph on 2 `tributary worker`
+// processes, and the 40 × 10 ms chain on them, against PostgreSQL (store and warehouse) at
+// $TRIBUTARY_TEST_POSTGRES (Default: postgres://postgres@127.0.0.1:5432), in a database made for it.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import pg from 'pg'
+import { Tributary } from '../src/index.js'
+import { inTempDir, quantile, result, resultBelow, timed, type BenchResult } from './harness.js'
+import { layeredAssets } from './layered.js'
+import { chainAssets } from './sequential.js'
+
+const SERVER = process.env.TRIBUTARY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432'
+const BIN = join(import.meta.dirname, '..', 'bin', 'tributary.js')
+const WORKERS = 2
+// Steps in flight across the fleet, and per worker.
+const CONCURRENCY = 16
+const PER_WORKER = 8
+const RUNS = 3
+
+/** The fleet's figures; reported as not measured (NaN) when PostgreSQL cannot be reached. */
+export async function fleetBenchmarks(): Promise<BenchResult[]> {
+  const layered = layeredAssets()
+  const chain = chainAssets()
+  const shape = (assets: typeof layered) => assets.map((def) => ({ key: def.key, ins: def.type === 'asset' ? Object.values(def.ins ?? {}).map((up) => (up as { key: string }).key) : [] }))
+  const out: BenchResult[] = []
+  out.push(...await onFleet('layered', shape(layered), '() => undefined', async (instance, url) => {
+    await instance.materialize(undefined, { force: true })
+    const runs: { ms: number; steps: number; runId: string }[] = []
+    for (let run = 0; run < RUNS; run++) {
+      const { ms, value } = await timed(() => instance.materialize(undefined, { force: true }))
+      if (value.status !== 'succeeded') throw new Error(`fleet layered run ended ${value.status}: ${JSON.stringify(value.counts)}`)
+      runs.push({ ms, steps: value.counts.succeeded, runId: value.runId })
+    }
+    const median = [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)]!
+    const latencies = await publishedToStarted(url, median.runId, instance)
+    const label = `fleet: layered 1,000 on ${WORKERS} workers (c=${CONCURRENCY}, ${PER_WORKER} per worker)`
+    return [
+      result(`${label}: wall time, median of ${RUNS}`, median.ms / 1000, 's'),
+      result(`${label}: throughput`, median.steps / (median.ms / 1000), 'steps/s', { min: 500 }),
+      result(`${label}: published → started p50`, quantile(latencies, 0.5), 'ms'),
+      resultBelow(`${label}: published → started p99`, quantile(latencies, 0.99), 'ms', 50),
+    ]
+  }))
+  out.push(...await onFleet('chain', shape(chain), 'async () => { await new Promise((resolve) => setTimeout(resolve, 10)) }', async (instance) => {
+    await instance.materialize(undefined, { force: true })
+    const runs: number[] = []
+    for (let run = 0; run < RUNS; run++) {
+      const { ms, value } = await timed(() => instance.materialize(undefined, { force: true }))
+      if (value.status !== 'succeeded') throw new Error(`fleet chain run ended ${value.status}`)
+      runs.push(ms)
+    }
+    const median = [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!
+    return [
+      result(`fleet: chain 40×10ms on ${WORKERS} workers: wall time, median of ${RUNS}`, median / 1000, 's'),
+      result(`fleet: chain 40×10ms on ${WORKERS} workers: wall / 0.4 s of work`, median / 400, '×', { max: 1.5 }),
+    ]
+  }))
+  return out
+}
+
+// Per step past the first layer: when its worker recorded it running, less when its last upstream
+// was recorded published (both from the store's event log; one machine, so one clock).
+async function publishedToStarted(url: string, runId: string, instance: Tributary): Promise<number[]> {
+  const rows = await query<{ asset_key: string; type: string; at: string }>(url, `select asset_key, type, at from events where run_id = $1 and type in ('step_running', 'step_succeeded')`, [runId])
+  const at = new Map<string, { running?: number; succeeded?: number }>()
+  for (const row of rows) {
+    const entry = at.get(row.asset_key) ?? {}
+    if (row.type === 'step_running') entry.running = Number(row.at)
+    else entry.succeeded = Number(row.at)
+    at.set(row.asset_key, entry)
+  }
+  const latencies: number[] = []
+  for (const [key, entry] of at) {
+    const upstream = instance.graph.get(key).upstream
+    if (upstream.length === 0 || entry.running === undefined) continue
+    latencies.push(entry.running - Math.max(...upstream.map((up) => at.get(up)?.succeeded ?? Number.NaN)))
+  }
+  return latencies
+}
+
+async function onFleet(name: string, shape: { key: string; ins: string[] }[], materialize: string, work: (instance: Tributary, url: string) => Promise<BenchResult[]>): Promise<BenchResult[]> {
+  const database = `trb_bench_${randomBytes(4).toString('hex')}`
+  try {
+    await query(`${SERVER}/postgres`, `create database ${database}`)
+  } catch (error) {
+    return [result(`fleet: ${name}: not measured (PostgreSQL at ${SERVER.replace(/\/\/[^@]*@/, '//')} unreachable: ${(error as Error).message})`, Number.NaN, '')]
+  }
+  const url = `${SERVER}/${database}`
+  const children: ChildProcess[] = []
+  try {
+    return await inTempDir(`fleet-${name}`, async (dir) => {
+      await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
+      await writeFile(join(dir, 'tributary.config.ts'), `import { defineAsset, defineProject, postgres, queue, type AnyNode } from 'tributary-orchestrator'
+const shape: { key: string; ins: string[] }[] = ${JSON.stringify(shape)}
+const made = new Map<string, AnyNode>()
+for (const { key, ins } of shape) {
+  made.set(key, defineAsset({ key, io: 'none', ins: Object.fromEntries(ins.map((up, i) => [\`in_\${i}\`, made.get(up)!])), materialize: ${materialize} }))
+}
+const url = process.env.TRIBUTARY_DATABASE_URL
+export default defineProject({
+  name: 'bench-fleet-${name}', assets: [...made.values()], concurrency: ${CONCURRENCY},
+  store: postgres({ url, poolSize: 12 }), warehouse: postgres({ url, poolSize: 4 }), executor: queue(),
+})
+`)
+      process.env.TRIBUTARY_DATABASE_URL = url
+      const instance = await Tributary.open({ projectDir: dir })
+      try {
+        for (let i = 0; i < WORKERS; i++) children.push(await startWorker(dir, url))
+        return await work(instance, url)
+      } finally {
+        await instance.close()
+      }
+    })
+  } finally {
+    for (const child of children) child.kill('SIGTERM')
+    await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)))
+    await query(`${SERVER}/postgres`, `drop database if exists ${database} with (force)`).catch(() => undefined)
+  }
+}
+
+async function startWorker(dir: string, url: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'worker', '--project', dir, '--concurrency', String(PER_WORKER)], { env: { ...process.env, TRIBUTARY_DATABASE_URL: url, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk
+      if (/worker \S+ started/.test(stderr)) resolve()
+    })
+    child.once('exit', (code) => reject(new Error(`worker exited ${code} before starting: ${stderr}`)))
+  })
+  return child
+}
+
+async function query<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query<R>(sql, params)).rows
+  } finally {
+    await client.end()
+  }
+}
