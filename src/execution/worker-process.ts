@@ -4,6 +4,7 @@ import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ExecutorTask, StepHost } from './executor.js'
 import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
 import { fromWire, toWire } from './wire-error.js'
+import { forgetWorker, recordWorker } from './worker-records.js'
 import { workerDiedError, workerStartError, workerTimedOutError, type WorkerExit } from './worker-errors.js'
 
 /** How worker processes are started. */
@@ -46,6 +47,7 @@ export class WorkerProcess {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     })
+    recordWorker(this.child.pid)
     this.child.stdout!.setEncoding('utf8').on('data', (text: string) => this.stray('stdout', text))
     this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
       this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL)
@@ -57,6 +59,7 @@ export class WorkerProcess {
       // Not the child's 'close' event: it never comes once the control plane closed the IPC channel.
       this.child.once('exit', (code, signal) => {
         this.alive = false
+        forgetWorker(this.child.pid)
         const drained = Promise.race([stderrEnded, new Promise((done) => setTimeout(done, 500).unref())])
         void drained.then(() => resolve({ code, signal, stderrTail: this.stderrTail }))
       })
