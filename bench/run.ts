@@ -16,6 +16,7 @@ import { planBenchmark } from './plan.js'
 import { partitionBenchmarks } from './partitions.js'
 import { sequentialChain } from './sequential.js'
 import { sqlParsing } from './sql-parse.js'
+import { sqlGraphDuckDb, sqlGraphPostgres } from './sql-graph.js'
 import { startupBenchmarks } from './startup.js'
 
 const RESULTS_DIR = join(import.meta.dirname, 'results')
@@ -27,6 +28,8 @@ const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResu
   { name: 'worker fleet (executor: queue(), PostgreSQL): layered 1,000 and the 40×10ms chain on 2 tributary worker processes', run: fleetBenchmarks },
   { name: '10,000-asset project: load, validate, plan, status', run: largeProject },
   { name: 'SQL analysis by DuckDB: 10,000 SQL assets validate, cold and warm', run: sqlParsing },
+  { name: '1,000 SQL assets, each a DuckDB table, against DuckDB running the same statements bare', run: sqlGraphDuckDb },
+  { name: '1,000 SQL assets, each a PostgreSQL table (PostgreSQL store), against PostgreSQL running the same statements bare', run: sqlGraphPostgres },
   { name: 'no-op re-run of 1,000 up-to-date assets', run: noopRerun },
   { name: 'plan on a 5,000-asset project with one changed asset', run: planBenchmark },
   { name: 'partitions: backfill planning, partition status, backfill throughput', run: partitionBenchmarks },

@@ -27,7 +27,7 @@ export async function observeSource(
     if (!(await session.relationExists(relation))) {
       return { sourceKey: node.key, observedAt: options.now, exists: false, lastUpdated: null, dataVersion: null, rowCount: null, schemaFingerprint: null, columns: null, files: [] }
     }
-    const [columns, rowCount, dataVersion] = [await session.columns(relation), await session.rowCount(relation), await session.dataVersion(relation)]
+    const { columns, rowCount, dataVersion } = await session.inspect(relation)
     // A table has no modification time we can trust; it changed when its content hash changed.
     const changed = options.previous?.dataVersion !== dataVersion
     return {

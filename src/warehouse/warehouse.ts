@@ -17,6 +17,13 @@ export interface PublicationMeta {
   readonly fence?: number
 }
 
+/** What a publish records about a relation: its columns, row count and data version, from one snapshot. */
+export interface RelationProfile {
+  readonly columns: ColumnInfo[]
+  readonly rowCount: number
+  readonly dataVersion: string
+}
+
 /** A publication found in the warehouse's own ledger (used by crash recovery). */
 export interface PublicationRecord extends PublicationMeta {
   readonly publishedAt: Date
@@ -52,6 +59,8 @@ export interface WarehouseSession extends WarehouseQueries {
   rowCount(relation: Relation): Promise<number>
   /** A hash of the relation's contents, independent of row order. */
   dataVersion(relation: Relation): Promise<string>
+  /** Columns, row count and data version together, read from one snapshot in fewer round trips than the three calls. */
+  inspect(relation: Relation): Promise<RelationProfile>
   /**
    * Atomically replaces `target` with `staging`, drops `staging`, and records the publication.
    * With a partition and `partitionColumn`, replaces only the rows of that partition

@@ -3,7 +3,7 @@ import { quoteRelation, type Relation } from '../../graph/asset-graph.js'
 import type { Row } from '../../model/context.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { ColumnInfo } from '../../store/records.js'
-import type { PublicationMeta, WarehouseSession } from '../warehouse.js'
+import type { PublicationMeta, RelationProfile, WarehouseSession } from '../warehouse.js'
 import { csvLoadError, type CsvFailure } from './csv-errors.js'
 import { isConflict } from './duckdb-errors.js'
 import { INSERT_PUBLICATION, ledgerParams } from './ledger.js'
@@ -43,9 +43,14 @@ async function failingCsv(s: Statements, files: readonly string[], error: unknow
 
 /** One DuckDB connection's worth of warehouse work; see {@link WarehouseSession}. */
 export class DuckDbSession implements WarehouseSession {
+  // Statements run through exec may leave the connection changed (settings, an open
+  // transaction), so its connection is not handed to another session.
+  private clean = true
+
   constructor(
     private readonly connection: SerialConnection,
-    private readonly onClose: () => void = () => undefined,
+    /** Called once the session is done with its connection: `clean` when it may serve another session. */
+    private readonly onClose: (clean: boolean) => void = () => undefined,
   ) {}
 
   /** Runs a query with `$1`-style parameters; values converted as described in duckdb-values.ts. */
@@ -55,6 +60,7 @@ export class DuckDbSession implements WarehouseSession {
 
   /** Runs one or more statements that return nothing. */
   exec(sql: string): Promise<void> {
+    this.clean = false
     return this.connection.run(sql)
   }
 
@@ -132,8 +138,12 @@ export class DuckDbSession implements WarehouseSession {
    * DuckDB's per-row hashes, so row order does not matter but duplicates do. DuckDB's `hash`
    * may change between DuckDB versions; an upgrade then marks every asset's data changed once.
    */
-  dataVersion(relation: Relation): Promise<string> {
-    // One transaction, so the columns and the hashes come from the same snapshot.
+  async dataVersion(relation: Relation): Promise<string> {
+    return (await this.inspect(relation)).dataVersion
+  }
+
+  /** Columns, row count and data version (see dataVersion) in one transaction, so all three come from the same snapshot. */
+  inspect(relation: Relation): Promise<RelationProfile> {
     return this.connection.transaction(async (s) => {
       const columns = await readColumns(s, relation)
       const [row] = await s.read(
@@ -141,7 +151,7 @@ export class DuckDbSession implements WarehouseSession {
          from ${quoteRelation(relation)} as __trb_row`,
       )
       const digest = createHash('sha256').update(JSON.stringify([columns, row?.total, row?.xor])).digest('hex').slice(0, 16)
-      return `${Number(row?.n)}:${digest}`
+      return { columns, rowCount: Number(row?.n), dataVersion: `${Number(row?.n)}:${digest}` }
     })
   }
 
@@ -179,10 +189,9 @@ export class DuckDbSession implements WarehouseSession {
     return this.connection.run(`drop table if exists ${quoteRelation(relation)}`)
   }
 
-  /** Closes the connection once queued work has finished. */
+  /** Ends the session once queued work has finished; its connection is closed or kept for another session. Safe to call twice. */
   async close(): Promise<void> {
-    await this.connection.close()
-    this.onClose()
+    if (await this.connection.release()) this.onClose(this.clean)
   }
 }
 
@@ -198,16 +207,19 @@ async function ensureTable(s: Statements, target: Relation, staging: Relation, a
   }
 }
 
+// DESCRIBE reads one table's entry in the catalog; information_schema.columns lists every column
+// of every table first, which costs milliseconds per call in a warehouse of a thousand tables.
+// Its column_type is information_schema's data_type (both are DuckDB's own type names).
 async function readColumns(s: Statements, relation: Relation): Promise<ColumnInfo[]> {
-  const rows = await s.read(
-    `select column_name, data_type from information_schema.columns
-     where lower(table_schema) = lower($1) and lower(table_name) = lower($2) order by ordinal_position`,
-    [relation.schema, relation.name],
-  )
-  if (rows.length === 0) {
+  let rows: Row[]
+  try {
+    rows = await s.read(`describe ${quoteRelation(relation)}`)
+  } catch (error) {
+    if (!(error instanceof TributaryError && /^Catalog Error/.test(error.cause instanceof Error ? error.cause.message : ''))) throw error
     throw new TributaryError(ErrorCode.WarehouseQuery, `relation ${quoteRelation(relation)} does not exist`, {
+      cause: error.cause,
       hint: 'Materialize the asset that produces it first.',
     })
   }
-  return rows.map((row) => ({ name: String(row.column_name), type: String(row.data_type) }))
+  return rows.map((row) => ({ name: String(row.column_name), type: String(row.column_type) }))
 }

@@ -1,4 +1,4 @@
-import { DuckDBInstance } from '@duckdb/node-api'
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
@@ -15,6 +15,8 @@ const STAGING_PREFIX = '__trb_stage_'
 // PostgreSQL truncates identifiers past 63 bytes; staying under it keeps names portable.
 const MAX_IDENTIFIER = 63
 const HASH_LENGTH = 10
+/** Connections kept open between sessions. */
+const MAX_IDLE = 16
 
 // DuckDB's file lock is per process, so a second instance on the same file in this process
 // would open without complaint and corrupt it. Refuse that here instead.
@@ -24,6 +26,9 @@ const openFiles = new Set<string>()
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = 'duckdb'
   private readonly sessions = new Set<DuckDbSession>()
+  // Connections of closed sessions, handed to the next ones: opening a connection costs more
+  // than most statements of a step, and a run opens a session per step.
+  private readonly idle: DuckDBConnection[] = []
   private closed = false
 
   private constructor(
@@ -77,10 +82,15 @@ export class DuckDbWarehouse implements Warehouse {
     }
   }
 
-  /** A new session on its own connection. */
+  /** A new session on a connection of its own (a fresh one, or one a closed session left clean). */
   async session(): Promise<WarehouseSession> {
     if (this.closed) throw new Error(`the DuckDB warehouse ${this.file} is closed`)
-    const session: DuckDbSession = new DuckDbSession(new SerialConnection(await this.instance.connect()), () => this.sessions.delete(session))
+    const connection = this.idle.pop() ?? (await this.instance.connect())
+    const session: DuckDbSession = new DuckDbSession(new SerialConnection(connection), (clean) => {
+      this.sessions.delete(session)
+      if (clean && !this.closed && this.idle.length < MAX_IDLE) this.idle.push(connection)
+      else connection.closeSync()
+    })
     this.sessions.add(session)
     return session
   }
@@ -102,6 +112,7 @@ export class DuckDbWarehouse implements Warehouse {
     if (this.closed) return
     this.closed = true
     await Promise.all([...this.sessions].map((session) => session.close()))
+    for (const connection of this.idle.splice(0)) connection.closeSync()
     await this.admin.close()
     this.instance.closeSync()
     openFiles.delete(this.file)

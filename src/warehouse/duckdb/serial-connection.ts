@@ -69,6 +69,17 @@ export class SerialConnection {
     return this.exclusive((s) => inTransaction(s, work))
   }
 
+  /**
+   * Stops taking work once queued work has finished, leaving the connection open for its owner:
+   * true the first time, false when already released or closed.
+   */
+  release(): Promise<boolean> {
+    return this.exclusive(async () => {
+      this.closed = true
+      return true
+    }).catch(() => false)
+  }
+
   /** Closes the connection once queued work has finished. Safe to call twice. */
   close(): Promise<void> {
     return this.exclusive(async (s) => {

@@ -24,6 +24,7 @@ export class SerialClient {
   private closed = false
   private broken = false
   private readonly statements: Statements
+  private readonly onError: () => void
 
   constructor(client: pg.PoolClient, url: string) {
     const wrap = (error: unknown) => queryError(error, url)
@@ -46,7 +47,8 @@ export class SerialClient {
       },
     }
     // A connection the server dropped is reported here; it is not returned to the pool.
-    client.on('error', () => (this.broken = true))
+    this.onError = () => (this.broken = true)
+    client.on('error', this.onError)
   }
 
   /** Runs `work` with the client to itself, after everything queued before it. */
@@ -59,10 +61,10 @@ export class SerialClient {
     return result
   }
 
-  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(work: (statements: Statements) => Promise<T>): Promise<T> {
+  /** Runs `work` in one transaction (`begin` may set its isolation level): committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (statements: Statements) => Promise<T>, begin = 'begin'): Promise<T> {
     return this.exclusive(async (s) => {
-      await s.run('begin')
+      await s.run(begin)
       try {
         const result = await work(s)
         await s.run('commit')
@@ -78,6 +80,8 @@ export class SerialClient {
   close(): Promise<void> {
     return this.exclusive(async (s) => {
       this.closed = true
+      // The pooled client outlives this session: a listener left on it would pile up, one per session.
+      s.client.off('error', this.onError)
       s.client.release(this.broken)
     }).catch(() => undefined)
   }
