@@ -109,6 +109,44 @@ describe('control plane: serve + a terminal', () => {
   })
 })
 
+describe('control plane: stopping a submitted run', () => {
+  test('Ctrl-C or SIGTERM of a terminal whose run went to serve cancels it there, with the same output and exit code as a run alone; serve stays up', async () => {
+    const project = await tempDir('stop-submitted-')
+    try {
+      await writeProject(project.dir)
+      /** Starts `materialize raw/gated`, stops it with `signal` once the step runs, and returns how it ended. */
+      const stopped = async (signal: NodeJS.Signals) => {
+        const terminal = background(['materialize', 'raw/gated', '--project', project.dir])
+        await terminal.waitFor(/running raw\/gated/)
+        terminal.child.kill(signal)
+        const [code] = await terminal.exited
+        const runId = /run (\d{8}-\d{6}-[0-9a-f]{6})/.exec(terminal.output.stderr)?.[1]
+        const run = JSON.parse(cli(['run', runId!, '--json', '--project', project.dir]).stdout)
+        const shown = (text: string) => text.replace(/\d{8}-\d{6}-[0-9a-f]{6}/g, '<run>').replace(/\b\d+(\.\d)?(ms|s)\b/g, '<t>')
+        return { code, stdout: shown(terminal.output.stdout), run: [run.run.status, run.steps.map((s: { status: string }) => s.status)], submitted: /submitted to the control plane/.test(terminal.output.stderr) }
+      }
+      const alone = { SIGINT: await stopped('SIGINT'), SIGTERM: await stopped('SIGTERM') }
+      assert.deepEqual([alone.SIGINT.submitted, alone.SIGINT.run], [false, ['canceled', ['canceled']]])
+      assert.deepEqual([alone.SIGTERM.code, alone.SIGTERM.run], [143, ['canceled', ['canceled']]])
+
+      const served = background(['serve', '--port', '0', '--no-daemon', '--project', project.dir])
+      const url = (await served.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 'stdout'))[0]
+      try {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+          const remote = await stopped(signal)
+          assert.equal(remote.submitted, true)
+          assert.deepEqual({ ...remote, submitted: false }, alone[signal], `${signal}: the same as alone`)
+        }
+        assert.equal((await fetch(`${url}/api/health`)).status, 200, 'serve is still up')
+      } finally {
+        assert.equal(await stop(served.child, served.exited), 0, served.output.stderr)
+      }
+    } finally {
+      await project.cleanup()
+    }
+  })
+})
+
 describe('control plane: killed mid-run', () => {
   test('SIGKILL of serve mid-run: its workers end, the terminal following the run says the control plane is gone (TRB6050, exit 3); the next command runs alone and settles the run', async () => {
     const project = await tempDir('killed-')
@@ -134,6 +172,42 @@ describe('control plane: killed mid-run', () => {
       assert.match(next.stdout, /recovered run \S+: its process had died \(1 step\(s\) marked failed/)
       assert.doesNotMatch(next.stderr, /submitted to the control plane/)
       assert.equal(existsSync(join(project.dir, '.tributary', 'control-plane.json')), false, 'the stale file is gone')
+    } finally {
+      await project.cleanup()
+    }
+  })
+})
+
+describe('control plane: killed mid-run, then served again', () => {
+  test('SIGKILL of serve mid-run: the next serve settles the dead run (failed, TRB3006, nothing published) and takes the next run from a terminal', async () => {
+    const project = await tempDir('killed-served-')
+    try {
+      await writeProject(project.dir)
+      const first = background(['serve', '--port', '0', '--no-daemon', '--project', project.dir])
+      await first.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 'stdout')
+      const terminal = background(['materialize', 'raw/gated', '--project', project.dir])
+      await terminal.waitFor(/running raw\/gated/)
+      const runId = /run (\d{8}-\d{6}-[0-9a-f]{6})/.exec(terminal.output.stderr)![1]!
+      first.child.kill('SIGKILL')
+      assert.equal((await terminal.exited)[0], 3, terminal.output.stderr)
+
+      // The stale advertisement does not stop the next serve; it settles the run its predecessor left running.
+      const second = background(['serve', '--port', '0', '--no-daemon', '--project', project.dir])
+      const url = (await second.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 'stdout'))[0]
+      try {
+        const listed = (await (await fetch(`${url}/api/runs`)).json()) as { id: string; status: string }[]
+        assert.equal(listed.find((run) => run.id === runId)?.status, 'failed', JSON.stringify(listed))
+        const detail = (await (await fetch(`${url}/api/runs/${runId}`)).json()) as { run: { error: { code: string } | null }; steps: { status: string; error: { code: string } | null }[] }
+        assert.deepEqual([detail.run.error?.code, detail.steps.map((step) => [step.status, step.error?.code])], ['TRB3006', [['failed', 'TRB3006']]])
+        assert.deepEqual(await (await fetch(`${url}/api/materializations?key=raw/gated`)).json(), [], 'nothing was published')
+
+        await writeFile(join(project.dir, 'gate'), '')
+        const next = cli(['materialize', 'raw/gated', '--project', project.dir])
+        assert.equal(next.code, 0, next.stderr)
+        assert.match(next.stderr, /submitted to the control plane/)
+      } finally {
+        assert.equal(await stop(second.child, second.exited), 0, second.output.stderr)
+      }
     } finally {
       await project.cleanup()
     }

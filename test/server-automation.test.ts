@@ -9,6 +9,7 @@ import { pollSensor, webhookSensor } from '../src/model/automation.js'
 import { dailyPartitions } from '../src/model/partitions.js'
 import { signWebhook } from '../src/server/webhook-signature.js'
 import { CRM_CSV, catalogAssets, serveInstance } from './helpers/server.js'
+import { runFinished } from './helpers/poll.js'
 import { openProject } from './helpers/temp-project.js'
 
 const operatorToken = `op-${randomBytes(16).toString('hex')}`
@@ -68,11 +69,7 @@ describe('server: webhook sensors, incidents, decisions', () => {
     const started = (await response.json()) as { runId: string; steps: string[] }
     assert.match(started.runId, /\S/)
     assert.deepEqual(started.steps.slice(0, 2), ['raw/accounts', 'marts/accounts_by_region'])
-    let run = await p.instance.store.getRun(started.runId)
-    for (let i = 0; i < 400 && (!run || run.status === 'running'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 25))
-      run = await p.instance.store.getRun(started.runId)
-    }
+    const run = await runFinished(p.instance, started.runId)
     assert.equal(run?.trigger, 'sensor:crm-landed')
     assert.equal(run?.status, 'succeeded')
   })
@@ -181,11 +178,7 @@ describe('server: webhook sensors over partitioned assets', () => {
       const response = await fetch(`${s.server.url}/api/sensors/events-landed`, { method: 'POST', headers: signWebhook(body, secret, p.instance.clock.now()), body })
       assert.equal(response.status, 202, await response.clone().text())
       const { runId } = (await response.json()) as { runId: string }
-      let run = await p.instance.store.getRun(runId)
-      for (let i = 0; i < 400 && (!run || run.status === 'running'); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 25))
-        run = await p.instance.store.getRun(runId)
-      }
+      const run = await runFinished(p.instance, runId)
       assert.equal(run?.status, 'succeeded')
       const built = (await p.instance.store.listSteps(runId)).map((step) => `${step.assetKey}@${step.partition}`)
       assert.equal(built.length, 1)

@@ -117,12 +117,16 @@ describe('cli: serve and dev', () => {
     try {
       await writeProject(dir, "export * from './auto.js'\n")
       await writeFile(join(dir, 'assets', 'auto.ts'), "import { defineAsset, onMissing } from 'tributary-orchestrator'\n\nexport const auto = defineAsset({ key: 'raw/auto', automation: onMissing(), async materialize() { return [{ id: 1 }] } })\n")
+      // Without the daemon, serve says nothing of it, and nothing ticks or runs while it serves.
       const quiet = await start(['serve', '--port', '0', '--no-daemon', '--project', dir])
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-      assert.deepEqual(await json(`${quiet.url}/api/runs`), [], 'no daemon, no runs')
+      assert.doesNotMatch(quiet.output.stdout, /automation daemon/)
+      assert.equal((await fetch(`${quiet.url}/api/health`)).status, 200)
       assert.equal(await stop(quiet.child, quiet.exited), 0)
+      assert.doesNotMatch(quiet.output.stderr, /daemon:/)
+      assert.deepEqual(JSON.parse(cli(['runs', '--json', '--project', dir]).stdout), [], 'no daemon, no runs')
 
       const served = await start(['serve', '--port', '0', '--project', dir])
+      assert.match(served.output.stdout, /automation daemon ticking every 30s/)
       const run = await poll('the daemon to build raw/auto', async () => {
         const runs = await json(`${served.url}/api/runs`)
         return runs.find((r: { trigger: string; status: string }) => r.trigger === 'automation' && r.status === 'succeeded')
