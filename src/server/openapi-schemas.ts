@@ -34,6 +34,9 @@ const runStatus = oneOf('running', 'succeeded', 'failed', 'canceled', 'paused')
 const partitionState = oneOf('fresh', 'stale', 'failed', 'missing', 'running')
 const nodeType = oneOf('asset', 'sql', 'source')
 const errorBody = object({ code: string, message: string, hint: string }, ['hint'])
+const edgeKind = oneOf('copy', 'transform', 'filter', 'asset')
+const columnEnd = object({ asset: string, column: string })
+const columnEdge = object({ from: columnEnd, to: columnEnd, kind: edgeKind })
 
 const summary = {
   key: string, type: nodeType, kind: string, owner: nullable(string), group: nullable(string), tags: list(string),
@@ -108,6 +111,20 @@ export const SCHEMAS: Record<string, Schema> = {
     edges: list(object({ from: string, to: string })),
   }),
   ApiControlPlane: object({ pid: integer, project: string, projectDir: string }),
+  ApiColumnLineage: object({ asset: string, column: string, upstream: list(columnEdge), downstream: list(columnEdge) }),
+  ApiAssetColumns: object({
+    asset: string, columnsKnown: boolean, schemaFrom: { type: ['string', 'null'], enum: ['published', 'observed', 'contract', 'query', null] }, note: nullable(string),
+    columns: list(object({ name: string, type: nullable(string), upstream: list(columnEdge), downstream: list(columnEdge) })),
+    readers: list(object({ asset: string, owner: nullable(string) })),
+  }),
+  ApiPlan: object({
+    added: list(string), removed: list(string),
+    changed: list(object({ key: string, owner: nullable(string), deployedVersion: string, version: string, columns: nullable(object({ added: list(string), removed: list(string) })) })),
+    breaks: list(object({ asset: string, column: string, readers: list(object({ asset: string, column: string, owner: nullable(string), kind: edgeKind, certain: boolean })) })),
+    contractBreaches: list(object({ asset: string, owner: nullable(string), reasons: list(string) })),
+    rebuild: list(object({ key: string, why: oneOf('new', 'code changed', 'upstream changed'), lastDurationMs: nullable(integer) })),
+    expectedMs: integer, breaking: boolean,
+  }),
   ApiRun: run,
   ApiStep: step,
   ApiRunDetail: object({

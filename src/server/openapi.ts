@@ -81,12 +81,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
         }),
       },
       '/api/lineage/columns': {
-        get: op('Column lineage: one column\'s sources and readers transitively, or every column of an asset with its direct ones', { ...ok('Edges { from, to, kind }', { type: 'object' }), '404': error('No such asset (TRB2003).') }, {
+        get: op('Column lineage: one column\'s sources and readers transitively, or every column of an asset with its direct ones', { ...ok('With column: { asset, column, upstream, downstream } edges; without: ApiAssetColumns', { oneOf: [ref('ApiColumnLineage'), ref('ApiAssetColumns')] }), '404': error('No such asset (TRB2003).') }, {
           parameters: queryOf('GET /api/lineage/columns'),
         }),
       },
       '/api/plan': {
-        post: op('The project the server loaded against what is deployed: changed assets, broken reader columns with owners, contract breaches, rebuilds', ok('The plan (breaking: true when a reader or contract breaks)', { type: 'object' })),
+        post: op('The project the server loaded against what is deployed: changed assets, broken reader columns with owners, contract breaches, rebuilds', ok('The plan (breaking: true when a reader or contract breaks)', ref('ApiPlan'))),
       },
       '/api/ready': {
         get: op('The readiness board: dashboards, reports, extracts and assets tagged business, explained in plain words', ok('Board items', { type: 'array', items: ref('ApiReadyItem') })),
