@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
+import { dailyPartitions } from '../src/model/partitions.js'
 import { defineSource, files } from '../src/model/source.js'
 import { cli } from './helpers/cli.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
@@ -68,5 +69,26 @@ describe('ctx.rows', () => {
     assert.equal(step!.status, 'failed')
     assert.equal(step!.error!.code, 'TRB1041')
     assert.match(step!.error!.message, /marts\/wrong read the rows of landing\/export, which is not a table/)
+  })
+
+  test('a partitioned upstream read through its mapping: only the mapped partition\'s rows', async () => {
+    const days = dailyPartitions({ start: '2026-03-01' })
+    const sales = defineAsset({
+      key: 'raw/sales', partitions: days, contract: { columns: { amount: { type: 'bigint', nullable: false } } },
+      materialize: (_inputs, ctx) => [{ amount: ctx.partition === '2026-03-01' ? 10 : 20 }, { amount: 1 }],
+    })
+    const daily = defineAsset({ key: 'marts/daily', partitions: days, ins: { sales }, async materialize({ sales }, ctx) {
+      const rows = await ctx.rows(sales)
+      return [{ total: rows.reduce((sum, row) => sum + Number(row.amount), 0) }]
+    } })
+    const p = await openProject({ assets: [sales, daily] })
+    cleanups.push(p.close)
+    for (const partition of ['2026-03-01', '2026-03-02']) assert.equal((await p.instance.materialize(undefined, { partition })).status, 'succeeded')
+    const session = await (await p.instance.warehouse()).session()
+    try {
+      assert.deepEqual(await session.query('select partition_key, total from marts.daily order by 1'), [{ partition_key: '2026-03-01', total: 11 }, { partition_key: '2026-03-02', total: 21 }])
+    } finally {
+      await session.close()
+    }
   })
 })

@@ -44,7 +44,8 @@ export function stepContext(task: MaterializeTask, host: StepHost, signal: Abort
     loadCsv: (files) => write({ op: 'loadCsv', files }),
     rows: (input) => {
       if (!input.table) return Promise.reject(notATableInput(task, input.key))
-      return call({ op: 'query', sql: `select * from ${input.table}` })
+      // Aliased: a partition-mapped input is a subquery, which PostgreSQL before 16 only reads with an alias.
+      return call({ op: 'query', sql: `select * from ${input.table} as input_rows` })
     },
     outputDir: task.outputDir,
   }
