@@ -17,12 +17,14 @@ import { partitionBenchmarks } from './partitions.js'
 import { sequentialChain } from './sequential.js'
 import { sqlParsing } from './sql-parse.js'
 import { sqlGraphDuckDb, sqlGraphPostgres } from './sql-graph.js'
+import { cliLayered } from './cli-layered.js'
 import { startupBenchmarks } from './startup.js'
 
 const RESULTS_DIR = join(import.meta.dirname, 'results')
 
 const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResult[]> | BenchResult[] }[] = [
   { name: 'CLI start-up (built CLI, whole processes) and the 40×10ms chain against GNU make', run: startupBenchmarks },
+  { name: 'cli-layered: the 1,000-asset layered graph, full and no-op re-run, via the CLI against GNU make -j2', run: cliLayered },
   { name: '40 sequential assets, ~10 ms of work each', run: sequentialChain },
   { name: '1,000-asset layered graph of no-op assets', run: layeredGraph },
   { name: 'worker fleet (executor: queue(), PostgreSQL): layered 1,000 and the 40×10ms chain on 2 tributary worker processes', run: fleetBenchmarks },

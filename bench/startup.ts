@@ -2,7 +2,8 @@
 // N times, min and median. Then the 40 × 10 ms chain through `tributary materialize --force`
 // beside GNU make running the same chain from a Makefile (`make -B`), and their ratio; the chain
 // also runs with asset code in the CLI's own process (TRIBUTARY_EXECUTOR=in-process) for comparison.
-// `npm run bench` builds dist/ first; run alone with `node --import tsx bench/run.ts startup`.
+// `npm run bench` builds dist/ first; run alone with `node --import tsx bench/run.ts startup`
+// (or `chain`, which is in its name too).
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -10,8 +11,8 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { inTempDir, quantile, result, type BenchResult } from './harness.js'
 
-const REPO = join(import.meta.dirname, '..')
-const BIN = join(REPO, 'bin', 'tributary.js')
+export const REPO = join(import.meta.dirname, '..')
+export const BIN = join(REPO, 'bin', 'tributary.js')
 const DEMO = join(REPO, 'examples', 'revenue')
 const RUNS = 7
 const LENGTH = 40
@@ -20,7 +21,7 @@ const WORK_MS = 10
 const { NODE_OPTIONS: _conditions, ...ENV } = process.env
 
 /** Wall-clock seconds of each of `runs` runs of a command (after `warmup` uncounted ones), failing loudly on a non-zero exit. */
-function timeRuns(command: string, args: readonly string[], runs: number, cwd = REPO, warmup = 1, env: NodeJS.ProcessEnv = {}): number[] {
+export function timeRuns(command: string, args: readonly string[], runs: number, cwd = REPO, warmup = 1, env: NodeJS.ProcessEnv = {}): number[] {
   const seconds: number[] = []
   for (let i = 1 - warmup; i <= runs; i++) {
     const started = performance.now()

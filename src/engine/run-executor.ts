@@ -106,9 +106,6 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   // Recovery never judges a run of this process by its heartbeat (a test's clock may jump ahead).
   runsExecutingHere.add(runId)
   counts.queued = plan.steps.length
-  // Workers load the project while the run starts, so the first TypeScript step finds one ready.
-  const codeSteps = deps.executor?.warm ? codeStepsAtOnce(plan.steps, deps.graph) : 0
-  if (codeSteps > 0) deps.executor?.warm?.(Math.min(codeSteps, deps.settings.concurrency))
   emit({ type: 'run_started', runId, total: plan.steps.length })
   // Asked before the run was created (Ctrl-C while planning): honoured now, before any step starts.
   if (options.signal?.aborted) onOuterAbort()
@@ -147,6 +144,10 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     for (const { step, reason } of upToDateNow) await record(step, 'succeeded', { reason, durationMs: 0, stored: true })
     plan = withoutSteps(plan, upToDateReasons)
   }
+  // More workers load the project (the instance warmed the first one) for the steps not up to date,
+  // as many as can run at once: a no-op re-run starts none.
+  const codeSteps = deps.executor?.warm ? codeStepsAtOnce(plan.steps, deps.graph) : 0
+  if (codeSteps > 0) deps.executor?.warm?.(Math.min(codeSteps, deps.settings.concurrency))
   const remaining = new Map(plan.steps.map((s) => [stepId(s), s.upstreamInRun.length]))
   const ready: PlannedStep[] = plan.steps.filter((s) => s.upstreamInRun.length === 0)
   const poolUse = new Map<string, number>()
