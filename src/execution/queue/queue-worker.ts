@@ -133,8 +133,8 @@ export class QueueWorker {
     if (!claim.claimed) return
     const ref: StepRef = { runId: job.runId, assetKey: job.assetKey, partition: job.partition }
     const current: Current = { ...ref, attempt: job.attempt, since: new Date(), pool: job.pool, controller: new AbortController() }
+    // Reported with the next heartbeat (not one more write per step start and end).
     this.current.add(current)
-    void this.heartbeat()
     try {
       const node = deps.graph.nodes.get(job.assetKey)
       if (!node || node.codeVersion !== job.codeVersion) {
@@ -157,7 +157,6 @@ export class QueueWorker {
       if (!recorded) await this.refused(job, stale ? outcome.error as TributaryError : undefined)
     } finally {
       this.current.delete(current)
-      void this.heartbeat()
     }
   }
 

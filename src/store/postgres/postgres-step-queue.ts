@@ -46,16 +46,17 @@ export class PostgresStepQueue implements StepQueue {
     await this.write(async (db, steps) => {
       await steps.update(update)
       // A new attempt: ends of the one before no longer count, and only a claim of this one gets a fence.
-      await db.query(
-        `INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) VALUES ($1, $2, $3, $4, 0)
-         ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL`,
-        [...keyOf(job), job.attempt],
-      )
       // In the same transaction as the step's record: a worker can never take a step the store does
-      // not know is waiting, and a step recorded as waiting always has its job.
-      await db.query(`SELECT graphile_worker.add_job($1, $2::json, job_key => $3, max_attempts => 25, flags => $4::text[])`, [
-        STEP_TASK, JSON.stringify(job), jobKey(job), job.pool ? [`pool:${job.pool}`] : null,
-      ])
+      // not know is waiting, and a step recorded as waiting always has its job. One statement for
+      // both, as the write lock is held meanwhile.
+      await db.query(
+        `WITH claim AS (
+           INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) VALUES ($1, $2, $3, $4, 0)
+           ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
+           RETURNING 1)
+         SELECT (SELECT count(*) FROM claim) AS claimed, graphile_worker.add_job($5, $6::json, job_key => $7, max_attempts => 25, flags => $8::text[])`,
+        [...keyOf(job), job.attempt, STEP_TASK, JSON.stringify(job), jobKey(job), job.pool ? [`pool:${job.pool}`] : null],
+      )
     })
   }
 
@@ -67,21 +68,22 @@ export class PostgresStepQueue implements StepQueue {
 
   async claimStep(job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
     return this.write(async (db, steps) => {
-      const { rows } = await db.query(
-        `SELECT c.attempt, c.outcome, s.status FROM step_claims c JOIN steps s USING (run_id, asset_key, partition)
-         WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 FOR UPDATE OF c`,
-        keyOf(job),
-      )
-      const row = rows[0] as { attempt: number; outcome: string | null; status: string } | undefined
-      if (!row || row.outcome !== null || ['succeeded', 'failed', 'blocked', 'skipped', 'canceled'].includes(row.status)) return { claimed: false, why: 'ended' }
-      if (row.attempt !== job.attempt) return { claimed: false, why: 'superseded' }
+      // One statement takes the fence when the attempt is still this job's and the step has not ended.
       const { rows: [claimed] } = await db.query(
-        `UPDATE step_claims SET fence = nextval('step_fences'), worker_id = $4, job_id = $5, claimed_at = ${NOW_MS}
-         WHERE run_id = $1 AND asset_key = $2 AND partition = $3 RETURNING fence`,
-        [...keyOf(job), workerId, jobId],
+        `UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
+         FROM steps s
+         WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 AND c.attempt = $4 AND c.outcome IS NULL
+           AND s.run_id = c.run_id AND s.asset_key = c.asset_key AND s.partition = c.partition
+           AND s.status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled')
+         RETURNING c.fence`,
+        [...keyOf(job), job.attempt, workerId, jobId],
       )
+      if (!claimed) {
+        const { rows: [row] } = await db.query(`SELECT attempt, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3`, keyOf(job))
+        return { claimed: false, why: row && row.outcome === null && row.attempt !== job.attempt ? 'superseded' : 'ended' }
+      }
       await steps.update({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, status: 'running', attempt: job.attempt, at, reason: null })
-      return { claimed: true, fence: Number(claimed!.fence) }
+      return { claimed: true, fence: Number(claimed.fence) }
     })
   }
 
