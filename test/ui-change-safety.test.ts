@@ -1,6 +1,6 @@
 // Change safety in a real browser (Debian's Chromium, headless) against the real server over a real
 // project (SQLite store, DuckDB warehouse): the asset page's columns with type, sources and readers
-// (click-through, asset level said as such, unknown columns said as such); the Materialize dialog's
+// (click-through, asset level said as such, unknown columns said as such, what the contract guarantees); the Materialize dialog's
 // force option; and the plan of a renamed column as an impact view on the lineage, with owners.
 // Screenshots land in test-artifacts/screenshots/change-*.png.
 import assert from 'node:assert/strict'
@@ -23,7 +23,7 @@ function shop(stagingSql: string): ProjectDefinition {
     key: 'raw/orders', owner: 'team:data',
     materialize: () => [{ id: 1, customer_id: 10, amount: 5.5, status: 'paid' }, { id: 2, customer_id: 11, amount: 7.25, status: 'open' }, { id: 3, customer_id: 10, amount: 2, status: 'paid' }],
   })
-  const staging = sqlAsset({ key: 'staging/orders', owner: 'team:data', sql: stagingSql })
+  const staging = sqlAsset({ key: 'staging/orders', owner: 'team:data', sql: stagingSql, contract: { columns: { id: { type: 'bigint', nullable: false }, amount: 'double' } } })
   const revenue = sqlAsset({ key: 'marts/revenue', owner: 'team:finance', sql: "select sum(amount) as revenue from staging.orders where status = 'paid'" })
   const byCustomer = sqlAsset({ key: 'marts/by_customer', owner: 'team:growth', sql: 'select customer_id, sum(amount) as total from staging.orders group by all' })
   const counts = sqlAsset({ key: 'marts/counts', owner: 'team:ops', sql: 'select count(id) as orders from staging.orders' })
@@ -66,11 +66,13 @@ describe('web UI: change safety', () => {
     try {
       await page.goto(`${server!.url}/assets/staging/orders`)
       await page.waitForSelector('tr[data-column="amount"]')
-      assert.deepEqual(await page.$$eval('.columns-table tbody tr', (rows) => rows.map((r) => `${r.children[0]!.textContent}:${r.children[1]!.textContent}`)), ['id:BIGINT', 'customer_id:BIGINT', 'amount:DOUBLE', 'status:VARCHAR'])
+      assert.deepEqual(await page.$$eval('.columns-table tbody tr', (rows) => rows.map((r) => `${r.children[0]!.textContent}:${r.children[1]!.firstChild!.textContent}`)), ['id:BIGINT', 'customer_id:BIGINT', 'amount:DOUBLE', 'status:VARCHAR'])
       assert.deepEqual(await cells(page, 'amount', 'comes-from'), ['raw/orders.amount copy'])
       assert.deepEqual((await cells(page, 'amount', 'read-by')).sort(), ['extracts/orders.* asset level', 'marts/by_customer.total transform', 'marts/revenue.revenue transform'])
       assert.deepEqual((await cells(page, 'status', 'read-by')).sort(), ['extracts/orders.* asset level', 'marts/revenue.revenue filter'])
       assert.match((await page.textContent('[data-testid="asset-level-note"]'))!, /traced per asset, not per column/)
+      // What the contract guarantees, beside the type.
+      assert.deepEqual(await page.$$eval('.columns-table tbody tr', (rows) => rows.map((r) => r.querySelector('[data-testid="contract"]')?.textContent ?? null)), ['contract: bigint, not null', null, 'contract: double', null])
       await screenshot(page, 'change-asset-columns', { fullPage: true })
 
       // Click through to a reader, then back up to where its column comes from.
@@ -164,6 +166,7 @@ describe('web UI: change safety', () => {
       assert.match((await page.textContent('[data-broken-reader="marts/revenue.revenue"]'))!, /marts\/revenue\.revenue\s*transform\s*team:finance/)
       assert.match((await page.textContent('[data-broken-reader="marts/by_customer.total"]'))!, /marts\/by_customer\.total\s*transform\s*team:growth/)
       assert.equal(await page.$('[data-broken-reader^="marts/counts."]'), null, 'a reader of other columns does not break')
+      assert.match((await page.textContent('[data-contract-breach="staging/orders"]'))!, /staging\/orders\s*team:data\s*amount is missing; the contract guarantees it \(double\)/)
       // The TypeScript reader reads the asset: it may break, said as such.
       assert.match((await page.textContent('[data-broken-reader="extracts/orders.*"]'))!, /asset level\s*may break\s*team:ops/)
 

@@ -161,7 +161,14 @@ export interface ApiAssetColumns {
   readonly schemaFrom: 'published' | 'observed' | 'contract' | 'query' | null
   /** Why nothing finer is shown, when the columns are not known. */
   readonly note: string | null
-  readonly columns: readonly { readonly name: string; readonly type: string | null; readonly upstream: readonly ApiColumnEdge[]; readonly downstream: readonly ApiColumnEdge[] }[]
+  readonly columns: readonly {
+    readonly name: string
+    readonly type: string | null
+    /** What the asset's contract guarantees of this column; null when it guarantees nothing of it. */
+    readonly contract: { readonly type: string; readonly nullable: boolean; readonly description: string | null } | null
+    readonly upstream: readonly ApiColumnEdge[]
+    readonly downstream: readonly ApiColumnEdge[]
+  }[]
   /** Who reads the asset, at asset granularity, with owners. */
   readonly readers: readonly { readonly asset: string; readonly owner: string | null }[]
 }

@@ -114,7 +114,9 @@ export const SCHEMAS: Record<string, Schema> = {
   ApiColumnLineage: object({ asset: string, column: string, upstream: list(columnEdge), downstream: list(columnEdge) }),
   ApiAssetColumns: object({
     asset: string, columnsKnown: boolean, schemaFrom: { type: ['string', 'null'], enum: ['published', 'observed', 'contract', 'query', null] }, note: nullable(string),
-    columns: list(object({ name: string, type: nullable(string), upstream: list(columnEdge), downstream: list(columnEdge) })),
+    columns: list(object({
+      name: string, type: nullable(string), contract: nullable(object({ type: string, nullable: boolean, description: nullable(string) })), upstream: list(columnEdge), downstream: list(columnEdge),
+    })),
     readers: list(object({ asset: string, owner: nullable(string) })),
   }),
   ApiPlan: object({

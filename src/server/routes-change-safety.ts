@@ -1,6 +1,7 @@
 // Change safety: column lineage (GET /api/lineage/columns) and the plan of the working tree (POST /api/plan).
 import { Hono } from 'hono'
 import type { Tributary } from '../instance/tributary.js'
+import { contractColumns, type ResolvedContractColumn } from '../model/contract.js'
 import type { ApiAssetColumns, ApiPlan } from './api-types.js'
 import type { AuthEnv } from './auth.js'
 import { badRequest } from './errors.js'
@@ -30,9 +31,11 @@ export function changeSafetyRoutes(instance: () => Tributary): Hono<AuthEnv> {
     const schema = lineage.schemaOf(asset)
     const node = current.graph.get(asset)
     const types = new Map(schema?.columns.map((col) => [col.name.toLowerCase(), col.type]) ?? [])
+    const guaranteed = new Map((node.def.contract ? contractColumns(node.def.contract) : []).map((col) => [col.name.toLowerCase(), col]))
     const columns = lineage.columnsOf(asset).map((name) => ({
       name,
       type: types.get(name.toLowerCase()) ?? null,
+      contract: contractOf(guaranteed.get(name.toLowerCase())),
       upstream: direction === 'downstream' ? [] : lineage.upstream(asset, name, false),
       downstream: direction === 'upstream' ? [] : lineage.downstream(asset, name, false),
     }))
@@ -55,4 +58,8 @@ export function changeSafetyRoutes(instance: () => Tributary): Hono<AuthEnv> {
   })
 
   return routes
+}
+
+function contractOf(column: ResolvedContractColumn | undefined): ApiAssetColumns['columns'][number]['contract'] {
+  return column ? { type: column.type, nullable: column.nullable, description: column.description } : null
 }

@@ -66,7 +66,14 @@ export function AssetColumns({ asset }: { asset: ApiAssetDetail }) {
               {columns.map((column) => (
                 <tr key={column.name} data-column={column.name}>
                   <td className="mono">{column.name}</td>
-                  <td className="mono muted">{column.type ?? recorded.get(column.name.toLowerCase()) ?? '—'}</td>
+                  <td className="mono muted">
+                    {column.type ?? recorded.get(column.name.toLowerCase()) ?? '—'}
+                    {column.contract && (
+                      <div className="column-contract" data-testid="contract" title={column.contract.description ?? 'guaranteed to readers by the contract'}>
+                        contract: {column.contract.type}{column.contract.nullable ? '' : ', not null'}
+                      </div>
+                    )}
+                  </td>
                   <td data-testid="comes-from"><Ends edges={column.upstream} end={(e) => e.from} none={asset.type === 'source' ? 'outside data (a source)' : 'no input column'} /></td>
                   <td data-testid="read-by"><Ends edges={column.downstream} end={(e) => e.to} none="nothing reads it" /></td>
                 </tr>

@@ -144,7 +144,7 @@ export function PlanImpactBox({ plan, error }: { plan: ApiPlan | undefined; erro
               <li key={breach.asset} data-contract-breach={breach.asset}>
                 <div>
                   <Link to={assetHref(breach.asset)} className="mono">{breach.asset}</Link>
-                  {breach.owner && <span className="plan-owner">{breach.owner}</span>}
+                  {breach.owner && <> <span className="plan-owner">{breach.owner}</span></>}
                   <div className="small muted">{breach.reasons.join('; ')}</div>
                 </div>
               </li>
