@@ -19,6 +19,7 @@ import { sqlParsing } from './sql-parse.js'
 import { sqlGraphDuckDb, sqlGraphPostgres } from './sql-graph.js'
 import { cliLayered } from './cli-layered.js'
 import { startupBenchmarks } from './startup.js'
+import { workerCrash } from './worker-crash.js'
 
 const RESULTS_DIR = join(import.meta.dirname, 'results')
 
@@ -27,6 +28,7 @@ const BENCHMARKS: { readonly name: string; readonly run: () => Promise<BenchResu
   { name: 'cli-layered: the 1,000-asset layered graph, full and no-op re-run, via the CLI against GNU make -j2', run: cliLayered },
   { name: '40 sequential assets, ~10 ms of work each', run: sequentialChain },
   { name: '1,000-asset layered graph of no-op assets', run: layeredGraph },
+  { name: 'worker crash: worker death → next step started, on the process pool', run: workerCrash },
   { name: 'worker fleet (executor: queue(), PostgreSQL): layered 1,000 and the 40×10ms chain on 2 tributary worker processes', run: fleetBenchmarks },
   { name: '10,000-asset project: load, validate, plan, status', run: largeProject },
   { name: 'SQL analysis by DuckDB: 10,000 SQL assets validate, cold and warm', run: sqlParsing },

@@ -649,6 +649,40 @@ export function storeConformance(name: string, open: OpenStore): void {
         assert.deepEqual(await store.acquireLease('users', null, 'run-c', 10_000, at(1)), { acquired: false, holder: 'run-b' })
       }))
 
+      test('startStep takes the lease and records the step in one write, only while the latest materialization is the one decided on', () => withStore(async (store) => {
+        await store.createRun(newRun('r1', 0, [{ assetKey: 'orders', partition: 'p1' }]))
+        await store.createRun(newRun('r2', 0, [{ assetKey: 'orders', partition: 'p1' }]))
+        const running = (runId: string, seconds: number) => ({ runId, assetKey: 'orders', partition: 'p1', status: 'running' as const, at: at(seconds), attempt: 1 })
+        const start = (runId: string, seconds: number, lastMaterializationId?: number | null) => store.startStep({
+          runId, assetKey: 'orders', partition: 'p1', ttlMs: 10_000, now: at(seconds), update: running(runId, seconds),
+          ...(lastMaterializationId === undefined ? {} : { lastMaterializationId }),
+        })
+        const status = async (runId: string) => (await store.listSteps(runId))[0]!.status
+        // Nothing published yet (null): taken and recorded.
+        assert.deepEqual(await start('r1', 1, null), { acquired: true, holder: 'r1', stale: false })
+        assert.equal(await status('r1'), 'running')
+        assert.deepEqual(types(await store.listEvents({ runId: 'r1' })).slice(-1), ['step_running'])
+        // Held by r1: r2 records nothing.
+        assert.deepEqual(await start('r2', 2, null), { acquired: false, holder: 'r1', stale: false })
+        assert.equal(await status('r2'), 'queued')
+        // r1 publishes and lets go; r2 decided before that publish: it takes the lease but records nothing.
+        const published = await store.completeStep({ step: { ...running('r1', 3), status: 'succeeded', durationMs: 5 }, materialization: materialization('r1', 'orders', 'p1', 3) })
+        await store.releaseLease('orders', 'p1', 'r1')
+        assert.deepEqual(await start('r2', 4, null), { acquired: true, holder: 'r2', stale: true })
+        assert.equal(await status('r2'), 'queued')
+        assert.deepEqual(await store.acquireLease('orders', 'p1', 'r1', 10_000, at(5)), { acquired: false, holder: 'r2' })
+        // Decided again on the new latest: recorded. Not checking the materialization records too.
+        assert.deepEqual(await start('r2', 6, published!.id), { acquired: true, holder: 'r2', stale: false })
+        assert.equal(await status('r2'), 'running')
+        await store.releaseLease('orders', 'p1', 'r2')
+        await store.createRun(newRun('r3', 7, [{ assetKey: 'orders', partition: 'p1' }]))
+        assert.deepEqual(await start('r3', 8), { acquired: true, holder: 'r3', stale: false })
+        assert.equal(await status('r3'), 'running')
+        // Another partition's materialization is not this one's: p2 has none.
+        await store.createRun(newRun('r4', 9, [{ assetKey: 'orders', partition: 'p2' }]))
+        assert.equal((await store.startStep({ runId: 'r4', assetKey: 'orders', partition: 'p2', ttlMs: 10_000, now: at(9), lastMaterializationId: null })).stale, false)
+      }))
+
       test('renewLeases extends every lease of a holder and no other', () => withStore(async (store) => {
         await store.acquireLease('orders', null, 'run-a', 10_000, at(0))
         await store.acquireLease('orders', 'p1', 'run-a', 10_000, at(0))

@@ -7,7 +7,7 @@ import { parseDuration } from '../model/duration.js'
 import { previousKey, upstreamKeys } from '../model/partitions.js'
 import type { AssetInput, SourceInput } from '../model/context.js'
 import { ErrorCode, serializeError, TributaryError, type SerializedError } from '../model/errors.js'
-import type { RunStatus, StepStatus } from '../store/records.js'
+import type { MaterializationRecord, RunStatus, StepStatus, StepUpdate } from '../store/records.js'
 import type { EngineDeps } from './engine-deps.js'
 import { fileOutputPaths } from './file-output.js'
 import { matchFiles } from './observe.js'
@@ -183,7 +183,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     const pool = node.def.type === 'source' ? undefined : node.def.pool
     running++
     if (pool) poolUse.set(pool, (poolUse.get(pool) ?? 0) + 1)
-    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true)
+    const lease = { held: false }
+    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease)
       .then((status) => finish(step, status))
       .catch(async (error) => {
         // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
@@ -193,9 +194,12 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       .finally(() => {
         running--
         if (pool) poolUse.set(pool, poolUse.get(pool)! - 1)
-        inFlight.delete(work)
         wake?.()
+        // The slot and the downstream are free once the final state is stored; the lease goes after,
+        // in the same store write as the next step's start rather than before it (run end releases any left).
+        if (lease.held) return deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined)
       })
+      .finally(() => inFlight.delete(work))
     inFlight.add(work)
   }
 
@@ -212,7 +216,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
         if (index < 0) break
         launch(ready.splice(index, 1)[0]!)
       }
-      if (inFlight.size === 0) break
+      if (running === 0) break
       await new Promise<void>((resolve) => {
         wake = resolve
       })
@@ -288,10 +292,12 @@ async function waitUntilClear(
   }
 }
 
-// One step from waiting to its final state: readiness, lease, attempts with retries.
+// One step from waiting to its final state: readiness, lease, attempts with retries. The lease,
+// once taken (lease.held), is the caller's to release.
 async function runStep(
   deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal,
-  pause: { readonly signal: AbortSignal; readonly paused: () => boolean }, record: Recorder, force = false,
+  pause: { readonly signal: AbortSignal; readonly paused: () => boolean }, record: Recorder, force: boolean,
+  lease: { held: boolean },
 ): Promise<StepStatus> {
   const def = node.def
   if (def.type === 'source') throw new Error('sources are not steps')
@@ -339,84 +345,117 @@ async function runStep(
       return 'blocked'
     }
   }
-  // At most one live materialization per asset-partition across concurrent runs.
+  // At most one live materialization per asset-partition across concurrent runs. Up to date (see
+  // up-to-date.ts) is decided on reads made just before the lease, and the step starts in one store
+  // write that takes the lease and records the decision (running, or up to date) only if no run
+  // published this partition since those reads: two runs never both skip and build.
+  // With queue workers the store records the step waiting for a worker, then running when one takes it.
+  const remote = deps.executor?.runAttempt ? deps.executor : undefined
+  let decided: UpToDateDecision | undefined
   const leased = await wait(Math.max(timeoutMs, deps.settings.leaseTtlMs), Math.min(deps.settings.readinessPollMs, 1000), 'canceled while waiting for another run', async () => {
-    const lease = await deps.store.acquireLease(node.key, step.partition, runId, deps.settings.leaseTtlMs, deps.clock.now())
-    if (lease.acquired) return undefined
-    return {
-      waiting: `run ${lease.holder} is materializing ${node.key}`,
-      fail: (waited) => ({ error: { code: ErrorCode.NotReady, message: `${node.key} is being materialized by run ${lease.holder}; gave up after ${Math.round(waited / 1000)}s`, hint: `Wait for run ${lease.holder} to finish, then re-run.` } }),
+    for (;;) {
+      // A pause stops a step that has not started: it ends canceled below, without its lease.
+      if (pause.paused()) return undefined
+      const decision = await decideUpToDate(deps, node, step, force)
+      const at = deps.clock.now()
+      const key = { runId, assetKey: node.key, partition: step.partition }
+      const update: StepUpdate | undefined = decision.reason ? { ...key, status: 'succeeded', at, reason: decision.reason, durationMs: 0 }
+        : remote ? undefined : { ...key, status: 'running', at, attempt: 1 }
+      const started = await deps.store.startStep({
+        ...key, ttlMs: deps.settings.leaseTtlMs, now: at, ...(decision.last ? { lastMaterializationId: decision.last.record?.id ?? null } : {}), ...(update ? { update } : {}),
+      })
+      if (!started.acquired) {
+        return {
+          waiting: `run ${started.holder} is materializing ${node.key}`,
+          fail: (waited) => ({ error: { code: ErrorCode.NotReady, message: `${node.key} is being materialized by run ${started.holder}; gave up after ${Math.round(waited / 1000)}s`, hint: `Wait for run ${started.holder} to finish, then re-run.` } }),
+        }
+      }
+      lease.held = true
+      // Stale: another run published between the reads and the lease; decide again, now under the lease.
+      if (!started.stale) {
+        decided = decision
+        return undefined
+      }
     }
   })
   if (leased) return leased
-  if (pause.paused()) {
-    await deps.store.releaseLease(node.key, step.partition, runId)
+  if (!decided) {
     await record(step, 'canceled', { reason: UNSTARTED.paused })
     return 'canceled'
   }
-  try {
-    // Up to date (see up-to-date.ts): decided under the lease, so two runs never both skip and build.
-    let resolved = force || node.upstream.length === 0 ? undefined : await resolveInputs(deps, node, step)
-    if (resolved) {
-      const [last] = await deps.store.listMaterializations(node.key, { limit: 1, partition: step.partition })
-      const now = (def.checks ?? []).map((c) => c.name)
-      // Checks evaluated on that build (a check added since means its output was never checked by it).
-      const evaluated = last && now.length > 0 ? (await deps.store.listCheckResults(node.key, { limit: 200 })).filter((c) => c.runId === last.runId && c.partition === step.partition).map((c) => c.checkName) : []
-      const reason = upToDate({ codeVersion: node.codeVersion, upstream: node.upstream, inputVersions: resolved.versions, last, checks: { now, evaluated: new Set(evaluated) } })
-      if (reason) {
-        await record(step, 'succeeded', { reason, durationMs: 0 })
-        return 'succeeded'
-      }
-    }
-    const attempts = Math.max(1, def.retry ? maxAttempts(def.retry) : 1)
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) {
-        await record(step, 'canceled', { attempt, reason: 'the run was canceled' })
-        return 'canceled'
-      }
-      // With queue workers the store records the step waiting for a worker, then running when one takes it.
-      const remote = deps.executor?.runAttempt ? deps.executor : undefined
-      await record(step, 'running', { attempt, stored: remote !== undefined })
-      const inputs = resolved ?? (await resolveInputs(deps, node, step))
-      resolved = undefined
-      // Volume checks compare a time partition with the previous window, anything else with its own last version.
-      const previousPartition = step.partition !== null && node.partitions ? previousKey(node.partitions, step.partition) ?? step.partition : step.partition
-      const previous = await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })
-      const outcome = remote
-        ? await remote.runAttempt!({
-          runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, inputs, previousRowCount: previous[0]?.rowCount ?? null,
-        }, signal)
-        : await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
-      if (outcome.status === 'succeeded') {
-        await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
-        return 'succeeded'
-      }
-      if (outcome.status === 'blocked') {
-        await record(step, 'blocked', { attempt, reason: outcome.reason, stored: true })
-        return 'blocked'
-      }
-      const error = serializeError(outcome.error)
-      if (outcome.status === 'canceled') {
-        await record(step, 'canceled', { attempt, error, reason: 'the run was canceled' })
-        return 'canceled'
-      }
-      const retryable = outcome.error instanceof TributaryError ? outcome.error.retryable : true
-      if (!retryable || attempt >= attempts) {
-        await record(step, 'failed', { attempt, error, reason: attempt > 1 ? `failed after ${attempt} attempts` : null })
-        return 'failed'
-      }
-      const delay = retryDelay(def.retry, attempt, deps.random)
-      await deps.store.appendLog({ runId, assetKey: node.key, partition: step.partition, attempt, level: 'warn', message: `attempt ${attempt} failed (${error.message}); retrying in ${delay}ms`, at: deps.clock.now() })
-      try {
-        await deps.clock.sleep(delay, signal)
-      } catch {
-        await record(step, 'canceled', { attempt, error, reason: 'canceled while waiting to retry' })
-        return 'canceled'
-      }
-    }
-  } finally {
-    await deps.store.releaseLease(node.key, step.partition, runId)
+  if (decided.reason) {
+    await record(step, 'succeeded', { reason: decided.reason, durationMs: 0, stored: true })
+    return 'succeeded'
   }
+  // The first attempt's running state went to the store with the lease.
+  let resolved = decided.resolved
+  const last = decided.last
+  const attempts = Math.max(1, def.retry ? maxAttempts(def.retry) : 1)
+  for (let attempt = 1; ; attempt++) {
+    if (signal.aborted) {
+      await record(step, 'canceled', { attempt, reason: 'the run was canceled' })
+      return 'canceled'
+    }
+    await record(step, 'running', { attempt, stored: attempt === 1 || remote !== undefined })
+    const inputs = resolved ?? (await resolveInputs(deps, node, step))
+    resolved = undefined
+    // Volume checks compare a time partition with the previous window, anything else with its own last version.
+    const previousPartition = step.partition !== null && node.partitions ? previousKey(node.partitions, step.partition) ?? step.partition : step.partition
+    const previous = previousPartition === step.partition && last ? [last.record] : await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })
+    const outcome = remote
+      ? await remote.runAttempt!({
+        runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, inputs, previousRowCount: previous[0]?.rowCount ?? null,
+      }, signal)
+      : await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
+    if (outcome.status === 'succeeded') {
+      await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
+      return 'succeeded'
+    }
+    if (outcome.status === 'blocked') {
+      await record(step, 'blocked', { attempt, reason: outcome.reason, stored: true })
+      return 'blocked'
+    }
+    const error = serializeError(outcome.error)
+    if (outcome.status === 'canceled') {
+      await record(step, 'canceled', { attempt, error, reason: 'the run was canceled' })
+      return 'canceled'
+    }
+    const retryable = outcome.error instanceof TributaryError ? outcome.error.retryable : true
+    if (!retryable || attempt >= attempts) {
+      await record(step, 'failed', { attempt, error, reason: attempt > 1 ? `failed after ${attempt} attempts` : null })
+      return 'failed'
+    }
+    const delay = retryDelay(def.retry, attempt, deps.random)
+    await deps.store.appendLog({ runId, assetKey: node.key, partition: step.partition, attempt, level: 'warn', message: `attempt ${attempt} failed (${error.message}); retrying in ${delay}ms`, at: deps.clock.now() })
+    try {
+      await deps.clock.sleep(delay, signal)
+    } catch {
+      await record(step, 'canceled', { attempt, error, reason: 'canceled while waiting to retry' })
+      return 'canceled'
+    }
+  }
+}
+
+/** Whether a step is up to date, and what was read to decide it. */
+interface UpToDateDecision {
+  /** Its inputs as read; undefined when not decided (forced, or no upstream). */
+  readonly resolved?: ResolvedInputs
+  /** The last materialization of its partition, when read. */
+  readonly last?: { readonly record: MaterializationRecord | undefined }
+  /** Why it is up to date; undefined when it must be built. */
+  readonly reason?: string
+}
+
+// Up to date (see up-to-date.ts): same code, same input versions, same checks as its last materialization.
+async function decideUpToDate(deps: EngineDeps, node: GraphNode, step: PlannedStep, force: boolean): Promise<UpToDateDecision> {
+  if (force || node.upstream.length === 0) return {}
+  const resolved = await resolveInputs(deps, node, step)
+  const [built] = await deps.store.listMaterializations(node.key, { limit: 1, partition: step.partition })
+  const now = node.def.type === 'source' ? [] : (node.def.checks ?? []).map((c) => c.name)
+  // Checks evaluated on that build (a check added since means its output was never checked by it).
+  const evaluated = built && now.length > 0 ? (await deps.store.listCheckResults(node.key, { limit: 200 })).filter((c) => c.runId === built.runId && c.partition === step.partition).map((c) => c.checkName) : []
+  const reason = upToDate({ codeVersion: node.codeVersion, upstream: node.upstream, inputVersions: resolved.versions, last: built, checks: { now, evaluated: new Set(evaluated) } })
+  return { resolved, last: { record: built }, ...(reason ? { reason } : {}) }
 }
 
 // The partitions of `up` a partitioned step reads through its mapping; undefined when it reads them all.
@@ -454,7 +493,8 @@ async function resolveInputs(deps: EngineDeps, node: GraphNode, step: PlannedSte
       partitioned.set(key, { version: combinedVersion(all), rowCount: all.reduce((n, m) => n + (m.rowCount ?? 0), 0) })
     }
   }
-  const observations = new Map((await deps.store.latestObservations(node.upstream)).map((o) => [o.sourceKey, o]))
+  const sources = node.upstream.filter((key) => deps.graph.get(key).def.type === 'source')
+  const observations = new Map((sources.length > 0 ? await deps.store.latestObservations(sources) : []).map((o) => [o.sourceKey, o]))
   // The versions read now are recorded with the materialization: status compares them later to spot newer upstream data.
   const versions: Record<string, string> = {}
   for (const key of node.upstream) {

@@ -33,6 +33,29 @@ export interface StepCompletion {
   readonly checks?: readonly NewCheckResult[]
 }
 
+/** A step starting: its lease taken and its first state recorded in one write (see {@link Store.startStep}). */
+export interface StepStart {
+  /** The lease holder: the step's run. */
+  readonly runId: string
+  readonly assetKey: string
+  readonly partition: string | null
+  readonly ttlMs: number
+  readonly now: Date
+  /**
+   * The id of the latest materialization of (assetKey, partition) the caller decided on, null
+   * for none. Default: not checked.
+   */
+  readonly lastMaterializationId?: number | null
+  /** Applied when the lease is taken and that materialization is still the latest (a step running, or up to date). Default: none. */
+  readonly update?: StepUpdate
+}
+
+/** How {@link Store.startStep} went. */
+export interface StepStartResult extends LeaseResult {
+  /** The lease was taken but another materialization has been recorded since the caller's read: `update` was not applied. */
+  readonly stale: boolean
+}
+
 /**
  * The metadata store. Every write appends to the event log and updates the latest-state
  * tables in one transaction, so reads of state never scan the log. Implementations: SQLite
@@ -113,6 +136,13 @@ export interface Store {
    * Succeeds when free, expired, or already held by `holder`.
    */
   acquireLease(assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult>
+  /**
+   * Takes the lease as {@link acquireLease} does and, in the same transaction, applies `update`
+   * if the lease was taken and the latest materialization of (assetKey, partition) is still the
+   * one the caller decided on: a step starts in one write, its up-to-date decision made on reads
+   * just before and still true under the lease. When stale, the lease stays taken.
+   */
+  startStep(start: StepStart): Promise<StepStartResult>
   /** Extends every lease of `holder`. */
   renewLeases(holder: string, ttlMs: number, now: Date): Promise<void>
   releaseLease(assetKey: string, partition: string | null, holder: string): Promise<void>

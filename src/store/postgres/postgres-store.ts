@@ -5,7 +5,7 @@ import {
   type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
   type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
 } from '../records.js'
-import type { NewRun, StepCompletion, StepCount, Store } from '../store.js'
+import type { NewRun, StepCompletion, StepCount, StepStart, StepStartResult, Store } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from '../sqlite/asset-state-rows.js'
 import {
@@ -259,12 +259,27 @@ export class PostgresStore implements Store {
   }
 
   async acquireLease(assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult> {
+    return this.write((db) => this.takeLease(db, assetKey, partition, holder, ttlMs, now))
+  }
+
+  async startStep(start: StepStart): Promise<StepStartResult> {
     return this.write(async (db) => {
-      const key = { assetKey, partition: partitionKey(partition) }
-      const { rowCount } = await sql.acquireLease.run(db, { ...key, holder, now: now.getTime(), expiresAt: now.getTime() + ttlMs })
-      if (rowCount > 0) return { acquired: true, holder }
-      return { acquired: false, holder: (await sql.leaseHolder.get(db, key))?.holder ?? null }
+      const lease = await this.takeLease(db, start.assetKey, start.partition, start.runId, start.ttlMs, start.now)
+      if (!lease.acquired) return { ...lease, stale: false }
+      if (start.lastMaterializationId !== undefined) {
+        const latest = (await sql.lastMaterializationId.get(db, { assetKey: start.assetKey, partition: partitionKey(start.partition) }))?.id ?? null
+        if (latest !== start.lastMaterializationId) return { ...lease, stale: true }
+      }
+      if (start.update) await this.applyStepUpdate(db, start.update)
+      return { ...lease, stale: false }
     })
+  }
+
+  private async takeLease(db: Client, assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult> {
+    const key = { assetKey, partition: partitionKey(partition) }
+    const { rowCount } = await sql.acquireLease.run(db, { ...key, holder, now: now.getTime(), expiresAt: now.getTime() + ttlMs })
+    if (rowCount > 0) return { acquired: true, holder }
+    return { acquired: false, holder: (await sql.leaseHolder.get(db, key))?.holder ?? null }
   }
 
   async renewLeases(holder: string, ttlMs: number, now: Date): Promise<void> {

@@ -172,6 +172,7 @@ export function prepareStatements() {
       VALUES (@assetKey, @partition, @holder, @expiresAt)
       ON CONFLICT (asset_key, partition) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
       WHERE leases.expires_at <= @now OR leases.holder = excluded.holder`),
+    lastMaterializationId: s<{ id: number | null }>('last_materialization_id', `SELECT materialization_id AS id FROM asset_state WHERE asset_key = @assetKey AND partition = @partition`),
     leaseHolder: s<{ holder: string }>('lease_holder', `SELECT holder FROM leases WHERE asset_key = @assetKey AND partition = @partition`),
     renewLeases: s('renew_leases', `UPDATE leases SET expires_at = @expiresAt WHERE holder = @holder`),
     releaseLease: s('release_lease', `DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @holder`),

@@ -6,7 +6,7 @@ import {
   type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
   type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
 } from '../records.js'
-import type { NewRun, StepCompletion, StepCount, Store } from '../store.js'
+import type { NewRun, StepCompletion, StepCount, StepStart, StepStartResult, Store } from '../store.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, openDatabase, type OpenCheck } from './open-database.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from './asset-state-rows.js'
@@ -15,6 +15,7 @@ import {
 } from './row-mappers.js'
 import { prepareStatements, type Statements } from './statements.js'
 import { WriteBatch } from './write-batch.js'
+import { Checkpointer } from './checkpointer.js'
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 
 /** The embedded metadata store: one SQLite file in WAL mode, shared safely by several processes. */
@@ -22,13 +23,15 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const
   private statements: Statements | undefined
   private readonly batch: WriteBatch
+  private readonly checkpointer: Checkpointer
 
   private constructor(
     private readonly db: Database.Database,
     private readonly path: string,
     private readonly logLimits: LogLimits,
   ) {
-    this.batch = new WriteBatch(db, (error) => asStoreError(error, path))
+    this.checkpointer = new Checkpointer(db, path)
+    this.batch = new WriteBatch(db, (error) => asStoreError(error, path), () => this.checkpointer.committed())
   }
 
   /**
@@ -47,6 +50,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // Writes asked for before close are committed, as they would have been one by one.
     this.batch.flush()
+    await this.checkpointer.close()
     this.db.close()
   }
 
@@ -254,12 +258,19 @@ export class SqliteStore implements Store {
   }
 
   async acquireLease(assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult> {
+    return this.write(() => this.takeLease(assetKey, partition, holder, ttlMs, now))
+  }
+
+  async startStep(start: StepStart): Promise<StepStartResult> {
     return this.write(() => {
-      const sql = this.sql()
-      const key = { assetKey, partition: partitionKey(partition) }
-      const { changes } = sql.acquireLease.run({ ...key, holder, now: now.getTime(), expiresAt: now.getTime() + ttlMs })
-      if (changes > 0) return { acquired: true, holder }
-      return { acquired: false, holder: sql.leaseHolder.get(key)?.holder ?? null }
+      const lease = this.takeLease(start.assetKey, start.partition, start.runId, start.ttlMs, start.now)
+      if (!lease.acquired) return { ...lease, stale: false }
+      if (start.lastMaterializationId !== undefined) {
+        const latest = this.sql().lastMaterializationId.get({ assetKey: start.assetKey, partition: partitionKey(start.partition) })?.id ?? null
+        if (latest !== start.lastMaterializationId) return { ...lease, stale: true }
+      }
+      if (start.update) this.applyStepUpdate(start.update)
+      return { ...lease, stale: false }
     })
   }
 
@@ -279,6 +290,14 @@ export class SqliteStore implements Store {
     return this.write(() => {
       this.sql().releaseLeasesOf.run({ holder })
     })
+  }
+
+  private takeLease(assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): LeaseResult {
+    const sql = this.sql()
+    const key = { assetKey, partition: partitionKey(partition) }
+    const { changes } = sql.acquireLease.run({ ...key, holder, now: now.getTime(), expiresAt: now.getTime() + ttlMs })
+    if (changes > 0) return { acquired: true, holder }
+    return { acquired: false, holder: sql.leaseHolder.get(key)?.holder ?? null }
   }
 
   /** Statements are prepared on first use, since they need the migrated schema. */

@@ -134,6 +134,7 @@ export function prepareStatements(db: Database.Database) {
       VALUES (@assetKey, @partition, @holder, @expiresAt)
       ON CONFLICT DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
       WHERE leases.expires_at <= @now OR leases.holder = excluded.holder`),
+    lastMaterializationId: read<{ id: number | null }>(`SELECT materialization_id AS id FROM asset_state WHERE asset_key = @assetKey AND partition = @partition`),
     leaseHolder: read<{ holder: string }>(`SELECT holder FROM leases WHERE asset_key = @assetKey AND partition = @partition`),
     renewLeases: write(`UPDATE leases SET expires_at = @expiresAt WHERE holder = @holder`),
     releaseLease: write(`DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @holder`),

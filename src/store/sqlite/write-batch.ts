@@ -24,8 +24,8 @@ export class WriteBatch {
   private readonly release: Database.Statement
   private readonly rollbackTo: Database.Statement
 
-  /** `toError` turns a SQLite error into the store's own (a damaged file becomes TRB4001). */
-  constructor(private readonly db: Database.Database, private readonly toError: (error: unknown) => unknown) {
+  /** `toError` turns a SQLite error into the store's own (a damaged file becomes TRB4001); `committed` is called after each commit. */
+  constructor(private readonly db: Database.Database, private readonly toError: (error: unknown) => unknown, private readonly committed: () => void = () => undefined) {
     this.savepoint = db.prepare('SAVEPOINT batched_write')
     this.release = db.prepare('RELEASE batched_write')
     this.rollbackTo = db.prepare('ROLLBACK TO batched_write')
@@ -57,6 +57,7 @@ export class WriteBatch {
       for (const { reject } of batch) reject(failure)
       return
     }
+    this.committed()
     batch.forEach(({ resolve, reject }, i) => {
       const outcome = outcomes[i]!
       if (outcome.ok) resolve(outcome.value)
