@@ -159,7 +159,8 @@ export class DuckDbSession implements WarehouseSession {
   async publish(staging: Relation, target: Relation, meta: PublicationMeta, options: { readonly partitionColumn?: string } = {}): Promise<void> {
     // Outside the transaction: schemas are harmless to create early, and creating one inside
     // would conflict with every concurrent publish into the same new schema until commit.
-    await this.connection.exclusive((s) => ensureSchema(s, target.schema))
+    // Staging beside the target (as stagingRelation makes it) means the schema is there already.
+    if (staging.schema !== target.schema) await this.connection.exclusive((s) => ensureSchema(s, target.schema))
     const column = meta.partition === null ? undefined : options.partitionColumn
     if (column !== undefined) await this.connection.exclusive((s) => ensureTable(s, target, staging))
     // Partitions of one table publish concurrently; DuckDB may refuse one of two overlapping

@@ -159,7 +159,8 @@ export class PostgresSession implements WarehouseSession {
     const column = meta.partition === null ? undefined : options.partitionColumn
     await this.client.transaction(async (s) => {
       if (meta.fence !== undefined) await checkFence(s, this.ledgerSchema, meta, meta.fence)
-      await ensureSchema(s, target.schema)
+      // Staging beside the target (as stagingRelation makes it) means the schema is there already.
+      if (staging.schema !== target.schema) await ensureSchema(s, target.schema)
       if (column === undefined) {
         await s.run(`drop table if exists ${quoteTable(target)}`)
         if (staging.schema !== target.schema) await s.run(`alter table ${quoteTable(staging)} set schema ${quoteIdentifier(target.schema)}`)
