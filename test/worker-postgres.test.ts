@@ -12,13 +12,13 @@ import { poll } from './helpers/poll.js'
 import { tempDir } from './helpers/temp-project.js'
 
 const config = (url: string) => `
-import { check, defineAsset, defineProject, postgresWarehouse } from 'tributary-orchestrator'
+import { check, defineAsset, defineProject, postgres } from 'tributary-orchestrator'
 
 // Which connection runs a step's queries: its application_name in pg_stat_activity.
 const whose = async (ctx: { warehouse: { query(sql: string): Promise<Record<string, unknown>[]> } }) =>
   String((await ctx.warehouse.query('select application_name as name from pg_stat_activity where pid = pg_backend_pid()'))[0]?.name)
 
-export default defineProject({ name: 'pg-workers', concurrency: 3, warehouse: postgresWarehouse({ url: ${JSON.stringify(url)} }), assets: [
+export default defineProject({ name: 'pg-workers', concurrency: 3, warehouse: postgres({ url: ${JSON.stringify(url)} }), assets: [
   defineAsset({
     key: 'raw/direct',
     checks: [check('two rows', async (ctx) => {
