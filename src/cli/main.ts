@@ -9,7 +9,7 @@ import { divertStdout } from './json-stdout.js'
 import { VERSION } from '../version.js'
 
 /** Every command, in the order `tributary --help` lists them; `./commands/<name>.js` default-exports each. */
-export const COMMAND_NAMES = ['init', 'validate', 'materialize', 'backfill', 'status', 'ready', 'lineage', 'plan', 'runs', 'run', 'daemon', 'incidents', 'serve', 'dev', 'worker', 'workers'] as const
+export const COMMAND_NAMES = ['init', 'validate', 'materialize', 'backfill', 'status', 'ready', 'lineage', 'plan', 'runs', 'run', 'daemon', 'incidents', 'serve', 'dev', 'worker', 'workers', 'migrate-store'] as const
 
 const GLOBAL_OPTIONS = {
   project: { type: 'string', short: 'p' },
