@@ -40,7 +40,8 @@ import { lazyWarehouse } from './lazy-warehouse.js'
 import type { Executor, PollSensor } from '../execution/executor.js'
 import { pollSensor } from '../execution/poll-sensor.js'
 import { QueueExecutor } from '../execution/queue/queue-executor.js'
-import { QueueWorker } from '../execution/queue/queue-worker.js'
+// Type only: graphile-worker and pg load when a process becomes a fleet worker, not with every command.
+import type { QueueWorker } from '../execution/queue/queue-worker.js'
 import { checkQueueStore, fleetVersion, stepQueueOf } from '../execution/queue/step-queue-of.js'
 import type { WorkerRecord } from '../store/step-queue.js'
 import type { SensorResult } from '../model/automation.js'
@@ -532,6 +533,7 @@ export class Tributary {
       graph: this.graph, store: this.store, warehouse: await this.warehouse(), clock: this.clock,
       projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: local,
     }
+    const { QueueWorker } = await import('../execution/queue/queue-worker.js')
     return QueueWorker.start({ deps, queue: stepQueueOf(this.store), url: this.project.store.url, config, concurrency, pools: options.pools, version: fleetVersion(this.graph), onLine: options.onLine })
   }
 
