@@ -31,8 +31,9 @@ export async function compiledConfig(configFile: string): Promise<string> {
   const projectDir = dirname(configFile)
   const cacheDir = join(projectDir, CONFIG_CACHE_DIR)
   const self = selfEntries(configFile)
+  const light = lightEntry(configFile)
   // Same config path, same Tributary, same package resolution: else a compile from another setup would be reused.
-  const key = hashOf(JSON.stringify([configFile, VERSION, self, import.meta.url]))
+  const key = hashOf(JSON.stringify([configFile, VERSION, self, light, import.meta.url]))
   const manifestFile = join(cacheDir, `${key}.json`)
   const cached = readManifest(manifestFile)
   if (cached && Object.entries(cached.inputs).every(([file, hash]) => hashOfFile(file) === hash)) return pathToFileURL(join(cacheDir, cached.output)).href
@@ -43,7 +44,7 @@ export async function compiledConfig(configFile: string): Promise<string> {
     write: false, metafile: true, keepNames: true, sourcemap: 'inline', logLevel: 'silent',
     outfile: join(cacheDir, 'config.mjs'), absWorkingDir: projectDir, plugins: [externals(self)],
   })
-  const code = result.outputFiles[0]!.text
+  const code = light ? await preferLight(result.outputFiles[0]!.text, self[PACKAGE_NAME]!, light) : result.outputFiles[0]!.text
   const output = `config-${key}-${hashOf(code)}.mjs`
   const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => {
     const path = isAbsolute(file) ? file : resolve(projectDir, file)
@@ -99,6 +100,48 @@ function selfEntries(configFile: string): Record<string, string> {
       return [name, url]
     }
   }))
+}
+
+/**
+ * The package's light entry (`<name>/definitions`) as the config would import it: this running
+ * copy's, or the project's install when it has one that provides it. Undefined when it has none.
+ */
+function lightEntry(configFile: string): { readonly specifier: string; readonly url: string } | undefined {
+  const fromSource = import.meta.url.endsWith('.ts')
+  const name = `${PACKAGE_NAME}/definitions`
+  const require = createRequire(configFile)
+  try {
+    require.resolve(PACKAGE_NAME)
+  } catch {
+    const url = new URL(`../definitions.${fromSource ? 'ts' : 'js'}`, import.meta.url).href
+    return { specifier: url, url }
+  }
+  try {
+    return { specifier: name, url: pathToFileURL(require.resolve(name)).href }
+  } catch {
+    return undefined
+  }
+}
+
+// `import { a, b as c } from "<specifier>"` as esbuild writes an external import.
+const NAMED_IMPORT = /import\s*\{([^}]*)\}\s*from\s*"([^"]+)"/g
+
+/**
+ * The compiled config importing the package's light entry instead of its root, when every import
+ * of the root names only what the light entry exports (defineAsset, defineProject, checks, …).
+ * Both entries export the same modules, so nothing changes but what gets loaded: a config never
+ * pulls the engine, the stores and the automation daemon into a worker process that only runs
+ * asset code. Anything else (a namespace import, Tributary, buildGraph) keeps the root.
+ */
+async function preferLight(code: string, root: string, light: { readonly specifier: string; readonly url: string }): Promise<string> {
+  const quoted = JSON.stringify(root)
+  const uses = code.split(quoted).length - 1
+  if (uses === 0) return code
+  const names = new Set(Object.keys((await import(light.url)) as object))
+  const imports = [...code.matchAll(NAMED_IMPORT)].filter((match) => match[2] === root)
+  const imported = imports.flatMap((match) => match[1]!.split(',').map((part) => part.trim().split(/\s+as\s+/)[0]!).filter(Boolean))
+  if (imports.length !== uses || !imported.every((name) => names.has(name))) return code
+  return code.replace(NAMED_IMPORT, (statement: string, _names: string, specifier: string) => (specifier === root ? statement.replace(quoted, JSON.stringify(light.specifier)) : statement))
 }
 
 /** Packages, node: built-ins and file: URLs stay imports; the package's own name maps as selfEntries says. */
