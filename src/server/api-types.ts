@@ -348,6 +348,30 @@ export interface ApiControlPlane {
   readonly projectDir: string
 }
 
+/** One worker of the fleet in `GET /api/workers` (`executor: queue()`), as it last reported. */
+export interface ApiWorker {
+  readonly id: string
+  readonly host: string
+  readonly pid: number
+  /** Tributary's version and the project's code version: `0.1.0+3f2a9c01b7d4`. */
+  readonly version: string
+  readonly concurrency: number
+  readonly pools: Readonly<Record<string, number>>
+  /** 'running'; 'stopped' when it ended cleanly; 'lost' when its lease expired and its steps went to other workers. */
+  readonly state: 'running' | 'stopped' | 'lost'
+  readonly startedAt: string
+  readonly heartbeatAt: string
+  readonly stoppedAt: string | null
+  readonly currentSteps: readonly { readonly runId: string; readonly assetKey: string; readonly partition: string | null; readonly attempt: number; readonly since: string }[]
+}
+
+/** `GET /api/workers`: the fleet, running workers first; empty when the project runs steps locally. */
+export interface ApiWorkers {
+  /** Whether the project's config says `executor: queue()`. */
+  readonly queue: boolean
+  readonly workers: readonly ApiWorker[]
+}
+
 /** `GET /api/health` */
 export interface ApiHealth {
   readonly ok: true

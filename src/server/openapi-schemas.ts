@@ -127,6 +127,14 @@ export const SCHEMAS: Record<string, Schema> = {
     rebuild: list(object({ key: string, why: oneOf('new', 'code changed', 'upstream changed'), lastDurationMs: nullable(integer) })),
     expectedMs: integer, breaking: boolean,
   }),
+  ApiWorkers: object({
+    queue: boolean,
+    workers: list(object({
+      id: string, host: string, pid: integer, version: string, concurrency: integer, pools: { type: 'object', additionalProperties: integer },
+      state: oneOf('running', 'stopped', 'lost'), startedAt: dateTime, heartbeatAt: dateTime, stoppedAt: nullable(dateTime),
+      currentSteps: list(object({ runId: string, assetKey: string, partition: nullable(string), attempt: integer, since: dateTime })),
+    })),
+  }),
   ApiRun: run,
   ApiStep: step,
   ApiRunDetail: object({

@@ -53,6 +53,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths: {
       '/api/health': { get: op('Liveness, project name, asset count and the caller\'s role', ok('Healthy', ref('ApiHealth'))) },
       '/api/openapi.json': { get: op('This document', ok('The OpenAPI document', { type: 'object' })) },
+      '/api/workers': { get: op('The worker fleet (executor: queue()): host, pid, version, current steps and last heartbeat of each worker', ok('The workers', ref('ApiWorkers'))) },
       '/api/control-plane': { get: op('The serving process: how a CLI tells a live control plane from a stale advertisement', ok('This process', ref('ApiControlPlane'))) },
       '/api/assets': {
         get: op('Search and filter the catalog of assets and sources, sorted by key', ok('One page of the catalog with facets', ref('ApiAssetList')), {

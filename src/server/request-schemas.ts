@@ -55,6 +55,7 @@ export const REQUESTS = {
   'GET /api/health': { query: none },
   'GET /api/openapi.json': { query: none },
   'GET /api/control-plane': { query: none },
+  'GET /api/workers': { query: none },
   'GET /api/assets': {
     query: z.strictObject({
       q: text('Case-insensitive substring of the key, description or owner.'), owner: text('Exact owner, e.g. team:crm.'), tag: text('Has this tag.'),

@@ -11,6 +11,7 @@ import { LineagePage } from './pages/Lineage'
 import { ReadyPage } from './pages/Ready'
 import { RunPage } from './pages/Run'
 import { RunsPage } from './pages/Runs'
+import { WorkersPage } from './pages/Workers'
 import { Link, useLocation } from './router'
 
 const HealthContext = createContext<ApiHealth | undefined>(undefined)
@@ -23,6 +24,7 @@ const NAV = [
   { to: '/lineage', label: 'Lineage', match: (p: string) => p.startsWith('/lineage') },
   { to: '/runs', label: 'Runs', match: (p: string) => p.startsWith('/runs') },
   { to: '/backfills', label: 'Backfills', match: (p: string) => p.startsWith('/backfills') },
+  { to: '/workers', label: 'Workers', match: (p: string) => p.startsWith('/workers') },
   { to: '/ready', label: 'Is the data ready?', match: (p: string) => p.startsWith('/ready') },
 ]
 
@@ -52,6 +54,7 @@ function Route({ path }: { path: string }) {
   if (path === '/backfills') return <BackfillsPage />
   if (path.startsWith('/backfills/')) return <BackfillPage runId={path.slice('/backfills/'.length)} />
   if (path === '/ready') return <ReadyPage />
+  if (path === '/workers') return <WorkersPage />
   return (
     <div className="not-found">
       <h1>Nothing here</h1>
