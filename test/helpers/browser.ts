@@ -1,7 +1,7 @@
 // Headless Chromium for the UI tests: Debian's /usr/bin/chromium driven by playwright-core.
 // Nothing is downloaded or installed at test time (.ci/run installs Chromium).
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { mkdir, utimes, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -32,15 +32,28 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS })
 }
 
-/** The built UI: builds it (vite, a few seconds) when ui/dist is missing, as after a fresh clone without `npm install`. */
+/**
+ * The built UI: builds it (vite, a few seconds) when ui/dist is missing, as after a fresh clone
+ * without `npm install`, or older than a file under ui/src, so a browser test never checks a stale build.
+ */
 export function ensureUiBuilt(): string {
-  if (existsSync(join(UI_DIR, 'index.html'))) return UI_DIR
+  const index = join(UI_DIR, 'index.html')
+  if (existsSync(index) && statSync(index).mtimeMs >= newestSource(join(REPO, 'ui', 'src'))) return UI_DIR
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
   const build = spawnSync(npm, ['run', 'build:ui'], { cwd: REPO, encoding: 'utf8' })
-  if (build.status !== 0 || !existsSync(join(UI_DIR, 'index.html'))) {
+  if (build.status !== 0 || !existsSync(index)) {
     throw new Error(`the UI is not built and \`npm run build:ui\` failed:\n${build.stdout}\n${build.stderr}`)
   }
   return UI_DIR
+}
+
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs)
+  }
+  return newest
 }
 
 /** A page at desktop size that records console errors and failed requests for the test to assert on. */
