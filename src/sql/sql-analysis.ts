@@ -48,7 +48,7 @@ export type SqlAnalysis = SqlFacts | SqlRefusal
 /**
  * SQL analysis through a warehouse's own parser. Synchronous and batched: the graph is built
  * synchronously, and one batch per validation keeps the parser's round trips to one.
- * DuckDB implements it (duckdb/duckdb-analyzer.ts); PostgreSQL (libpg_query) can implement it the same way.
+ * DuckDB implements it (duckdb/duckdb-analyzer.ts), and PostgreSQL through libpg_query (postgres/postgres-analyzer.ts).
  */
 export interface SqlAnalyzer {
   /** Names the parser and its version; part of every cache key. */
