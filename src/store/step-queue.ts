@@ -92,8 +92,3 @@ export interface StepQueue {
   /** Every worker seen, running first, then by last heartbeat. */
   listWorkers(): Promise<WorkerRecord[]>
 }
-
-/** Whether a store also carries the worker fleet's queue (PostgreSQL does). */
-export function isStepQueue(store: object): store is StepQueue {
-  return typeof (store as Partial<StepQueue>).enqueueStep === 'function'
-}
