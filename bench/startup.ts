@@ -2,7 +2,7 @@
 // N times, min and median. Then the 40 × 10 ms chain through `tributary materialize --force`
 // beside GNU make running the same chain from a Makefile (`make -B`), and their ratio; the chain
 // also runs with asset code in the CLI's own process (TRIBUTARY_EXECUTOR=in-process) for comparison.
-// `npm run bench` builds dist/ first; run alone with `node --import tsx bench/run.ts startup`
+// `npm run bench` builds dist/ first; run alone with `node --import tsx bench/run.ts start-up`
 // (or `chain`, which is in its name too).
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
