@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3'
 
+/** Flushes one turn of the event loop may chain before the next waits for the turn's end. */
+export const CHAINED_FLUSHES = 16
+
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }
 
 interface Pending {
@@ -9,15 +12,20 @@ interface Pending {
 }
 
 /**
- * Group commit for one SQLite connection: writes asked for in the same event-loop turn run in
- * one BEGIN IMMEDIATE transaction at the end of the turn, each in its own savepoint, so one
+ * Group commit for one SQLite connection: writes asked for while promise continuations run
+ * (steps going on at once) share one BEGIN IMMEDIATE transaction, each in its own savepoint, so one
  * failing write rolls back only itself. A write's promise settles once its transaction has
  * committed (or failed), so a caller that awaits it sees exactly what it did before; many
  * concurrent steps pay for one commit instead of one each.
  */
 export class WriteBatch {
   private queue: Pending[] = []
-  private scheduled: NodeJS.Immediate | undefined
+  private scheduled = false
+  private immediate: NodeJS.Immediate | undefined
+  // Flushes since the event loop last turned (reset by an immediate), bounding how long writes chained
+  // within one turn can keep timers and I/O waiting.
+  private chained = 0
+  private turn: NodeJS.Immediate | undefined
   // Prepared once: a transaction function per write would cost more than the write itself.
   private readonly run: (batch: readonly Pending[]) => Outcome[]
   private readonly savepoint: Database.Statement
@@ -37,18 +45,29 @@ export class WriteBatch {
   write<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
-      // setImmediate, not a microtask: every step continuing in this turn queues its write first.
-      this.scheduled ??= setImmediate(() => this.flush())
+      if (this.scheduled) return
+      this.scheduled = true
+      // A tick queued from a promise continuation runs once no continuation is left: every step
+      // continuing now queues its write first, and a step started by a publish records its start in
+      // the same turn. Past CHAINED_FLUSHES in one turn, the end of the turn, so timers and I/O run.
+      if (this.chained < CHAINED_FLUSHES) process.nextTick(() => this.flush())
+      else this.immediate = setImmediate(() => this.flush())
     })
   }
 
   /** Commits every queued write now (before the connection closes). */
   flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled)
-    this.scheduled = undefined
+    if (this.immediate) clearImmediate(this.immediate)
+    this.immediate = undefined
+    this.scheduled = false
     const batch = this.queue
     this.queue = []
     if (batch.length === 0) return
+    this.chained++
+    this.turn ??= setImmediate(() => {
+      this.chained = 0
+      this.turn = undefined
+    })
     let outcomes: Outcome[]
     try {
       outcomes = this.run(batch)
