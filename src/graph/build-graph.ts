@@ -6,7 +6,7 @@ import { deadlineProblem, isValidTimezone } from '../model/freshness.js'
 import type { ProjectDefinition } from '../model/project.js'
 import { contractProblems } from '../model/contract.js'
 import { validateDeployment } from '../model/deployment.js'
-import type { AnalyzeOptions } from '../sql/referenced-tables.js'
+import { analyzerFor, type AnalyzeOptions } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
 import { compileGlob } from './file-glob.js'
@@ -80,7 +80,9 @@ export function buildGraph(project: ProjectDefinition, options: AnalyzeOptions =
   }
 
   const upstream = new Map<string, string[]>()
-  const sqlDeps = sqlDependencies(byKey, relationIndex, options, problems, problem)
+  // The warehouse's own parser: PostgreSQL's when the project's warehouse is PostgreSQL and its parser is loaded.
+  const analysis = options.analyzer ? options : { ...options, analyzer: analyzerFor(project.warehouse?.type ?? 'duckdb') }
+  const sqlDeps = sqlDependencies(byKey, relationIndex, analysis, problems, problem)
   // [checked asset, asset its check reads]: ordering hints, not lineage (see orderCheckReferences).
   const checkRefs: [string, string][] = []
   for (const [key, def] of byKey) {

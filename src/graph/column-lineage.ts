@@ -1,5 +1,6 @@
 import { bindPartitionParams } from '../sql/partition-params.js'
 import { analyzeStatements } from '../sql/referenced-tables.js'
+import type { SqlAnalyzer } from '../sql/sql-analysis.js'
 import type { OutputColumn } from '../sql/sql-analysis.js'
 import type { AssetGraph } from './asset-graph.js'
 import { fileSourceFor } from './sql-dependencies.js'
@@ -47,12 +48,15 @@ export class ColumnLineage {
     }
   }
 
-  /** Builds the lineage of every asset of the graph; `typed` (default: none) says where each known schema comes from, with types. */
-  static build(graph: AssetGraph, schemas: SchemaMap, typed: ReadonlyMap<string, KnownColumns> = new Map()): ColumnLineage {
+  /**
+   * Builds the lineage of every asset of the graph; `typed` (default: none) says where each known schema comes from, with types;
+   * `analyzer` is the warehouse's parser (Default: DuckDB's).
+   */
+  static build(graph: AssetGraph, schemas: SchemaMap, typed: ReadonlyMap<string, KnownColumns> = new Map(), analyzer?: SqlAnalyzer): ColumnLineage {
     const relations = new Map<string, string>()
     for (const node of graph.nodes.values()) if (node.relation) relations.set(`${node.relation.schema}.${node.relation.name}`.toLowerCase(), node.key)
     const sqlNodes = [...graph.nodes.values()].filter((n) => n.def.type === 'sql')
-    const analyses = analyzeStatements(sqlNodes.map((n) => bindPartitionParams((n.def as { sql: string }).sql, null)))
+    const analyses = analyzeStatements(sqlNodes.map((n) => bindPartitionParams((n.def as { sql: string }).sql, null)), analyzer ? { analyzer } : {})
     const edges: ColumnEdge[] = []
     const outputNames = new Map<string, string[]>()
     for (const node of graph.nodes.values()) {

@@ -21,7 +21,7 @@ export function sqlDependencies(byKey: ReadonlyMap<string, AnyNode>, relationInd
   for (const [key, sql] of statements) {
     const analysis = analyses.get(sql)!
     if (!analysis.ok) {
-      problems.push(refusalError(analysis, key))
+      problems.push(refusalError(analysis, key, options.analyzer?.dialect.startsWith('postgres') ? 'PostgreSQL' : 'DuckDB'))
       continue
     }
     const deps = new Set<string>()

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import type { AssetGraph } from '../graph/asset-graph.js'
 import { buildGraph } from '../graph/build-graph.js'
 import { SQL_ANALYSIS_CACHE } from '../sql/parse-cache.js'
+import { analyzerFor, loadAnalyzer } from '../sql/referenced-tables.js'
 import { ColumnLineage } from '../graph/column-lineage.js'
 import { knownColumns, namesOf } from '../engine/known-schemas.js'
 import { changePlan, type ChangePlan } from '../engine/change-plan.js'
@@ -115,6 +116,8 @@ export class Tributary {
     const projectDir = resolve(options.projectDir ?? process.cwd())
     const project = options.project ?? (await loadProject(projectDir)).project
     const stateDir = resolve(projectDir, project.stateDir ?? '.tributary')
+    // SQL on a PostgreSQL warehouse is analysed by PostgreSQL's parser, which loads asynchronously.
+    if (project.warehouse?.type === 'postgres') await loadAnalyzer('postgres')
     const graph = Tributary.validate(project, stateDir)
     checkQueueStore(project)
     // The project's config chooses the store (Default: sqlite()); the facade only wires it.
@@ -466,7 +469,7 @@ export class Tributary {
   /** Column lineage of the project, with `*` expanded from the schemas published, observed or declared (contracts) so far. */
   async columnLineage(): Promise<ColumnLineage> {
     const known = await knownColumns(this.store, this.graph)
-    return ColumnLineage.build(this.graph, namesOf(known), known)
+    return ColumnLineage.build(this.graph, namesOf(known), known, analyzerFor(this.project.warehouse?.type ?? 'duckdb'))
   }
 
   /** One run with its steps and logs; throws TRB6002 when there is no such run. */

@@ -11,6 +11,24 @@ export function duckDbAnalyzer(): SqlAnalyzer {
   return (defaultAnalyzer ??= new DuckDbSqlAnalyzer())
 }
 
+let postgresAnalyzer: SqlAnalyzer | undefined
+
+/**
+ * Loads the parser of a project's warehouse, once per process: PostgreSQL's (libpg_query, which
+ * loads asynchronously) for 'postgres', so the synchronous graph build can use it. DuckDB's needs no loading.
+ */
+export async function loadAnalyzer(warehouse: 'duckdb' | 'postgres'): Promise<SqlAnalyzer> {
+  if (warehouse === 'duckdb') return duckDbAnalyzer()
+  // Imported here: the WebAssembly parser is loaded only by projects on a PostgreSQL warehouse.
+  postgresAnalyzer ??= await (await import('./postgres/postgres-analyzer.js')).PostgresSqlAnalyzer.load()
+  return postgresAnalyzer
+}
+
+/** The analyzer for a project's warehouse: PostgreSQL's once loadAnalyzer('postgres') has loaded it, else DuckDB's. */
+export function analyzerFor(warehouse: 'duckdb' | 'postgres'): SqlAnalyzer {
+  return warehouse === 'postgres' && postgresAnalyzer ? postgresAnalyzer : duckDbAnalyzer()
+}
+
 /** How to analyse a batch of statements. */
 export interface AnalyzeOptions {
   /** Default: DuckDB's parser with the process-wide cache. */
@@ -40,8 +58,8 @@ export function referencedTables(sql: string, assetKey?: string): TableRef[] {
   return [...analysis.tables]
 }
 
-/** The TRB1005 error for SQL the parser refused, naming the asset and the position. */
-export function refusalError(refusal: SqlRefusal, assetKey?: string): DefinitionError {
+/** The TRB1005 error for SQL the parser refused, naming the asset, the position and the parser (Default: 'DuckDB'). */
+export function refusalError(refusal: SqlRefusal, assetKey?: string, parser = 'DuckDB'): DefinitionError {
   const subject = `SQL of ${assetKey ?? 'the query'}`
   if (refusal.notSelect) {
     return new DefinitionError(ErrorCode.SqlSyntax, `${subject} must be exactly one SELECT statement: ${refusal.message}`, {
@@ -50,7 +68,7 @@ export function refusalError(refusal: SqlRefusal, assetKey?: string): Definition
     })
   }
   const where = refusal.position ? ` at line ${refusal.position.line}, column ${refusal.position.column}` : ''
-  return new DefinitionError(ErrorCode.SqlSyntax, `${subject} does not parse${where}: ${refusal.message} (DuckDB)`, {
+  return new DefinitionError(ErrorCode.SqlSyntax, `${subject} does not parse${where}: ${refusal.message} (${parser})`, {
     context: { ...(assetKey ? { assetKey } : {}), ...(refusal.position ? { position: refusal.position } : {}) },
     hint: 'Fix the SQL near that position; a SQL asset is a single SELECT statement.',
   })

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { buildGraph } from '../../graph/build-graph.js'
 import { SQL_ANALYSIS_CACHE } from '../../sql/parse-cache.js'
+import { loadAnalyzer } from '../../sql/referenced-tables.js'
 import { loadProject } from '../../instance/load-project.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
@@ -14,6 +15,7 @@ export default defineCommand({
   options: {},
   async run(ctx) {
     const { project } = await loadProject(ctx.projectDir)
+    if (project?.warehouse?.type === 'postgres') await loadAnalyzer('postgres')
     const { graph, problems } = buildGraph(project, { cacheFile: resolve(ctx.projectDir, project.stateDir ?? '.tributary', SQL_ANALYSIS_CACHE) })
     if (ctx.json) {
       ctx.out(JSON.stringify({ valid: problems.length === 0, assets: graph?.nodes.size ?? 0, problems: problems.map((p) => ({ ...p.toJSON() })) }, null, 2))

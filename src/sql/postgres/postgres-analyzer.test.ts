@@ -66,7 +66,7 @@ describe('PostgreSQL SQL analysis through libpg_query', () => {
     assert.deepEqual(lineage('with c as (select id, amount * 2 as doubled from raw.orders) select * from c'), { id: ['copy:raw.orders.id'], doubled: ['transform:raw.orders.amount'] })
     const [source] = facts('select name from raw.orders join crm.accounts on true').columns[0]!.sources
     assert.equal(source?.ambiguous, true)
-    assert.deepEqual(lineage('select id, 1 as one, now() as at from orders'), { id: ['copy:public.orders.id'], one: [], at: [] }, 'unqualified tables are in public')
+    assert.deepEqual(lineage('select id, 1 as one, now() as at from orders'), { id: ['copy:main.orders.id'], one: [], at: [] }, 'an unqualified table is named as the graph names it')
   })
 
   test('refusals: PostgreSQL\'s own message with line and column; not a SELECT; several statements', () => {

@@ -13,8 +13,8 @@ export interface PostgresLineage {
   readonly filters: readonly ColumnSource[]
 }
 
-/** Unqualified tables are named in `public`, PostgreSQL's default schema. */
-const DEFAULT_SCHEMA = 'public'
+/** An unqualified table is named as the graph names relations without a schema (as DuckDB's analysis does). */
+const DEFAULT_SCHEMA = 'main'
 
 // One relation in a FROM clause: a table, or a CTE or subquery with its own output columns.
 interface ScopeEntry {
