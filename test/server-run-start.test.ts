@@ -1,5 +1,6 @@
 // A run the API accepts is a run recorded: while another process holds the warehouse, POST
-// /api/runs still answers 202, and GET /api/runs/{id} shows the run failed with TRB5001.
+// /api/runs still answers 202, and GET /api/runs/{id} shows the run failed with TRB5001. The asset
+// writes a table, so its run needs the warehouse (a run of io:'none' assets never opens it).
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
@@ -18,7 +19,7 @@ describe('server: a run that cannot start', () => {
   let holder: ChildProcess | undefined
   const logs: string[] = []
   before(async () => {
-    p = await openProject({ assets: [defineAsset({ key: 'ops/heartbeat', io: 'none', materialize: () => undefined })] })
+    p = await openProject({ assets: [defineAsset({ key: 'ops/heartbeat', materialize: () => [{ beat: 1 }] })] })
     s = await serveInstance(p.instance, { log: (line) => logs.push(line) })
     // Another process holds the warehouse file, as a CLI materialize would.
     const script = join(p.dir, 'hold.mts')
