@@ -4,14 +4,13 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import pg from 'pg'
 import { Tributary } from '../src/instance/tributary.js'
 import type { ApiWorkers } from '../src/server/api-types.js'
 import { createApp } from '../src/server/app.js'
 import { cli } from './helpers/cli.js'
 import { layeredSource, startWorker, writeFleetProject } from './helpers/fleet.js'
 import { poll } from './helpers/poll.js'
-import { createDatabase } from './helpers/postgres-database.js'
+import { createDatabase, query } from './helpers/postgres-database.js'
 import { tempDir } from './helpers/temp-project.js'
 
 const SETTINGS = { readinessTimeoutMs: 0, readinessPollMs: 10, heartbeatMs: 200 }
@@ -33,16 +32,6 @@ for (let layer = 0; layer < 3; layer++) {
   assets.push(...current)
   previous = current
 }`
-
-async function query<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<R>(sql, params)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 describe('a fleet of tributary worker processes on PostgreSQL', () => {
   const cleanups: (() => Promise<void>)[] = []

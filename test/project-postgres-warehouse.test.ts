@@ -5,27 +5,16 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import pg from 'pg'
 import { unique } from '../src/checks/builtins.js'
 import { Tributary } from '../src/instance/tributary.js'
 import { defineAsset, sqlAsset } from '../src/model/asset.js'
 import { defineProject } from '../src/model/project.js'
 import { postgres } from '../src/store/store-config.js'
 import { postgresWarehouse } from '../src/warehouse/warehouse-config.js'
-import { createDatabase } from './helpers/postgres-database.js'
+import { createDatabase, query } from './helpers/postgres-database.js'
 import { tempDir } from './helpers/temp-project.js'
 
 const SETTINGS = { readinessTimeoutMs: 0, readinessPollMs: 10, heartbeatMs: 50 }
-
-async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<R>(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 describe('a project on the PostgreSQL warehouse', () => {
   const cleanups: (() => Promise<void>)[] = []

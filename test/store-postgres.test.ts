@@ -2,12 +2,11 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import { loadMigrations } from '../src/store/postgres/migrations.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { postgres } from '../src/store/store-config.js'
 import { storeConformance } from './store-conformance.js'
-import { createDatabase } from './helpers/postgres-database.js'
+import { createDatabase, query } from './helpers/postgres-database.js'
 
 storeConformance('postgres', async (options) => {
   const database = await createDatabase()
@@ -25,16 +24,6 @@ function runMigrateProcess(url: string): Promise<{ code: number | null; stderr: 
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, stderr }))
   })
-}
-
-async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<R>(sql)).rows
-  } finally {
-    await client.end()
-  }
 }
 
 describe('postgres store', () => {

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import pg from 'pg'
 import { Tributary } from '../src/instance/tributary.js'
-import { createDatabase } from './helpers/postgres-database.js'
+import { createDatabase, query } from './helpers/postgres-database.js'
 import { poll } from './helpers/poll.js'
 import { tempDir } from './helpers/temp-project.js'
 
@@ -57,16 +56,6 @@ export default defineProject({ name: 'pg-workers', concurrency: 3, warehouse: po
   }),
 ] })
 `
-
-async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<R>(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 describe('worker processes on a PostgreSQL warehouse', () => {
   let database: Awaited<ReturnType<typeof createDatabase>>

@@ -23,3 +23,14 @@ export async function createDatabase(): Promise<{ name: string; url: string; dro
   await admin(`CREATE DATABASE ${name}`)
   return { name, url: `${POSTGRES_SERVER}/${name}`, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
 }
+
+/** Runs one statement on the database at `url` over a connection of its own, and returns its rows. */
+export async function query<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query<R>(sql, params)).rows
+  } finally {
+    await client.end()
+  }
+}
