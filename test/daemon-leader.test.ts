@@ -122,6 +122,12 @@ describe('daemon leadership on the PostgreSQL store', () => {
     try {
       const { rows } = await admin.query<{ ended: boolean }>("SELECT pg_terminate_backend(pid) AS ended FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
       assert.deepEqual(rows, [{ ended: true }])
+      // The backend ends (and frees its locks) just after the signal: wait for it, bounded, before b's retry.
+      const deadline = Date.now() + 10_000
+      while ((await admin.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rowCount !== 0) {
+        assert.ok(Date.now() < deadline, 'the terminated session still holds its lock after 10 s')
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
     } finally {
       await admin.end()
     }
