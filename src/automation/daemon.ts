@@ -112,20 +112,33 @@ export class AutomationDaemon {
     const fired: FiredRun[] = []
     const pending: Promise<unknown>[] = []
     // A claim left uncompleted this long belonged to a daemon that died mid-tick: take it over.
+    // The dead daemon a claim was taken over from, by tick id: it may have started the run already.
+    const predecessors = new Map<string, { holder: string; claimedAt: Date }>()
     const claim = async (id: string) => {
       if (await this.automation.claimTick(id, this.holder, now, new Date(now.getTime() - STALE_CLAIM_MS))) return true
       // Sooner when that daemon ran on this machine and its process is gone: it can fire nothing more.
       const tick = await this.automation.getTick(id)
-      return tick !== undefined && tick.completedAt === null && diedHere(tick.holder) && this.automation.claimTick(id, this.holder, now, new Date(now.getTime() + 1))
+      if (tick === undefined || tick.completedAt !== null || !diedHere(tick.holder)) return false
+      if (!(await this.automation.claimTick(id, this.holder, now, new Date(now.getTime() + 1)))) return false
+      predecessors.set(id, tick)
+      return true
     }
     // Returns whether the tick is taken care of: fired here, or completed by another daemon.
     const fire: Fire = async (id, by, selection, reason, partitions) => {
       if (!(await claim(id))) return (await this.automation.getTick(id))?.completedAt != null
+      // Killed between starting its run and completing the claim: that run is the tick's; do not fire it twice.
+      const predecessor = predecessors.get(id)
+      const earlier = predecessor && (await instance.store.listRuns({ trigger: by, limit: 20 }))
+        .find((run) => `${run.host}:${run.pid}` === predecessor.holder && run.startedAt.getTime() >= predecessor.claimedAt.getTime())
+      if (earlier) {
+        await this.automation.completeTick(id, earlier.id, now)
+        return true
+      }
       let spec: PartitionSpec = {}
       try {
         // Chosen after the claim, so a bad partition is recorded as this tick's error, once.
         spec = partitions()
-        const started = instance.start(selection, { trigger: by, ...spec })
+        const started = await startRecorded(instance, selection, { trigger: by, ...spec })
         pending.push(started.done)
         fired.push(firedRun(by, selection, spec, started.runId, reason))
         await this.automation.completeTick(id, started.runId, now)
@@ -261,7 +274,7 @@ export class AutomationDaemon {
     const reason = group.map((j) => `${j.key}${j.partition === null ? '' : ` ${j.partition}`}: ${j.reason}`).join('; ')
     let runId: string | null = null
     try {
-      const started = instance.start(selection, { trigger: 'automation', ...spec })
+      const started = await startRecorded(instance, selection, { trigger: 'automation', ...spec })
       runId = started.runId
       pending.push(started.done)
       fired.push(firedRun('automation', selection, spec, runId, reason))
@@ -384,6 +397,17 @@ function firedRun(by: string, selection: string, partitions: PartitionSpec, runI
 function describe(spec: PartitionSpec, prefix: string): string {
   const what = describePartitions(spec)
   return what ? `${prefix}${what}` : ''
+}
+
+// Starts a run and resolves once its record is in the store (or the run ended before that), so a
+// claim is completed only with a run that exists: a daemon killed before then leaves the claim
+// uncompleted, and the next leader fires the tick.
+async function startRecorded(instance: Tributary, selection: string, options: Parameters<Tributary['start']>[1]): Promise<{ runId: string; done: Promise<unknown> }> {
+  let recorded = () => {}
+  const inStore = new Promise<void>((resolve) => (recorded = resolve))
+  const started = instance.start(selection, { ...options, onProgress: (event) => { if (event.type === 'run_started') recorded() } })
+  await Promise.race([inStore, started.done.then(() => undefined, () => undefined)])
+  return started
 }
 
 // Whether `holder` (`<host>:<pid>`) names a process of this machine that no longer exists.
