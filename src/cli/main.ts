@@ -136,7 +136,6 @@ async function prestart(projectDir: string): Promise<void> {
   prestartWorker(projectDir)
 }
 
-
 /** parseArgs' message for an unknown option suggests `--`; a newcomer needs the valid options instead. */
 function usageProblem(error: Error & { code?: string }, command: Command, options: NonNullable<ParseArgsConfig['options']>): string {
   if (error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error.message
