@@ -65,8 +65,12 @@ describe('a fleet of tributary worker processes on PostgreSQL', () => {
     const events = await query<{ n: string }>(url, `select count(*) as n from events where run_id = $1 and type = 'step_waiting' and payload like '%queued for a worker%'`, [result.runId])
     assert.equal(events[0]!.n, '1000')
     // The list the UI shows: host, pid, version, current steps, last heartbeat.
-    const response = await createApp({ instance: () => instance, uiDir: '/nonexistent' }).request('/api/workers')
-    const listed = (await response.json()) as ApiWorkers
+    // A worker says it is idle with the beat it sends when its last step ends, just after the run's end.
+    const app = createApp({ instance: () => instance, uiDir: '/nonexistent' })
+    const listed = await poll('every worker listed idle', async () => {
+      const workersNow = (await (await app.request('/api/workers')).json()) as ApiWorkers
+      return workersNow.workers.every((w) => w.currentSteps.length === 0) ? workersNow : undefined
+    }, 10_000)
     assert.equal(listed.queue, true)
     assert.deepEqual(new Set(listed.workers.map((w) => w.id)), new Set(workers.map((w) => w.id)))
     assert.deepEqual(new Set(listed.workers.map((w) => w.pid)), new Set(workers.map((w) => w.child.pid)))

@@ -157,7 +157,15 @@ export class QueueWorker {
       if (!recorded) await this.refused(job, stale ? outcome.error as TributaryError : undefined)
     } finally {
       this.current.delete(current)
+      if (this.current.size === 0) void this.reportIdle()
     }
+  }
+
+  // Idle again: said at once, not at the next timed beat, so a finished run never shows as still
+  // running here. A beat already on its way may carry the step just ended: this one follows it.
+  private async reportIdle(): Promise<void> {
+    await this.beating
+    if (this.current.size === 0 && !this.stopped) await this.heartbeat()
   }
 
   // This worker's lease expired and another worker took the step: its result counts for nothing. Said in the step's log.
