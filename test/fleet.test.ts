@@ -1,7 +1,7 @@
 // The worker fleet (`executor: queue()`): real PostgreSQL (a database per test), real
 // `tributary worker` processes taking steps from graphile-worker's queue, kill -9 and SIGSTOP.
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { Tributary } from '../src/instance/tributary.js'
@@ -156,6 +156,48 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/slow', async materialize() {
     assert.deepEqual(await query(url, 'select id::int as id, worker::int as worker from z.slow'), [{ id: 1, worker: second.child.pid }], 'the table holds the newer attempt')
     const materializations = await query(url, `select 1 from materializations where run_id = $1`, [started.runId])
     assert.equal(materializations.length, 1)
+    first.child.kill('SIGKILL')
+    second.child.kill('SIGKILL')
+  })
+
+  test("once another worker claimed a stalled worker's step, the stalled one's publish is refused with TRB7003 even before the newer attempt publishes: the table keeps its old contents", async () => {
+    // Each worker's code waits for a gate of its own (go-<worker pid>), or for go-all.
+    const gated = `const dir = ${JSON.stringify('DIR')}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const assets: AnyNode[] = [defineAsset({ key: 'z/gated', async materialize() {
+  const { existsSync } = await import('node:fs')
+  while (!existsSync(dir + '/go-' + process.ppid) && !existsSync(dir + '/go-all')) await sleep(20)
+  return [{ id: 1, worker: process.ppid, stamp: Math.random() }]
+} })]`
+    const gates = await tempDir('fleet-gates-')
+    cleanups.unshift(gates.cleanup)
+    const { url, dir, instance } = await setUp('fleet-zombie-early-', gated.replace('DIR', gates.dir))
+    const first = await startWorker(dir, url)
+    // The old contents: a first run, every gate open.
+    await writeFile(join(gates.dir, 'go-all'), '')
+    assert.equal((await instance.materialize()).status, 'succeeded')
+    const old = await query(url, 'select id::int as id, worker::int as worker, stamp from z.gated')
+    await rm(join(gates.dir, 'go-all'))
+    const started = instance.start(undefined, { force: true })
+    const claimOf = async (worker: string) => (await query<{ fence: string }>(url, `select fence from step_claims where run_id = $1 and worker_id = $2`, [started.runId, worker]))[0]
+    const firstClaim = await poll('the first worker to claim the step', () => claimOf(first.id), 60_000, 10)
+    first.child.kill('SIGSTOP')
+    const second = await startWorker(dir, url)
+    const secondClaim = await poll('the second worker to claim the step', () => claimOf(second.id), 60_000, 20)
+    assert.ok(Number(secondClaim.fence) > Number(firstClaim.fence))
+    // The second attempt has not published (its gate is shut) when the first resumes and tries to.
+    first.child.kill('SIGCONT')
+    await writeFile(join(gates.dir, `go-${first.child.pid}`), '')
+    const logs = await poll('the stalled worker to report its refused publish', async () => {
+      const lines = (await instance.store.listLogs(started.runId, 'z/gated')).filter((l) => l.message.includes('TRB7003'))
+      return lines.length > 0 ? lines : undefined
+    }, 60_000, 50)
+    assert.match(logs[0]!.message, new RegExp(`worker ${first.id}: TRB7003: the publish of z/gated in run ${started.runId} with fence ${firstClaim.fence} was refused: an attempt with fence ${secondClaim.fence} took over`))
+    assert.deepEqual(await query(url, 'select id::int as id, worker::int as worker, stamp from z.gated'), old, 'the table keeps its old contents')
+    assert.equal((await query(url, `select 1 from materializations where run_id = $1`, [started.runId])).length, 0)
+    await writeFile(join(gates.dir, `go-${second.child.pid}`), '')
+    assert.equal((await started.done).status, 'succeeded')
+    assert.deepEqual(await query(url, 'select id::int as id, worker::int as worker from z.gated'), [{ id: 1, worker: second.child.pid }], 'the newer attempt published')
     first.child.kill('SIGKILL')
     second.child.kill('SIGKILL')
   })

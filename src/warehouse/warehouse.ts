@@ -11,8 +11,9 @@ export interface PublicationMeta {
   readonly rowCount: number
   /**
    * The fence of the attempt publishing (queue workers). When set, the warehouse refuses the
-   * publish (TRB7003) if an attempt with a higher fence already published this asset-partition,
-   * so a worker whose lease expired cannot publish over a newer result. Default: none.
+   * publish (TRB7003) if an attempt with a higher fence claimed (raiseFence) or published this
+   * asset-partition, so a worker whose lease expired cannot publish once another worker took
+   * its step. Default: none.
    */
   readonly fence?: number
 }
@@ -33,7 +34,7 @@ export interface PublicationRecord extends PublicationMeta {
  * Where asset data lives. Staging relations are written by one attempt, checked, then
  * published atomically over the target; the warehouse keeps a ledger of publications so a
  * crash between publishing and recording it in the metadata store can be reconciled.
- * Implementations: DuckDB (embedded default); PostgreSQL later.
+ * Implementations: DuckDB (embedded default) and PostgreSQL.
  */
 export interface Warehouse {
   readonly dialect: 'duckdb' | 'postgres'
@@ -43,6 +44,12 @@ export interface Warehouse {
   stagingRelation(target: Relation, runId: string, partition: string | null): Relation
   /** Publications recorded for a run, for crash recovery. */
   publications(runId: string): Promise<PublicationRecord[]>
+  /**
+   * Raises the publish fence of (asset, partition) to `fence` unless it is higher already, so from
+   * now on only attempts with this fence or a higher one publish there. Queue workers call it when
+   * they claim an attempt, before running it. Optional: only warehouses that workers of a fleet share have it.
+   */
+  raiseFence?(assetKey: string, partition: string | null, fence: number): Promise<void>
   close(): Promise<void>
 }
 

@@ -1,5 +1,5 @@
 import type { EngineDeps } from '../../engine/engine-deps.js'
-import type { StepQueue } from '../../store/step-queue.js'
+import type { Claim, StepJob, StepQueue } from '../../store/step-queue.js'
 import type { Store } from '../../store/store.js'
 import type { Warehouse, WarehouseSession } from '../../warehouse/warehouse.js'
 
@@ -27,6 +27,17 @@ export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number): E
     close: async () => undefined,
   }
   return { ...deps, store, warehouse }
+}
+
+/**
+ * Claims an attempt for `workerId` (a new fence) and, when its asset publishes to the warehouse,
+ * raises the asset-partition's fence there before the attempt runs: from then on an older attempt
+ * of the step (a worker whose lease expired) can no longer publish, even before this one does.
+ */
+export async function claimFenced(deps: EngineDeps, queue: StepQueue, job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
+  const claim = await queue.claimStep(job, workerId, jobId, at)
+  if (claim.claimed && deps.graph.nodes.get(job.assetKey)?.relation) await deps.warehouse.raiseFence?.(job.assetKey, job.partition, claim.fence)
+  return claim
 }
 
 function fencedSession(session: WarehouseSession, fence: number): WarehouseSession {

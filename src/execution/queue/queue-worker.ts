@@ -10,7 +10,7 @@ import type { StepJob, StepQueue, StepRef } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
 import type { QueueExecutorConfig } from '../executor-config.js'
-import { fencedDeps } from './fenced-deps.js'
+import { claimFenced, fencedDeps } from './fenced-deps.js'
 
 /** How a `tributary worker` process runs. */
 export interface QueueWorkerOptions {
@@ -128,7 +128,7 @@ export class QueueWorker {
   // One job: claim the attempt (a new fence), run it whole, record how it ended under that fence.
   private async take(job: StepJob, queued: Job): Promise<void> {
     const { deps, queue } = this.options
-    const claim = await queue.claimStep(job, this.id, String(queued.id), new Date())
+    const claim = await claimFenced(deps, queue, job, this.id, String(queued.id), new Date())
     // Ended meanwhile (canceled, or another worker finished it), or a later attempt is queued: nothing to do.
     if (!claim.claimed) return
     const ref: StepRef = { runId: job.runId, assetKey: job.assetKey, partition: job.partition }

@@ -27,7 +27,7 @@ create table if not exists ${quoteIdentifier(schema)}.fences (
 /**
  * Raises the fence of (asset $1, partition $2) to $3 unless it is already higher, and returns the
  * fence it now holds: the publish goes ahead only when that is its own. The row lock it takes
- * orders publishes of one asset-partition.
+ * orders publishes of one asset-partition, and a claim's raise after a publish under way.
  */
 export function raiseFence(schema: string): string {
   return `insert into ${quoteIdentifier(schema)}.fences as f (asset_key, partition_key, fence) values ($1, $2, $3)

@@ -50,7 +50,8 @@ async function readColumns(s: Statements, relation: Relation): Promise<ColumnInf
 }
 
 // First in the publish transaction: a worker whose lease expired, and whose step another worker
-// then published with a higher fence, publishes nothing (the fence is TRB7003's, see step-queue.ts).
+// then claimed (raising the fence before running it) or published with a higher fence, publishes
+// nothing (the fence is TRB7003's, see step-queue.ts).
 async function checkFence(s: Statements, schema: string, meta: PublicationMeta, fence: number): Promise<void> {
   const [row] = await s.read(raiseFence(schema), [meta.assetKey, meta.partition ?? '', fence])
   const held = Number(row?.fence)

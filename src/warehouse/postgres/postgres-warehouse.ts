@@ -4,7 +4,7 @@ import { toPublication } from '../duckdb/ledger.js'
 import { stagingRelation } from '../staging-name.js'
 import type { PublicationRecord, Warehouse, WarehouseSession } from '../warehouse.js'
 import type { PostgresWarehouseConfig } from '../warehouse-config.js'
-import { createLedger, selectPublications } from './ledger.js'
+import { createLedger, raiseFence, selectPublications } from './ledger.js'
 import { isUnreachable, queryError, unreachableError } from './postgres-errors.js'
 import { PostgresSession } from './postgres-session.js'
 import { warehouseTypes } from './postgres-values.js'
@@ -76,6 +76,15 @@ export class PostgresWarehouse implements Warehouse {
   async publications(runId: string): Promise<PublicationRecord[]> {
     try {
       return (await this.pool.query(selectPublications(this.config.schema ?? '_tributary'), [runId])).rows.map(toPublication)
+    } catch (error) {
+      throw queryError(error, this.config.url)
+    }
+  }
+
+  /** Raises the asset-partition's fence (see {@link Warehouse.raiseFence}); waits for a publish of it under way. */
+  async raiseFence(assetKey: string, partition: string | null, fence: number): Promise<void> {
+    try {
+      await this.pool.query(raiseFence(this.config.schema ?? '_tributary'), [assetKey, partition ?? '', fence])
     } catch (error) {
       throw queryError(error, this.config.url)
     }
