@@ -11,6 +11,7 @@ import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
 import type { QueueExecutorConfig } from '../executor-config.js'
 import { claimFenced, fencedDeps } from './fenced-deps.js'
+import { PoolGate } from './pool-gate.js'
 
 /** How a `tributary worker` process runs. */
 export interface QueueWorkerOptions {
@@ -49,6 +50,7 @@ export class QueueWorker {
   private readonly current = new Set<Current>()
   private readonly slots: string[] = []
   private readonly startedAt = new Date()
+  private readonly gate: PoolGate
   private runner: Runner | undefined
   private beat: NodeJS.Timeout | undefined
   private beating: Promise<void> | undefined
@@ -56,6 +58,7 @@ export class QueueWorker {
 
   private constructor(private readonly options: QueueWorkerOptions) {
     this.id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+    this.gate = new PoolGate(options.pools ?? {})
   }
 
   /** Registers the worker, then starts taking jobs; resolves once it listens for them. */
@@ -78,7 +81,7 @@ export class QueueWorker {
       logger: quietQueueLogger,
       events,
       // A pool at its limit in this worker: its jobs are left for other workers (or later).
-      forbiddenFlags: () => Object.entries(options.pools ?? {}).filter(([pool, limit]) => [...worker.current].filter((c) => c.pool === pool).length >= limit).map(([pool]) => `pool:${pool}`),
+      forbiddenFlags: () => worker.gate.forbidden(),
       taskList: { [STEP_TASK]: (payload, helpers) => worker.take(payload as StepJob, helpers.job) },
     })
     worker.beat = setInterval(() => void worker.heartbeat(), options.config.heartbeatMs)
@@ -125,8 +128,17 @@ export class QueueWorker {
     return this.beating
   }
 
-  // One job: claim the attempt (a new fence), run it whole, record how it ended under that fence.
+  // One job: a place in its pool here, then the attempt claimed (a new fence), run whole, its end recorded under that fence.
   private async take(job: StepJob, queued: Job): Promise<void> {
+    const leave = await this.gate.enter(job.pool)
+    try {
+      await this.runJob(job, queued)
+    } finally {
+      leave()
+    }
+  }
+
+  private async runJob(job: StepJob, queued: Job): Promise<void> {
     const { deps, queue } = this.options
     const claim = await claimFenced(deps, queue, job, this.id, String(queued.id), new Date())
     // Ended meanwhile (canceled, or another worker finished it), or a later attempt is queued: nothing to do.

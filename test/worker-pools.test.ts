@@ -1,0 +1,60 @@
+// `tributary worker --pools`: a limit per named pool within one worker process, while the
+// worker's other slots keep running other steps. Real PostgreSQL, a real worker process.
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { Tributary } from '../src/instance/tributary.js'
+import { startWorker, writeFleetProject } from './helpers/fleet.js'
+import { createDatabase } from './helpers/postgres-database.js'
+import { tempDir } from './helpers/temp-project.js'
+
+// Six steps of pool `warehouse` and six of no pool, all independent; each appends its start and
+// end (ms) to a file of its own, written as one line when it ends.
+const assets = (dir: string) => `const dir = ${JSON.stringify(dir)}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const step = (key: string, pool?: string) => defineAsset({
+  key, io: 'none', ...(pool ? { pool } : {}),
+  async materialize() {
+    const { appendFileSync } = await import('node:fs')
+    const start = Date.now()
+    await sleep(400)
+    appendFileSync(dir + '/spans.jsonl', JSON.stringify({ key, pool: pool ?? null, start, end: Date.now() }) + '\\n')
+  },
+})
+const assets: AnyNode[] = [0, 1, 2, 3, 4, 5].flatMap((i) => [step('pooled/p' + i, 'warehouse'), step('free/f' + i)])`
+
+interface Span { readonly key: string; readonly pool: string | null; readonly start: number; readonly end: number }
+
+const overlap = (a: Span, b: Span) => a.start < b.end && b.start < a.end
+
+const cleanups: (() => Promise<void>)[] = []
+after(async () => {
+  for (const cleanup of cleanups) await cleanup().catch(() => undefined)
+})
+
+test('a worker started with --pools warehouse=1 never runs two steps of pool warehouse at once, while it runs other steps beside them', async () => {
+  const database = await createDatabase()
+  cleanups.push(database.drop)
+  const temp = await tempDir('worker-pools-')
+  cleanups.unshift(temp.cleanup)
+  await writeFleetProject(temp.dir, assets(temp.dir), { pools: { warehouse: 6 } })
+  process.env.TRIBUTARY_DATABASE_URL = database.url
+  const instance = await Tributary.open({ projectDir: temp.dir, settings: { readinessTimeoutMs: 0, readinessPollMs: 10, heartbeatMs: 200 } })
+  cleanups.unshift(() => instance.close())
+  const worker = await startWorker(temp.dir, database.url, ['--concurrency', '4', '--pools', 'warehouse=1'])
+  const result = await instance.materialize()
+  assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
+  const spans = (await readFile(join(temp.dir, 'spans.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Span)
+  assert.equal(spans.length, 12)
+  const pooled = spans.filter((s) => s.pool === 'warehouse')
+  for (const a of pooled) {
+    for (const b of pooled) if (a !== b) assert.ok(!overlap(a, b), `${a.key} and ${b.key} of pool warehouse ran at once: ${JSON.stringify([a, b])}`)
+  }
+  // The limit is the pool's, not the worker's: other steps ran beside the pool's.
+  const free = spans.filter((s) => s.pool === null)
+  assert.ok(pooled.some((a) => free.some((b) => overlap(a, b))), 'a step of no pool ran while a step of pool warehouse did')
+  assert.ok(free.some((a) => free.some((b) => a !== b && overlap(a, b))), 'steps of no pool ran at once')
+  worker.child.kill('SIGTERM')
+  await worker.exited
+})
