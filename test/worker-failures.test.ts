@@ -96,6 +96,9 @@ describe('worker processes: a step that kills or hangs its worker fails alone', 
     await clock.timersSet(2)
     await poll('the busy and never-resolving steps to start', async () => (existsSync(join(dir, 'started-busy')) && existsSync(join(dir, 'started-never')) ? true : undefined))
     clock.advance(10 * 60_000 + 1)
+    // Their code ignores the abort: each worker is killed once its 200 ms grace has passed on the clock
+    // (set as the timeout fired, above).
+    clock.advance(200)
     const result = await done
     probing = false
     await prober
@@ -146,6 +149,8 @@ describe('worker processes: a step that kills or hangs its worker fails alone', 
     const spinning = instance.pollSensor(sensor('spins'), marker)
     await poll('the sensor to spin in its worker', async () => (existsSync(marker) ? true : undefined))
     clock.advance(60 * 60_000)
+    // The spin never reads its abort: the worker is killed once the grace has passed on the clock.
+    clock.advance(200)
     await assert.rejects(spinning, (error: unknown) => error instanceof TributaryError && error.code === 'TRB3033' && /sensor spins polled longer than 3600000ms/.test(error.message))
   })
 

@@ -70,6 +70,21 @@ export interface TickReport {
   readonly statuses: ReadonlyMap<string, AssetStatusRecord>
 }
 
+/**
+ * A tick of this daemon ended (its onTick hook included), announced on the instance's events:
+ * what it fired, or why it failed (`error`, and nothing fired is listed). A standby's try that
+ * did not tick announces nothing.
+ */
+export interface TickDoneEvent {
+  readonly type: 'tick_done'
+  /** The time the tick ran at, on the daemon's clock. */
+  readonly at: Date
+  /** The daemon that ticked (`<host>:<pid>` unless set). */
+  readonly holder: string
+  readonly fired: readonly FiredRun[]
+  readonly error: string | null
+}
+
 /** Hook called at the end of each tick (alerting plugs in here). Must not throw. */
 export type TickListener = (report: TickReport) => Promise<void> | void
 
@@ -192,6 +207,7 @@ export class AutomationDaemon {
     } catch (error) {
       this.options.log?.(`tick listener failed: ${redact(error instanceof Error ? error.message : String(error))}`)
     }
+    instance.events.emit({ type: 'tick_done', at: now, holder: this.holder, fired, error: null })
     return report
   }
 
@@ -214,7 +230,9 @@ export class AutomationDaemon {
           if (leading) await this.runOnce()
         } catch (error) {
           // One bad tick (a store hiccup) must not kill the daemon; the next tick tries again.
-          this.options.log?.(`tick failed: ${redact(error instanceof Error ? error.message : String(error))}`)
+          const message = redact(error instanceof Error ? error.message : String(error))
+          this.options.log?.(`tick failed: ${message}`)
+          this.instance().events.emit({ type: 'tick_done', at: this.clock.now(), holder: this.holder, fired: [], error: message })
         }
         if (options.loops !== undefined && loop === options.loops - 1) return
         try {

@@ -3,6 +3,7 @@ import type { Store } from '../store/store.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import type { Clock } from './clock.js'
 import type { Executor } from '../execution/executor.js'
+import type { EngineEventListener } from './engine-events.js'
 
 /** Limits and waits the engine applies, resolved from the project with defaults filled in. */
 export interface EngineSettings {
@@ -36,4 +37,6 @@ export interface EngineDeps {
   readonly random?: () => number
   /** Where steps' TypeScript code runs. Default: in this process (an InProcessExecutor). */
   readonly executor?: Executor
+  /** Receives the moments of each step attempt run here (staging written, checks done, published). Default: none. */
+  readonly onEvent?: EngineEventListener
 }

@@ -24,6 +24,7 @@ import { CanceledError, NotReadyError } from './step-errors.js'
 import { upToDate } from './up-to-date.js'
 import { upToDateSteps, withoutSteps } from './up-to-date-plan.js'
 import { codeStepsAtOnce } from '../execution/warm-count.js'
+import { startRepeating } from './clock.js'
 
 /** How a run is started. */
 export interface RunOptions {
@@ -111,16 +112,16 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   if (options.signal?.aborted) onOuterAbort()
   if (options.pauseSignal?.aborted) onPause()
   // Heartbeats prove the process is alive, so recovery never fails a run that is still going;
-  // they also bring back what another process asked of the run (pause, cancel).
-  const heartbeat = setInterval(() => {
+  // they also bring back what another process asked of the run (pause, cancel). On the clock, so a
+  // test's ManualClock decides when a beat comes.
+  const stopHeartbeat = startRepeating(deps.clock, deps.settings.heartbeatMs, () => {
     const now = deps.clock.now()
     void deps.store.heartbeat(runId, now).then((requested) => {
       if (requested === 'cancel') onOuterAbort()
       else if (requested === 'pause') onPause()
     }, () => undefined)
     void deps.store.renewLeases(runId, deps.settings.leaseTtlMs, now).catch(() => undefined)
-  }, deps.settings.heartbeatMs)
-  heartbeat.unref()
+  })
 
   const record = async (step: PlannedStep, status: StepStatus, extra: { attempt?: number; reason?: string | null; error?: SerializedError | null; durationMs?: number | null; stored?: boolean } = {}) => {
     const id = stepId(step)
@@ -228,7 +229,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       if (!final.has(stepId(step)) || final.get(stepId(step)) === 'queued') await record(step, 'canceled', { reason: why })
     }
   } finally {
-    clearInterval(heartbeat)
+    stopHeartbeat()
     runsExecutingHere.delete(runId)
     options.signal?.removeEventListener('abort', onOuterAbort)
     options.pauseSignal?.removeEventListener('abort', onPause)
@@ -310,7 +311,7 @@ async function runStep(
   // Readiness: outside upstream must be present, checked and fresh enough, else wait (bounded).
   if (step.upstreamOutside.length > 0) {
     const outcome = await wait(timeoutMs, deps.settings.readinessPollMs, 'canceled while waiting for upstream', async () => {
-      const statuses = await currentStatuses(deps, sources)
+      const statuses = await currentStatuses(deps, sources, step.upstreamOutside)
       const blocker = firstUnusable(statuses, step.upstreamOutside)
       if (!blocker) return undefined
       const root = blocker.rootCause ?? { key: blocker.key, owner: blocker.owner, status: blocker.status, message: blocker.status }
@@ -401,7 +402,9 @@ async function runStep(
     resolved = undefined
     // Volume checks compare a time partition with the previous window, anything else with its own last version.
     const previousPartition = step.partition !== null && node.partitions ? previousKey(node.partitions, step.partition) ?? step.partition : step.partition
-    const previous = previousPartition === step.partition && last ? [last.record] : await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })
+    // Only checks read it: an asset without checks never pays for the read.
+    const previous = (def.checks ?? []).length === 0 ? [] : previousPartition === step.partition && last ? [last.record]
+      : await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })
     const outcome = remote
       ? await remote.runAttempt!({
         runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, inputs, previousRowCount: previous[0]?.rowCount ?? null,

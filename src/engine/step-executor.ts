@@ -13,6 +13,7 @@ import { ErrorCode, TributaryError, serializeError } from '../model/errors.js'
 import type { MaterializationRecord, NewCheckResult, StepStatus } from '../store/records.js'
 import type { WarehouseSession } from '../warehouse/warehouse.js'
 import type { EngineDeps } from './engine-deps.js'
+import type { EngineEvent } from './engine-events.js'
 import { fileOutputPaths, hashDirectory, prepareFileStaging, publishFileOutput } from './file-output.js'
 import { CanceledError, StepTimeoutError } from './step-errors.js'
 import { startTimer } from './clock.js'
@@ -123,6 +124,8 @@ export async function runAttempt(
     }
 
     if (staging && partition !== null && node.partitions) await guard(stampPartition(session!, staging, partitionColumn, partition, node.key))
+    const ref = { runId, key: node.key, partition, attempt }
+    announce(deps, { type: 'staging_written', ...ref, relation: staging ? quoteRelation(staging) : null, dir: files?.staging ?? null })
 
     // Audit: checks read the staging relation, never the published one.
     const relation = staging ? quoteRelation(staging) : ''
@@ -150,6 +153,8 @@ export async function runAttempt(
       })
     }
     const failedBlocking = results.filter((r) => !r.passed && r.blocking)
+    const checks = results.map((r) => ({ name: r.checkName, passed: r.passed, blocking: r.blocking, message: r.message }))
+    announce(deps, { type: 'checks_done', ...ref, checks, blocked: failedBlocking.length > 0 })
     const durationMs = deps.clock.now().getTime() - started
     if (failedBlocking.length > 0) {
       keepStaging = true
@@ -185,6 +190,7 @@ export async function runAttempt(
       },
       checks: results,
     })
+    announce(deps, { type: 'published', ...ref, dataVersion, rowCount })
     return { status: 'succeeded', materialization: materialization! }
   } catch (error) {
     // A worker killed for overrunning its timeout says so with its own code (TRB3033).
@@ -201,6 +207,15 @@ export async function runAttempt(
       await session.close().catch(() => undefined)
     }
     if (files && !keepStaging) await rm(files.staging, { recursive: true, force: true }).catch(() => undefined)
+  }
+}
+
+// Listeners must not throw; one that does never fails the attempt.
+function announce(deps: EngineDeps, event: EngineEvent): void {
+  try {
+    deps.onEvent?.(event)
+  } catch {
+    // ignored: see EngineEventListener
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../engine/clock.js'
 import { tryParseDuration } from '../model/duration.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ProjectDefinition } from '../model/project.js'
@@ -45,10 +46,10 @@ export function defaultExecutorKind(inMemory: boolean, env: NodeJS.ProcessEnv = 
   return inMemory ? 'in-process' : 'pool'
 }
 
-/** Makes the executor of an instance: a pool of `idle` warm workers over the project, or in-process. */
-export function createExecutor(kind: ExecutorKind, projectDir: string, settings: WorkerSettings, idle: number): Executor {
+/** Makes the executor of an instance: a pool of `idle` warm workers over the project (its kill grace on `clock`, Default: the system clock), or in-process. */
+export function createExecutor(kind: ExecutorKind, projectDir: string, settings: WorkerSettings, idle: number, clock?: Clock): Executor {
   if (kind === 'in-process') return new InProcessExecutor()
-  const pool = new ProcessPoolExecutor({ projectDir, maxHeapMb: settings.maxHeapMb, graceMs: settings.graceMs, maxIdle: idle })
+  const pool = new ProcessPoolExecutor({ projectDir, maxHeapMb: settings.maxHeapMb, graceMs: settings.graceMs, maxIdle: idle, clock })
   const early = takePrestartedWorker(projectDir, settings)
   if (early) pool.adopt(early)
   return pool

@@ -1,3 +1,4 @@
+import type { Clock } from '../engine/clock.js'
 import type { AssetDefinition } from '../model/asset.js'
 import type { CheckDefinition, CheckOutcome } from '../model/check.js'
 import type { SensorResult } from '../model/automation.js'
@@ -12,6 +13,8 @@ export interface PoolOptions {
   readonly maxHeapMb?: number | undefined
   /** How long a step's code has to stop after a timeout or cancel before its worker is killed. Default: 2 000. */
   readonly graceMs?: number | undefined
+  /** The clock the grace is measured on. Default: the system clock. */
+  readonly clock?: Clock | undefined
   /** Idle workers kept warm between steps. Default: 4 (the default concurrency). */
   readonly maxIdle?: number | undefined
 }
@@ -49,7 +52,7 @@ export class ProcessPoolExecutor implements Executor {
 
   /** Takes over a worker started for this project before the pool existed (see prestartWorker), as if warmed. */
   adopt(worker: WorkerProcess): void {
-    worker.setGrace(this.graceMs)
+    worker.setGrace(this.graceMs, this.options.clock)
     this.whenReady(this.track(worker))
   }
 
@@ -136,7 +139,7 @@ export class ProcessPoolExecutor implements Executor {
   }
 
   private spawn(): WorkerProcess {
-    return this.track(new WorkerProcess({ projectDir: this.options.projectDir, maxHeapMb: this.options.maxHeapMb, graceMs: this.graceMs }))
+    return this.track(new WorkerProcess({ projectDir: this.options.projectDir, maxHeapMb: this.options.maxHeapMb, graceMs: this.graceMs, clock: this.options.clock }))
   }
 
   private track(worker: WorkerProcess): WorkerProcess {

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { startTimer, systemClock, type Clock } from '../engine/clock.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ExecutorTask, StepHost } from './executor.js'
 import { PROJECT_DIR_ENV, type FromWorker, type ToWorker } from './ipc-protocol.js'
@@ -15,6 +16,8 @@ export interface WorkerOptions {
   readonly maxHeapMb?: number | undefined
   /** How long a step's code has to stop after its signal aborts before its worker is killed. */
   readonly graceMs: number
+  /** The clock the grace is measured on (a test's ManualClock steps past it). Default: the system clock. */
+  readonly clock?: Clock | undefined
 }
 
 // Built (dist/), the entry is JavaScript and loadProject registers the TypeScript loader for the
@@ -98,15 +101,15 @@ export class WorkerProcess {
    */
   run(task: ExecutorTask, host: StepHost, signal: AbortSignal): Promise<unknown> {
     const id = this.nextId++
-    let killTimer: NodeJS.Timeout | undefined
+    let cancelKill: (() => void) | undefined
     const onAbort = () => {
       this.send({ type: 'abort', id, reason: toWire(signal.reason) })
-      killTimer = setTimeout(() => this.kill(), this.options.graceMs)
+      cancelKill = startTimer(this.options.clock ?? systemClock, this.options.graceMs, () => this.kill())
     }
     return new Promise<unknown>((resolve, reject) => {
       const end = () => {
         this.task = undefined
-        clearTimeout(killTimer)
+        cancelKill?.()
         signal.removeEventListener('abort', onAbort)
       }
       // The worker answered: what the code returned or threw, unless the step was aborted meanwhile.
@@ -133,9 +136,9 @@ export class WorkerProcess {
     })
   }
 
-  /** The grace period of the steps it runs from now on (a pool adopting a prestarted worker sets its own). */
-  setGrace(graceMs: number): void {
-    this.options = { ...this.options, graceMs }
+  /** The grace period, and its clock, of the steps it runs from now on (a pool adopting a prestarted worker sets its own). */
+  setGrace(graceMs: number, clock?: Clock): void {
+    this.options = { ...this.options, graceMs, clock }
   }
 
   /** Kills the process at once (SIGKILL): a busy loop ignores anything gentler. */

@@ -14,6 +14,8 @@ import { ErrorCode, TributaryError } from '../model/errors.js'
 import type { ProjectDefinition } from '../model/project.js'
 import { systemClock, type Clock } from '../engine/clock.js'
 import type { EngineDeps, EngineSettings } from '../engine/engine-deps.js'
+import { EventListeners, type EngineEvent } from '../engine/engine-events.js'
+import type { TickDoneEvent } from '../automation/daemon.js'
 import { planPartitions, planRun, type Plan } from '../engine/plan.js'
 import { BACKFILL_TRIGGER, planBackfill, type BackfillOptions, type BackfillPlan } from '../engine/backfill.js'
 import { backfillProgress, type BackfillProgress } from '../engine/backfill-progress.js'
@@ -69,6 +71,9 @@ export interface OpenOptions {
   readonly workers?: Partial<WorkerSettings>
 }
 
+/** What an instance announces on its `events`: the engine's moments of each step attempt, and each daemon tick's end. */
+export type TributaryEvent = EngineEvent | TickDoneEvent
+
 function notRunning(run: RunRecord, why?: string): TributaryError {
   const state = run.status === 'paused' ? 'is paused' : `ended ${run.status}`
   const resumable = run.trigger === BACKFILL_TRIGGER && run.status !== 'succeeded'
@@ -97,6 +102,7 @@ export class Tributary {
   private openAutomation: () => Promise<AutomationStore> = () => Promise.reject(new Error('the automation store opens only on an instance made by Tributary.open'))
   // Shared (by reference) with instances made by withProject, so a reload keeps runs and subscribers.
   private listeners = new Set<ProgressListener>()
+  private eventListeners = new EventListeners<TributaryEvent>()
   private active = new Map<string, { readonly cancel: AbortController; readonly pause: AbortController }>()
   private execution: { readonly kind: ExecutorKind; readonly workers: WorkerSettings } = { kind: 'in-process', workers: { maxHeapMb: undefined, graceMs: 2000 } }
   private executorInstance: Executor | undefined
@@ -329,6 +335,15 @@ export class Tributary {
   }
 
   /**
+   * The moments of this process's work as they happen: each step attempt's `staging_written`,
+   * `checks_done` and `published`, each daemon tick's `tick_done`. Typed by event:
+   * `instance.events.on('published', (e) => …)` returns the function that stops listening.
+   */
+  get events(): EventListeners<TributaryEvent> {
+    return this.eventListeners
+  }
+
+  /**
    * A new instance for changed definitions that shares this one's store, warehouse, runs and
    * listeners (`tributary dev` reloads with it). Throws ProjectInvalidError like open().
    */
@@ -339,6 +354,7 @@ export class Tributary {
     next.automationInstance = this.automationInstance
     next.openAutomation = this.openAutomation
     next.listeners = this.listeners
+    next.eventListeners = this.eventListeners
     next.active = this.active
     // New code, new workers: the next instance starts its own pool on first use; this one's
     // workers finish the steps they run and stop.
@@ -530,11 +546,11 @@ export class Tributary {
       })
     }
     const concurrency = options.concurrency ?? 4
-    const local = createExecutor('pool', this.projectDir, this.execution.workers, concurrency)
+    const local = createExecutor('pool', this.projectDir, this.execution.workers, concurrency, this.clock)
     this.executorInstance ??= local
     const deps: EngineDeps = {
       graph: this.graph, store: this.store, warehouse: await this.warehouse(), clock: this.clock,
-      projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: local,
+      projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: local, onEvent: (event) => this.eventListeners.emit(event),
     }
     const { QueueWorker } = await import('../execution/queue/queue-worker.js')
     return QueueWorker.start({ deps, queue: stepQueueOf(this.store), url: this.project.store.url, config, concurrency, pools: options.pools, version: fleetVersion(this.graph), onLine: options.onLine })
@@ -548,7 +564,7 @@ export class Tributary {
 
   // The project's executor: the queue when its config says so (code the control plane itself runs, such as polling sensors, on the pool).
   private makeExecutor(): Executor {
-    const local = createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency)
+    const local = createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency, this.clock)
     return this.project.executor?.type === 'queue' ? new QueueExecutor(stepQueueOf(this.store), this.store, local) : local
   }
 
@@ -561,6 +577,7 @@ export class Tributary {
       graph: this.graph, store: this.store, clock: this.clock,
       warehouse: warehouse === 'now' ? await this.warehouse() : lazyWarehouse(this.project.warehouse?.type ?? 'duckdb', () => this.waitForWarehouse()),
       projectDir: this.projectDir, stateDir: this.stateDir, settings: this.settings, executor: this.executorInstance,
+      onEvent: (event) => this.eventListeners.emit(event),
     }
   }
 }
