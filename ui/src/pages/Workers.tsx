@@ -1,6 +1,6 @@
 // Workers: the fleet of `tributary worker` processes (executor: queue()), as each last reported.
 import { useEffect } from 'react'
-import type { ApiWorkers } from '../api'
+import type { ApiWorker, ApiWorkers } from '../api'
 import { ErrorBox, PageHeader, Spinner, StatusPill } from '../components/ui'
 import { changesStatus, useApi } from '../data'
 import { dateTime, relativeTime } from '../format'
@@ -8,6 +8,16 @@ import { Link, runHref } from '../router'
 
 // Heartbeats write no events: the page also asks again on a timer (Default: every 5 s).
 const REFRESH_MS = 5000
+
+// `0.1.0+3f2a9c01b7d4`: Tributary's version, then the fingerprint of the project's code.
+const tributaryVersion = (version: string) => version.split('+')[0] ?? version
+const codeVersion = (version: string) => version.split('+')[1] ?? '—'
+
+// `up to 4 steps at once · pool warehouse: at most 1`
+function capacity(worker: ApiWorker): string {
+  const pools = Object.entries(worker.pools).map(([pool, limit]) => `pool ${pool}: at most ${limit}`)
+  return [`up to ${worker.concurrency} step${worker.concurrency === 1 ? '' : 's'} at once`, ...pools].join(' · ')
+}
 
 export function WorkersPage() {
   const { data, error, reload } = useApi<ApiWorkers>('/api/workers', changesStatus, 800)
@@ -17,7 +27,7 @@ export function WorkersPage() {
   }, [reload])
   return (
     <div className="page">
-      <PageHeader title="Workers" subtitle="Processes that take steps from the queue (executor: queue()): where they run, what code they run, what they are doing, when they last said they were alive." />
+      <PageHeader title="Workers" subtitle="The machines that run your assets: where each one runs, which version of the code it has, what it is working on now, and when it last checked in." />
       {error && <ErrorBox error={error} what="the workers" />}
       {data && !data.queue && <p className="muted">This project runs steps in local worker processes of the process that runs each run. Add <code className="code-inline">executor: queue()</code> to its config to run them on a fleet (see docs/scale-out.md).</p>}
       <div className="table-card">
@@ -30,11 +40,17 @@ export function WorkersPage() {
             {data?.workers.length === 0 && <tr><td colSpan={7} className="table-message">No workers yet. Start one with <code className="code-inline">tributary worker</code>.</td></tr>}
             {data?.workers.map((worker) => (
               <tr key={worker.id} data-worker={worker.id}>
-                <td className="mono small">{worker.id}</td>
+                <td>
+                  <div className="mono small">{worker.id}</div>
+                  <div className="muted small">{capacity(worker)}</div>
+                </td>
                 <td><StatusPill status={worker.state === 'lost' ? 'failed' : worker.state === 'stopped' ? 'skipped' : 'running'} label={worker.state} size="sm" /></td>
                 <td>{worker.host}</td>
                 <td className="num mono small">{worker.pid}</td>
-                <td className="mono small">{worker.version}</td>
+                <td className="small" title={`Tributary ${tributaryVersion(worker.version)}; code version ${codeVersion(worker.version)} (a fingerprint of every asset's code: workers with different fingerprints run different code)`}>
+                  <div>Tributary {tributaryVersion(worker.version)}</div>
+                  <div className="muted">code <span className="mono">{codeVersion(worker.version)}</span></div>
+                </td>
                 <td className="small">
                   {worker.currentSteps.length === 0 ? <span className="muted">idle</span> : worker.currentSteps.map((step) => (
                     <div key={`${step.runId}/${step.assetKey}/${step.partition ?? ''}`}>
