@@ -2,6 +2,7 @@ import { contractBreaches } from '../checks/contract-check.js'
 import type { AssetGraph } from '../graph/asset-graph.js'
 import { ColumnLineage } from '../graph/column-lineage.js'
 import { contractColumns } from '../model/contract.js'
+import type { SqlAnalyzer } from '../sql/sql-analysis.js'
 import type { ColumnInfo } from '../store/records.js'
 
 /** What is deployed of one asset: its last published materialization. */
@@ -46,9 +47,10 @@ export interface ChangePlan {
 
 /**
  * Compares the project in the working tree with what is deployed. Pure: `deployed` holds the
- * last published materialization of each asset, `observed` the columns of each source.
+ * last published materialization of each asset, `observed` the columns of each source;
+ * `analyzer` is the warehouse's SQL parser, which predicts changed SQL's columns (Default: DuckDB's).
  */
-export function changePlan(graph: AssetGraph, deployed: ReadonlyMap<string, DeployedAsset>, observed: ReadonlyMap<string, readonly string[]> = new Map()): ChangePlan {
+export function changePlan(graph: AssetGraph, deployed: ReadonlyMap<string, DeployedAsset>, observed: ReadonlyMap<string, readonly string[]> = new Map(), analyzer?: SqlAnalyzer): ChangePlan {
   const produced = graph.order.filter((key) => graph.get(key).def.type !== 'source')
   const added = produced.filter((key) => !deployed.has(key))
   const removed = [...deployed.keys()].filter((key) => !graph.nodes.has(key)).sort()
@@ -57,7 +59,7 @@ export function changePlan(graph: AssetGraph, deployed: ReadonlyMap<string, Depl
   // What changed SQL will output is predicted from its query; everything else is as published.
   const schemas = new Map<string, readonly string[]>(observed)
   for (const [key, asset] of deployed) if (asset.columns && graph.nodes.has(key) && !changedSql.has(key)) schemas.set(key, asset.columns.map((c) => c.name))
-  const lineage = ColumnLineage.build(graph, schemas)
+  const lineage = ColumnLineage.build(graph, schemas, new Map(), analyzer)
   const owner = (key: string) => graph.get(key).def.owner ?? null
 
   const changed = changedKeys.map((key) => {

@@ -479,7 +479,7 @@ export class Tributary {
   /** The working tree against what is deployed (`tributary plan`): changes, broken readers, contract breaches, rebuilds. */
   async changePlan(): Promise<ChangePlan> {
     const { deployed, observed } = await deployedState(this.store)
-    return changePlan(this.graph, deployed, observed)
+    return changePlan(this.graph, deployed, observed, analyzerFor(this.project.warehouse?.type ?? 'duckdb'))
   }
 
   /** Column lineage of the project, with `*` expanded from the schemas published, observed or declared (contracts) so far. */
