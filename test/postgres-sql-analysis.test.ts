@@ -3,7 +3,7 @@
 // the same SQL on DuckDB is refused by DuckDB's parser; a syntax error names PostgreSQL, with
 // line and column. Real PostgreSQL (a database for the test) and real CLI processes.
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import pg from 'pg'
@@ -43,6 +43,9 @@ describe('SQL on the PostgreSQL warehouse is analysed by PostgreSQL', () => {
     await writeFile(file, config('postgres({ url: process.env.TRB_TEST_DATABASE_URL })', CHANNELS))
     const valid = cli(['validate', '--project', temp.dir], { env })
     assert.equal(valid.code, 0, valid.stdout + valid.stderr)
+    // The analyses are kept in the state directory, as DuckDB's are, so the next command parses nothing.
+    const cached = Object.values(JSON.parse(await readFile(join(temp.dir, '.tributary', 'sql-analysis.json'), 'utf8')) as Record<string, { ok: boolean; columns?: { name: string }[] }>)
+    assert.ok(cached.some((analysis) => analysis.ok && analysis.columns?.some((c) => c.name === 'channel')), 'the analysis of marts/channels is in sql-analysis.json')
     const run = cli(['materialize', '--project', temp.dir], { env })
     assert.equal(run.code, 0, run.stdout + run.stderr)
     const client = new pg.Client({ connectionString: database.url })

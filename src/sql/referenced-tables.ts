@@ -1,12 +1,13 @@
 import { DefinitionError, ErrorCode } from '../model/errors.js'
 import { DuckDbSqlAnalyzer } from './duckdb/duckdb-analyzer.js'
+import { ParseCache } from './parse-cache.js'
 import type { SqlAnalysis, SqlAnalyzer, SqlRefusal, TableRef } from './sql-analysis.js'
 
 export type { TableRef } from './sql-analysis.js'
 
 let defaultAnalyzer: SqlAnalyzer | undefined
 
-/** The analyzer for DuckDB projects (the only warehouse today), with the process's parse cache. */
+/** The analyzer for DuckDB projects, with the process's parse cache. */
 export function duckDbAnalyzer(): SqlAnalyzer {
   return (defaultAnalyzer ??= new DuckDbSqlAnalyzer())
 }
@@ -33,7 +34,7 @@ export function analyzerFor(warehouse: 'duckdb' | 'postgres'): SqlAnalyzer {
 export interface AnalyzeOptions {
   /** Default: DuckDB's parser with the process-wide cache. */
   readonly analyzer?: SqlAnalyzer
-  /** A JSON file the DuckDB analyzer's cache is loaded from and saved to. Default: memory only. */
+  /** A JSON file the analyzer's cache (DuckDB's or PostgreSQL's) is loaded from and saved to. Default: memory only. */
   readonly cacheFile?: string
 }
 
@@ -41,11 +42,17 @@ export interface AnalyzeOptions {
 export function analyzeStatements(statements: readonly string[], options: AnalyzeOptions = {}): Map<string, SqlAnalysis> {
   const analyzer = options.analyzer ?? duckDbAnalyzer()
   const unique = [...new Set(statements)]
-  const cached = analyzer instanceof DuckDbSqlAnalyzer && options.cacheFile ? analyzer : undefined
-  if (cached) cached.cache.load(options.cacheFile!)
+  const cache = options.cacheFile ? cacheOf(analyzer) : undefined
+  if (cache) cache.load(options.cacheFile!)
   const results = analyzer.analyze(unique)
-  if (cached) cached.cache.save(options.cacheFile!, cached.keysOf(unique))
+  if (cache) cache.save(options.cacheFile!, new Set(unique.map((sql) => ParseCache.key(analyzer.dialect, sql))))
   return new Map(unique.map((sql, i) => [sql, results[i]!]))
+}
+
+// Both analyzers keep their analyses in a ParseCache, keyed by dialect and statement, so one file holds either's.
+function cacheOf(analyzer: SqlAnalyzer): ParseCache | undefined {
+  const cache = (analyzer as { readonly cache?: unknown }).cache
+  return cache instanceof ParseCache ? cache : undefined
 }
 
 /**
