@@ -98,6 +98,36 @@ describe('postgres warehouse', () => {
     assert.deepEqual(await session.query('select count(*) as n, sum(id) as s from raw.many'), [{ n: 20_000, s: 199_990_000 }])
   })
 
+  test('a claim raises the fence: once fence 2 is raised, the publish of fence 1 is refused with TRB7003 and the table, partition and ledger keep their old contents', async (t) => {
+    const { warehouse, session } = await open(t)
+    const target = { schema: 'raw', name: 'orders' }
+    const meta = (runId: string, partition: string | null, fence: number) => ({ assetKey: 'raw/orders', partition, runId, dataVersion: runId, rowCount: 1, fence })
+    const old = warehouse.stagingRelation(target, 'run-1', null)
+    await session.createFromSelect(old, "select 'old' as v, '2026-01-01' as day")
+    await session.publish(old, target, meta('run-1', null, 1))
+    // Fence 1 claimed the step, then its lease expired and fence 2 claimed it: raised before it runs.
+    await warehouse.raiseFence('raw/orders', null, 2)
+    const zombie = warehouse.stagingRelation(target, 'run-2~1', null)
+    await session.createFromSelect(zombie, "select 'zombie' as v, '2026-01-01' as day")
+    await assert.rejects(session.publish(zombie, target, meta('run-2', null, 1)), isCode('TRB7003', /with fence 1 was refused: an attempt with fence 2 took over/))
+    assert.deepEqual(await session.query('select v from raw.orders'), [{ v: 'old' }])
+    assert.deepEqual(await warehouse.publications('run-2'), [])
+    // A fence is per asset-partition: raising one partition's leaves the others' publishes alone.
+    await warehouse.raiseFence('raw/orders', '2026-01-02', 5)
+    const day1 = warehouse.stagingRelation(target, 'run-3~3', '2026-01-01')
+    await session.createFromSelect(day1, "select 'day 1' as v, '2026-01-01' as day")
+    await session.publish(day1, target, meta('run-3', '2026-01-01', 3), { partitionColumn: 'day' })
+    const day2 = warehouse.stagingRelation(target, 'run-3~4', '2026-01-02')
+    await session.createFromSelect(day2, "select 'day 2' as v, '2026-01-02' as day")
+    await assert.rejects(session.publish(day2, target, meta('run-3', '2026-01-02', 4), { partitionColumn: 'day' }), isCode('TRB7003'))
+    assert.deepEqual(await session.query('select v, day from raw.orders order by day'), [{ v: 'day 1', day: '2026-01-01' }])
+    // The attempt that raised the fence publishes.
+    const newer = warehouse.stagingRelation(target, 'run-3~5', '2026-01-02')
+    await session.createFromSelect(newer, "select 'day 2' as v, '2026-01-02' as day")
+    await session.publish(newer, target, meta('run-3', '2026-01-02', 5), { partitionColumn: 'day' })
+    assert.deepEqual(await session.query('select v, day from raw.orders order by day'), [{ v: 'day 1', day: '2026-01-01' }, { v: 'day 2', day: '2026-01-02' }])
+  })
+
   test('a view over an asset table makes its publish fail with TRB5002, leaving the table and the view as they were', async (t) => {
     const { warehouse, session } = await open(t)
     const target = { schema: 'raw', name: 'orders' }
