@@ -9,6 +9,8 @@ import { defineSchedule, eager, fileSensor, onMissing, pollSensor } from '../src
 import type { ProjectSpec } from '../src/model/project.js'
 import { defineSource, files, table } from '../src/model/source.js'
 import { SqliteAutomationStore } from '../src/store/sqlite/sqlite-automation-store.js'
+import { nextEvent } from './helpers/events.js'
+import { runFinished } from './helpers/poll.js'
 import { openProject } from './helpers/temp-project.js'
 
 async function setup(spec: Omit<ProjectSpec, 'name'>, start = '2026-03-02T04:00:00Z') {
@@ -245,6 +247,43 @@ describe('automation daemon: restart mid-tick', () => {
       assert.equal((await p.daemon('another').runOnce()).fired.length, 0, 'a completed tick is never fired again')
       assert.equal((await p.instance.store.listRuns()).length, 1)
     } finally {
+      await p.close()
+    }
+  })
+})
+
+describe('automation daemon: the loop on the clock', () => {
+  test('each tick of the loop is announced on the instance events: what it fired, and why a tick failed (with what it had fired)', async () => {
+    let polls = 0
+    const flaky = pollSensor({
+      name: 'flaky', selection: 'jobs/p',
+      poll: () => {
+        if (++polls === 2) throw new Error('vendor API down')
+        return { cursor: null, request: false }
+      },
+    })
+    const p = await setup({ assets: [noop('jobs/a'), noop('jobs/p')], schedules: [defineSchedule({ name: 'hourly', cron: '0 * * * *', selection: 'jobs/a' })], sensors: [flaky] })
+    const stop = new AbortController()
+    try {
+      const first = nextEvent(p.instance.events, 'tick_done')
+      const loop = p.daemon().start({ interval: '1m', signal: stop.signal })
+      assert.deepEqual(await first, { type: 'tick_done', at: new Date('2026-03-02T04:00:00Z'), holder: 'daemon-a', fired: [], error: null })
+      // The loop waits on the clock: the next tick comes when the test moves time, not before.
+      await p.clock.timersSet(1)
+      const second = nextEvent(p.instance.events, 'tick_done')
+      p.clock.advance(3_600_000)
+      const failed = await second
+      assert.equal(failed.error, 'vendor API down')
+      assert.deepEqual(failed.fired.map((f) => f.by), ['schedule:hourly'], 'the schedule fired before the sensor failed the tick')
+      await runFinished(p.instance, failed.fired[0]!.runId!)
+      await p.clock.timersSet(1)
+      const third = nextEvent(p.instance.events, 'tick_done')
+      p.clock.advance(60_000)
+      assert.deepEqual(await third, { type: 'tick_done', at: new Date('2026-03-02T05:01:00Z'), holder: 'daemon-a', fired: [], error: null }, 'the loop goes on after a failed tick')
+      stop.abort()
+      await loop
+    } finally {
+      stop.abort()
       await p.close()
     }
   })

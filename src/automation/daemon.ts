@@ -72,8 +72,8 @@ export interface TickReport {
 
 /**
  * A tick of this daemon ended (its onTick hook included), announced on the instance's events:
- * what it fired, or why it failed (`error`, and nothing fired is listed). A standby's try that
- * did not tick announces nothing.
+ * the runs it fired (those started before it failed, when it did) and why it failed (`error`).
+ * A standby's try that did not tick announces nothing.
  */
 export interface TickDoneEvent {
   readonly type: 'tick_done'
@@ -120,11 +120,23 @@ export class AutomationDaemon {
     this.holder = options.holder ?? `${hostname()}:${process.pid}`
   }
 
-  /** One tick. */
+  /** One tick; announced on the instance's events (tick_done) when it ends, failed or not. */
   async runOnce(): Promise<TickReport> {
-    const instance = this.instance()
     const now = this.clock.now()
     const fired: FiredRun[] = []
+    try {
+      const report = await this.tick(now, fired)
+      this.instance().events.emit({ type: 'tick_done', at: now, holder: this.holder, fired, error: null })
+      return report
+    } catch (error) {
+      this.instance().events.emit({ type: 'tick_done', at: now, holder: this.holder, fired, error: redact(error instanceof Error ? error.message : String(error)) })
+      throw error
+    }
+  }
+
+  // The tick itself; `fired` collects what it started as it goes, so a tick that fails midway still says what it fired.
+  private async tick(now: Date, fired: FiredRun[]): Promise<TickReport> {
+    const instance = this.instance()
     const pending: Promise<unknown>[] = []
     // A claim left uncompleted this long belonged to a daemon that died mid-tick: take it over.
     // The dead daemon a claim was taken over from, by tick id: it may have started the run already.
@@ -207,7 +219,6 @@ export class AutomationDaemon {
     } catch (error) {
       this.options.log?.(`tick listener failed: ${redact(error instanceof Error ? error.message : String(error))}`)
     }
-    instance.events.emit({ type: 'tick_done', at: now, holder: this.holder, fired, error: null })
     return report
   }
 
@@ -230,9 +241,7 @@ export class AutomationDaemon {
           if (leading) await this.runOnce()
         } catch (error) {
           // One bad tick (a store hiccup) must not kill the daemon; the next tick tries again.
-          const message = redact(error instanceof Error ? error.message : String(error))
-          this.options.log?.(`tick failed: ${message}`)
-          this.instance().events.emit({ type: 'tick_done', at: this.clock.now(), holder: this.holder, fired: [], error: message })
+          this.options.log?.(`tick failed: ${redact(error instanceof Error ? error.message : String(error))}`)
         }
         if (options.loops !== undefined && loop === options.loops - 1) return
         try {
