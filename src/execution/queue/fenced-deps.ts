@@ -36,7 +36,11 @@ export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number): E
  */
 export async function claimFenced(deps: EngineDeps, queue: StepQueue, job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
   const claim = await queue.claimStep(job, workerId, jobId, at)
-  if (claim.claimed && deps.graph.nodes.get(job.assetKey)?.relation) await deps.warehouse.raiseFence?.(job.assetKey, job.partition, claim.fence)
+  if (claim.claimed && deps.graph.nodes.get(job.assetKey)?.relation) {
+    // A warehouse that cannot be reached now fails the attempt when it stages; until then the
+    // publish's own fence check still keeps an older attempt from publishing over a newer one.
+    await deps.warehouse.raiseFence?.(job.assetKey, job.partition, claim.fence).catch(() => undefined)
+  }
   return claim
 }
 
