@@ -5,26 +5,23 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { defineAsset } from '../src/model/asset.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
-import { cli, cliProcess } from './helpers/cli.js'
-import { poll, runningStep } from './helpers/poll.js'
+import { cli } from './helpers/cli.js'
+import { startRunProcess } from './helpers/run-process.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
-const CONFIG = `
+// raw/slow stages its rows, then its check holds the first run (before anything is published)
+// until the test kills the process; once go-fast exists, the check passes at once.
+const config = (dir: string) => `
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { defineAsset, defineProject, unique } from 'tributary-orchestrator'
+import { check, defineAsset, defineProject, unique } from 'tributary-orchestrator'
 
 const rows = Array.from({ length: 100 }, (_, i) => ({ id: i + 1 }))
-export const fast = defineAsset({ key: 'raw/fast', checks: [unique('id')], async materialize() { return rows } })
-export const slow = defineAsset({
-  key: 'raw/slow', ins: { fast }, checks: [unique('id')],
-  async materialize(_inputs, ctx) {
-    await ctx.writeRows(rows)
-    ctx.log.info('staged')
-    // The first run hangs here after staging its data, until the test kills the process.
-    if (!existsSync(join(ctx.projectDir, 'go-fast'))) await new Promise((resolve) => setTimeout(resolve, 120_000))
-  },
+const hold = check('hold', async () => {
+  if (!existsSync(${JSON.stringify(join(dir, 'go-fast'))})) await new Promise((resolve) => setTimeout(resolve, 120_000))
+  return { passed: true }
 })
+export const fast = defineAsset({ key: 'raw/fast', checks: [unique('id')], async materialize() { return rows } })
+export const slow = defineAsset({ key: 'raw/slow', ins: { fast }, checks: [unique('id'), hold], async materialize() { return rows } })
 export default defineProject({ name: 'crash', assets: [fast, slow] })
 `
 
@@ -32,14 +29,14 @@ describe('crash safety', () => {
   test('SIGKILL mid-run: the run is marked failed on restart, nothing half-published, nothing duplicated', async () => {
     const { dir, cleanup } = await tempDir('crash-')
     try {
-      await writeFile(join(dir, 'tributary.config.ts'), CONFIG)
-      const child = cliProcess(['materialize', '--project', dir])
+      await writeFile(join(dir, 'tributary.config.ts'), config(dir))
+      const run = startRunProcess(dir)
+      const { child } = run
       const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
       let runId: string | undefined
       try {
-        runId = await runningStep(store, 'raw/slow')
-        // Logged once its staging table is written.
-        await poll('raw/slow to stage its rows', async () => ((await store.listLogs(runId!)).some((l) => l.assetKey === 'raw/slow' && l.message === 'staged') ? true : undefined), 60_000)
+        // Killed once its staging table is written (its checks hold it there).
+        runId = (await run.event('staging_written', (e) => e.key === 'raw/slow')).runId
         child.kill('SIGKILL')
         await new Promise((resolve) => child.once('exit', resolve))
         assert.equal((await store.getRun(runId))!.status, 'running', 'the dead run still looks alive until recovery')
