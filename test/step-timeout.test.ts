@@ -44,11 +44,19 @@ describe('default step timeout', () => {
     const patient = defineAsset({ key: 'raw/patient', timeout: '30m', async materialize() { return forever() } })
     const p = await openProject({ assets: [defaulted, patient], stepTimeout: '10m', concurrency: 2 }, { clock })
     try {
+      // The run's own announcement that the step ended, not a poll of the store.
+      const defaultedEnded = new Promise<void>((resolve) => {
+        const off = p.instance.subscribe((event) => {
+          if (event.type !== 'step' || event.key !== 'raw/defaulted' || !['succeeded', 'failed', 'blocked', 'skipped', 'canceled'].includes(event.status)) return
+          off()
+          resolve()
+        })
+      })
       const run = p.instance.materialize()
       await clock.timersSet(2)
       clock.advance(10 * MINUTE)
       const stepOf = async (key: string) => (await p.instance.store.listSteps((await p.instance.store.listRuns({ limit: 1 }))[0]!.id)).find((s) => s.assetKey === key)!
-      for (let i = 0; i < 50 && (await stepOf('raw/defaulted')).status === 'running'; i++) await tick()
+      await defaultedEnded
       assert.equal((await stepOf('raw/defaulted')).error?.code, 'TRB3002')
       assert.equal((await stepOf('raw/patient')).status, 'running', 'its own 30m applies, not the project’s 10m')
       clock.advance(20 * MINUTE)
