@@ -31,6 +31,7 @@ describe('the Workers page with a real worker on PostgreSQL', () => {
   let instance: Tributary
   let served: ReturnType<typeof background>
   let url: string
+  const cleanups: (() => Promise<void>)[] = []
   before(async () => {
     ensureUiBuilt()
     browser = await launchBrowser()
@@ -43,6 +44,7 @@ describe('the Workers page with a real worker on PostgreSQL', () => {
     url = (await served.waitFor(/http:\/\/127\.0\.0\.1:\d+/, 'stdout'))[0]
   })
   after(async () => {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined)
     await browser?.close()
     if (served) await stop(served.child, served.exited)
     await instance?.close()
@@ -64,9 +66,24 @@ describe('the Workers page with a real worker on PostgreSQL', () => {
       assert.ok(cells.includes(String(worker.child.pid)), `pid ${worker.child.pid} in ${JSON.stringify(cells)}`)
       const [tributary, code] = fleetVersion(instance.graph).split('+')
       assert.ok(cells.includes(`Tributary ${tributary}code ${code}`), `version ${tributary} and code ${code} in ${JSON.stringify(cells)}`)
-      assert.ok(cells.includes(`${worker.id}up to 2 steps at once · pool warehouse: at most 1`), `id and capacity in ${JSON.stringify(cells)}`)
+      assert.ok(cells.includes(`${worker.id}up to 2 steps at oncepool warehouse: at most 1`), `id and capacity in ${JSON.stringify(cells)}`)
       assert.match(await row.textContent() ?? '', /running/)
       assert.equal(await row.locator('a', { hasText: 'sales/daily_orders' }).getAttribute('href'), `/runs/${started.runId}`)
+      assert.equal(await page.locator('[data-testid="other-code"]').count(), 0, 'no warning while every worker runs this version')
+
+      // A worker started from other code (an edited asset): flagged on its row and above the table.
+      const other = await tempDir('ui-workers-other-')
+      cleanups.unshift(other.cleanup)
+      await writeFleetProject(other.dir, ASSETS(project.dir).replace('await sleep(20)', 'await sleep(25)'))
+      const stale = await startWorker(other.dir, database.url)
+      cleanups.unshift(async () => {
+        stale.child.kill('SIGTERM')
+        await stale.exited
+      })
+      await page.locator('[data-testid="other-code"]', { hasText: '1 running worker runs another version than this project' }).waitFor({ timeout: 30_000 })
+      const flagged = page.locator(`[data-worker="${stale.id}"] [data-testid="other-code-worker"]`)
+      assert.equal(await flagged.textContent(), `other code than this project (${code})`)
+      assert.equal(await row.locator('[data-testid="other-code-worker"]').count(), 0)
       await page.screenshot({ path: '/tmp/scale/workers.png' })
       await writeFile(join(project.dir, 'gate'), '')
       assert.equal((await started.done).status, 'succeeded')

@@ -369,6 +369,8 @@ export interface ApiWorker {
 export interface ApiWorkers {
   /** Whether the project's config says `executor: queue()`. */
   readonly queue: boolean
+  /** This server's version, as workers report theirs: a worker with another one runs other code and refuses this project's steps (TRB7002). */
+  readonly version: string
   readonly workers: readonly ApiWorker[]
 }
 

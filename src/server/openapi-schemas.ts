@@ -129,6 +129,7 @@ export const SCHEMAS: Record<string, Schema> = {
   }),
   ApiWorkers: object({
     queue: boolean,
+    version: string,
     workers: list(object({
       id: string, host: string, pid: integer, version: string, concurrency: integer, pools: { type: 'object', additionalProperties: integer },
       state: oneOf('running', 'stopped', 'lost'), startedAt: dateTime, heartbeatAt: dateTime, stoppedAt: nullable(dateTime),

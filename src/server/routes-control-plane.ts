@@ -1,6 +1,7 @@
 // GET /api/control-plane: who this server is, so a CLI can tell a live control plane from a stale advertisement;
 // GET /api/workers: the worker fleet (executor: queue()).
 import { Hono } from 'hono'
+import { fleetVersion } from '../execution/queue/step-queue-of.js'
 import type { Tributary } from '../instance/tributary.js'
 import type { ApiControlPlane, ApiWorkers } from './api-types.js'
 import type { AuthEnv } from './auth.js'
@@ -15,6 +16,7 @@ export function controlPlaneRoutes(instance: () => Tributary): Hono<AuthEnv> {
     const workers = await current.workers()
     return c.json<ApiWorkers>({
       queue: current.project.executor?.type === 'queue',
+      version: fleetVersion(current.graph),
       workers: workers.map((w) => ({
         ...w, startedAt: w.startedAt.toISOString(), heartbeatAt: w.heartbeatAt.toISOString(), stoppedAt: w.stoppedAt?.toISOString() ?? null,
         currentSteps: w.currentSteps.map((s) => ({ ...s, since: s.since.toISOString() })),

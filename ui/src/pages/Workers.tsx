@@ -13,10 +13,17 @@ const REFRESH_MS = 5000
 const tributaryVersion = (version: string) => version.split('+')[0] ?? version
 const codeVersion = (version: string) => version.split('+')[1] ?? '—'
 
-// `up to 4 steps at once · pool warehouse: at most 1`
-function capacity(worker: ApiWorker): string {
+// `up to 4 steps at once`, then one line per pool: `pool warehouse: at most 1`
+function capacity(worker: ApiWorker): string[] {
   const pools = Object.entries(worker.pools).map(([pool, limit]) => `pool ${pool}: at most ${limit}`)
-  return [`up to ${worker.concurrency} step${worker.concurrency === 1 ? '' : 's'} at once`, ...pools].join(' · ')
+  return [`up to ${worker.concurrency} step${worker.concurrency === 1 ? '' : 's'} at once`, ...pools]
+}
+
+// How a worker's version differs from the project's, in the fewest words.
+function difference(worker: string, project: string): string {
+  return tributaryVersion(worker) === tributaryVersion(project)
+    ? `other code than this project (${codeVersion(project)})`
+    : `not this project's version (Tributary ${tributaryVersion(project)}, code ${codeVersion(project)})`
 }
 
 export function WorkersPage() {
@@ -25,10 +32,20 @@ export function WorkersPage() {
     const timer = window.setInterval(reload, REFRESH_MS)
     return () => window.clearInterval(timer)
   }, [reload])
+  // Workers that no longer run are history: only running ones with other code need doing something.
+  const stale = data?.workers.filter((w) => w.state === 'running' && w.version !== data.version) ?? []
   return (
     <div className="page">
       <PageHeader title="Workers" subtitle="The machines that run your assets: where each one runs, which version of the code it has, what it is working on now, and when it last checked in." />
       {error && <ErrorBox error={error} what="the workers" />}
+      {stale.length > 0 && (
+        <section className="status-banner status-banner-stale" data-testid="other-code">
+          <div className="status-banner-text">
+            <strong>{stale.length === 1 ? '1 running worker runs' : `${stale.length} running workers run`} another version than this project</strong>
+            <span className="muted"> {stale.length === 1 ? 'It refuses' : 'They refuse'} its steps (TRB7002). Deploy this project's code and Tributary version to every worker, then restart them.</span>
+          </div>
+        </section>
+      )}
       {data && !data.queue && <p className="muted">This project runs steps in local worker processes of the process that runs each run. Add <code className="code-inline">executor: queue()</code> to its config to run them on a fleet (see docs/scale-out.md).</p>}
       <div className="table-card">
         <table className="table" data-testid="workers">
@@ -42,7 +59,7 @@ export function WorkersPage() {
               <tr key={worker.id} data-worker={worker.id}>
                 <td>
                   <div className="mono small">{worker.id}</div>
-                  <div className="muted small">{capacity(worker)}</div>
+                  {capacity(worker).map((line) => <div key={line} className="muted small nowrap">{line}</div>)}
                 </td>
                 <td><StatusPill status={worker.state === 'lost' ? 'failed' : worker.state === 'stopped' ? 'skipped' : 'running'} label={worker.state} size="sm" /></td>
                 <td>{worker.host}</td>
@@ -50,6 +67,7 @@ export function WorkersPage() {
                 <td className="small" title={`Tributary ${tributaryVersion(worker.version)}; code version ${codeVersion(worker.version)} (a fingerprint of every asset's code: workers with different fingerprints run different code)`}>
                   <div>Tributary {tributaryVersion(worker.version)}</div>
                   <div className="muted">code <span className="mono">{codeVersion(worker.version)}</span></div>
+                  {data.version !== worker.version && <div className="tone-text-amber" data-testid="other-code-worker">{difference(worker.version, data.version)}</div>}
                 </td>
                 <td className="small">
                   {worker.currentSteps.length === 0 ? <span className="muted">idle</span> : worker.currentSteps.map((step) => (
