@@ -20,16 +20,18 @@ export interface StatusSources {
 
 /**
  * Observes the given sources now (recording each observation) and derives the status of
- * every node. Sources not listed keep their last recorded observation.
+ * every node, or only of `only` and what they stand on (their upstream, all the way up; a step
+ * waiting for its inputs needs no more). Sources not listed keep their last recorded observation.
  */
-export async function currentStatuses(deps: StatusSources, observe: readonly string[]): Promise<Map<string, AssetStatusRecord>> {
+export async function currentStatuses(deps: StatusSources, observe: readonly string[], only?: readonly string[]): Promise<Map<string, AssetStatusRecord>> {
   // Without a partitioned asset, only whole-asset summaries are read (as status() does): full
   // states (column lists, checks) of every asset cost the daemon's tick half its time.
   const withPartitions = hasPartitions(deps.graph)
+  const scope = only && !withPartitions ? statusScope(deps.graph, only) : undefined
   const [states, summaries, observations, activeRuns] = await Promise.all([
     withPartitions ? deps.store.assetStates() : [],
-    withPartitions ? [] : deps.store.assetStateSummaries(undefined, { partition: null }),
-    deps.store.latestObservations(), deps.store.listActiveRuns(),
+    withPartitions ? [] : deps.store.assetStateSummaries(scope?.states, { partition: null }),
+    deps.store.latestObservations(scope?.sources), deps.store.listActiveRuns(),
   ])
   const observationMap = new Map<string, ObservationRecord>(observations.map((o) => [o.sourceKey, o]))
   for (const key of observe) {
@@ -72,7 +74,7 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     stateMap.set(key, { ...summary, lastMaterialization: { ...summary.lastMaterialization, inputVersions } })
   }
   const schemaBreaks = await findSchemaBreaks(deps.graph, stateMap, observationMap, deps.store)
-  const statuses = deriveStatuses({ graph: deps.graph, states: stateMap, observations: observationMap, activeRunIds, now: deps.clock.now(), schemaBreaks })
+  const statuses = deriveStatuses({ graph: deps.graph, states: stateMap, observations: observationMap, activeRunIds, now: deps.clock.now(), schemaBreaks, ...(scope ? { only: scope.nodes } : {}) })
   // "Today's partition is late" outranks an asset that otherwise looks fresh or merely stale.
   for (const [key, partitions] of partitionStatuses) {
     const status = statuses.get(key)
@@ -81,6 +83,25 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     statuses.set(key, { ...status, status: 'late', ready: false, reasons: [{ type: 'late', message: partitions.late }], chain: [link], rootCause: link })
   }
   return statuses
+}
+
+/**
+ * What the statuses of `keys` stand on: the keys and their upstream, all the way up (`nodes`); the
+ * sources among them; and the states to read, which add each such source's direct readers, since
+ * a reader its new schema breaks makes the source itself failed (see findSchemaBreaks).
+ */
+function statusScope(graph: AssetGraph, keys: readonly string[]): { nodes: Set<string>; sources: string[]; states: string[] } {
+  const nodes = new Set<string>()
+  const pending = keys.filter((key) => graph.nodes.has(key))
+  for (let key = pending.pop(); key !== undefined; key = pending.pop()) {
+    if (nodes.has(key)) continue
+    nodes.add(key)
+    pending.push(...graph.get(key).upstream)
+  }
+  const sources = [...nodes].filter((key) => graph.get(key).def.type === 'source')
+  const states = new Set([...nodes].filter((key) => graph.get(key).def.type !== 'source'))
+  for (const source of sources) for (const reader of graph.get(source).downstream) states.add(reader)
+  return { nodes, sources, states: [...states] }
 }
 
 // Whether any node is partitioned, per graph (graphs are immutable).

@@ -61,6 +61,8 @@ export interface StatusInputs {
   readonly now: Date
   /** Readers that their source's new schema breaks (see findSchemaBreaks), by reader key. Default: none. */
   readonly schemaBreaks?: ReadonlyMap<string, SchemaBreak>
+  /** Derive only these nodes; each one's upstream must be among them. Default: every node. */
+  readonly only?: ReadonlySet<string>
 }
 
 const NOT_BLOCKING_UPSTREAM: ReadonlySet<ReasonType> = new Set(['code_changed', 'upstream_newer'])
@@ -72,6 +74,7 @@ export function deriveStatuses(inputs: StatusInputs): Map<string, AssetStatusRec
   const result = new Map<string, AssetStatusRecord>()
   const breaksBySource = bySource(inputs.schemaBreaks)
   for (const facts of nodeFacts(inputs.graph)) {
+    if (inputs.only && !inputs.only.has(facts.key)) continue
     const own = facts.source ? sourceStatus(facts, facts.source, inputs, breaksBySource?.get(facts.key)) : assetStatus(facts, inputs, result)
     const { key, owner } = facts
     const ready = own.status === 'fresh'
