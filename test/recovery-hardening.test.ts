@@ -10,10 +10,10 @@ import { describe, test } from 'node:test'
 import { ManualClock } from '../src/engine/clock.js'
 import { defineAsset } from '../src/model/asset.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
-import { cli, cliProcess } from './helpers/cli.js'
-import { poll, runningStep } from './helpers/poll.js'
+import { cli } from './helpers/cli.js'
 import { AutomationDaemon } from '../src/automation/daemon.js'
 import { SqliteAutomationStore } from '../src/store/sqlite/sqlite-automation-store.js'
+import { startRunProcess } from './helpers/run-process.js'
 import { serveInstance } from './helpers/server.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
@@ -21,15 +21,19 @@ const CONFIG = `
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { defineAsset, defineProject } from 'tributary-orchestrator'
+import { check, defineAsset, defineProject } from 'tributary-orchestrator'
 
 export const base = defineAsset({ key: 'raw/base', async materialize() { return [{ id: 1 }] } })
-// A files asset that writes a report into its staging directory, then hangs until killed.
+// A files asset that writes a report into its staging directory; its check then hangs until killed
+// when a run started in the project's directory finds a 'hang' file there.
 export const report = defineAsset({
   key: 'reports/daily', io: 'files', ins: { base },
+  checks: [check('hold', async () => {
+    if (existsSync('hang')) await new Promise(() => setInterval(() => {}, 1000))
+    return { passed: true }
+  })],
   async materialize(_inputs, ctx) {
     await writeFile(join(ctx.outputDir, 'index.html'), '<h1>half</h1>')
-    if (existsSync(join(ctx.projectDir, 'hang'))) await new Promise(() => setInterval(() => {}, 1000))
   },
 })
 export default defineProject({ name: 'recovery', assets: [base, report] })
@@ -150,21 +154,18 @@ describe('dead runs are settled by readers, by heartbeat age', () => {
 })
 
 describe('recovery removes what dead attempts staged', () => {
-  test('SIGKILL while a files asset writes: the next reader (status) settles the run and removes .staging-<run>', async () => {
+  test('SIGKILL of a files asset once its report is staged: the next reader (status) settles the run and removes .staging-<run>', async () => {
     await withProject(async (dir) => {
       await writeFile(join(dir, 'hang'), '')
-      const child = cliProcess(['materialize', 'reports/daily', '--project', dir])
+      const running = startRunProcess(dir, 'reports/daily')
+      const { child } = running
       const exited = new Promise((resolve) => child.once('exit', resolve))
       try {
-        const store = await SqliteStore.open(join(dir, '.tributary/metadata.sqlite'))
-        let runId: string
-        try {
-          runId = await runningStep(store, 'reports/daily')
-        } finally {
-          await store.close()
-        }
+        const staged = await running.event('staging_written', (e) => e.key === 'reports/daily')
+        const runId = staged.runId
         const staging = join(dir, '.tributary/files/reports/daily', `.staging-${runId}`)
-        await poll('the report to be staged', async () => (existsSync(join(staging, 'index.html')) ? true : undefined))
+        assert.equal(staged.dir, staging)
+        assert.ok(existsSync(join(staging, 'index.html')), 'the report is staged')
         child.kill('SIGKILL')
         await exited
         assert.ok(existsSync(staging), 'the killed attempt left its staging directory')

@@ -16,9 +16,12 @@ export interface RunProcess {
   event<T extends TributaryEvent['type']>(type: T, match?: (event: Extract<TributaryEvent, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<TributaryEvent, { type: T }>>
 }
 
-/** Materializes `selection` (Default: everything) of the project in `dir` in a new process (the project's executor, a pool by default). */
+/**
+ * Materializes `selection` (Default: everything) of the project in `dir` in a new process whose
+ * working directory is `dir` (as are its workers': the project's executor, a pool by default).
+ */
 export function startRunProcess(dir: string, selection = ''): RunProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, dir, selection], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, dir, selection], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   const events: TributaryEvent[] = []
   const waiters = new Set<() => void>()
   let stderr = ''
