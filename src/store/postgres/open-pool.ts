@@ -15,10 +15,15 @@ const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID || oid === NUMERIC_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
 }
 
-/** A pool on the configured database: `poolSize` connections, `statementTimeoutMs` per statement. */
-export function openPool(config: PostgresStoreConfig): Pool {
+/**
+ * A pool on the configured database: `poolSize` connections, `statementTimeoutMs` per statement.
+ * `pipeline`: a statement goes out while those before it on the connection are still answered,
+ * so a transaction's independent statements cost one round trip. Default: false.
+ */
+export function openPool(config: PostgresStoreConfig, options: { pipeline?: boolean } = {}): Pool {
   const pool = new pg.Pool({
     connectionString: config.url,
+    ...(options.pipeline ? { pipeline: true } : {}),
     max: config.poolSize,
     statement_timeout: config.statementTimeoutMs,
     connectionTimeoutMillis: 10_000,

@@ -6,6 +6,7 @@ import type { PostgresStoreConfig } from '../store-config.js'
 import { partitionKey } from '../sqlite/row-mappers.js'
 import { asStoreError, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
+import { queueUnderLock } from './write-transaction.js'
 
 /** The step writes of the store, inside a transaction the queue opened (see PostgresStore.stepQueue). */
 export interface StepWrites {
@@ -44,19 +45,21 @@ export class PostgresStepQueue implements StepQueue {
 
   async enqueueStep(update: StepUpdate, job: StepJob): Promise<void> {
     await this.write(async (db, steps) => {
-      await steps.update(update)
       // A new attempt: ends of the one before no longer count, and only a claim of this one gets a fence.
       // In the same transaction as the step's record: a worker can never take a step the store does
-      // not know is waiting, and a step recorded as waiting always has its job. One statement for
-      // both, as the write lock is held meanwhile.
-      await db.query(
-        `WITH claim AS (
-           INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) VALUES ($1, $2, $3, $4, 0)
-           ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
-           RETURNING 1)
-         SELECT (SELECT count(*) FROM claim) AS claimed, graphile_worker.add_job($5, $6::json, job_key => $7, max_attempts => 25, flags => $8::text[])`,
-        [...keyOf(job), job.attempt, STEP_TASK, JSON.stringify(job), jobKey(job), job.pool ? [`pool:${job.pool}`] : null],
-      )
+      // not know is waiting, and a step recorded as waiting always has its job. The claim's row is
+      // locked before the step's, as every writer of both does; both statements go out at once.
+      await Promise.all([
+        db.query(
+          `WITH claim AS (
+             INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) VALUES ($1, $2, $3, $4, 0)
+             ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
+             RETURNING 1)
+           SELECT (SELECT count(*) FROM claim) AS claimed, graphile_worker.add_job($5, $6::json, job_key => $7, max_attempts => 25, flags => $8::text[])`,
+          [...keyOf(job), job.attempt, STEP_TASK, JSON.stringify(job), jobKey(job), job.pool ? [`pool:${job.pool}`] : null],
+        ),
+        steps.update(update),
+      ])
     })
   }
 
@@ -67,31 +70,37 @@ export class PostgresStepQueue implements StepQueue {
   }
 
   async claimStep(job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
-    return this.write(async (db, steps) => {
-      // One statement takes the fence when the attempt is still this job's and the step has not ended.
-      const { rows: [claimed] } = await db.query(
-        `UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
-         FROM steps s
-         WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 AND c.attempt = $4 AND c.outcome IS NULL
-           AND s.run_id = c.run_id AND s.asset_key = c.asset_key AND s.partition = c.partition
-           AND s.status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled')
-         RETURNING c.fence`,
-        [...keyOf(job), job.attempt, workerId, jobId],
-      )
-      if (!claimed) {
-        const { rows: [row] } = await db.query(`SELECT attempt, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3`, keyOf(job))
-        return { claimed: false, why: row && row.outcome === null && row.attempt !== job.attempt ? 'superseded' : 'ended' }
-      }
-      await steps.update({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, status: 'running', attempt: job.attempt, at, reason: null })
-      return { claimed: true, fence: Number(claimed.fence) }
-    })
+    try {
+      return await this.write(async (db, steps) => {
+        // One statement takes the fence when the attempt is still this job's and the step has not
+        // ended; the step's running record goes out with it, rolled back when nothing was claimed.
+        const [{ rows: [claimed] }] = await Promise.all([
+          db.query(
+            `UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
+             FROM steps s
+             WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 AND c.attempt = $4 AND c.outcome IS NULL
+               AND s.run_id = c.run_id AND s.asset_key = c.asset_key AND s.partition = c.partition
+               AND s.status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled')
+             RETURNING c.fence`,
+            [...keyOf(job), job.attempt, workerId, jobId],
+          ),
+          steps.update({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, status: 'running', attempt: job.attempt, at, reason: null }),
+        ])
+        if (!claimed) throw new NotClaimed()
+        return { claimed: true as const, fence: Number(claimed.fence) }
+      })
+    } catch (error) {
+      if (!(error instanceof NotClaimed)) throw error
+      const { rows: [row] } = await this.guard(() => this.pool.query(`SELECT attempt, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3`, keyOf(job)))
+      return { claimed: false, why: row && row.outcome === null && row.attempt !== job.attempt ? 'superseded' : 'ended' }
+    }
   }
 
   async completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined> {
     return this.write(async (db, steps) => {
-      await this.holdFence(db, completion.step, fence)
-      const materialization = await steps.complete(completion)
-      await this.recordEnd(db, completion.step, {
+      // The fence check and the records go out at once: a stale fence rolls the records back.
+      const [, materialization] = await Promise.all([this.holdFence(db, completion.step, fence), steps.complete(completion)])
+      this.recordEnd(db, completion.step, {
         status: completion.step.status, error: completion.step.error ?? null, retryable: false, reason: completion.step.reason ?? null, durationMs: completion.step.durationMs ?? null,
       })
       return materialization
@@ -106,9 +115,9 @@ export class PostgresStepQueue implements StepQueue {
         if (error instanceof TributaryError && error.code === ErrorCode.StaleAttempt) return false
         throw error
       }
-      await this.recordEnd(db, ref, end)
+      this.recordEnd(db, ref, end)
       // The control plane waits on the event channel; this end writes no event of its own.
-      await db.query(`SELECT pg_notify('tributary_events', '')`)
+      queueUnderLock(db, `SELECT pg_notify('tributary_events', '')`)
       return true
     })
   }
@@ -198,8 +207,10 @@ export class PostgresStepQueue implements StepQueue {
     })
   }
 
-  private async recordEnd(db: Client, ref: StepRef, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null }): Promise<void> {
-    await db.query(
+  // Under the write lock, after the holder locked the claim's row (holdFence): ends are numbered
+  // in commit order, so the control plane reading "ended_seq > last seen" never skips one.
+  private recordEnd(db: Client, ref: StepRef, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null }): void {
+    queueUnderLock(db,
       `UPDATE step_claims SET outcome = $4, ended_seq = nextval('step_claim_ends') WHERE run_id = $1 AND asset_key = $2 AND partition = $3`,
       [...keyOf(ref), JSON.stringify({ status: end.status, error: end.error, retryable: end.retryable, reason: end.reason, durationMs: end.durationMs })],
     )
@@ -213,3 +224,6 @@ export class PostgresStepQueue implements StepQueue {
     }
   }
 }
+
+// Nothing to claim: thrown inside the claim's transaction so the step's running record rolls back.
+class NotClaimed extends Error {}

@@ -13,16 +13,22 @@ import {
 } from '../sqlite/row-mappers.js'
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
-import { asStoreError, inTransaction, openPool, type Client, type Pool } from './open-pool.js'
+import { asStoreError, openPool, type Client, type Pool } from './open-pool.js'
 import { prepareStatements } from './statements.js'
 import { EventListener } from './event-listener.js'
 import { PostgresStepQueue, type StepWrites } from './postgres-step-queue.js'
+import { inWriteTransaction, queueEvent, requireAlone, WriteBatcher, type EventParams } from './write-transaction.js'
 import type { StepQueue } from '../step-queue.js'
 
-// Every write transaction takes this lock first, so writes commit one at a time, as SQLite's
-// BEGIN IMMEDIATE makes them: event ids then become visible in id order, and a tail reading
-// "id > lastSeen" never skips an event that commits after a higher one. Reads take no lock.
+// Every write transaction that appends events takes this lock just before appending them and
+// holds it to its commit, so event ids become visible in id order and a tail reading
+// "id > lastSeen" never skips an event that commits after a higher one (see inWriteTransaction).
+// Reads take no lock.
 const WRITE_LOCK = 0x747262777269
+
+// Read-modify-write of one key (a run's continuation, a step attempt's log budget, a source's
+// newest look) takes a transaction lock on the key, so two writers of the same key take turns.
+const keyLock = (db: Client, key: string) => db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`tributary:${key}`])
 
 const sql = prepareStatements()
 
@@ -31,15 +37,18 @@ export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const
   private listener: EventListener | undefined
   private queue: PostgresStepQueue | undefined
+  private readonly batcher: WriteBatcher
 
-  private constructor(private readonly pool: Pool, private readonly config: PostgresStoreConfig, private readonly logLimits: LogLimits) {}
+  private constructor(private readonly pool: Pool, private readonly config: PostgresStoreConfig, private readonly logLimits: LogLimits) {
+    this.batcher = new WriteBatcher(pool, WRITE_LOCK)
+  }
 
   /**
    * Opens a pool on `config.url` and checks that the database answers (TRB4020 when not). Does not
    * migrate: call `migrate()`. `logLimits` bound each step attempt's stored log. Default: DEFAULT_LOG_LIMITS.
    */
   static async open(config: PostgresStoreConfig, options: { logLimits?: Partial<LogLimits> } = {}): Promise<PostgresStore> {
-    const store = new PostgresStore(openPool(config), config, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
+    const store = new PostgresStore(openPool(config, { pipeline: true }), config, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
     try {
       await store.guard(() => store.pool.query('SELECT 1'))
     } catch (error) {
@@ -71,6 +80,7 @@ export class PostgresStore implements Store {
   async createRun(run: NewRun): Promise<void> {
     await this.write(async (db) => {
       const continues = run.continues ?? null
+      if (continues !== null) await keyLock(db, `continues:${continues}`)
       const other = continues === null ? undefined : await sql.continuedBy.get(db, { continues })
       if (other) {
         throw new TributaryError(ErrorCode.RunNotActive, `run ${continues} is already continued by run ${other.id}`, {
@@ -86,7 +96,7 @@ export class PostgresStore implements Store {
         runId: run.id, firstSeq: 0, assetKeys: run.steps.map((step) => step.assetKey), partitions: run.steps.map((step) => partitionKey(step.partition)),
       })
       await sql.setLastSteps.run(db, { runId: run.id })
-      await this.event(db, 'run_started', startedAt, run.id, null, null, {
+      this.event(db, 'run_started', startedAt, run.id, null, null, {
         selection: run.selection, trigger: run.trigger, pid: run.pid, host: run.host, steps: run.steps,
       })
     })
@@ -96,7 +106,7 @@ export class PostgresStore implements Store {
     await this.write(async (db) => {
       const { rowCount } = await sql.finishRun.run(db, { id: runId, status, at: at.getTime(), error: jsonOrNull(error) })
       if (rowCount === 0) throw runNotFound(runId)
-      await this.event(db, 'run_finished', at.getTime(), runId, null, null, { status, error })
+      this.event(db, 'run_finished', at.getTime(), runId, null, null, { status, error })
     })
   }
 
@@ -109,14 +119,14 @@ export class PostgresStore implements Store {
   async requestRun(runId: string, request: RunRequest, at: Date): Promise<RunRecord | undefined> {
     return this.write(async (db) => {
       const { rowCount } = await sql.requestRun.run(db, { id: runId, request })
-      if (rowCount > 0) await this.event(db, 'run_requested', at.getTime(), runId, null, null, { request })
+      if (rowCount > 0) this.event(db, 'run_requested', at.getTime(), runId, null, null, { request })
       const row = await sql.getRun.get(db, { id: runId })
       return row ? toRun(row) : undefined
     })
   }
 
   async updateStep(update: StepUpdate): Promise<void> {
-    await this.write((db) => this.applyStepUpdate(db, update))
+    await this.write((db) => this.applyStepUpdate(db, update), { batch: true })
   }
 
   async updateSteps(updates: readonly StepUpdate[]): Promise<void> {
@@ -126,17 +136,18 @@ export class PostgresStore implements Store {
   }
 
   async completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined> {
-    return this.write((db) => this.applyCompletion(db, completion))
+    return this.write((db) => this.applyCompletion(db, completion), { batch: true })
   }
 
   /** The worker fleet's queue on this database (`executor: queue()`): graphile-worker jobs written with the step records. */
   stepQueue(): StepQueue {
-    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn) => this.write((db) => fn(db, this.stepWrites(db))))
+    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn) => this.write((db) => fn(db, this.stepWrites(db)), { batch: true }))
     return this.queue
   }
 
   async recordObservation(observation: ObservationRecord): Promise<void> {
     await this.write(async (db) => {
+      await keyLock(db, `source:${observation.sourceKey}`)
       const row = {
         sourceKey: observation.sourceKey,
         observedAt: observation.observedAt.getTime(),
@@ -149,7 +160,7 @@ export class PostgresStore implements Store {
       }
       await sql.insertObservation.run(db, row)
       await sql.setSourceState.run(db, row)
-      await this.event(db, 'observation', row.observedAt, null, observation.sourceKey, null, observation)
+      this.event(db, 'observation', row.observedAt, null, observation.sourceKey, null, observation)
     })
   }
 
@@ -161,7 +172,9 @@ export class PostgresStore implements Store {
       const stream = log.stream ?? 'log'
       const message = cutLine(String(log.message), this.logLimits.lineBytes)
       const bytes = Buffer.byteLength(message)
-      const budget = (await sql.logBudget.get(db, key)) ?? { lines: 0, bytes: 0, markerId: null }
+      // Lines of one attempt arrive at once (a step logs without awaiting): they take turns on its budget.
+      const [, budgetRow] = await Promise.all([keyLock(db, `log:${JSON.stringify(key)}`), sql.logBudget.get(db, key)])
+      const budget = budgetRow ?? { lines: 0, bytes: 0, markerId: null }
       if (budget.markerId !== null) {
         const { truncated } = (await sql.countTruncated.get(db, { id: budget.markerId }))!
         await sql.setLogMessage.run(db, { id: budget.markerId, message: truncatedMessage(truncated, this.logLimits) })
@@ -170,13 +183,13 @@ export class PostgresStore implements Store {
       if (budget.lines < this.logLimits.lines && budget.bytes + bytes <= this.logLimits.bytes) {
         await sql.insertLog.run(db, { ...key, level: log.level, message, at, stream, truncated: null })
         await sql.setLogBudget.run(db, { ...key, lines: budget.lines + 1, bytes: budget.bytes + bytes, markerId: null })
-        await this.event(db, 'log', at, log.runId, log.assetKey, key.partition, { level: log.level, message, attempt: key.attempt, stream })
+        this.event(db, 'log', at, log.runId, log.assetKey, key.partition, { level: log.level, message, attempt: key.attempt, stream })
         return
       }
       const text = truncatedMessage(1, this.logLimits)
       const marker = await sql.insertLog.get(db, { ...key, level: 'warn', message: text, at, stream: 'log', truncated: 1 })
       await sql.setLogBudget.run(db, { ...key, lines: budget.lines, bytes: budget.bytes, markerId: marker!.id })
-      await this.event(db, 'log', at, log.runId, log.assetKey, key.partition, { level: 'warn', message: text, attempt: key.attempt, stream: 'log', truncated: 1 })
+      this.event(db, 'log', at, log.runId, log.assetKey, key.partition, { level: 'warn', message: text, attempt: key.attempt, stream: 'log', truncated: 1 })
     })
   }
 
@@ -264,15 +277,16 @@ export class PostgresStore implements Store {
 
   async startStep(start: StepStart): Promise<StepStartResult> {
     return this.write(async (db) => {
-      const lease = await this.takeLease(db, start.assetKey, start.partition, start.runId, start.ttlMs, start.now)
+      // The read goes out with the lease and runs after it: it sees every publish the lease could have raced.
+      const [lease, last] = await Promise.all([
+        this.takeLease(db, start.assetKey, start.partition, start.runId, start.ttlMs, start.now),
+        start.lastMaterializationId === undefined ? undefined : sql.lastMaterializationId.get(db, { assetKey: start.assetKey, partition: partitionKey(start.partition) }),
+      ])
       if (!lease.acquired) return { ...lease, stale: false }
-      if (start.lastMaterializationId !== undefined) {
-        const latest = (await sql.lastMaterializationId.get(db, { assetKey: start.assetKey, partition: partitionKey(start.partition) }))?.id ?? null
-        if (latest !== start.lastMaterializationId) return { ...lease, stale: true }
-      }
+      if (start.lastMaterializationId !== undefined && (last?.id ?? null) !== start.lastMaterializationId) return { ...lease, stale: true }
       if (start.update) await this.applyStepUpdate(db, start.update)
       return { ...lease, stale: false }
-    })
+    }, { batch: true })
   }
 
   private async takeLease(db: Client, assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult> {
@@ -294,9 +308,13 @@ export class PostgresStore implements Store {
     await this.guard(() => sql.releaseLeasesOf.run(this.pool, { holder }))
   }
 
-  /** Runs `fn` as one write transaction, after the writers before it (see WRITE_LOCK). */
-  private write<T>(fn: (db: Client) => Promise<T>): Promise<T> {
-    return this.guard(() => inTransaction(this.pool, fn, WRITE_LOCK))
+  /**
+   * Runs `fn` as one write transaction; its events are appended at its end under WRITE_LOCK.
+   * `batch`: it may share its transaction with other writes of this process (a step's start, update
+   * or end: many at once), see WriteBatcher. Default: false.
+   */
+  private write<T>(fn: (db: Client) => Promise<T>, options: { batch?: boolean } = {}): Promise<T> {
+    return this.guard(() => (options.batch ? this.batcher.write(fn) : inWriteTransaction(this.pool, WRITE_LOCK, fn)))
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -307,8 +325,9 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async event(db: Client, type: string, at: number, runId: string | null, assetKey: string | null, partition: string | null, payload: object): Promise<void> {
-    await sql.insertEvent.run(db, { type, at, runId, assetKey, partition, payload: JSON.stringify(payload) })
+  // Queued: appended with the commit (see inWriteTransaction).
+  private event(db: Client, type: string, at: number, runId: string | null, assetKey: string | null, partition: string | null, payload: object): void {
+    queueEvent(db, { type, at, runId, assetKey, partition, payload: JSON.stringify(payload) })
   }
 
   private stepWrites(db: Client): StepWrites {
@@ -316,14 +335,17 @@ export class PostgresStore implements Store {
   }
 
   private async applyCompletion(db: Client, completion: StepCompletion): Promise<MaterializationRecord | undefined> {
-    // Order in the log follows the work: published, then checked, then the step ends.
-    const materialization = completion.materialization && (await this.insertMaterialization(db, completion.materialization))
-    if (completion.checks && completion.checks.length > 0) await this.insertCheckResults(db, completion.checks)
-    await this.applyStepUpdate(db, completion.step)
-    return materialization
+    // The statements go out together, the step first (every writer locks a step's row before its
+    // asset's state); the events keep the order of the work: published, then checked, then the step ends.
+    const step = this.applyStepUpdate(db, completion.step, { queue: false })
+    const materialization = completion.materialization && this.insertMaterialization(db, completion.materialization)
+    const checks = completion.checks && completion.checks.length > 0 ? this.insertCheckResults(db, completion.checks) : undefined
+    queueEvent(db, this.stepEvent(completion.step))
+    const [, record] = await Promise.all([step, materialization, checks])
+    return record
   }
 
-  private async applyStepUpdate(db: Client, update: StepUpdate): Promise<void> {
+  private async applyStepUpdate(db: Client, update: StepUpdate, options: { queue?: boolean } = {}): Promise<void> {
     const key = { runId: update.runId, assetKey: update.assetKey, partition: partitionKey(update.partition) }
     const params = {
       ...key,
@@ -336,36 +358,38 @@ export class PostgresStore implements Store {
       error: jsonOrNull(update.error),
       reason: update.reason ?? null,
     }
+    if (options.queue !== false) queueEvent(db, this.stepEvent(update))
     if ((await sql.updateStep.run(db, params)).rowCount === 0) {
       // A step the plan did not list goes after the planned ones and counts as one more step.
-      const run = await sql.getRun.get(db, { id: update.runId })
+      requireAlone(db)
+      const run = await sql.lockRun.get(db, { id: update.runId })
       if (!run) throw runNotFound(update.runId)
       await sql.insertStep.run(db, { ...key, seq: run.step_count })
       await sql.countStep.run(db, key)
       await sql.updateStep.run(db, params)
     }
-    await sql.setLastStep.run(db, key)
-    const { runId: _runId, assetKey: _assetKey, partition: _partition, at: _at, status: _status, ...payload } = update
-    await this.event(db, `step_${update.status}`, params.at, update.runId, update.assetKey, key.partition, payload)
+  }
+
+  private stepEvent(update: StepUpdate): EventParams {
+    const { runId, assetKey, partition, at, status, ...payload } = update
+    return { type: `step_${status}`, at: at.getTime(), runId, assetKey, partition: partitionKey(partition), payload: JSON.stringify(payload) }
   }
 
   private async insertMaterialization(db: Client, materialization: NewMaterialization): Promise<MaterializationRecord> {
     const row = materializationRow(materialization)
-    const partition = row.partition
-    const inserted = await sql.insertMaterialization.get(db, row)
-    const record: MaterializationRecord = { ...materialization, id: inserted!.id }
-    await sql.setLastMaterialization.run(db, { ...row, id: record.id })
-    await this.event(db, 'materialization', record.createdAt.getTime(), record.runId, record.assetKey, partition, record)
-    return record
+    const inserted = sql.insertMaterialization.get(db, row).then((r) => ({ ...materialization, id: r!.id }))
+    // Its event carries its id: queued now (in order), filled in once the insert answers.
+    queueEvent(db, inserted.then((record) => ({ type: 'materialization', at: record.createdAt.getTime(), runId: record.runId, assetKey: record.assetKey, partition: row.partition, payload: JSON.stringify(record) })))
+    return inserted
   }
 
   private async insertCheckResults(db: Client, checks: readonly NewCheckResult[]): Promise<void> {
     // Checks normally all belong to the completed step, but each keeps its own asset (partition).
-    const latest = new Map<string, { assetKey: string; partition: string; checks: StoredCheck[] }>()
+    const latest = new Map<string, { assetKey: string; partition: string; checks: Promise<StoredCheck>[] }>()
     for (const check of checks) {
       const partition = partitionKey(check.partition)
       const createdAt = check.createdAt.getTime()
-      const inserted = await sql.insertCheckResult.get(db, {
+      const stored = sql.insertCheckResult.get(db, {
         assetKey: check.assetKey,
         partition,
         runId: check.runId,
@@ -378,15 +402,14 @@ export class PostgresStore implements Store {
         sample: JSON.stringify(check.sample),
         message: check.message,
         createdAt,
-      })
-      const stored: StoredCheck = { ...check, id: inserted!.id, createdAt }
+      }).then((inserted): StoredCheck => ({ ...check, id: inserted!.id, createdAt }))
       const group = JSON.stringify([check.assetKey, partition])
       if (!latest.has(group)) latest.set(group, { assetKey: check.assetKey, partition, checks: [] })
       latest.get(group)!.checks.push(stored)
-      await this.event(db, 'check_evaluated', createdAt, check.runId, check.assetKey, partition, { ...check, id: stored.id })
+      queueEvent(db, stored.then((s) => ({ type: 'check_evaluated', at: createdAt, runId: check.runId, assetKey: check.assetKey, partition, payload: JSON.stringify({ ...check, id: s.id }) })))
     }
     for (const { assetKey, partition, checks: stored } of latest.values()) {
-      await sql.setLastChecks.run(db, { assetKey, partition, checks: JSON.stringify(stored) })
+      await sql.setLastChecks.run(db, { assetKey, partition, checks: JSON.stringify(await Promise.all(stored)) })
     }
   }
 }

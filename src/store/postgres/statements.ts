@@ -60,8 +60,6 @@ export function prepareStatements() {
     assetStateSummariesOf: tuples<AssetStateSummaryTuple>('asset_state_summaries_of', `${ASSET_STATE_SUMMARY_SELECT}
       WHERE asset_key = ANY(@keys::text[]) AND (@partition::text IS NULL OR partition = @partition::text)
       ORDER BY asset_key, partition`),
-    insertEvent: s<{ id: number }>('insert_event', `INSERT INTO events (type, at, run_id, asset_key, partition, payload)
-      VALUES (@type, @at, @runId, @assetKey, @partition, @payload) RETURNING id`),
     insertRun: s('insert_run', `INSERT INTO runs (id, status, selection, trigger, pid, host, started_at, heartbeat_at, step_count, continues)
       VALUES (@id, 'running', @selection, @trigger, @pid, @host, @startedAt, @startedAt, @stepCount, @continues)`),
     continuedBy: s<{ id: string }>('continued_by', `SELECT id FROM runs WHERE continues = @continues`),
@@ -75,7 +73,7 @@ export function prepareStatements() {
     setLastSteps: s('set_last_steps', `INSERT INTO asset_state (asset_key, partition, step_run_id, step_status, step_attempt,
         step_started_at, step_finished_at, step_duration_ms, step_error, step_reason)
       SELECT asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason FROM steps
-      WHERE run_id = @runId ORDER BY seq
+      WHERE run_id = @runId ORDER BY asset_key, partition
       ON CONFLICT (asset_key, partition) DO UPDATE SET step_run_id = excluded.step_run_id, step_status = excluded.step_status,
         step_attempt = excluded.step_attempt, step_started_at = excluded.step_started_at,
         step_finished_at = excluded.step_finished_at, step_duration_ms = excluded.step_duration_ms,
@@ -83,9 +81,10 @@ export function prepareStatements() {
     insertStep: s('insert_step', `INSERT INTO steps (run_id, asset_key, partition, seq, status)
       VALUES (@runId, @assetKey, @partition, @seq, 'queued')`),
     countStep: s('count_step', `UPDATE runs SET step_count = step_count + 1 WHERE id = @runId`),
-    // started_at keeps the first start across retries; error and reason describe the new
-    // status, so an update without them clears the old ones; attempt and duration carry over.
-    updateStep: s('update_step', `UPDATE steps SET
+    // One statement for the step and its asset's last step (rowCount 0: no such step). started_at
+    // keeps the first start across retries; error and reason describe the new status, so an update
+    // without them clears the old ones; attempt and duration carry over.
+    updateStep: s('update_step', `WITH step AS (UPDATE steps SET
         status = @status::text,
         attempt = COALESCE(@attempt::integer, attempt),
         started_at = CASE WHEN @status::text = 'running' THEN COALESCE(started_at, @at::bigint) ELSE started_at END,
@@ -93,25 +92,29 @@ export function prepareStatements() {
         duration_ms = CASE WHEN @hasDuration::integer = 1 THEN @durationMs::bigint ELSE duration_ms END,
         error = @error::text,
         reason = @reason::text
-      WHERE run_id = @runId AND asset_key = @assetKey AND partition = @partition`),
-    setLastStep: s('set_last_step', `INSERT INTO asset_state (asset_key, partition, step_run_id, step_status, step_attempt,
-        step_started_at, step_finished_at, step_duration_ms, step_error, step_reason)
-      SELECT asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason FROM steps
       WHERE run_id = @runId AND asset_key = @assetKey AND partition = @partition
+      RETURNING asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason)
+      INSERT INTO asset_state (asset_key, partition, step_run_id, step_status, step_attempt,
+        step_started_at, step_finished_at, step_duration_ms, step_error, step_reason)
+      SELECT asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason FROM step
       ON CONFLICT (asset_key, partition) DO UPDATE SET step_run_id = excluded.step_run_id, step_status = excluded.step_status,
         step_attempt = excluded.step_attempt, step_started_at = excluded.step_started_at,
         step_finished_at = excluded.step_finished_at, step_duration_ms = excluded.step_duration_ms,
         step_error = excluded.step_error, step_reason = excluded.step_reason`),
-    insertMaterialization: s<{ id: number }>('insert_materialization', `INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version,
+    // The run's row, locked: a step the plan did not list takes the next seq.
+    lockRun: s<{ step_count: number }>('lock_run', `SELECT step_count FROM runs WHERE id = @id FOR UPDATE`),
+    // One statement for the materialization and its asset's last materialization.
+    insertMaterialization: s<{ id: number }>('insert_materialization', `WITH m AS (INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version,
         input_versions, row_count, columns, duration_ms, created_at)
-      VALUES (@assetKey, @partition, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @columns, @durationMs, @createdAt) RETURNING id`),
-    setLastMaterialization: s('set_last_materialization', `INSERT INTO asset_state (asset_key, partition, materialization_id, materialization_run_id, code_version,
+      VALUES (@assetKey, @partition, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @columns, @durationMs, @createdAt) RETURNING id)
+      INSERT INTO asset_state (asset_key, partition, materialization_id, materialization_run_id, code_version,
         data_version, input_versions, row_count, materialization_duration_ms, materialized_at)
-      VALUES (@assetKey, @partition, @id, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @durationMs, @createdAt)
+      SELECT @assetKey, @partition, m.id, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @durationMs, @createdAt FROM m
       ON CONFLICT (asset_key, partition) DO UPDATE SET materialization_id = excluded.materialization_id,
         materialization_run_id = excluded.materialization_run_id, code_version = excluded.code_version,
         data_version = excluded.data_version, input_versions = excluded.input_versions, row_count = excluded.row_count,
-        materialization_duration_ms = excluded.materialization_duration_ms, materialized_at = excluded.materialized_at`),
+        materialization_duration_ms = excluded.materialization_duration_ms, materialized_at = excluded.materialized_at
+      RETURNING materialization_id AS id`),
     insertCheckResult: s<{ id: number }>('insert_check_result', `INSERT INTO check_results (asset_key, partition, run_id, check_name, check_type, severity,
         blocking, passed, failing_rows, sample, message, created_at)
       VALUES (@assetKey, @partition, @runId, @checkName, @checkType, @severity, @blocking, @passed, @failingRows, @sample, @message, @createdAt)

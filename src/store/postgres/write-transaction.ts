@@ -1,0 +1,166 @@
+import type { Client, Pool } from './open-pool.js'
+
+/** One row of the event log, as a write transaction queues it. */
+export interface EventParams {
+  readonly type: string
+  readonly at: number
+  readonly runId: string | null
+  readonly assetKey: string | null
+  readonly partition: string | null
+  readonly payload: string
+}
+
+interface Pending {
+  // A promise where the payload waits on a statement of the transaction (a materialization's id).
+  readonly events: (EventParams | Promise<EventParams>)[]
+  readonly ordered: { readonly text: string; readonly values: unknown[] }[]
+  // Writes sharing the transaction (a batch): more than one, and a write that must be alone asks to run again alone.
+  readonly shared: boolean
+}
+
+const pending = new WeakMap<Client, Pending>()
+
+// Ids follow the order of the queued events (ORDER BY ord): identity values are drawn above the sort.
+const INSERT_EVENTS = `INSERT INTO events (type, at, run_id, asset_key, partition, payload)
+  SELECT type, at, run_id, asset_key, partition, payload
+  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e (type, at, run_id, asset_key, partition, payload, ord)
+  ORDER BY ord`
+
+// A deadlock between two writers (PostgreSQL aborts one after deadlock_timeout): the loser runs again.
+const DEADLOCK = '40P01'
+const RETRIES = 3
+
+/** Queues an event of `db`'s write transaction; it is appended, in queue order, when the transaction commits. */
+export function queueEvent(db: Client, event: EventParams | Promise<EventParams>): void {
+  const queue = pending.get(db)
+  if (!queue) throw new Error('queueEvent outside a write transaction')
+  if (event instanceof Promise) event.catch(() => undefined)
+  queue.events.push(event)
+}
+
+/** Throws, in a transaction shared by several writes, so that the caller's write runs again in one of its own (a read-modify-write of a shared row). */
+export function requireAlone(db: Client): void {
+  if (pending.get(db)?.shared) throw new RunAlone()
+}
+
+/** Queues a statement that must run under the write lock, after the events: it numbers something read in commit order (attempt ends). */
+export function queueUnderLock(db: Client, text: string, values: unknown[] = []): void {
+  const queue = pending.get(db)
+  if (!queue) throw new Error('queueUnderLock outside a write transaction')
+  queue.ordered.push({ text, values })
+}
+
+/**
+ * Runs `fn` as one write transaction. Its statements run as they come, under no lock but the row
+ * locks they take; the events it queued are appended at the end, after `lockKey` (an advisory lock
+ * every writer of the event log takes), in one round trip with the COMMIT. So event ids become
+ * visible in id order — a tail reading "id > lastSeen" never skips an event that commits after a
+ * higher one — while the lock is held only for the server's own work: the append and the commit,
+ * never a client's round trips. A transaction that queued nothing never takes the lock.
+ * Lock order, so writers cannot deadlock on it: row locks (and per-key advisory locks) first, the
+ * write lock last; statements queued under the lock touch only rows the transaction already holds.
+ */
+export async function inWriteTransaction<T>(pool: Pool, lockKey: number, fn: (client: Client) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const [outcome] = await inOneTransaction(pool, lockKey, [fn])
+    if (outcome!.ok) return outcome!.value as T
+    if ((outcome!.error as { code?: unknown } | null)?.code === DEADLOCK && attempt < RETRIES) continue
+    throw outcome!.error
+  }
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }
+
+// Runs every fn in one transaction, their statements pipelined on one connection, then appends their
+// events under the lock with the commit. Any failure rolls back all of them: a single fn gets its
+// error, a batch is marked failed (each fn of it then runs alone).
+async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((client: Client) => Promise<unknown>)[]): Promise<Outcome[]> {
+  const client = await pool.connect()
+  const queue: Pending = { events: [], ordered: [], shared: fns.length > 1 }
+  pending.set(client, queue)
+  try {
+    // BEGIN goes out with the first statements of the fns (a pipelined pool), not a round trip of its own.
+    const begun = client.query('BEGIN')
+    begun.catch(() => undefined)
+    const settled = await Promise.allSettled(fns.map((fn) => fn(client)))
+    await begun
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
+    const events = await Promise.all(queue.events)
+    const tail: Promise<unknown>[] = []
+    if (events.length > 0 || queue.ordered.length > 0) {
+      tail.push(client.query(`SELECT pg_advisory_xact_lock(${Math.trunc(lockKey)})`))
+      if (events.length > 0) {
+        tail.push(client.query({
+          name: 'trb_insert_events', text: INSERT_EVENTS,
+          values: [events.map((e) => e.type), events.map((e) => e.at), events.map((e) => e.runId), events.map((e) => e.assetKey), events.map((e) => e.partition), events.map((e) => e.payload)],
+        }))
+      }
+      for (const statement of queue.ordered) tail.push(client.query(statement.text, statement.values))
+    }
+    // After a failed statement PostgreSQL answers COMMIT with a rollback: every result is checked.
+    tail.push(client.query('COMMIT'))
+    const ended = await Promise.allSettled(tail)
+    const refused = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (refused) throw refused.reason
+    return settled.map((r) => ({ ok: true, value: (r as PromiseFulfilledResult<unknown>).value }))
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    return fns.map(() => ({ ok: false, error }))
+  } finally {
+    pending.delete(client)
+    client.release()
+  }
+}
+
+interface Queued {
+  readonly fn: (client: Client) => Promise<unknown>
+  readonly resolve: (value: unknown) => void
+  readonly reject: (error: unknown) => void
+}
+
+/**
+ * Group commit for one process's writes: those asked for while a batch is on its way share the
+ * next transaction, so the process takes the write lock (and pays a commit) once per batch rather
+ * than once per write. A batch with a failure is rolled back whole and each of its writes runs
+ * again alone, so every write sees its own outcome. At most `maxBatch` writes a batch. Default: 32.
+ */
+export class WriteBatcher {
+  private readonly queue: Queued[] = []
+  private flushing = false
+
+  constructor(private readonly pool: Pool, private readonly lockKey: number, private readonly maxBatch = 32) {}
+
+  /** Runs `fn` in the next batch; settles once that batch committed (or the write, run alone, did). */
+  write<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject })
+      if (!this.flushing) void this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch)
+        if (batch.length === 1) {
+          await inWriteTransaction(this.pool, this.lockKey, batch[0]!.fn).then(batch[0]!.resolve, batch[0]!.reject)
+          continue
+        }
+        const outcomes = await inOneTransaction(this.pool, this.lockKey, batch.map((b) => b.fn))
+        if (outcomes.every((o) => o.ok)) {
+          outcomes.forEach((o, i) => batch[i]!.resolve((o as { value: unknown }).value))
+          continue
+        }
+        // One failed: each runs again alone, at once (they touch different rows), for its own outcome.
+        await Promise.all(batch.map((b) => inWriteTransaction(this.pool, this.lockKey, b.fn).then(b.resolve, b.reject)))
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+}
+
+// Asked by a write that must not share its transaction (see requireAlone).
+class RunAlone extends Error {}
