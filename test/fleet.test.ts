@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { fleetVersion } from '../src/execution/queue/step-queue-of.js'
 import { Tributary } from '../src/instance/tributary.js'
 import type { ApiWorkers } from '../src/server/api-types.js'
 import { createApp } from '../src/server/app.js'
@@ -204,7 +205,7 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/gated', async materialize() {
 
   test('a worker with other code refuses the step with TRB7002, naming both versions; nothing is published', async () => {
     const assets = "const assets: AnyNode[] = [defineAsset({ key: 'v/asset', io: 'none', materialize: () => 'one' })]"
-    const { url, instance } = await setUp('fleet-version-', assets)
+    const { url, dir, instance } = await setUp('fleet-version-', assets)
     const other = await tempDir('fleet-other-')
     cleanups.unshift(other.cleanup)
     await writeFleetProject(other.dir, assets.replace("'one'", "'two'"))
@@ -216,6 +217,10 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/gated', async materialize() {
     assert.match(step!.error!.message, new RegExp(`worker ${worker.id} .*refused v/asset: it has code version \\w+ of the asset, the run was planned with ${instance.graph.get('v/asset').codeVersion}`))
     assert.equal(step!.attempt, 1, 'not retried')
     assert.equal((await query(url, 'select 1 from materializations')).length, 0)
+    // `tributary workers` of the project says which running worker has other code, and what to do.
+    const listed = cli(['workers', '--project', dir], { env: { TRIBUTARY_DATABASE_URL: url } })
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.match(listed.stdout, new RegExp(`^1 running worker runs another version than this project \\(${fleetVersion(instance.graph).replace('+', '\\+')}\\): it refuses its steps \\(TRB7002\\)`, 'm'))
     worker.child.kill('SIGKILL')
   })
 })

@@ -1,3 +1,4 @@
+import { fleetVersion } from '../../execution/queue/step-queue-of.js'
 import { Tributary } from '../../instance/tributary.js'
 import { defineCommand, Exit } from '../command.js'
 import { ago, style, table } from '../format.js'
@@ -22,11 +23,18 @@ export default defineCommand({
         return Exit.Ok
       }
       const now = new Date()
+      const version = fleetVersion(instance.graph)
       ctx.out(table(['WORKER', 'STATE', 'HOST', 'PID', 'VERSION', 'STEPS', 'HEARTBEAT'], workers.map((w) => [
-        w.id, w.state === 'running' ? style.green(w.state) : w.state === 'lost' ? style.red(w.state) : style.dim(w.state), w.host, String(w.pid), w.version,
+        w.id, w.state === 'running' ? style.green(w.state) : w.state === 'lost' ? style.red(w.state) : style.dim(w.state), w.host, String(w.pid),
+        w.version === version ? w.version : style.yellow(w.version),
         w.currentSteps.length === 0 ? style.dim('idle') : w.currentSteps.map((s) => `${s.assetKey}${s.partition === null ? '' : `[${s.partition}]`}`).join(', '),
         ago(w.heartbeatAt, now),
       ])))
+      // Workers that no longer run are history: only running ones with other code need doing something.
+      const other = workers.filter((w) => w.state === 'running' && w.version !== version).length
+      if (other > 0) {
+        ctx.out(style.yellow(`${other} running worker${other === 1 ? ' runs' : 's run'} another version than this project (${version}): ${other === 1 ? 'it refuses' : 'they refuse'} its steps (TRB7002). Deploy this project's code to every worker, then restart them.`))
+      }
       return Exit.Ok
     } finally {
       await instance.close()
