@@ -28,10 +28,8 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
   // states (column lists, checks) of every asset cost the daemon's tick half its time.
   const withPartitions = hasPartitions(deps.graph)
   const scope = only && !withPartitions ? statusScope(deps.graph, only) : undefined
-  const [states, summaries, observations, activeRuns] = await Promise.all([
-    withPartitions ? deps.store.assetStates() : [],
-    withPartitions ? [] : deps.store.assetStateSummaries(scope?.states, { partition: null }),
-    deps.store.latestObservations(scope?.sources), deps.store.listActiveRuns(),
+  const [states, observations, activeRuns] = await Promise.all([
+    withPartitions ? deps.store.assetStates() : [], deps.store.latestObservations(scope?.sources), deps.store.listActiveRuns(),
   ])
   const observationMap = new Map<string, ObservationRecord>(observations.map((o) => [o.sourceKey, o]))
   for (const key of observe) {
@@ -43,6 +41,7 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     await deps.store.recordObservation(observation)
     observationMap.set(key, observation)
   }
+  const summaries = withPartitions ? [] : await deps.store.assetStateSummaries(scope && scopedStates(deps.graph, scope, observationMap), { partition: null })
   const stateMap = new Map<string, AssetStateSummary>(summaries.map((s) => [s.assetKey, s]))
   const partitioned = new Map<string, AssetStateRecord[]>()
   for (const state of states) {
@@ -85,12 +84,8 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
   return statuses
 }
 
-/**
- * What the statuses of `keys` stand on: the keys and their upstream, all the way up (`nodes`); the
- * sources among them; and the states to read, which add each such source's direct readers, since
- * a reader its new schema breaks makes the source itself failed (see findSchemaBreaks).
- */
-function statusScope(graph: AssetGraph, keys: readonly string[]): { nodes: Set<string>; sources: string[]; states: string[] } {
+/** What the statuses of `keys` stand on: the keys and their upstream, all the way up, and the sources among them. */
+function statusScope(graph: AssetGraph, keys: readonly string[]): { nodes: Set<string>; sources: string[] } {
   const nodes = new Set<string>()
   const pending = keys.filter((key) => graph.nodes.has(key))
   for (let key = pending.pop(); key !== undefined; key = pending.pop()) {
@@ -98,10 +93,18 @@ function statusScope(graph: AssetGraph, keys: readonly string[]): { nodes: Set<s
     nodes.add(key)
     pending.push(...graph.get(key).upstream)
   }
-  const sources = [...nodes].filter((key) => graph.get(key).def.type === 'source')
-  const states = new Set([...nodes].filter((key) => graph.get(key).def.type !== 'source'))
-  for (const source of sources) for (const reader of graph.get(source).downstream) states.add(reader)
-  return { nodes, sources, states: [...states] }
+  return { nodes, sources: [...nodes].filter((key) => graph.get(key).def.type === 'source') }
+}
+
+/**
+ * The asset states a scope's statuses read: its assets', and the direct readers' of each of its
+ * sources observed with columns, since a reader that a source's new schema breaks makes the source
+ * itself failed (see findSchemaBreaks, which walks the same readers).
+ */
+function scopedStates(graph: AssetGraph, scope: { nodes: Set<string>; sources: string[] }, observations: ReadonlyMap<string, ObservationRecord>): string[] {
+  const states = new Set([...scope.nodes].filter((key) => graph.get(key).def.type !== 'source'))
+  for (const source of scope.sources) if (observations.get(source)?.columns) for (const reader of graph.get(source).downstream) states.add(reader)
+  return [...states]
 }
 
 // Whether any node is partitioned, per graph (graphs are immutable).

@@ -152,7 +152,10 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   const remaining = new Map(plan.steps.map((s) => [stepId(s), s.upstreamInRun.length]))
   const ready: PlannedStep[] = plan.steps.filter((s) => s.upstreamInRun.length === 0)
   const poolUse = new Map<string, number>()
+  // Steps holding a slot (their code may run), and steps not ended yet: a step whose code is done
+  // gives its slot to the next while its end is stored (see codeEnded below).
   let running = 0
+  let unfinished = 0
   const inFlight = new Set<Promise<void>>()
 
   const skipDownstream = async (step: PlannedStep, because: string) => {
@@ -183,9 +186,26 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     const node = deps.graph.get(step.key)
     const pool = node.def.type === 'source' ? undefined : node.def.pool
     running++
+    unfinished++
     if (pool) poolUse.set(pool, (poolUse.get(pool) ?? 0) + 1)
     const lease = { held: false }
-    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease)
+    let slotTaken = true
+    const freeSlot = () => {
+      if (!slotTaken) return
+      slotTaken = false
+      running--
+      if (pool) poolUse.set(pool, poolUse.get(pool)! - 1)
+      wake?.()
+    }
+    // The attempt's code is done and only its end is left to store: the next step starts in the same
+    // store write, and the lease goes in it too (queued after the end, so it is never free first).
+    const codeEnded = () => {
+      freeSlot()
+      if (!lease.held) return
+      lease.held = false
+      queueMicrotask(() => void deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined))
+    }
+    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded)
       .then((status) => finish(step, status))
       .catch(async (error) => {
         // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
@@ -193,8 +213,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
         await skipDownstream(step, `${stepId(step)} failed`).catch(() => undefined)
       })
       .finally(() => {
-        running--
-        if (pool) poolUse.set(pool, poolUse.get(pool)! - 1)
+        freeSlot()
+        unfinished--
         wake?.()
         // The slot and the downstream are free once the final state is stored; the lease goes after,
         // in the same store write as the next step's start rather than before it (run end releases any left).
@@ -217,7 +237,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
         if (index < 0) break
         launch(ready.splice(index, 1)[0]!)
       }
-      if (running === 0) break
+      if (unfinished === 0) break
       await new Promise<void>((resolve) => {
         wake = resolve
       })
@@ -298,7 +318,7 @@ async function waitUntilClear(
 async function runStep(
   deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal,
   pause: { readonly signal: AbortSignal; readonly paused: () => boolean }, record: Recorder, force: boolean,
-  lease: { held: boolean },
+  lease: { held: boolean }, codeEnded: () => void,
 ): Promise<StepStatus> {
   const def = node.def
   if (def.type === 'source') throw new Error('sources are not steps')
@@ -409,7 +429,7 @@ async function runStep(
       ? await remote.runAttempt!({
         runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, inputs, previousRowCount: previous[0]?.rowCount ?? null,
       }, signal)
-      : await runAttempt(deps, { node, runId, partition: step.partition, attempt }, inputs, signal, previous[0]?.rowCount ?? undefined)
+      : await runAttempt(deps, { node, runId, partition: step.partition, attempt, codeEnded }, inputs, signal, previous[0]?.rowCount ?? undefined)
     if (outcome.status === 'succeeded') {
       await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
       return 'succeeded'

@@ -43,7 +43,11 @@ export interface ResolvedInputs {
  */
 export async function runAttempt(
   deps: EngineDeps,
-  step: { readonly node: GraphNode; readonly runId: string; readonly partition: string | null; readonly attempt: number },
+  step: {
+    readonly node: GraphNode; readonly runId: string; readonly partition: string | null; readonly attempt: number
+    /** Called when a successful attempt has only its end left to store (no session, no files left to clean up). */
+    readonly codeEnded?: () => void
+  },
   inputs: ResolvedInputs,
   runSignal: AbortSignal,
   previousRowCount: number | undefined,
@@ -182,6 +186,7 @@ export async function runAttempt(
       dataVersion = createHash('sha256').update(`${runId}\0${JSON.stringify(returned ?? null)}`).digest('hex').slice(0, 16)
     }
     await Promise.all(logs)
+    if (!session && !files) step.codeEnded?.()
     const materialization = await deps.store.completeStep({
       step: { runId, assetKey: node.key, partition, status: 'succeeded', attempt, at: deps.clock.now(), durationMs, error: null, reason: null },
       materialization: {
