@@ -68,6 +68,7 @@ describe('the Workers page with a real worker on PostgreSQL', () => {
       assert.ok(cells.includes(`Tributary ${tributary}code ${code}`), `version ${tributary} and code ${code} in ${JSON.stringify(cells)}`)
       assert.ok(cells.includes(`${worker.id}up to 2 steps at oncepool warehouse: at most 1`), `id and capacity in ${JSON.stringify(cells)}`)
       assert.match(await row.textContent() ?? '', /running/)
+      assert.match(await row.locator('[title^="Running since"]').getAttribute('title') ?? '', /takes steps from the queue/)
       assert.equal(await row.locator('a', { hasText: 'sales/daily_orders' }).getAttribute('href'), `/runs/${started.runId}`)
       assert.equal(await page.locator('[data-testid="other-code"]').count(), 0, 'no warning while every worker runs this version')
 
@@ -89,6 +90,13 @@ describe('the Workers page with a real worker on PostgreSQL', () => {
       assert.equal((await started.done).status, 'succeeded')
       // The page asks again on a timer (heartbeats write no events).
       await row.locator('td', { hasText: 'idle' }).waitFor({ timeout: 30_000 })
+      // A worker that stops says so; the state explains itself on hover.
+      worker.child.kill('SIGTERM')
+      await worker.exited
+      const stopped = row.locator('[data-status="skipped"]', { hasText: 'stopped' })
+      await stopped.waitFor({ timeout: 30_000 })
+      assert.match(await stopped.getAttribute('title') ?? '', /^Stopped cleanly at .*, after finishing its steps$/)
+      assert.equal(await page.locator('[data-testid="other-code"]', { hasText: '1 running worker' }).count(), 1, 'the banner still counts the running worker of other code')
       assert.deepEqual(problems, [])
     } finally {
       await page.context().close()

@@ -19,6 +19,15 @@ function capacity(worker: ApiWorker): string[] {
   return [`up to ${worker.concurrency} step${worker.concurrency === 1 ? '' : 's'} at once`, ...pools]
 }
 
+// What a state means, on hover: a business user should not need the docs to read "lost".
+function stateMeaning(worker: ApiWorker): string {
+  if (worker.state === 'running') return `Running since ${dateTime(worker.startedAt)}; takes steps from the queue`
+  const since = worker.stoppedAt ? dateTime(worker.stoppedAt) : 'an unknown time'
+  return worker.state === 'stopped'
+    ? `Stopped cleanly at ${since}, after finishing its steps`
+    : `Stopped checking in at ${since} (killed, stalled or cut off); the steps it was running went to other workers`
+}
+
 // How a worker's version differs from the project's, in the fewest words.
 function difference(worker: string, project: string): string {
   return tributaryVersion(worker) === tributaryVersion(project)
@@ -61,7 +70,7 @@ export function WorkersPage() {
                   <div className="mono small">{worker.id}</div>
                   {capacity(worker).map((line) => <div key={line} className="muted small nowrap">{line}</div>)}
                 </td>
-                <td><StatusPill status={worker.state === 'lost' ? 'failed' : worker.state === 'stopped' ? 'skipped' : 'running'} label={worker.state} size="sm" /></td>
+                <td><StatusPill status={worker.state === 'lost' ? 'failed' : worker.state === 'stopped' ? 'skipped' : 'running'} label={worker.state} size="sm" title={stateMeaning(worker)} /></td>
                 <td>{worker.host}</td>
                 <td className="num mono small">{worker.pid}</td>
                 <td className="small" title={`Tributary ${tributaryVersion(worker.version)}; code version ${codeVersion(worker.version)} (a fingerprint of every asset's code: workers with different fingerprints run different code)`}>
