@@ -142,4 +142,29 @@ describe('daemon leadership on the PostgreSQL store', () => {
     const ticks = await p.ticks()
     assert.deepEqual(ticks.map((t) => [t.tick_id, t.holder]), [['schedule:minutely@2026-03-02T04:01:00.000Z', 'b']])
   })
+  test('a claim the former leader made and never completed is taken over by the new leader after 30 s, not 5 minutes', async () => {
+    const p = await setup()
+    cleanups.push(p.close)
+    // A leader on another machine claimed the 04:01 tick ahead of time, then vanished with its machine.
+    const admin = new pg.Client({ connectionString: p.database.url })
+    await admin.connect()
+    try {
+      await admin.query('INSERT INTO daemon_ticks (tick_id, holder, claimed_at) VALUES ($1, $2, $3)',
+        ['schedule:minutely@2026-03-02T04:01:00.000Z', 'vanished-host:4242', Date.parse('2026-03-02T03:59:45Z')])
+    } finally {
+      await admin.end()
+    }
+    const b = await p.daemon('b')
+    const stop = new AbortController()
+    const loop = b.start({ interval: '1m', standbyRetry: '5s', signal: stop.signal })
+    cleanups.unshift(async () => { stop.abort(); await loop })
+    await p.clock.timersSet(1)
+    assert.equal(b.leading, true)
+    p.clock.advance(60_000)
+    await p.clock.timersSet(1)
+    const ticks = await p.ticks()
+    assert.deepEqual(ticks.map((t) => [t.tick_id, t.holder]), [['schedule:minutely@2026-03-02T04:01:00.000Z', 'b']])
+    assert.equal((await p.project.instance.store.listRuns({ limit: 10 })).length, 1, 'the tick fired once, by b')
+    assert.ok(p.lines.some((line) => line.includes('taking over the claim vanished-host:4242 made at 2026-03-02T03:59:45.000Z')), p.lines.join('\n'))
+  })
 })

@@ -22,6 +22,14 @@ import { redact } from '../model/redact.js'
 /** How long an uncompleted claim may stand before another daemon takes it over. Default: 5 minutes. */
 const STALE_CLAIM_MS = 5 * 60_000
 
+/**
+ * With a store that elects the leader, how old an uncompleted claim of another daemon must be for
+ * the leader to take it over, when it was made before this daemon took the lead: its holder no
+ * longer leads (it died, or lost its session), and a living one completes a claim within a second
+ * of making it. Default: 30 s.
+ */
+const STALE_CLAIM_OF_FORMER_LEADER_MS = 30_000
+
 /** The cursor in which the leading daemon names itself (read by standbys and `tributary daemon`). */
 const LEADER_CURSOR = 'leader:daemon'
 
@@ -114,6 +122,8 @@ export class AutomationDaemon {
   private readonly holder: string
   private isLeading = false
   private standingBy = false
+  // When this daemon took the lead by election; undefined when it does not lead or the store elects none.
+  private leadSince: Date | undefined
 
   constructor(private readonly instance: () => Tributary, private readonly automation: AutomationStore, private readonly options: DaemonOptions = {}) {
     this.clock = options.clock ?? instance().clock
@@ -143,11 +153,13 @@ export class AutomationDaemon {
     const predecessors = new Map<string, { holder: string; claimedAt: Date }>()
     const claim = async (id: string) => {
       if (await this.automation.claimTick(id, this.holder, now, new Date(now.getTime() - STALE_CLAIM_MS))) return true
-      // Sooner when that daemon ran on this machine and its process is gone: it can fire nothing more.
+      // Sooner when that daemon can fire nothing more: it ran on this machine and its process is
+      // gone, or it led before this daemon was elected and its claim has stood for 30 s.
       const tick = await this.automation.getTick(id)
-      if (tick === undefined || tick.completedAt !== null || !diedHere(tick.holder)) return false
+      if (tick === undefined || tick.completedAt !== null || !(diedHere(tick.holder) || this.formerLeaders(tick, now))) return false
       if (!(await this.automation.claimTick(id, this.holder, now, new Date(now.getTime() + 1)))) return false
       predecessors.set(id, tick)
+      this.options.log?.(`${id}: taking over the claim ${tick.holder} made at ${tick.claimedAt.toISOString()} and never completed`)
       return true
     }
     // Returns whether the tick is taken care of: fired here, or completed by another daemon.
@@ -256,6 +268,14 @@ export class AutomationDaemon {
     }
   }
 
+  // Whether a claim was made by a daemon that led before this one was elected, and has stood long
+  // enough that its holder, were it alive, would have completed it.
+  private formerLeaders(tick: { holder: string; claimedAt: Date }, now: Date): boolean {
+    if (this.leadSince === undefined || tick.holder === this.holder) return false
+    const at = tick.claimedAt.getTime()
+    return at < this.leadSince.getTime() && at <= now.getTime() - STALE_CLAIM_OF_FORMER_LEADER_MS
+  }
+
   /** Whether this daemon's loop leads now (always, on a store without leader election, while it runs). */
   get leading(): boolean {
     return this.isLeading
@@ -277,9 +297,11 @@ export class AutomationDaemon {
       leading = await lock.tryAcquire()
     } finally {
       this.isLeading = leading
+      if (!leading) this.leadSince = undefined
       if (was && !leading) this.options.log?.('lost the lead (its connection to the store dropped); standing by')
     }
     if (leading && !was) {
+      this.leadSince = this.clock.now()
       const previous = await this.automation.getCursor(LEADER_CURSOR)
       // Compare-and-set: a racing write can only come from a daemon that led before this one.
       await this.automation.setCursor(LEADER_CURSOR, JSON.stringify({ holder: this.holder, since: this.clock.now().toISOString() }), previous)
