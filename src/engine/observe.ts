@@ -5,7 +5,7 @@ import { join, resolve, sep } from 'node:path'
 import type { GraphNode } from '../graph/asset-graph.js'
 import type { ObservationRecord } from '../store/records.js'
 import type { WarehouseSession } from '../warehouse/warehouse.js'
-import { compileGlob } from '../graph/file-glob.js'
+import { compileGlob, type FileGlob } from '../graph/file-glob.js'
 
 /** Reading CSVs to count rows stops being worth it past this many bytes in total. */
 const COUNT_ROWS_UP_TO_BYTES = 64 * 1024 * 1024
@@ -40,9 +40,13 @@ export async function observeSource(
   }
 }
 
+// Compiled once per pattern: a run matches a files source's glob for every step that reads it.
+const globs = new Map<string, FileGlob>()
+
 /** Absolute paths of the files matching a glob (see compileGlob: `*`, `?`, `**`, braces), sorted. Throws TRB2011 for a bad glob. */
 export async function matchFiles(projectDir: string, pattern: string): Promise<string[]> {
-  const glob = compileGlob(pattern)
+  let glob = globs.get(pattern)
+  if (!glob) globs.set(pattern, (glob = compileGlob(pattern)))
   const found = new Set<string>()
   for (const base of glob.bases) {
     const dir = resolve(projectDir, base)

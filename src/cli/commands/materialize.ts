@@ -6,6 +6,7 @@ import type { ApiRunStarted } from '../../server/api-types.js'
 import { ControlPlaneClient } from '../control-plane-client.js'
 import { reportLost, reportOutcome, runRemotely } from '../remote-run.js'
 import { ProgressDisplay } from '../progress-display.js'
+import { coalescedOutput } from '../coalesced-output.js'
 import { stepId } from '../../engine/plan.js'
 import { onStopSignals, signalExitCode, type StopSignal } from '../stop-signals.js'
 
@@ -43,6 +44,19 @@ export default defineCommand({
       ...(typeof ctx.values.from === 'string' ? { from: ctx.values.from } : {}),
       ...(typeof ctx.values.to === 'string' ? { to: ctx.values.to } : {}),
     }
+    // Progress lines go out in pieces (see coalescedOutput); whatever else the command prints sends them first, so the order holds.
+    const progress = coalescedOutput((text) => process.stderr.write(text))
+    const io = {
+      ...ctx,
+      out: (text: string) => {
+        progress.flush()
+        ctx.out(text)
+      },
+      err: (text: string) => {
+        progress.flush()
+        ctx.err(text)
+      },
+    }
     const instance = await Tributary.open({ projectDir: ctx.projectDir })
     try {
       if (ctx.values['dry-run']) {
@@ -51,37 +65,41 @@ export default defineCommand({
         else for (const step of plan.steps) ctx.out(`${stepId(step)}${step.upstreamInRun.length ? style.dim(`  after ${step.upstreamInRun.join(', ')}`) : ''}`)
         return Exit.Ok
       }
-      const display = ctx.json ? undefined : new ProgressDisplay((text) => process.stderr.write(text), ctx.isTty)
+      const display = ctx.json ? undefined : new ProgressDisplay(progress.write, ctx.isTty)
       // A live control plane (serve, dev) owns the warehouse: submit to it and follow its events.
       const live = await findControlPlane(instance.stateDir)
       if (live) {
         instance.plan(selection, partitions)
         const client = new ControlPlaneClient(live)
         const body = { selection, ...partitions, ...(ctx.values.force === true ? { force: true } : {}) }
-        const remote = await runRemotely(ctx, client, () => client.request<ApiRunStarted>('POST', '/api/runs', body), display).catch((error: unknown) => reportLost(ctx, error))
-        return typeof remote === 'number' ? remote : reportOutcome(ctx, remote!.outcome, remote!.stoppedBy)
+        const remote = await runRemotely(io, client, () => client.request<ApiRunStarted>('POST', '/api/runs', body), display).catch((error: unknown) => reportLost(io, error))
+        return typeof remote === 'number' ? remote : reportOutcome(io, remote!.outcome, remote!.stoppedBy)
       }
       const controller = new AbortController()
       // Ctrl-C, SIGTERM and SIGHUP cancel the run cleanly (it is recorded canceled); a second one quits at once.
       let stoppedBy: StopSignal | undefined
       const offSignals = onStopSignals((signal) => {
-        if (controller.signal.aborted) process.exit(signalExitCode(signal))
+        if (controller.signal.aborted) {
+          progress.flush()
+          process.exit(signalExitCode(signal))
+        }
         stoppedBy = signal
-        ctx.err(style.yellow(signal === 'SIGINT' ? '\ncanceling the run… (Ctrl-C again to quit at once)' : `\n${signal}: canceling the run… (${signal} again to quit at once)`))
+        io.err(style.yellow(signal === 'SIGINT' ? '\ncanceling the run… (Ctrl-C again to quit at once)' : `\n${signal}: canceling the run… (${signal} again to quit at once)`))
         controller.abort()
       })
       try {
         // Another run of this project (a CLI without a control plane) holds the warehouse: wait for it, saying who.
         // A run that writes no table and runs no check (io: 'none' assets) opens it only if its code asks.
-        const onWait = (holder: string) => ctx.err(style.yellow(`waiting for the warehouse: ${holder}`))
+        const onWait = (holder: string) => io.err(style.yellow(`waiting for the warehouse: ${holder}`))
         if (instance.needsWarehouse(instance.plan(selection, partitions))) await instance.waitForWarehouse({ signal: controller.signal, onWait })
         const result = await instance.materialize(selection, { ...partitions, trigger: 'cli', force: ctx.values.force === true, signal: controller.signal, ...(display ? { onProgress: display.onEvent } : {}) })
         const steps = await instance.store.listSteps(result.runId)
-        return reportOutcome(ctx, { ...result, steps }, stoppedBy)
+        return reportOutcome(io, { ...result, steps }, stoppedBy)
       } finally {
         offSignals()
       }
     } finally {
+      progress.flush()
       await instance.close()
     }
   },
