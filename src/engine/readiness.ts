@@ -21,7 +21,8 @@ export interface StatusSources {
 /**
  * Observes the given sources now (recording each observation) and derives the status of
  * every node, or only of `only` and what they stand on (their upstream, all the way up; a step
- * waiting for its inputs needs no more). Sources not listed keep their last recorded observation.
+ * waiting for its inputs needs no more; see statusScope). Sources not listed keep their last
+ * recorded observation.
  */
 export async function currentStatuses(deps: StatusSources, observe: readonly string[], only?: readonly string[]): Promise<Map<string, AssetStatusRecord>> {
   // Without a partitioned asset, only whole-asset summaries are read (as status() does): full
@@ -41,7 +42,7 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     await deps.store.recordObservation(observation)
     observationMap.set(key, observation)
   }
-  const summaries = withPartitions ? [] : await deps.store.assetStateSummaries(scope && scopedStates(deps.graph, scope, observationMap), { partition: null })
+  const summaries = withPartitions ? [] : await deps.store.assetStateSummaries(scope?.assets, { partition: null })
   const stateMap = new Map<string, AssetStateSummary>(summaries.map((s) => [s.assetKey, s]))
   const partitioned = new Map<string, AssetStateRecord[]>()
   for (const state of states) {
@@ -72,7 +73,7 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
     }
     stateMap.set(key, { ...summary, lastMaterialization: { ...summary.lastMaterialization, inputVersions } })
   }
-  const schemaBreaks = await findSchemaBreaks(deps.graph, stateMap, observationMap, deps.store)
+  const schemaBreaks = await findSchemaBreaks(deps.graph, stateMap, observationMap, deps.store, scope?.assets)
   const statuses = deriveStatuses({ graph: deps.graph, states: stateMap, observations: observationMap, activeRunIds, now: deps.clock.now(), schemaBreaks, ...(scope ? { only: scope.nodes } : {}) })
   // "Today's partition is late" outranks an asset that otherwise looks fresh or merely stale.
   for (const [key, partitions] of partitionStatuses) {
@@ -84,8 +85,13 @@ export async function currentStatuses(deps: StatusSources, observe: readonly str
   return statuses
 }
 
-/** What the statuses of `keys` stand on: the keys and their upstream, all the way up, and the sources among them. */
-function statusScope(graph: AssetGraph, keys: readonly string[]): { nodes: Set<string>; sources: string[] } {
+/**
+ * What the statuses of `keys` stand on: the keys and their upstream, all the way up, split into
+ * sources and assets. A source's schema change counts only the readers among those assets: one
+ * that breaks a reader elsewhere fails the source, yet leaves it usable as an input all the same
+ * (see usableAsInput), so no status in the scope would change for it.
+ */
+function statusScope(graph: AssetGraph, keys: readonly string[]): { nodes: Set<string>; sources: string[]; assets: string[] } {
   const nodes = new Set<string>()
   const pending = keys.filter((key) => graph.nodes.has(key))
   for (let key = pending.pop(); key !== undefined; key = pending.pop()) {
@@ -93,18 +99,8 @@ function statusScope(graph: AssetGraph, keys: readonly string[]): { nodes: Set<s
     nodes.add(key)
     pending.push(...graph.get(key).upstream)
   }
-  return { nodes, sources: [...nodes].filter((key) => graph.get(key).def.type === 'source') }
-}
-
-/**
- * The asset states a scope's statuses read: its assets', and the direct readers' of each of its
- * sources observed with columns, since a reader that a source's new schema breaks makes the source
- * itself failed (see findSchemaBreaks, which walks the same readers).
- */
-function scopedStates(graph: AssetGraph, scope: { nodes: Set<string>; sources: string[] }, observations: ReadonlyMap<string, ObservationRecord>): string[] {
-  const states = new Set([...scope.nodes].filter((key) => graph.get(key).def.type !== 'source'))
-  for (const source of scope.sources) if (observations.get(source)?.columns) for (const reader of graph.get(source).downstream) states.add(reader)
-  return [...states]
+  const sources = [...nodes].filter((key) => graph.get(key).def.type === 'source')
+  return { nodes, sources, assets: [...nodes].filter((key) => graph.get(key).def.type !== 'source') }
 }
 
 // Whether any node is partitioned, per graph (graphs are immutable).

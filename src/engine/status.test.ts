@@ -449,3 +449,14 @@ test('a schema break fails the source (usable by readers it does not break) and 
   assert.equal(reader.status, 'blocked')
   assert.deepEqual(reader.chain.map((l) => [l.key, l.status, l.owner]), [['marts/accounts', 'blocked', null], ['replica/accounts', 'failed', 'team:replica']])
 })
+
+test('only some nodes: each gets the status, reasons and chain the whole derivation gives it; no other node is derived', () => {
+  const states = healthyStates()
+  states.set('raw/crm', state('raw/crm', materialization('raw/crm'), step('raw/crm', 'failed', { runId: 'run-2', error: { code: 'TRB3001', message: 'boom' } })))
+  const inputs = { graph, states, observations: healthyObservations(), activeRunIds: new Set<string>(), now: NOW }
+  const all = deriveStatuses(inputs)
+  const some = deriveStatuses({ ...inputs, only: new Set(['landing/crm', 'raw/crm', 'marts/pipeline']) })
+  assert.deepEqual([...some.keys()].sort(), ['landing/crm', 'marts/pipeline', 'raw/crm'])
+  for (const [key, status] of some) assert.deepEqual(status, all.get(key), key)
+  assert.equal(some.get('marts/pipeline')!.rootCause?.key, 'raw/crm')
+})
