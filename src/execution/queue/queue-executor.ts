@@ -33,6 +33,8 @@ export class QueueExecutor implements Executor {
   async runAttempt(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome> {
     await this.queue.prepare()
     this.listen()
+    // Listening before the job exists: an end that commits at once is not left to the fallback poll.
+    await this.unwatch?.catch(() => undefined)
     if (!this.lastSeq.has(attempt.runId)) this.lastSeq.set(attempt.runId, 0)
     const key = keyOf(attempt)
     const ended = new Promise<AttemptEnd>((resolve) => this.waiting.set(key, resolve))
@@ -81,7 +83,8 @@ export class QueueExecutor implements Executor {
   }
 
   private listen(): void {
-    this.unwatch ??= this.store.watchEvents ? this.store.watchEvents(() => this.read()) : Promise.resolve(() => undefined)
+    const read = () => this.read()
+    this.unwatch ??= this.queue.watchEnds ? this.queue.watchEnds(read) : this.store.watchEvents ? this.store.watchEvents(read) : Promise.resolve(() => undefined)
     this.poll ??= setInterval(() => this.read(), FALLBACK_POLL_MS)
     this.poll.unref()
   }

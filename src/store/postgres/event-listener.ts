@@ -11,7 +11,8 @@ export class EventListener {
   private readonly listeners = new Set<() => void>()
   private client: Promise<pg.Client> | undefined
 
-  constructor(private readonly config: PostgresStoreConfig) {}
+  /** `channel`: what it listens to. Default: `tributary_events`. */
+  constructor(private readonly config: PostgresStoreConfig, private readonly channel = 'tributary_events') {}
 
   /** Calls `listener` after events are appended by any process; returns how to stop. */
   async add(listener: () => void): Promise<() => void> {
@@ -40,7 +41,7 @@ export class EventListener {
         for (const listener of this.listeners) listener()
       })
       await client.connect()
-      await client.query('LISTEN tributary_events')
+      await client.query(`LISTEN "${this.channel}"`)
       return client
     })()
     this.client.catch(() => (this.client = undefined))

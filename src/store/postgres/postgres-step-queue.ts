@@ -7,6 +7,7 @@ import { partitionKey } from '../sqlite/row-mappers.js'
 import { asStoreError, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
 import { queueUnderLock } from './write-transaction.js'
+import { EventListener } from './event-listener.js'
 
 /** The step writes of the store, inside a transaction the queue opened (see PostgresStore.stepQueue). */
 export interface StepWrites {
@@ -16,6 +17,9 @@ export interface StepWrites {
 
 /** The graphile-worker task every step job runs as. */
 export const STEP_TASK = 'tributary_step'
+
+// Notified with each attempt's end, so the control plane reads ends when there are some (not on every event).
+const ENDS_CHANNEL = 'tributary_step_ends'
 
 // Database time in ms: liveness is judged by one clock, never by the workers' machines'.
 const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`
@@ -28,6 +32,7 @@ const keyOf = (ref: StepRef) => [ref.runId, ref.assetKey, partitionKey(ref.parti
 /** The store's side of the worker fleet on PostgreSQL; see {@link StepQueue}. Jobs are graphile-worker's. */
 export class PostgresStepQueue implements StepQueue {
   private prepared: Promise<void> | undefined
+  private listener: EventListener | undefined
 
   constructor(
     private readonly pool: Pool,
@@ -43,6 +48,17 @@ export class PostgresStepQueue implements StepQueue {
     return this.prepared
   }
 
+  async watchEnds(onEnds: () => void): Promise<() => void> {
+    this.listener ??= new EventListener(this.config, ENDS_CHANNEL)
+    return this.listener.add(onEnds)
+  }
+
+  /** Ends the LISTEN connection of watchEnds, if any. */
+  async close(): Promise<void> {
+    await this.listener?.close()
+    this.listener = undefined
+  }
+
   async enqueueStep(update: StepUpdate, job: StepJob): Promise<void> {
     await this.write(async (db, steps) => {
       // A new attempt: ends of the one before no longer count, and only a claim of this one gets a fence.
@@ -50,14 +66,15 @@ export class PostgresStepQueue implements StepQueue {
       // not know is waiting, and a step recorded as waiting always has its job. The claim's row is
       // locked before the step's, as every writer of both does; both statements go out at once.
       await Promise.all([
-        db.query(
-          `WITH claim AS (
+        db.query({
+          name: 'trb_enqueue_step',
+          text: `WITH claim AS (
              INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) VALUES ($1, $2, $3, $4, 0)
              ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
              RETURNING 1)
            SELECT (SELECT count(*) FROM claim) AS claimed, graphile_worker.add_job($5, $6::json, job_key => $7, max_attempts => 25, flags => $8::text[])`,
-          [...keyOf(job), job.attempt, STEP_TASK, JSON.stringify(job), jobKey(job), job.pool ? [`pool:${job.pool}`] : null],
-        ),
+          values: [...keyOf(job), job.attempt, STEP_TASK, JSON.stringify(job), jobKey(job), job.pool ? [`pool:${job.pool}`] : null],
+        }),
         steps.update(update),
       ])
     })
@@ -75,15 +92,16 @@ export class PostgresStepQueue implements StepQueue {
         // One statement takes the fence when the attempt is still this job's and the step has not
         // ended; the step's running record goes out with it, rolled back when nothing was claimed.
         const [{ rows: [claimed] }] = await Promise.all([
-          db.query(
-            `UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
+          db.query({
+            name: 'trb_claim_step',
+            text: `UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
              FROM steps s
              WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 AND c.attempt = $4 AND c.outcome IS NULL
                AND s.run_id = c.run_id AND s.asset_key = c.asset_key AND s.partition = c.partition
                AND s.status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled')
              RETURNING c.fence`,
-            [...keyOf(job), job.attempt, workerId, jobId],
-          ),
+            values: [...keyOf(job), job.attempt, workerId, jobId],
+          }),
           steps.update({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, status: 'running', attempt: job.attempt, at, reason: null }),
         ])
         if (!claimed) throw new NotClaimed()
@@ -116,18 +134,17 @@ export class PostgresStepQueue implements StepQueue {
         throw error
       }
       this.recordEnd(db, ref, end)
-      // The control plane waits on the event channel; this end writes no event of its own.
-      queueUnderLock(db, `SELECT pg_notify('tributary_events', '')`)
       return true
     })
   }
 
   async attemptEnds(runId: string, afterSeq: number) {
-    const { rows } = await this.guard(() => this.pool.query(
-      `SELECT run_id, asset_key, partition, attempt, outcome, ended_seq, worker_id FROM step_claims
+    const { rows } = await this.guard(() => this.pool.query({
+      name: 'trb_attempt_ends',
+      text: `SELECT run_id, asset_key, partition, attempt, outcome, ended_seq, worker_id FROM step_claims
        WHERE run_id = $1 AND ended_seq > $2 ORDER BY ended_seq`,
-      [runId, afterSeq],
-    ))
+      values: [runId, afterSeq],
+    }))
     const ends = rows.map((row) => {
       const outcome = JSON.parse(row.outcome as string) as Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>
       return {
@@ -198,7 +215,7 @@ export class PostgresStepQueue implements StepQueue {
   // Locks the step's claim and checks that `fence` is still its latest, unended: a worker whose lease
   // expired (another took the step) or whose attempt already ended is refused with TRB7003.
   private async holdFence(db: Client, ref: StepRef, fence: number): Promise<void> {
-    const { rows } = await db.query(`SELECT fence, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 FOR UPDATE`, keyOf(ref))
+    const { rows } = await db.query({ name: 'trb_hold_fence', text: `SELECT fence, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 FOR UPDATE`, values: keyOf(ref) })
     const row = rows[0] as { fence: string | number; outcome: string | null } | undefined
     if (row && Number(row.fence) === fence && row.outcome === null) return
     throw new TributaryError(ErrorCode.StaleAttempt, `the attempt of ${ref.assetKey}${ref.partition === null ? '' : ` [${ref.partition}]`} in run ${ref.runId} with fence ${fence} is no longer the step's (${row ? `its fence is now ${String(row.fence)}${row.outcome === null ? '' : ', and it ended'}` : 'no claim'}): this worker's lease expired and another worker took the step, so its result is not recorded`, {
@@ -208,12 +225,15 @@ export class PostgresStepQueue implements StepQueue {
   }
 
   // Under the write lock, after the holder locked the claim's row (holdFence): ends are numbered
-  // in commit order, so the control plane reading "ended_seq > last seen" never skips one.
+  // in commit order, so the control plane reading "ended_seq > last seen" never skips one. Watchers
+  // of ENDS_CHANNEL are told at the commit.
   private recordEnd(db: Client, ref: StepRef, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null }): void {
-    queueUnderLock(db,
-      `UPDATE step_claims SET outcome = $4, ended_seq = nextval('step_claim_ends') WHERE run_id = $1 AND asset_key = $2 AND partition = $3`,
-      [...keyOf(ref), JSON.stringify({ status: end.status, error: end.error, retryable: end.retryable, reason: end.reason, durationMs: end.durationMs })],
-    )
+    queueUnderLock(db, {
+      name: 'trb_record_end',
+      text: `WITH ended AS (UPDATE step_claims SET outcome = $4, ended_seq = nextval('step_claim_ends') WHERE run_id = $1 AND asset_key = $2 AND partition = $3 RETURNING 1)
+        SELECT pg_notify('${ENDS_CHANNEL}', '') FROM ended`,
+      values: [...keyOf(ref), JSON.stringify({ status: end.status, error: end.error, retryable: end.retryable, reason: end.reason, durationMs: end.durationMs })],
+    })
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {

@@ -64,6 +64,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.listener?.close()
+    await this.queue?.close()
     await this.pool.end()
   }
 
@@ -276,7 +277,7 @@ export class PostgresStore implements Store {
   }
 
   async startStep(start: StepStart): Promise<StepStartResult> {
-    return this.write(async (db) => {
+    const begin = async (db: Client): Promise<StepStartResult> => {
       // The read goes out with the lease and runs after it: it sees every publish the lease could have raced.
       const [lease, last] = await Promise.all([
         this.takeLease(db, start.assetKey, start.partition, start.runId, start.ttlMs, start.now),
@@ -286,7 +287,17 @@ export class PostgresStore implements Store {
       if (start.lastMaterializationId !== undefined && (last?.id ?? null) !== start.lastMaterializationId) return { ...lease, stale: true }
       if (start.update) await this.applyStepUpdate(db, start.update)
       return { ...lease, stale: false }
-    }, { batch: true })
+    }
+    if (start.update) return this.write(begin, { batch: true })
+    // Nothing recorded with the lease (a queue worker records the start): no transaction, one round trip.
+    return this.guard(async () => {
+      const client = await this.pool.connect()
+      try {
+        return await begin(client)
+      } finally {
+        client.release()
+      }
+    })
   }
 
   private async takeLease(db: Client, assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult> {

@@ -13,7 +13,7 @@ export interface EventParams {
 interface Pending {
   // A promise where the payload waits on a statement of the transaction (a materialization's id).
   readonly events: (EventParams | Promise<EventParams>)[]
-  readonly ordered: { readonly text: string; readonly values: unknown[] }[]
+  readonly ordered: UnderLock[]
   // Writes sharing the transaction (a batch): more than one, and a write that must be alone asks to run again alone.
   readonly shared: boolean
 }
@@ -43,11 +43,18 @@ export function requireAlone(db: Client): void {
   if (pending.get(db)?.shared) throw new RunAlone()
 }
 
+/** A statement of queueUnderLock; `name` prepares it once per connection. */
+export interface UnderLock {
+  readonly name?: string
+  readonly text: string
+  readonly values?: unknown[]
+}
+
 /** Queues a statement that must run under the write lock, after the events: it numbers something read in commit order (attempt ends). */
-export function queueUnderLock(db: Client, text: string, values: unknown[] = []): void {
+export function queueUnderLock(db: Client, statement: UnderLock): void {
   const queue = pending.get(db)
   if (!queue) throw new Error('queueUnderLock outside a write transaction')
-  queue.ordered.push({ text, values })
+  queue.ordered.push(statement)
 }
 
 /**
@@ -96,7 +103,7 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
           values: [events.map((e) => e.type), events.map((e) => e.at), events.map((e) => e.runId), events.map((e) => e.assetKey), events.map((e) => e.partition), events.map((e) => e.payload)],
         }))
       }
-      for (const statement of queue.ordered) tail.push(client.query(statement.text, statement.values))
+      for (const statement of queue.ordered) tail.push(client.query({ ...statement }))
     }
     // After a failed statement PostgreSQL answers COMMIT with a rollback: every result is checked.
     tail.push(client.query('COMMIT'))
