@@ -137,7 +137,14 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
 
   // Up to date, decided for the whole plan in a few bulk reads and recorded in one write; only the
   // rest is scheduled (when deciding fails, each step is still checked in runStep).
-  const upToDateReasons = options.force ? new Map<string, string>() : await upToDateSteps(deps, plan).catch(() => new Map<string, string>())
+  // When this run last looked at each source (clock ms; see runStep). Deciding looks at every source
+  // the plan's whole-asset steps read, so their readiness checks start from that look.
+  const looks = new Map<string, number>()
+  const lookedAt = deps.clock.now().getTime()
+  const upToDateReasons = options.force ? new Map<string, string>() : await upToDateSteps(deps, plan).then((reasons) => {
+    for (const step of plan.steps) if (step.partition === null) for (const up of deps.graph.get(step.key).upstream) if (deps.graph.get(up).def.type === 'source') looks.set(up, lookedAt)
+    return reasons
+  }, () => new Map<string, string>())
   if (upToDateReasons.size > 0) {
     const upToDateNow = plan.steps.filter((s) => upToDateReasons.has(stepId(s))).map((s) => ({ step: s, reason: upToDateReasons.get(stepId(s))! }))
     const at = deps.clock.now()
@@ -205,7 +212,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       lease.held = false
       queueMicrotask(() => void deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined))
     }
-    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded)
+    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded, looks)
       .then((status) => finish(step, status))
       .catch(async (error) => {
         // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
@@ -318,7 +325,7 @@ async function waitUntilClear(
 async function runStep(
   deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal,
   pause: { readonly signal: AbortSignal; readonly paused: () => boolean }, record: Recorder, force: boolean,
-  lease: { held: boolean }, codeEnded: () => void,
+  lease: { held: boolean }, codeEnded: () => void, looks: Map<string, number>,
 ): Promise<StepStatus> {
   const def = node.def
   if (def.type === 'source') throw new Error('sources are not steps')
@@ -331,7 +338,12 @@ async function runStep(
   // Readiness: outside upstream must be present, checked and fresh enough, else wait (bounded).
   if (step.upstreamOutside.length > 0) {
     const outcome = await wait(timeoutMs, deps.settings.readinessPollMs, 'canceled while waiting for upstream', async () => {
-      const statuses = await currentStatuses(deps, sources, step.upstreamOutside)
+      // A run looks at a source once per poll interval, not once per step reading it: steps starting
+      // meanwhile judge it by that look (in the store), and a waiting step's next poll looks again.
+      const now = deps.clock.now().getTime()
+      const due = sources.filter((key) => !(now - (looks.get(key) ?? Number.NEGATIVE_INFINITY) < deps.settings.readinessPollMs))
+      const statuses = await currentStatuses(deps, due, step.upstreamOutside)
+      for (const key of due) looks.set(key, now)
       const blocker = firstUnusable(statuses, step.upstreamOutside)
       if (!blocker) return undefined
       const root = blocker.rootCause ?? { key: blocker.key, owner: blocker.owner, status: blocker.status, message: blocker.status }
