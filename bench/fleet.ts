@@ -7,7 +7,7 @@ import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
-import { Tributary } from '../src/index.js'
+import { Tributary, type ProgressEvent } from '../src/index.js'
 import { inTempDir, quantile, result, resultBelow, timed, type BenchResult } from './harness.js'
 import { layeredAssets } from './layered.js'
 import { chainAssets } from './sequential.js'
@@ -28,20 +28,24 @@ export async function fleetBenchmarks(): Promise<BenchResult[]> {
   const out: BenchResult[] = []
   out.push(...await onFleet('layered', shape(layered), '() => undefined', async (instance, url) => {
     await instance.materialize(undefined, { force: true })
-    const runs: { ms: number; steps: number; runId: string }[] = []
+    const runs: { ms: number; steps: number; runId: string; slotFreeAt: Map<string, number> }[] = []
     for (let run = 0; run < RUNS; run++) {
-      const { ms, value } = await timed(() => instance.materialize(undefined, { force: true }))
+      const slots = slotModel(CONCURRENCY)
+      const { ms, value } = await timed(() => instance.materialize(undefined, { force: true, onProgress: slots.onProgress }))
       if (value.status !== 'succeeded') throw new Error(`fleet layered run ended ${value.status}: ${JSON.stringify(value.counts)}`)
-      runs.push({ ms, steps: value.counts.succeeded, runId: value.runId })
+      runs.push({ ms, steps: value.counts.succeeded, runId: value.runId, slotFreeAt: slots.slotFreeAt })
     }
     const median = [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)]!
-    const latencies = await publishedToStarted(url, median.runId, instance)
+    const { latencies, slotFree } = await publishedToStarted(url, median.runId, instance, median.slotFreeAt)
     const label = `fleet: layered 1,000 on ${WORKERS} workers (c=${CONCURRENCY}, ${PER_WORKER} per worker)`
     return [
       result(`${label}: wall time, median of ${RUNS}`, median.ms / 1000, 's'),
       result(`${label}: throughput`, median.steps / (median.ms / 1000), 'steps/s', { min: 500 }),
-      result(`${label}: published → started p50`, quantile(latencies, 0.5), 'ms'),
-      resultBelow(`${label}: published → started p99`, quantile(latencies, 0.99), 'ms', 50),
+      result(`${label}: published → started p50 (slot waits included)`, quantile(latencies, 0.5), 'ms'),
+      result(`${label}: published → started p99 (slot waits included)`, quantile(latencies, 0.99), 'ms'),
+      result(`${label}: published → started p50, when a slot is free`, quantile(slotFree, 0.5), 'ms'),
+      // Budgeted as the embedded figure is (bench/layered.ts): from when the step could start, its upstream published and a slot free.
+      resultBelow(`${label}: published → started p99, when a slot is free`, quantile(slotFree, 0.99), 'ms', 50),
     ]
   }))
   out.push(...await onFleet('chain', shape(chain), 'async () => { await new Promise((resolve) => setTimeout(resolve, 10)) }', async (instance) => {
@@ -61,9 +65,33 @@ export async function fleetBenchmarks(): Promise<BenchResult[]> {
   return out
 }
 
+/**
+ * The control plane's slots, as bench/layered.ts models them: it hands slots out in order, so the
+ * k-th step it starts takes the slot freed by the k-th end it saw (the first `concurrency` find
+ * theirs free). Times are wall-clock ms, comparable with the store's event times on this machine.
+ */
+function slotModel(concurrency: number): { onProgress: (event: ProgressEvent) => void; slotFreeAt: Map<string, number> } {
+  const slotFreeAt = new Map<string, number>()
+  const freeSlots: number[] = Array.from({ length: concurrency }, () => Number.NEGATIVE_INFINITY)
+  const started = new Set<string>()
+  let taken = 0
+  const onProgress = (event: ProgressEvent) => {
+    if (event.type !== 'step') return
+    if (event.status === 'running') {
+      if (started.has(event.key)) return // a retry keeps its slot
+      started.add(event.key)
+      slotFreeAt.set(event.key, freeSlots[taken++] ?? Number.NEGATIVE_INFINITY)
+    } else if (event.status !== 'queued' && event.status !== 'waiting' && started.has(event.key)) {
+      freeSlots.push(Date.now())
+    }
+  }
+  return { onProgress, slotFreeAt }
+}
+
 // Per step past the first layer: when its worker recorded it running, less when its last upstream
-// was recorded published (both from the store's event log; one machine, so one clock).
-async function publishedToStarted(url: string, runId: string, instance: Tributary): Promise<number[]> {
+// was recorded published (both from the store's event log; one machine, so one clock), and less
+// whichever came later, that or its slot freeing on the control plane.
+async function publishedToStarted(url: string, runId: string, instance: Tributary, slotFreeAt: ReadonlyMap<string, number>): Promise<{ latencies: number[]; slotFree: number[] }> {
   const rows = await query<{ asset_key: string; type: string; at: string }>(url, `select asset_key, type, at from events where run_id = $1 and type in ('step_running', 'step_succeeded')`, [runId])
   const at = new Map<string, { running?: number; succeeded?: number }>()
   for (const row of rows) {
@@ -73,12 +101,15 @@ async function publishedToStarted(url: string, runId: string, instance: Tributar
     at.set(row.asset_key, entry)
   }
   const latencies: number[] = []
+  const slotFree: number[] = []
   for (const [key, entry] of at) {
     const upstream = instance.graph.get(key).upstream
     if (upstream.length === 0 || entry.running === undefined) continue
-    latencies.push(entry.running - Math.max(...upstream.map((up) => at.get(up)?.succeeded ?? Number.NaN)))
+    const published = Math.max(...upstream.map((up) => at.get(up)?.succeeded ?? Number.NaN))
+    latencies.push(entry.running - published)
+    slotFree.push(entry.running - Math.max(published, slotFreeAt.get(key) ?? Number.NEGATIVE_INFINITY))
   }
-  return latencies
+  return { latencies, slotFree }
 }
 
 async function onFleet(name: string, shape: { key: string; ins: string[] }[], materialize: string, work: (instance: Tributary, url: string) => Promise<BenchResult[]>): Promise<BenchResult[]> {
