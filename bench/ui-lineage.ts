@@ -1,5 +1,6 @@
 // The lineage page of a 5,000-asset graph in Debian's Chromium: time to fetch the graph, lay it
-// out (ELK, in a Web Worker) and draw it, and how long the page takes to answer meanwhile.
+// out (d3-dag above 100 nodes, ELK up to it, in a Web Worker) and draw it, and how long the page
+// takes to answer meanwhile. A fresh browser each time: the first open, with no layout cached.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
@@ -48,13 +49,13 @@ export async function uiLineage(): Promise<BenchResult[]> {
         slowest = Math.max(slowest, Date.now() - sent)
         await new Promise((resolve) => setTimeout(resolve, 200))
       }
-      const timings = (await page.evaluate('window.__tributaryLineage')) as { fetchMs: number; layoutMs: number; firstDrawMs: number; totalMs: number } | undefined
+      const timings = (await page.evaluate('window.__tributaryLineage')) as { engine: string; fetchMs: number; layoutMs: number; firstDrawMs: number; totalMs: number } | undefined
       if (!timings) throw new Error('the lineage page did not render within 240 s')
       return [
         result('UI lineage 5,000 assets: fetch the graph', timings.fetchMs, 'ms'),
-        result('UI lineage 5,000 assets: layout (ELK in a worker)', timings.layoutMs, 'ms'),
+        result(`UI lineage 5,000 assets: layout in a worker (${timings.engine})`, timings.layoutMs, 'ms'),
         result('UI lineage 5,000 assets: first draw', timings.firstDrawMs, 'ms'),
-        result('UI lineage 5,000 assets: page open → drawn', timings.totalMs, 'ms'),
+        result('UI lineage 5,000 assets: page open → drawn', timings.totalMs, 'ms', { max: 2000 }),
         result('UI lineage 5,000 assets: slowest page round trip during layout', slowest, 'ms', { max: 1000 }),
       ]
     } finally {

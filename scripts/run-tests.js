@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/, test/ and examples/ with Node's test runner and tsx.
+// Runs every *.test.ts under src/, test/, examples/ and ui/src/ with Node's test runner and tsx.
 // Usage: node scripts/run-tests.js [substring…] to run only matching files.
 import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -16,7 +16,7 @@ function find(dir) {
 }
 
 const filters = process.argv.slice(2)
-const files = ['src', 'test', 'examples'].flatMap(find).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort()
+const files = ['src', 'test', 'examples', 'ui/src'].flatMap(find).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort()
 if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)

@@ -1,6 +1,6 @@
 // Main-thread side of the layout: measures labels, asks the worker, caches answers per graph shape.
 import type { ApiLineage } from '../api'
-import type { LayoutRequest, LayoutResponse } from './layout-types'
+import type { LayoutEngine, LayoutRequest, LayoutResponse } from './layout-types'
 
 export const NODE_HEIGHT = 34
 export const LABEL_FONT = '500 12.5px -apple-system, BlinkMacSystemFont, "Segoe UI", Inter, Roboto, "Helvetica Neue", Arial, "Liberation Sans", sans-serif'
@@ -20,7 +20,9 @@ export interface GraphLayout {
   readonly edges: Int32Array
   readonly width: number
   readonly height: number
+  /** How long the worker took to lay it out, ms (0 when it came from a cache). */
   readonly ms: number
+  readonly engine: LayoutEngine
 }
 
 let worker: Worker | undefined
@@ -98,7 +100,7 @@ export async function layoutGraph(lineage: ApiLineage): Promise<GraphLayout> {
     x[i] = response.positions[i * 2]!
     y[i] = response.positions[i * 2 + 1]!
   }
-  const layout: GraphLayout = { keys, index, x, y, w: widths, edges, width: response.width, height: response.height, ms: response.ms }
+  const layout: GraphLayout = { keys, index, x, y, w: widths, edges, width: response.width, height: response.height, ms: response.ms, engine: response.engine ?? 'elk' }
   if (cache.size > 8) cache.delete(cache.keys().next().value!)
   cache.set(shape, layout)
   return layout
