@@ -4,10 +4,8 @@ import type { AssetGraph } from '../graph/asset-graph.js'
 import { buildGraph } from '../graph/build-graph.js'
 import { SQL_ANALYSIS_CACHE } from '../sql/parse-cache.js'
 import { analyzerFor, loadAnalyzer } from '../sql/referenced-tables.js'
-import { ColumnLineage } from '../graph/column-lineage.js'
-import { knownColumns, namesOf } from '../engine/known-schemas.js'
-import { changePlan, type ChangePlan } from '../engine/change-plan.js'
-import { deployedState } from '../engine/deployed.js'
+import type { ColumnLineage } from '../graph/column-lineage.js'
+import type { ChangePlan } from '../engine/change-plan.js'
 import { select } from '../graph/selection.js'
 import { tryParseDuration } from '../model/duration.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
@@ -35,13 +33,12 @@ import { openStores } from '../store/open-stores.js'
 import type { Store } from '../store/store.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import { ProjectInvalidError } from './config-error.js'
-import { forecast, type Forecast } from '../automation/forecast.js'
+import type { Forecast } from '../automation/forecast.js'
 import type { AutomationStore } from '../store/automation-store.js'
 import { loadProject } from './load-project.js'
 import { describeHolder, openWaiting, type WarehouseWaitOptions } from './warehouse-wait.js'
 import { lazyWarehouse } from './lazy-warehouse.js'
 import type { Executor, PollSensor } from '../execution/executor.js'
-import { pollSensor } from '../execution/poll-sensor.js'
 import { QueueExecutor } from '../execution/queue/queue-executor.js'
 // Type only: graphile-worker and pg load when a process becomes a fleet worker, not with every command.
 import type { QueueWorker } from '../execution/queue/queue-worker.js'
@@ -478,12 +475,15 @@ export class Tributary {
 
   /** The working tree against what is deployed (`tributary plan`): changes, broken readers, contract breaches, rebuilds. */
   async changePlan(): Promise<ChangePlan> {
+    // Imported here, as the other commands' own parts below: `materialize` loads none of them.
+    const [{ deployedState }, { changePlan }] = await Promise.all([import('../engine/deployed.js'), import('../engine/change-plan.js')])
     const { deployed, observed } = await deployedState(this.store)
     return changePlan(this.graph, deployed, observed, analyzerFor(this.project.warehouse?.type ?? 'duckdb'))
   }
 
   /** Column lineage of the project, with `*` expanded from the schemas published, observed or declared (contracts) so far. */
   async columnLineage(): Promise<ColumnLineage> {
+    const [{ knownColumns, namesOf }, { ColumnLineage }] = await Promise.all([import('../engine/known-schemas.js'), import('../graph/column-lineage.js')])
     const known = await knownColumns(this.store, this.graph)
     return ColumnLineage.build(this.graph, namesOf(known), known, analyzerFor(this.project.warehouse?.type ?? 'duckdb'))
   }
@@ -518,6 +518,7 @@ export class Tributary {
   /** Predicted ready times and SLA verdicts for `keys` (default: every asset with a freshness policy). */
   async forecast(keys?: readonly string[]): Promise<Forecast & { statuses: ReadonlyMap<string, AssetStatusRecord> }> {
     const statuses = new Map((await this.status()).map((s) => [s.key, s]))
+    const { forecast } = await import('../automation/forecast.js')
     return { ...(await forecast(this.graph, this.store, statuses, this.clock.now(), keys, this.project)), statuses }
   }
 
@@ -531,6 +532,7 @@ export class Tributary {
   /** Calls a polling sensor's function where asset code runs (a worker with the pool), within the project's stepTimeout. */
   async pollSensor(sensor: PollSensor, cursor: string | null): Promise<SensorResult> {
     this.executorInstance ??= this.makeExecutor()
+    const { pollSensor } = await import('../execution/poll-sensor.js')
     return pollSensor(this.executorInstance, sensor, cursor, this.clock, this.settings.stepTimeoutMs)
   }
 

@@ -3,8 +3,7 @@ import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
 import { findControlPlane } from '../../instance/control-plane.js'
 import type { ApiRunStarted } from '../../server/api-types.js'
-import { ControlPlaneClient } from '../control-plane-client.js'
-import { reportLost, reportOutcome, runRemotely } from '../remote-run.js'
+import { reportOutcome } from '../remote-run.js'
 import { ProgressDisplay } from '../progress-display.js'
 import { coalescedOutput } from '../coalesced-output.js'
 import { stepId } from '../../engine/plan.js'
@@ -70,6 +69,8 @@ export default defineCommand({
       const live = await findControlPlane(instance.stateDir)
       if (live) {
         instance.plan(selection, partitions)
+        // Only for a live control plane: a run of its own never loads the HTTP client.
+        const [{ ControlPlaneClient }, { reportLost, runRemotely }] = await Promise.all([import('../control-plane-client.js'), import('../remote-run.js')])
         const client = new ControlPlaneClient(live)
         const body = { selection, ...partitions, ...(ctx.values.force === true ? { force: true } : {}) }
         const remote = await runRemotely(io, client, () => client.request<ApiRunStarted>('POST', '/api/runs', body), display).catch((error: unknown) => reportLost(io, error))
