@@ -81,8 +81,12 @@ export interface StepQueue {
   completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined>
   /** Records how an attempt that did not complete ended (failed, canceled), only while `fence` is current. */
   endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean>
-  /** Calls `onEnds` soon after any process records an attempt's end; returns how to stop. When absent, the store's watchEvents is watched instead. */
-  watchEnds?(onEnds: () => void): Promise<() => void>
+  /**
+   * Calls `onEnd` soon after any process records an attempt's end, with that end when the
+   * notification could carry it (else undefined: read attemptEnds); returns how to stop. When
+   * absent, the store's watchEvents is watched instead.
+   */
+  watchEnds?(onEnd: (end: (AttemptEnd & { readonly seq: number }) | undefined) => void): Promise<() => void>
   /** Ends of attempts of `runId` recorded after `afterSeq`, in commit order, with the last seq read. */
   attemptEnds(runId: string, afterSeq: number): Promise<{ readonly ends: readonly (AttemptEnd & { readonly seq: number })[]; readonly lastSeq: number }>
   /** Registers or refreshes a worker (database time); returns the ids of runs among `runIds` asked to cancel. */

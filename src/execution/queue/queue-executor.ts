@@ -84,7 +84,9 @@ export class QueueExecutor implements Executor {
 
   private listen(): void {
     const read = () => this.read()
-    this.unwatch ??= this.queue.watchEnds ? this.queue.watchEnds(read) : this.store.watchEvents ? this.store.watchEvents(read) : Promise.resolve(() => undefined)
+    // An end the notification carries settles its attempt at once; one it could not carry is read.
+    const onEnd = (end: AttemptEnd | undefined) => (end ? this.waiting.get(keyOf(end))?.(end) : read())
+    this.unwatch ??= this.queue.watchEnds ? this.queue.watchEnds(onEnd) : this.store.watchEvents ? this.store.watchEvents(read) : Promise.resolve(() => undefined)
     this.poll ??= setInterval(() => this.read(), FALLBACK_POLL_MS)
     this.poll.unref()
   }

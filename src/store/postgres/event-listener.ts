@@ -8,14 +8,14 @@ import type { PostgresStoreConfig } from '../store-config.js'
  * nothing, so merged or missed ones lose no event; a tail still reads the log once on start.
  */
 export class EventListener {
-  private readonly listeners = new Set<() => void>()
+  private readonly listeners = new Set<(payload: string) => void>()
   private client: Promise<pg.Client> | undefined
 
   /** `channel`: what it listens to. Default: `tributary_events`. */
   constructor(private readonly config: PostgresStoreConfig, private readonly channel = 'tributary_events') {}
 
-  /** Calls `listener` after events are appended by any process; returns how to stop. */
-  async add(listener: () => void): Promise<() => void> {
+  /** Calls `listener` after events are appended by any process (with the notification's payload; '' after a reconnect); returns how to stop. */
+  async add(listener: (payload: string) => void): Promise<() => void> {
     this.listeners.add(listener)
     await this.connect()
     return () => this.listeners.delete(listener)
@@ -32,13 +32,13 @@ export class EventListener {
   private connect(): Promise<pg.Client> {
     this.client ??= (async () => {
       const client = new pg.Client({ connectionString: this.config.url })
-      client.on('notification', () => {
-        for (const listener of this.listeners) listener()
+      client.on('notification', (message) => {
+        for (const listener of this.listeners) listener(message.payload ?? '')
       })
       // A dropped connection: forget it, so the next add() reconnects; wake every tail so it reads the log.
       client.on('error', () => {
         this.client = undefined
-        for (const listener of this.listeners) listener()
+        for (const listener of this.listeners) listener('')
       })
       await client.connect()
       await client.query(`LISTEN "${this.channel}"`)

@@ -18,6 +18,9 @@ export interface StepWrites {
 /** The graphile-worker task every step job runs as. */
 export const STEP_TASK = 'tributary_step'
 
+// In the error of a claim that found nothing to claim (a failing cast: plain SQL has no RAISE).
+const NOT_CLAIMED = 'tributary: nothing to claim'
+
 // Notified with each attempt's end, so the control plane reads ends when there are some (not on every event).
 const ENDS_CHANNEL = 'tributary_step_ends'
 
@@ -37,7 +40,8 @@ export class PostgresStepQueue implements StepQueue {
   constructor(
     private readonly pool: Pool,
     private readonly config: PostgresStoreConfig,
-    private readonly write: <T>(fn: (db: Client, steps: StepWrites) => Promise<T>) => Promise<T>,
+    // `oneRoundTrip`: see PostgresStore.write.
+    private readonly write: <T>(fn: (db: Client, steps: StepWrites) => Promise<T>, options?: { oneRoundTrip?: boolean }) => Promise<T>,
   ) {}
 
   async prepare(): Promise<void> {
@@ -48,9 +52,9 @@ export class PostgresStepQueue implements StepQueue {
     return this.prepared
   }
 
-  async watchEnds(onEnds: () => void): Promise<() => void> {
+  async watchEnds(onEnd: (end: (AttemptEnd & { readonly seq: number }) | undefined) => void): Promise<() => void> {
     this.listener ??= new EventListener(this.config, ENDS_CHANNEL)
-    return this.listener.add(onEnds)
+    return this.listener.add((payload) => onEnd(payload === '' ? undefined : toEnd(JSON.parse(payload) as EndRow)))
   }
 
   /** Ends the LISTEN connection of watchEnds, if any. */
@@ -64,7 +68,8 @@ export class PostgresStepQueue implements StepQueue {
       // A new attempt: ends of the one before no longer count, and only a claim of this one gets a fence.
       // In the same transaction as the step's record: a worker can never take a step the store does
       // not know is waiting, and a step recorded as waiting always has its job. The claim's row is
-      // locked before the step's, as every writer of both does; both statements go out at once.
+      // locked before the step's, as every writer of both does. One round trip: the statements, the
+      // event and the COMMIT go out together (a planned step's record always exists).
       await Promise.all([
         db.query({
           name: 'trb_enqueue_step',
@@ -77,7 +82,7 @@ export class PostgresStepQueue implements StepQueue {
         }),
         steps.update(update),
       ])
-    })
+    }, { oneRoundTrip: true })
   }
 
   async dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean> {
@@ -90,25 +95,28 @@ export class PostgresStepQueue implements StepQueue {
     try {
       return await this.write(async (db, steps) => {
         // One statement takes the fence when the attempt is still this job's and the step has not
-        // ended; the step's running record goes out with it, rolled back when nothing was claimed.
+        // ended, and fails when it did not (NOT_CLAIMED): the step's running record, its event and
+        // the COMMIT go out with it, in one round trip, and roll back then.
         const [{ rows: [claimed] }] = await Promise.all([
           db.query({
             name: 'trb_claim_step',
-            text: `UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
-             FROM steps s
-             WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 AND c.attempt = $4 AND c.outcome IS NULL
-               AND s.run_id = c.run_id AND s.asset_key = c.asset_key AND s.partition = c.partition
-               AND s.status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled')
-             RETURNING c.fence`,
+            text: `WITH claimed AS (
+               UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
+               FROM steps s
+               WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 AND c.attempt = $4 AND c.outcome IS NULL
+                 AND s.run_id = c.run_id AND s.asset_key = c.asset_key AND s.partition = c.partition
+                 AND s.status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled')
+               RETURNING c.fence)
+             SELECT fence FROM claimed
+             UNION ALL SELECT ('${NOT_CLAIMED} ' || count(*))::bigint FROM claimed HAVING count(*) = 0`,
             values: [...keyOf(job), job.attempt, workerId, jobId],
           }),
           steps.update({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, status: 'running', attempt: job.attempt, at, reason: null }),
         ])
-        if (!claimed) throw new NotClaimed()
-        return { claimed: true as const, fence: Number(claimed.fence) }
-      })
+        return { claimed: true as const, fence: Number(claimed!.fence) }
+      }, { oneRoundTrip: true })
     } catch (error) {
-      if (!(error instanceof NotClaimed)) throw error
+      if (!String((error as Error | null)?.message).includes(NOT_CLAIMED)) throw error
       const { rows: [row] } = await this.guard(() => this.pool.query(`SELECT attempt, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3`, keyOf(job)))
       return { claimed: false, why: row && row.outcome === null && row.attempt !== job.attempt ? 'superseded' : 'ended' }
     }
@@ -145,13 +153,7 @@ export class PostgresStepQueue implements StepQueue {
        WHERE run_id = $1 AND ended_seq > $2 ORDER BY ended_seq`,
       values: [runId, afterSeq],
     }))
-    const ends = rows.map((row) => {
-      const outcome = JSON.parse(row.outcome as string) as Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>
-      return {
-        ...outcome, runId: row.run_id as string, assetKey: row.asset_key as string, partition: row.partition === '' ? null : (row.partition as string),
-        attempt: row.attempt as number, seq: Number(row.ended_seq), worker: (row.worker_id as string | null) ?? null,
-      }
-    })
+    const ends = (rows as EndRow[]).map(toEnd)
     return { ends, lastSeq: ends.at(-1)?.seq ?? afterSeq }
   }
 
@@ -230,8 +232,10 @@ export class PostgresStepQueue implements StepQueue {
   private recordEnd(db: Client, ref: StepRef, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null }): void {
     queueUnderLock(db, {
       name: 'trb_record_end',
-      text: `WITH ended AS (UPDATE step_claims SET outcome = $4, ended_seq = nextval('step_claim_ends') WHERE run_id = $1 AND asset_key = $2 AND partition = $3 RETURNING 1)
-        SELECT pg_notify('${ENDS_CHANNEL}', '') FROM ended`,
+      // The notification carries the end (the control plane needs no read), unless it is too long for one.
+      text: `WITH ended AS (UPDATE step_claims SET outcome = $4, ended_seq = nextval('step_claim_ends') WHERE run_id = $1 AND asset_key = $2 AND partition = $3
+          RETURNING json_build_object('run_id', run_id, 'asset_key', asset_key, 'partition', partition, 'attempt', attempt, 'outcome', outcome, 'ended_seq', ended_seq, 'worker_id', worker_id)::text AS payload)
+        SELECT pg_notify('${ENDS_CHANNEL}', CASE WHEN octet_length(payload) < 7900 THEN payload ELSE '' END) FROM ended`,
       values: [...keyOf(ref), JSON.stringify({ status: end.status, error: end.error, retryable: end.retryable, reason: end.reason, durationMs: end.durationMs })],
     })
   }
@@ -245,5 +249,22 @@ export class PostgresStepQueue implements StepQueue {
   }
 }
 
-// Nothing to claim: thrown inside the claim's transaction so the step's running record rolls back.
-class NotClaimed extends Error {}
+
+/** A row of step_claims with its end, as attemptEnds reads it and an end's notification carries it. */
+interface EndRow {
+  readonly run_id: string
+  readonly asset_key: string
+  readonly partition: string
+  readonly attempt: number
+  readonly outcome: string
+  readonly ended_seq: number | string
+  readonly worker_id: string | null
+}
+
+function toEnd(row: EndRow): AttemptEnd & { readonly seq: number } {
+  const outcome = JSON.parse(row.outcome) as Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>
+  return {
+    ...outcome, runId: row.run_id, assetKey: row.asset_key, partition: row.partition === '' ? null : row.partition,
+    attempt: row.attempt, seq: Number(row.ended_seq), worker: row.worker_id ?? null,
+  }
+}

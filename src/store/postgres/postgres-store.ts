@@ -38,9 +38,11 @@ export class PostgresStore implements Store {
   private listener: EventListener | undefined
   private queue: PostgresStepQueue | undefined
   private readonly batcher: WriteBatcher
+  private readonly oneRoundTrip: WriteBatcher
 
   private constructor(private readonly pool: Pool, private readonly config: PostgresStoreConfig, private readonly logLimits: LogLimits) {
     this.batcher = new WriteBatcher(pool, WRITE_LOCK)
+    this.oneRoundTrip = new WriteBatcher(pool, WRITE_LOCK, { oneRoundTrip: true })
   }
 
   /**
@@ -142,7 +144,7 @@ export class PostgresStore implements Store {
 
   /** The worker fleet's queue on this database (`executor: queue()`): graphile-worker jobs written with the step records. */
   stepQueue(): StepQueue {
-    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn) => this.write((db) => fn(db, this.stepWrites(db)), { batch: true }))
+    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn, options) => this.write((db) => fn(db, this.stepWrites(db)), { batch: true, ...options }))
     return this.queue
   }
 
@@ -322,10 +324,13 @@ export class PostgresStore implements Store {
   /**
    * Runs `fn` as one write transaction; its events are appended at its end under WRITE_LOCK.
    * `batch`: it may share its transaction with other writes of this process (a step's start, update
-   * or end: many at once), see WriteBatcher. Default: false.
+   * or end: many at once), see WriteBatcher. `oneRoundTrip`: `fn` sends every statement before its
+   * first await, and its conditions fail in SQL (see inWriteTransaction). Default: false for both.
    */
-  private write<T>(fn: (db: Client) => Promise<T>, options: { batch?: boolean } = {}): Promise<T> {
-    return this.guard(() => (options.batch ? this.batcher.write(fn) : inWriteTransaction(this.pool, WRITE_LOCK, fn)))
+  private write<T>(fn: (db: Client) => Promise<T>, options: { batch?: boolean; oneRoundTrip?: boolean } = {}): Promise<T> {
+    return this.guard(() => options.batch
+      ? (options.oneRoundTrip ? this.oneRoundTrip : this.batcher).write(fn)
+      : inWriteTransaction(this.pool, WRITE_LOCK, fn, { oneRoundTrip: options.oneRoundTrip === true }))
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {

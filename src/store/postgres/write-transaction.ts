@@ -16,6 +16,8 @@ interface Pending {
   readonly ordered: UnderLock[]
   // Writes sharing the transaction (a batch): more than one, and a write that must be alone asks to run again alone.
   readonly shared: boolean
+  // The COMMIT went out (a write in one round trip): nothing more may be queued.
+  closed: boolean
 }
 
 const pending = new WeakMap<Client, Pending>()
@@ -33,14 +35,17 @@ const RETRIES = 3
 /** Queues an event of `db`'s write transaction; it is appended, in queue order, when the transaction commits. */
 export function queueEvent(db: Client, event: EventParams | Promise<EventParams>): void {
   const queue = pending.get(db)
-  if (!queue) throw new Error('queueEvent outside a write transaction')
+  if (!queue || queue.closed) throw new Error('queueEvent outside a write transaction')
   if (event instanceof Promise) event.catch(() => undefined)
   queue.events.push(event)
 }
 
 /** Throws, in a transaction shared by several writes, so that the caller's write runs again in one of its own (a read-modify-write of a shared row). */
 export function requireAlone(db: Client): void {
-  if (pending.get(db)?.shared) throw new RunAlone()
+  const queue = pending.get(db)
+  // A write in one round trip committed already: it cannot take a turn it did not plan.
+  if (queue?.closed) throw new Error('a write sent in one round trip needed a statement it had not sent (a step the plan did not list)')
+  if (queue?.shared) throw new RunAlone()
 }
 
 /** A statement of queueUnderLock; `name` prepares it once per connection. */
@@ -53,7 +58,7 @@ export interface UnderLock {
 /** Queues a statement that must run under the write lock, after the events: it numbers something read in commit order (attempt ends). */
 export function queueUnderLock(db: Client, statement: UnderLock): void {
   const queue = pending.get(db)
-  if (!queue) throw new Error('queueUnderLock outside a write transaction')
+  if (!queue || queue.closed) throw new Error('queueUnderLock outside a write transaction')
   queue.ordered.push(statement)
 }
 
@@ -67,9 +72,9 @@ export function queueUnderLock(db: Client, statement: UnderLock): void {
  * Lock order, so writers cannot deadlock on it: row locks (and per-key advisory locks) first, the
  * write lock last; statements queued under the lock touch only rows the transaction already holds.
  */
-export async function inWriteTransaction<T>(pool: Pool, lockKey: number, fn: (client: Client) => Promise<T>): Promise<T> {
+export async function inWriteTransaction<T>(pool: Pool, lockKey: number, fn: (client: Client) => Promise<T>, options: { oneRoundTrip?: boolean } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const [outcome] = await inOneTransaction(pool, lockKey, [fn])
+    const [outcome] = await inOneTransaction(pool, lockKey, [fn], options.oneRoundTrip === true)
     if (outcome!.ok) return outcome!.value as T
     if ((outcome!.error as { code?: unknown } | null)?.code === DEADLOCK && attempt < RETRIES) continue
     throw outcome!.error
@@ -80,36 +85,26 @@ type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: f
 
 // Runs every fn in one transaction, their statements pipelined on one connection, then appends their
 // events under the lock with the commit. Any failure rolls back all of them: a single fn gets its
-// error, a batch is marked failed (each fn of it then runs alone).
-async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((client: Client) => Promise<unknown>)[]): Promise<Outcome[]> {
+// error, a batch is marked failed (each fn of it then runs alone). `oneRoundTrip`: the events and
+// the COMMIT go out right behind the statements the fns issued before their first await.
+async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((client: Client) => Promise<unknown>)[], oneRoundTrip = false): Promise<Outcome[]> {
   const client = await pool.connect()
-  const queue: Pending = { events: [], ordered: [], shared: fns.length > 1 }
+  const queue: Pending = { events: [], ordered: [], shared: fns.length > 1, closed: false }
   pending.set(client, queue)
   try {
     // BEGIN goes out with the first statements of the fns (a pipelined pool), not a round trip of its own.
     const begun = client.query('BEGIN')
     begun.catch(() => undefined)
-    const settled = await Promise.allSettled(fns.map((fn) => fn(client)))
+    const running = Promise.allSettled(fns.map((fn) => fn(client)))
+    const ending = oneRoundTrip ? end(client, queue, lockKey) : undefined
+    const settled = await running
     await begun
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) throw failed.reason
-    const events = await Promise.all(queue.events)
-    const tail: Promise<unknown>[] = []
-    if (events.length > 0 || queue.ordered.length > 0) {
-      tail.push(client.query(`SELECT pg_advisory_xact_lock(${Math.trunc(lockKey)})`))
-      if (events.length > 0) {
-        tail.push(client.query({
-          name: 'trb_insert_events', text: INSERT_EVENTS,
-          values: [events.map((e) => e.type), events.map((e) => e.at), events.map((e) => e.runId), events.map((e) => e.assetKey), events.map((e) => e.partition), events.map((e) => e.payload)],
-        }))
-      }
-      for (const statement of queue.ordered) tail.push(client.query({ ...statement }))
+    if (failed) {
+      await ending?.catch(() => undefined)
+      throw failed.reason
     }
-    // After a failed statement PostgreSQL answers COMMIT with a rollback: every result is checked.
-    tail.push(client.query('COMMIT'))
-    const ended = await Promise.allSettled(tail)
-    const refused = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (refused) throw refused.reason
+    await (ending ?? end(client, queue, lockKey))
     return settled.map((r) => ({ ok: true, value: (r as PromiseFulfilledResult<unknown>).value }))
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {})
@@ -118,6 +113,29 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
     pending.delete(client)
     client.release()
   }
+}
+
+// The end of a write transaction: its events appended (and the statements queued under the lock run)
+// after the write lock, then the COMMIT, all in one round trip. Rejects with the first failure.
+async function end(client: Client, queue: Pending, lockKey: number): Promise<void> {
+  queue.closed = true
+  const events = queue.events.some((e) => e instanceof Promise) ? await Promise.all(queue.events) : queue.events as EventParams[]
+  const tail: Promise<unknown>[] = []
+  if (events.length > 0 || queue.ordered.length > 0) {
+    tail.push(client.query(`SELECT pg_advisory_xact_lock(${Math.trunc(lockKey)})`))
+    if (events.length > 0) {
+      tail.push(client.query({
+        name: 'trb_insert_events', text: INSERT_EVENTS,
+        values: [events.map((e) => e.type), events.map((e) => e.at), events.map((e) => e.runId), events.map((e) => e.assetKey), events.map((e) => e.partition), events.map((e) => e.payload)],
+      }))
+    }
+    for (const statement of queue.ordered) tail.push(client.query({ ...statement }))
+  }
+  // After a failed statement PostgreSQL answers COMMIT with a rollback: every result is checked.
+  tail.push(client.query('COMMIT'))
+  const ended = await Promise.allSettled(tail)
+  const refused = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (refused) throw refused.reason
 }
 
 interface Queued {
@@ -136,7 +154,8 @@ export class WriteBatcher {
   private readonly queue: Queued[] = []
   private flushing = false
 
-  constructor(private readonly pool: Pool, private readonly lockKey: number, private readonly maxBatch = 32) {}
+  /** `oneRoundTrip`: its writes issue every statement before their first await (see inWriteTransaction). Default: false. */
+  constructor(private readonly pool: Pool, private readonly lockKey: number, private readonly options: { maxBatch?: number; oneRoundTrip?: boolean } = {}) {}
 
   /** Runs `fn` in the next batch; settles once that batch committed (or the write, run alone, did). */
   write<T>(fn: (client: Client) => Promise<T>): Promise<T> {
@@ -150,12 +169,13 @@ export class WriteBatcher {
     this.flushing = true
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch)
+        const batch = this.queue.splice(0, this.options.maxBatch ?? 32)
+        const oneRoundTrip = this.options.oneRoundTrip === true
         if (batch.length === 1) {
-          await inWriteTransaction(this.pool, this.lockKey, batch[0]!.fn).then(batch[0]!.resolve, batch[0]!.reject)
+          await inWriteTransaction(this.pool, this.lockKey, batch[0]!.fn, { oneRoundTrip }).then(batch[0]!.resolve, batch[0]!.reject)
           continue
         }
-        const outcomes = await inOneTransaction(this.pool, this.lockKey, batch.map((b) => b.fn))
+        const outcomes = await inOneTransaction(this.pool, this.lockKey, batch.map((b) => b.fn), oneRoundTrip)
         if (outcomes.every((o) => o.ok)) {
           outcomes.forEach((o, i) => batch[i]!.resolve((o as { value: unknown }).value))
           continue

@@ -1,0 +1,81 @@
+// The PostgreSQL step queue's writes, without worker processes: a claim, an end and an enqueue
+// each go out in one round trip, so what they refuse must roll back in SQL. Real PostgreSQL.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { PostgresStore } from '../src/store/postgres/postgres-store.js'
+import { postgres } from '../src/store/store-config.js'
+import type { AttemptEnd, StepJob, StepQueue } from '../src/store/step-queue.js'
+import { createDatabase, query } from './helpers/postgres-database.js'
+
+const job = (runId: string, assetKey: string, attempt: number): StepJob => ({
+  runId, assetKey, partition: null, attempt, codeVersion: 'v1', pool: null, inputs: { values: {}, versions: {} }, previousRowCount: null,
+})
+
+describe('postgres step queue', () => {
+  let database: Awaited<ReturnType<typeof createDatabase>>
+  let store: PostgresStore
+  let queue: StepQueue
+  before(async () => {
+    database = await createDatabase()
+    store = await PostgresStore.open(postgres({ url: database.url, poolSize: 4 }))
+    await store.migrate()
+    queue = store.stepQueue()
+    await queue.prepare()
+  })
+  after(async () => {
+    await store.close()
+    await database.drop()
+  })
+
+  const waiting = (runId: string, assetKey: string, attempt: number) => queue.enqueueStep({ runId, assetKey, partition: null, status: 'waiting', attempt, at: new Date(), reason: 'queued for a worker' }, job(runId, assetKey, attempt))
+  const status = async (runId: string, assetKey: string) => (await store.listSteps(runId)).find((s) => s.assetKey === assetKey)!.status
+  const eventTypes = async (runId: string) => (await store.listEvents({ runId })).map((e) => `${e.type}${e.assetKey ? ` ${e.assetKey}` : ''}`)
+
+  test('a claim of a superseded or ended attempt is refused and leaves no running record; a current one gets a fence', async () => {
+    await store.createRun({ id: 'r1', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'a', partition: null }] })
+    await waiting('r1', 'a', 2)
+    assert.deepEqual(await queue.claimStep(job('r1', 'a', 1), 'w1', null, new Date()), { claimed: false, why: 'superseded' })
+    assert.equal(await status('r1', 'a'), 'waiting')
+    const claim = await queue.claimStep(job('r1', 'a', 2), 'w1', null, new Date())
+    assert.ok(claim.claimed && claim.fence > 0)
+    assert.equal(await status('r1', 'a'), 'running')
+    await queue.completeFenced({ step: { runId: 'r1', assetKey: 'a', partition: null, status: 'succeeded', attempt: 2, at: new Date(), durationMs: 1, error: null, reason: null } }, claim.fence)
+    assert.deepEqual(await queue.claimStep(job('r1', 'a', 2), 'w2', null, new Date()), { claimed: false, why: 'ended' })
+    assert.equal(await status('r1', 'a'), 'succeeded')
+    assert.deepEqual(await eventTypes('r1'), ['run_started', 'step_waiting a', 'step_running a', 'step_succeeded a'])
+  })
+
+  test('claims sent at once (sharing a transaction) with one refused: the others are claimed, the refused one records nothing', async () => {
+    const keys = ['b0', 'b1', 'b2', 'b3']
+    await store.createRun({ id: 'r2', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
+    await Promise.all(keys.map((key) => waiting('r2', key, 1)))
+    const claims = await Promise.all(keys.map((key, i) => queue.claimStep(job('r2', key, i === 2 ? 7 : 1), 'w1', null, new Date())))
+    assert.deepEqual(claims.map((c) => c.claimed), [true, true, false, true])
+    assert.deepEqual(await Promise.all(keys.map((key) => status('r2', key))), ['running', 'running', 'waiting', 'running'])
+    assert.equal((await eventTypes('r2')).filter((t) => t === 'step_running b2').length, 0)
+  })
+
+  test('an end under a stale fence is refused (TRB7003) and records nothing; the current end reaches a watcher with the notification', async () => {
+    await store.createRun({ id: 'r3', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'c', partition: null }] })
+    await waiting('r3', 'c', 1)
+    const first = await queue.claimStep(job('r3', 'c', 1), 'w1', null, new Date())
+    const second = await queue.claimStep(job('r3', 'c', 1), 'w2', null, new Date())
+    assert.ok(first.claimed && second.claimed && second.fence > first.fence)
+    const ended = new Promise<AttemptEnd | undefined>((resolve) => void queue.watchEnds!((end) => resolve(end)))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const completion = { step: { runId: 'r3', assetKey: 'c', partition: null, status: 'succeeded' as const, attempt: 1, at: new Date(), durationMs: 1, error: null, reason: null }, materialization: { assetKey: 'c', partition: null, runId: 'r3', codeVersion: 'v1', dataVersion: 'd', inputVersions: {}, rowCount: 1, columns: null, durationMs: 1, createdAt: new Date() } }
+    await assert.rejects(queue.completeFenced(completion, first.fence), /TRB7003/)
+    assert.equal((await store.listMaterializations('c')).length, 0)
+    assert.equal(await status('r3', 'c'), 'running')
+    const record = await queue.completeFenced(completion, second.fence)
+    const end = await ended
+    assert.deepEqual(end && { runId: end.runId, assetKey: end.assetKey, attempt: end.attempt, status: end.status }, { runId: 'r3', assetKey: 'c', attempt: 1, status: 'succeeded' })
+    const [published] = await store.listMaterializations('c')
+    assert.equal(published?.id, record?.id)
+    const events = await store.listEvents({ runId: 'r3' })
+    assert.deepEqual(events.map((e) => e.type), ['run_started', 'step_waiting', 'step_running', 'step_running', 'materialization', 'step_succeeded'])
+    assert.equal(events[4]!.payload.id, record?.id)
+    const [claimRow] = await query<{ outcome: string }>(database.url, `SELECT outcome FROM step_claims WHERE run_id = 'r3'`)
+    assert.equal((JSON.parse(claimRow!.outcome) as { status: string }).status, 'succeeded')
+  })
+})
