@@ -51,9 +51,12 @@ export function duration(ms: number | null | undefined): string {
   return `${Math.floor(ms / HOUR)} h ${Math.round((ms % HOUR) / MINUTE)} min`
 }
 
+// One formatter for every count: toLocaleString builds a new one per call (~0.1 ms each, and a page can show thousands).
+const COUNT = new Intl.NumberFormat('en-US')
+
 export function count(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—'
-  return n.toLocaleString('en-US')
+  return COUNT.format(n)
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type Ref } from 'react'
 import type { ApiAssetStatus } from '../api'
 import { STATUS_LABEL } from '../components/ui'
-import { LABEL_FONT, NODE_HEIGHT, type GraphLayout } from './layout'
+import { LABEL_FONT, MAX_NODE_WIDTH, NODE_HEIGHT, type GraphLayout } from './layout'
 
 export const STATUS_COLOR: Record<ApiAssetStatus, string> = {
   fresh: '#16a34a', stale: '#d97706', late: '#7c3aed', failed: '#dc2626', blocked: '#dc2626', missing: '#94a3b8', running: '#2563eb',
@@ -415,6 +415,8 @@ function fitLabels(layout: GraphLayout): string[] {
   if (!ctx) return [...layout.keys]
   ctx.font = LABEL_FONT
   return layout.keys.map((key, i) => {
+    // labelWidth made every narrower node wide enough for its label: only the widest may need a cut.
+    if (layout.w[i]! < MAX_NODE_WIDTH) return key
     const room = layout.w[i]! - 38
     if (ctx.measureText(key).width <= room) return key
     let cut = key.length

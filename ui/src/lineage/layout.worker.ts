@@ -3,8 +3,13 @@
 // Each engine is loaded only when a graph needs it (ELK alone is 1.6 MB of script).
 import { LARGE_GRAPH, type LayoutRequest, type LayoutResponse } from './layout-types'
 
+// The page starts this worker while it fetches the graph: the quick engine (110 kB) loads meanwhile.
+const layered = import('./layered-layout')
+// A failed load is reported by the layout that awaits it, not as an unhandled rejection here.
+layered.catch(() => undefined)
+
 async function layout(request: LayoutRequest): Promise<LayoutResponse> {
-  if (request.widths.length > LARGE_GRAPH) return (await import('./layered-layout')).layeredLayout(request)
+  if (request.widths.length > LARGE_GRAPH) return (await layered).layeredLayout(request)
   const { elkLayout } = await import('./elk-layout')
   // Loading elk.bundled.js inside a worker registers ELK's own message handler; ours takes the place back.
   self.onmessage = onMessage

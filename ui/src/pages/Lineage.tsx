@@ -5,7 +5,7 @@ import { ASSET_STATUSES, ErrorBox, Spinner, STATUS_LABEL } from '../components/u
 import { changesStatus, useApi } from '../data'
 import { count, plural } from '../format'
 import { GraphCanvas, STATUS_COLOR, type GraphHandle, type NodeInfo } from '../lineage/GraphCanvas'
-import { layoutGraph, shapeOf, type GraphLayout } from '../lineage/layout'
+import { layoutGraph, shapeOf, warmLayout, type GraphLayout } from '../lineage/layout'
 import { planImpact, PlanImpactBox, usePlan } from '../lineage/PlanImpact'
 import { assetHref, Link, navigate, setQuery, useLocation } from '../router'
 
@@ -25,6 +25,7 @@ export function LineagePage() {
   const opened = useRef(performance.now())
   const path = focus ? withQuery('/api/lineage', { key: focus, direction: 'both' }) : '/api/lineage'
   const { data, error } = useApi<ApiLineage>(path, changesStatus, 2_000)
+  useEffect(warmLayout, [])
   const fetchedAt = useRef<number | null>(null)
   if (data && fetchedAt.current === null) fetchedAt.current = performance.now()
 
