@@ -63,10 +63,16 @@ describe('web UI', () => {
       // Lineage: laid out in the worker, drawn on the canvas; a click on a node opens it.
       await page.click('nav a:has-text("Lineage")')
       await page.waitForSelector('canvas[data-rendered="1"]', { timeout: 30_000 })
-      const timings = (await page.evaluate('window.__tributaryLineage')) as { nodes: number; edges: number; engine: string }
+      const timings = (await page.evaluate('window.__tributaryLineage')) as { nodes: number; edges: number; engine: string; cached: boolean }
       assert.equal(timings.nodes, 15)
       assert.equal(timings.edges, 13)
       assert.equal(timings.engine, 'elk', 'a small graph is laid out by ELK')
+      assert.equal(timings.cached, false, 'the first visit lays the graph out')
+      // Reopened: drawn from the layout the first visit kept in the browser (IndexedDB), not laid out again.
+      await page.reload()
+      await page.waitForSelector('canvas[data-rendered="1"]', { timeout: 30_000 })
+      const reopened = (await page.evaluate('window.__tributaryLineage')) as { nodes: number; cached: boolean; layoutMs: number }
+      assert.deepEqual([reopened.nodes, reopened.cached, reopened.layoutMs], [15, true, 0])
       assert.match((await page.textContent('.impact-box'))!, /dashboards\/revenue/, 'the failures lead to the revenue dashboard')
       await screenshot(page, 'lineage')
       const at = (await page.evaluate('window.__tributaryNodeAt("marts/sales_by_region")')) as { x: number; y: number }

@@ -1,5 +1,6 @@
 // Main-thread side of the layout: measures labels, asks the worker, caches answers per graph shape.
 import type { ApiLineage } from '../api'
+import { openLayoutCache, readLayout, writeLayout } from './layout-cache'
 import type { LayoutEngine, LayoutRequest, LayoutResponse } from './layout-types'
 
 export const NODE_HEIGHT = 34
@@ -21,9 +22,11 @@ export interface GraphLayout {
   readonly edges: Int32Array
   readonly width: number
   readonly height: number
-  /** How long the worker took to lay it out, ms (0 when it came from a cache). */
+  /** How long the worker took to lay it out, ms (0 when it was kept from an earlier visit). */
   readonly ms: number
   readonly engine: LayoutEngine
+  /** True when it was kept in the browser from an earlier visit (IndexedDB), not laid out now. */
+  readonly cached: boolean
 }
 
 let worker: Worker | undefined
@@ -52,9 +55,10 @@ function getWorker(): Worker {
 
 const shapes = new WeakMap<ApiLineage, string>()
 
-/** Starts the layout worker ahead of the first layout, so it loads while the page fetches the graph. */
+/** Starts the layout worker and opens the kept layouts ahead of the first layout, while the page fetches the graph. */
 export function warmLayout(): void {
   getWorker()
+  void openLayoutCache()
 }
 
 /** Same nodes and edges in the same order: the same picture. Hashed once per fetched graph. */
@@ -128,20 +132,27 @@ export async function layoutGraph(lineage: ApiLineage): Promise<GraphLayout> {
     if (from !== undefined && to !== undefined) edgeList.push(from, to)
   }
   const edges = Int32Array.from(edgeList)
-  const id = nextId++
-  const request: LayoutRequest = { id, widths: widths.slice(), height: NODE_HEIGHT, edges: edges.slice() }
-  const response = await new Promise<LayoutResponse>((resolve, reject) => {
-    waiting.set(id, { resolve, reject })
-    getWorker().postMessage(request, [request.widths.buffer, request.edges.buffer])
-  })
+  const kept = await readLayout(shape, widths)
+  const response = kept ? { ...kept, ms: 0 } : await askWorker(widths, edges)
   const x = new Float64Array(keys.length)
   const y = new Float64Array(keys.length)
   for (let i = 0; i < keys.length; i++) {
     x[i] = response.positions[i * 2]!
     y[i] = response.positions[i * 2 + 1]!
   }
-  const layout: GraphLayout = { keys, index, x, y, w: widths, edges, width: response.width, height: response.height, ms: response.ms, engine: response.engine ?? 'elk' }
+  const engine = response.engine ?? 'elk'
+  if (!kept) void writeLayout(shape, { widths, positions: response.positions, width: response.width, height: response.height, engine })
+  const layout: GraphLayout = { keys, index, x, y, w: widths, edges, width: response.width, height: response.height, ms: response.ms, engine, cached: Boolean(kept) }
   if (cache.size > 8) cache.delete(cache.keys().next().value!)
   cache.set(shape, layout)
   return layout
+}
+
+function askWorker(widths: Float64Array, edges: Int32Array): Promise<LayoutResponse> {
+  const id = nextId++
+  const request: LayoutRequest = { id, widths: widths.slice(), height: NODE_HEIGHT, edges: edges.slice() }
+  return new Promise<LayoutResponse>((resolve, reject) => {
+    waiting.set(id, { resolve, reject })
+    getWorker().postMessage(request, [request.widths.buffer, request.edges.buffer])
+  })
 }

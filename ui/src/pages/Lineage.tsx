@@ -12,7 +12,7 @@ import { assetHref, Link, navigate, setQuery, useLocation } from '../router'
 declare global {
   interface Window {
     /** Timings of the last lineage drawn, for tests and benchmarks. */
-    __tributaryLineage?: { nodes: number; edges: number; engine: string; fetchMs: number; layoutMs: number; firstDrawMs: number; totalMs: number }
+    __tributaryLineage?: { nodes: number; edges: number; engine: string; cached: boolean; fetchMs: number; layoutMs: number; firstDrawMs: number; totalMs: number }
   }
 }
 
@@ -188,7 +188,7 @@ export function LineagePage() {
                 onRendered={(drawMs) => {
                   const now = performance.now()
                   window.__tributaryLineage = {
-                    nodes: current.keys.length, edges: current.edges.length / 2, engine: current.engine,
+                    nodes: current.keys.length, edges: current.edges.length / 2, engine: current.engine, cached: current.cached,
                     fetchMs: Math.round((fetchedAt.current ?? now) - opened.current), layoutMs: Math.round(current.ms),
                     firstDrawMs: Math.round(drawMs), totalMs: Math.round(now - opened.current),
                   }
