@@ -22,8 +22,8 @@ export interface LayoutResponse {
 export type LayoutEngine = 'elk' | 'd3-dag'
 
 /**
- * Above this many nodes the layout is d3-dag's (a quarter to half a second for 5,000 in Chromium on a
- * loaded 2-core machine), not ELK's (half a second for 100, two for 200, five or more for 5,000).
+ * Above this many nodes the layout is d3-dag's (0.25–0.9 s for 5,000 in Chromium on a loaded 2-core
+ * machine), not ELK's (about half a second for 100, two for 200, five or more for 5,000).
  * Up to it, ELK's fewer crossings are worth it: a graph that size is read node by node. Default: 100.
  */
 export const LARGE_GRAPH = 100
