@@ -12,14 +12,25 @@ import { EventListener } from './event-listener.js'
 /** The step writes of the store, inside a transaction the queue opened (see PostgresStore.stepQueue). */
 export interface StepWrites {
   update(update: StepUpdate): Promise<void>
-  complete(completion: StepCompletion): Promise<MaterializationRecord | undefined>
+  /** `oneRoundTrip`: see completesInOneRoundTrip. */
+  complete(completion: StepCompletion, options?: { oneRoundTrip?: boolean }): Promise<MaterializationRecord | undefined>
+}
+
+/**
+ * Whether a completion's write goes out in one round trip: its materialization's event is appended
+ * in the statement that inserts it. Not with checks: the asset's last checks carry the results' ids.
+ */
+export function completesInOneRoundTrip(completion: StepCompletion): boolean {
+  return !completion.checks || completion.checks.length === 0
 }
 
 /** The graphile-worker task every step job runs as. */
 export const STEP_TASK = 'tributary_step'
 
-// In the error of a claim that found nothing to claim (a failing cast: plain SQL has no RAISE).
+// In the error of a claim that found nothing to claim, and of a fence check that failed (a failing
+// cast: plain SQL has no RAISE).
 const NOT_CLAIMED = 'tributary: nothing to claim'
+const STALE_FENCE = 'tributary: stale fence'
 
 // Notified with each attempt's end, so the control plane reads ends when there are some (not on every event).
 const ENDS_CHANNEL = 'tributary_step_ends'
@@ -123,14 +134,18 @@ export class PostgresStepQueue implements StepQueue {
   }
 
   async completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined> {
+    const oneRoundTrip = completesInOneRoundTrip(completion)
     return this.write(async (db, steps) => {
-      // The fence check and the records go out at once: a stale fence rolls the records back.
-      const [, materialization] = await Promise.all([this.holdFence(db, completion.step, fence), steps.complete(completion)])
+      // The fence check and the records go out at once (with the end and the COMMIT when in one
+      // round trip): a stale fence fails in SQL and rolls the records back.
+      const checked = this.holdFence(db, completion.step, fence)
+      const completed = steps.complete(completion, { oneRoundTrip })
       this.recordEnd(db, completion.step, {
         status: completion.step.status, error: completion.step.error ?? null, retryable: false, reason: completion.step.reason ?? null, durationMs: completion.step.durationMs ?? null,
       })
+      const [, materialization] = await Promise.all([checked, completed])
       return materialization
-    })
+    }, { oneRoundTrip })
   }
 
   async endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean> {
@@ -215,15 +230,27 @@ export class PostgresStepQueue implements StepQueue {
   }
 
   // Locks the step's claim and checks that `fence` is still its latest, unended: a worker whose lease
-  // expired (another took the step) or whose attempt already ended is refused with TRB7003.
+  // expired (another took the step) or whose attempt already ended is refused with TRB7003. The
+  // check fails in SQL (STALE_FENCE, with the claim's fence and whether it ended), so that it rolls
+  // back the statements sent with it.
   private async holdFence(db: Client, ref: StepRef, fence: number): Promise<void> {
-    const { rows } = await db.query({ name: 'trb_hold_fence', text: `SELECT fence, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 FOR UPDATE`, values: keyOf(ref) })
-    const row = rows[0] as { fence: string | number; outcome: string | null } | undefined
-    if (row && Number(row.fence) === fence && row.outcome === null) return
-    throw new TributaryError(ErrorCode.StaleAttempt, `the attempt of ${ref.assetKey}${ref.partition === null ? '' : ` [${ref.partition}]`} in run ${ref.runId} with fence ${fence} is no longer the step's (${row ? `its fence is now ${String(row.fence)}${row.outcome === null ? '' : ', and it ended'}` : 'no claim'}): this worker's lease expired and another worker took the step, so its result is not recorded`, {
-      context: { runId: ref.runId, assetKey: ref.assetKey },
-      hint: 'Nothing to do: the step runs (or ran) on the worker that took it. If workers lose their lease while alive, raise queue({ lease }) or fix what stalls them (CPU starvation, network).',
-    })
+    try {
+      await db.query({
+        name: 'trb_hold_fence',
+        text: `WITH c AS (SELECT fence, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 FOR UPDATE)
+          SELECT ('${STALE_FENCE} ' || coalesce(max(fence)::text, '-') || ' ' || coalesce(bool_or(outcome IS NOT NULL)::text, 'false'))::bigint FROM c
+          HAVING count(*) = 0 OR NOT bool_or(fence = $4::bigint AND outcome IS NULL)`,
+        values: [...keyOf(ref), fence],
+      })
+    } catch (error) {
+      const stale = new RegExp(`${STALE_FENCE} (\\S+) (\\S+)`).exec(String((error as Error | null)?.message))
+      if (!stale) throw error
+      const [, now, ended] = stale
+      throw new TributaryError(ErrorCode.StaleAttempt, `the attempt of ${ref.assetKey}${ref.partition === null ? '' : ` [${ref.partition}]`} in run ${ref.runId} with fence ${fence} is no longer the step's (${now === '-' ? 'no claim' : `its fence is now ${now}${ended === 'true' ? ', and it ended' : ''}`}): this worker's lease expired and another worker took the step, so its result is not recorded`, {
+        context: { runId: ref.runId, assetKey: ref.assetKey },
+        hint: 'Nothing to do: the step runs (or ran) on the worker that took it. If workers lose their lease while alive, raise queue({ lease }) or fix what stalls them (CPU starvation, network).',
+      })
+    }
   }
 
   // Under the write lock, after the holder locked the claim's row (holdFence): ends are numbered

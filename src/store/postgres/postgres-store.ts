@@ -16,7 +16,7 @@ import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, openPool, type Client, type Pool } from './open-pool.js'
 import { prepareStatements } from './statements.js'
 import { EventListener } from './event-listener.js'
-import { PostgresStepQueue, type StepWrites } from './postgres-step-queue.js'
+import { completesInOneRoundTrip, PostgresStepQueue, type StepWrites } from './postgres-step-queue.js'
 import { inWriteTransaction, queueEvent, requireAlone, WriteBatcher, type EventParams } from './write-transaction.js'
 import type { StepQueue } from '../step-queue.js'
 
@@ -139,7 +139,8 @@ export class PostgresStore implements Store {
   }
 
   async completeStep(completion: StepCompletion): Promise<MaterializationRecord | undefined> {
-    return this.write((db) => this.applyCompletion(db, completion), { batch: true })
+    const oneRoundTrip = completesInOneRoundTrip(completion)
+    return this.write((db) => this.applyCompletion(db, completion, { oneRoundTrip }), { batch: true, oneRoundTrip })
   }
 
   /** The worker fleet's queue on this database (`executor: queue()`): graphile-worker jobs written with the step records. */
@@ -347,14 +348,15 @@ export class PostgresStore implements Store {
   }
 
   private stepWrites(db: Client): StepWrites {
-    return { update: (update) => this.applyStepUpdate(db, update), complete: (completion) => this.applyCompletion(db, completion) }
+    return { update: (update) => this.applyStepUpdate(db, update), complete: (completion, options) => this.applyCompletion(db, completion, options) }
   }
 
-  private async applyCompletion(db: Client, completion: StepCompletion): Promise<MaterializationRecord | undefined> {
+  // `oneRoundTrip` (see completesInOneRoundTrip): every statement goes out before the first await.
+  private async applyCompletion(db: Client, completion: StepCompletion, options: { oneRoundTrip?: boolean } = {}): Promise<MaterializationRecord | undefined> {
     // The statements go out together, the step first (every writer locks a step's row before its
     // asset's state); the events keep the order of the work: published, then checked, then the step ends.
     const step = this.applyStepUpdate(db, completion.step, { queue: false })
-    const materialization = completion.materialization && this.insertMaterialization(db, completion.materialization)
+    const materialization = completion.materialization && (options.oneRoundTrip ? this.insertMaterializationLogged(db, completion.materialization) : this.insertMaterialization(db, completion.materialization))
     const checks = completion.checks && completion.checks.length > 0 ? this.insertCheckResults(db, completion.checks) : undefined
     queueEvent(db, this.stepEvent(completion.step))
     const [, record] = await Promise.all([step, materialization, checks])
@@ -397,6 +399,12 @@ export class PostgresStore implements Store {
     // Its event carries its id: queued now (in order), filled in once the insert answers.
     queueEvent(db, inserted.then((record) => ({ type: 'materialization', at: record.createdAt.getTime(), runId: record.runId, assetKey: record.assetKey, partition: row.partition, payload: JSON.stringify(record) })))
     return inserted
+  }
+
+  // With its event in the same statement, after the write lock: nothing waits on the id.
+  private async insertMaterializationLogged(db: Client, materialization: NewMaterialization): Promise<MaterializationRecord> {
+    const inserted = await sql.insertMaterializationLogged.get(db, { ...materializationRow(materialization), lockKey: WRITE_LOCK, payload: JSON.stringify(materialization) })
+    return { ...materialization, id: inserted!.id }
   }
 
   private async insertCheckResults(db: Client, checks: readonly NewCheckResult[]): Promise<void> {

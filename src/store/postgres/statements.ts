@@ -115,6 +115,22 @@ export function prepareStatements() {
         data_version = excluded.data_version, input_versions = excluded.input_versions, row_count = excluded.row_count,
         materialization_duration_ms = excluded.materialization_duration_ms, materialized_at = excluded.materialized_at
       RETURNING materialization_id AS id`),
+    // The same, and its event, appended under the write lock (@lockKey) once the row has its id
+    // (the payload is @payload, a JSON object, with the id added): a completion in one round trip.
+    insertMaterializationLogged: s<{ id: number }>('insert_materialization_logged', `WITH m AS (INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version,
+        input_versions, row_count, columns, duration_ms, created_at)
+      VALUES (@assetKey, @partition, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @columns, @durationMs, @createdAt) RETURNING id)
+      , s AS (INSERT INTO asset_state (asset_key, partition, materialization_id, materialization_run_id, code_version,
+        data_version, input_versions, row_count, materialization_duration_ms, materialized_at)
+      SELECT @assetKey, @partition, m.id, @runId, @codeVersion, @dataVersion, @inputVersions, @rowCount, @durationMs, @createdAt FROM m
+      ON CONFLICT (asset_key, partition) DO UPDATE SET materialization_id = excluded.materialization_id,
+        materialization_run_id = excluded.materialization_run_id, code_version = excluded.code_version,
+        data_version = excluded.data_version, input_versions = excluded.input_versions, row_count = excluded.row_count,
+        materialization_duration_ms = excluded.materialization_duration_ms, materialized_at = excluded.materialized_at),
+      l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM m),
+      e AS (INSERT INTO events (type, at, run_id, asset_key, partition, payload)
+        SELECT 'materialization', @createdAt, @runId, @assetKey, @partition, left(@payload::text, -1) || ',"id":' || m.id || '}' FROM m, l)
+      SELECT id FROM m`),
     insertCheckResult: s<{ id: number }>('insert_check_result', `INSERT INTO check_results (asset_key, partition, run_id, check_name, check_type, severity,
         blocking, passed, failing_rows, sample, message, created_at)
       VALUES (@assetKey, @partition, @runId, @checkName, @checkType, @severity, @blocking, @passed, @failingRows, @sample, @message, @createdAt)
