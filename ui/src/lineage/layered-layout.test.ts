@@ -1,5 +1,6 @@
 // The quick layered layout of big lineage graphs: every edge runs left to right, nodes never
-// overlap, assets with no edge sit in rows above the graph, and 5,000 assets get a picture.
+// overlap, assets with no edge sit in rows above the graph, separate parts are packed apart,
+// and 5,000 assets get a picture.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { layeredLayout } from './layered-layout'
@@ -75,6 +76,32 @@ describe('layeredLayout', () => {
     const r = lay(widths, edges)
     assertLeftToRight(r, widths, edges)
     assertNoOverlap(r, widths)
-    assert.equal(new Set(widths.map((_, i) => x(r, i))).size, 50, 'one column per layer')
+  })
+
+  test('separate parts: each in a box of its own, packed in rows near a screen\'s shape', () => {
+    // 20 copies of a small pipeline: two sources, a join, two readers of it.
+    const widths: number[] = []
+    const edges: number[] = []
+    for (let copy = 0; copy < 20; copy++) {
+      const at = widths.push(120, 120, 140, 160, 160) - 5
+      edges.push(at, at + 2, at + 1, at + 2, at + 2, at + 3, at + 2, at + 4)
+    }
+    const r = lay(widths, edges)
+    assertLeftToRight(r, widths, edges)
+    assertNoOverlap(r, widths)
+    const boxes = Array.from({ length: 20 }, (_, copy) => {
+      const nodes = [0, 1, 2, 3, 4].map((k) => copy * 5 + k)
+      return {
+        left: Math.min(...nodes.map((i) => x(r, i))), right: Math.max(...nodes.map((i) => x(r, i) + widths[i]!)),
+        top: Math.min(...nodes.map((i) => y(r, i))), bottom: Math.max(...nodes.map((i) => y(r, i) + HEIGHT)),
+      }
+    })
+    for (let a = 0; a < boxes.length; a++) {
+      for (let b = a + 1; b < boxes.length; b++) {
+        const [p, q] = [boxes[a]!, boxes[b]!]
+        assert.ok(p.right <= q.left || q.right <= p.left || p.bottom <= q.top || q.bottom <= p.top, `parts ${a} and ${b} do not interleave`)
+      }
+    }
+    assert.ok(r.width / r.height > 0.5 && r.width / r.height < 4, `packed in rows, not one tall strip (${Math.round(r.width)} × ${Math.round(r.height)})`)
   })
 })
