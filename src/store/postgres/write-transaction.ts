@@ -92,11 +92,13 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
   const queue: Pending = { events: [], ordered: [], shared: fns.length > 1, closed: false }
   pending.set(client, queue)
   try {
-    // BEGIN goes out with the first statements of the fns (a pipelined pool), not a round trip of its own.
-    const begun = client.query('BEGIN')
-    begun.catch(() => undefined)
-    const running = Promise.allSettled(fns.map((fn) => fn(client)))
-    const ending = oneRoundTrip ? end(client, queue, lockKey) : undefined
+    // BEGIN goes out with the first statements of the fns (a pipelined pool), not a round trip of its
+    // own, and in the same write to the socket: one system call, one wake-up of the server.
+    const [begun, running, ending] = corked(client, () => {
+      const begun = client.query('BEGIN')
+      begun.catch(() => undefined)
+      return [begun, Promise.allSettled(fns.map((fn) => fn(client))), oneRoundTrip ? end(client, queue, lockKey) : undefined] as const
+    })
     const settled = await running
     await begun
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -120,22 +122,37 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
 async function end(client: Client, queue: Pending, lockKey: number): Promise<void> {
   queue.closed = true
   const events = queue.events.some((e) => e instanceof Promise) ? await Promise.all(queue.events) : queue.events as EventParams[]
-  const tail: Promise<unknown>[] = []
-  if (events.length > 0 || queue.ordered.length > 0) {
-    tail.push(client.query(`SELECT pg_advisory_xact_lock(${Math.trunc(lockKey)})`))
-    if (events.length > 0) {
-      tail.push(client.query({
-        name: 'trb_insert_events', text: INSERT_EVENTS,
-        values: [events.map((e) => e.type), events.map((e) => e.at), events.map((e) => e.runId), events.map((e) => e.assetKey), events.map((e) => e.partition), events.map((e) => e.payload)],
-      }))
+  const tail = corked(client, () => {
+    const tail: Promise<unknown>[] = []
+    if (events.length > 0 || queue.ordered.length > 0) {
+      tail.push(client.query(`SELECT pg_advisory_xact_lock(${Math.trunc(lockKey)})`))
+      if (events.length > 0) {
+        tail.push(client.query({
+          name: 'trb_insert_events', text: INSERT_EVENTS,
+          values: [events.map((e) => e.type), events.map((e) => e.at), events.map((e) => e.runId), events.map((e) => e.assetKey), events.map((e) => e.partition), events.map((e) => e.payload)],
+        }))
+      }
+      for (const statement of queue.ordered) tail.push(client.query({ ...statement }))
     }
-    for (const statement of queue.ordered) tail.push(client.query({ ...statement }))
-  }
-  // After a failed statement PostgreSQL answers COMMIT with a rollback: every result is checked.
-  tail.push(client.query('COMMIT'))
+    // After a failed statement PostgreSQL answers COMMIT with a rollback: every result is checked.
+    tail.push(client.query('COMMIT'))
+    return tail
+  })
   const ended = await Promise.allSettled(tail)
   const refused = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (refused) throw refused.reason
+}
+
+// Statements `send` issues at once leave in one write to the connection's socket (pg writes each
+// statement's messages as one write of its own): the socket is corked meanwhile, when pg has one.
+function corked<T>(client: Client, send: () => T): T {
+  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream
+  stream?.cork?.()
+  try {
+    return send()
+  } finally {
+    stream?.uncork?.()
+  }
 }
 
 interface Queued {
