@@ -91,3 +91,21 @@ test('flush() commits queued writes at once (a store closing), and the next turn
   assert.deepEqual(rows(), ['now'])
   db.close()
 })
+
+test("writes asked for after the turn's first commit wait for the turn's end and share one commit", async () => {
+  const { db, rows } = open('turn.sqlite')
+  let commits = 0
+  const batch = new WriteBatch(db, (error) => error, () => commits++)
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)')
+  await batch.write(() => insert.run('first'))
+  assert.equal(commits, 1)
+  // Two writes from what would be two I/O callbacks of the same turn (a tick apart, as two worker messages are).
+  const second = batch.write(() => insert.run('second'))
+  await new Promise<void>((resolve) => process.nextTick(resolve))
+  const third = batch.write(() => insert.run('third'))
+  assert.deepEqual(rows(), ['first'], 'nothing more committed before the turn ends')
+  await Promise.all([second, third])
+  assert.equal(commits, 2)
+  assert.deepEqual(rows(), ['first', 'second', 'third'])
+  db.close()
+})

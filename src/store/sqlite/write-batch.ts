@@ -1,7 +1,12 @@
 import type Database from 'better-sqlite3'
 
-/** Flushes one turn of the event loop may chain before the next waits for the turn's end. */
-export const CHAINED_FLUSHES = 16
+/**
+ * Flushes one turn of the event loop may make before the next waits for the turn's end. One: the
+ * turn's first commit goes at once, and writes asked for after it wait for the I/O callbacks the
+ * turn still runs, so steps ending in worker processes (one IPC message each) share a commit
+ * instead of paying for one each.
+ */
+export const CHAINED_FLUSHES = 1
 
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }
 
@@ -48,8 +53,8 @@ export class WriteBatch {
       if (this.scheduled) return
       this.scheduled = true
       // A tick queued from a promise continuation runs once no continuation is left: every step
-      // continuing now queues its write first, and a step started by a publish records its start in
-      // the same turn. Past CHAINED_FLUSHES in one turn, the end of the turn, so timers and I/O run.
+      // continuing now queues its write first. Past CHAINED_FLUSHES in one turn, the end of the turn:
+      // the ends other I/O callbacks of the turn bring join it, and timers and I/O are not starved.
       if (this.chained < CHAINED_FLUSHES) process.nextTick(() => this.flush())
       else this.immediate = setImmediate(() => this.flush())
     })
