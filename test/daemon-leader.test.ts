@@ -167,4 +167,36 @@ describe('daemon leadership on the PostgreSQL store', () => {
     assert.equal((await p.project.instance.store.listRuns({ limit: 10 })).length, 1, 'the tick fired once, by b')
     assert.ok(p.lines.some((line) => line.includes('taking over the claim vanished-host:4242 made at 2026-03-02T03:59:45.000Z')), p.lines.join('\n'))
   })
+  test('a leader whose claim was taken over while it was mid-tick does not start the run', async () => {
+    const p = await setup()
+    cleanups.push(p.close)
+    const automation = await PostgresAutomationStore.open(postgres({ url: p.database.url, poolSize: 2 }))
+    await automation.migrate()
+    cleanups.unshift(() => automation.close())
+    // Between b's claim of the 04:01 tick and its run, the store stalls long enough for a newly
+    // elected leader elsewhere to take the claim over (as the test above shows it may).
+    const stalled = new Proxy(automation, {
+      get(target, property) {
+        if (property !== 'claimTick') return Reflect.get(target, property, target) as unknown
+        return async (...args: Parameters<PostgresAutomationStore['claimTick']>) => {
+          const claimed = await target.claimTick(...args)
+          if (claimed && args[0] === 'schedule:minutely@2026-03-02T04:01:00.000Z') {
+            await target.claimTick(args[0], 'new-leader:7', args[2], new Date(args[2].getTime() + 1))
+          }
+          return claimed
+        }
+      },
+    })
+    const b = new AutomationDaemon(() => p.project.instance, stalled, { clock: p.clock, holder: 'b', waitForRuns: true, log: (line) => p.lines.push(`b: ${line}`) })
+    const stop = new AbortController()
+    const loop = b.start({ interval: '1m', standbyRetry: '5s', signal: stop.signal })
+    cleanups.unshift(async () => { stop.abort(); await loop })
+    await p.clock.timersSet(1)
+    assert.equal(b.leading, true)
+    p.clock.advance(60_000)
+    await p.clock.timersSet(1)
+    assert.deepEqual((await p.ticks()).map((t) => [t.tick_id, t.holder]), [['schedule:minutely@2026-03-02T04:01:00.000Z', 'new-leader:7']])
+    assert.equal((await p.project.instance.store.listRuns({ limit: 10 })).length, 0, 'b started no run for a tick it no longer holds')
+    assert.ok(p.lines.some((line) => line.includes('not started here: another daemon took over the claim')), p.lines.join('\n'))
+  })
 })

@@ -173,6 +173,12 @@ export class AutomationDaemon {
         await this.automation.completeTick(id, earlier.id, now)
         return true
       }
+      // A daemon that lost the lead mid-tick (a stalled store, a dropped session) may have had its
+      // claim taken over meanwhile: the run is then the new holder's to start.
+      if (this.leadSince !== undefined && (await this.automation.getTick(id))?.holder !== this.holder) {
+        this.options.log?.(`${id}: not started here: another daemon took over the claim (this one no longer leads)`)
+        return true
+      }
       let spec: PartitionSpec = {}
       try {
         // Chosen after the claim, so a bad partition is recorded as this tick's error, once.
@@ -269,11 +275,15 @@ export class AutomationDaemon {
   }
 
   // Whether a claim was made by a daemon that led before this one was elected, and has stood long
-  // enough that its holder, were it alive, would have completed it.
+  // enough that its holder, were it alive, would have completed it. The claim's time is the other
+  // daemon's clock: this daemon also waits that long from its own election, so a skewed clock
+  // cannot shorten the wait, and a former leader still mid-tick sees the claim is no longer its
+  // own before it starts the run (see `fire`).
   private formerLeaders(tick: { holder: string; claimedAt: Date }, now: Date): boolean {
     if (this.leadSince === undefined || tick.holder === this.holder) return false
     const at = tick.claimedAt.getTime()
-    return at < this.leadSince.getTime() && at <= now.getTime() - STALE_CLAIM_OF_FORMER_LEADER_MS
+    const stale = now.getTime() - STALE_CLAIM_OF_FORMER_LEADER_MS
+    return at < this.leadSince.getTime() && at <= stale && this.leadSince.getTime() <= stale
   }
 
   /** Whether this daemon's loop leads now (always, on a store without leader election, while it runs). */
