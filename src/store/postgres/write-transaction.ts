@@ -74,9 +74,9 @@ export function queueUnderLock(db: Client, statement: UnderLock): void {
  */
 export async function inWriteTransaction<T>(pool: Pool, lockKey: number, fn: (client: Client) => Promise<T>, options: { oneRoundTrip?: boolean } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const [outcome] = await inOneTransaction(pool, lockKey, [fn], options.oneRoundTrip === true)
+    const { committed, outcomes: [outcome] } = await inOneTransaction(pool, lockKey, [fn], options.oneRoundTrip === true)
     if (outcome!.ok) return outcome!.value as T
-    if ((outcome!.error as { code?: unknown } | null)?.code === DEADLOCK && attempt < RETRIES) continue
+    if (!committed && (outcome!.error as { code?: unknown } | null)?.code === DEADLOCK && attempt < RETRIES) continue
     throw outcome!.error
   }
 }
@@ -84,10 +84,12 @@ export async function inWriteTransaction<T>(pool: Pool, lockKey: number, fn: (cl
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown }
 
 // Runs every fn in one transaction, their statements pipelined on one connection, then appends their
-// events under the lock with the commit. Any failure rolls back all of them: a single fn gets its
-// error, a batch is marked failed (each fn of it then runs alone). `oneRoundTrip`: the events and
-// the COMMIT go out right behind the statements the fns issued before their first await.
-async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((client: Client) => Promise<unknown>)[], oneRoundTrip = false): Promise<Outcome[]> {
+// events under the lock with the commit. Any failure rolls back all of them (committed: false): a
+// single fn gets its error, a batch is marked failed (each fn of it then runs alone). `oneRoundTrip`:
+// the events and the COMMIT go out right behind the statements the fns issued before their first
+// await; a fn failing after its statements all succeeded has committed nonetheless (committed:
+// true, its own outcome an error).
+async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((client: Client) => Promise<unknown>)[], oneRoundTrip = false): Promise<{ committed: boolean; outcomes: Outcome[] }> {
   const client = await pool.connect()
   const queue: Pending = { events: [], ordered: [], shared: fns.length > 1, closed: false }
   pending.set(client, queue)
@@ -102,15 +104,17 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
     const settled = await running
     await begun
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) {
-      await ending?.catch(() => undefined)
-      throw failed.reason
-    }
-    await (ending ?? end(client, queue, lockKey))
-    return settled.map((r) => ({ ok: true, value: (r as PromiseFulfilledResult<unknown>).value }))
+    if (failed && !ending) throw failed.reason
+    // In one round trip the COMMIT went out already: a statement's failure rolled it back (and
+    // rejects `ending`; the fn's own error says more than "transaction aborted"); a fn failing
+    // otherwise, after its statements, did not.
+    await (ending?.catch((error: unknown) => {
+      throw failed ? failed.reason : error
+    }) ?? end(client, queue, lockKey))
+    return { committed: true, outcomes: settled.map((r): Outcome => (r.status === 'fulfilled' ? { ok: true, value: r.value } : { ok: false, error: r.reason })) }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {})
-    return fns.map(() => ({ ok: false, error }))
+    return { committed: false, outcomes: fns.map(() => ({ ok: false, error })) }
   } finally {
     pending.delete(client)
     client.release()
@@ -192,9 +196,9 @@ export class WriteBatcher {
           await inWriteTransaction(this.pool, this.lockKey, batch[0]!.fn, { oneRoundTrip }).then(batch[0]!.resolve, batch[0]!.reject)
           continue
         }
-        const outcomes = await inOneTransaction(this.pool, this.lockKey, batch.map((b) => b.fn), oneRoundTrip)
-        if (outcomes.every((o) => o.ok)) {
-          outcomes.forEach((o, i) => batch[i]!.resolve((o as { value: unknown }).value))
+        const { committed, outcomes } = await inOneTransaction(this.pool, this.lockKey, batch.map((b) => b.fn), oneRoundTrip)
+        if (committed) {
+          outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(o.error)))
           continue
         }
         // One failed: each runs again alone, at once (they touch different rows), for its own outcome.
