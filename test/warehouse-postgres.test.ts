@@ -128,6 +128,29 @@ describe('postgres warehouse', () => {
     assert.deepEqual(await session.query('select v, day from raw.orders order by day'), [{ v: 'day 1', day: '2026-01-01' }, { v: 'day 2', day: '2026-01-02' }])
   })
 
+  test("a claim's raise waits for a publish under way at most its lock timeout, then resolves false, the fence unchanged; without the lock it raises at once", async (t) => {
+    const database = await createDatabase()
+    const warehouse = await PostgresWarehouse.open(postgresWarehouse({ url: database.url }))
+    const holder = new pg.Client({ connectionString: database.url })
+    t.after(async () => { await holder.end().catch(() => undefined); await warehouse.close(); await database.drop() })
+    assert.equal(await warehouse.raiseFence('raw/orders', null, 1, { lockTimeoutMs: 200 }), true)
+    // A stalled worker's publish: its transaction holds the fence row's lock and never commits.
+    await holder.connect()
+    await holder.query('begin')
+    await holder.query("select fence from _tributary.fences where asset_key = 'raw/orders' for update")
+    const started = performance.now()
+    assert.equal(await warehouse.raiseFence('raw/orders', null, 2, { lockTimeoutMs: 200 }), false)
+    const waited = performance.now() - started
+    assert.ok(waited >= 150 && waited < 10_000, `waited for the lock about 200 ms, not ${waited} ms`)
+    await holder.query('rollback')
+    assert.deepEqual((await holder.query('select fence::int as fence from _tributary.fences')).rows, [{ fence: 1 }])
+    // Values are written into the statement: quotes and a dollar sign stay data.
+    assert.equal(await warehouse.raiseFence("it's $2", "p'$1", 3, { lockTimeoutMs: 200 }), true)
+    assert.deepEqual((await holder.query("select asset_key, partition_key, fence::int as fence from _tributary.fences where fence = 3")).rows, [{ asset_key: "it's $2", partition_key: "p'$1", fence: 3 }])
+    // The limit was the raise's own transaction's: a pooled connection after it has none.
+    assert.deepEqual((await warehouse.session().then(async (s) => { try { return await s.query('show lock_timeout') } finally { await s.close() } })), [{ lock_timeout: '0' }])
+  })
+
   test('a view over an asset table makes its publish fail with TRB5002, leaving the table and the view as they were', async (t) => {
     const { warehouse, session } = await open(t)
     const target = { schema: 'raw', name: 'orders' }

@@ -48,8 +48,10 @@ export interface Warehouse {
    * Raises the publish fence of (asset, partition) to `fence` unless it is higher already, so from
    * now on only attempts with this fence or a higher one publish there. Queue workers call it when
    * they claim an attempt, before running it. Optional: only warehouses that workers of a fleet share have it.
+   * A publish of the asset-partition under way holds the fence until it commits: resolves false when that
+   * lasted longer than `lockTimeoutMs` (the fence not raised), true once raised. Default: no limit.
    */
-  raiseFence?(assetKey: string, partition: string | null, fence: number): Promise<void>
+  raiseFence?(assetKey: string, partition: string | null, fence: number, options?: { readonly lockTimeoutMs?: number }): Promise<boolean>
   close(): Promise<void>
 }
 

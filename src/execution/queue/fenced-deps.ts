@@ -1,5 +1,6 @@
 import type { EngineDeps } from '../../engine/engine-deps.js'
-import type { Claim, StepJob, StepQueue } from '../../store/step-queue.js'
+import { ErrorCode, TributaryError } from '../../model/errors.js'
+import type { StepJob, StepQueue } from '../../store/step-queue.js'
 import type { Store } from '../../store/store.js'
 import type { Warehouse, WarehouseSession } from '../../warehouse/warehouse.js'
 
@@ -29,19 +30,43 @@ export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number): E
   return { ...deps, store, warehouse }
 }
 
+/** How long a claim's fence raise waits for a publish of the asset-partition under way. Default: 2 s. */
+export const FENCE_LOCK_TIMEOUT_MS = 2000
+
 /**
- * Claims an attempt for `workerId` (a new fence) and, when its asset publishes to the warehouse,
- * raises the asset-partition's fence there before the attempt runs: from then on an older attempt
- * of the step (a worker whose lease expired) can no longer publish, even before this one does.
+ * Raises the claimed attempt's fence (`fence`) in the warehouse before the attempt runs, when its asset
+ * publishes there: from then on an older attempt of the step (a worker whose lease expired) can no
+ * longer publish, even before this one does. That early refusal is an extra (the publish checks the
+ * fence all the same), so two failures leave it off for this attempt, said in the step's log: a
+ * warehouse that cannot be reached (TRB5020; staging then fails the attempt, retryably), and a fence
+ * row locked past `lockTimeoutMs` by a publish under way (a stalled worker's open transaction, exactly
+ * what the raise is for: waiting behind it would stall this attempt too). Anything else (privileges,
+ * a missing ledger) is thrown, to fail the attempt.
  */
-export async function claimFenced(deps: EngineDeps, queue: StepQueue, job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
-  const claim = await queue.claimStep(job, workerId, jobId, at)
-  if (claim.claimed && deps.graph.nodes.get(job.assetKey)?.relation) {
-    // A warehouse that cannot be reached now fails the attempt when it stages; until then the
-    // publish's own fence check still keeps an older attempt from publishing over a newer one.
-    await deps.warehouse.raiseFence?.(job.assetKey, job.partition, claim.fence).catch(() => undefined)
+export async function raiseClaimFence(deps: EngineDeps, job: StepJob, fence: number, workerId: string, lockTimeoutMs = FENCE_LOCK_TIMEOUT_MS): Promise<void> {
+  const { warehouse } = deps
+  if (!warehouse.raiseFence || !deps.graph.nodes.get(job.assetKey)?.relation) return
+  let why: string
+  try {
+    if (await warehouse.raiseFence(job.assetKey, job.partition, fence, { lockTimeoutMs })) return
+    why = `a publish of it under way held its fence in the warehouse for longer than ${lockTimeoutMs} ms`
+  } catch (error) {
+    if (error instanceof TributaryError && error.code === ErrorCode.WarehouseUnreachable) why = `the warehouse could not be reached (${error.detail})`
+    else throw fenceError(job, fence, error)
   }
-  return claim
+  const message = `worker ${workerId}: older attempts of ${job.assetKey} are not refused early for attempt ${job.attempt} (fence ${fence}): ${why}; its publish still checks the fence, so an older attempt cannot publish over it`
+  await deps.store.appendLog({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, attempt: job.attempt, level: 'warn', message, at: new Date() }).catch(() => undefined)
+}
+
+function fenceError(job: StepJob, fence: number, error: unknown): TributaryError {
+  const known = error instanceof TributaryError ? error : undefined
+  const detail = known?.detail ?? (error instanceof Error ? error.message : String(error))
+  return new TributaryError(known?.code ?? ErrorCode.WarehouseQuery, `raising the warehouse fence of ${job.assetKey} to ${fence} failed, so attempt ${job.attempt} did not run: ${detail}`, {
+    cause: error,
+    retryable: known?.retryable ?? false,
+    context: { runId: job.runId, assetKey: job.assetKey },
+    hint: known?.hint ?? 'Check that the warehouse user may write the ledger schema (_tributary by default), then run again.',
+  })
 }
 
 function fencedSession(session: WarehouseSession, fence: number): WarehouseSession {

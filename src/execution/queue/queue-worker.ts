@@ -3,14 +3,14 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { run, type Job, type Runner } from 'graphile-worker'
 import type { EngineDeps } from '../../engine/engine-deps.js'
-import { runAttempt, type ResolvedInputs } from '../../engine/step-executor.js'
+import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engine/step-executor.js'
 import { CanceledError } from '../../engine/step-errors.js'
 import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
 import type { StepJob, StepQueue, StepRef } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
 import type { QueueExecutorConfig } from '../executor-config.js'
-import { claimFenced, fencedDeps } from './fenced-deps.js'
+import { fencedDeps, raiseClaimFence } from './fenced-deps.js'
 import { PoolGate } from './pool-gate.js'
 
 /** How a `tributary worker` process runs. */
@@ -140,7 +140,7 @@ export class QueueWorker {
 
   private async runJob(job: StepJob, queued: Job): Promise<void> {
     const { deps, queue } = this.options
-    const claim = await claimFenced(deps, queue, job, this.id, String(queued.id), new Date())
+    const claim = await queue.claimStep(job, this.id, String(queued.id), new Date())
     // Ended meanwhile (canceled, or another worker finished it), or a later attempt is queued: nothing to do.
     if (!claim.claimed) return
     const ref: StepRef = { runId: job.runId, assetKey: job.assetKey, partition: job.partition }
@@ -158,8 +158,11 @@ export class QueueWorker {
         await queue.endAttempt({ status: 'failed', error: serializeError(error), retryable: false, reason: 'refused by a worker with other code', durationMs: null }, ref, claim.fence)
         return
       }
-      const outcome = await runAttempt(fencedDeps(deps, queue, claim.fence), { node, runId: job.runId, partition: job.partition, attempt: job.attempt },
-        job.inputs as unknown as ResolvedInputs, current.controller.signal, job.previousRowCount ?? undefined)
+      // Raised with the step already in `current`: a raise waiting on a publish's lock shows in heartbeats, and a cancel meanwhile reaches the attempt.
+      const outcome: AttemptOutcome = await raiseClaimFence(deps, job, claim.fence, this.id).then(
+        () => runAttempt(fencedDeps(deps, queue, claim.fence), { node, runId: job.runId, partition: job.partition, attempt: job.attempt },
+          job.inputs as unknown as ResolvedInputs, current.controller.signal, job.previousRowCount ?? undefined),
+        (error: unknown) => ({ status: 'failed', error }))
       if (outcome.status === 'succeeded' || outcome.status === 'blocked') return
       const stale = outcome.error instanceof TributaryError && outcome.error.code === ErrorCode.StaleAttempt
       const recorded = !stale && await queue.endAttempt({

@@ -1,5 +1,8 @@
+import pg from 'pg'
 import type { PublicationMeta } from '../warehouse.js'
 import { quoteIdentifier } from './identifiers.js'
+
+const { escapeLiteral } = pg
 
 // The ledger lives in the warehouse, not the metadata store, so it commits in the same
 // transaction as the data it describes: crash recovery trusts it over the store.
@@ -32,6 +35,18 @@ create table if not exists ${quoteIdentifier(schema)}.fences (
 export function raiseFence(schema: string): string {
   return `insert into ${quoteIdentifier(schema)}.fences as f (asset_key, partition_key, fence) values ($1, $2, $3)
   on conflict (asset_key, partition_key) do update set fence = greatest(f.fence, excluded.fence) returning fence`
+}
+
+/**
+ * {@link raiseFence} with its values written in, waiting at most `lockTimeoutMs` for the fence row's
+ * lock: one simple-protocol query, whose statements share an implicit transaction that SET LOCAL
+ * lasts for (a claim then costs one round trip, as without the limit). Fails with SQLSTATE 55P03 past it.
+ */
+export function raiseFenceWithin(schema: string, lockTimeoutMs: number, assetKey: string, partition: string, fence: number): string {
+  if (!Number.isSafeInteger(fence)) throw new Error(`a fence is an integer, not ${fence}`)
+  const values = [escapeLiteral(assetKey), escapeLiteral(partition), String(fence)]
+  return `set local lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))};
+${raiseFence(schema).replace(/\$([123])/g, (_, n: string) => values[Number(n) - 1]!)}`
 }
 
 /** Records one publication; parameters from {@link ledgerParams}. */

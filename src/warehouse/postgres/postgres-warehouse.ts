@@ -4,11 +4,14 @@ import { toPublication } from '../duckdb/ledger.js'
 import { stagingRelation } from '../staging-name.js'
 import type { PublicationRecord, Warehouse, WarehouseSession } from '../warehouse.js'
 import type { PostgresWarehouseConfig } from '../warehouse-config.js'
-import { createLedger, raiseFence, selectPublications } from './ledger.js'
+import { createLedger, raiseFence, raiseFenceWithin, selectPublications } from './ledger.js'
 import { isUnreachable, queryError, unreachableError } from './postgres-errors.js'
 import { PostgresSession } from './postgres-session.js'
 import { warehouseTypes } from './postgres-values.js'
 import { SerialClient } from './serial-client.js'
+
+// SQLSTATE of a lock wait past lock_timeout.
+const LOCK_NOT_AVAILABLE = '55P03'
 
 /** A warehouse inside a PostgreSQL database: a pool of connections, one per open session. */
 export class PostgresWarehouse implements Warehouse {
@@ -81,11 +84,15 @@ export class PostgresWarehouse implements Warehouse {
     }
   }
 
-  /** Raises the asset-partition's fence (see {@link Warehouse.raiseFence}); waits for a publish of it under way. */
-  async raiseFence(assetKey: string, partition: string | null, fence: number): Promise<void> {
+  /** Raises the asset-partition's fence (see {@link Warehouse.raiseFence}); waits for a publish of it under way, at most `lockTimeoutMs`. */
+  async raiseFence(assetKey: string, partition: string | null, fence: number, options: { readonly lockTimeoutMs?: number } = {}): Promise<boolean> {
+    const schema = this.config.schema ?? '_tributary'
     try {
-      await this.pool.query(raiseFence(this.config.schema ?? '_tributary'), [assetKey, partition ?? '', fence])
+      if (options.lockTimeoutMs === undefined) await this.pool.query(raiseFence(schema), [assetKey, partition ?? '', fence])
+      else await this.pool.query(raiseFenceWithin(schema, options.lockTimeoutMs, assetKey, partition ?? '', fence))
+      return true
     } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE) return false
       throw queryError(error, this.config.url)
     }
   }
