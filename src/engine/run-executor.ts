@@ -205,10 +205,11 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       wake?.()
     }
     // The attempt's code is done and only its end is left to store: the next step starts in the same
-    // store write, and the lease goes in it too (queued after the end, so it is never free first).
+    // store write, and the lease goes in it too when the store commits writes in order (queued after
+    // the end, so it is never free first); otherwise the lease waits for the end to be stored.
     const codeEnded = () => {
       freeSlot()
-      if (!lease.held) return
+      if (!lease.held || deps.store.ordersWrites !== true) return
       lease.held = false
       queueMicrotask(() => void deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined))
     }

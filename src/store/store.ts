@@ -146,6 +146,13 @@ export interface Store {
   /** Extends every lease of `holder`. */
   renewLeases(holder: string, ttlMs: number, now: Date): Promise<void>
   releaseLease(assetKey: string, partition: string | null, holder: string): Promise<void>
+  /**
+   * True when writes commit in the order they were issued (one write queue, as SQLite's): a lease
+   * released right after a step's completion was issued is then never free before that completion
+   * is stored, so the engine may issue both at once. Default: false (the engine releases a lease
+   * only once the step's end is stored).
+   */
+  readonly ordersWrites?: boolean
   /** Releases every lease of `holder` (a finished or dead run). */
   releaseLeasesOf(holder: string): Promise<void>
 }

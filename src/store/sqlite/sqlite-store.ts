@@ -21,6 +21,8 @@ import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '.
 /** The embedded metadata store: one SQLite file in WAL mode, shared safely by several processes. */
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const
+  // Every write goes through one queue (WriteBatch), committed in order.
+  readonly ordersWrites = true
   private statements: Statements | undefined
   private readonly batch: WriteBatch
   private readonly checkpointer: Checkpointer
