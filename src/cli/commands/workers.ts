@@ -33,7 +33,7 @@ export default defineCommand({
       // Workers that no longer run are history: only running ones with other code need doing something.
       const other = workers.filter((w) => w.state === 'running' && w.version !== version).length
       if (other > 0) {
-        ctx.out(style.yellow(`${other} running worker${other === 1 ? ' runs' : 's run'} another version than this project (${version}): ${other === 1 ? 'it refuses' : 'they refuse'} its steps (TRB7002). Deploy this project's code to every worker, then restart them.`))
+        ctx.out(style.yellow(`${other} running worker${other === 1 ? ' runs' : 's run'} another version than this project (${version}): a step is refused there (TRB7002, not retried) when its asset's code version differs from the one the run was planned with; steps of the other assets run, and the Tributary version is not compared. Deploy this project's code, with the same Tributary version, to every worker, then restart them.`))
       }
       return Exit.Ok
     } finally {

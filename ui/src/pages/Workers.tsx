@@ -51,7 +51,7 @@ export function WorkersPage() {
         <section className="status-banner status-banner-stale" data-testid="other-code">
           <div className="status-banner-text">
             <strong>{stale.length === 1 ? '1 running worker runs' : `${stale.length} running workers run`} another version than this project</strong>
-            <span className="muted"> {stale.length === 1 ? 'It refuses' : 'They refuse'} its steps (TRB7002). Deploy this project's code and Tributary version to every worker, then restart them.</span>
+            <span className="muted"> A step is refused there (TRB7002, not retried) when its asset's code version differs from the one the run was planned with; steps of the other assets run, and the Tributary version is not compared. Deploy this project's code, with the same Tributary version, to every worker, then restart them.</span>
           </div>
         </section>
       )}
