@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { defineAsset } from '../src/model/asset.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import { cli } from './helpers/cli.js'
+import { poll } from './helpers/poll.js'
 import { startRunProcess } from './helpers/run-process.js'
 import { openProject, tempDir } from './helpers/temp-project.js'
 
@@ -25,6 +27,19 @@ export const slow = defineAsset({ key: 'raw/slow', ins: { fast }, checks: [uniqu
 export default defineProject({ name: 'crash', assets: [fast, slow] })
 `
 
+// The pids of the processes in process group `pgid`, and one process's state letter (undefined once it is gone).
+const processGroup = (pgid: number) => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => statOf(pid)?.[4] === String(pgid))
+const stateOf = (pid: number) => statOf(pid)?.[2]
+function statOf(pid: number): string[] | undefined {
+  try {
+    // pid (comm) state ppid pgrp …: comm may hold spaces, so split after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return [String(pid), '', ...stat.slice(stat.lastIndexOf(')') + 2).split(' ')]
+  } catch {
+    return undefined
+  }
+}
+
 describe('crash safety', () => {
   test('SIGKILL mid-run: the run is marked failed on restart, nothing half-published, nothing duplicated', async () => {
     const { dir, cleanup } = await tempDir('crash-')
@@ -41,6 +56,8 @@ describe('crash safety', () => {
         await new Promise((resolve) => child.once('exit', resolve))
         assert.equal((await store.getRun(runId))!.status, 'running', 'the dead run still looks alive until recovery')
       } finally {
+        // Also when the event never came: the run (its check holding it 2 minutes) and its pool's workers must not outlive the test.
+        await run.kill()
         await store.close()
       }
 
@@ -68,6 +85,26 @@ describe('crash safety', () => {
       await session.close()
       await warehouse.close()
     } finally {
+      await cleanup()
+    }
+  })
+
+  test("a run process whose awaited event never comes is ended by kill(), its pool's workers with it", async () => {
+    const { dir, cleanup } = await tempDir('crash-cleanup-')
+    await writeFile(join(dir, 'tributary.config.ts'), config(dir))
+    const run = startRunProcess(dir)
+    try {
+      await run.event('staging_written', (e) => e.key === 'raw/slow')
+      // The wait a test would fail on: raw/slow's checks hold the run for 2 minutes.
+      await assert.rejects(run.event('checks_done', (e) => e.key === 'raw/slow', 200), /no checks_done event from the run process within 200 ms/)
+      const group = processGroup(run.child.pid!)
+      assert.ok(group.length >= 2, `the run process and its pool's workers: ${group.join(', ')}`)
+      await run.kill()
+      assert.notEqual(run.child.signalCode ?? run.child.exitCode, null)
+      // Gone, or a zombie not yet reaped; a SIGKILL lands once the process next gets the CPU, so this looks a few times.
+      await poll('every process of the group to end', async () => group.every((pid) => ['Z', undefined].includes(stateOf(pid))) || undefined, 5000, 20)
+    } finally {
+      await run.kill()
       await cleanup()
     }
   })

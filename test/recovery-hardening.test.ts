@@ -179,7 +179,7 @@ describe('recovery removes what dead attempts staged', () => {
         const left = await readdir(join(dir, '.tributary/files/reports/daily'))
         assert.deepEqual(left.filter((name) => name.startsWith('.staging-')), [])
       } finally {
-        child.kill('SIGKILL')
+        await running.kill()
       }
     })
   })
