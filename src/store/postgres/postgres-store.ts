@@ -39,10 +39,13 @@ export class PostgresStore implements Store {
   private queue: PostgresStepQueue | undefined
   private readonly batcher: WriteBatcher
   private readonly oneRoundTrip: WriteBatcher
+  // Lease releases share transactions among themselves, never making a start wait behind one.
+  private readonly releases: WriteBatcher
 
   private constructor(private readonly pool: Pool, private readonly config: PostgresStoreConfig, private readonly logLimits: LogLimits) {
     this.batcher = new WriteBatcher(pool, WRITE_LOCK)
     this.oneRoundTrip = new WriteBatcher(pool, WRITE_LOCK, { oneRoundTrip: true })
+    this.releases = new WriteBatcher(pool, WRITE_LOCK, { oneRoundTrip: true })
   }
 
   /**
@@ -291,23 +294,18 @@ export class PostgresStore implements Store {
       if (start.update) await this.applyStepUpdate(db, start.update)
       return { ...lease, stale: false }
     }
-    if (start.update) return this.write(begin, { batch: true })
-    // Nothing recorded with the lease (a queue worker records the start): no transaction, one round trip.
-    return this.guard(async () => {
-      const client = await this.pool.connect()
-      try {
-        return await begin(client)
-      } finally {
-        client.release()
-      }
-    })
+    // Nothing recorded with the lease (a queue worker records the start): one round trip, sharing
+    // its transaction with the other starts and enqueues on their way.
+    return this.write(begin, { batch: true, oneRoundTrip: !start.update })
   }
 
+  // Sends its statement before its first await (a write in one round trip may call it).
   private async takeLease(db: Client, assetKey: string, partition: string | null, holder: string, ttlMs: number, now: Date): Promise<LeaseResult> {
     const key = { assetKey, partition: partitionKey(partition) }
-    const { rowCount } = await sql.acquireLease.run(db, { ...key, holder, now: now.getTime(), expiresAt: now.getTime() + ttlMs })
-    if (rowCount > 0) return { acquired: true, holder }
-    return { acquired: false, holder: (await sql.leaseHolder.get(db, key))?.holder ?? null }
+    const taken = await sql.acquireLease.get(db, { ...key, holder, now: now.getTime(), expiresAt: now.getTime() + ttlMs })
+    if (taken!.acquired > 0) return { acquired: true, holder }
+    // Rarely (a taker committed while the statement ran) read again: only to say who holds it.
+    return { acquired: false, holder: taken!.holder ?? (await sql.leaseHolder.get(db, key))?.holder ?? null }
   }
 
   async renewLeases(holder: string, ttlMs: number, now: Date): Promise<void> {
@@ -315,7 +313,7 @@ export class PostgresStore implements Store {
   }
 
   async releaseLease(assetKey: string, partition: string | null, holder: string): Promise<void> {
-    await this.guard(() => sql.releaseLease.run(this.pool, { assetKey, partition: partitionKey(partition), holder }))
+    await this.guard(() => this.releases.write((db) => sql.releaseLease.run(db, { assetKey, partition: partitionKey(partition), holder })))
   }
 
   async releaseLeasesOf(holder: string): Promise<void> {

@@ -186,11 +186,16 @@ export function prepareStatements() {
     lastEventId: s<{ id: number }>('last_event_id', `SELECT coalesce(max(id), 0) AS id FROM events`),
     pruneEvents: s('prune_events', `DELETE FROM events WHERE at < @before`),
 
-    // One statement, so taking a free or expired lease cannot race with another taker.
-    acquireLease: s('acquire_lease', `INSERT INTO leases (asset_key, partition, holder, expires_at)
+    // One statement, so taking a free or expired lease cannot race with another taker. It says
+    // whether it took it, and otherwise who held it as the statement began (null: a taker that
+    // committed meanwhile; read leaseHolder).
+    acquireLease: s<{ acquired: number; holder: string | null }>('acquire_lease', `WITH taken AS (INSERT INTO leases (asset_key, partition, holder, expires_at)
       VALUES (@assetKey, @partition, @holder, @expiresAt)
       ON CONFLICT (asset_key, partition) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-      WHERE leases.expires_at <= @now OR leases.holder = excluded.holder`),
+      WHERE leases.expires_at <= @now OR leases.holder = excluded.holder
+      RETURNING holder)
+      SELECT (SELECT count(*) FROM taken)::integer AS acquired,
+        coalesce((SELECT holder FROM taken), (SELECT holder FROM leases WHERE asset_key = @assetKey AND partition = @partition)) AS holder`),
     lastMaterializationId: s<{ id: number | null }>('last_materialization_id', `SELECT materialization_id AS id FROM asset_state WHERE asset_key = @assetKey AND partition = @partition`),
     leaseHolder: s<{ holder: string }>('lease_holder', `SELECT holder FROM leases WHERE asset_key = @assetKey AND partition = @partition`),
     renewLeases: s('renew_leases', `UPDATE leases SET expires_at = @expiresAt WHERE holder = @holder`),
