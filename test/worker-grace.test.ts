@@ -59,11 +59,14 @@ describe('worker kill grace on the clock', () => {
     // The step's timeout is on the clock; passing it aborts the step and starts the grace.
     clock.advance(10 * MINUTE)
     await poll('the abort to reach the worker', async () => (existsSync(join(dir, 'aborted')) ? true : undefined))
+    // The kill grace was set as the abort was sent, before the worker heard it.
+    const pending = clock.pendingTimers
+    assert.ok(pending >= 1, 'the kill grace waits on the clock')
     clock.advance(GRACE - 1)
-    // Long enough for a kill to be seen, were one sent (the worker got its abort over the same channel).
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.equal(clock.pendingTimers, pending, 'within its grace, the kill timer still waits: no kill was sent')
     assert.equal(alive(pid), true, 'within its grace, the worker is left alone')
     clock.advance(1)
+    assert.equal(clock.pendingTimers, pending - 1, 'the kill grace fired as the clock passed it')
     // A grace on the wall clock would end 30 s from now: this one ends as the clock passes it.
     const result = await Promise.race([done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the worker was not killed within 10 s of the grace passing on the clock')), 10_000).unref())])
     assert.equal(result.status, 'failed')

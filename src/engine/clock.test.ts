@@ -20,8 +20,17 @@ test('ManualClock repeats fire when time moves, once per move however far, until
   assert.equal(beats.length, 3)
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(timerSet, false, 'a repeat is not a timer a test waits to be set')
-  startTimer(clock, 5, () => undefined)
+  assert.equal(clock.pendingTimers, 0)
+  const stopTimer = startTimer(clock, 5, () => undefined)
   await clock.timersSet(1)
+  assert.equal(clock.pendingTimers, 1)
+  clock.advance(4)
+  assert.equal(clock.pendingTimers, 1, 'not due yet')
+  clock.advance(1)
+  assert.equal(clock.pendingTimers, 0, 'fired')
+  startTimer(clock, 5, () => undefined)
+  stopTimer()
+  assert.equal(clock.pendingTimers, 1, 'stopping a fired timer leaves the others')
 })
 
 test('a clock without timers of its own repeats on the wall clock', async () => {

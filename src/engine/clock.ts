@@ -106,6 +106,10 @@ export class ManualClock implements Clock {
     if (this.timers.size >= count) return Promise.resolve()
     return new Promise((resolve) => this.waiters.add({ count, resolve }))
   }
+  /** Timers set and not yet fired nor stopped (repeats not counted), as timersSet counts them. */
+  get pendingTimers(): number {
+    return this.timers.size
+  }
   private fireDue(): void {
     for (const timer of [...this.timers]) {
       if (timer.due > this.current) continue
