@@ -78,4 +78,20 @@ describe('postgres step queue', () => {
     const [claimRow] = await query<{ outcome: string }>(database.url, `SELECT outcome FROM step_claims WHERE run_id = 'r3'`)
     assert.equal((JSON.parse(claimRow!.outcome) as { status: string }).status, 'succeeded')
   })
+
+  test("a worker's heartbeat lists a step waiting for a place in its pool as waiting, the running one without a pool", async () => {
+    const since = new Date('2026-03-01T00:00:00.000Z')
+    await queue.workerHeartbeat({
+      id: 'w-pools', host: 'h', pid: 42, version: '0.1.0+abc', concurrency: 2, pools: { warehouse: 1 }, startedAt: since, queueSlots: [],
+      currentSteps: [
+        { runId: 'r9', assetKey: 'p/running', partition: null, attempt: 1, since },
+        { runId: 'r9', assetKey: 'p/waiting', partition: '2026-03-01', attempt: 1, since, waitingForPool: 'warehouse' },
+      ],
+    }, [])
+    const worker = (await queue.listWorkers()).find((w) => w.id === 'w-pools')!
+    assert.deepEqual(worker.currentSteps, [
+      { runId: 'r9', assetKey: 'p/running', partition: null, attempt: 1, since },
+      { runId: 'r9', assetKey: 'p/waiting', partition: '2026-03-01', attempt: 1, since, waitingForPool: 'warehouse' },
+    ])
+  })
 })

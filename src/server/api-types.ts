@@ -362,7 +362,8 @@ export interface ApiWorker {
   readonly startedAt: string
   readonly heartbeatAt: string
   readonly stoppedAt: string | null
-  readonly currentSteps: readonly { readonly runId: string; readonly assetKey: string; readonly partition: string | null; readonly attempt: number; readonly since: string }[]
+  /** `waitingForPool`: the step waits for a place in that pool on this worker (its `--pools` limit is full); absent once it runs. */
+  readonly currentSteps: readonly { readonly runId: string; readonly assetKey: string; readonly partition: string | null; readonly attempt: number; readonly since: string; readonly waitingForPool?: string }[]
 }
 
 /** `GET /api/workers`: the fleet, running workers first; empty when the project runs steps locally. */

@@ -133,7 +133,7 @@ export const SCHEMAS: Record<string, Schema> = {
     workers: list(object({
       id: string, host: string, pid: integer, version: string, concurrency: integer, pools: { type: 'object', additionalProperties: integer },
       state: oneOf('running', 'stopped', 'lost'), startedAt: dateTime, heartbeatAt: dateTime, stoppedAt: nullable(dateTime),
-      currentSteps: list(object({ runId: string, assetKey: string, partition: nullable(string), attempt: integer, since: dateTime })),
+      currentSteps: list(object({ runId: string, assetKey: string, partition: nullable(string), attempt: integer, since: dateTime, waitingForPool: string }, ['waitingForPool'])),
     })),
   }),
   ApiRun: run,

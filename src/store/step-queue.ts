@@ -49,7 +49,16 @@ export interface WorkerRecord {
   readonly stoppedAt: Date | null
   /** 'running'; 'stopped' when it ended cleanly; 'lost' when its lease expired and its steps went to others. */
   readonly state: 'running' | 'stopped' | 'lost'
-  readonly currentSteps: readonly (StepRef & { readonly attempt: number; readonly since: Date })[]
+  readonly currentSteps: readonly WorkerStep[]
+}
+
+/** A step a worker holds: running, or waiting for a place in its pool on that worker. */
+export interface WorkerStep extends StepRef {
+  readonly attempt: number
+  /** Since when it runs (or waits). */
+  readonly since: Date
+  /** The pool it waits for a place in (the worker's `--pools` limit is full), not claimed yet; absent once it runs. */
+  readonly waitingForPool?: string
 }
 
 /** What a worker claimed: the fence its publish must carry, or why it must not run the attempt. */

@@ -27,7 +27,7 @@ export default defineCommand({
       ctx.out(table(['WORKER', 'STATE', 'HOST', 'PID', 'VERSION', 'STEPS', 'HEARTBEAT'], workers.map((w) => [
         w.id, w.state === 'running' ? style.green(w.state) : w.state === 'lost' ? style.red(w.state) : style.dim(w.state), w.host, String(w.pid),
         w.version === version ? w.version : style.yellow(w.version),
-        w.currentSteps.length === 0 ? style.dim('idle') : w.currentSteps.map((s) => `${s.assetKey}${s.partition === null ? '' : `[${s.partition}]`}`).join(', '),
+        w.currentSteps.length === 0 ? style.dim('idle') : w.currentSteps.map((s) => `${s.assetKey}${s.partition === null ? '' : `[${s.partition}]`}${s.waitingForPool === undefined ? '' : ` (waiting for pool ${s.waitingForPool})`}`).join(', '),
         ago(w.heartbeatAt, now),
       ])))
       // Workers that no longer run are history: only running ones with other code need doing something.

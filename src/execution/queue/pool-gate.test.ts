@@ -2,13 +2,14 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { PoolGate } from './pool-gate.js'
 
-test('PoolGate: a step past its pool limit waits for a place; the flags forbid a full pool, waiting steps counted', async () => {
+test('PoolGate: a step past its pool limit waits for a place, and says so once; the flags forbid a full pool, waiting steps counted', async () => {
   const gate = new PoolGate({ warehouse: 1 })
   assert.deepEqual(gate.forbidden(), [])
-  const first = await gate.enter('warehouse')
+  const waited: string[] = []
+  const first = await gate.enter('warehouse', (pool) => waited.push(`first ${pool}`))
   assert.deepEqual(gate.forbidden(), ['pool:warehouse'])
   let secondIn = false
-  const second = gate.enter('warehouse').then((leave) => {
+  const second = gate.enter('warehouse', (pool) => waited.push(`second ${pool}`)).then((leave) => {
     secondIn = true
     return leave
   })
@@ -17,6 +18,7 @@ test('PoolGate: a step past its pool limit waits for a place; the flags forbid a
   ;(await gate.enter('api'))()
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(secondIn, false, 'the second waits while the first runs')
+  assert.deepEqual(waited, ['second warehouse'], 'only a step that must wait is said to (the worker lists it waiting)')
   first()
   const leave = await second
   assert.equal(secondIn, true)

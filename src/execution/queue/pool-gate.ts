@@ -17,12 +17,16 @@ export class PoolGate {
     return Object.entries(this.limits).filter(([pool, limit]) => (this.held.get(pool) ?? 0) >= limit).map(([pool]) => `pool:${pool}`)
   }
 
-  /** Waits for a place in `pool` (at once for a pool with no limit here); returns what gives the place back. */
-  async enter(pool: string | null): Promise<() => void> {
+  /**
+   * Waits for a place in `pool` (at once for a pool with no limit here); returns what gives the place back.
+   * `onWait` is called once, before the wait, when there is none free now.
+   */
+  async enter(pool: string | null, onWait?: (pool: string) => void): Promise<() => void> {
     const limit = pool === null ? undefined : this.limits[pool]
     if (pool === null || limit === undefined) return () => undefined
     // Counted before any await, so the flags of a slot fetching right now already see this step.
     add(this.held, pool, 1)
+    if ((this.running.get(pool) ?? 0) >= limit) onWait?.(pool)
     while ((this.running.get(pool) ?? 0) >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve))
     add(this.running, pool, 1)
     return () => {

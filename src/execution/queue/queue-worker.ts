@@ -6,7 +6,7 @@ import type { EngineDeps } from '../../engine/engine-deps.js'
 import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engine/step-executor.js'
 import { CanceledError } from '../../engine/step-errors.js'
 import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
-import type { StepJob, StepQueue, StepRef } from '../../store/step-queue.js'
+import type { StepJob, StepQueue, StepRef, WorkerStep } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
 import type { QueueExecutorConfig } from '../executor-config.js'
@@ -48,6 +48,7 @@ export class QueueWorker {
   /** This worker's id in the store (`host:pid:random`). */
   readonly id: string
   private readonly current = new Set<Current>()
+  private readonly waiting = new Set<WorkerStep>()
   private readonly slots: string[] = []
   private readonly startedAt = new Date()
   private readonly gate: PoolGate
@@ -115,7 +116,7 @@ export class QueueWorker {
       const cancel = await queue.workerHeartbeat({
         id: this.id, host: hostname(), pid: process.pid, version: this.options.version, concurrency: this.concurrency,
         pools: this.options.pools ?? {}, startedAt: this.startedAt, queueSlots: this.slots,
-        currentSteps: steps.map(({ runId, assetKey, partition, attempt, since }) => ({ runId, assetKey, partition, attempt, since })),
+        currentSteps: [...steps.map(({ runId, assetKey, partition, attempt, since }) => ({ runId, assetKey, partition, attempt, since })), ...this.waiting],
       }, [...new Set(steps.map((s) => s.runId))])
       for (const step of steps) if (cancel.includes(step.runId)) step.controller.abort(new CanceledError(step.assetKey))
       const lost = await queue.expireWorkers(config.leaseMs)
@@ -130,7 +131,13 @@ export class QueueWorker {
 
   // One job: a place in its pool here, then the attempt claimed (a new fence), run whole, its end recorded under that fence.
   private async take(job: StepJob, queued: Job): Promise<void> {
-    const leave = await this.gate.enter(job.pool)
+    // Listed, with the next beat, while it waits for a place (a job taken by a slot racing another for the last one).
+    let waiting: WorkerStep | undefined
+    const leave = await this.gate.enter(job.pool, (pool) => {
+      waiting = { runId: job.runId, assetKey: job.assetKey, partition: job.partition, attempt: job.attempt, since: new Date(), waitingForPool: pool }
+      this.waiting.add(waiting)
+    })
+    if (waiting) this.waiting.delete(waiting)
     try {
       await this.runJob(job, queued)
     } finally {

@@ -82,7 +82,7 @@ export function WorkersPage() {
                   {worker.currentSteps.length === 0 ? <span className="muted">idle</span> : worker.currentSteps.map((step) => (
                     <div key={`${step.runId}/${step.assetKey}/${step.partition ?? ''}`}>
                       <Link to={runHref(step.runId)} className="mono">{step.assetKey}{step.partition === null ? '' : ` [${step.partition}]`}</Link>
-                      <span className="muted"> · attempt {step.attempt} · since {relativeTime(step.since)}</span>
+                      <span className="muted"> · attempt {step.attempt}{step.waitingForPool === undefined ? '' : ` · waiting for pool ${step.waitingForPool}`} · since {relativeTime(step.since)}</span>
                     </div>
                   ))}
                 </td>
