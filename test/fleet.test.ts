@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import pg from 'pg'
 import { fleetVersion } from '../src/execution/queue/step-queue-of.js'
 import { Tributary } from '../src/instance/tributary.js'
 import type { ApiWorkers } from '../src/server/api-types.js'
@@ -221,6 +222,32 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/gated', async materialize() {
     const listed = cli(['workers', '--project', dir], { env: { TRIBUTARY_DATABASE_URL: url } })
     assert.equal(listed.code, 0, listed.stderr)
     assert.match(listed.stdout, new RegExp(`^1 running worker runs another version than this project \\(${fleetVersion(instance.graph).replace('+', '\\+')}\\): a step is refused there \\(TRB7002, not retried\\) when its asset's code version differs from the one the run was planned with; steps of the other assets run, and the Tributary version is not compared`, 'm'))
+    worker.child.kill('SIGKILL')
+  })
+
+  test("a claim whose warehouse fence row a stalled publish holds waits 2 s, not for good: the attempt runs, its log says the early refusal is off, and its publish follows the lock", async () => {
+    const assets = "const assets: AnyNode[] = [defineAsset({ key: 'z/locked', materialize: () => [{ id: 1, stamp: Math.random() }] })]"
+    const { url, dir, instance } = await setUp('fleet-fence-lock-', assets)
+    const worker = await startWorker(dir, url)
+    assert.equal((await instance.materialize()).status, 'succeeded')
+    // A stalled worker's publish: its open transaction holds the asset's fence row.
+    const stalled = new pg.Client({ connectionString: url })
+    await stalled.connect()
+    cleanups.unshift(() => stalled.end())
+    await stalled.query('begin')
+    await stalled.query("select fence from _tributary.fences where asset_key = 'z/locked' for update")
+    const started = instance.start(undefined, { force: true })
+    const logs = await poll('the step to say its early refusal is off', async () => {
+      const lines = (await instance.store.listLogs(started.runId, 'z/locked')).filter((l) => l.message.includes('not refused early'))
+      return lines.length > 0 ? lines : undefined
+    }, 60_000, 50)
+    assert.match(logs[0]!.message, new RegExp(`^worker ${worker.id}: older attempts of z/locked are not refused early for attempt 1 \\(fence \\d+\\): a publish of it under way held its fence in the warehouse for longer than 2000 ms; its publish still checks the fence`))
+    assert.equal(logs[0]!.level, 'warn')
+    // The attempt ran on: its publish now waits for the same lock, the step the worker's current one.
+    await poll('the worker to report the step', async () => ((await instance.workers()).find((w) => w.id === worker.id)?.currentSteps.some((s) => s.assetKey === 'z/locked' && s.runId === started.runId) ? true : undefined), 30_000, 50)
+    await stalled.query('rollback')
+    assert.equal((await started.done).status, 'succeeded')
+    assert.equal((await query(url, 'select 1 from materializations where run_id = $1', [started.runId])).length, 1)
     worker.child.kill('SIGKILL')
   })
 })
