@@ -391,6 +391,9 @@ async function runStep(
       // A pause stops a step that has not started: it ends canceled below, without its lease.
       if (pause.paused()) return undefined
       const decision = await decideUpToDate(deps, node, step, force)
+      // Nothing read to decide (forced, or no upstream): the inputs are read while the lease is taken, not after it.
+      const reading = decision.resolved === undefined && decision.reason === undefined ? resolveInputs(deps, node, step) : undefined
+      reading?.catch(() => undefined)
       const at = deps.clock.now()
       const key = { runId, assetKey: node.key, partition: step.partition }
       const update: StepUpdate | undefined = decision.reason ? { ...key, status: 'succeeded', at, reason: decision.reason, durationMs: 0 }
@@ -407,7 +410,7 @@ async function runStep(
       lease.held = true
       // Stale: another run published between the reads and the lease; decide again, now under the lease.
       if (!started.stale) {
-        decided = decision
+        decided = reading ? { ...decision, resolved: await reading } : decision
         return undefined
       }
     }
