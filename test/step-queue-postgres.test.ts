@@ -2,6 +2,7 @@
 // each go out in one round trip, so what they refuse must roll back in SQL. Real PostgreSQL.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import pg from 'pg'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { postgres } from '../src/store/store-config.js'
 import type { AttemptEnd, StepJob, StepQueue } from '../src/store/step-queue.js'
@@ -53,6 +54,29 @@ describe('postgres step queue', () => {
     assert.deepEqual(claims.map((c) => c.claimed), [true, true, false, true])
     assert.deepEqual(await Promise.all(keys.map((key) => status('r2', key))), ['running', 'running', 'waiting', 'running'])
     assert.equal((await eventTypes('r2')).filter((t) => t === 'step_running b2').length, 0)
+  })
+
+  test('a claim racing a writer that ends the step (recovery settling a dead run) waits for it and is refused: the end stays', async () => {
+    await store.createRun({ id: 'r9', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'z', partition: null }] })
+    await waiting('r9', 'z', 1)
+    const other = new pg.Client({ connectionString: database.url })
+    await other.connect()
+    try {
+      await other.query('BEGIN')
+      await other.query(`UPDATE steps SET status = 'failed' WHERE run_id = 'r9' AND asset_key = 'z'`)
+      const claim = queue.claimStep(job('r9', 'z', 1), 'w1', null, new Date())
+      // Commit only once the claim waits on the step's row lock (seen in pg_stat_activity), bounded.
+      const deadline = Date.now() + 10_000
+      while ((await query(database.url, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).length === 0) {
+        assert.ok(Date.now() < deadline, 'the claim never waited on the row lock')
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      await other.query('COMMIT')
+      assert.deepEqual(await claim, { claimed: false, why: 'ended' })
+      assert.equal(await status('r9', 'z'), 'failed')
+    } finally {
+      await other.end()
+    }
   })
 
   test('an end under a stale fence is refused (TRB7003) and records nothing; the current end reaches a watcher with the notification', async () => {

@@ -111,12 +111,17 @@ export class PostgresStepQueue implements StepQueue {
         const [{ rows: [claimed] }] = await Promise.all([
           db.query({
             name: 'trb_claim_step',
-            text: `WITH claimed AS (
-               UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
-               FROM steps s
-               WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 AND c.attempt = $4 AND c.outcome IS NULL
-                 AND s.run_id = c.run_id AND s.asset_key = c.asset_key AND s.partition = c.partition
+            // The step's row is locked, so a writer ending it meanwhile (recovery settling a dead
+            // run) is waited for and its end seen: the claim then fails, never overwriting the end.
+            text: `WITH live AS (
+               SELECT 1 FROM steps s
+               WHERE s.run_id = $1 AND s.asset_key = $2 AND s.partition = $3
                  AND s.status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled')
+               FOR UPDATE),
+             claimed AS (
+               UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = $5, job_id = $6, claimed_at = ${NOW_MS}
+               WHERE c.run_id = $1 AND c.asset_key = $2 AND c.partition = $3 AND c.attempt = $4 AND c.outcome IS NULL
+                 AND EXISTS (SELECT 1 FROM live)
                RETURNING c.fence)
              SELECT fence FROM claimed
              UNION ALL SELECT ('${NOT_CLAIMED} ' || count(*))::bigint FROM claimed HAVING count(*) = 0`,
