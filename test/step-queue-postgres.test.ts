@@ -6,6 +6,10 @@ import pg from 'pg'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { postgres } from '../src/store/store-config.js'
 import type { AttemptEnd, StepJob, StepQueue } from '../src/store/step-queue.js'
+import type { Store } from '../src/store/store.js'
+import { ManualClock } from '../src/engine/clock.js'
+import { InProcessExecutor } from '../src/execution/in-process-executor.js'
+import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
 import { createDatabase, query } from './helpers/postgres-database.js'
 
 const job = (runId: string, assetKey: string, attempt: number): StepJob => ({
@@ -85,8 +89,10 @@ describe('postgres step queue', () => {
     const first = await queue.claimStep(job('r3', 'c', 1), 'w1', null, new Date())
     const second = await queue.claimStep(job('r3', 'c', 1), 'w2', null, new Date())
     assert.ok(first.claimed && second.claimed && second.fence > first.fence)
-    const ended = new Promise<AttemptEnd | undefined>((resolve) => void queue.watchEnds!((end) => resolve(end)))
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    let resolveEnd!: (end: AttemptEnd | undefined) => void
+    const ended = new Promise<AttemptEnd | undefined>((resolve) => (resolveEnd = resolve))
+    // Resolves once the LISTEN is in place: the end below cannot slip by before it.
+    const stopWatching = await queue.watchEnds!((end) => resolveEnd(end))
     const completion = { step: { runId: 'r3', assetKey: 'c', partition: null, status: 'succeeded' as const, attempt: 1, at: new Date(), durationMs: 1, error: null, reason: null }, materialization: { assetKey: 'c', partition: null, runId: 'r3', codeVersion: 'v1', dataVersion: 'd', inputVersions: {}, rowCount: 1, columns: null, durationMs: 1, createdAt: new Date() } }
     await assert.rejects(queue.completeFenced(completion, first.fence), /TRB7003/)
     assert.equal((await store.listMaterializations('c')).length, 0)
@@ -101,6 +107,36 @@ describe('postgres step queue', () => {
     assert.equal(events[4]!.payload.id, record?.id)
     const [claimRow] = await query<{ outcome: string }>(database.url, `SELECT outcome FROM step_claims WHERE run_id = 'r3'`)
     assert.equal((JSON.parse(claimRow!.outcome) as { status: string }).status, 'succeeded')
+    stopWatching()
+  })
+
+  test("an end no notification brings is read by the control plane's fallback poll, paced by its clock", async () => {
+    const clock = new ManualClock()
+    // No LISTEN at all (a lost notification, a reconnect): only the poll can find the end.
+    const silentQueue = Object.assign(Object.create(queue) as StepQueue, { watchEnds: undefined })
+    const silentStore = Object.assign(Object.create(store) as Store, { watchEvents: undefined })
+    const executor = new QueueExecutor(silentQueue, silentStore, new InProcessExecutor(), clock)
+    try {
+      await store.createRun({ id: 'r10', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'q', partition: null }] })
+      let settled = false
+      const outcome = executor.runAttempt({ ...job('r10', 'q', 1) }, new AbortController().signal).finally(() => (settled = true))
+      const deadline = Date.now() + 10_000
+      while ((await store.listSteps('r10'))[0]?.status !== 'waiting') {
+        assert.ok(Date.now() < deadline, 'the attempt was never enqueued')
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      const claim = await queue.claimStep(job('r10', 'q', 1), 'w1', null, new Date())
+      assert.ok(claim.claimed)
+      assert.equal(await queue.endAttempt({ status: 'failed', error: { code: 'TRB0000', message: 'boom' }, retryable: false, reason: null, durationMs: null }, { runId: 'r10', assetKey: 'q', partition: null }, claim.fence), true)
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(settled, false, 'the end was read before the clock moved')
+      clock.advance(1_000)
+      const result = await outcome
+      assert.equal(result.status, 'failed')
+      assert.match(result.status === 'failed' ? result.error.message : '', /boom/)
+    } finally {
+      await executor.close()
+    }
   })
 
   test("a worker's heartbeat lists a step waiting for a place in its pool as waiting, the running one without a pool", async () => {

@@ -567,7 +567,7 @@ export class Tributary {
   // The project's executor: the queue when its config says so (code the control plane itself runs, such as polling sensors, on the pool).
   private makeExecutor(): Executor {
     const local = createExecutor(this.execution.kind, this.projectDir, this.execution.workers, this.settings.concurrency, this.clock)
-    return this.project.executor?.type === 'queue' ? new QueueExecutor(stepQueueOf(this.store), this.store, local) : local
+    return this.project.executor?.type === 'queue' ? new QueueExecutor(stepQueueOf(this.store), this.store, local, this.clock) : local
   }
 
   private async deps(warehouse: 'now' | 'on first use' = 'now'): Promise<EngineDeps> {

@@ -1,3 +1,4 @@
+import { startRepeating, systemClock, type Clock } from '../../engine/clock.js'
 import type { AssetDefinition } from '../../model/asset.js'
 import type { CheckDefinition, CheckOutcome } from '../../model/check.js'
 import type { SensorResult } from '../../model/automation.js'
@@ -26,9 +27,10 @@ export class QueueExecutor implements Executor {
   private reading: Promise<void> | undefined
   private again = false
   private unwatch: Promise<() => void> | undefined
-  private poll: NodeJS.Timeout | undefined
+  private stopPoll: (() => void) | undefined
 
-  constructor(private readonly queue: StepQueue, private readonly store: Store, private readonly local: Executor) {}
+  /** `clock` paces the fallback poll (a test's ManualClock steps it). Default: the system clock. */
+  constructor(private readonly queue: StepQueue, private readonly store: Store, private readonly local: Executor, private readonly clock: Clock = systemClock) {}
 
   async runAttempt(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome> {
     await this.queue.prepare()
@@ -87,13 +89,12 @@ export class QueueExecutor implements Executor {
     // An end the notification carries settles its attempt at once; one it could not carry is read.
     const onEnd = (end: AttemptEnd | undefined) => (end ? this.waiting.get(keyOf(end))?.(end) : read())
     this.unwatch ??= this.queue.watchEnds ? this.queue.watchEnds(onEnd) : this.store.watchEvents ? this.store.watchEvents(read) : Promise.resolve(() => undefined)
-    this.poll ??= setInterval(() => this.read(), FALLBACK_POLL_MS)
-    this.poll.unref()
+    this.stopPoll ??= startRepeating(this.clock, FALLBACK_POLL_MS, read)
   }
 
   private quiet(): void {
-    if (this.poll) clearInterval(this.poll)
-    this.poll = undefined
+    this.stopPoll?.()
+    this.stopPoll = undefined
     const unwatch = this.unwatch
     this.unwatch = undefined
     void unwatch?.then((stop) => stop(), () => undefined)

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { run, type Job, type Runner } from 'graphile-worker'
+import { startRepeating } from '../../engine/clock.js'
 import type { EngineDeps } from '../../engine/engine-deps.js'
 import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engine/step-executor.js'
 import { CanceledError } from '../../engine/step-errors.js'
@@ -53,7 +54,7 @@ export class QueueWorker {
   private readonly startedAt = new Date()
   private readonly gate: PoolGate
   private runner: Runner | undefined
-  private beat: NodeJS.Timeout | undefined
+  private stopBeat: (() => void) | undefined
   private beating: Promise<void> | undefined
   private stopped = false
 
@@ -85,7 +86,8 @@ export class QueueWorker {
       forbiddenFlags: () => worker.gate.forbidden(),
       taskList: { [STEP_TASK]: (payload, helpers) => worker.take(payload as StepJob, helpers.job) },
     })
-    worker.beat = setInterval(() => void worker.heartbeat(), options.config.heartbeatMs)
+    // On the project's clock: a test's ManualClock decides when the worker beats.
+    worker.stopBeat = startRepeating(options.deps.clock, options.config.heartbeatMs, () => void worker.heartbeat())
     return worker
   }
 
@@ -102,7 +104,7 @@ export class QueueWorker {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    clearInterval(this.beat)
+    this.stopBeat?.()
     await this.runner?.stop().catch(() => undefined)
     await this.beating
     await this.options.queue.stopWorker(this.id).catch(() => undefined)
