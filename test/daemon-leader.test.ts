@@ -49,6 +49,16 @@ async function setup() {
 
 describe('daemon leadership on the PostgreSQL store', () => {
   const cleanups: (() => Promise<void>)[] = []
+  // A lone daemon's loop: it takes the lead at once, then ticks once more a minute later.
+  const leadOneMinute = async (p: Awaited<ReturnType<typeof setup>>, daemon: AutomationDaemon) => {
+    const stop = new AbortController()
+    const loop = daemon.start({ interval: '1m', standbyRetry: '5s', signal: stop.signal })
+    cleanups.unshift(async () => { stop.abort(); await loop })
+    await p.clock.timersSet(1)
+    assert.equal(daemon.leading, true)
+    p.clock.advance(60_000)
+    await p.clock.timersSet(1)
+  }
   after(async () => {
     for (const cleanup of cleanups) await cleanup()
   })
@@ -154,14 +164,7 @@ describe('daemon leadership on the PostgreSQL store', () => {
     } finally {
       await admin.end()
     }
-    const b = await p.daemon('b')
-    const stop = new AbortController()
-    const loop = b.start({ interval: '1m', standbyRetry: '5s', signal: stop.signal })
-    cleanups.unshift(async () => { stop.abort(); await loop })
-    await p.clock.timersSet(1)
-    assert.equal(b.leading, true)
-    p.clock.advance(60_000)
-    await p.clock.timersSet(1)
+    await leadOneMinute(p, await p.daemon('b'))
     const ticks = await p.ticks()
     assert.deepEqual(ticks.map((t) => [t.tick_id, t.holder]), [['schedule:minutely@2026-03-02T04:01:00.000Z', 'b']])
     assert.equal((await p.project.instance.store.listRuns({ limit: 10 })).length, 1, 'the tick fired once, by b')
@@ -187,14 +190,7 @@ describe('daemon leadership on the PostgreSQL store', () => {
         }
       },
     })
-    const b = new AutomationDaemon(() => p.project.instance, stalled, { clock: p.clock, holder: 'b', waitForRuns: true, log: (line) => p.lines.push(`b: ${line}`) })
-    const stop = new AbortController()
-    const loop = b.start({ interval: '1m', standbyRetry: '5s', signal: stop.signal })
-    cleanups.unshift(async () => { stop.abort(); await loop })
-    await p.clock.timersSet(1)
-    assert.equal(b.leading, true)
-    p.clock.advance(60_000)
-    await p.clock.timersSet(1)
+    await leadOneMinute(p, new AutomationDaemon(() => p.project.instance, stalled, { clock: p.clock, holder: 'b', waitForRuns: true, log: (line) => p.lines.push(`b: ${line}`) }))
     assert.deepEqual((await p.ticks()).map((t) => [t.tick_id, t.holder]), [['schedule:minutely@2026-03-02T04:01:00.000Z', 'new-leader:7']])
     assert.equal((await p.project.instance.store.listRuns({ limit: 10 })).length, 0, 'b started no run for a tick it no longer holds')
     assert.ok(p.lines.some((line) => line.includes('not started here: another daemon took over the claim')), p.lines.join('\n'))

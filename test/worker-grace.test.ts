@@ -10,6 +10,7 @@ import { ManualClock } from '../src/engine/clock.js'
 import { Tributary } from '../src/instance/tributary.js'
 import { poll } from './helpers/poll.js'
 import { tempDir } from './helpers/temp-project.js'
+import { alive } from './helpers/control-plane-project.js'
 
 // The asset says (synchronously, by files) that it runs and that its abort arrived; it never stops.
 const CONFIG = `
@@ -27,16 +28,6 @@ export default defineProject({ name: 'grace', assets: [
 
 const MINUTE = 60_000
 const GRACE = 30_000
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : ''
-  return !/^\d+ \(.*\) Z/.test(stat)
-}
-
 describe('worker kill grace on the clock', () => {
   let dir: string
   let cleanup: () => Promise<void>

@@ -10,6 +10,7 @@ import { poll } from './helpers/poll.js'
 import { cli, cliProcess } from './helpers/cli.js'
 import { serveInstance } from './helpers/server.js'
 import { tempDir } from './helpers/temp-project.js'
+import { alive } from './helpers/control-plane-project.js'
 
 // Each hanging step logs its worker's pid once its first attempt has written to staging.
 const CONFIG = `
@@ -33,17 +34,6 @@ export default defineProject({ name: 'kill', concurrency: 4, assets: [
   defineAsset({ key: 'raw/quick', async materialize() { return [{ id: 1 }] } }),
 ] })
 `
-
-// A process that ended but was not reaped yet (a zombie: an orphan waits for init) counts as ended.
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : ''
-  return !/^\d+ \(.*\) Z/.test(stat)
-}
 
 /** The pid of the worker spinning raw/spin in the project at `dir`, once it has started. */
 const spinningPid = (dir: string, timeoutMs?: number) => poll('raw/spin to start spinning in its worker', async () => {
