@@ -154,4 +154,22 @@ describe('postgres step queue', () => {
       { runId: 'r9', assetKey: 'p/waiting', partition: '2026-03-01', attempt: 1, since, waitingForPool: 'warehouse' },
     ])
   })
+
+  test('waking the workers (jobs a local queue gave back, or a lost worker\'s) notifies jobs:insert with a count of at least 1, which graphile-worker 0.17 acts on', async () => {
+    const listener = new pg.Client({ connectionString: database.url })
+    await listener.connect()
+    try {
+      const payloads: unknown[] = []
+      const two = new Promise<void>((resolve) => listener.on('notification', (message) => {
+        if (message.channel === 'jobs:insert' && payloads.push(JSON.parse(message.payload!)) === 2) resolve()
+      }))
+      await listener.query('LISTEN "jobs:insert"')
+      await queue.wakeWorkers(3)
+      await queue.wakeWorkers(0)
+      await two
+      assert.deepEqual(payloads, [{ count: 3 }, { count: 1 }])
+    } finally {
+      await listener.end()
+    }
+  })
 })

@@ -102,6 +102,8 @@ export interface StepQueue {
   workerHeartbeat(worker: Omit<WorkerRecord, 'heartbeatAt' | 'stoppedAt' | 'state' | 'startedAt'> & { readonly startedAt: Date; readonly queueSlots: readonly string[] }, runIds: readonly string[]): Promise<string[]>
   /** Marks workers silent for longer than `leaseMs` lost and unlocks their jobs for others; returns their ids. */
   expireWorkers(leaseMs: number): Promise<string[]>
+  /** Wakes the idle workers, as `count` new jobs would: for jobs unlocked by other means than a new job. */
+  wakeWorkers(count: number): Promise<void>
   /** Marks a worker stopped (it ended cleanly). */
   stopWorker(id: string): Promise<void>
   /** Every worker seen, running first, then by last heartbeat. */

@@ -14,6 +14,13 @@ import type { QueueExecutorConfig } from '../executor-config.js'
 import { fencedDeps, raiseClaimFence } from './fenced-deps.js'
 import { PoolGate } from './pool-gate.js'
 
+// graphile-worker's local queue: each worker fetches (and locks) up to its concurrency in jobs at once,
+// so a job is fetched about once, not by a slot of every worker it wakes. A job held while every slot is
+// busy goes back to the queue after LOCAL_QUEUE_TTL_MS, and the idle workers are woken for it.
+const LOCAL_QUEUE_TTL_MS = 1000
+// After a return, before the wake-up: the return is graphile-worker's own statement, on its own connection.
+const RETURN_WAKE_DELAY_MS = 100
+
 /** How a `tributary worker` process runs. */
 export interface QueueWorkerOptions {
   /** The project's engine deps; its executor must be a process pool, so step code never runs in this process. */
@@ -70,10 +77,14 @@ export class QueueWorker {
     await worker.heartbeat()
     options.deps.executor?.warm?.(worker.concurrency)
     const events = new EventEmitter()
-    // The slots' ids reach the store with the next beat, so a lost worker's jobs can be unlocked by them.
-    events.on('worker:create', ({ worker: slot }: { worker: { workerId: string } }) => {
-      worker.slots.push(slot.workerId)
+    // graphile-worker 0.17 locks jobs in its pool's name (its local queue fetches them, not a slot): the
+    // pool's id reaches the store with the next beat, so a lost worker's jobs can be unlocked by it.
+    events.on('pool:create', ({ workerPool }: { workerPool: { id: string } }) => {
+      worker.slots.push(workerPool.id)
       void worker.heartbeat()
+    })
+    events.on('localQueue:returnJobs', ({ jobs }: { jobs: readonly unknown[] }) => {
+      setTimeout(() => void options.queue.wakeWorkers(jobs.length).catch(() => undefined), RETURN_WAKE_DELAY_MS).unref()
     })
     worker.runner = await run({
       connectionString: options.url,
@@ -83,7 +94,18 @@ export class QueueWorker {
       logger: quietQueueLogger,
       events,
       // A pool at its limit in this worker: its jobs are left for other workers (or later).
-      forbiddenFlags: () => worker.gate.forbidden(),
+      // null when none: a slot asking with flags (even none) bypasses the local queue.
+      forbiddenFlags: () => {
+        const flags = worker.gate.forbidden()
+        return flags.length > 0 ? flags : null
+      },
+      preset: {
+        worker: {
+          localQueue: { size: worker.concurrency, ttl: LOCAL_QUEUE_TTL_MS },
+          // Completions of the same tick share one statement.
+          completeJobBatchDelay: 0,
+        },
+      },
       taskList: { [STEP_TASK]: (payload, helpers) => worker.take(payload as StepJob, helpers.job) },
     })
     // On the project's clock: a test's ManualClock decides when the worker beats.

@@ -211,10 +211,15 @@ export class PostgresStepQueue implements StepQueue {
          SELECT cardinality(ids) AS n, graphile_worker.force_unlock_workers(ids) FROM stale`,
         [Math.trunc(leaseMs)],
       )
-      // Unlocking sends no notification of its own: wake the idle workers as a new job would.
-      if (Number(unlocked?.n) > 0) await this.pool.query(`SELECT pg_notify('jobs:insert', '{"count":-1}')`)
+      // Unlocking sends no notification of its own: wake the idle workers as new jobs would.
+      if (Number(unlocked?.n) > 0) await this.wakeWorkers(1000)
       return rows.map((row) => row.id as string)
     })
+  }
+
+  async wakeWorkers(count: number): Promise<void> {
+    // graphile-worker 0.17 ignores a count below 1.
+    await this.guard(() => this.pool.query(`SELECT pg_notify('jobs:insert', $1)`, [JSON.stringify({ count: Math.max(1, Math.trunc(count)) })]))
   }
 
   async stopWorker(id: string): Promise<void> {
