@@ -86,7 +86,13 @@ export async function runAttempt(
   try {
     // No-op and file assets that never touch the warehouse never pay for a session.
     let opening: Promise<WarehouseSession> | undefined
-    const open = () => (opening ??= deps.warehouse.session().then((s) => (session = s)))
+    const open = () => (opening ??= deps.warehouse.session().then((s) => {
+      session = s
+      if (controller.signal.aborted) void s.interrupt()
+      return s
+    }))
+    // A timeout or cancel stops the session's statement in the warehouse too, not only the step's bookkeeping.
+    controller.signal.addEventListener('abort', () => void session?.interrupt(), { once: true })
     if (staging) await open()
     if (files) await prepareFileStaging(files.staging)
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, abortPromise])

@@ -79,6 +79,8 @@ async function run(id: number, task: Extract<ToWorker, { type: 'run' }>['task'])
   const access = task.kind === 'sensor' ? undefined : task.warehouse
   const own = access?.type === 'connect' && warehouseConfig?.type === 'postgres' && task.kind !== 'sensor'
     ? ownSession(warehouseConfig, task.assetKey, access.staging) : undefined
+  // The step's timeout or cancel stops its statement in the warehouse too.
+  controller.signal.addEventListener('abort', () => void own?.interrupt(), { once: true })
   const host: StepHost = {
     warehouse: own ? own.call : (request) => new Promise((resolve, reject) => {
       const call = nextCall++
@@ -112,6 +114,7 @@ let ownWarehouse: Promise<Warehouse> | undefined
 function ownSession(config: PostgresWarehouseConfig, assetKey: string, staging: Relation | null) {
   let session: Promise<WarehouseSession> | undefined
   let closed = false
+  let interrupted = false
   return {
     async call(request: WarehouseCall): Promise<unknown> {
       if (closed) {
@@ -120,8 +123,17 @@ function ownSession(config: PostgresWarehouseConfig, assetKey: string, staging: 
       ownWarehouse ??= import('../warehouse/postgres/postgres-warehouse.js').then(({ PostgresWarehouse }) => PostgresWarehouse.open(config, { applicationName: `tributary worker ${process.pid}`, poolSize: 2 }))
       // A failed open is tried again by the next step, not remembered.
       ownWarehouse.catch(() => (ownWarehouse = undefined))
-      session ??= ownWarehouse.then((warehouse) => warehouse.session())
+      session ??= ownWarehouse.then(async (warehouse) => {
+        const opened = await warehouse.session()
+        if (interrupted) void opened.interrupt()
+        return opened
+      })
       return serveWarehouseCall(await session, request, staging)
+    },
+    /** Stops the session's statement (see WarehouseSession.interrupt); later calls are refused. */
+    async interrupt(): Promise<void> {
+      interrupted = true
+      await session?.then((s) => s.interrupt(), () => undefined)
     },
     /** Waits for the session's queued work, then returns its connection. */
     async close(): Promise<void> {

@@ -59,6 +59,7 @@ export const ErrorCode = {
   WarehouseUnreachable: 'TRB5020',
   InvalidWarehouseName: 'TRB5021',
   InvalidWarehouse: 'TRB5022',
+  WarehouseInterrupted: 'TRB5030',
   Usage: 'TRB6001',
   RunNotFound: 'TRB6002',
   RunNotActive: 'TRB6003',

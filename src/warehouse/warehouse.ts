@@ -76,6 +76,14 @@ export interface WarehouseSession extends WarehouseQueries {
    * (creating `target` on the first publish) and leaves every other partition untouched.
    */
   publish(staging: Relation, target: Relation, meta: PublicationMeta, options?: { readonly partitionColumn?: string }): Promise<void>
+  /** Drops a relation; nothing happens when it does not exist. Runs on an interrupted session too. */
   drop(relation: Relation): Promise<void>
+  /**
+   * Stops the statement this session runs now (DuckDB's interrupt, PostgreSQL's cancel) and refuses
+   * every later call but `drop` and `close` (TRB5030). A transaction the statement was part of rolls
+   * back, so nothing is half-written or half-published. The engine calls it when the step's timeout
+   * runs out or its run is canceled. Resolves once the interrupted work has ended.
+   */
+  interrupt(): Promise<void>
   close(): Promise<void>
 }

@@ -185,9 +185,16 @@ export class DuckDbSession implements WarehouseSession {
     }
   }
 
-  /** Drops a table; nothing happens when it does not exist. */
+  /** Drops a table; nothing happens when it does not exist. Cleanup: runs on an interrupted session too. */
   drop(relation: Relation): Promise<void> {
-    return this.connection.run(`drop table if exists ${quoteRelation(relation)}`)
+    return this.connection.exclusive((s) => s.run(`drop table if exists ${quoteRelation(relation)}`), true)
+  }
+
+  /** Interrupts the statement running through DuckDB's connection interrupt and refuses later work but drop and close. */
+  interrupt(): Promise<void> {
+    // A connection interrupted mid-work is closed with the session, not handed to another one.
+    this.clean = false
+    return this.connection.interrupt()
   }
 
   /** Ends the session once queued work has finished; its connection is closed or kept for another session. Safe to call twice. */

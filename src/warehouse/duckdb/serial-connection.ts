@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Row } from '../../model/context.js'
+import { StatementGate } from '../statement-gate.js'
 import { queryError } from './duckdb-errors.js'
 import { toDuckDbParams, toJs } from './duckdb-values.js'
 
@@ -22,36 +23,46 @@ export class SerialConnection {
   private tail: Promise<unknown> = Promise.resolve()
   private closed = false
   private readonly statements: Statements
+  private readonly gate: StatementGate
 
   constructor(connection: DuckDBConnection) {
+    const gate = (this.gate = new StatementGate(() => connection.interrupt()))
     this.statements = {
       connection,
-      async read(sql, params = []) {
+      read: (sql, params = []) => gate.statement(sql, async () => {
         try {
           const reader = await connection.runAndReadAll(sql, params.length > 0 ? toDuckDbParams(params) : undefined)
           return reader.convertRowObjects(toJs)
         } catch (error) {
           throw queryError(error)
         }
-      },
-      async run(sql, params = []) {
+      }),
+      run: (sql, params = []) => gate.statement(sql, async () => {
         try {
           await connection.run(sql, params.length > 0 ? toDuckDbParams(params) : undefined)
         } catch (error) {
           throw queryError(error)
         }
-      },
+      }),
     }
   }
 
-  /** Runs `work` with the connection to itself, after everything queued before it. */
-  exclusive<T>(work: (statements: Statements) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` with the connection to itself, after everything queued before it. Once the
+   * connection is interrupted, work is refused (TRB5030) unless it is `cleanup`.
+   */
+  exclusive<T>(work: (statements: Statements) => Promise<T>, cleanup = false): Promise<T> {
     const result = this.tail.then(() => {
       if (this.closed) throw new Error('this DuckDB connection is closed')
-      return work(this.statements)
+      return this.gate.run(() => work(this.statements), cleanup)
     })
     this.tail = result.catch(() => undefined)
     return result
+  }
+
+  /** Interrupts the statement running (its transaction rolls back) and refuses later work but cleanup; see StatementGate. */
+  interrupt(): Promise<void> {
+    return this.gate.interrupt()
   }
 
   /** Runs a query with `$1` parameters and returns plain JS rows. */
@@ -77,7 +88,7 @@ export class SerialConnection {
     return this.exclusive(async () => {
       this.closed = true
       return true
-    }).catch(() => false)
+    }, true).catch(() => false)
   }
 
   /** Closes the connection once queued work has finished. Safe to call twice. */
@@ -85,7 +96,7 @@ export class SerialConnection {
     return this.exclusive(async (s) => {
       this.closed = true
       s.connection.closeSync()
-    }).catch(() => undefined)
+    }, true).catch(() => undefined)
   }
 }
 

@@ -179,9 +179,14 @@ export class PostgresSession implements WarehouseSession {
     })
   }
 
-  /** Drops a table; nothing happens when it does not exist. */
+  /** Drops a table; nothing happens when it does not exist. Cleanup: runs on an interrupted session too. */
   drop(relation: Relation): Promise<void> {
-    return this.exec(`drop table if exists ${quoteTable(relation)}`)
+    return this.client.exclusive((s) => s.run(`drop table if exists ${quoteTable(relation)}`), true)
+  }
+
+  /** Cancels the statement running (pg_cancel_backend of this session's server process) and refuses later work but drop and close. */
+  interrupt(): Promise<void> {
+    return this.client.interrupt()
   }
 
   /** Returns the connection to the pool once queued work has finished. */

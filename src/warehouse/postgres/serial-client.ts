@@ -1,5 +1,6 @@
-import type pg from 'pg'
+import pg from 'pg'
 import type { Row } from '../../model/context.js'
+import { StatementGate } from '../statement-gate.js'
 import { queryError } from './postgres-errors.js'
 import { toPgParams } from './postgres-values.js'
 
@@ -25,40 +26,57 @@ export class SerialClient {
   private broken = false
   private readonly statements: Statements
   private readonly onError: () => void
+  private readonly gate: StatementGate
 
   constructor(client: pg.PoolClient, url: string) {
     const wrap = (error: unknown) => queryError(error, url)
+    // The server process serving this client, from the BackendKeyData message of its connect.
+    const backend = (client as unknown as { processID?: number }).processID
+    const gate = (this.gate = new StatementGate(() => cancelBackend(url, backend)))
     this.statements = {
       client,
       wrap,
-      async read(sql, params = []) {
+      read: (sql, params = []) => gate.statement(sql, async () => {
         try {
           return (await client.query<Row>(sql, toPgParams(params))).rows
         } catch (error) {
           throw wrap(error)
         }
-      },
-      async run(sql, params = []) {
+      }),
+      run: (sql, params = []) => gate.statement(sql, async () => {
         try {
           await client.query(sql, params.length > 0 ? toPgParams(params) : undefined)
         } catch (error) {
           throw wrap(error)
         }
-      },
+      }),
     }
     // A connection the server dropped is reported here; it is not returned to the pool.
     this.onError = () => (this.broken = true)
     client.on('error', this.onError)
   }
 
-  /** Runs `work` with the client to itself, after everything queued before it. */
-  exclusive<T>(work: (statements: Statements) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` with the client to itself, after everything queued before it. Once the client is
+   * interrupted, work is refused (TRB5030) unless it is `cleanup`.
+   */
+  exclusive<T>(work: (statements: Statements) => Promise<T>, cleanup = false): Promise<T> {
     const result = this.tail.then(() => {
       if (this.closed) throw new Error('this PostgreSQL warehouse session is closed')
-      return work(this.statements)
+      return this.gate.run(() => work(this.statements), cleanup)
     })
     this.tail = result.catch(() => undefined)
     return result
+  }
+
+  /**
+   * Cancels the statement running (its transaction rolls back) and refuses later work but cleanup;
+   * see StatementGate. The connection is then not returned to the pool: a cancel still on its way
+   * must not reach another session's statement.
+   */
+  interrupt(): Promise<void> {
+    this.broken = true
+    return this.gate.interrupt()
   }
 
   /** Runs `work` in one transaction (`begin` may set its isolation level): committed when it resolves, rolled back when it throws. */
@@ -83,6 +101,20 @@ export class SerialClient {
       // The pooled client outlives this session: a listener left on it would pile up, one per session.
       s.client.off('error', this.onError)
       s.client.release(this.broken)
-    }).catch(() => undefined)
+    }, true).catch(() => undefined)
+  }
+}
+
+// pg_cancel_backend from a connection of its own: the session's connection is busy with the
+// statement, and the pool's may all be taken by other sessions.
+async function cancelBackend(url: string, backend: number | undefined): Promise<void> {
+  if (backend === undefined) return
+  const client = new pg.Client({ connectionString: url, application_name: 'tributary cancel' })
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    await client.query('select pg_cancel_backend($1)', [backend])
+  } finally {
+    await client.end().catch(() => undefined)
   }
 }

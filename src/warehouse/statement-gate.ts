@@ -1,0 +1,85 @@
+import { ErrorCode, TributaryError } from '../model/errors.js'
+
+/** How often an interrupt is sent again while the interrupted work still runs. Default: 50 ms. */
+const RESEND_MS = 50
+// A transaction's end is left to finish: stopping a commit midway could leave its outcome unknown.
+const ENDING = /^\s*(commit|rollback|end|abort)\b/i
+const ROLLBACK = /^\s*(rollback|abort)\b/i
+
+/** TRB5030: warehouse work stopped, or refused, because the session was interrupted. */
+export function interruptedError(cause?: unknown): TributaryError {
+  return new TributaryError(ErrorCode.WarehouseInterrupted, 'the warehouse statement was interrupted: its step ran out of time or its run was canceled', {
+    cause,
+    retryable: true,
+    hint: "Nothing to undo: the interrupted statement's transaction rolled back. Raise the asset's timeout if the statement needs longer.",
+  })
+}
+
+/**
+ * The part of a serial connection (DuckDB's SerialConnection, PostgreSQL's SerialClient) that lets
+ * one caller stop the work another runs on it: `interrupt` stops the statement running, again and
+ * again until its piece of work has ended (a statement sent but not started yet misses a single
+ * interrupt), and refuses every later piece except cleanup (dropping staging, closing). The
+ * statement interrupted fails, so a transaction it was part of rolls back.
+ */
+export class StatementGate {
+  private interrupted = false
+  // The piece of work running now, and whether the statement it has in flight ends a transaction.
+  private piece: { readonly cleanup: boolean; ending: boolean } | undefined
+  // The stop sent last: the next statement waits for it, so it cannot land on that statement instead.
+  private stopping: Promise<void> = Promise.resolve()
+
+  constructor(
+    /** Stops whatever statement the connection runs now; a connection running none ignores it. */
+    private readonly stop: () => void | Promise<void>,
+  ) {}
+
+  /** Whether the connection was interrupted. */
+  get wasInterrupted(): boolean {
+    return this.interrupted
+  }
+
+  /** Runs one piece of work, its turn come; refused (TRB5030) once interrupted, unless it is `cleanup`. */
+  async run<T>(work: () => Promise<T>, cleanup = false): Promise<T> {
+    if (this.interrupted && !cleanup) throw interruptedError()
+    const piece = { cleanup, ending: false }
+    this.piece = piece
+    try {
+      return await work()
+    } finally {
+      if (this.piece === piece) this.piece = undefined
+    }
+  }
+
+  /** Runs one statement of the current piece; after an interrupt only a rollback (or cleanup) goes through, and what fails says TRB5030. */
+  async statement<T>(sql: string, run: () => Promise<T>): Promise<T> {
+    const piece = this.piece
+    const refused = () => this.interrupted && !piece?.cleanup && !ROLLBACK.test(sql)
+    if (refused()) throw interruptedError()
+    await this.stopping
+    if (refused()) throw interruptedError()
+    if (piece) piece.ending = ENDING.test(sql)
+    try {
+      return await run()
+    } catch (error) {
+      throw this.interrupted && !piece?.cleanup ? interruptedError(error) : error
+    } finally {
+      if (piece) piece.ending = false
+    }
+  }
+
+  /** Stops the running piece of work and refuses later ones but cleanup; resolves once that piece has ended. */
+  async interrupt(): Promise<void> {
+    this.interrupted = true
+    const piece = this.piece
+    if (!piece || piece.cleanup) return
+    while (this.piece === piece) {
+      if (!piece.ending) {
+        this.stopping = Promise.resolve().then(this.stop).catch(() => undefined)
+        await this.stopping
+      }
+      if (this.piece !== piece) break
+      await new Promise((resolve) => setTimeout(resolve, RESEND_MS))
+    }
+  }
+}
