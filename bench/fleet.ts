@@ -2,17 +2,15 @@
 // processes, and the 40 × 10 ms chain on them, against PostgreSQL (store and warehouse) at
 // $TRIBUTARY_TEST_POSTGRES (Default: postgres://postgres@127.0.0.1:5432), in a database made for it.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import pg from 'pg'
 import { Tributary, type ProgressEvent } from '../src/index.js'
+import { createDatabase, POSTGRES_SERVER, query } from '../test/helpers/postgres-database.js'
 import { inTempDir, quantile, result, resultBelow, timed, type BenchResult } from './harness.js'
 import { layeredAssets } from './layered.js'
 import { chainAssets } from './sequential.js'
 
-const SERVER = process.env.TRIBUTARY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432'
 const BIN = join(import.meta.dirname, '..', 'bin', 'tributary.js')
 const WORKERS = 2
 // Steps in flight across the fleet, and per worker.
@@ -113,13 +111,13 @@ async function publishedToStarted(url: string, runId: string, instance: Tributar
 }
 
 async function onFleet(name: string, shape: { key: string; ins: string[] }[], materialize: string, work: (instance: Tributary, url: string) => Promise<BenchResult[]>): Promise<BenchResult[]> {
-  const database = `trb_bench_${randomBytes(4).toString('hex')}`
+  let database: Awaited<ReturnType<typeof createDatabase>>
   try {
-    await query(`${SERVER}/postgres`, `create database ${database}`)
+    database = await createDatabase()
   } catch (error) {
-    return [result(`fleet: ${name}: not measured (PostgreSQL at ${SERVER.replace(/\/\/[^@]*@/, '//')} unreachable: ${(error as Error).message})`, Number.NaN, '')]
+    return [result(`fleet: ${name}: not measured (PostgreSQL at ${POSTGRES_SERVER.replace(/\/\/[^@]*@/, '//')} unreachable: ${(error as Error).message})`, Number.NaN, '')]
   }
-  const url = `${SERVER}/${database}`
+  const url = database.url
   const children: ChildProcess[] = []
   try {
     return await inTempDir(`fleet-${name}`, async (dir) => {
@@ -148,7 +146,7 @@ export default defineProject({
   } finally {
     for (const child of children) child.kill('SIGTERM')
     await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)))
-    await query(`${SERVER}/postgres`, `drop database if exists ${database} with (force)`).catch(() => undefined)
+    await database.drop().catch(() => undefined)
   }
 }
 
@@ -163,14 +161,4 @@ async function startWorker(dir: string, url: string): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`worker exited ${code} before starting: ${stderr}`)))
   })
   return child
-}
-
-async function query<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<R>(sql, params)).rows
-  } finally {
-    await client.end()
-  }
 }

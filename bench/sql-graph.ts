@@ -3,12 +3,11 @@
 // side with the database running bare, on one connection, exactly the statements Tributary's
 // warehouse sent during a run (recorded at the driver: staging, checks, data versions, schemas,
 // publish with its ledger row, staging drops). Budget: Tributary ≤ 1.5 × bare.
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import pg from 'pg'
 import { defineProject, notNull, postgres, sqlAsset, Tributary, unique, type AnyNode, type ProjectSpec } from '../src/index.js'
 import { CREATE_LEDGER } from '../src/warehouse/duckdb/ledger.js'
 import { createLedger } from '../src/warehouse/postgres/ledger.js'
+import { createDatabase } from '../test/helpers/postgres-database.js'
 import { inTempDir, pick, result, seeded, timed, type BenchResult } from './harness.js'
 import { recordDuckDb, recordPostgres, replayDuckDb, replayPostgres, type StatementLog } from './statement-log.js'
 
@@ -17,8 +16,6 @@ const WIDTH = 100
 const ROWS = 1000
 /** Measured runs of each side; the median counts. Default: 3. */
 const RUNS = Number(process.env.TRIBUTARY_BENCH_SQL_RUNS ?? 3)
-/** The PostgreSQL server; each benchmark creates and drops its own databases on it. */
-const POSTGRES_SERVER = process.env.TRIBUTARY_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432'
 
 /** The graph: layer 0 generates `ROWS` rows; every later table joins 2–3 tables of the layer before on id. */
 export function sqlLayeredAssets(dialect: 'duckdb' | 'postgres'): AnyNode[] {
@@ -92,24 +89,13 @@ export async function sqlGraphDuckDb(): Promise<BenchResult[]> {
   return figures('1,000 SQL assets, DuckDB warehouse + SQLite store (c=4)', tributaryMs, bareMs, log!)
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${POSTGRES_SERVER}/postgres` })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
-}
-
 /** Runs `work` with a fresh database's name and URL, dropped afterwards. */
 async function withDatabase<T>(work: (name: string, url: string) => Promise<T>): Promise<T> {
-  const name = `trb_bench_${randomBytes(6).toString('hex')}`
-  await admin(`create database ${name}`)
+  const database = await createDatabase()
   try {
-    return await work(name, `${POSTGRES_SERVER}/${name}`)
+    return await work(database.name, database.url)
   } finally {
-    await admin(`drop database if exists ${name} with (force)`)
+    await database.drop()
   }
 }
 
