@@ -239,7 +239,7 @@ export class PostgresStepQueue implements StepQueue {
     }))
   }
 
-  // Locks the step's claim and checks that `fence` is still its latest, unended: a worker whose lease
+  // Locks the step and its claim and checks that `fence` is still its latest, unended: a worker whose lease
   // expired (another took the step) or whose attempt already ended is refused with TRB7003. The
   // check fails in SQL (STALE_FENCE, with the claim's fence and whether it ended), so that it rolls
   // back the statements sent with it.
@@ -247,7 +247,10 @@ export class PostgresStepQueue implements StepQueue {
     try {
       await db.query({
         name: 'trb_hold_fence',
-        text: `WITH c AS (SELECT fence, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 FOR UPDATE)
+        // The step's row is locked before its claim's (the subquery on s runs first), in the order a
+        // claim locks them: a completion and a re-claim of the same step wait for each other, never deadlock.
+        text: `WITH s AS (SELECT 1 FROM steps WHERE run_id = $1 AND asset_key = $2 AND partition = $3 FOR UPDATE),
+          c AS (SELECT fence, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 AND (SELECT count(*) FROM s) >= 0 FOR UPDATE)
           SELECT ('${STALE_FENCE} ' || coalesce(max(fence)::text, '-') || ' ' || coalesce(bool_or(outcome IS NOT NULL)::text, 'false'))::bigint FROM c
           HAVING count(*) = 0 OR NOT bool_or(fence = $4::bigint AND outcome IS NULL)`,
         values: [...keyOf(ref), fence],
