@@ -94,10 +94,12 @@ export class QueueWorker {
       logger: quietQueueLogger,
       events,
       // A pool at its limit in this worker: its jobs are left for other workers (or later).
-      // null when none: a slot asking with flags (even none) bypasses the local queue.
+      // Without pool limits, null: a slot asking with flags (even none) bypasses the local queue.
+      // With them, always the list: the local queue would fetch a batch with no flags at all and
+      // hold steps of a full pool here, out of other workers' reach.
       forbiddenFlags: () => {
         const flags = worker.gate.forbidden()
-        return flags.length > 0 ? flags : null
+        return flags.length > 0 || Object.keys(options.pools ?? {}).length > 0 ? flags : null
       },
       preset: {
         worker: {
