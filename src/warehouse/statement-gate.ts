@@ -1,7 +1,8 @@
 import { ErrorCode, TributaryError } from '../model/errors.js'
 
-/** How often an interrupt is sent again while the interrupted work still runs. Default: 50 ms. */
+/** How soon an interrupt is sent again while the interrupted work still runs; each wait doubles, up to 1 s. Default: 50 ms. */
 const RESEND_MS = 50
+const RESEND_MAX_MS = 1_000
 // A transaction's end is left to finish: stopping a commit midway could leave its outcome unknown.
 const ENDING = /^\s*(commit|rollback|end|abort)\b/i
 const ROLLBACK = /^\s*(rollback|abort)\b/i
@@ -56,8 +57,11 @@ export class StatementGate {
     const piece = this.piece
     const refused = () => this.interrupted && !piece?.cleanup && !ROLLBACK.test(sql)
     if (refused()) throw interruptedError()
-    await this.stopping
-    if (refused()) throw interruptedError()
+    // Only after an interrupt is there a stop on its way to wait for (no extra await otherwise).
+    if (this.interrupted) {
+      await this.stopping
+      if (refused()) throw interruptedError()
+    }
     if (piece) piece.ending = ENDING.test(sql)
     try {
       return await run()
@@ -73,13 +77,15 @@ export class StatementGate {
     this.interrupted = true
     const piece = this.piece
     if (!piece || piece.cleanup) return
-    while (this.piece === piece) {
+    // Backing off: a stop that cannot reach the statement (a pooler hiding the server's process) is
+    // not sent 20 times a second for as long as the statement runs.
+    for (let wait = RESEND_MS; this.piece === piece; wait = Math.min(wait * 2, RESEND_MAX_MS)) {
       if (!piece.ending) {
         this.stopping = Promise.resolve().then(this.stop).catch(() => undefined)
         await this.stopping
       }
       if (this.piece !== piece) break
-      await new Promise((resolve) => setTimeout(resolve, RESEND_MS))
+      await new Promise((resolve) => setTimeout(resolve, wait))
     }
   }
 }

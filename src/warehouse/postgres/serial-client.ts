@@ -105,11 +105,15 @@ export class SerialClient {
   }
 }
 
+/** How long the cancel's own connection may take to open. Default: 2 s. */
+const CANCEL_CONNECT_TIMEOUT_MS = 2_000
+
 // pg_cancel_backend from a connection of its own: the session's connection is busy with the
 // statement, and the pool's may all be taken by other sessions.
 async function cancelBackend(url: string, backend: number | undefined): Promise<void> {
   if (backend === undefined) return
-  const client = new pg.Client({ connectionString: url, application_name: 'tributary cancel' })
+  // Bounded: a server that does not answer must not hold up the rollback and drops that follow.
+  const client = new pg.Client({ connectionString: url, application_name: 'tributary cancel', connectionTimeoutMillis: CANCEL_CONNECT_TIMEOUT_MS })
   client.on('error', () => undefined)
   try {
     await client.connect()
