@@ -1,24 +1,25 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { ManualClock } from '../engine/clock.js'
 import { TributaryError } from '../model/errors.js'
 import { StatementGate } from './statement-gate.js'
 
 const isInterrupted = (error: unknown) => error instanceof TributaryError && error.code === 'TRB5030'
 
-/** A statement that runs until stopped: each stop ends it unless `ignore` stops are still to be missed. */
-function fakeConnection(ignore = 0) {
+/** A statement that runs until stopped: each stop ends it unless `ignore` stops are still to be missed; resends timed on `clock`. */
+function fakeConnection(ignore = 0, clock = new ManualClock()) {
   let finish: ((error?: Error) => void) | undefined
   const sent: string[] = []
   let stops = 0
   const gate = new StatementGate(() => {
     stops++
     if (stops > ignore) finish?.(new Error('Interrupted!'))
-  })
+  }, clock)
   const statement = (sql: string, long = false) => gate.statement(sql, () => {
     sent.push(sql)
     return long ? new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve()))) : Promise.resolve()
   })
-  return { gate, statement, sent, stops: () => stops }
+  return { gate, statement, sent, stops: () => stops, clock, end: () => finish?.() }
 }
 
 test('an interrupt stops the running statement (resent while it is missed), lets its rollback through and refuses the rest but cleanup', async () => {
@@ -35,7 +36,14 @@ test('an interrupt stops the running statement (resent while it is missed), lets
   })
   const failed = work.then(() => undefined, (e: unknown) => e)
   await new Promise((resolve) => setImmediate(resolve))
-  await c.gate.interrupt()
+  const interrupting = c.gate.interrupt()
+  // The two missed stops are resent once due on the clock: 50 ms, then 100 ms later.
+  await c.clock.timersSet()
+  c.clock.advance(50)
+  await c.clock.timersSet()
+  c.clock.advance(100)
+  await interrupting
+  assert.equal(c.clock.pendingTimers, 0, 'the next resend was called off when the statement ended')
   const error = await failed
   assert.ok(isInterrupted(error), String(error))
   assert.match(String((error as Error).cause), /Interrupted!/, 'the statement was stopped, with its own error as the cause')
@@ -61,4 +69,37 @@ test('a commit under way is not stopped and completes; an interrupt with nothing
   await idle.gate.interrupt()
   assert.equal(idle.stops(), 0)
   await assert.rejects(idle.gate.run(() => idle.statement('select 1')), isInterrupted)
+})
+
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+
+test('resends follow the injected clock: none while it stands still, each once due (50 ms doubling to 1 s), none after the statement ends', async () => {
+  const c = fakeConnection(Infinity)
+  const work = c.gate.run(() => c.statement('select pg_sleep(30)', true))
+  const failed = work.then(() => undefined, (e: unknown) => e)
+  await turn()
+  const interrupting = c.gate.interrupt()
+  const again = c.gate.interrupt()
+  await c.clock.timersSet()
+  assert.equal(c.stops(), 1, 'the first stop goes at once, and a second interrupt joins the first')
+  for (const [i, wait] of [50, 100, 200, 400, 800, 1000, 1000, 1000].entries()) {
+    c.clock.advance(wait - 1)
+    await turn()
+    assert.equal(c.stops(), i + 1, `no resend ${wait - 1} ms after the last stop`)
+    assert.equal(c.clock.pendingTimers, 1)
+    c.clock.advance(1)
+    // The timer fired; the gate resends, then sets the next one.
+    await c.clock.timersSet()
+    assert.equal(c.stops(), i + 2, `resent ${wait} ms after the last stop`)
+  }
+  // The statement ends (as a stop that finally lands would end it): the interrupt resolves without the clock moving.
+  c.end()
+  await interrupting
+  await again
+  assert.equal(c.clock.pendingTimers, 0, 'the pending resend was called off')
+  assert.equal(c.stops(), 9)
+  assert.equal(await failed, undefined, 'the statement ended on its own')
+  c.clock.advance(10_000)
+  await turn()
+  assert.equal(c.stops(), 9, 'nothing resent once the statement has ended')
 })

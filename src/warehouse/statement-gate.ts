@@ -1,3 +1,4 @@
+import { startTimer, systemClock, type Clock } from '../engine/clock.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
 
 /** How soon an interrupt is sent again while the interrupted work still runs; each wait doubles, up to 1 s. Default: 50 ms. */
@@ -21,18 +22,22 @@ export function interruptedError(cause?: unknown): TributaryError {
  * one caller stop the work another runs on it: `interrupt` stops the statement running, again and
  * again until its piece of work has ended (a statement sent but not started yet misses a single
  * interrupt), and refuses every later piece except cleanup (dropping staging, closing). The
- * statement interrupted fails, so a transaction it was part of rolls back.
+ * statement interrupted fails, so a transaction it was part of rolls back. The resends are timed on
+ * the injected clock (Default: the system clock).
  */
 export class StatementGate {
   private interrupted = false
-  // The piece of work running now, and whether the statement it has in flight ends a transaction.
-  private piece: { readonly cleanup: boolean; ending: boolean } | undefined
+  // The piece of work running now, whether the statement it has in flight ends a transaction, the
+  // interrupt stopping it (one however often interrupt is called) and what wakes that interrupt's wait when the piece ends.
+  private piece: Piece | undefined
   // The stop sent last: the next statement waits for it, so it cannot land on that statement instead.
   private stopping: Promise<void> = Promise.resolve()
 
   constructor(
     /** Stops whatever statement the connection runs now; a connection running none ignores it. */
     private readonly stop: () => void | Promise<void>,
+    /** Times the resends. Default: the system clock. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Whether the connection was interrupted. */
@@ -43,12 +48,13 @@ export class StatementGate {
   /** Runs one piece of work, its turn come; refused (TRB5030) once interrupted, unless it is `cleanup`. */
   async run<T>(work: () => Promise<T>, cleanup = false): Promise<T> {
     if (this.interrupted && !cleanup) throw interruptedError()
-    const piece = { cleanup, ending: false }
+    const piece: Piece = { cleanup, ending: false }
     this.piece = piece
     try {
       return await work()
     } finally {
       if (this.piece === piece) this.piece = undefined
+      piece.ended?.()
     }
   }
 
@@ -77,6 +83,12 @@ export class StatementGate {
     this.interrupted = true
     const piece = this.piece
     if (!piece || piece.cleanup) return
+    // A second interrupt of the same piece joins the first rather than sending stops of its own.
+    piece.stopping ??= this.stopUntilEnded(piece)
+    return piece.stopping
+  }
+
+  private async stopUntilEnded(piece: Piece): Promise<void> {
     // Backing off: a stop that cannot reach the statement (a pooler hiding the server's process) is
     // not sent 20 times a second for as long as the statement runs.
     for (let wait = RESEND_MS; this.piece === piece; wait = Math.min(wait * 2, RESEND_MAX_MS)) {
@@ -85,7 +97,26 @@ export class StatementGate {
         await this.stopping
       }
       if (this.piece !== piece) break
-      await new Promise((resolve) => setTimeout(resolve, wait))
+      // Until the resend is due on the clock, or the piece ends: then the interrupt resolves at once,
+      // its timer stopped (a manual clock that never moves again does not hold it up).
+      await new Promise<void>((resolve) => {
+        const cancel = startTimer(this.clock, wait, () => {
+          piece.ended = undefined
+          resolve()
+        })
+        piece.ended = () => {
+          cancel()
+          resolve()
+        }
+      })
+      piece.ended = undefined
     }
   }
+}
+
+interface Piece {
+  readonly cleanup: boolean
+  ending: boolean
+  stopping?: Promise<void>
+  ended?: () => void
 }

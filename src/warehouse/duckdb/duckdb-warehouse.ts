@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
+import type { Clock } from '../../engine/clock.js'
 import type { Relation } from '../../graph/asset-graph.js'
 import type { PublicationRecord, Warehouse, WarehouseSession } from '../warehouse.js'
 import { lockedError, openError } from './duckdb-errors.js'
@@ -37,6 +38,7 @@ export class DuckDbWarehouse implements Warehouse {
     private readonly instance: DuckDBInstance,
     // Serves warehouse-level reads (the ledger) so they never wait behind a session's work.
     private readonly admin: SerialConnection,
+    private readonly clock: Clock | undefined,
   ) {}
 
   /**
@@ -44,9 +46,10 @@ export class DuckDbWarehouse implements Warehouse {
    * Throws TRB5001 when another process, or another warehouse in this one, holds the file;
    * TRB5012 when the file is not a DuckDB database. Given `published` (the store's published
    * assets, asked only when needed), a missing file is TRB5011 and a DuckDB file without
-   * Tributary's ledger TRB5012, instead of a new, empty warehouse.
+   * Tributary's ledger TRB5012, instead of a new, empty warehouse. `clock` times the resends of
+   * a session's interrupt (Default: the system clock).
    */
-  static async open(path: string, options: { published?: PublishedAssets } = {}): Promise<DuckDbWarehouse> {
+  static async open(path: string, options: { published?: PublishedAssets; clock?: Clock } = {}): Promise<DuckDbWarehouse> {
     const file = resolve(path)
     if (openFiles.has(file)) {
       throw lockedError(file, 'This process already has the warehouse open; close that DuckDbWarehouse first or share it.')
@@ -71,7 +74,7 @@ export class DuckDbWarehouse implements Warehouse {
           if (assets.length > 0) throw foreignWarehouseError(file, assets)
         }
         await admin.run(CREATE_LEDGER)
-        return new DuckDbWarehouse(file, instance, admin)
+        return new DuckDbWarehouse(file, instance, admin, options.clock)
       } catch (error) {
         instance.closeSync()
         throw error
@@ -86,7 +89,7 @@ export class DuckDbWarehouse implements Warehouse {
   async session(): Promise<WarehouseSession> {
     if (this.closed) throw new Error(`the DuckDB warehouse ${this.file} is closed`)
     const connection = this.idle.pop() ?? (await this.instance.connect())
-    const session: DuckDbSession = new DuckDbSession(new SerialConnection(connection), (clean) => {
+    const session: DuckDbSession = new DuckDbSession(new SerialConnection(connection, this.clock), (clean) => {
       this.sessions.delete(session)
       if (clean && !this.closed && this.idle.length < MAX_IDLE) this.idle.push(connection)
       else connection.closeSync()

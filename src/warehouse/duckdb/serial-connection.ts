@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import type { Clock } from '../../engine/clock.js'
 import type { Row } from '../../model/context.js'
 import { StatementGate } from '../statement-gate.js'
 import { queryError } from './duckdb-errors.js'
@@ -25,8 +26,9 @@ export class SerialConnection {
   private readonly statements: Statements
   private readonly gate: StatementGate
 
-  constructor(connection: DuckDBConnection) {
-    const gate = (this.gate = new StatementGate(() => connection.interrupt()))
+  /** `clock` times the interrupt's resends (Default: the system clock). */
+  constructor(connection: DuckDBConnection, clock?: Clock) {
+    const gate = (this.gate = new StatementGate(() => connection.interrupt(), clock))
     this.statements = {
       connection,
       read: (sql, params = []) => gate.statement(sql, async () => {

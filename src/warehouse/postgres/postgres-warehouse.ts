@@ -1,4 +1,5 @@
 import pg from 'pg'
+import type { Clock } from '../../engine/clock.js'
 import type { Relation } from '../../graph/asset-graph.js'
 import { toPublication } from '../duckdb/ledger.js'
 import { stagingRelation } from '../staging-name.js'
@@ -22,14 +23,16 @@ export class PostgresWarehouse implements Warehouse {
   private constructor(
     private readonly config: PostgresWarehouseConfig,
     private readonly pool: pg.Pool,
+    private readonly clock: Clock | undefined,
   ) {}
 
   /**
    * Connects and creates the ledger (`<schema>.publications`, schema Default: '_tributary')
    * when missing, safely when several processes start at once. TRB5020 when the server
-   * cannot be reached. `applicationName` names its connections in pg_stat_activity (workers say whose they are).
+   * cannot be reached. `applicationName` names its connections in pg_stat_activity (workers say whose they are);
+   * `clock` times the resends of a session's interrupt (Default: the system clock).
    */
-  static async open(config: PostgresWarehouseConfig, options: { readonly applicationName?: string; readonly poolSize?: number } = {}): Promise<PostgresWarehouse> {
+  static async open(config: PostgresWarehouseConfig, options: { readonly applicationName?: string; readonly poolSize?: number; readonly clock?: Clock } = {}): Promise<PostgresWarehouse> {
     const pool = new pg.Pool({
       connectionString: config.url,
       max: options.poolSize ?? config.poolSize ?? 10,
@@ -56,7 +59,7 @@ export class PostgresWarehouse implements Warehouse {
       await pool.end().catch(() => undefined)
       throw isUnreachable(error) ? unreachableError(config.url, error) : queryError(error, config.url)
     }
-    return new PostgresWarehouse(config, pool)
+    return new PostgresWarehouse(config, pool, options.clock)
   }
 
   /** A new session on its own pooled connection. */
@@ -65,7 +68,7 @@ export class PostgresWarehouse implements Warehouse {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw unreachableError(this.config.url, error)
     })
-    const session: PostgresSession = new PostgresSession(new SerialClient(client, this.config.url), this.config.schema ?? '_tributary', () => this.sessions.delete(session))
+    const session: PostgresSession = new PostgresSession(new SerialClient(client, this.config.url, this.clock), this.config.schema ?? '_tributary', () => this.sessions.delete(session))
     this.sessions.add(session)
     return session
   }

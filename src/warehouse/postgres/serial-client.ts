@@ -1,4 +1,5 @@
 import pg from 'pg'
+import type { Clock } from '../../engine/clock.js'
 import type { Row } from '../../model/context.js'
 import { StatementGate } from '../statement-gate.js'
 import { queryError } from './postgres-errors.js'
@@ -28,11 +29,12 @@ export class SerialClient {
   private readonly onError: () => void
   private readonly gate: StatementGate
 
-  constructor(client: pg.PoolClient, url: string) {
+  /** `clock` times the interrupt's resends (Default: the system clock). */
+  constructor(client: pg.PoolClient, url: string, clock?: Clock) {
     const wrap = (error: unknown) => queryError(error, url)
     // The server process serving this client, from the BackendKeyData message of its connect.
     const backend = (client as unknown as { processID?: number }).processID
-    const gate = (this.gate = new StatementGate(() => cancelBackend(url, backend)))
+    const gate = (this.gate = new StatementGate(() => cancelBackend(url, backend), clock))
     this.statements = {
       client,
       wrap,
