@@ -3,6 +3,7 @@
 // statement would have, no statement is left running, nothing is published, the warehouse is usable at once.
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import pg from 'pg'
@@ -214,4 +215,70 @@ describe('WarehouseSession.interrupt on PostgreSQL', () => {
     assert.deepEqual(await next.query('select id from raw.orders'), [{ id: 3 }])
     await next.close()
   })
+
+  test("a long pg_sleep is canceled by the protocol's cancel request (the session's process id and secret key), sent through a proxy as through a pooler; no pg_cancel_backend", async () => {
+    const database = await createDatabase()
+    cleanups.push(database.drop)
+    const proxy = await recordingProxy(database.url)
+    cleanups.push(proxy.close)
+    const warehouse = await PostgresWarehouse.open(postgresWarehouse({ url: proxy.url }))
+    cleanups.push(() => warehouse.close())
+    const session = await warehouse.session()
+    const [{ pid }] = (await session.query('select pg_backend_pid() as pid')) as [{ pid: number }]
+    const started = Date.now()
+    const sleep = session.query('select pg_sleep(30)').then(() => undefined, (e: unknown) => e)
+    await poll('pg_sleep to show in pg_stat_activity', async () => ((await sleeping(database.url)).length > 0 ? true : undefined))
+    await session.interrupt()
+    const error = await sleep
+    assert.ok(Date.now() - started < BOUND_MS, `ended after ${Date.now() - started} ms`)
+    assert.ok(error instanceof TributaryError && error.code === 'TRB5030', String(error))
+    assert.match(String((error.cause as Error | undefined)?.message), /canceling statement due to user request/)
+    // The session's connection stays open (idle, its last query shown), its statement no longer active.
+    assert.deepEqual(await query(database.url, "select 1 from pg_stat_activity where pid = $1 and state <> 'idle'", [pid]), [], 'no pg_sleep left running')
+    await session.close()
+
+    const cancels = proxy.connections.filter((sent) => sent().length >= 16 && sent().readInt32BE(4) === CANCEL_REQUEST_CODE)
+    // One, or a few more when the statement's end took longer than the first resend's 50 ms to arrive.
+    assert.ok(cancels.length >= 1, 'the cancel went as a cancel request')
+    for (const sent of cancels) {
+      assert.equal(sent().length, 16, 'a cancel request and nothing else on its connection')
+      assert.equal(sent().readInt32BE(8), pid, "the request names the session's server process")
+    }
+    assert.ok(proxy.connections.every((sent) => !sent().toString('latin1').includes('pg_cancel_backend')), 'no pg_cancel_backend sent')
+  })
 })
+
+// The code a CancelRequest carries in place of a protocol version (1234 << 16 | 5678).
+const CANCEL_REQUEST_CODE = 80877102
+
+/** A TCP proxy in front of the server of `url` (as a pooler sits): `url` through it, and what each client connection sent. */
+async function recordingProxy(target: string) {
+  const upstream = new URL(target)
+  const connections: (() => Buffer)[] = []
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const chunks: Buffer[] = []
+    connections.push(() => Buffer.concat(chunks))
+    const server = connect(Number(upstream.port || 5432), upstream.hostname)
+    for (const socket of [client, server]) {
+      sockets.add(socket)
+      socket.on('error', () => undefined)
+      socket.on('close', () => sockets.delete(socket))
+    }
+    client.on('data', (chunk: Buffer) => chunks.push(chunk))
+    client.pipe(server)
+    server.pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = new URL(target)
+  url.hostname = '127.0.0.1'
+  url.port = String((server.address() as AddressInfo).port)
+  return {
+    url: url.toString(),
+    connections,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}

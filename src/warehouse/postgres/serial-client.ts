@@ -32,9 +32,9 @@ export class SerialClient {
   /** `clock` times the interrupt's resends (Default: the system clock). */
   constructor(client: pg.PoolClient, url: string, clock?: Clock) {
     const wrap = (error: unknown) => queryError(error, url)
-    // The server process serving this client, from the BackendKeyData message of its connect.
-    const backend = (client as unknown as { processID?: number }).processID
-    const gate = (this.gate = new StatementGate(() => cancelBackend(url, backend), clock))
+    // Where the client is connected and the key of the server process serving it (BackendKeyData of its connect).
+    const key = cancelKey(client)
+    const gate = (this.gate = new StatementGate(() => (key ? sendCancelRequest(key) : undefined), clock))
     this.statements = {
       client,
       wrap,
@@ -107,20 +107,87 @@ export class SerialClient {
   }
 }
 
-/** How long the cancel's own connection may take to open. Default: 2 s. */
-const CANCEL_CONNECT_TIMEOUT_MS = 2_000
+/** How long the cancel's own connection may take to open, and the server to close it once the request is sent. Default: 2 s. */
+const CANCEL_TIMEOUT_MS = 2_000
 
-// pg_cancel_backend from a connection of its own: the session's connection is busy with the
-// statement, and the pool's may all be taken by other sessions.
-async function cancelBackend(url: string, backend: number | undefined): Promise<void> {
-  if (backend === undefined) return
-  // Bounded: a server that does not answer must not hold up the rollback and drops that follow.
-  const client = new pg.Client({ connectionString: url, application_name: 'tributary cancel', connectionTimeoutMillis: CANCEL_CONNECT_TIMEOUT_MS })
-  client.on('error', () => undefined)
-  try {
-    await client.connect()
-    await client.query('select pg_cancel_backend($1)', [backend])
-  } finally {
-    await client.end().catch(() => undefined)
-  }
+/** What a cancel request of a client's statement needs: where the client is connected, how, and its server process's key. */
+interface CancelKey {
+  readonly host: string
+  readonly port: number
+  readonly ssl: unknown
+  readonly sslNegotiation: string | undefined
+  readonly processID: number
+  readonly secretKey: number
+}
+
+// The fields node-postgres keeps on a connected client (not in its types).
+interface ConnectedClient {
+  readonly host?: string
+  readonly port?: number
+  readonly ssl?: unknown
+  readonly sslNegotiation?: string
+  readonly processID?: number | null
+  readonly secretKey?: number | null
+}
+
+// The parts of node-postgres's protocol connection a cancel request uses.
+interface RawConnection {
+  readonly stream: { destroy(): void }
+  connect(port: number | string, host?: string): void
+  requestSsl(): void
+  cancel(processID: number, secretKey: number): void
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  once(event: string, listener: (...args: unknown[]) => void): unknown
+}
+
+function cancelKey(client: pg.PoolClient): CancelKey | undefined {
+  const c = client as unknown as ConnectedClient
+  if (typeof c.processID !== 'number' || typeof c.secretKey !== 'number' || !c.host || !c.port) return undefined
+  return { host: c.host, port: c.port, ssl: c.ssl, sslNegotiation: c.sslNegotiation, processID: c.processID, secretKey: c.secretKey }
+}
+
+/**
+ * PostgreSQL's CancelRequest (the protocol's cancel, as libpq's PQcancel): a connection of its own
+ * to the client's server (or pooler) that sends the process id and secret key of the client's
+ * BackendKeyData instead of logging in, so it needs no free slot under max_connections, and a pooler
+ * (PgBouncer) forwards it to the server process running the client's statement now, which
+ * pg_cancel_backend of the process id the client saw would miss. Over TLS when the client's
+ * connection is. Resolves once the server has taken the request and closed the connection;
+ * rejects when the connection does not open within 2 s or fails before the request is sent.
+ */
+function sendCancelRequest(key: CancelKey): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const connection = new pg.Connection({ ssl: key.ssl, sslNegotiation: key.sslNegotiation } as pg.ConnectionConfig) as unknown as RawConnection
+    let sent = false
+    let timer: NodeJS.Timeout | undefined
+    const finish = (error?: unknown) => {
+      clearTimeout(timer)
+      connection.stream.destroy()
+      if (error) reject(error instanceof Error ? error : new Error(String(error)))
+      else resolve()
+    }
+    // Bounded, on the wall clock as any network wait: a server that does not answer must not hold
+    // up the rollback and drops that follow. Once the request is sent, a server slow to close the
+    // connection ends the wait without an error (the interrupt sends it again if the statement runs on).
+    const bound = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => finish(sent ? undefined : new Error(`the cancel request's connection to ${key.host}:${key.port} did not open within ${CANCEL_TIMEOUT_MS} ms`)), CANCEL_TIMEOUT_MS)
+    }
+    const send = () => {
+      sent = true
+      bound()
+      connection.cancel(key.processID, key.secretKey)
+    }
+    // The server answers a cancel request by closing the connection; a reset then is that too.
+    connection.on('error', (error) => finish(sent ? undefined : error))
+    connection.once('end', () => finish(sent ? undefined : new Error(`the cancel request's connection to ${key.host}:${key.port} closed before the request was sent`)))
+    connection.once('connect', () => {
+      if (!key.ssl) send()
+      else if (key.sslNegotiation !== 'direct') connection.requestSsl()
+    })
+    connection.once('sslconnect', send)
+    bound()
+    if (key.host.startsWith('/')) connection.connect(`${key.host}/.s.PGSQL.${key.port}`)
+    else connection.connect(key.port, key.host)
+  })
 }
