@@ -74,7 +74,7 @@ export class QueueWorker {
   static async start(options: QueueWorkerOptions): Promise<QueueWorker> {
     const worker = new QueueWorker(options)
     await options.queue.prepare()
-    await worker.heartbeat()
+    await worker.timedBeat()
     options.deps.executor?.warm?.(worker.concurrency)
     const events = new EventEmitter()
     // graphile-worker 0.17 locks jobs in its pool's name (its local queue fetches them, not a slot): the
@@ -111,7 +111,7 @@ export class QueueWorker {
       taskList: { [STEP_TASK]: (payload, helpers) => worker.take(payload as StepJob, helpers.job) },
     })
     // On the project's clock: a test's ManualClock decides when the worker beats.
-    worker.stopBeat = startRepeating(options.deps.clock, options.config.heartbeatMs, () => void worker.heartbeat())
+    worker.stopBeat = startRepeating(options.deps.clock, options.config.heartbeatMs, () => void worker.timedBeat())
     return worker
   }
 
@@ -134,9 +134,23 @@ export class QueueWorker {
     await this.options.queue.stopWorker(this.id).catch(() => undefined)
   }
 
+  // A beat on the clock also looks for lost workers; a beat saying this worker is idle again (up to
+  // once per step on a fast graph) does not scan the queue's locks.
+  private async timedBeat(): Promise<void> {
+    await this.heartbeat()
+    if (this.stopped) return
+    const { queue, config } = this.options
+    try {
+      const lost = await queue.expireWorkers(config.leaseMs)
+      for (const id of lost) this.options.onLine?.(`worker ${id} stopped heartbeating for ${config.leaseMs} ms: its steps go to other workers`)
+    } catch (error) {
+      this.options.onLine?.(`looking for lost workers failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
   private async heartbeat(): Promise<void> {
     if (this.beating) return this.beating
-    const { queue, config } = this.options
+    const { queue } = this.options
     this.beating = (async () => {
       const steps = [...this.current]
       const cancel = await queue.workerHeartbeat({
@@ -145,8 +159,6 @@ export class QueueWorker {
         currentSteps: [...steps.map(({ runId, assetKey, partition, attempt, since }) => ({ runId, assetKey, partition, attempt, since })), ...this.waiting],
       }, [...new Set(steps.map((s) => s.runId))])
       for (const step of steps) if (cancel.includes(step.runId)) step.controller.abort(new CanceledError(step.assetKey))
-      const lost = await queue.expireWorkers(config.leaseMs)
-      for (const id of lost) this.options.onLine?.(`worker ${id} stopped heartbeating for ${config.leaseMs} ms: its steps go to other workers`)
     })().catch((error: unknown) => {
       this.options.onLine?.(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`)
     }).finally(() => {
