@@ -13,7 +13,7 @@ import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
 import { createDatabase, query } from './helpers/postgres-database.js'
 
 const job = (runId: string, assetKey: string, attempt: number): StepJob => ({
-  runId, assetKey, partition: null, attempt, codeVersion: 'v1', pool: null, inputs: { values: {}, versions: {} }, previousRowCount: null,
+  runId, assetKey, partition: null, attempt, codeVersion: 'v1', pool: null, inputs: { values: {}, versions: {} },
 })
 
 describe('postgres step queue', () => {

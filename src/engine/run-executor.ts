@@ -2,23 +2,20 @@ import { setMaxListeners } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { GraphNode } from '../graph/asset-graph.js'
-import { quoteRelation } from '../graph/asset-graph.js'
 import { parseDuration } from '../model/duration.js'
-import { previousKey, upstreamKeys } from '../model/partitions.js'
-import type { AssetInput, SourceInput } from '../model/context.js'
 import { ErrorCode, serializeError, TributaryError, type SerializedError } from '../model/errors.js'
 import type { MaterializationRecord, RunStatus, StepStatus, StepUpdate } from '../store/records.js'
+import type { StepStartResult } from '../store/store.js'
 import type { EngineDeps } from './engine-deps.js'
-import { fileOutputPaths } from './file-output.js'
-import { matchFiles } from './observe.js'
 import { stepId, type Plan, type PlannedStep } from './plan.js'
-import { combinedVersion, readVersion } from './partition-versions.js'
 import { UNSTARTED, type ProgressEvent, type ProgressListener } from './progress.js'
 import { currentStatuses, firstUnusable, schemaBreakOf } from './readiness.js'
 import { UpstreamSchemaChangedError } from './schema-breaks.js'
 import { contractBreachOf, readerMessage, UpstreamContractBreachedError } from './source-contract.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
 import { runAttempt, type ResolvedInputs } from './step-executor.js'
+import { checkedRowCount, resolveInputs } from './attempt-inputs.js'
+import type { RemoteAttempt, RemoteOutcome } from '../execution/executor.js'
 import { runsExecutingHere } from './recovery.js'
 import { CanceledError, NotReadyError } from './step-errors.js'
 import { upToDate } from './up-to-date.js'
@@ -383,24 +380,37 @@ async function runStep(
   // up-to-date.ts) is decided on reads made just before the lease, and the step starts in one store
   // write that takes the lease and records the decision (running, or up to date) only if no run
   // published this partition since those reads: two runs never both skip and build.
-  // With queue workers the store records the step waiting for a worker, then running when one takes it.
+  // With queue workers the store records the step waiting for a worker, then running when one takes
+  // it; the first attempt is enqueued in the write that takes the lease, and the worker reads the
+  // inputs the control plane did not read to decide.
   const remote = deps.executor?.runAttempt ? deps.executor : undefined
+  // A remote attempt without inputs: the worker that claims it reads them.
+  const remoteAttempt = (attempt: number): RemoteAttempt => ({ runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null })
+  const runLocally = async (attempt: number) => {
+    const inputs = resolved ?? (await resolveInputs(deps, node, step.partition))
+    resolved = undefined
+    return runAttempt(deps, { node, runId, partition: step.partition, attempt, codeEnded }, inputs, signal, await checkedRowCount(deps, node, step.partition, last))
+  }
   let decided: UpToDateDecision | undefined
+  // The first attempt, when enqueued with the lease: how it ends.
+  let enqueued: Promise<RemoteOutcome> | undefined
   const leased = await wait(Math.max(timeoutMs, deps.settings.leaseTtlMs), Math.min(deps.settings.readinessPollMs, 1000), 'canceled while waiting for another run', async () => {
     for (;;) {
       // A pause stops a step that has not started: it ends canceled below, without its lease.
       if (pause.paused()) return undefined
       const decision = await decideUpToDate(deps, node, step, force)
-      // Nothing read to decide (forced, or no upstream): the inputs are read while the lease is taken, not after it.
-      const reading = decision.resolved === undefined && decision.reason === undefined ? resolveInputs(deps, node, step) : undefined
-      reading?.catch(() => undefined)
       const at = deps.clock.now()
       const key = { runId, assetKey: node.key, partition: step.partition }
+      const start = { ttlMs: deps.settings.leaseTtlMs, now: at, ...(decision.last ? { lastMaterializationId: decision.last.record?.id ?? null } : {}) }
+      const enqueue = remote?.startAttempt && !decision.reason
+      // Nothing read to decide (forced, or no upstream): the inputs are read while the lease is taken, not after it.
+      const reading = !enqueue && decision.resolved === undefined && decision.reason === undefined ? resolveInputs(deps, node, step.partition) : undefined
+      reading?.catch(() => undefined)
       const update: StepUpdate | undefined = decision.reason ? { ...key, status: 'succeeded', at, reason: decision.reason, durationMs: 0 }
         : remote ? undefined : { ...key, status: 'running', at, attempt: 1 }
-      const started = await deps.store.startStep({
-        ...key, ttlMs: deps.settings.leaseTtlMs, now: at, ...(decision.last ? { lastMaterializationId: decision.last.record?.id ?? null } : {}), ...(update ? { update } : {}),
-      })
+      const started: StepStartResult & { readonly outcome?: Promise<RemoteOutcome> } = enqueue
+        ? await remote.startAttempt!({ ...remoteAttempt(1), ...(decision.resolved ? { inputs: decision.resolved } : {}) }, start, signal)
+        : await deps.store.startStep({ ...key, ...start, ...(update ? { update } : {}) })
       if (!started.acquired) {
         return {
           waiting: `run ${started.holder} is materializing ${node.key}`,
@@ -411,6 +421,7 @@ async function runStep(
       // Stale: another run published between the reads and the lease; decide again, now under the lease.
       if (!started.stale) {
         decided = reading ? { ...decision, resolved: await reading } : decision
+        enqueued = started.outcome
         return undefined
       }
     }
@@ -429,23 +440,16 @@ async function runStep(
   const last = decided.last
   const attempts = Math.max(1, def.retry ? maxAttempts(def.retry) : 1)
   for (let attempt = 1; ; attempt++) {
-    if (signal.aborted) {
+    // An attempt already enqueued ends through its executor, canceled too.
+    if (signal.aborted && !enqueued) {
       await record(step, 'canceled', { attempt, reason: 'the run was canceled' })
       return 'canceled'
     }
     await record(step, 'running', { attempt, stored: attempt === 1 || remote !== undefined })
-    const inputs = resolved ?? (await resolveInputs(deps, node, step))
-    resolved = undefined
-    // Volume checks compare a time partition with the previous window, anything else with its own last version.
-    const previousPartition = step.partition !== null && node.partitions ? previousKey(node.partitions, step.partition) ?? step.partition : step.partition
-    // Only checks read it: an asset without checks never pays for the read.
-    const previous = (def.checks ?? []).length === 0 ? [] : previousPartition === step.partition && last ? [last.record]
-      : await deps.store.listMaterializations(node.key, { limit: 1, partition: previousPartition })
-    const outcome = remote
-      ? await remote.runAttempt!({
-        runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, inputs, previousRowCount: previous[0]?.rowCount ?? null,
-      }, signal)
-      : await runAttempt(deps, { node, runId, partition: step.partition, attempt, codeEnded }, inputs, signal, previous[0]?.rowCount ?? undefined)
+    const outcome = enqueued ? await enqueued
+      : remote ? await remote.runAttempt!(remoteAttempt(attempt), signal)
+        : await runLocally(attempt)
+    enqueued = undefined
     if (outcome.status === 'succeeded') {
       await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
       return 'succeeded'
@@ -488,21 +492,13 @@ interface UpToDateDecision {
 // Up to date (see up-to-date.ts): same code, same input versions, same checks as its last materialization.
 async function decideUpToDate(deps: EngineDeps, node: GraphNode, step: PlannedStep, force: boolean): Promise<UpToDateDecision> {
   if (force || node.upstream.length === 0) return {}
-  const resolved = await resolveInputs(deps, node, step)
+  const resolved = await resolveInputs(deps, node, step.partition)
   const [built] = await deps.store.listMaterializations(node.key, { limit: 1, partition: step.partition })
   const now = node.def.type === 'source' ? [] : (node.def.checks ?? []).map((c) => c.name)
   // Checks evaluated on that build (a check added since means its output was never checked by it).
   const evaluated = built && now.length > 0 ? (await deps.store.listCheckResults(node.key, { limit: 200 })).filter((c) => c.runId === built.runId && c.partition === step.partition).map((c) => c.checkName) : []
   const reason = upToDate({ codeVersion: node.codeVersion, upstream: node.upstream, inputVersions: resolved.versions, last: built, checks: { now, evaluated: new Set(evaluated) } })
   return { resolved, last: { record: built }, ...(reason ? { reason } : {}) }
-}
-
-// The partitions of `up` a partitioned step reads through its mapping; undefined when it reads them all.
-function readsOf(deps: EngineDeps, node: GraphNode, step: PlannedStep, up: string): string[] | undefined {
-  const mapping = node.partitionMappings?.get(up)
-  const upstream = deps.graph.get(up).partitions
-  if (!mapping || mapping.type === 'all' || step.partition === null || !node.partitions || !upstream) return undefined
-  return upstreamKeys(mapping, node.partitions, step.partition, upstream, deps.clock.now())
 }
 
 async function firstUnpublished(deps: EngineDeps, waitsFor: Readonly<Record<string, readonly string[]>>): Promise<{ key: string; partition: string } | undefined> {
@@ -512,54 +508,4 @@ async function firstUnpublished(deps: EngineDeps, waitsFor: Readonly<Record<stri
     }
   }
   return undefined
-}
-
-async function resolveInputs(deps: EngineDeps, node: GraphNode, step: PlannedStep): Promise<ResolvedInputs> {
-  // Partitioned upstreams are read partition by partition below, never by loading every partition's state.
-  const whole = node.upstream.filter((key) => !deps.graph.get(key).partitions)
-  const states = new Map((whole.length > 0 ? await deps.store.assetStates(whole) : []).filter((s) => s.partition === null).map((s) => [s.assetKey, s]))
-  const partitioned = new Map<string, { version: string | undefined; rowCount: number | undefined }>()
-  for (const key of node.upstream) {
-    if (!deps.graph.get(key).partitions) continue
-    const reads = readsOf(deps, node, step, key)
-    if (reads) {
-      const latest = await Promise.all(reads.map((partition) => deps.store.listMaterializations(key, { limit: 1, partition }).then((m) => m[0])))
-      const found = latest.filter((m) => m !== undefined)
-      const version = readVersion(reads.length, found)
-      partitioned.set(key, { version, rowCount: found.reduce((n, m) => n + (m.rowCount ?? 0), 0) })
-    } else {
-      const all = (await deps.store.assetStates([key])).flatMap((s) => (s.lastMaterialization ? [s.lastMaterialization] : []))
-      partitioned.set(key, { version: combinedVersion(all), rowCount: all.reduce((n, m) => n + (m.rowCount ?? 0), 0) })
-    }
-  }
-  const sources = node.upstream.filter((key) => deps.graph.get(key).def.type === 'source')
-  const observations = new Map((sources.length > 0 ? await deps.store.latestObservations(sources) : []).map((o) => [o.sourceKey, o]))
-  // The versions read now are recorded with the materialization: status compares them later to spot newer upstream data.
-  const versions: Record<string, string> = {}
-  for (const key of node.upstream) {
-    const version = partitioned.get(key)?.version ?? states.get(key)?.lastMaterialization?.dataVersion ?? observations.get(key)?.dataVersion
-    if (version) versions[key] = version
-  }
-  const values: Record<string, SourceInput | AssetInput> = {}
-  if (node.def.type !== 'asset') return { values, versions }
-  for (const [name, input] of Object.entries(node.def.ins as Record<string, { key: string }>)) {
-    const upstream = deps.graph.get(input.key)
-    if (upstream.def.type === 'source') {
-      const files = upstream.def.observe.type === 'files' ? await matchFiles(deps.projectDir, upstream.def.observe.pattern) : []
-      values[name] = { key: input.key, files, table: upstream.relation ? quoteRelation(upstream.relation) : undefined, lastUpdated: observations.get(input.key)?.lastUpdated ?? undefined }
-    } else {
-      const reads = readsOf(deps, node, step, input.key)
-      const table = upstream.relation ? quoteRelation(upstream.relation) : ''
-      const column = `"${(upstream.def.partitionColumn ?? 'partition_key').replaceAll('"', '""')}"`
-      values[name] = {
-        key: input.key,
-        // Only the mapped partitions: keys are validated, and quoted here all the same.
-        table: reads && table ? `(select * from ${table} where cast(${column} as varchar) in (${reads.map((r) => `'${r.replaceAll("'", "''")}'`).join(', ') || 'null'}))` : table,
-        partitions: reads ?? null,
-        dir: upstream.def.io === 'files' ? fileOutputPaths(deps.stateDir, input.key, '').current : '',
-        rowCount: partitioned.get(input.key)?.rowCount ?? states.get(input.key)?.lastMaterialization?.rowCount ?? undefined,
-      }
-    }
-  }
-  return { values, versions }
 }

@@ -5,6 +5,7 @@ import type { SensorDefinition, SensorResult } from '../model/automation.js'
 import type { AssetInput, Row, SourceInput } from '../model/context.js'
 import type { PartitionWindow } from '../model/partitions.js'
 import type { LogStream } from '../store/records.js'
+import type { AttemptLease, StepStartResult } from '../store/store.js'
 
 /**
  * One call a step's code makes on the warehouse through its context. The control plane
@@ -103,8 +104,8 @@ export interface RemoteAttempt {
   readonly attempt: number
   readonly codeVersion: string
   readonly pool: string | null
-  readonly inputs: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
-  readonly previousRowCount: number | null
+  /** Upstream data as the control plane read it to decide the step; absent: the worker that claims the attempt reads it. */
+  readonly inputs?: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
 }
 
 /** How a remote attempt ended. Succeeded and blocked attempts were recorded in the store by the worker. */
@@ -141,6 +142,12 @@ export interface Executor {
    * Optional: only the queue executor has it, and the engine uses it when it is there.
    */
   runAttempt?(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome>
+  /**
+   * A step's first remote attempt: takes the step's lease for its run, as Store.startStep does,
+   * and enqueues the attempt in the same store write when the lease was taken and the caller's
+   * read is still current (not stale); `outcome` then settles as runAttempt's would. Optional.
+   */
+  startAttempt?(attempt: RemoteAttempt, lease: AttemptLease, signal: AbortSignal): Promise<StepStartResult & { readonly outcome?: Promise<RemoteOutcome> }>
   /** Gets up to `count` workers ready ahead of the steps that will need them. Optional; never throws. */
   warm?(count: number): void
   /** Stops every worker; steps still running fail. */

@@ -1,6 +1,6 @@
 import type { SerializedError } from '../model/errors.js'
 import type { MaterializationRecord, StepUpdate } from './records.js'
-import type { StepCompletion } from './store.js'
+import type { AttemptLease, StepCompletion, StepStartResult } from './store.js'
 
 /** Which step an attempt belongs to. */
 export interface StepRef {
@@ -16,9 +16,8 @@ export interface StepJob extends StepRef {
   readonly codeVersion: string
   /** The pool the asset runs in, if any: a worker with `--pools` takes only as many of it at once. */
   readonly pool: string | null
-  /** Upstream data as the control plane resolved it (values and versions). */
-  readonly inputs: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
-  readonly previousRowCount: number | null
+  /** Upstream data as the control plane read it to decide the step (values and versions); absent: the worker reads it when it claims the attempt. */
+  readonly inputs?: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
 }
 
 /** How an attempt ended on a worker, as the control plane reads it back. */
@@ -74,8 +73,14 @@ export type Claim =
 export interface StepQueue {
   /** Creates or upgrades the queue's own tables (graphile-worker's schema) when needed; once per process. */
   prepare(): Promise<void>
-  /** Records `update` (the step waiting for a worker) and enqueues `job`, in one transaction. */
-  enqueueStep(update: StepUpdate, job: StepJob): Promise<void>
+  /**
+   * Records `update` (the step waiting for a worker) and enqueues `job`, in one transaction. With
+   * `lease`, that transaction first takes the step's lease for `lease.holder` (its run), as
+   * Store.startStep does, and enqueues only when it took it and `lease.lastMaterializationId`
+   * (when given) is still the latest materialization; otherwise it records nothing else and says
+   * why (not acquired, or stale). Without, it always enqueues (acquired, not stale).
+   */
+  enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }): Promise<StepStartResult>
   /** Removes a job no worker has taken yet (a canceled run); true when it was removed. */
   dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean>
   /**

@@ -51,6 +51,9 @@ export interface StepStart {
 }
 
 /** How {@link Store.startStep} went. */
+/** The lease a remote attempt's enqueue takes with it (see StepQueue.enqueueStep and startStep). */
+export type AttemptLease = Pick<StepStart, 'ttlMs' | 'now' | 'lastMaterializationId'>
+
 export interface StepStartResult extends LeaseResult {
   /** The lease was taken but another materialization has been recorded since the caller's read: `update` was not applied. */
   readonly stale: boolean

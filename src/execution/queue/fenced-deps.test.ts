@@ -6,7 +6,7 @@ import type { LogRecord } from '../../store/records.js'
 import type { StepJob } from '../../store/step-queue.js'
 import { raiseClaimFence } from './fenced-deps.js'
 
-const job: StepJob = { runId: 'run-1', assetKey: 'raw/orders', partition: null, attempt: 2, codeVersion: 'c', pool: null, inputs: { values: {}, versions: {} }, previousRowCount: null }
+const job: StepJob = { runId: 'run-1', assetKey: 'raw/orders', partition: null, attempt: 2, codeVersion: 'c', pool: null, inputs: { values: {}, versions: {} } }
 
 // Just the slice of the deps the raise uses: the asset's relation, the warehouse's raise, the store's log.
 function depsRaising(raise: (options: { readonly lockTimeoutMs?: number } | undefined) => Promise<boolean>) {

@@ -4,7 +4,7 @@ import type { CheckDefinition, CheckOutcome } from '../../model/check.js'
 import type { SensorResult } from '../../model/automation.js'
 import { TributaryError, type ErrorCodeValue } from '../../model/errors.js'
 import type { AttemptEnd, StepQueue } from '../../store/step-queue.js'
-import type { Store } from '../../store/store.js'
+import type { AttemptLease, StepStartResult, Store } from '../../store/store.js'
 import type { CheckTask, Executor, MaterializeTask, PollSensor, RemoteAttempt, RemoteOutcome, SensorTask, StepHost } from '../executor.js'
 
 // Waiting attempts are found by their step and attempt number.
@@ -33,6 +33,15 @@ export class QueueExecutor implements Executor {
   constructor(private readonly queue: StepQueue, private readonly store: Store, private readonly local: Executor, private readonly clock: Clock = systemClock) {}
 
   async runAttempt(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome> {
+    return (await this.submit(attempt, signal)).outcome!
+  }
+
+  startAttempt(attempt: RemoteAttempt, lease: AttemptLease, signal: AbortSignal): Promise<StepStartResult & { readonly outcome?: Promise<RemoteOutcome> }> {
+    return this.submit(attempt, signal, lease)
+  }
+
+  // Enqueues the attempt (with the step's lease when given) and, when enqueued, how it ends.
+  private async submit(attempt: RemoteAttempt, signal: AbortSignal, lease?: AttemptLease): Promise<StepStartResult & { readonly outcome?: Promise<RemoteOutcome> }> {
     await this.queue.prepare()
     this.listen()
     // Listening before the job exists: an end that commits at once is not left to the fallback poll.
@@ -40,20 +49,32 @@ export class QueueExecutor implements Executor {
     if (!this.lastSeq.has(attempt.runId)) this.lastSeq.set(attempt.runId, 0)
     const key = keyOf(attempt)
     const ended = new Promise<AttemptEnd>((resolve) => this.waiting.set(key, resolve))
-    await this.queue.enqueueStep({
-      runId: attempt.runId, assetKey: attempt.assetKey, partition: attempt.partition, status: 'waiting', attempt: attempt.attempt,
-      at: new Date(), reason: 'queued for a worker',
-    }, { ...attempt })
-    const onAbort = () => void this.abandon(attempt)
-    signal.addEventListener('abort', onAbort, { once: true })
-    if (signal.aborted) onAbort()
-    try {
-      return toOutcome(await ended)
-    } finally {
-      signal.removeEventListener('abort', onAbort)
+    const forget = () => {
       this.waiting.delete(key)
       if (this.waiting.size === 0) this.quiet()
     }
+    let started: StepStartResult
+    try {
+      started = await this.queue.enqueueStep({
+        runId: attempt.runId, assetKey: attempt.assetKey, partition: attempt.partition, status: 'waiting', attempt: attempt.attempt,
+        at: new Date(), reason: 'queued for a worker',
+      }, { ...attempt }, lease && { ...lease, holder: attempt.runId })
+    } catch (error) {
+      forget()
+      throw error
+    }
+    if (!started.acquired || started.stale) {
+      forget()
+      return started
+    }
+    const onAbort = () => void this.abandon(attempt)
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    const outcome = ended.then(toOutcome).finally(() => {
+      signal.removeEventListener('abort', onAbort)
+      forget()
+    })
+    return { ...started, outcome }
   }
 
   materialize(task: MaterializeTask, def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown> {

@@ -5,6 +5,7 @@ import { run, type Job, type Runner } from 'graphile-worker'
 import { startRepeating } from '../../engine/clock.js'
 import type { EngineDeps } from '../../engine/engine-deps.js'
 import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engine/step-executor.js'
+import { attemptInputs, checkedRowCount } from '../../engine/attempt-inputs.js'
 import { CanceledError } from '../../engine/step-errors.js'
 import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
 import type { StepJob, StepQueue, StepRef, WorkerStep } from '../../store/step-queue.js'
@@ -185,6 +186,13 @@ export class QueueWorker {
 
   private async runJob(job: StepJob, queued: Job): Promise<void> {
     const { deps, queue } = this.options
+    const node = deps.graph.nodes.get(job.assetKey)
+    const runnable = node !== undefined && node.codeVersion === job.codeVersion
+    // Inputs the control plane did not read are read with the claim, in parallel: as they are once it commits.
+    const reading = !runnable ? undefined : job.inputs
+      ? checkedRowCount(deps, node, job.partition).then((previousRowCount) => ({ inputs: job.inputs as ResolvedInputs, previousRowCount }))
+      : attemptInputs(deps, node, job.partition)
+    reading?.catch(() => undefined)
     const claim = await queue.claimStep(job, this.id, String(queued.id), new Date())
     // Ended meanwhile (canceled, or another worker finished it), or a later attempt is queued: nothing to do.
     if (!claim.claimed) return
@@ -193,8 +201,7 @@ export class QueueWorker {
     // Reported with the next heartbeat (not one more write per step start and end).
     this.current.add(current)
     try {
-      const node = deps.graph.nodes.get(job.assetKey)
-      if (!node || node.codeVersion !== job.codeVersion) {
+      if (!runnable) {
         const error = new TributaryError(ErrorCode.WorkerCodeMismatch, `worker ${this.id} (${this.options.version}) refused ${job.assetKey}: ${node ? `it has code version ${node.codeVersion} of the asset, the run was planned with ${job.codeVersion}` : 'its project has no such asset'}`, {
           context: { runId: job.runId, assetKey: job.assetKey },
           hint: 'Deploy the same code to every worker and the control plane, restart the workers, then run again.',
@@ -204,9 +211,9 @@ export class QueueWorker {
         return
       }
       // Raised with the step already in `current`: a raise waiting on a publish's lock shows in heartbeats, and a cancel meanwhile reaches the attempt.
-      const outcome: AttemptOutcome = await raiseClaimFence(deps, job, claim.fence, this.id).then(
-        () => runAttempt(fencedDeps(deps, queue, claim.fence), { node, runId: job.runId, partition: job.partition, attempt: job.attempt },
-          job.inputs as unknown as ResolvedInputs, current.controller.signal, job.previousRowCount ?? undefined),
+      const outcome: AttemptOutcome = await Promise.all([raiseClaimFence(deps, job, claim.fence, this.id), reading!]).then(
+        ([, read]) => runAttempt(fencedDeps(deps, queue, claim.fence), { node: node!, runId: job.runId, partition: job.partition, attempt: job.attempt },
+          read.inputs, current.controller.signal, read.previousRowCount),
         (error: unknown) => ({ status: 'failed', error }))
       if (outcome.status === 'succeeded' || outcome.status === 'blocked') return
       const stale = outcome.error instanceof TributaryError && outcome.error.code === ErrorCode.StaleAttempt

@@ -1,6 +1,5 @@
 import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
 import {
-  FINAL_STEP_STATUSES,
   type AssetStateRecord, type AssetStateSummary, type CheckResultRecord, type EventRecord, type LeaseResult, type LogRecord,
   type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
   type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
@@ -15,9 +14,10 @@ import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '.
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, openPool, type Client, type Pool } from './open-pool.js'
 import { prepareStatements } from './statements.js'
+import { stepEventOf, stepUpdateParams } from './step-params.js'
 import { EventListener } from './event-listener.js'
 import { completesInOneRoundTrip, PostgresStepQueue, type StepWrites } from './postgres-step-queue.js'
-import { inWriteTransaction, queueEvent, requireAlone, WriteBatcher, type EventParams } from './write-transaction.js'
+import { inWriteTransaction, queueEvent, requireAlone, WriteBatcher } from './write-transaction.js'
 import type { StepQueue } from '../step-queue.js'
 
 // Every write transaction that appends events takes this lock just before appending them and
@@ -148,7 +148,7 @@ export class PostgresStore implements Store {
 
   /** The worker fleet's queue on this database (`executor: queue()`): graphile-worker jobs written with the step records. */
   stepQueue(): StepQueue {
-    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn, options) => this.write((db) => fn(db, this.stepWrites(db)), { batch: true, ...options }))
+    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn, options) => this.write((db) => fn(db, this.stepWrites(db)), { batch: true, ...options }), WRITE_LOCK)
     return this.queue
   }
 
@@ -346,7 +346,11 @@ export class PostgresStore implements Store {
   }
 
   private stepWrites(db: Client): StepWrites {
-    return { update: (update) => this.applyStepUpdate(db, update), complete: (completion, options) => this.applyCompletion(db, completion, options) }
+    return {
+      lease: (assetKey, partition, holder, ttlMs, now) => this.takeLease(db, assetKey, partition, holder, ttlMs, now),
+      update: (update) => this.applyStepUpdate(db, update),
+      complete: (completion, options) => this.applyCompletion(db, completion, options),
+    }
   }
 
   // `oneRoundTrip` (see completesInOneRoundTrip): every statement goes out before the first await.
@@ -356,25 +360,15 @@ export class PostgresStore implements Store {
     const step = this.applyStepUpdate(db, completion.step, { queue: false })
     const materialization = completion.materialization && (options.oneRoundTrip ? this.insertMaterializationLogged(db, completion.materialization) : this.insertMaterialization(db, completion.materialization))
     const checks = completion.checks && completion.checks.length > 0 ? this.insertCheckResults(db, completion.checks) : undefined
-    queueEvent(db, this.stepEvent(completion.step))
+    queueEvent(db, stepEventOf(completion.step))
     const [, record] = await Promise.all([step, materialization, checks])
     return record
   }
 
   private async applyStepUpdate(db: Client, update: StepUpdate, options: { queue?: boolean } = {}): Promise<void> {
-    const key = { runId: update.runId, assetKey: update.assetKey, partition: partitionKey(update.partition) }
-    const params = {
-      ...key,
-      status: update.status,
-      at: update.at.getTime(),
-      attempt: update.attempt ?? null,
-      final: FINAL_STEP_STATUSES.has(update.status) ? 1 : 0,
-      hasDuration: update.durationMs === undefined ? 0 : 1,
-      durationMs: update.durationMs ?? null,
-      error: jsonOrNull(update.error),
-      reason: update.reason ?? null,
-    }
-    if (options.queue !== false) queueEvent(db, this.stepEvent(update))
+    const params = stepUpdateParams(update)
+    const key = { runId: params.runId, assetKey: params.assetKey, partition: params.partition }
+    if (options.queue !== false) queueEvent(db, stepEventOf(update))
     if ((await sql.updateStep.run(db, params)).rowCount === 0) {
       // A step the plan did not list goes after the planned ones and counts as one more step.
       requireAlone(db)
@@ -384,11 +378,6 @@ export class PostgresStore implements Store {
       await sql.countStep.run(db, key)
       await sql.updateStep.run(db, params)
     }
-  }
-
-  private stepEvent(update: StepUpdate): EventParams {
-    const { runId, assetKey, partition, at, status, ...payload } = update
-    return { type: `step_${status}`, at: at.getTime(), runId, assetKey, partition: partitionKey(partition), payload: JSON.stringify(payload) }
   }
 
   private async insertMaterialization(db: Client, materialization: NewMaterialization): Promise<MaterializationRecord> {

@@ -43,6 +43,37 @@ export class Statement<R extends QueryResultRow = QueryResultRow> {
 const OBSERVATION_COLUMNS = `source_key, observed_at, source_exists, last_updated, data_version, row_count, schema_fingerprint, columns`
 const OBSERVATION_VALUES = `@sourceKey, @observedAt::bigint, @exists::integer, @lastUpdated::bigint, @dataVersion::text, @rowCount::bigint, @schemaFingerprint::text, @columns::text`
 
+/**
+ * A step's update (rowCount 0: no such step), as the body of a CTE named `step`; `gate` is SQL
+ * appended to its WHERE (` AND EXISTS (…)`) when it must hold for the step to change. started_at
+ * keeps the first start across retries; error and reason describe the new status, so an update
+ * without them clears the old ones; attempt and duration carry over.
+ */
+export function stepUpdate(gate = ''): string {
+  return `UPDATE steps SET
+        status = @status::text,
+        attempt = COALESCE(@attempt::integer, attempt),
+        started_at = CASE WHEN @status::text = 'running' THEN COALESCE(started_at, @at::bigint) ELSE started_at END,
+        finished_at = CASE WHEN @final::integer = 1 THEN @at::bigint ELSE NULL END,
+        duration_ms = CASE WHEN @hasDuration::integer = 1 THEN @durationMs::bigint ELSE duration_ms END,
+        error = @error::text,
+        reason = @reason::text
+      WHERE run_id = @runId AND asset_key = @assetKey AND partition = @partition${gate}
+      RETURNING asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason`
+}
+
+/** asset_state's copy of its asset's last step: the columns, and their update on conflict. */
+export const STEP_STATE_COLUMNS = `step_run_id, step_status, step_attempt, step_started_at, step_finished_at, step_duration_ms, step_error, step_reason`
+export const STEP_STATE_SET = `step_run_id = excluded.step_run_id, step_status = excluded.step_status,
+        step_attempt = excluded.step_attempt, step_started_at = excluded.step_started_at,
+        step_finished_at = excluded.step_finished_at, step_duration_ms = excluded.step_duration_ms,
+        step_error = excluded.step_error, step_reason = excluded.step_reason`
+
+/** The step's copy in its asset's state, from the CTE `step` (see stepUpdate). */
+export const STEP_STATE = `INSERT INTO asset_state (asset_key, partition, ${STEP_STATE_COLUMNS})
+      SELECT asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason FROM step
+      ON CONFLICT (asset_key, partition) DO UPDATE SET ${STEP_STATE_SET}`
+
 /** Every statement of the store, the SQLite store's in PostgreSQL's dialect (casts where a parameter's type cannot be inferred). */
 export function prepareStatements() {
   const s = <R extends QueryResultRow = QueryResultRow>(name: string, sql: string) => new Statement<R>(name, sql)
@@ -84,23 +115,8 @@ export function prepareStatements() {
     // One statement for the step and its asset's last step (rowCount 0: no such step). started_at
     // keeps the first start across retries; error and reason describe the new status, so an update
     // without them clears the old ones; attempt and duration carry over.
-    updateStep: s('update_step', `WITH step AS (UPDATE steps SET
-        status = @status::text,
-        attempt = COALESCE(@attempt::integer, attempt),
-        started_at = CASE WHEN @status::text = 'running' THEN COALESCE(started_at, @at::bigint) ELSE started_at END,
-        finished_at = CASE WHEN @final::integer = 1 THEN @at::bigint ELSE NULL END,
-        duration_ms = CASE WHEN @hasDuration::integer = 1 THEN @durationMs::bigint ELSE duration_ms END,
-        error = @error::text,
-        reason = @reason::text
-      WHERE run_id = @runId AND asset_key = @assetKey AND partition = @partition
-      RETURNING asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason)
-      INSERT INTO asset_state (asset_key, partition, step_run_id, step_status, step_attempt,
-        step_started_at, step_finished_at, step_duration_ms, step_error, step_reason)
-      SELECT asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason FROM step
-      ON CONFLICT (asset_key, partition) DO UPDATE SET step_run_id = excluded.step_run_id, step_status = excluded.step_status,
-        step_attempt = excluded.step_attempt, step_started_at = excluded.step_started_at,
-        step_finished_at = excluded.step_finished_at, step_duration_ms = excluded.step_duration_ms,
-        step_error = excluded.step_error, step_reason = excluded.step_reason`),
+    updateStep: s('update_step', `WITH step AS (${stepUpdate()})
+      ${STEP_STATE}`),
     // The run's row, locked: a step the plan did not list takes the next seq.
     lockRun: s<{ step_count: number }>('lock_run', `SELECT step_count FROM runs WHERE id = @id FOR UPDATE`),
     // One statement for the materialization and its asset's last materialization.
