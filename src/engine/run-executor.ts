@@ -450,6 +450,8 @@ async function runStep(
       : remote ? await remote.runAttempt!(remoteAttempt(attempt), signal)
         : await runLocally(attempt)
     enqueued = undefined
+    // A worker's completion released the lease with the step's record (StepQueue.completeFenced).
+    if (remote && (outcome.status === 'succeeded' || outcome.status === 'blocked')) lease.held = false
     if (outcome.status === 'succeeded') {
       await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
       return 'succeeded'

@@ -89,8 +89,9 @@ export interface StepQueue {
    */
   claimStep(job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim>
   /**
-   * Records a succeeded or blocked attempt (its materialization, checks and final status) in
-   * one transaction, only while `fence` is still the step's: TRB7003 otherwise.
+   * Records a succeeded or blocked attempt (its materialization, checks and final status) and
+   * releases its run's lease on the asset-partition, in one transaction, only while `fence` is
+   * still the step's: TRB7003 otherwise.
    */
   completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined>
   /** Records how an attempt that did not complete ended (failed, canceled), only while `fence` is current. */

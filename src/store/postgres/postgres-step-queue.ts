@@ -127,8 +127,9 @@ export class PostgresStepQueue implements StepQueue {
       // round trip): a stale fence fails in SQL and rolls the records back.
       const checked = this.holdFence(db, completion.step, fence)
       const completed = steps.complete(completion, { oneRoundTrip })
+      const released = db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] })
       this.recordEnd(db, completion.step, endOf(completion))
-      const [, materialization] = await Promise.all([checked, completed])
+      const [, materialization] = await Promise.all([checked, completed, released])
       return materialization
     }, { oneRoundTrip })
   }
@@ -349,9 +350,10 @@ const MATERIALIZATION_STATE = ['materialization_id', 'materialization_run_id', '
 /**
  * A completion in one statement. The step's row is locked, then its claim's (the order of a claim),
  * and only while `@fence` is the claim's and it has not ended: the materialization (if any), the
- * step's final record, the asset's state (its last step and materialization in one write), their
- * events in the order of the work, and the attempt's end, numbered under the write lock and told
- * on ENDS_CHANNEL. `ok` 0: nothing written, the fence is no longer the step's.
+ * step's final record, the asset's state (its last step and materialization in one write), the
+ * run's lease on the asset-partition released, their events in the order of the work, and the
+ * attempt's end, numbered under the write lock and told on ENDS_CHANNEL. `ok` 0: nothing written,
+ * the fence is no longer the step's.
  */
 const COMPLETE_STEP = new Statement<{ id: number | string | null; ok: number; fence: number | string | null; ended: boolean | null }>('complete_step', `WITH s AS (
     SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
@@ -369,7 +371,8 @@ const COMPLETE_STEP = new Statement<{ id: number | string | null; ok: number; fe
     ON CONFLICT (asset_key, partition) DO UPDATE SET ${STEP_STATE_SET},
       ${MATERIALIZATION_STATE.map((column) => `${column} = CASE WHEN excluded.materialization_id IS NULL THEN asset_state.${column} ELSE excluded.${column} END`).join(', ')}
     RETURNING 1),
-  l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM step, (SELECT count(*) FROM state) AS written),
+  released AS (DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @runId AND EXISTS (SELECT 1 FROM ok) RETURNING 1),
+  l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM step, (SELECT count(*) FROM state) AS written, (SELECT count(*) FROM released) AS freed),
   e AS (INSERT INTO events (type, at, run_id, asset_key, partition, payload)
     SELECT ev.type, ev.at, @runId, @assetKey, @partition, ev.payload FROM (
       SELECT 1 AS ord, 'materialization' AS type, m.created_at AS at, left(@materializationPayload::text, -1) || ',"id":' || m.id || '}' AS payload FROM m
