@@ -147,10 +147,10 @@ export class Tributary {
     if (!this.warehouseInstance) {
       const config = this.project.warehouse ?? { type: 'duckdb' as const }
       // Imported here, not at the top: loading DuckDB costs most of a second that read-only commands never need.
-      if (config.type === 'postgres') this.warehouseInstance = import('../warehouse/postgres/postgres-warehouse.js').then(({ PostgresWarehouse }) => PostgresWarehouse.open(config))
+      if (config.type === 'postgres') this.warehouseInstance = import('../warehouse/postgres/postgres-warehouse.js').then(({ PostgresWarehouse }) => PostgresWarehouse.open(config, { clock: this.clock }))
       else {
         const path = resolve(this.projectDir, config.path ?? resolve(this.stateDir, 'warehouse.duckdb'))
-        this.warehouseInstance = import('../warehouse/duckdb/duckdb-warehouse.js').then(({ DuckDbWarehouse }) => DuckDbWarehouse.open(path, { published: () => publishedAssets(this.graph, this.store) }))
+        this.warehouseInstance = import('../warehouse/duckdb/duckdb-warehouse.js').then(({ DuckDbWarehouse }) => DuckDbWarehouse.open(path, { published: () => publishedAssets(this.graph, this.store), clock: this.clock }))
       }
       this.warehouseInstance.catch(() => (this.warehouseInstance = undefined))
     }
