@@ -1,8 +1,7 @@
 // What every /api route accepts in its query string and JSON body, declared once with zod:
-// validation (unknown fields refused) and the request types come from here, and a test holds
-// the OpenAPI document's parameters and request bodies to the same fields.
+// validation (unknown fields refused) and the request types (api-types.ts) come from here, and a
+// test holds the OpenAPI document's parameters and request bodies to the same fields.
 import { z } from 'zod'
-import type { ApiAcknowledgeIncident, ApiResolveIncident, ApiStartBackfill, ApiStartRun } from './api-types.js'
 
 // Query parameters carry their OpenAPI description (and default) as metadata: openapi.ts lists them from here.
 const text = (description: string) => z.string().optional().meta({ description })
@@ -29,18 +28,31 @@ const none = z.strictObject({})
 /** POST /api/runs. */
 export const startRunBody = z.strictObject({
   selection: z.string({ error: 'must be a string' }).optional(),
-  dryRun: flag, partition: nonEmpty, from: nonEmpty, to: nonEmpty, force: flag,
+  dryRun: flag, partition: nonEmpty, from: nonEmpty, to: nonEmpty,
+  /** Build every selected step, even those up to date (as `materialize --force`). Default: false. */
+  force: flag,
 })
 /** POST /api/backfills. */
 export const startBackfillBody = z.strictObject({
   selection: nonEmpty, from: nonEmpty, to: nonEmpty, partition: nonEmpty,
+  /** Default: 'missing'. */
   only: z.enum(['missing', 'failed', 'all'], { error: 'must be "missing", "failed" or "all"' }).optional(),
-  concurrency, resume: nonEmpty, dryRun: flag,
+  /** Steps at once. Default: the project's concurrency. */
+  concurrency,
+  resume: nonEmpty,
+  /** Return the plan without starting. */
+  dryRun: flag,
 })
 /** POST /api/incidents/{id}/ack. */
-export const acknowledgeBody = z.strictObject({ by: z.string({ error: 'must be a non-empty string' }).trim().min(1, { error: 'must be a non-empty string' }).optional() })
+export const acknowledgeBody = z.strictObject({
+  /** Who is on it. Default: 'api'. */
+  by: z.string({ error: 'must be a non-empty string' }).trim().min(1, { error: 'must be a non-empty string' }).optional(),
+})
 /** POST /api/incidents/{id}/resolve. */
-export const resolveBody = z.strictObject({ message: z.string({ error: 'is required: what fixed it' }).trim().min(1, { error: 'is required: what fixed it' }) })
+export const resolveBody = z.strictObject({
+  /** What fixed it. */
+  message: z.string({ error: 'is required: what fixed it' }).trim().min(1, { error: 'is required: what fixed it' }),
+})
 
 /** One route's request: its query string, and its JSON body ('raw' when the route reads the bytes itself). */
 export interface RequestSchema {
@@ -111,13 +123,3 @@ export const REQUESTS = {
 /** A route of {@link REQUESTS}. */
 export type RouteKey = keyof typeof REQUESTS
 
-// The bodies' types are the API's contract types: a field added to one and not the other fails here.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
-const contract: [
-  Same<z.infer<typeof startRunBody>, Partial<Mutable<ApiStartRun>>>,
-  Same<Required<z.infer<typeof startBackfillBody>>, Required<Mutable<ApiStartBackfill>>>,
-  Same<z.infer<typeof acknowledgeBody>, Partial<Mutable<ApiAcknowledgeIncident>>>,
-  Same<z.infer<typeof resolveBody>, Mutable<ApiResolveIncident>>,
-] = [true, true, true, true]
-void contract
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
