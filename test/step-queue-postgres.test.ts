@@ -110,6 +110,61 @@ describe('postgres step queue', () => {
     stopWatching()
   })
 
+  test('completions sent at once (sharing a transaction), one under a stale fence: the others record their materialization, events in order, end and lease release; the stale one records nothing', async () => {
+    const keys = ['d0', 'd1', 'd2', 'd3']
+    await store.createRun({ id: 'r4', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
+    await Promise.all(keys.map((key) => store.acquireLease(key, null, 'r4', 60_000, new Date())))
+    await Promise.all(keys.map((key) => waiting('r4', key, 1)))
+    const claims = await Promise.all(keys.map((key) => queue.claimStep(job('r4', key, 1), 'w1', null, new Date())))
+    const fences = claims.map((c) => (c.claimed ? c.fence : Number.NaN))
+    // d2's attempt was taken over by another worker: its first fence is stale.
+    const retaken = await queue.claimStep(job('r4', 'd2', 1), 'w2', null, new Date())
+    assert.ok(retaken.claimed)
+    const completion = (assetKey: string) => ({
+      step: { runId: 'r4', assetKey, partition: null, status: 'succeeded' as const, attempt: 1, at: new Date(), durationMs: 1, error: null, reason: null },
+      materialization: { assetKey, partition: null, runId: 'r4', codeVersion: 'v1', dataVersion: `d-${assetKey}`, inputVersions: {}, rowCount: 3, columns: null, durationMs: 1, createdAt: new Date() },
+    })
+    // Issued in one tick: the first goes alone, the rest share the next transaction.
+    const results = await Promise.allSettled(keys.map((key, i) => queue.completeFenced(completion(key), fences[i]!)))
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
+    assert.match(String((results[2] as PromiseRejectedResult).reason), /TRB7003/)
+    assert.deepEqual(await Promise.all(keys.map((key) => status('r4', key))), ['succeeded', 'succeeded', 'running', 'succeeded'])
+    assert.deepEqual(await Promise.all(keys.map(async (key) => (await store.listMaterializations(key)).length)), [1, 1, 0, 1])
+    const states = await store.assetStates(keys)
+    assert.deepEqual(states.map((s) => [s.assetKey, s.lastMaterialization?.dataVersion ?? null, s.lastStep?.status ?? null]), [['d0', 'd-d0', 'succeeded'], ['d1', 'd-d1', 'succeeded'], ['d2', null, 'running'], ['d3', 'd-d3', 'succeeded']])
+    const events = await store.listEvents({ runId: 'r4' })
+    for (const key of ['d0', 'd1', 'd3']) {
+      const mine = events.filter((e) => e.assetKey === key).map((e) => e.type)
+      assert.deepEqual(mine, ['step_waiting', 'step_running', 'materialization', 'step_succeeded'], key)
+    }
+    assert.deepEqual(events.filter((e) => e.assetKey === 'd2').map((e) => e.type), ['step_waiting', 'step_running', 'step_running'])
+    const ends = await query<{ asset_key: string; ended_seq: string | null }>(database.url, `SELECT asset_key, ended_seq FROM step_claims WHERE run_id = 'r4' ORDER BY asset_key`)
+    assert.deepEqual(ends.map((e) => [e.asset_key, e.ended_seq !== null]), [['d0', true], ['d1', true], ['d2', false], ['d3', true]])
+    const leases = await query<{ asset_key: string }>(database.url, `SELECT asset_key FROM leases WHERE holder = 'r4' ORDER BY asset_key`)
+    assert.deepEqual(leases.map((l) => l.asset_key), ['d2'])
+  })
+
+  test("an enqueue with the step's lease: enqueued when the lease is free, nothing but the lease when the caller's read is stale, nothing at all when another run holds it", async () => {
+    await store.createRun({ id: 'r5', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'e', partition: null }, { assetKey: 'f', partition: null }, { assetKey: 'g', partition: null }] })
+    const enqueue = (assetKey: string, lease: { lastMaterializationId?: number | null }) => queue.enqueueStep(
+      { runId: 'r5', assetKey, partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' }, job('r5', assetKey, 1),
+      { ttlMs: 60_000, now: new Date(), holder: 'r5', ...lease },
+    )
+    assert.deepEqual(await enqueue('e', { lastMaterializationId: null }), { acquired: true, holder: 'r5', stale: false })
+    assert.equal(await status('r5', 'e'), 'waiting')
+    // f was published since the caller read "no materialization": stale, not enqueued, the lease kept.
+    await store.completeStep({ step: { runId: 'r5', assetKey: 'f', partition: null, status: 'succeeded', attempt: 1, at: new Date(), durationMs: 1 }, materialization: { assetKey: 'f', partition: null, runId: 'other', codeVersion: 'v1', dataVersion: 'd', inputVersions: {}, rowCount: 1, columns: null, durationMs: 1, createdAt: new Date() } })
+    await store.updateStep({ runId: 'r5', assetKey: 'f', partition: null, status: 'queued', at: new Date() })
+    assert.deepEqual(await enqueue('f', { lastMaterializationId: null }), { acquired: true, holder: 'r5', stale: true })
+    assert.equal(await status('r5', 'f'), 'queued')
+    await store.acquireLease('g', null, 'another-run', 60_000, new Date())
+    assert.deepEqual(await enqueue('g', {}), { acquired: false, holder: 'another-run', stale: false })
+    assert.equal(await status('r5', 'g'), 'queued')
+    const jobs = await query<{ key: string }>(database.url, `SELECT key FROM graphile_worker._private_jobs WHERE key LIKE '["r5",%' ORDER BY key`)
+    assert.deepEqual(jobs.map((j) => JSON.parse(j.key)[1]), ['e'])
+    assert.deepEqual((await store.listEvents({ runId: 'r5' })).filter((e) => e.type === 'step_waiting').map((e) => e.assetKey), ['e'])
+  })
+
   test("an end no notification brings is read by the control plane's fallback poll, paced by its clock", async () => {
     const clock = new ManualClock()
     // No LISTEN at all (a lost notification, a reconnect): only the poll can find the end.

@@ -19,14 +19,23 @@ export class Statement<R extends QueryResultRow = QueryResultRow> {
     })
   }
 
-  /** Runs it on `on` (a pool, or the client of a transaction); every named parameter must be given. */
-  async run(on: Pool | Client, params: Params = {}): Promise<{ rows: R[]; rowCount: number }> {
-    const values = this.names.map((name) => {
+  private values(params: Params): unknown[] {
+    return this.names.map((name) => {
       if (!(name in params)) throw new Error(`statement ${this.name}: no value for @${name}`)
       return params[name]
     })
+  }
+
+  /** Runs it on `on` (a pool, or the client of a transaction); every named parameter must be given. */
+  async run(on: Pool | Client, params: Params = {}): Promise<{ rows: R[]; rowCount: number }> {
+    const values = this.values(params)
     const result = await on.query<R>({ name: `trb_${this.name}`, text: this.text, values, ...(this.rowMode ? { rowMode: this.rowMode } : {}) })
     return { rows: result.rows, rowCount: result.rowCount ?? 0 }
+  }
+
+  /** The statement as a query of `params`, to queue (see queueUnderLock). */
+  bind(params: Params = {}): { name: string; text: string; values: unknown[] } {
+    return { name: `trb_${this.name}`, text: this.text, values: this.values(params) }
   }
 
   /** The first row, if any. */
@@ -214,7 +223,10 @@ export function prepareStatements() {
         coalesce((SELECT holder FROM taken), (SELECT holder FROM leases WHERE asset_key = @assetKey AND partition = @partition)) AS holder`),
     lastMaterializationId: s<{ id: number | null }>('last_materialization_id', `SELECT materialization_id AS id FROM asset_state WHERE asset_key = @assetKey AND partition = @partition`),
     leaseHolder: s<{ holder: string }>('lease_holder', `SELECT holder FROM leases WHERE asset_key = @assetKey AND partition = @partition`),
-    renewLeases: s('renew_leases', `UPDATE leases SET expires_at = @expiresAt WHERE holder = @holder`),
+    // A lease another write holds (a worker's completion releasing it) is skipped, not waited for:
+    // renewing locks many rows in no set order, and waiting could deadlock with a batch of releases.
+    renewLeases: s('renew_leases', `UPDATE leases SET expires_at = @expiresAt WHERE (asset_key, partition) IN (
+      SELECT asset_key, partition FROM leases WHERE holder = @holder FOR UPDATE SKIP LOCKED)`),
     releaseLease: s('release_lease', `DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @holder`),
     releaseLeasesOf: s('release_leases_of', `DELETE FROM leases WHERE holder = @holder`),
   }

@@ -11,8 +11,9 @@ export interface EventParams {
 }
 
 interface Pending {
-  // A promise where the payload waits on a statement of the transaction (a materialization's id).
-  readonly events: (EventParams | Promise<EventParams>)[]
+  // A promise where the payload waits on a statement of the transaction (a materialization's id);
+  // one that resolves to null appends nothing (the statement changed nothing).
+  readonly events: (EventParams | Promise<EventParams | null>)[]
   readonly ordered: UnderLock[]
   // Writes sharing the transaction (a batch): more than one, and a write that must be alone asks to run again alone.
   readonly shared: boolean
@@ -32,12 +33,23 @@ const INSERT_EVENTS = `INSERT INTO events (type, at, run_id, asset_key, partitio
 const DEADLOCK = '40P01'
 const RETRIES = 3
 
-/** Queues an event of `db`'s write transaction; it is appended, in queue order, when the transaction commits. */
-export function queueEvent(db: Client, event: EventParams | Promise<EventParams>): void {
+/**
+ * Queues an event of `db`'s write transaction; it is appended, in queue order, when the transaction
+ * commits. A promise may resolve to null: no event (what it would record did not happen).
+ */
+export function queueEvent(db: Client, event: EventParams | Promise<EventParams | null>): void {
   const queue = pending.get(db)
   if (!queue || queue.closed) throw new Error('queueEvent outside a write transaction')
   if (event instanceof Promise) event.catch(() => undefined)
   queue.events.push(event)
+}
+
+/**
+ * Whether `db`'s write transaction is shared by several writes (a batch): a write that takes the
+ * write lock itself then takes it before the later writes' row locks, against the lock order.
+ */
+export function sharesTransaction(db: Client): boolean {
+  return pending.get(db)?.shared === true
 }
 
 /** Throws, in a transaction shared by several writes, so that the caller's write runs again in one of its own (a read-modify-write of a shared row). */
@@ -125,7 +137,9 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
 // after the write lock, then the COMMIT, all in one round trip. Rejects with the first failure.
 async function end(client: Client, queue: Pending, lockKey: number): Promise<void> {
   queue.closed = true
-  const events = queue.events.some((e) => e instanceof Promise) ? await Promise.all(queue.events) : queue.events as EventParams[]
+  const events = queue.events.some((e) => e instanceof Promise)
+    ? (await Promise.all(queue.events)).filter((e): e is EventParams => e !== null)
+    : queue.events as EventParams[]
   const tail = corked(client, () => {
     const tail: Promise<unknown>[] = []
     if (events.length > 0 || queue.ordered.length > 0) {

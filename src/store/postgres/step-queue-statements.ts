@@ -1,0 +1,137 @@
+import { Statement, STEP_STATE, STEP_STATE_COLUMNS, STEP_STATE_SET, stepUpdate } from './statements.js'
+
+// The fleet's statements: a claim, an enqueue and a completion, each one statement. Each comes in
+// two forms. Alone in its transaction it appends its events itself, under the write lock taken
+// after its own row locks (`logged`). Sharing a transaction with other writes (a batch) it must not:
+// the lock, taken by the first, would then come before the next writes' row locks, against the lock
+// order every writer keeps (row locks first, the write lock last). There it only writes rows, and
+// the caller queues the events (and the attempt's end) for the transaction's end (see
+// write-transaction.ts).
+
+/** Notified with each attempt's end, so the control plane reads ends when there are some (not on every event). */
+export const ENDS_CHANNEL = 'tributary_step_ends'
+
+// Database time in ms: liveness is judged by one clock, never by the workers' machines'.
+export const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`
+
+const STEP_KEY = `run_id = @runId AND asset_key = @assetKey AND partition = @partition`
+
+// The step's event, appended under the write lock (@lockKey) once the step and its asset's state
+// changed: event ids become visible in id order (see inWriteTransaction). The lock is taken after
+// every row lock of the statement (`state` is read to run it first) and held to the commit.
+const STEP_EVENT = `l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM step, (SELECT count(*) FROM state) AS written),
+  e AS (INSERT INTO events (type, at, run_id, asset_key, partition, payload)
+    SELECT @eventType::text, @at::bigint, @runId, @assetKey, @partition, @payload::text FROM step, l)`
+
+/**
+ * A claim: the step's row is locked (a writer ending it meanwhile, recovery settling a dead run, is
+ * waited for and its end seen), then the fence is taken when the attempt is still the job's and
+ * the step has not ended; only then the step is recorded running (with its event, `logged`). No
+ * row: not claimed.
+ */
+function claimStep(logged: boolean) {
+  return new Statement<{ fence: number | string }>(logged ? 'claim_step' : 'claim_step_batched', `WITH live AS (
+    SELECT 1 FROM steps WHERE ${STEP_KEY} AND status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled') FOR UPDATE),
+  claimed AS (UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = @workerId::text, job_id = @jobId::bigint, claimed_at = ${NOW_MS}
+    WHERE ${STEP_KEY} AND c.attempt = @attempt::integer AND c.outcome IS NULL AND EXISTS (SELECT 1 FROM live)
+    RETURNING c.fence),
+  step AS (${stepUpdate(' AND EXISTS (SELECT 1 FROM claimed)')}),
+  state AS (${STEP_STATE} RETURNING 1)${logged ? `,
+  ${STEP_EVENT}` : ''}
+  SELECT fence FROM claimed${logged ? '' : ', (SELECT count(*) FROM state) AS written'}`)
+}
+
+/**
+ * An enqueue, gated: when @holder is given, only if it holds the step's lease (taken by the
+ * statement before, in the same transaction) and, when @checkStale, only if @lastMaterializationId
+ * is still the asset-partition's latest (`fresh` false otherwise: nothing written). The step's row
+ * is locked first, as every writer of a step and its claim locks them; then the claim is reset for
+ * the new attempt (ends of the one before no longer count, and only a claim of this one gets a
+ * fence), the job added (its job key: a later attempt replaces a job no worker took yet), and the
+ * step recorded waiting (with its event, `logged`).
+ */
+function enqueueStep(logged: boolean) {
+  return new Statement<{ enqueued: number; fresh: boolean }>(logged ? 'enqueue_step' : 'enqueue_step_batched', `WITH go AS (
+    SELECT (@holder::text IS NULL OR EXISTS (SELECT 1 FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @holder::text)) AS leased,
+      (@checkStale::integer = 0 OR (SELECT materialization_id FROM asset_state WHERE asset_key = @assetKey AND partition = @partition) IS NOT DISTINCT FROM @lastMaterializationId::bigint) AS fresh),
+  s AS (SELECT 1 FROM steps WHERE ${STEP_KEY} AND (SELECT leased AND fresh FROM go) FOR UPDATE),
+  claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) SELECT @runId, @assetKey, @partition, @attempt::integer, 0 FROM s
+    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
+    RETURNING 1),
+  job AS (SELECT j.id FROM claim, graphile_worker.add_jobs(ARRAY[ROW(@task::text, @job::json, NULL, NULL, 25, @jobKey::text, NULL, @flags::text[])::graphile_worker.job_spec], false) AS j),
+  step AS (${stepUpdate(' AND EXISTS (SELECT 1 FROM job)')}),
+  state AS (${STEP_STATE} RETURNING 1)${logged ? `,
+  ${STEP_EVENT}` : ''}
+  SELECT (SELECT count(*) FROM job)::integer AS enqueued, (SELECT fresh FROM go) AS fresh, (SELECT count(*) FROM state) AS written`)
+}
+
+// asset_state's copy of its asset's last materialization.
+const MATERIALIZATION_STATE = ['materialization_id', 'materialization_run_id', 'code_version', 'data_version', 'input_versions', 'row_count', 'materialization_duration_ms', 'materialized_at']
+
+/** A completion's result: `ok` 0 when nothing was written (the fence is no longer the step's: `fence` is, `ended` whether its attempt ended). */
+export interface CompletionRow {
+  readonly id: number | string | null
+  readonly ok: number
+  readonly fence: number | string | null
+  readonly ended: boolean | null
+}
+
+/**
+ * A completion. The step's row is locked, then its claim's (the order of a claim), and only while
+ * `@fence` is the claim's and it has not ended: the materialization (if any), the step's final
+ * record, the asset's state (its last step and materialization in one write), the run's lease on
+ * the asset-partition released; `logged`, also their events in the order of the work and the
+ * attempt's end (see ATTEMPT_END), numbered under the write lock and told on ENDS_CHANNEL.
+ */
+function completeStep(logged: boolean) {
+  return new Statement<CompletionRow>(logged ? 'complete_step' : 'complete_step_batched', `WITH s AS (
+    SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
+  c AS (SELECT fence, outcome FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
+  ok AS (SELECT 1 FROM c WHERE c.fence = @fence::bigint AND c.outcome IS NULL),
+  m AS (INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version, input_versions, row_count, columns, duration_ms, created_at)
+    SELECT @assetKey, @partition, @runId, @codeVersion::text, @dataVersion::text, @inputVersions::text, @rowCount::bigint, @columns::text, @materializationMs::bigint, @createdAt::bigint
+    WHERE @materialized::integer = 1 AND EXISTS (SELECT 1 FROM ok)
+    RETURNING id, run_id, code_version, data_version, input_versions, row_count, duration_ms, created_at),
+  step AS (${stepUpdate(' AND EXISTS (SELECT 1 FROM ok)')}),
+  state AS (INSERT INTO asset_state (asset_key, partition, ${STEP_STATE_COLUMNS}, ${MATERIALIZATION_STATE.join(', ')})
+    SELECT step.asset_key, step.partition, step.run_id, step.status, step.attempt, step.started_at, step.finished_at, step.duration_ms, step.error, step.reason,
+      m.id, m.run_id, m.code_version, m.data_version, m.input_versions, m.row_count, m.duration_ms, m.created_at
+    FROM step LEFT JOIN m ON true
+    ON CONFLICT (asset_key, partition) DO UPDATE SET ${STEP_STATE_SET},
+      ${MATERIALIZATION_STATE.map((column) => `${column} = CASE WHEN excluded.materialization_id IS NULL THEN asset_state.${column} ELSE excluded.${column} END`).join(', ')}
+    RETURNING 1),
+  released AS (DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @runId AND EXISTS (SELECT 1 FROM ok) RETURNING 1)${logged ? `,
+  l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM step, (SELECT count(*) FROM state) AS written, (SELECT count(*) FROM released) AS freed),
+  e AS (INSERT INTO events (type, at, run_id, asset_key, partition, payload)
+    SELECT ev.type, ev.at, @runId, @assetKey, @partition, ev.payload FROM (
+      SELECT 1 AS ord, 'materialization' AS type, m.created_at AS at, left(@materializationPayload::text, -1) || ',"id":' || m.id || '}' AS payload FROM m
+      UNION ALL SELECT 2, @eventType::text, @at::bigint, @payload::text) ev, l
+    ORDER BY ev.ord),
+  ${endedCte('EXISTS (SELECT 1 FROM l)')},
+  told AS (${TELL_END})` : ''}
+  SELECT (SELECT id FROM m) AS id, (SELECT count(*) FROM ok)::integer AS ok, (SELECT max(fence) FROM c) AS fence,
+    (SELECT bool_or(outcome IS NOT NULL) FROM c) AS ended,
+    ${logged ? '(SELECT count(*) FROM told)::integer AS told' : '(SELECT count(*) FROM state) + (SELECT count(*) FROM released) AS written'}`)
+}
+
+// The attempt's end recorded (`ended`, when `gate` holds): numbered in commit order, under the write lock.
+function endedCte(gate: string): string {
+  return `ended AS (UPDATE step_claims SET outcome = @outcome::text, ended_seq = nextval('step_claim_ends') WHERE ${STEP_KEY} AND ${gate}
+    RETURNING json_build_object('run_id', run_id, 'asset_key', asset_key, 'partition', partition, 'attempt', attempt, 'outcome', outcome, 'ended_seq', ended_seq, 'worker_id', worker_id)::text AS payload)`
+}
+
+// Watchers of ENDS_CHANNEL are told at the commit; the notification carries the end (the control
+// plane needs no read), unless it is too long for one.
+const TELL_END = `SELECT pg_notify('${ENDS_CHANNEL}', CASE WHEN octet_length(payload) < 7900 THEN payload ELSE '' END) FROM ended`
+
+/**
+ * An attempt's end, for a write already holding its step and claim (under the write lock, at its
+ * transaction's end): recorded only while @fence is the claim's and the attempt has not ended.
+ */
+export const ATTEMPT_END = new Statement('attempt_end', `WITH ${endedCte('fence = @fence::bigint AND outcome IS NULL')}
+  ${TELL_END}`)
+
+/** Each statement, alone in its transaction (`logged`) and sharing one. */
+export const CLAIM_STEP = { logged: claimStep(true), batched: claimStep(false) }
+export const ENQUEUE_STEP = { logged: enqueueStep(true), batched: enqueueStep(false) }
+export const COMPLETE_STEP = { logged: completeStep(true), batched: completeStep(false) }
