@@ -1,23 +1,9 @@
-import { FINAL_STEP_STATUSES, type StepUpdate } from '../records.js'
-import { jsonOrNull, partitionKey } from '../sqlite/row-mappers.js'
+import type { StepUpdate } from '../records.js'
+import { partitionKey } from '../sqlite/row-mappers.js'
 import type { EventParams } from './write-transaction.js'
 
-/** The parameters of stepUpdate (statements.ts) for `update`. */
-export function stepUpdateParams(update: StepUpdate) {
-  return {
-    runId: update.runId,
-    assetKey: update.assetKey,
-    partition: partitionKey(update.partition),
-    status: update.status,
-    at: update.at.getTime(),
-    attempt: update.attempt ?? null,
-    final: FINAL_STEP_STATUSES.has(update.status) ? 1 : 0,
-    hasDuration: update.durationMs === undefined ? 0 : 1,
-    durationMs: update.durationMs ?? null,
-    error: jsonOrNull(update.error),
-    reason: update.reason ?? null,
-  }
-}
+// The same parameters as the SQLite store's step update.
+export { stepUpdateParams } from '../sqlite/row-mappers.js'
 
 /** The event a step update appends (`step_<status>`, its payload the update less its key and time). */
 export function stepEventOf(update: StepUpdate): EventParams {

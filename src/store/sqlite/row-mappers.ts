@@ -1,7 +1,8 @@
 import type { SerializedError } from '../../model/errors.js'
-import type {
-  CheckResultRecord, ColumnInfo, EventRecord, LogRecord, LogStream, MaterializationRecord, NewMaterialization, ObservationRecord, RunRecord,
-  RunRequest, RunStatus, StepRecord, StepStatus,
+import {
+  FINAL_STEP_STATUSES,
+  type CheckResultRecord, type ColumnInfo, type EventRecord, type LogRecord, type LogStream, type MaterializationRecord, type NewMaterialization, type ObservationRecord, type RunRecord,
+  type RunRequest, type RunStatus, type StepRecord, type StepStatus, type StepUpdate,
 } from '../records.js'
 
 /** A partition as stored in key columns: '' stands for "no partition" because NULLs never match in keys. */
@@ -111,6 +112,23 @@ export interface MaterializationRow {
   columns: string | null
   duration_ms: number
   created_at: number
+}
+
+/** The parameters of a step's update statement (`updateStep`, both stores) for `update`. */
+export function stepUpdateParams(update: StepUpdate) {
+  return {
+    runId: update.runId,
+    assetKey: update.assetKey,
+    partition: partitionKey(update.partition),
+    status: update.status,
+    at: update.at.getTime(),
+    attempt: update.attempt ?? null,
+    final: FINAL_STEP_STATUSES.has(update.status) ? 1 : 0,
+    hasDuration: update.durationMs === undefined ? 0 : 1,
+    durationMs: update.durationMs ?? null,
+    error: jsonOrNull(update.error),
+    reason: update.reason ?? null,
+  }
 }
 
 /** A new materialization as both dialects bind it: partition as its key, JSON as text, times as epoch ms. */

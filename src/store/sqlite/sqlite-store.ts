@@ -1,17 +1,16 @@
 import type Database from 'better-sqlite3'
 import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
-import {
-  FINAL_STEP_STATUSES,
-  type AssetStateRecord, type AssetStateSummary, type CheckResultRecord, type EventRecord, type LeaseResult, type LogRecord,
-  type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
-  type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
+import type {
+  AssetStateRecord, AssetStateSummary, CheckResultRecord, EventRecord, LeaseResult, LogRecord,
+  MaterializationRecord, NewCheckResult, NewMaterialization, ObservationRecord,
+  RunRecord, RunRequest, RunStatus, StepRecord, StepUpdate,
 } from '../records.js'
 import type { NewRun, StepCompletion, StepCount, StepStart, StepStartResult, Store } from '../store.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, openDatabase, type OpenCheck } from './open-database.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from './asset-state-rows.js'
 import {
-  jsonOrNull, materializationRow, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
+  jsonOrNull, materializationRow, millis, partitionKey, stepUpdateParams, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
 } from './row-mappers.js'
 import { prepareStatements, type Statements } from './statements.js'
 import { WriteBatch } from './write-batch.js'
@@ -337,18 +336,8 @@ export class SqliteStore implements Store {
 
   private applyStepUpdate(update: StepUpdate): void {
     const sql = this.sql()
-    const key = { runId: update.runId, assetKey: update.assetKey, partition: partitionKey(update.partition) }
-    const params = {
-      ...key,
-      status: update.status,
-      at: update.at.getTime(),
-      attempt: update.attempt ?? null,
-      final: FINAL_STEP_STATUSES.has(update.status) ? 1 : 0,
-      hasDuration: update.durationMs === undefined ? 0 : 1,
-      durationMs: update.durationMs ?? null,
-      error: jsonOrNull(update.error),
-      reason: update.reason ?? null,
-    }
+    const params = stepUpdateParams(update)
+    const key = { runId: params.runId, assetKey: params.assetKey, partition: params.partition }
     if (sql.updateStep.run(params).changes === 0) {
       // A step the plan did not list goes after the planned ones and counts as one more step.
       const run = sql.getRun.get({ id: update.runId })
