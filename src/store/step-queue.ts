@@ -65,6 +65,14 @@ export type Claim =
   | { readonly claimed: true; readonly fence: number }
   | { readonly claimed: false; readonly why: 'ended' | 'superseded' }
 
+/** A step held for one attempt (see StepQueue.holdFence). */
+export interface FenceHold {
+  /** Records the attempt's completion, as completeFenced does, under the hold, and ends it (commits). */
+  complete(completion: StepCompletion): Promise<MaterializationRecord | undefined>
+  /** Ends the hold without recording anything (rolls back); nothing when it already ended. */
+  release(): Promise<void>
+}
+
 /**
  * The store's side of the worker fleet (PostgreSQL only): steps enqueued in the same
  * transaction that records them, attempts claimed with a fence, ends recorded only while the
@@ -94,6 +102,14 @@ export interface StepQueue {
    * still the step's: TRB7003 otherwise.
    */
   completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined>
+  /**
+   * Holds the step for the attempt with `fence` until the returned hold completes or is released:
+   * locks the step and its claim (as every writer of them does, so a claim of the step by another
+   * worker waits for the hold) and checks that `fence` is still the step's and its attempt has not
+   * ended, TRB7003 otherwise. A publish asks it before it commits, so no claim can come in between
+   * the publish and the completion that records it.
+   */
+  holdFence(ref: StepRef, fence: number): Promise<FenceHold>
   /** Records how an attempt that did not complete ended (failed, canceled), only while `fence` is current. */
   endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean>
   /**

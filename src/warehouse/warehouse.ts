@@ -18,6 +18,19 @@ export interface PublicationMeta {
   readonly fence?: number
 }
 
+/** How a publish goes. */
+export interface PublishOptions {
+  /** The column holding the partition key, when `meta.partition` replaces only that partition's rows. */
+  readonly partitionColumn?: string
+  /**
+   * Called once the publish's writes are done, inside its transaction, just before the commit (on
+   * a retried transaction, again): when it throws, the publish rolls back and throws that error.
+   * A queue worker asks the store there whether its attempt is still the step's, and holds the
+   * step until it records the publish (StepQueue.holdFence). Default: none.
+   */
+  readonly beforeCommit?: () => Promise<void>
+}
+
 /** What a publish records about a relation: its columns, row count and data version, from one snapshot. */
 export interface RelationProfile {
   readonly columns: ColumnInfo[]
@@ -75,7 +88,7 @@ export interface WarehouseSession extends WarehouseQueries {
    * With a partition and `partitionColumn`, replaces only the rows of that partition
    * (creating `target` on the first publish) and leaves every other partition untouched.
    */
-  publish(staging: Relation, target: Relation, meta: PublicationMeta, options?: { readonly partitionColumn?: string }): Promise<void>
+  publish(staging: Relation, target: Relation, meta: PublicationMeta, options?: PublishOptions): Promise<void>
   /** Drops a relation; nothing happens when it does not exist. Runs on an interrupted session too. */
   drop(relation: Relation): Promise<void>
   /**

@@ -3,8 +3,10 @@ import { test } from 'node:test'
 import type { EngineDeps } from '../../engine/engine-deps.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { LogRecord } from '../../store/records.js'
-import type { StepJob } from '../../store/step-queue.js'
-import { raiseClaimFence } from './fenced-deps.js'
+import type { StepJob, StepQueue } from '../../store/step-queue.js'
+import type { StepCompletion } from '../../store/store.js'
+import type { PublishOptions } from '../../warehouse/warehouse.js'
+import { fencedDeps, raiseClaimFence } from './fenced-deps.js'
 
 const job: StepJob = { runId: 'run-1', assetKey: 'raw/orders', partition: null, attempt: 2, codeVersion: 'c', pool: null, inputs: { values: {}, versions: {} } }
 
@@ -71,4 +73,73 @@ test('raiseClaimFence: an asset with no warehouse relation raises nothing', asyn
   const { deps, timeouts } = depsRaising(async () => true)
   await raiseClaimFence(deps, { ...job, assetKey: 'other' }, 7, 'w1')
   assert.deepEqual(timeouts, [])
+})
+
+// A queue that records what the fenced deps ask of it, and a session whose publish calls beforeCommit as a warehouse does.
+function fencedFakes(holdRefused = false) {
+  const calls: string[] = []
+  const queue = {
+    holdFence: async (ref: { assetKey: string }, fence: number) => {
+      calls.push(`hold ${ref.assetKey} ${fence}`)
+      if (holdRefused) throw new TributaryError(ErrorCode.StaleAttempt, 'stale')
+      return {
+        complete: async () => {
+          calls.push('complete under the hold')
+          return undefined
+        },
+        release: async () => {
+          calls.push('release')
+        },
+      }
+    },
+    completeFenced: async (_completion: unknown, fence: number) => {
+      calls.push(`completeFenced ${fence}`)
+      return undefined
+    },
+  } as unknown as StepQueue
+  const session = {
+    publish: async (_staging: unknown, _target: unknown, meta: { fence?: number }, options?: PublishOptions) => {
+      calls.push(`publish fence ${meta.fence}`)
+      await options?.beforeCommit?.()
+      calls.push('warehouse commit')
+    },
+    close: async () => undefined,
+  }
+  const deps = { store: {}, warehouse: { dialect: 'postgres', session: async () => session } } as unknown as EngineDeps
+  return { calls, queue, deps }
+}
+
+const completion = { step: { runId: 'run-1', assetKey: 'raw/orders', partition: null, status: 'succeeded', attempt: 2, at: new Date(0), durationMs: 1, error: null, reason: null } } as StepCompletion
+const meta = { assetKey: 'raw/orders', partition: null, runId: 'run-1', dataVersion: 'd', rowCount: 1 }
+const relation = { schema: 'raw', name: 'orders' }
+
+test('fencedDeps: a publish holds the step before its warehouse commit, and the completion goes through that hold', async () => {
+  const { calls, queue, deps } = fencedFakes()
+  const fenced = fencedDeps(deps, queue, 7)
+  await (await fenced.deps.warehouse.session()).publish(relation, relation, meta)
+  await fenced.deps.store.completeStep(completion)
+  await fenced.release()
+  assert.deepEqual(calls, ['publish fence 7', 'hold raw/orders 7', 'warehouse commit', 'complete under the hold'])
+})
+
+test('fencedDeps: an attempt that publishes nothing holds nothing: its completion is completeFenced', async () => {
+  const { calls, queue, deps } = fencedFakes()
+  const fenced = fencedDeps(deps, queue, 7)
+  await fenced.deps.store.completeStep(completion)
+  await fenced.release()
+  assert.deepEqual(calls, ['completeFenced 7'])
+})
+
+test('fencedDeps: a hold refused (stale) refuses the publish before its commit; a hold left open (failure after the publish) is released once', async () => {
+  const refused = fencedFakes(true)
+  const stale = fencedDeps(refused.deps, refused.queue, 7)
+  await assert.rejects((await stale.deps.warehouse.session()).publish(relation, relation, meta), (error: unknown) => error instanceof TributaryError && error.code === ErrorCode.StaleAttempt)
+  await stale.release()
+  assert.deepEqual(refused.calls, ['publish fence 7', 'hold raw/orders 7'])
+  const { calls, queue, deps } = fencedFakes()
+  const fenced = fencedDeps(deps, queue, 7)
+  await (await fenced.deps.warehouse.session()).publish(relation, relation, meta)
+  await fenced.release()
+  await fenced.release()
+  assert.deepEqual(calls, ['publish fence 7', 'hold raw/orders 7', 'warehouse commit', 'release'])
 })

@@ -1,33 +1,70 @@
 import type { EngineDeps } from '../../engine/engine-deps.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
-import type { StepJob, StepQueue } from '../../store/step-queue.js'
+import type { FenceHold, StepJob, StepQueue } from '../../store/step-queue.js'
 import type { Store } from '../../store/store.js'
-import type { Warehouse, WarehouseSession } from '../../warehouse/warehouse.js'
+import type { PublicationMeta, Warehouse, WarehouseSession } from '../../warehouse/warehouse.js'
+
+/** The engine's deps for one claimed attempt, and how to end a hold of its step left open. */
+export interface FencedAttempt {
+  readonly deps: EngineDeps
+  /**
+   * Ends the hold the attempt's publish took on its step (StepQueue.holdFence) when its completion
+   * did not end it (the attempt failed or was canceled after it): before anything else writes the
+   * step, which would wait for the hold. Nothing when none is open.
+   */
+  release(): Promise<void>
+}
 
 /**
  * The engine's deps for one claimed attempt on a queue worker: the store records the attempt's
  * end only while `fence` is the step's (completeFenced), the warehouse publishes only while no
  * higher fence published the asset-partition, and staging is the attempt's own, so an attempt
  * that lost its lease can neither record, publish, nor touch the staging of the one that took over.
+ *
+ * A publish also asks the store, last in its warehouse transaction, whether `fence` is still the
+ * step's, and holds the step from then on (StepQueue.holdFence): the completion that records the
+ * publish goes through that hold. A claim by another worker waits for it, so none comes in between
+ * the publish and its record; an attempt the store no longer knows as the step's publishes nothing,
+ * even before the one that took over raised the warehouse fence. An attempt that publishes nothing
+ * holds nothing: its completion is completeFenced's one statement.
  */
-export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number): EngineDeps {
+export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number): FencedAttempt {
+  let hold: Promise<FenceHold> | undefined
   const store = new Proxy(deps.store, {
     get(target, property) {
-      if (property === 'completeStep') return (completion: Parameters<Store['completeStep']>[0]) => queue.completeFenced(completion, fence)
+      if (property === 'completeStep') {
+        return async (completion: Parameters<Store['completeStep']>[0]) => {
+          const held = hold
+          hold = undefined
+          return held ? (await held).complete(completion) : queue.completeFenced(completion, fence)
+        }
+      }
       const value: unknown = Reflect.get(target, property, target)
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
     },
   })
+  // Once per attempt: a publish DuckDB retries after a conflict asks again, and keeps the hold it has.
+  const holdStep = (meta: PublicationMeta): Promise<void> => {
+    hold ??= queue.holdFence({ runId: meta.runId, assetKey: meta.assetKey, partition: meta.partition }, fence)
+    return hold.then(() => undefined)
+  }
   const inner = deps.warehouse
   const warehouse: Warehouse = {
     dialect: inner.dialect,
-    session: async () => fencedSession(await inner.session(), fence),
+    session: async () => fencedSession(await inner.session(), fence, holdStep),
     stagingRelation: (target, runId, partition) => inner.stagingRelation(target, `${runId}~${fence}`, partition),
     publications: (runId) => inner.publications(runId),
     // The worker's warehouse outlives every attempt.
     close: async () => undefined,
   }
-  return { ...deps, store, warehouse }
+  return {
+    deps: { ...deps, store, warehouse },
+    release: async () => {
+      const held = hold
+      hold = undefined
+      await held?.then((h) => h.release(), () => undefined)
+    },
+  }
 }
 
 /** How long a claim's fence raise waits for a publish of the asset-partition under way. Default: 2 s. */
@@ -69,11 +106,12 @@ function fenceError(job: StepJob, fence: number, error: unknown): TributaryError
   })
 }
 
-function fencedSession(session: WarehouseSession, fence: number): WarehouseSession {
+function fencedSession(session: WarehouseSession, fence: number, holdStep: (meta: PublicationMeta) => Promise<void>): WarehouseSession {
   return new Proxy(session, {
     get(target, property) {
       if (property === 'publish') {
-        return (...[staging, relation, meta, options]: Parameters<WarehouseSession['publish']>) => target.publish(staging, relation, { ...meta, fence }, options)
+        return (...[staging, relation, meta, options]: Parameters<WarehouseSession['publish']>) =>
+          target.publish(staging, relation, { ...meta, fence }, { ...options, beforeCommit: () => holdStep(meta) })
       }
       const value: unknown = Reflect.get(target, property, target)
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value

@@ -211,10 +211,18 @@ export class QueueWorker {
         return
       }
       // Raised with the step already in `current`: a raise waiting on a publish's lock shows in heartbeats, and a cancel meanwhile reaches the attempt.
-      const outcome: AttemptOutcome = await Promise.all([raiseClaimFence(deps, job, claim.fence, this.id), reading!]).then(
-        ([, read]) => runAttempt(fencedDeps(deps, queue, claim.fence), { node: node!, runId: job.runId, partition: job.partition, attempt: job.attempt },
-          read.inputs, current.controller.signal, read.previousRowCount),
-        (error: unknown) => ({ status: 'failed', error }))
+      const fenced = fencedDeps(deps, queue, claim.fence)
+      let outcome: AttemptOutcome
+      try {
+        outcome = await Promise.all([raiseClaimFence(deps, job, claim.fence, this.id), reading!]).then(
+          ([, read]) => runAttempt(fenced.deps, { node: node!, runId: job.runId, partition: job.partition, attempt: job.attempt },
+            read.inputs, current.controller.signal, read.previousRowCount),
+          (error: unknown) => ({ status: 'failed', error }))
+      } finally {
+        // A publish's hold on the step that its completion did not end (a failure or cancel after
+        // the publish): released before the end below is recorded, which would wait for it.
+        await fenced.release()
+      }
       if (outcome.status === 'succeeded' || outcome.status === 'blocked') return
       const stale = outcome.error instanceof TributaryError && outcome.error.code === ErrorCode.StaleAttempt
       const recorded = !stale && await queue.endAttempt({

@@ -1,14 +1,14 @@
 import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
 import type { LeaseResult, MaterializationRecord, StepUpdate } from '../records.js'
-import type { AttemptEnd, Claim, StepJob, StepQueue, StepRef, WorkerRecord } from '../step-queue.js'
+import type { AttemptEnd, Claim, FenceHold, StepJob, StepQueue, StepRef, WorkerRecord } from '../step-queue.js'
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey } from '../sqlite/row-mappers.js'
-import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS } from './step-queue-statements.js'
+import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, type CompletionRow } from './step-queue-statements.js'
 import { stepEventOf, stepUpdateParams } from './step-params.js'
 import { asStoreError, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
-import { queueEvent, queueUnderLock, sharesTransaction } from './write-transaction.js'
+import { beginWriteTransaction, queueEvent, queueUnderLock, sharesTransaction } from './write-transaction.js'
 import { EventListener } from './event-listener.js'
 
 /** The step writes of the store, inside a transaction the queue opened (see PostgresStore.stepQueue). */
@@ -52,6 +52,8 @@ export class PostgresStepQueue implements StepQueue {
     private readonly write: <T>(fn: (db: Client, steps: StepWrites) => Promise<T>, options?: { oneRoundTrip?: boolean }) => Promise<T>,
     // The store's write lock: every statement appending events takes it (see inWriteTransaction).
     private readonly lockKey: number,
+    // The store's step writes on a connection of the queue's own (a hold's open transaction).
+    private readonly stepWrites?: (db: Client) => StepWrites,
   ) {}
 
   async prepare(): Promise<void> {
@@ -122,48 +124,87 @@ export class PostgresStepQueue implements StepQueue {
   async completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined> {
     if (completesInOneStatement(completion)) return this.completeInOneStatement(completion, fence)
     const oneRoundTrip = completesInOneRoundTrip(completion)
-    return this.write(async (db, steps) => {
-      // The fence check and the records go out at once (with the end and the COMMIT when in one
-      // round trip): a stale fence fails in SQL and rolls the records back.
-      const checked = this.holdFence(db, completion.step, fence)
-      const completed = steps.complete(completion, { oneRoundTrip })
-      const released = db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] })
-      this.recordEnd(db, completion.step, fence, endOf(completion))
-      const [, materialization] = await Promise.all([checked, completed, released])
-      return materialization
-    }, { oneRoundTrip })
+    return this.write((db, steps) => this.completeChecked(db, steps, completion, fence, oneRoundTrip), { oneRoundTrip })
+  }
+
+  async holdFence(ref: StepRef, fence: number): Promise<FenceHold> {
+    // Its own transaction, left open: the step's and its claim's rows stay locked (a claim of the
+    // step waits) until the completion commits or the hold is released. The write lock is taken
+    // only at the commit, after those row locks, as by every writer.
+    const open = await this.guard(() => beginWriteTransaction(this.pool, this.lockKey, (db) => this.checkFence(db, ref, fence)))
+    return {
+      complete: (completion) => {
+        if (completion.step.runId !== ref.runId || completion.step.assetKey !== ref.assetKey || partitionKey(completion.step.partition) !== partitionKey(ref.partition)) {
+          return Promise.reject(new Error(`a hold of ${ref.assetKey} in run ${ref.runId} cannot complete another step (${completion.step.assetKey} in run ${completion.step.runId})`))
+        }
+        if (!completesInOneStatement(completion)) {
+          const { stepWrites } = this
+          if (!stepWrites) return Promise.reject(new Error('this step queue cannot record checks under a hold'))
+          return this.guard(() => open.commit((db) => this.completeChecked(db, stepWrites(db), completion, fence, false)))
+        }
+        // Alone in its transaction, the statement may take the write lock itself: the hold's row
+        // locks came first. The statement and the COMMIT go out together.
+        return this.guard(() => open.commit(async (db) => {
+          const done = await COMPLETE_STEP.logged.get(db, this.completionParams(completion, fence))
+          if (!done || done.ok === 0) throw staleAttempt(completion.step, fence, done?.fence ?? null, done?.ended === true)
+          return completion.materialization && { ...completion.materialization, id: Number(done.id) }
+        }, { oneRoundTrip: true }))
+      },
+      release: () => open.rollback(),
+    }
+  }
+
+  // A completion with checks (or a materialization of another step's): the fence check and the
+  // records go out at once (with the end and the COMMIT when in one round trip): a stale fence
+  // fails in SQL and rolls the records back.
+  private async completeChecked(db: Client, steps: StepWrites, completion: StepCompletion, fence: number, oneRoundTrip: boolean): Promise<MaterializationRecord | undefined> {
+    const checked = this.checkFence(db, completion.step, fence)
+    const completed = steps.complete(completion, { oneRoundTrip })
+    const released = db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] })
+    this.recordEnd(db, completion.step, fence, endOf(completion))
+    const [, materialization] = await Promise.all([checked, completed, released])
+    return materialization
   }
 
   // A completion without checks, its materialization (if any) the step's own: one statement (see COMPLETE_STEP).
   private async completeInOneStatement(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined> {
     const { step, materialization } = completion
+    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence) : COMPLETE_STEP.logged.get(db, this.completionParams(completion, fence))), { oneRoundTrip: true })
+    if (!done || done.ok === 0) throw staleAttempt(step, fence, done?.fence ?? null, done?.ended === true)
+    return materialization && { ...materialization, id: Number(done.id) }
+  }
+
+  // COMPLETE_STEP in a transaction shared with other writes (or left open, a hold): it writes rows
+  // only; its events and the attempt's end are queued for the transaction's end, under the write lock.
+  private completeBatched(db: Client, completion: StepCompletion, fence: number): Promise<CompletionRow | undefined> {
+    const { step, materialization } = completion
+    const params = this.completionParams(completion, fence)
+    const written = COMPLETE_STEP.batched.get(db, params)
+    queueEvent(db, written.then((done) => (done?.ok && materialization && done.id !== null
+      ? { type: 'materialization', at: materialization.createdAt.getTime(), runId: step.runId, assetKey: step.assetKey, partition: partitionKey(step.partition), payload: JSON.stringify({ ...materialization, id: Number(done.id) }) }
+      : null)))
+    const event = stepEventOf(step)
+    queueEvent(db, written.then((done) => (done?.ok ? event : null)))
+    queueUnderLock(db, ATTEMPT_END.bind({ ...keyParams(step), fence, outcome: params.outcome }))
+    return written
+  }
+
+  private completionParams(completion: StepCompletion, fence: number) {
+    const { step, materialization } = completion
     const event = stepEventOf(step)
     const row = materialization && materializationRow(materialization)
-    const params = {
+    return {
       ...stepUpdateParams(step), fence, lockKey: this.lockKey, eventType: event.type, payload: event.payload, outcome: JSON.stringify(endOf(completion)),
       materialized: row ? 1 : 0, codeVersion: row?.codeVersion ?? null, dataVersion: row?.dataVersion ?? null, inputVersions: row?.inputVersions ?? null,
       rowCount: row?.rowCount ?? null, columns: row?.columns ?? null, materializationMs: row?.durationMs ?? null, createdAt: row?.createdAt ?? null,
       materializationPayload: materialization ? JSON.stringify(materialization) : null,
     }
-    const done = await this.write((db) => {
-      if (!sharesTransaction(db)) return COMPLETE_STEP.logged.get(db, params)
-      // Sharing the transaction: the events and the end go to its end, under the write lock.
-      const written = COMPLETE_STEP.batched.get(db, params)
-      queueEvent(db, written.then((done) => (done?.ok && materialization && done.id !== null
-        ? { type: 'materialization', at: materialization.createdAt.getTime(), runId: step.runId, assetKey: step.assetKey, partition: partitionKey(step.partition), payload: JSON.stringify({ ...materialization, id: Number(done.id) }) }
-        : null)))
-      queueEvent(db, written.then((done) => (done?.ok ? event : null)))
-      queueUnderLock(db, ATTEMPT_END.bind({ ...keyParams(step), fence, outcome: params.outcome }))
-      return written
-    }, { oneRoundTrip: true })
-    if (!done || done.ok === 0) throw staleAttempt(step, fence, done?.fence ?? null, done?.ended === true)
-    return materialization && { ...materialization, id: Number(done.id) }
   }
 
   async endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean> {
     return this.write(async (db) => {
       try {
-        await this.holdFence(db, ref, fence)
+        await this.checkFence(db, ref, fence)
       } catch (error) {
         if (error instanceof TributaryError && error.code === ErrorCode.StaleAttempt) return false
         throw error
@@ -250,7 +291,7 @@ export class PostgresStepQueue implements StepQueue {
   // expired (another took the step) or whose attempt already ended is refused with TRB7003. The
   // check fails in SQL (STALE_FENCE, with the claim's fence and whether it ended), so that it rolls
   // back the statements sent with it.
-  private async holdFence(db: Client, ref: StepRef, fence: number): Promise<void> {
+  private async checkFence(db: Client, ref: StepRef, fence: number): Promise<void> {
     try {
       await db.query({
         name: 'trb_hold_fence',
@@ -270,7 +311,7 @@ export class PostgresStepQueue implements StepQueue {
     }
   }
 
-  // Under the write lock, after the holder locked the claim's row (holdFence): ends are numbered
+  // Under the write lock, after the holder locked the claim's row (checkFence): ends are numbered
   // in commit order, so the control plane reading "ended_seq > last seen" never skips one. Watchers
   // of ENDS_CHANNEL are told at the commit.
   private recordEnd(db: Client, ref: StepRef, fence: number, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null }): void {

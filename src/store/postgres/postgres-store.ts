@@ -148,7 +148,7 @@ export class PostgresStore implements Store {
 
   /** The worker fleet's queue on this database (`executor: queue()`): graphile-worker jobs written with the step records. */
   stepQueue(): StepQueue {
-    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn, options) => this.write((db) => fn(db, this.stepWrites(db)), { batch: true, ...options }), WRITE_LOCK)
+    this.queue ??= new PostgresStepQueue(this.pool, this.config, (fn, options) => this.write((db) => fn(db, this.stepWrites(db)), { batch: true, ...options }), WRITE_LOCK, (db) => this.stepWrites(db))
     return this.queue
   }
 

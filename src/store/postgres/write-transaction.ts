@@ -133,6 +133,75 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
   }
 }
 
+/** A write transaction left open between calls (see beginWriteTransaction). */
+export interface OpenWriteTransaction {
+  /**
+   * Runs `fn` in the transaction, then appends the events it queued under the write lock (with the
+   * statements queued under it) and commits, as inWriteTransaction does; rolls back when anything
+   * fails. Once: a second call, or one after rollback, is refused. `oneRoundTrip`: as inWriteTransaction's.
+   */
+  commit<T>(fn: (client: Client) => Promise<T>, options?: { oneRoundTrip?: boolean }): Promise<T>
+  /** Rolls the transaction back and returns its connection; nothing when it already ended. */
+  rollback(): Promise<void>
+}
+
+/**
+ * Opens a write transaction on a connection of its own and runs `first` in it (its statements go
+ * out with the BEGIN), leaving it open: the row locks `first` took are held until commit or
+ * rollback, so no other writer of those rows can come in between. The write lock is taken only at
+ * the commit, after every row lock, as in any write transaction. When `first` fails, the
+ * transaction is rolled back and its error thrown.
+ */
+export async function beginWriteTransaction(pool: Pool, lockKey: number, first: (client: Client) => Promise<void>): Promise<OpenWriteTransaction> {
+  const client = await pool.connect()
+  const queue: Pending = { events: [], ordered: [], shared: false, closed: false }
+  pending.set(client, queue)
+  let ended = false
+  const finish = async (rollback: boolean) => {
+    ended = true
+    if (rollback) await client.query('ROLLBACK').catch(() => {})
+    pending.delete(client)
+    client.release()
+  }
+  try {
+    const [begun, firstDone] = corked(client, () => {
+      const begun = client.query('BEGIN')
+      begun.catch(() => undefined)
+      return [begun, first(client)] as const
+    })
+    await begun
+    await firstDone
+  } catch (error) {
+    await finish(true)
+    throw error
+  }
+  return {
+    async commit<T>(fn: (client: Client) => Promise<T>, options: { oneRoundTrip?: boolean } = {}): Promise<T> {
+      if (ended) throw new Error('the write transaction already ended')
+      ended = true
+      try {
+        // `oneRoundTrip`: the events and the COMMIT go out right behind the statements `fn` issues
+        // before its first await (see inWriteTransaction); a failed statement rolls it all back.
+        const [running, ending] = corked(client, () => [fn(client), options.oneRoundTrip ? end(client, queue, lockKey) : undefined] as const)
+        ending?.catch(() => undefined)
+        const value = await running.catch(async (error: unknown) => {
+          await ending?.catch(() => undefined)
+          throw error
+        })
+        await (ending ?? end(client, queue, lockKey))
+        await finish(false)
+        return value
+      } catch (error) {
+        await finish(true)
+        throw error
+      }
+    },
+    async rollback(): Promise<void> {
+      if (!ended) await finish(true)
+    },
+  }
+}
+
 // The end of a write transaction: its events appended (and the statements queued under the lock run)
 // after the write lock, then the COMMIT, all in one round trip. Rejects with the first failure.
 async function end(client: Client, queue: Pending, lockKey: number): Promise<void> {

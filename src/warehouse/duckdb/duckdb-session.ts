@@ -3,7 +3,7 @@ import { quoteRelation, type Relation } from '../../graph/asset-graph.js'
 import type { Row } from '../../model/context.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { ColumnInfo } from '../../store/records.js'
-import type { PublicationMeta, RelationProfile, WarehouseSession } from '../warehouse.js'
+import type { PublicationMeta, PublishOptions, RelationProfile, WarehouseSession } from '../warehouse.js'
 import { csvLoadError, type CsvFailure } from './csv-errors.js'
 import { isConflict } from './duckdb-errors.js'
 import { INSERT_PUBLICATION, ledgerParams } from './ledger.js'
@@ -155,8 +155,8 @@ export class DuckDbSession implements WarehouseSession {
     })
   }
 
-  /** Replaces `target` with `staging`, records the publication and drops `staging`, all in one transaction. */
-  async publish(staging: Relation, target: Relation, meta: PublicationMeta, options: { readonly partitionColumn?: string } = {}): Promise<void> {
+  /** Replaces `target` with `staging`, records the publication and drops `staging`, all in one transaction; `options.beforeCommit` runs last in it. */
+  async publish(staging: Relation, target: Relation, meta: PublicationMeta, options: PublishOptions = {}): Promise<void> {
     // Outside the transaction: schemas are harmless to create early, and creating one inside
     // would conflict with every concurrent publish into the same new schema until commit.
     // Staging beside the target (as stagingRelation makes it) means the schema is there already.
@@ -176,6 +176,7 @@ export class DuckDbSession implements WarehouseSession {
           }
           await s.run(INSERT_PUBLICATION, ledgerParams(meta, new Date()))
           await s.run(`drop table ${quoteRelation(staging)}`)
+          if (options.beforeCommit) await options.beforeCommit()
         })
         return
       } catch (error) {

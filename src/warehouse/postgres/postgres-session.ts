@@ -3,7 +3,7 @@ import type { Relation } from '../../graph/asset-graph.js'
 import type { Row } from '../../model/context.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { ColumnInfo } from '../../store/records.js'
-import type { PublicationMeta, RelationProfile, WarehouseSession } from '../warehouse.js'
+import type { PublicationMeta, PublishOptions, RelationProfile, WarehouseSession } from '../warehouse.js'
 import { copyCsvFiles } from './csv-load.js'
 import { quoteIdentifier, quoteTable } from './identifiers.js'
 import { insertPublication, ledgerParams, raiseFence } from './ledger.js'
@@ -154,9 +154,9 @@ export class PostgresSession implements WarehouseSession {
   /**
    * Replaces `target` with `staging` in one transaction: a whole table by drop and rename (readers
    * waiting on it then read the new table), a partition by delete and insert. Records the ledger
-   * row and drops staging in the same transaction.
+   * row and drops staging in the same transaction; `options.beforeCommit` runs last in it.
    */
-  async publish(staging: Relation, target: Relation, meta: PublicationMeta, options: { readonly partitionColumn?: string } = {}): Promise<void> {
+  async publish(staging: Relation, target: Relation, meta: PublicationMeta, options: PublishOptions = {}): Promise<void> {
     const column = meta.partition === null ? undefined : options.partitionColumn
     await this.client.transaction(async (s) => {
       if (meta.fence !== undefined) await checkFence(s, this.ledgerSchema, meta, meta.fence)
@@ -176,6 +176,8 @@ export class PostgresSession implements WarehouseSession {
         await s.run(`drop table ${quoteTable(staging)}`)
       }
       await s.run(insertPublication(this.ledgerSchema), ledgerParams(meta, new Date()))
+      // Last, with the fence row locked since the start: whoever must agree to the commit (a worker's store, see PublishOptions).
+      if (options.beforeCommit) await options.beforeCommit()
     })
   }
 
