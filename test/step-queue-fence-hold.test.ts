@@ -137,4 +137,20 @@ describe('postgres step queue: a publish holds its step', () => {
     // No connection is left in a transaction by the holds.
     assert.deepEqual(await query(storeDatabase.url, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`), [])
   })
+
+  test('a hold idle past its idleTimeoutMs (a worker stalled while holding) is ended by the server: the claim goes ahead, the old completion is refused, nothing crashes', async () => {
+    await waiting('r4', 'd')
+    const fence = await claim('r4', 'd', 'w1')
+    const hold = await queue.holdFence({ runId: 'r4', assetKey: 'd', partition: null }, fence, { idleTimeoutMs: 50 })
+    // Resolves once the server ended the idle hold's session (its own timer), whenever that is.
+    const reclaimed = await queue.claimStep(job('r4', 'd'), 'w2', null, new Date())
+    assert.ok(reclaimed.claimed && reclaimed.fence > fence)
+    await assert.rejects(hold.complete(succeeded('r4', 'd', 'd4')))
+    await hold.release()
+    assert.equal(await status('r4', 'd'), 'running')
+    assert.deepEqual(await store.listMaterializations('d'), [])
+    // The pool replaced the ended connection: the new attempt completes.
+    await queue.completeFenced(succeeded('r4', 'd', 'd4'), reclaimed.fence)
+    assert.equal(await status('r4', 'd'), 'succeeded')
+  })
 })

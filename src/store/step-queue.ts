@@ -107,9 +107,11 @@ export interface StepQueue {
    * locks the step and its claim (as every writer of them does, so a claim of the step by another
    * worker waits for the hold) and checks that `fence` is still the step's and its attempt has not
    * ended, TRB7003 otherwise. A publish asks it before it commits, so no claim can come in between
-   * the publish and the completion that records it.
+   * the publish and the completion that records it. `idleTimeoutMs`: the store ends a hold left
+   * waiting longer than that for its next statement (a worker stalled while holding), and the
+   * claim waiting for it goes ahead. Default: none.
    */
-  holdFence(ref: StepRef, fence: number): Promise<FenceHold>
+  holdFence(ref: StepRef, fence: number, options?: { readonly idleTimeoutMs?: number }): Promise<FenceHold>
   /** Records how an attempt that did not complete ended (failed, canceled), only while `fence` is current. */
   endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean>
   /**

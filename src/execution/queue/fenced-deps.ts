@@ -26,9 +26,11 @@ export interface FencedAttempt {
  * publish goes through that hold. A claim by another worker waits for it, so none comes in between
  * the publish and its record; an attempt the store no longer knows as the step's publishes nothing,
  * even before the one that took over raised the warehouse fence. An attempt that publishes nothing
- * holds nothing: its completion is completeFenced's one statement.
+ * holds nothing: its completion is completeFenced's one statement. `holdIdleMs`: how long the store
+ * waits for a hold's next statement before it ends the hold (a worker stalled while holding; see
+ * StepQueue.holdFence). Default: no limit.
  */
-export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number): FencedAttempt {
+export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number, options: { readonly holdIdleMs?: number } = {}): FencedAttempt {
   let hold: Promise<FenceHold> | undefined
   const store = new Proxy(deps.store, {
     get(target, property) {
@@ -45,7 +47,7 @@ export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number): F
   })
   // Once per attempt: a publish DuckDB retries after a conflict asks again, and keeps the hold it has.
   const holdStep = (meta: PublicationMeta): Promise<void> => {
-    hold ??= queue.holdFence({ runId: meta.runId, assetKey: meta.assetKey, partition: meta.partition }, fence)
+    hold ??= queue.holdFence({ runId: meta.runId, assetKey: meta.assetKey, partition: meta.partition }, fence, options.holdIdleMs === undefined ? {} : { idleTimeoutMs: options.holdIdleMs })
     return hold.then(() => undefined)
   }
   const inner = deps.warehouse

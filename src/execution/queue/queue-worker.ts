@@ -211,7 +211,9 @@ export class QueueWorker {
         return
       }
       // Raised with the step already in `current`: a raise waiting on a publish's lock shows in heartbeats, and a cancel meanwhile reaches the attempt.
-      const fenced = fencedDeps(deps, queue, claim.fence)
+      // A worker stalled for longer than its lease while holding its step (between the publish's
+      // check and its record) is lost: the store ends its hold, and the step goes to another worker.
+      const fenced = fencedDeps(deps, queue, claim.fence, { holdIdleMs: this.options.config.leaseMs })
       let outcome: AttemptOutcome
       try {
         outcome = await Promise.all([raiseClaimFence(deps, job, claim.fence, this.id), reading!]).then(

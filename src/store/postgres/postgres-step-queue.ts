@@ -127,11 +127,16 @@ export class PostgresStepQueue implements StepQueue {
     return this.write((db, steps) => this.completeChecked(db, steps, completion, fence, oneRoundTrip), { oneRoundTrip })
   }
 
-  async holdFence(ref: StepRef, fence: number): Promise<FenceHold> {
+  async holdFence(ref: StepRef, fence: number, options: { readonly idleTimeoutMs?: number } = {}): Promise<FenceHold> {
     // Its own transaction, left open: the step's and its claim's rows stay locked (a claim of the
     // step waits) until the completion commits or the hold is released. The write lock is taken
-    // only at the commit, after those row locks, as by every writer.
-    const open = await this.guard(() => beginWriteTransaction(this.pool, this.lockKey, (db) => this.checkFence(db, ref, fence)))
+    // only at the commit, after those row locks, as by every writer. A holder idle past
+    // `idleTimeoutMs` has its session ended by the server (idle_in_transaction_session_timeout).
+    const idle = options.idleTimeoutMs === undefined ? undefined : Math.max(1, Math.trunc(options.idleTimeoutMs))
+    const open = await this.guard(() => beginWriteTransaction(this.pool, this.lockKey, async (db) => {
+      const limited = idle === undefined ? undefined : db.query(`SET LOCAL idle_in_transaction_session_timeout = ${idle}`)
+      await Promise.all([limited, this.checkFence(db, ref, fence)])
+    }))
     return {
       complete: (completion) => {
         if (completion.step.runId !== ref.runId || completion.step.assetKey !== ref.assetKey || partitionKey(completion.step.partition) !== partitionKey(ref.partition)) {

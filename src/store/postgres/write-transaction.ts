@@ -157,11 +157,20 @@ export async function beginWriteTransaction(pool: Pool, lockKey: number, first: 
   const queue: Pending = { events: [], ordered: [], shared: false, closed: false }
   pending.set(client, queue)
   let ended = false
+  // Between calls the connection is checked out with no query running: an error of its own (the
+  // server ending the session) must not go unheard (an 'error' event without a listener throws).
+  let broken: Error | undefined
+  const onError = (error: Error) => {
+    broken = error
+  }
+  client.on('error', onError)
   const finish = async (rollback: boolean) => {
     ended = true
-    if (rollback) await client.query('ROLLBACK').catch(() => {})
+    if (rollback && !broken) await client.query('ROLLBACK').catch(() => {})
     pending.delete(client)
-    client.release()
+    client.removeListener('error', onError)
+    // A broken connection is closed, not handed to the next caller.
+    client.release(broken)
   }
   try {
     const [begun, firstDone] = corked(client, () => {
