@@ -152,6 +152,31 @@ export function warehouseConformance(name: string, create: () => Promise<Warehou
       assert.deepEqual(await session.query('select 1 as one'), [{ one: 1 }])
     })
 
+    test("a publish's beforeCommit runs once, after its writes and before its commit; when it throws, the publish rolls back with its error", async (t) => {
+      const { warehouse, session } = await setup(t)
+      const first = warehouse.stagingRelation(orders, 'run-1', null)
+      await session.createFromSelect(first, 'select 1 as id')
+      await session.publish(first, orders, meta('run-1'))
+      const second = warehouse.stagingRelation(orders, 'run-2', null)
+      await session.createFromSelect(second, 'select 2 as id')
+      const refusal = new Error('the store refused')
+      let calls = 0
+      await assert.rejects(session.publish(second, orders, meta('run-2'), {
+        beforeCommit: async () => {
+          calls++
+          throw refusal
+        },
+      }), (error: unknown) => error === refusal)
+      assert.equal(calls, 1)
+      assert.deepEqual(await session.query('select * from raw.orders'), [{ id: 1 }])
+      assert.deepEqual(await warehouse.publications('run-2'), [])
+      assert.equal(await session.relationExists(second), true)
+      await session.publish(second, orders, meta('run-2'), { beforeCommit: async () => void calls++ })
+      assert.equal(calls, 2)
+      assert.deepEqual(await session.query('select * from raw.orders'), [{ id: 2 }])
+      assert.equal((await warehouse.publications('run-2')).length, 1)
+    })
+
     test('a concurrent reader sees the old or the new version, never a mix or nothing', async (t) => {
       const { warehouse, session } = await setup(t)
       const reader = await warehouse.session()
