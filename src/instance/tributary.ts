@@ -548,6 +548,10 @@ export class Tributary {
       })
     }
     const concurrency = options.concurrency ?? 4
+    // A step that publishes holds one store connection from its warehouse commit to its record (StepQueue.holdFence).
+    if (concurrency >= this.project.store.poolSize) {
+      options.onLine?.(`concurrency ${concurrency} is not below the store's poolSize ${this.project.store.poolSize}: a step that publishes holds a store connection while it commits, so other steps may wait for one; raise postgres({ poolSize }) above ${concurrency}`)
+    }
     const local = createExecutor('pool', this.projectDir, this.execution.workers, concurrency, this.clock)
     this.executorInstance ??= local
     const deps: EngineDeps = {

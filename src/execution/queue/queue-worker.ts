@@ -88,7 +88,7 @@ export class QueueWorker {
       setTimeout(() => void options.queue.wakeWorkers(jobs.length).catch(() => undefined), RETURN_WAKE_DELAY_MS).unref()
     })
     worker.runner = await run({
-      connectionString: options.url,
+      connectionString: queueConnection(options.url),
       concurrency: worker.concurrency,
       noHandleSignals: true,
       pollInterval: Math.min(options.config.heartbeatMs, 2000),
@@ -251,4 +251,19 @@ export class QueueWorker {
     this.options.onLine?.(message)
     await this.options.deps.store.appendLog({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, attempt: job.attempt, level: 'warn', message: `worker ${this.id}: ${message}`, at: new Date() }).catch(() => undefined)
   }
+}
+
+/**
+ * The queue's own connections (fetching and completing jobs) commit without waiting for the WAL
+ * flush (synchronous_commit off, for these connections only). The store's claim, which follows
+ * every fetch before any code runs, is a flushed commit, and flushing it flushes every commit made
+ * before it: a fetch is never lost once its step runs. A server crash can lose only a fetch whose
+ * step never started (its job is fetched again) or a finished job's deletion (the job, run again,
+ * finds its step ended and does nothing).
+ */
+export function queueConnection(url: string): string {
+  const parsed = new URL(url)
+  const options = parsed.searchParams.get('options')
+  parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c synchronous_commit=off`)
+  return parsed.toString()
 }
