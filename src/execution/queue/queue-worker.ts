@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { run, type Job, type Runner } from 'graphile-worker'
-import { startRepeating } from '../../engine/clock.js'
+import { startRepeating, startTimer, type Clock } from '../../engine/clock.js'
 import type { EngineDeps } from '../../engine/engine-deps.js'
 import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engine/step-executor.js'
 import { attemptInputs, checkedRowCount } from '../../engine/attempt-inputs.js'
@@ -84,9 +84,7 @@ export class QueueWorker {
       worker.slots.push(workerPool.id)
       void worker.heartbeat()
     })
-    events.on('localQueue:returnJobs', ({ jobs }: { jobs: readonly unknown[] }) => {
-      setTimeout(() => void options.queue.wakeWorkers(jobs.length).catch(() => undefined), RETURN_WAKE_DELAY_MS).unref()
-    })
+    events.on('localQueue:returnJobs', ({ jobs }: { jobs: readonly unknown[] }) => wakeForReturned(options.deps.clock, options.queue, jobs.length))
     worker.runner = await run({
       connectionString: queueConnection(options.url),
       concurrency: worker.concurrency,
@@ -266,4 +264,14 @@ export function queueConnection(url: string): string {
   const options = parsed.searchParams.get('options')
   parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c synchronous_commit=off`)
   return parsed.toString()
+}
+
+/**
+ * Jobs a worker's local queue gave back (held past its TTL while every slot was busy) are free for
+ * any worker, but graphile-worker sends no notification for them: the idle workers are woken as
+ * `count` new jobs would wake them, RETURN_WAKE_DELAY_MS later on `clock` (the return is
+ * graphile-worker's own statement, on its own connection, and must commit first).
+ */
+export function wakeForReturned(clock: Clock, queue: Pick<StepQueue, 'wakeWorkers'>, count: number): void {
+  startTimer(clock, RETURN_WAKE_DELAY_MS, () => void queue.wakeWorkers(count).catch(() => undefined))
 }
