@@ -147,6 +147,8 @@ export async function runStep(
       const at = deps.clock.now()
       const key = { runId, assetKey: node.key, partition: step.partition }
       const start = { ttlMs: deps.settings.leaseTtlMs, now: at, ...(decision.last ? { lastMaterializationId: decision.last.record?.id ?? null } : {}) }
+      // Canceled while deciding: nothing is enqueued for a run that no longer wants the step.
+      if (signal.aborted && remote && !decision.reason) return undefined
       const enqueue = remote?.startAttempt && !decision.reason
       // Nothing read to decide (forced, or no upstream): the inputs are read while the lease is taken, not after it.
       const reading = !enqueue && decision.resolved === undefined && decision.reason === undefined ? resolveInputs(deps, node, step.partition) : undefined
@@ -173,7 +175,7 @@ export async function runStep(
   })
   if (leased) return leased
   if (!decided) {
-    await record(step, 'canceled', { reason: UNSTARTED.paused })
+    await record(step, 'canceled', { reason: signal.aborted ? 'the run was canceled' : UNSTARTED.paused })
     return 'canceled'
   }
   if (decided.reason) {

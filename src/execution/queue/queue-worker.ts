@@ -64,6 +64,7 @@ export class QueueWorker {
   private runner: Runner | undefined
   private stopBeat: (() => void) | undefined
   private beating: Promise<void> | undefined
+  private expiring: Promise<void> | undefined
   private stopped = false
 
   private constructor(private readonly options: QueueWorkerOptions) {
@@ -130,6 +131,7 @@ export class QueueWorker {
     this.stopBeat?.()
     await this.runner?.stop().catch(() => undefined)
     await this.beating
+    await this.expiring
     await this.options.queue.stopWorker(this.id).catch(() => undefined)
   }
 
@@ -137,14 +139,17 @@ export class QueueWorker {
   // once per step on a fast graph) does not scan the queue's locks.
   private async timedBeat(): Promise<void> {
     await this.heartbeat()
-    if (this.stopped) return
+    // One look at a time, and stop() waits for it: never a look on a closed pool.
+    if (this.stopped || this.expiring) return
     const { queue, config } = this.options
-    try {
-      const lost = await queue.expireWorkers(config.leaseMs)
+    this.expiring = queue.expireWorkers(config.leaseMs).then((lost) => {
       for (const id of lost) this.options.onLine?.(`worker ${id} stopped heartbeating for ${config.leaseMs} ms: its steps go to other workers`)
-    } catch (error) {
+    }, (error: unknown) => {
       this.options.onLine?.(`looking for lost workers failed: ${error instanceof Error ? error.message : String(error)}`)
-    }
+    }).finally(() => {
+      this.expiring = undefined
+    })
+    await this.expiring
   }
 
   private async heartbeat(): Promise<void> {

@@ -17,7 +17,7 @@ import { prepareStatements } from './statements.js'
 import { stepEventOf, stepUpdateParams } from './step-params.js'
 import { EventListener } from './event-listener.js'
 import { completesInOneRoundTrip, PostgresStepQueue, type StepWrites } from './postgres-step-queue.js'
-import { inWriteTransaction, queueEvent, requireAlone, WriteBatcher } from './write-transaction.js'
+import { inWriteTransaction, queueEvent, requireAlone, sharesTransaction, WriteBatcher } from './write-transaction.js'
 import type { StepQueue } from '../step-queue.js'
 
 // Every write transaction that appends events takes this lock just before appending them and
@@ -317,7 +317,9 @@ export class PostgresStore implements Store {
   }
 
   async releaseLeasesOf(holder: string): Promise<void> {
-    await this.guard(() => sql.releaseLeasesOf.run(this.pool, { holder }))
+    // In a write transaction, so that a deadlock with a batch of workers' completions (each
+    // releasing its lease, in no set order) is run again rather than thrown.
+    await this.write(async (db) => void await sql.releaseLeasesOf.run(db, { holder }))
   }
 
   /**
@@ -358,7 +360,10 @@ export class PostgresStore implements Store {
     // The statements go out together, the step first (every writer locks a step's row before its
     // asset's state); the events keep the order of the work: published, then checked, then the step ends.
     const step = this.applyStepUpdate(db, completion.step, { queue: false })
-    const materialization = completion.materialization && (options.oneRoundTrip ? this.insertMaterializationLogged(db, completion.materialization) : this.insertMaterialization(db, completion.materialization))
+    // Its event in the same statement only when the write is alone: that statement takes the write lock,
+    // which in a shared transaction would come before the later writes' row locks.
+    const logged = options.oneRoundTrip === true && !sharesTransaction(db)
+    const materialization = completion.materialization && (logged ? this.insertMaterializationLogged(db, completion.materialization) : this.insertMaterialization(db, completion.materialization))
     const checks = completion.checks && completion.checks.length > 0 ? this.insertCheckResults(db, completion.checks) : undefined
     queueEvent(db, stepEventOf(completion.step))
     const [, record] = await Promise.all([step, materialization, checks])

@@ -47,7 +47,8 @@ function claimStep(logged: boolean) {
  * is still the asset-partition's latest (`fresh` false otherwise: nothing written). The step's row
  * is locked first, as every writer of a step and its claim locks them; then the claim is reset for
  * the new attempt (ends of the one before no longer count, and only a claim of this one gets a
- * fence), the job added (its job key: a later attempt replaces a job no worker took yet), and the
+ * fence), the job added (once per row of `claim`: a function in the select list runs per row, whatever the
+ * plan; its job key: a later attempt replaces a job no worker took yet), and the
  * step recorded waiting (with its event, `logged`).
  */
 function enqueueStep(logged: boolean) {
@@ -58,7 +59,7 @@ function enqueueStep(logged: boolean) {
   claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) SELECT @runId, @assetKey, @partition, @attempt::integer, 0 FROM s
     ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
     RETURNING 1),
-  job AS (SELECT j.id FROM claim, graphile_worker.add_jobs(ARRAY[ROW(@task::text, @job::json, NULL, NULL, 25, @jobKey::text, NULL, @flags::text[])::graphile_worker.job_spec], false) AS j),
+  job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @job::json, NULL, NULL, 25, @jobKey::text, NULL, @flags::text[])::graphile_worker.job_spec], false)).id FROM claim),
   step AS (${stepUpdate(' AND EXISTS (SELECT 1 FROM job)')}),
   state AS (${STEP_STATE} RETURNING 1)${logged ? `,
   ${STEP_EVENT}` : ''}
