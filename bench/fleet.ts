@@ -7,7 +7,8 @@ import { writeFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { join } from 'node:path'
-import { Tributary, type ProgressEvent } from '../src/index.js'
+import { Tributary } from '../src/index.js'
+import { slotModel } from './slot-model.js'
 import { createDatabase, POSTGRES_SERVER, query } from '../test/helpers/postgres-database.js'
 import { inTempDir, quantile, result, resultBelow, timed, type BenchResult } from './harness.js'
 import { layeredAssets } from './layered.js'
@@ -33,8 +34,8 @@ export async function fleetBenchmarks(): Promise<BenchResult[]> {
       await settle(url)
       const runs: { ms: number; steps: number; runId: string; slotFreeAt: Map<string, number> }[] = []
       for (let run = 0; run < RUNS; run++) {
-        const model = slotModel(slots.concurrency)
-        const { ms, value } = await timed(() => instance.materialize(undefined, { force: true, onProgress: model.onProgress }))
+        const model = slotModel(instance, slots.concurrency, () => Date.now())
+        const { ms, value } = await timed(() => instance.materialize(undefined, { force: true, onProgress: model.onProgress })).finally(model.stop)
         if (value.status !== 'succeeded') throw new Error(`fleet layered run ended ${value.status}: ${JSON.stringify(value.counts)}`)
         runs.push({ ms, steps: value.counts.succeeded, runId: value.runId, slotFreeAt: model.slotFreeAt })
       }
@@ -73,29 +74,6 @@ export async function fleetBenchmarks(): Promise<BenchResult[]> {
     ]
   }))
   return out
-}
-
-/**
- * The control plane's slots, as bench/layered.ts models them: it hands slots out in order, so the
- * k-th step it starts takes the slot freed by the k-th end it saw (the first `concurrency` find
- * theirs free). Times are wall-clock ms, comparable with the store's event times on this machine.
- */
-function slotModel(concurrency: number): { onProgress: (event: ProgressEvent) => void; slotFreeAt: Map<string, number> } {
-  const slotFreeAt = new Map<string, number>()
-  const freeSlots: number[] = Array.from({ length: concurrency }, () => Number.NEGATIVE_INFINITY)
-  const started = new Set<string>()
-  let taken = 0
-  const onProgress = (event: ProgressEvent) => {
-    if (event.type !== 'step') return
-    if (event.status === 'running') {
-      if (started.has(event.key)) return // a retry keeps its slot
-      started.add(event.key)
-      slotFreeAt.set(event.key, freeSlots[taken++] ?? Number.NEGATIVE_INFINITY)
-    } else if (event.status !== 'queued' && event.status !== 'waiting' && started.has(event.key)) {
-      freeSlots.push(Date.now())
-    }
-  }
-  return { onProgress, slotFreeAt }
 }
 
 // Per step past the first layer: when its worker recorded it running, less when its last upstream

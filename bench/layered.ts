@@ -1,7 +1,8 @@
 // Benchmark 2: 1,000 no-op assets in 10 layers of 100, each reading 2–3 assets of the layer
 // before. Measures throughput and how soon a step starts once its last upstream published.
 import { performance } from 'node:perf_hooks'
-import { defineAsset, type AnyNode, type ProgressEvent, type Tributary } from '../src/index.js'
+import { defineAsset, type AnyNode, type Tributary } from '../src/index.js'
+import { slotModel } from './slot-model.js'
 import { pick, quantile, result, resultBelow, seeded, timed, withInstance, type BenchResult } from './harness.js'
 import { withPoolInstance } from './pool-project.js'
 
@@ -87,34 +88,10 @@ async function layeredRuns(concurrency: number, runs: number, judged: boolean): 
   })
 }
 
-/**
- * Runs the graph once, timing each step's start against its upstream's publishing. With
- * `concurrency` slots, a step that became ready while every slot was busy waits for one: the
- * engine hands slots out in order, so the k-th step to start takes the slot freed by the
- * k-th end (the first `concurrency` starts find theirs free). Its latency "when a slot is free"
- * counts from whichever came later, its last upstream published or that slot freed.
- */
+/** Runs the graph once, timing each step's start against its upstream's publishing (see slotModel). */
 async function measureRun(instance: Tributary, concurrency: number): Promise<Measured> {
-  const succeededAt = new Map<string, number>()
-  const runningAt = new Map<string, number>()
-  const slotFreeAt = new Map<string, number>()
-  // When slots became free, oldest first: taken by starts in order.
-  const freeSlots: number[] = Array.from({ length: concurrency }, () => Number.NEGATIVE_INFINITY)
-  let taken = 0
-  const onProgress = (event: ProgressEvent) => {
-    if (event.type !== 'step') return
-    const now = performance.now()
-    if (event.status === 'running') {
-      if (runningAt.has(event.key)) return // a retry keeps its slot
-      runningAt.set(event.key, now)
-      // A start the model has no freed slot for (none in this engine) counts from its upstream alone.
-      slotFreeAt.set(event.key, freeSlots[taken++] ?? Number.NEGATIVE_INFINITY)
-    } else if (event.status !== 'queued' && event.status !== 'waiting' && runningAt.has(event.key)) {
-      if (event.status === 'succeeded') succeededAt.set(event.key, now)
-      freeSlots.push(now)
-    }
-  }
-  const { ms, value } = await timed(() => instance.materialize(undefined, { onProgress }))
+  const { onProgress, stop, slotFreeAt, startedAt: runningAt, succeededAt } = slotModel(instance, concurrency, () => performance.now())
+  const { ms, value } = await timed(() => instance.materialize(undefined, { onProgress })).finally(stop)
   if (value.status !== 'succeeded') throw new Error(`layered run ended ${value.status}: ${JSON.stringify(value.counts)}`)
 
   const latencies: number[] = []

@@ -138,4 +138,24 @@ describe('run heartbeat on the clock', () => {
       await p.close()
     }
   })
+
+  test("a run's slot freed is announced before the next step starts in it, once per step", async () => {
+    const first = defineAsset({ key: 'first', io: 'none', materialize: () => undefined })
+    const second = defineAsset({ key: 'second', io: 'none', ins: { first }, materialize: () => undefined })
+    const third = defineAsset({ key: 'third', io: 'none', materialize: () => undefined })
+    const p = await openProject({ assets: [first, second, third], concurrency: 1 })
+    const order: string[] = []
+    const off = p.instance.events.on('slot_freed', (event) => order.push(`freed ${event.key}`))
+    try {
+      const result = await p.instance.materialize(undefined, { onProgress: (event) => { if (event.type === 'step' && event.status === 'running') order.push(`running ${event.key}`) } })
+      assert.equal(result.status, 'succeeded')
+      // One slot: each start comes after the previous step freed it.
+      assert.equal(order.length, 6)
+      for (let i = 0; i < 6; i += 2) assert.match(order[i]!, /^running /)
+      for (let i = 1; i < 6; i += 2) assert.equal(order[i], order[i - 1]!.replace('running', 'freed'))
+    } finally {
+      off()
+      await p.close()
+    }
+  })
 })

@@ -43,8 +43,19 @@ export interface PublishedEvent extends AttemptRef {
   readonly rowCount: number | null
 }
 
-/** What the engine announces as a step attempt goes: staging written, then checks done, then (unless blocked) published. */
-export type EngineEvent = StagingWrittenEvent | ChecksDoneEvent | PublishedEvent
+/**
+ * A run's slot is free again: `key`'s code ended (its end is still being recorded) or, when it ran
+ * elsewhere or ended otherwise, the step ended. The run's next ready step may start in it.
+ */
+export interface SlotFreedEvent {
+  readonly type: 'slot_freed'
+  readonly runId: string
+  readonly key: string
+  readonly partition: string | null
+}
+
+/** What the engine announces as a step attempt goes (staging written, then checks done, then, unless blocked, published) and as a run's slots free. */
+export type EngineEvent = StagingWrittenEvent | ChecksDoneEvent | PublishedEvent | SlotFreedEvent
 
 /** Receives engine events; must not throw (a throw is ignored). */
 export type EngineEventListener = (event: EngineEvent) => void

@@ -187,6 +187,11 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     const freeSlot = () => {
       if (!slotTaken) return
       slotTaken = false
+      try {
+        deps.onEvent?.({ type: 'slot_freed', runId, key: step.key, partition: step.partition })
+      } catch {
+        // ignored: see EngineEventListener
+      }
       running--
       if (pool) poolUse.set(pool, poolUse.get(pool)! - 1)
       wake?.()
