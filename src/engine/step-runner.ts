@@ -175,7 +175,7 @@ export async function runStep(
   })
   if (leased) return leased
   if (!decided) {
-    await record(step, 'canceled', { reason: signal.aborted ? 'the run was canceled' : UNSTARTED.paused })
+    await record(step, 'canceled', { reason: signal.aborted ? UNSTARTED.canceled : UNSTARTED.paused })
     return 'canceled'
   }
   if (decided.reason) {
