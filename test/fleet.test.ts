@@ -5,7 +5,7 @@ import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import pg from 'pg'
-import { fleetVersion } from '../src/execution/queue/step-queue-of.js'
+import { fleetVersion, stepQueueOf } from '../src/execution/queue/step-queue-of.js'
 import { Tributary } from '../src/instance/tributary.js'
 import type { ApiWorkers } from '../src/server/api-types.js'
 import { createApp } from '../src/server/app.js'
@@ -222,6 +222,27 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/gated', async materialize() {
     const listed = cli(['workers', '--project', dir], { env: { TRIBUTARY_DATABASE_URL: url } })
     assert.equal(listed.code, 0, listed.stderr)
     assert.match(listed.stdout, new RegExp(`^1 running worker runs another version than this project \\(${fleetVersion(instance.graph).replace('+', '\\+')}\\): a step is refused there \\(TRB7002, not retried\\) when its asset's code version differs from the one the run was planned with; steps of the other assets run, and the Tributary version is not compared`, 'm'))
+    worker.child.kill('SIGKILL')
+  })
+
+  test('a worker refuses a job in a format it does not read (a control plane of another Tributary version) with TRB7002, saying so', async () => {
+    const assets = "const assets: AnyNode[] = [defineAsset({ key: 'f/asset', io: 'none', materialize: () => 'one' })]"
+    const { url, instance } = await setUp('fleet-format-', assets)
+    const worker = await startWorker(instance.projectDir, url)
+    await instance.store.createRun({ id: 'old-cp', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'f/asset', partition: null }] })
+    // As a control plane from before job formats were numbered wrote it: no format, its inputs inline.
+    await stepQueueOf(instance.store).enqueueStep(
+      { runId: 'old-cp', assetKey: 'f/asset', partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' },
+      { runId: 'old-cp', assetKey: 'f/asset', partition: null, attempt: 1, codeVersion: instance.graph.get('f/asset').codeVersion, pool: null, inputs: { values: {}, versions: {} } },
+    )
+    // The attempt's end, as the control plane would read it (no control plane runs this run).
+    const end = await poll('the refused attempt', async () => (await stepQueueOf(instance.store).attemptEnds('old-cp', 0)).ends[0])
+    assert.equal(end.status, 'failed')
+    assert.equal(end.retryable, false)
+    assert.equal(end.error?.code, 'TRB7002')
+    assert.match(end.error!.message, new RegExp(`worker ${worker.id} .*refused f/asset: the job is in format 1, this worker reads format 2`))
+    assert.match(String(end.error!.hint), /same Tributary version/)
+    assert.equal((await query(url, 'select 1 from materializations')).length, 0)
     worker.child.kill('SIGKILL')
   })
 

@@ -9,8 +9,16 @@ export interface StepRef {
   readonly partition: string | null
 }
 
+/**
+ * The format of the jobs this version writes and reads. A worker refuses a job of another format
+ * (TRB7002): the control plane and the workers run Tributary versions that carry steps differently.
+ */
+export const STEP_JOB_FORMAT = 2
+
 /** One attempt of a step, as the job queue carries it to a worker (JSON). */
 export interface StepJob extends StepRef {
+  /** STEP_JOB_FORMAT of the control plane that wrote it (absent: written before formats were numbered). */
+  readonly format?: number
   readonly attempt: number
   /** The code version of the asset the control plane planned with; a worker with other code refuses (TRB7002). */
   readonly codeVersion: string

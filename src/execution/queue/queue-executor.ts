@@ -3,7 +3,7 @@ import type { AssetDefinition } from '../../model/asset.js'
 import type { CheckDefinition, CheckOutcome } from '../../model/check.js'
 import type { SensorResult } from '../../model/automation.js'
 import { TributaryError, type ErrorCodeValue } from '../../model/errors.js'
-import type { AttemptEnd, StepQueue } from '../../store/step-queue.js'
+import { STEP_JOB_FORMAT, type AttemptEnd, type StepQueue } from '../../store/step-queue.js'
 import type { AttemptLease, StepStartResult, Store } from '../../store/store.js'
 import type { CheckTask, Executor, MaterializeTask, PollSensor, RemoteAttempt, RemoteOutcome, SensorTask, StepHost } from '../executor.js'
 
@@ -58,7 +58,7 @@ export class QueueExecutor implements Executor {
       started = await this.queue.enqueueStep({
         runId: attempt.runId, assetKey: attempt.assetKey, partition: attempt.partition, status: 'waiting', attempt: attempt.attempt,
         at: new Date(), reason: 'queued for a worker',
-      }, { ...attempt }, lease && { ...lease, holder: attempt.runId })
+      }, { ...attempt, format: STEP_JOB_FORMAT }, lease && { ...lease, holder: attempt.runId })
     } catch (error) {
       forget()
       throw error

@@ -8,7 +8,7 @@ import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engi
 import { attemptInputs, checkedRowCount } from '../../engine/attempt-inputs.js'
 import { CanceledError } from '../../engine/step-errors.js'
 import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
-import type { StepJob, StepQueue, StepRef, WorkerStep } from '../../store/step-queue.js'
+import { STEP_JOB_FORMAT, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
 import type { QueueExecutorConfig } from '../executor-config.js'
@@ -190,7 +190,7 @@ export class QueueWorker {
   private async runJob(job: StepJob, queued: Job): Promise<void> {
     const { deps, queue } = this.options
     const node = deps.graph.nodes.get(job.assetKey)
-    const runnable = node !== undefined && node.codeVersion === job.codeVersion
+    const runnable = node !== undefined && node.codeVersion === job.codeVersion && job.format === STEP_JOB_FORMAT
     // Inputs the control plane did not read are read with the claim, in parallel: as they are once it commits.
     const reading = !runnable ? undefined : job.inputs
       ? checkedRowCount(deps, node, job.partition).then((previousRowCount) => ({ inputs: job.inputs as ResolvedInputs, previousRowCount }))
@@ -205,9 +205,14 @@ export class QueueWorker {
     this.current.add(current)
     try {
       if (!runnable) {
-        const error = new TributaryError(ErrorCode.WorkerCodeMismatch, `worker ${this.id} (${this.options.version}) refused ${job.assetKey}: ${node ? `it has code version ${node.codeVersion} of the asset, the run was planned with ${job.codeVersion}` : 'its project has no such asset'}`, {
+        const why = job.format !== STEP_JOB_FORMAT
+          ? `the job is in format ${job.format ?? 1}, this worker reads format ${STEP_JOB_FORMAT}: the control plane runs another Tributary version`
+          : node ? `it has code version ${node.codeVersion} of the asset, the run was planned with ${job.codeVersion}` : 'its project has no such asset'
+        const error = new TributaryError(ErrorCode.WorkerCodeMismatch, `worker ${this.id} (${this.options.version}) refused ${job.assetKey}: ${why}`, {
           context: { runId: job.runId, assetKey: job.assetKey },
-          hint: 'Deploy the same code to every worker and the control plane, restart the workers, then run again.',
+          hint: job.format !== STEP_JOB_FORMAT
+            ? 'Run the same Tributary version on the control plane and every worker (upgrade them together), then run again.'
+            : 'Deploy the same code to every worker and the control plane, restart the workers, then run again.',
         })
         this.options.onLine?.(error.message)
         await queue.endAttempt({ status: 'failed', error: serializeError(error), retryable: false, reason: 'refused by a worker with other code', durationMs: null }, ref, claim.fence)
