@@ -53,6 +53,26 @@ describe('warehouse checks at open', () => {
     })
   })
 
+  test('an empty warehouse file nothing was published to (a process killed as it first opened it) is created again; one the store records publications to is TRB5012', async () => {
+    const { dir, cleanup } = await tempDir('open-checks-empty-')
+    try {
+      await writeFile(join(dir, 'tributary.config.ts'), CONFIG)
+      const warehouse = join(dir, '.tributary/warehouse.duckdb')
+      const first = cli(['status', '--project', dir])
+      assert.equal(first.code, 0, first.stderr)
+      await writeFile(warehouse, '')
+      const built = cli(['materialize', '--project', dir])
+      assert.equal(built.code, 0, built.stderr)
+      assert.ok(statSync(warehouse).size > 0, 'a DuckDB database now')
+      await truncate(warehouse, 0)
+      const refused = cli(['materialize', '--project', dir, '--json'])
+      assert.equal(errorOf(refused).code, 'TRB5012')
+      assert.match(errorOf(refused).message, /is not a DuckDB database: it is empty \(0 bytes\)/)
+    } finally {
+      await cleanup()
+    }
+  })
+
   test('a warehouse file that is not a DuckDB database is TRB5012', async () => {
     await withBuiltProject(async (dir, files) => {
       await writeFile(files.warehouse, 'id,name\n1,a\n'.repeat(100))

@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { existsSync, statSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { Clock } from '../../engine/clock.js'
 import type { Relation } from '../../graph/asset-graph.js'
@@ -60,6 +60,12 @@ export class DuckDbWarehouse implements Warehouse {
       if (!existsSync(file)) {
         const assets = await published()
         if (assets.length > 0) throw missingWarehouseError(file, assets)
+      } else if (statSync(file).size === 0 && (await published()).length === 0) {
+        // Created and never written (a process killed as it first opened the warehouse), and nothing
+        // was ever published to it: nothing to lose, so it is created again. With publications
+        // recorded, checkDuckDbFile refuses it (TRB5012): that data is gone.
+        await rm(file, { force: true })
+        await rm(`${file}.wal`, { force: true })
       }
       checkDuckDbFile(file)
       await mkdir(dirname(file), { recursive: true })
