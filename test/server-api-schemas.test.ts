@@ -2,13 +2,11 @@
 // each body parses, and parsing drops nothing (an object schema strips fields it does not name),
 // so a field the server sends and the contract does not declare, or a wrong type, fails here.
 import assert from 'node:assert/strict'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { z } from 'zod'
 import { ManualClock } from '../src/engine/clock.js'
 import { RESPONSES } from '../src/server/openapi-schemas.js'
-import { CRM_CSV, catalogAssets, serveInstance } from './helpers/server.js'
+import { landCrmExport, catalogAssets, serveInstance } from './helpers/server.js'
 import { openProject } from './helpers/temp-project.js'
 
 describe('server: responses match the API schemas', () => {
@@ -18,8 +16,7 @@ describe('server: responses match the API schemas', () => {
   let runId: string
   before(async () => {
     p = await openProject({ assets: catalogAssets() }, { clock })
-    await mkdir(join(p.dir, 'landing', 'crm'), { recursive: true })
-    await writeFile(join(p.dir, 'landing', 'crm', 'accounts.csv'), CRM_CSV)
+    await landCrmExport(p.dir)
     s = await serveInstance(p.instance)
     const result = await p.instance.materialize('', { trigger: 'test' })
     assert.equal(result.status, 'succeeded')

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ManualClock } from '../src/engine/clock.js'
 import { createApp } from '../src/server/app.js'
-import { CRM_CSV, catalogAssets, serveInstance } from './helpers/server.js'
+import { landCrmExport, catalogAssets, serveInstance } from './helpers/server.js'
 import { openProject } from './helpers/temp-project.js'
 
 const HOUR = 3_600_000
@@ -17,8 +17,7 @@ describe('server: catalog, lineage, history, readiness', () => {
   let runId: string
   before(async () => {
     p = await openProject({ assets: catalogAssets() }, { clock })
-    await mkdir(join(p.dir, 'landing', 'crm'), { recursive: true })
-    await writeFile(join(p.dir, 'landing', 'crm', 'accounts.csv'), CRM_CSV)
+    await landCrmExport(p.dir)
     s = await serveInstance(p.instance)
     const before = await s.api.get('/api/assets?q=raw/accounts')
     assert.equal(before.body.items[0].status, 'missing')

@@ -1,13 +1,11 @@
 // Tokens and roles, the loopback rule, and that no response ever carries a secret.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { TributaryError } from '../src/model/errors.js'
 import { authFromEnv, isLoopback } from '../src/server/auth.js'
 import { startServer } from '../src/server/server.js'
-import { CRM_CSV, catalogAssets, openEvents, serveInstance } from './helpers/server.js'
+import { landCrmExport, catalogAssets, openEvents, serveInstance } from './helpers/server.js'
 import { openProject } from './helpers/temp-project.js'
 
 const operatorToken = `op-${randomBytes(16).toString('hex')}`
@@ -18,8 +16,7 @@ describe('server: auth', () => {
   let s: Awaited<ReturnType<typeof serveInstance>>
   before(async () => {
     p = await openProject({ assets: catalogAssets() })
-    await mkdir(join(p.dir, 'landing', 'crm'), { recursive: true })
-    await writeFile(join(p.dir, 'landing', 'crm', 'accounts.csv'), CRM_CSV)
+    await landCrmExport(p.dir)
     s = await serveInstance(p.instance, { auth: { operatorToken, readToken } })
   })
   after(async () => {

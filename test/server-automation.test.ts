@@ -1,14 +1,12 @@
 // Automation over HTTP on a real loopback server: webhook sensors (HMAC), incidents, decisions, predicted ready times.
 import assert from 'node:assert/strict'
 import { createHmac, randomBytes } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { defineAsset } from '../src/model/asset.js'
 import { pollSensor, webhookSensor } from '../src/model/automation.js'
 import { dailyPartitions } from '../src/model/partitions.js'
 import { signWebhook } from '../src/server/webhook-signature.js'
-import { CRM_CSV, catalogAssets, serveInstance } from './helpers/server.js'
+import { landCrmExport, catalogAssets, serveInstance } from './helpers/server.js'
 import { runFinished } from './helpers/poll.js'
 import { openProject } from './helpers/temp-project.js'
 
@@ -30,8 +28,7 @@ describe('server: webhook sensors, incidents, decisions', () => {
         pollSensor({ name: 'poller', selection: 'raw/accounts', poll: () => ({ cursor: null, request: false }) }),
       ],
     })
-    await mkdir(join(p.dir, 'landing', 'crm'), { recursive: true })
-    await writeFile(join(p.dir, 'landing', 'crm', 'accounts.csv'), CRM_CSV)
+    await landCrmExport(p.dir)
     s = await serveInstance(p.instance, { auth: { operatorToken, readToken } })
   })
   after(async () => {

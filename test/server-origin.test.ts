@@ -2,12 +2,10 @@
 // on every route (API and UI pages) with a stable code; pages carry CSP and frame-ancestors.
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startServer, type RunningServer } from '../src/server/server.js'
 import { ensureUiBuilt } from './helpers/browser.js'
-import { CRM_CSV, catalogAssets } from './helpers/server.js'
+import { landCrmExport, catalogAssets } from './helpers/server.js'
 import { openProject } from './helpers/temp-project.js'
 
 /** A raw HTTP request: fetch may not set Host, a browser's attacker page would. */
@@ -39,8 +37,7 @@ describe('server: same origin only (CSRF, DNS rebinding)', () => {
   let extra: RunningServer
   before(async () => {
     p = await openProject({ assets: catalogAssets() })
-    await mkdir(join(p.dir, 'landing', 'crm'), { recursive: true })
-    await writeFile(join(p.dir, 'landing', 'crm', 'accounts.csv'), CRM_CSV)
+    await landCrmExport(p.dir)
     const uiDir = ensureUiBuilt()
     server = await startServer({ instance: () => p.instance, port: 0, auth: {}, uiDir, log: () => undefined, allowed: {} })
     extra = await startServer({ instance: () => p.instance, port: 0, auth: {}, uiDir, log: () => undefined, allowed: { hosts: ['tributary.internal'], origins: ['http://localhost:5173'] } })

@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { rowCount, unique } from '../../src/checks/builtins.js'
 import { defineAsset, sqlAsset } from '../../src/model/asset.js'
 import { defineSource, files } from '../../src/model/source.js'
@@ -138,3 +140,9 @@ export function catalogAssets() {
 
 /** The CRM export the catalog's source observes. */
 export const CRM_CSV = 'account_id,region\n1,emea\n2,emea\n3,amer\n'
+
+/** Lands the catalog's CRM export (landing/crm/accounts.csv, CRM_CSV) in project `dir`. */
+export async function landCrmExport(dir: string): Promise<void> {
+  await mkdir(join(dir, 'landing', 'crm'), { recursive: true })
+  await writeFile(join(dir, 'landing', 'crm', 'accounts.csv'), CRM_CSV)
+}

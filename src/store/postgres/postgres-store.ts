@@ -8,13 +8,13 @@ import type { NewRun, StepCompletion, StepCount, StepStart, StepStartResult, Sto
 import type { PostgresStoreConfig } from '../store-config.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from '../sqlite/asset-state-rows.js'
 import {
-  jsonOrNull, materializationRow, millis, partitionKey, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
+  jsonOrNull, materializationRow, millis, partitionKey, stepUpdateParams, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
 } from '../sqlite/row-mappers.js'
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, openPool, type Client, type Pool } from './open-pool.js'
 import { prepareStatements } from './statements.js'
-import { stepEventOf, stepUpdateParams } from './step-params.js'
+import { stepEventOf } from './step-params.js'
 import { EventListener } from './event-listener.js'
 import { completesInOneRoundTrip, PostgresStepQueue, type StepWrites } from './postgres-step-queue.js'
 import { inWriteTransaction, queueEvent, requireAlone, sharesTransaction, WriteBatcher } from './write-transaction.js'

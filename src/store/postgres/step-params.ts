@@ -2,9 +2,6 @@ import type { StepUpdate } from '../records.js'
 import { partitionKey } from '../sqlite/row-mappers.js'
 import type { EventParams } from './write-transaction.js'
 
-// The same parameters as the SQLite store's step update.
-export { stepUpdateParams } from '../sqlite/row-mappers.js'
-
 /** The event a step update appends (`step_<status>`, its payload the update less its key and time). */
 export function stepEventOf(update: StepUpdate): EventParams {
   const { runId, assetKey, partition, at, status, ...payload } = update
