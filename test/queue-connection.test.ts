@@ -2,16 +2,34 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import pg from 'pg'
 import { queueConnection } from '../src/execution/queue/queue-worker.js'
+import { openPool, withSessionSettings } from '../src/store/postgres/open-pool.js'
+import { postgres } from '../src/store/store-config.js'
 import { POSTGRES_SERVER } from './helpers/postgres-database.js'
 
-test("the queue's connections commit without waiting for the WAL flush, other connection options kept", async () => {
-  assert.equal(new URL(queueConnection('postgres://u@h:5432/db?sslmode=disable&options=-c%20work_mem%3D8MB')).searchParams.get('options'), '-c work_mem=8MB -c synchronous_commit=off')
-  assert.equal(new URL(queueConnection('postgres://u@h:5432/db?sslmode=disable')).searchParams.get('sslmode'), 'disable')
+test('session settings are added after the options a URL has, its other parameters kept', () => {
+  const url = withSessionSettings('postgres://u@h:5432/db?sslmode=disable&options=-c%20work_mem%3D8MB', { a: '1', b: 'two' })
+  assert.equal(new URL(url).searchParams.get('options'), '-c work_mem=8MB -c a=1 -c b=two')
+  assert.equal(new URL(url).searchParams.get('sslmode'), 'disable')
+  assert.equal(new URL(withSessionSettings('postgres://u@h/db', { a: '1' })).searchParams.get('options'), '-c a=1')
+})
+
+test("the queue's connections commit without waiting for the WAL flush and plan generically; the store's pool plans generically", async () => {
+  assert.equal(new URL(queueConnection('postgres://u@h:5432/db?sslmode=disable&options=-c%20work_mem%3D8MB')).searchParams.get('options'),
+    '-c work_mem=8MB -c plan_cache_mode=force_generic_plan -c synchronous_commit=off')
   const client = new pg.Client({ connectionString: queueConnection(`${POSTGRES_SERVER}/postgres`) })
   await client.connect()
   try {
     assert.deepEqual((await client.query('SHOW synchronous_commit')).rows, [{ synchronous_commit: 'off' }])
+    assert.deepEqual((await client.query('SHOW plan_cache_mode')).rows, [{ plan_cache_mode: 'force_generic_plan' }])
   } finally {
     await client.end()
+  }
+  const pool = openPool(postgres({ url: `${POSTGRES_SERVER}/postgres`, poolSize: 1 }))
+  try {
+    assert.deepEqual((await pool.query('SHOW plan_cache_mode')).rows, [{ plan_cache_mode: 'force_generic_plan' }])
+    // The store's commits still wait for the flush.
+    assert.deepEqual((await pool.query('SHOW synchronous_commit')).rows, [{ synchronous_commit: 'on' }])
+  } finally {
+    await pool.end()
   }
 })

@@ -11,6 +11,7 @@ import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js
 import { STEP_JOB_FORMAT, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
+import { STORE_SESSION_SETTINGS, withSessionSettings } from '../../store/postgres/open-pool.js'
 import type { QueueExecutorConfig } from '../executor-config.js'
 import { fencedDeps, raiseClaimFence } from './fenced-deps.js'
 import { PoolGate } from './pool-gate.js'
@@ -267,13 +268,11 @@ export class QueueWorker {
  * every fetch before any code runs, is a flushed commit, and flushing it flushes every commit made
  * before it: a fetch is never lost once its step runs. A server crash can lose only a fetch whose
  * step never started (its job is fetched again) or a finished job's deletion (the job, run again,
- * finds its step ended and does nothing).
+ * finds its step ended and does nothing). Plans: generic, as the store's (graphile-worker's fetch
+ * is planned once per connection, not once per fetch).
  */
 export function queueConnection(url: string): string {
-  const parsed = new URL(url)
-  const options = parsed.searchParams.get('options')
-  parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c synchronous_commit=off`)
-  return parsed.toString()
+  return withSessionSettings(url, { ...STORE_SESSION_SETTINGS, synchronous_commit: 'off' })
 }
 
 /**

@@ -16,13 +16,34 @@ const types = {
 }
 
 /**
- * A pool on the configured database: `poolSize` connections, `statementTimeoutMs` per statement.
+ * `url` with `settings` added to its `options` parameter (`-c name=value`, after any it has), so
+ * every connection opened from it starts with them; its other parameters are kept.
+ */
+export function withSessionSettings(url: string, settings: Readonly<Record<string, string>>): string {
+  const parsed = new URL(url)
+  const given = parsed.searchParams.get('options')
+  const added = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`)
+  parsed.searchParams.set('options', [...(given ? [given] : []), ...added].join(' '))
+  return parsed.toString()
+}
+
+/**
+ * The store's statements are prepared once per connection and look rows up by key. PostgreSQL
+ * would plan the fleet's (one statement per claim, enqueue and completion, each many CTEs) again
+ * on every run, since a plan for the given values looks cheaper than the generic one; planning
+ * them costs more than running them. Generic plans are made once per connection.
+ */
+export const STORE_SESSION_SETTINGS: Readonly<Record<string, string>> = { plan_cache_mode: 'force_generic_plan' }
+
+/**
+ * A pool on the configured database: `poolSize` connections, `statementTimeoutMs` per statement,
+ * generic plans (STORE_SESSION_SETTINGS).
  * `pipeline`: a statement goes out while those before it on the connection are still answered,
  * so a transaction's independent statements cost one round trip. Default: false.
  */
 export function openPool(config: PostgresStoreConfig, options: { pipeline?: boolean } = {}): Pool {
   const pool = new pg.Pool({
-    connectionString: config.url,
+    connectionString: withSessionSettings(config.url, STORE_SESSION_SETTINGS),
     ...(options.pipeline ? { pipeline: true } : {}),
     max: config.poolSize,
     statement_timeout: config.statementTimeoutMs,
