@@ -48,8 +48,8 @@ export class PostgresStepQueue implements StepQueue {
   constructor(
     private readonly pool: Pool,
     private readonly config: PostgresStoreConfig,
-    // `oneRoundTrip`: see PostgresStore.write.
-    private readonly write: <T>(fn: (db: Client, steps: StepWrites) => Promise<T>, options?: { oneRoundTrip?: boolean }) => Promise<T>,
+    // `oneRoundTrip`, `single`: see PostgresStore.write.
+    private readonly write: <T>(fn: (db: Client, steps: StepWrites) => Promise<T>, options?: { oneRoundTrip?: boolean; single?: boolean }) => Promise<T>,
     // The store's write lock: every statement appending events takes it (see inWriteTransaction).
     private readonly lockKey: number,
     // The store's step writes on a connection of the queue's own (a hold's open transaction).
@@ -95,7 +95,7 @@ export class PostgresStepQueue implements StepQueue {
       if (!enqueued!.fresh) return { acquired: true, holder: lease?.holder ?? null, stale: true }
       if (enqueued!.enqueued === 0) throw new Error(`step ${job.assetKey} of run ${job.runId} is not in the store: it cannot be enqueued`)
       return { acquired: true, holder: lease?.holder ?? null, stale: false }
-    }, { oneRoundTrip: true })
+    }, { oneRoundTrip: true, single: lease === undefined })
   }
 
   async dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean> {
@@ -115,7 +115,7 @@ export class PostgresStepQueue implements StepQueue {
       const row = CLAIM_STEP.batched.get(db, params)
       queueEvent(db, row.then((claim) => (claim ? event : null)))
       return row
-    }, { oneRoundTrip: true })
+    }, { oneRoundTrip: true, single: true })
     if (claimed) return { claimed: true, fence: Number(claimed.fence) }
     const { rows: [row] } = await this.guard(() => this.pool.query(`SELECT attempt, outcome FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3`, keyOf(job)))
     return { claimed: false, why: row && row.outcome === null && row.attempt !== job.attempt ? 'superseded' : 'ended' }
@@ -174,7 +174,7 @@ export class PostgresStepQueue implements StepQueue {
   // A completion without checks, its materialization (if any) the step's own: one statement (see COMPLETE_STEP).
   private async completeInOneStatement(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined> {
     const { step, materialization } = completion
-    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence) : COMPLETE_STEP.logged.get(db, this.completionParams(completion, fence))), { oneRoundTrip: true })
+    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence) : COMPLETE_STEP.logged.get(db, this.completionParams(completion, fence))), { oneRoundTrip: true, single: true })
     if (!done || done.ok === 0) throw staleAttempt(step, fence, done?.fence ?? null, done?.ended === true)
     return materialization && { ...materialization, id: Number(done.id) }
   }

@@ -326,11 +326,13 @@ export class PostgresStore implements Store {
    * Runs `fn` as one write transaction; its events are appended at its end under WRITE_LOCK.
    * `batch`: it may share its transaction with other writes of this process (a step's start, update
    * or end: many at once), see WriteBatcher. `oneRoundTrip`: `fn` sends every statement before its
-   * first await, and its conditions fail in SQL (see inWriteTransaction). Default: false for both.
+   * first await, and its conditions fail in SQL (see inWriteTransaction). `single`: batched, `fn`
+   * sends one statement when its batch is its own, and it then runs alone, without BEGIN and COMMIT
+   * (see inOneStatement). Default: false for all.
    */
-  private write<T>(fn: (db: Client) => Promise<T>, options: { batch?: boolean; oneRoundTrip?: boolean } = {}): Promise<T> {
+  private write<T>(fn: (db: Client) => Promise<T>, options: { batch?: boolean; oneRoundTrip?: boolean; single?: boolean } = {}): Promise<T> {
     return this.guard(() => options.batch
-      ? (options.oneRoundTrip ? this.oneRoundTrip : this.batcher).write(fn)
+      ? (options.oneRoundTrip ? this.oneRoundTrip : this.batcher).write(fn, { single: options.single === true })
       : inWriteTransaction(this.pool, WRITE_LOCK, fn, { oneRoundTrip: options.oneRoundTrip === true }))
   }
 

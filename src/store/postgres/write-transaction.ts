@@ -133,6 +133,29 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
   }
 }
 
+/**
+ * Runs `fn`, which sends exactly one statement and queues nothing, as that statement alone: its own
+ * transaction, with no BEGIN or COMMIT around it (PostgreSQL commits it as it ends). A statement
+ * that appends events takes the write lock itself, last, as a write alone in its transaction does
+ * (see step-queue-statements.ts). A deadlock runs it again, as inWriteTransaction does.
+ */
+export async function inOneStatement<T>(pool: Pool, fn: (client: Client) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect()
+    // Closed from the start: a queued event or statement (which needs a transaction's end) is refused.
+    pending.set(client, { events: [], ordered: [], shared: false, closed: true })
+    try {
+      return await fn(client)
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === DEADLOCK && attempt < RETRIES) continue
+      throw error
+    } finally {
+      pending.delete(client)
+      client.release()
+    }
+  }
+}
+
 /** A write transaction left open between calls (see beginWriteTransaction). */
 export interface OpenWriteTransaction {
   /**
@@ -253,6 +276,7 @@ function corked<T>(client: Client, send: () => T): T {
 
 interface Queued {
   readonly fn: (client: Client) => Promise<unknown>
+  readonly single: boolean
   readonly resolve: (value: unknown) => void
   readonly reject: (error: unknown) => void
 }
@@ -271,9 +295,10 @@ export class WriteBatcher {
   constructor(private readonly pool: Pool, private readonly lockKey: number, private readonly options: { maxBatch?: number; oneRoundTrip?: boolean } = {}) {}
 
   /** Runs `fn` in the next batch; settles once that batch committed (or the write, run alone, did). */
-  write<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  /** `single`: when it has the batch to itself, `fn` runs as its one statement alone (see inOneStatement). */
+  write<T>(fn: (client: Client) => Promise<T>, options: { single?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject })
+      this.queue.push({ fn, single: options.single === true, resolve: resolve as (value: unknown) => void, reject })
       if (!this.flushing) void this.flush()
     })
   }
@@ -284,6 +309,10 @@ export class WriteBatcher {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatch ?? 32)
         const oneRoundTrip = this.options.oneRoundTrip === true
+        if (batch.length === 1 && batch[0]!.single) {
+          await inOneStatement(this.pool, batch[0]!.fn).then(batch[0]!.resolve, batch[0]!.reject)
+          continue
+        }
         if (batch.length === 1) {
           await inWriteTransaction(this.pool, this.lockKey, batch[0]!.fn, { oneRoundTrip }).then(batch[0]!.resolve, batch[0]!.reject)
           continue

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { openPool, type Client, type Pool } from '../src/store/postgres/open-pool.js'
+import { queueEvent, sharesTransaction, WriteBatcher } from '../src/store/postgres/write-transaction.js'
+import { postgres } from '../src/store/store-config.js'
+import { createDatabase } from './helpers/postgres-database.js'
+
+let database: Awaited<ReturnType<typeof createDatabase>>
+let pool: Pool
+const LOCK = 4242
+
+before(async () => {
+  database = await createDatabase()
+  pool = openPool(postgres({ url: database.url, poolSize: 4 }), { pipeline: true })
+  await pool.query(`CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, type text, at bigint, run_id text, asset_key text, partition text, payload text)`)
+  await pool.query('CREATE TABLE t (n integer)')
+})
+
+after(async () => {
+  await pool.end()
+  await database.drop()
+})
+
+// In its own implicit transaction, a statement started its transaction: both timestamps are its start.
+const alone = (db: Client) => db.query<{ alone: boolean }>('INSERT INTO t VALUES (1) RETURNING transaction_timestamp() = statement_timestamp() AS alone').then((r) => r.rows[0]!.alone)
+
+test('a single write with its batch to itself runs as its statement alone (no BEGIN), and cannot queue events', async () => {
+  const batcher = new WriteBatcher(pool, LOCK, { oneRoundTrip: true })
+  assert.equal(await batcher.write(alone, { single: true }), true)
+  // Without `single`, the same write is a transaction of its own (BEGIN went first).
+  assert.equal(await batcher.write(alone), false)
+  await assert.rejects(batcher.write(async (db) => queueEvent(db, { type: 't', at: 1, runId: null, assetKey: null, partition: null, payload: '{}' }), { single: true }), /outside a write transaction/)
+})
+
+test('single writes asked for at once share one transaction (a batch), where they may queue events', async () => {
+  const batcher = new WriteBatcher(pool, LOCK)
+  const write = (n: number) => batcher.write(async (db) => {
+    const shared = sharesTransaction(db)
+    queueEvent(db, { type: `e${n}`, at: n, runId: null, assetKey: null, partition: null, payload: '{}' })
+    return { shared, alone: await alone(db) }
+  }, { single: true })
+  // The first goes out alone, with a BEGIN: it queues an event, so a single write that queues is no single write…
+  const first = assert.rejects(write(0), /outside a write transaction/)
+  const [a, b] = await Promise.all([write(1), write(2)])
+  await first
+  // …while the two asked for while it was on its way share the next batch.
+  assert.deepEqual([a, b], [{ shared: true, alone: false }, { shared: true, alone: false }])
+  const { rows } = await pool.query<{ type: string }>('SELECT type FROM events ORDER BY id')
+  assert.deepEqual(rows.map((r) => r.type), ['e1', 'e2'])
+})
