@@ -156,7 +156,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     const queue = [...step.downstreamInRun]
     while (queue.length > 0) {
       const key = queue.shift()!
-      if (final.get(key) === 'skipped') continue
+      // Marked before the record's await: upstreams failing at once skip a step (and its downstream) once.
+      if (remaining.get(key)! < 0) continue
       const downstream = steps.get(key)!
       remaining.set(key, -1)
       await record(downstream, 'skipped', { reason: `upstream ${because}`, error: { code: ErrorCode.UpstreamFailed, message: `skipped: upstream ${because}`, hint: 'Fix the upstream; this asset runs again with it.' } })
