@@ -1,5 +1,6 @@
 // API latency on a 10,000-asset project: the catalog's first page, a filtered search, and the
 // whole lineage graph, as a browser would ask for them over loopback HTTP.
+import { get } from 'node:http'
 import { Tributary } from '../src/index.js'
 import { startServer } from '../src/server/server.js'
 import { buildProject, fillStore } from './large-project.js'
@@ -22,6 +23,16 @@ async function latency(url: string): Promise<{ p50: number; p95: number; bytes: 
   return { p50: quantile(times, 0.5), p95: quantile(times, 0.95), bytes }
 }
 
+// The bytes of one answer as they cross the wire to a client that accepts gzip (as browsers do).
+function wireBytes(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { 'accept-encoding': 'gzip' } }, (response) => {
+      let bytes = 0
+      response.on('data', (chunk: Buffer) => (bytes += chunk.length)).on('end', () => resolve(bytes)).on('error', reject)
+    }).on('error', reject)
+  })
+}
+
 /** Benchmark: catalog and lineage latency of the HTTP API over a 10,000-asset project. */
 export async function apiLatency(): Promise<BenchResult[]> {
   return inTempDir('trb-bench-api-', async (dir) => {
@@ -39,6 +50,7 @@ export async function apiLatency(): Promise<BenchResult[]> {
         result('API 10k: GET /api/lineage (whole graph) p50', lineage.p50, 'ms'),
         result('API 10k: GET /api/lineage (whole graph) p95', lineage.p95, 'ms'),
         result('API 10k: whole lineage response size', lineage.bytes / 1024, 'KiB'),
+        result('API 10k: whole lineage response, gzipped on the wire', await wireBytes(`${server.url}/api/lineage`) / 1024, 'KiB'),
       ]
     } finally {
       await server.close()

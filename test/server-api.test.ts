@@ -1,6 +1,8 @@
 // The read side of the HTTP API on a real server (loopback, port 0) over real SQLite and DuckDB.
 import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http'
+import { gunzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ManualClock } from '../src/engine/clock.js'
@@ -205,6 +207,33 @@ describe('server: catalog, lineage, history, readiness', () => {
     assert.equal(raw.reason, 'upstream landing/crm_accounts is late')
     assert.deepEqual(raw.chain.map((l: { key: string }) => l.key), ['raw/accounts', 'landing/crm_accounts'])
     assert.equal((await s.api.get('/api/assets?status=late')).body.items[0].key, 'landing/crm_accounts')
+  })
+
+  test('answers gzipped to a client that accepts it, plain to one that does not; never the event stream', async () => {
+    const raw = (path: string, encoding?: string) => new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const request = httpGet(`${s.server.url}${path}`, { headers: encoding ? { 'accept-encoding': encoding } : {} }, (response) => {
+        // The event stream never ends: its headers are what is asked here.
+        if (path === '/api/events') {
+          resolve({ headers: response.headers, body: Buffer.alloc(0) })
+          request.destroy()
+          return
+        }
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) })).on('error', reject)
+      }).on('error', reject)
+    })
+    const expected = (await s.api.get('/api/lineage')).body
+    const zipped = await raw('/api/lineage', 'gzip, deflate')
+    assert.equal(zipped.headers['content-encoding'], 'gzip')
+    assert.match(String(zipped.headers.vary), /accept-encoding/i)
+    assert.deepEqual(JSON.parse(gunzipSync(zipped.body).toString('utf8')), expected)
+    const plain = await raw('/api/lineage')
+    assert.equal(plain.headers['content-encoding'], undefined)
+    assert.deepEqual(JSON.parse(plain.body.toString('utf8')), expected)
+    assert.ok(zipped.body.length < plain.body.length, `gzipped ${zipped.body.length} bytes, plain ${plain.body.length}`)
+    const events = await raw('/api/events', 'gzip')
+    assert.match(String(events.headers['content-type']), /text\/event-stream/)
+    assert.equal(events.headers['content-encoding'], undefined)
   })
 
   test('errors: unknown /api routes answer JSON 404; other paths get the UI placeholder', async () => {
