@@ -169,6 +169,28 @@ describe('postgres step queue', () => {
     assert.deepEqual((await store.listEvents({ runId: 'r5' })).filter((e) => e.type === 'step_waiting').map((e) => e.assetKey), ['e'])
   })
 
+  test('an enqueue is planned once per connection (a generic plan, for its transaction only); the store\'s other statements as PostgreSQL chooses', async () => {
+    // One connection, so the prepared statements seen are the ones the enqueues and the read used.
+    const single = await PostgresStore.open(postgres({ url: database.url, poolSize: 1 }))
+    try {
+      const steps = ['g0', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6']
+      await single.createRun({ id: 'r-plans', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: steps.map((assetKey) => ({ assetKey, partition: null })) })
+      const singleQueue = single.stepQueue()
+      for (const key of steps) await singleQueue.enqueueStep({ runId: 'r-plans', assetKey: key, partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' }, job('r-plans', key, 1))
+      for (let i = 0; i < steps.length; i++) await single.listSteps('r-plans')
+      const pool = (single as unknown as { pool: pg.Pool }).pool
+      const { rows } = await pool.query<{ name: string; generic_plans: string; custom_plans: string; setting: string }>(
+        `SELECT name, generic_plans, custom_plans, current_setting('plan_cache_mode') AS setting FROM pg_prepared_statements WHERE name IN ('trb_enqueue_step', 'trb_list_steps') ORDER BY name`)
+      const plans = Object.fromEntries(rows.map((r) => [r.name, { generic: Number(r.generic_plans), custom: Number(r.custom_plans) }]))
+      assert.deepEqual(plans.trb_enqueue_step, { generic: steps.length, custom: 0 })
+      // Outside the enqueue's transaction the setting is PostgreSQL's own: the first runs of a statement get plans for their values.
+      assert.ok(plans.trb_list_steps!.custom > 0, JSON.stringify(plans))
+      assert.equal(rows[0]!.setting, 'auto')
+    } finally {
+      await single.close()
+    }
+  })
+
   test("an end no notification brings is read by the control plane's fallback poll, paced by its clock", async () => {
     const clock = new ManualClock()
     // No LISTEN at all (a lost notification, a reconnect): only the poll can find the end.

@@ -157,10 +157,17 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     while (queue.length > 0) {
       const key = queue.shift()!
       // Marked before the record's await: upstreams failing at once skip a step (and its downstream) once.
-      if (remaining.get(key)! < 0) continue
+      const left = remaining.get(key)!
+      if (left < 0) continue
       const downstream = steps.get(key)!
       remaining.set(key, -1)
-      await record(downstream, 'skipped', { reason: `upstream ${because}`, error: { code: ErrorCode.UpstreamFailed, message: `skipped: upstream ${because}`, hint: 'Fix the upstream; this asset runs again with it.' } })
+      try {
+        await record(downstream, 'skipped', { reason: `upstream ${because}`, error: { code: ErrorCode.UpstreamFailed, message: `skipped: upstream ${because}`, hint: 'Fix the upstream; this asset runs again with it.' } })
+      } catch (error) {
+        // Not recorded (the store failing): unmarked, so the skip asked again (see launch) records it and its downstream.
+        remaining.set(key, left)
+        throw error
+      }
       queue.push(...downstream.downstreamInRun)
     }
   }

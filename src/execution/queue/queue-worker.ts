@@ -11,7 +11,7 @@ import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js
 import { STEP_JOB_FORMAT, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
-import { STORE_SESSION_SETTINGS, withSessionSettings } from '../../store/postgres/open-pool.js'
+import { GENERIC_PLANS, withSessionSettings } from '../../store/postgres/open-pool.js'
 import type { QueueExecutorConfig } from '../executor-config.js'
 import { fencedDeps, raiseClaimFence } from './fenced-deps.js'
 import { PoolGate } from './pool-gate.js'
@@ -268,11 +268,11 @@ export class QueueWorker {
  * every fetch before any code runs, is a flushed commit, and flushing it flushes every commit made
  * before it: a fetch is never lost once its step runs. A server crash can lose only a fetch whose
  * step never started (its job is fetched again) or a finished job's deletion (the job, run again,
- * finds its step ended and does nothing). Plans: generic, as the store's (graphile-worker's fetch
- * is planned once per connection, not once per fetch).
+ * finds its step ended and does nothing). Plans: generic (GENERIC_PLANS: graphile-worker's fetch is
+ * planned once per connection, not once per fetch). A setting the URL's `options` names wins.
  */
 export function queueConnection(url: string): string {
-  return withSessionSettings(url, { ...STORE_SESSION_SETTINGS, synchronous_commit: 'off' })
+  return withSessionSettings(url, { ...GENERIC_PLANS, synchronous_commit: 'off' })
 }
 
 /**

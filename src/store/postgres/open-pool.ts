@@ -16,34 +16,38 @@ const types = {
 }
 
 /**
- * `url` with `settings` added to its `options` parameter (`-c name=value`, after any it has), so
- * every connection opened from it starts with them; its other parameters are kept.
+ * `url` with `settings` given to every connection opened from it (`-c name=value` in its `options`
+ * parameter), before the options it has, so a setting the URL names itself wins; its other parts
+ * are kept as written. Only the query string is parsed: a URL naming a socket directory
+ * (`postgresql://user@/db?host=/run/postgresql`), which pg accepts and `new URL` does not, works too.
  */
 export function withSessionSettings(url: string, settings: Readonly<Record<string, string>>): string {
-  const parsed = new URL(url)
-  const given = parsed.searchParams.get('options')
+  const at = url.indexOf('?')
+  const query = new URLSearchParams(at < 0 ? '' : url.slice(at + 1))
+  const given = query.get('options')
   const added = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`)
-  parsed.searchParams.set('options', [...(given ? [given] : []), ...added].join(' '))
-  return parsed.toString()
+  query.set('options', [...added, ...(given ? [given] : [])].join(' '))
+  return `${at < 0 ? url : url.slice(0, at)}?${query.toString()}`
 }
 
 /**
- * The store's statements are prepared once per connection and look rows up by key. PostgreSQL
- * would plan the fleet's (one statement per claim, enqueue and completion, each many CTEs) again
- * on every run, since a plan for the given values looks cheaper than the generic one; planning
- * them costs more than running them. Generic plans are made once per connection.
+ * Plans made once per connection, not on every run: `SET LOCAL` in the fleet's enqueue (see
+ * PostgresStepQueue.enqueueStep), and the setting of the queue's own connections (graphile-worker's
+ * fetch). PostgreSQL plans a prepared statement again on every run while a plan for the given values
+ * looks cheaper than the generic one, and the enqueue (one statement of many parts, graphile-worker's
+ * add_jobs among them) cost more to plan than to run. Not the store's other statements: some read
+ * with optional filters (`@x IS NULL OR col = @x`), where only a plan for the given values uses the index.
  */
-export const STORE_SESSION_SETTINGS: Readonly<Record<string, string>> = { plan_cache_mode: 'force_generic_plan' }
+export const GENERIC_PLANS: Readonly<Record<string, string>> = { plan_cache_mode: 'force_generic_plan' }
 
 /**
- * A pool on the configured database: `poolSize` connections, `statementTimeoutMs` per statement,
- * generic plans (STORE_SESSION_SETTINGS).
+ * A pool on the configured database: `poolSize` connections, `statementTimeoutMs` per statement.
  * `pipeline`: a statement goes out while those before it on the connection are still answered,
  * so a transaction's independent statements cost one round trip. Default: false.
  */
 export function openPool(config: PostgresStoreConfig, options: { pipeline?: boolean } = {}): Pool {
   const pool = new pg.Pool({
-    connectionString: withSessionSettings(config.url, STORE_SESSION_SETTINGS),
+    connectionString: config.url,
     ...(options.pipeline ? { pipeline: true } : {}),
     max: config.poolSize,
     statement_timeout: config.statementTimeoutMs,

@@ -6,7 +6,7 @@ import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
 import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, type CompletionRow } from './step-queue-statements.js'
 import { stepEventOf } from './step-params.js'
-import { asStoreError, type Client, type Pool } from './open-pool.js'
+import { asStoreError, GENERIC_PLANS, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
 import { beginWriteTransaction, queueEvent, queueUnderLock, sharesTransaction } from './write-transaction.js'
 import { EventListener } from './event-listener.js'
@@ -87,15 +87,17 @@ export class PostgresStepQueue implements StepQueue {
         holder: lease?.holder ?? null, checkStale: lease?.lastMaterializationId === undefined ? 0 : 1, lastMaterializationId: lease?.lastMaterializationId ?? null,
         task: STEP_TASK, job: JSON.stringify(job), jobKey: jobKey(job), flags: job.pool ? [`pool:${job.pool}`] : null,
       }
+      // Planned once per connection (GENERIC_PLANS), for this transaction only.
+      const generic = db.query(`SET LOCAL plan_cache_mode = ${GENERIC_PLANS.plan_cache_mode}`)
       const taking = lease && steps.lease(job.assetKey, job.partition, lease.holder, lease.ttlMs, lease.now)
       const enqueuing = sharesTransaction(db) ? ENQUEUE_STEP.batched.get(db, params) : ENQUEUE_STEP.logged.get(db, params)
       if (sharesTransaction(db)) queueEvent(db, enqueuing.then((row) => (row?.enqueued ? event : null)))
-      const [taken, enqueued] = await Promise.all([taking, enqueuing])
+      const [, taken, enqueued] = await Promise.all([generic, taking, enqueuing])
       if (taken && !taken.acquired) return { ...taken, stale: false }
       if (!enqueued!.fresh) return { acquired: true, holder: lease?.holder ?? null, stale: true }
       if (enqueued!.enqueued === 0) throw new Error(`step ${job.assetKey} of run ${job.runId} is not in the store: it cannot be enqueued`)
       return { acquired: true, holder: lease?.holder ?? null, stale: false }
-    }, { oneRoundTrip: true, single: lease === undefined })
+    }, { oneRoundTrip: true })
   }
 
   async dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean> {
