@@ -6,7 +6,19 @@ import { openPool, withSessionSettings } from '../src/store/postgres/open-pool.j
 import { postgres } from '../src/store/store-config.js'
 import { POSTGRES_SERVER } from './helpers/postgres-database.js'
 
-test('session settings are added after the options a URL has, its other parameters kept', () => {
+// The settings a new connection to `url` starts with.
+async function settingsOf(url: string): Promise<{ plan_cache_mode: string; synchronous_commit: string }> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ plan_cache_mode: string; synchronous_commit: string }>(`SELECT current_setting('plan_cache_mode') AS plan_cache_mode, current_setting('synchronous_commit') AS synchronous_commit`)
+    return rows[0]!
+  } finally {
+    await client.end()
+  }
+}
+
+test('session settings are added before the options a URL has, its other parameters kept', () => {
   const url = withSessionSettings('postgres://u@h:5432/db?sslmode=disable&options=-c%20work_mem%3D8MB', { a: '1', b: 'two' })
   // Ours first: a setting the URL names itself wins (the last -c of a name does).
   assert.equal(new URL(url).searchParams.get('options'), '-c a=1 -c b=two -c work_mem=8MB')
@@ -17,27 +29,13 @@ test('session settings are added after the options a URL has, its other paramete
 })
 
 test("a setting the URL's options name wins over the queue's", async () => {
-  const client = new pg.Client({ connectionString: queueConnection(`${POSTGRES_SERVER}/postgres?options=${encodeURIComponent('-c plan_cache_mode=auto')}`) })
-  await client.connect()
-  try {
-    assert.deepEqual((await client.query('SHOW plan_cache_mode')).rows, [{ plan_cache_mode: 'auto' }])
-    assert.deepEqual((await client.query('SHOW synchronous_commit')).rows, [{ synchronous_commit: 'off' }])
-  } finally {
-    await client.end()
-  }
+  assert.deepEqual(await settingsOf(queueConnection(`${POSTGRES_SERVER}/postgres?options=${encodeURIComponent('-c plan_cache_mode=auto')}`)), { plan_cache_mode: 'auto', synchronous_commit: 'off' })
 })
 
 test("the queue's connections commit without waiting for the WAL flush and plan generically; the store's pool plans as PostgreSQL chooses", async () => {
   assert.equal(new URL(queueConnection('postgres://u@h:5432/db?sslmode=disable&options=-c%20work_mem%3D8MB')).searchParams.get('options'),
     '-c plan_cache_mode=force_generic_plan -c synchronous_commit=off -c work_mem=8MB')
-  const client = new pg.Client({ connectionString: queueConnection(`${POSTGRES_SERVER}/postgres`) })
-  await client.connect()
-  try {
-    assert.deepEqual((await client.query('SHOW synchronous_commit')).rows, [{ synchronous_commit: 'off' }])
-    assert.deepEqual((await client.query('SHOW plan_cache_mode')).rows, [{ plan_cache_mode: 'force_generic_plan' }])
-  } finally {
-    await client.end()
-  }
+  assert.deepEqual(await settingsOf(queueConnection(`${POSTGRES_SERVER}/postgres`)), { plan_cache_mode: 'force_generic_plan', synchronous_commit: 'off' })
   const pool = openPool(postgres({ url: `${POSTGRES_SERVER}/postgres`, poolSize: 1 }))
   try {
     assert.deepEqual((await pool.query('SHOW plan_cache_mode')).rows, [{ plan_cache_mode: 'auto' }])
