@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks'
 import { apiLatency } from './api.js'
 import { uiLineage } from './ui-lineage.js'
 import { automationBenchmarks } from './automation.js'
-import { round, type BenchResult } from './harness.js'
+import { result, round, seeded, type BenchResult } from './harness.js'
 import { fleetBenchmarks } from './fleet.js'
 import { largeProject } from './large-project.js'
 import { layeredGraph } from './layered.js'
@@ -60,9 +60,26 @@ function formatValue(value: number): string {
   return round(value).toLocaleString('en-US', { maximumFractionDigits: 4 })
 }
 
+// The same piece of CPU work on every machine (sorting and JSON round trips), the fastest of 7:
+// figures of two runs compare only as this one does. Taken at the start
+// and at the end, since a shared machine's speed can change during the run.
+function calibration(): number {
+  const random = seeded(42)
+  const numbers = Array.from({ length: 100_000 }, () => random())
+  const rows = Array.from({ length: 5_000 }, (_, i) => ({ key: `layer${i % 10}/a${i}`, status: i % 3 === 0 ? 'fresh' : 'stale', upstream: [i - 1, i - 2] }))
+  const times: number[] = []
+  for (let round = 0; round < 7; round++) {
+    const start = performance.now()
+    ;[...numbers].sort((a, b) => a - b)
+    for (let i = 0; i < 10; i++) JSON.parse(JSON.stringify(rows))
+    times.push(performance.now() - start)
+  }
+  return Math.min(...times)
+}
+
 async function main(): Promise<void> {
   const started = performance.now()
-  const results: BenchResult[] = []
+  const results: BenchResult[] = [result('machine: a fixed piece of CPU work, at the start (fastest of 7)', calibration(), 'ms')]
   // `node --import tsx bench/run.ts start-up chain`: only the benchmarks whose names contain one of the words.
   const only = process.argv.slice(2)
   for (const benchmark of BENCHMARKS.filter((b) => only.length === 0 || only.some((word) => b.name.toLowerCase().includes(word.toLowerCase())))) {
@@ -71,6 +88,7 @@ async function main(): Promise<void> {
     results.push(...(await benchmark.run()))
     process.stderr.write(`${((performance.now() - before) / 1000).toFixed(1)} s\n`)
   }
+  results.push(result('machine: the same piece of CPU work, at the end (fastest of 7)', calibration(), 'ms'))
   const rounded = results.map((r) => ({ ...r, value: round(r.value) }))
   console.log()
   console.log(table(rounded))
