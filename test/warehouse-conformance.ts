@@ -36,6 +36,14 @@ const meta = (runId: string, partition: string | null = null, rowCount = 1): Pub
 const versionRows = (version: number, count: number) =>
   `select g as id, ${version} as version from generate_series(0, ${count - 1}) as t(g)`
 
+/** Stages `select 1 as id` for run-1 and publishes it as raw.orders; returns the staging relation (dropped by the publish). */
+async function publishFirst(warehouse: Warehouse, session: WarehouseSession): Promise<Relation> {
+  const first = warehouse.stagingRelation(orders, 'run-1', null)
+  await session.createFromSelect(first, 'select 1 as id')
+  await session.publish(first, orders, meta('run-1'))
+  return first
+}
+
 /** Registers the conformance tests for one implementation. */
 export function warehouseConformance(name: string, create: () => Promise<WarehouseHarness>): void {
   const root = mkdtemp(join(tmpdir(), 'tributary-wh-conformance-'))
@@ -124,9 +132,7 @@ export function warehouseConformance(name: string, create: () => Promise<Warehou
 
     test('publish replaces the target, drops staging and records the publication in the ledger', async (t) => {
       const { warehouse, session } = await setup(t)
-      const first = warehouse.stagingRelation(orders, 'run-1', null)
-      await session.createFromSelect(first, 'select 1 as id')
-      await session.publish(first, orders, meta('run-1'))
+      const first = await publishFirst(warehouse, session)
       assert.equal(await session.relationExists(first), false)
       const second = warehouse.stagingRelation(orders, 'run-2', null)
       assert.notEqual(second.name, first.name)
@@ -142,9 +148,7 @@ export function warehouseConformance(name: string, create: () => Promise<Warehou
 
     test('a publish without its staging relation fails and leaves the target and ledger as they were', async (t) => {
       const { warehouse, session } = await setup(t)
-      const first = warehouse.stagingRelation(orders, 'run-1', null)
-      await session.createFromSelect(first, 'select 1 as id')
-      await session.publish(first, orders, meta('run-1'))
+      await publishFirst(warehouse, session)
       await assert.rejects(session.publish(warehouse.stagingRelation(orders, 'run-2', null), orders, meta('run-2')), isCode('TRB5002'))
       assert.deepEqual(await session.query('select * from raw.orders'), [{ id: 1 }])
       assert.deepEqual(await warehouse.publications('run-2'), [])
@@ -154,9 +158,7 @@ export function warehouseConformance(name: string, create: () => Promise<Warehou
 
     test("a publish's beforeCommit runs once, after its writes and before its commit; when it throws, the publish rolls back with its error", async (t) => {
       const { warehouse, session } = await setup(t)
-      const first = warehouse.stagingRelation(orders, 'run-1', null)
-      await session.createFromSelect(first, 'select 1 as id')
-      await session.publish(first, orders, meta('run-1'))
+      await publishFirst(warehouse, session)
       const second = warehouse.stagingRelation(orders, 'run-2', null)
       await session.createFromSelect(second, 'select 2 as id')
       const refusal = new Error('the store refused')
@@ -273,9 +275,7 @@ export function warehouseConformance(name: string, create: () => Promise<Warehou
 
     test('a failed audit drops staging and leaves the target untouched', async (t) => {
       const { warehouse, session } = await setup(t)
-      const first = warehouse.stagingRelation(orders, 'run-1', null)
-      await session.createFromSelect(first, 'select 1 as id')
-      await session.publish(first, orders, meta('run-1'))
+      await publishFirst(warehouse, session)
       const staging = warehouse.stagingRelation(orders, 'run-2', null)
       await session.createFromSelect(staging, 'select 1 as id union all select null')
       const [check] = await session.query(`select count(*) as nulls from raw.${staging.name} where id is null`)
@@ -291,9 +291,7 @@ export function warehouseConformance(name: string, create: () => Promise<Warehou
       let warehouse = await harness.open()
       t.after(async () => { await warehouse.close(); await harness.cleanup() })
       let session = await warehouse.session()
-      const first = warehouse.stagingRelation(orders, 'run-1', null)
-      await session.createFromSelect(first, 'select 1 as id')
-      await session.publish(first, orders, meta('run-1'))
+      await publishFirst(warehouse, session)
       await warehouse.close() // DuckDB allows one process per file
 
       const staging = warehouse.stagingRelation(orders, 'run-2', null)
