@@ -6,26 +6,18 @@ import { after, before, describe, test } from 'node:test'
 import { z } from 'zod'
 import { ManualClock } from '../src/engine/clock.js'
 import { RESPONSES } from '../src/server/openapi-schemas.js'
-import { landCrmExport, catalogAssets, serveInstance } from './helpers/server.js'
-import { openProject } from './helpers/temp-project.js'
+import { servedCatalog } from './helpers/server.js'
 
 describe('server: responses match the API schemas', () => {
   const clock = new ManualClock(new Date())
-  let p: Awaited<ReturnType<typeof openProject>>
-  let s: Awaited<ReturnType<typeof serveInstance>>
+  let served: Awaited<ReturnType<typeof servedCatalog>>
+  let s: Awaited<ReturnType<typeof servedCatalog>>['s']
   let runId: string
   before(async () => {
-    p = await openProject({ assets: catalogAssets() }, { clock })
-    await landCrmExport(p.dir)
-    s = await serveInstance(p.instance)
-    const result = await p.instance.materialize('', { trigger: 'test' })
-    assert.equal(result.status, 'succeeded')
-    runId = result.runId
+    served = await servedCatalog(clock)
+    ;({ s, runId } = served)
   })
-  after(async () => {
-    await s.server.close()
-    await p.close()
-  })
+  after(() => served.close())
 
   const cases: [string, z.ZodType, number?][] = [
     ['/api/health', RESPONSES.ApiHealth],

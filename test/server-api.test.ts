@@ -7,30 +7,24 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ManualClock } from '../src/engine/clock.js'
 import { createApp } from '../src/server/app.js'
-import { landCrmExport, catalogAssets, serveInstance } from './helpers/server.js'
+import { catalogAssets, servedCatalog, serveInstance } from './helpers/server.js'
 import { openProject } from './helpers/temp-project.js'
 
 const HOUR = 3_600_000
 
 describe('server: catalog, lineage, history, readiness', () => {
   const clock = new ManualClock(new Date())
-  let p: Awaited<ReturnType<typeof openProject>>
-  let s: Awaited<ReturnType<typeof serveInstance>>
+  let served: Awaited<ReturnType<typeof servedCatalog>>
+  let s: Awaited<ReturnType<typeof servedCatalog>>['s']
   let runId: string
   before(async () => {
-    p = await openProject({ assets: catalogAssets() }, { clock })
-    await landCrmExport(p.dir)
-    s = await serveInstance(p.instance)
-    const before = await s.api.get('/api/assets?q=raw/accounts')
-    assert.equal(before.body.items[0].status, 'missing')
-    const result = await p.instance.materialize('', { trigger: 'test' })
-    assert.equal(result.status, 'succeeded')
-    runId = result.runId
+    served = await servedCatalog(clock, async (server) => {
+      const before = await server.api.get('/api/assets?q=raw/accounts')
+      assert.equal(before.body.items[0].status, 'missing')
+    })
+    ;({ s, runId } = served)
   })
-  after(async () => {
-    await s.server.close()
-    await p.close()
-  })
+  after(() => served.close())
 
   test('GET /api/health: project, asset count, role', async () => {
     const health = await s.api.get('/api/health')

@@ -7,6 +7,8 @@ import type { ApiEvent } from '../../src/server/api-types.js'
 import type { AuthConfig } from '../../src/server/auth.js'
 import { startServer, type RunningServer } from '../../src/server/server.js'
 import type { Tributary } from '../../src/instance/tributary.js'
+import type { Clock } from '../../src/engine/clock.js'
+import { openProject } from './temp-project.js'
 
 /** A real server on loopback, port 0, over `instance`, with tokens only when given. */
 export async function serveInstance(instance: Tributary | (() => Tributary), options: { auth?: AuthConfig; uiDir?: string; heartbeatMs?: number; eventPollMs?: number; log?: (line: string) => void } = {}) {
@@ -145,4 +147,18 @@ export const CRM_CSV = 'account_id,region\n1,emea\n2,emea\n3,amer\n'
 export async function landCrmExport(dir: string): Promise<void> {
   await mkdir(join(dir, 'landing', 'crm'), { recursive: true })
   await writeFile(join(dir, 'landing', 'crm', 'accounts.csv'), CRM_CSV)
+}
+
+/**
+ * The catalog project (catalogAssets) on `clock`, its CRM export landed, served, then materialized
+ * once; `beforeRun` sees the server before that run. `close` stops the server and the project.
+ */
+export async function servedCatalog(clock: Clock, beforeRun?: (served: Awaited<ReturnType<typeof serveInstance>>) => Promise<void>) {
+  const p = await openProject({ assets: catalogAssets() }, { clock })
+  await landCrmExport(p.dir)
+  const s = await serveInstance(p.instance)
+  await beforeRun?.(s)
+  const result = await p.instance.materialize('', { trigger: 'test' })
+  if (result.status !== 'succeeded') throw new Error(`the catalog's run ended ${result.status}: ${JSON.stringify(result.counts)}`)
+  return { p, s, runId: result.runId, close: async () => { await s.server.close(); await p.close() } }
 }
