@@ -294,8 +294,10 @@ export class WriteBatcher {
   /** `oneRoundTrip`: its writes issue every statement before their first await (see inWriteTransaction). Default: false. */
   constructor(private readonly pool: Pool, private readonly lockKey: number, private readonly options: { maxBatch?: number; oneRoundTrip?: boolean } = {}) {}
 
-  /** Runs `fn` in the next batch; settles once that batch committed (or the write, run alone, did). */
-  /** `single`: when it has the batch to itself, `fn` runs as its one statement alone (see inOneStatement). */
+  /**
+   * Runs `fn` in the next batch; settles once that batch committed (or the write, run alone, did).
+   * `single`: when it has the batch to itself, `fn` runs as its one statement alone (see inOneStatement).
+   */
   write<T>(fn: (client: Client) => Promise<T>, options: { single?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, single: options.single === true, resolve: resolve as (value: unknown) => void, reject })
