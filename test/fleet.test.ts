@@ -90,6 +90,43 @@ describe('a fleet of tributary worker processes on PostgreSQL', () => {
     assert.ok((await instance.workers()).every((w) => w.state === 'stopped'), 'workers that stop say so')
   })
 
+  test('a chain on 2 workers: each step after the first is handed off by the worker finishing its upstream, runs once, and the run adds up; a cancel mid-chain hands off nothing more', async () => {
+    const chain = `const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const assets: AnyNode[] = []
+for (let i = 0; i < 12; i++) {
+  assets.push(defineAsset({ key: \`c/s\${String(i).padStart(2, '0')}\`, io: 'none', ins: i === 0 ? {} : { up: assets[i - 1]! }, async materialize() { await sleep(60) } }))
+}`
+    const { url, dir, instance } = await setUp('fleet-chain-', chain)
+    await Promise.all([0, 1].map(() => startWorker(dir, url)))
+    const steps: string[] = []
+    const result = await instance.materialize(undefined, { force: true, onProgress: (event) => void (event.type === 'step' && event.status === 'running' && steps.push(event.key)) })
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
+    assert.deepEqual(result.counts, { queued: 0, waiting: 0, running: 0, succeeded: 12, failed: 0, blocked: 0, skipped: 0, canceled: 0 })
+    assert.deepEqual(steps, [...steps].sort(), 'each step reported running once, in chain order')
+    assert.equal(steps.length, 12)
+    const waits = await query<{ asset_key: string; payload: string }>(url, `select asset_key, payload from events where run_id = $1 and type = 'step_waiting' order by id`, [result.runId])
+    const handed = waits.filter((w) => w.payload.includes('handed over')).map((w) => w.asset_key)
+    // Offers go 8 steps deep: the control plane enqueues c/s00 and c/s09, the workers the 10 others.
+    assert.deepEqual(waits.filter((w) => !handed.includes(w.asset_key)).map((w) => w.asset_key), ['c/s00', 'c/s09'])
+    assert.equal(handed.length, 10)
+    const [once] = await query<{ n: string; assets: string }>(url, 'select count(*) as n, count(distinct asset_key) as assets from materializations where run_id = $1', [result.runId])
+    assert.deepEqual(once, { n: '12', assets: '12' })
+    assert.deepEqual(await query(url, `select holder from leases where holder = $1`, [result.runId]), [], 'no lease left behind')
+
+    // A cancel while c/s02 runs: c/s02 and the step it may hand off before the cancel is stored can
+    // still finish; nothing after them starts, every step ends succeeded or canceled.
+    const started = instance.start(undefined, { force: true })
+    await poll('c/s02 running', async () => (await query(url, `select 1 from steps where run_id = $1 and asset_key = 'c/s02' and status = 'running'`, [started.runId]))[0], 30_000, 5)
+    await instance.cancel(started.runId)
+    const canceled = await started.done
+    assert.equal(canceled.status, 'canceled')
+    assert.equal(canceled.counts.succeeded + canceled.counts.canceled, 12, JSON.stringify(canceled.counts))
+    const after = await query<{ asset_key: string; status: string }>(url, `select asset_key, status from steps where run_id = $1 and status not in ('succeeded', 'canceled')`, [started.runId])
+    assert.deepEqual(after, [], 'every step ended succeeded or canceled')
+    const late = await query<{ asset_key: string }>(url, `select distinct asset_key from events where run_id = $1 and type = 'step_running' and asset_key > 'c/s03'`, [started.runId])
+    assert.deepEqual(late, [], 'nothing after c/s03 started')
+  })
+
   test('kill -9 of a random worker mid-step, 10 runs in a row: every run completes, each asset published once with whole data, the killed step re-run elsewhere', async () => {
     const { url, dir, instance } = await setUp('fleet-kill-', TABLES)
     // Two steps at once per worker: fewer code processes to start on a small machine.

@@ -6,12 +6,16 @@ import type { RunStatus, StepStatus } from '../store/records.js'
 import type { EngineDeps } from './engine-deps.js'
 import { stepId, type Plan, type PlannedStep } from './plan.js'
 import { UNSTARTED, type ProgressEvent, type ProgressListener } from './progress.js'
-import { runStep } from './step-runner.js'
+import { runStep, type StepHandOff } from './step-runner.js'
+import type { HandOff } from '../store/step-queue.js'
 import { runsExecutingHere } from './recovery.js'
 import { CanceledError } from './step-errors.js'
 import { upToDateSteps, withoutSteps } from './up-to-date-plan.js'
 import { codeStepsAtOnce } from '../execution/warm-count.js'
 import { startRepeating } from './clock.js'
+
+// How many steps deep a hand-off offers the steps after it (each hop's job carries the rest).
+const HAND_OFF_DEPTH = 8
 
 /** How a run is started. */
 export interface RunOptions {
@@ -172,19 +176,48 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     }
   }
 
-  const finish = async (step: PlannedStep, status: StepStatus) => {
+  // Hand-offs (queue workers, see HandOff): a step offers its worker the downstream step that waits
+  // for nothing else, and that one the next, up to HAND_OFF_DEPTH deep. Only the last upstream of a
+  // step left to succeed offers it (its hops' jobs carry the offers after it; a hop the control
+  // plane starts itself offers anew).
+  const offerFrom = (step: PlannedStep, depth = 0): HandOff | undefined => {
+    if (!deps.executor?.adoptAttempt || depth >= HAND_OFF_DEPTH) return undefined
+    const node = deps.graph.get(step.key)
+    const pool = node.def.type === 'source' ? undefined : node.def.pool
+    for (const id of step.downstreamInRun) {
+      const next = steps.get(id)!
+      const nextNode = deps.graph.get(next.key)
+      // Every other upstream in the run succeeded (this one is the last), none outside the run,
+      // the same pool; unless forced, an unpartitioned upstream (its data version is the one read).
+      const eligible = remaining.get(id) === 1
+        && next.upstreamOutside.length === 0 && next.waitsFor === undefined && nextNode.def.type !== 'source' && nextNode.def.pool === pool
+        && (options.force === true || (step.partition === null && !node.partitions))
+      if (!eligible) continue
+      const then = offerFrom(next, depth + 1)
+      return { assetKey: next.key, partition: next.partition, codeVersion: nextNode.codeVersion, pool: nextNode.def.pool ?? null, whenChanged: options.force !== true, ...(then ? { next: then } : {}) }
+    }
+    return undefined
+  }
+
+  const finish = async (step: PlannedStep, status: StepStatus, handOff?: StepHandOff) => {
     if (status === 'succeeded') {
       for (const key of step.downstreamInRun) {
         const left = remaining.get(key)! - 1
         remaining.set(key, left)
-        if (left === 0) ready.push(steps.get(key)!)
+        if (left !== 0) continue
+        const next = steps.get(key)!
+        // Enqueued by this step's worker already: adopted at once (in this step's slot), even pausing.
+        const handedOff = handOff?.handedOff
+        if (handedOff && handedOff.assetKey === next.key && handedOff.partition === next.partition) launch(next, handOff.offer?.next ?? null)
+        else ready.push(next)
       }
     } else if (status !== 'canceled') {
       await skipDownstream(step, `${stepId(step)} ${status}`)
     }
   }
 
-  const launch = (step: PlannedStep) => {
+  // `adopted`: the step was handed off (its first attempt enqueued by its upstream's worker), with the offer its job carries.
+  const launch = (step: PlannedStep, adopted?: HandOff | null) => {
     const node = deps.graph.get(step.key)
     const pool = node.def.type === 'source' ? undefined : node.def.pool
     running++
@@ -213,8 +246,10 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       lease.held = false
       queueMicrotask(() => void deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined))
     }
-    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded, looks)
-      .then((status) => finish(step, status))
+    const offer = adopted === undefined ? offerFrom(step) : adopted ?? undefined
+    const handOff: StepHandOff = { adopted: adopted !== undefined, ...(offer ? { offer } : {}) }
+    const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded, looks, handOff)
+      .then((status) => finish(step, status, handOff))
       .catch(async (error) => {
         // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
         await record(step, 'failed', { error: serializeError(error) }).catch(() => undefined)
@@ -251,7 +286,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       })
       wake = undefined
     }
-    await Promise.allSettled([...inFlight])
+    // Until none is left: a step ending meanwhile may adopt the step it handed off.
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight])
     const why = controller.signal.aborted ? UNSTARTED.canceled : UNSTARTED.paused
     for (const step of plan.steps) {
       if (!final.has(stepId(step)) || final.get(stepId(step)) === 'queued') await record(step, 'canceled', { reason: why })

@@ -3,6 +3,7 @@ import { parseDuration } from '../model/duration.js'
 import { ErrorCode, serializeError, TributaryError, type SerializedError } from '../model/errors.js'
 import type { MaterializationRecord, StepStatus, StepUpdate } from '../store/records.js'
 import type { StepStartResult } from '../store/store.js'
+import type { HandOff } from '../store/step-queue.js'
 import type { RemoteAttempt, RemoteOutcome } from '../execution/executor.js'
 import type { EngineDeps } from './engine-deps.js'
 import type { PlannedStep } from './plan.js'
@@ -63,12 +64,24 @@ async function waitUntilClear(
   }
 }
 
+/**
+ * A step's hand-off on queue workers (see HandOff): `offer`, the downstream step its remote
+ * attempts offer to their worker; `adopted`, the step's first attempt was enqueued by the worker of
+ * its upstream (its lease taken with it), so it is neither decided nor enqueued here; `handedOff`,
+ * set once an attempt's worker enqueued the offered step.
+ */
+export interface StepHandOff {
+  readonly offer?: HandOff
+  readonly adopted: boolean
+  handedOff?: { readonly assetKey: string; readonly partition: string | null }
+}
+
 // One step from waiting to its final state: readiness, lease, attempts with retries. The lease,
 // once taken (lease.held), is the caller's to release.
 export async function runStep(
   deps: EngineDeps, runId: string, step: PlannedStep, node: GraphNode, signal: AbortSignal,
   pause: { readonly signal: AbortSignal; readonly paused: () => boolean }, record: Recorder, force: boolean,
-  lease: { held: boolean }, codeEnded: () => void, looks: Map<string, number>,
+  lease: { held: boolean }, codeEnded: () => void, looks: Map<string, number>, handOff: StepHandOff = { adopted: false },
 ): Promise<StepStatus> {
   const def = node.def
   if (def.type === 'source') throw new Error('sources are not steps')
@@ -130,7 +143,9 @@ export async function runStep(
   // inputs the control plane did not read to decide.
   const remote = deps.executor?.runAttempt ? deps.executor : undefined
   // A remote attempt without inputs: the worker that claims it reads them.
-  const remoteAttempt = (attempt: number): RemoteAttempt => ({ runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null })
+  const remoteAttempt = (attempt: number): RemoteAttempt => ({
+    runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, ...(handOff.offer ? { next: handOff.offer } : {}),
+  })
   const runLocally = async (attempt: number) => {
     const inputs = resolved ?? (await resolveInputs(deps, node, step.partition))
     resolved = undefined
@@ -139,7 +154,15 @@ export async function runStep(
   let decided: UpToDateDecision | undefined
   // The first attempt, when enqueued with the lease: how it ends.
   let enqueued: Promise<RemoteOutcome> | undefined
-  const leased = await wait(Math.max(timeoutMs, deps.settings.leaseTtlMs), Math.min(deps.settings.readinessPollMs, 1000), 'canceled while waiting for another run', async () => {
+  // Handed off: enqueued by its upstream's worker, with its lease, once that upstream succeeded; it
+  // reads nothing from outside the run, so nothing above waited, and it was not up to date.
+  const adopting = handOff.adopted && remote?.adoptAttempt ? remote.adoptAttempt.bind(remote) : undefined
+  if (adopting) {
+    lease.held = true
+    decided = {}
+    enqueued = adopting(remoteAttempt(1), signal)
+  }
+  const leased = adopting ? undefined : await wait(Math.max(timeoutMs, deps.settings.leaseTtlMs), Math.min(deps.settings.readinessPollMs, 1000), 'canceled while waiting for another run', async () => {
     for (;;) {
       // A pause stops a step that has not started: it ends canceled below, without its lease.
       if (pause.paused()) return undefined
@@ -200,6 +223,7 @@ export async function runStep(
     // A worker's completion released the lease with the step's record (StepQueue.completeFenced).
     if (remote && (outcome.status === 'succeeded' || outcome.status === 'blocked')) lease.held = false
     if (outcome.status === 'succeeded') {
+      if ('handedOff' in outcome && outcome.handedOff) handOff.handedOff = outcome.handedOff
       await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
       return 'succeeded'
     }

@@ -6,6 +6,7 @@ import type { AssetInput, Row, SourceInput } from '../model/context.js'
 import type { PartitionWindow } from '../model/partitions.js'
 import type { LogStream } from '../store/records.js'
 import type { AttemptLease, StepStartResult } from '../store/store.js'
+import type { HandOff } from '../store/step-queue.js'
 
 /**
  * One call a step's code makes on the warehouse through its context. The control plane
@@ -106,11 +107,13 @@ export interface RemoteAttempt {
   readonly pool: string | null
   /** Upstream data as the control plane read it to decide the step; absent: the worker that claims the attempt reads it. */
   readonly inputs?: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
+  /** The downstream step the worker may enqueue itself when the attempt succeeds (see HandOff). */
+  readonly next?: HandOff
 }
 
 /** How a remote attempt ended. Succeeded and blocked attempts were recorded in the store by the worker. */
 export type RemoteOutcome =
-  | { readonly status: 'succeeded'; readonly durationMs: number | null }
+  | { readonly status: 'succeeded'; readonly durationMs: number | null; readonly handedOff?: { readonly assetKey: string; readonly partition: string | null } }
   | { readonly status: 'blocked'; readonly reason: string }
   | { readonly status: 'failed' | 'canceled'; readonly error: Error }
 
@@ -148,6 +151,12 @@ export interface Executor {
    * read is still current (not stale); `outcome` then settles as runAttempt's would. Optional.
    */
   startAttempt?(attempt: RemoteAttempt, lease: AttemptLease, signal: AbortSignal): Promise<StepStartResult & { readonly outcome?: Promise<RemoteOutcome> }>
+  /**
+   * A step's first attempt that the worker of its upstream enqueued (the upstream's outcome named
+   * it `handedOff`): how it ends, as runAttempt's outcome would settle; `signal` cancels it.
+   * Present where runAttempt takes `next`.
+   */
+  adoptAttempt?(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome>
   /** Gets up to `count` workers ready ahead of the steps that will need them. Optional; never throws. */
   warm?(count: number): void
   /** Stops every worker; steps still running fail. */

@@ -26,6 +26,30 @@ export interface StepJob extends StepRef {
   readonly pool: string | null
   /** Upstream data as the control plane read it to decide the step (values and versions); absent: the worker reads it when it claims the attempt. */
   readonly inputs?: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
+  /** The downstream step the worker enqueues itself when this attempt succeeds (see HandOff); absent: none. */
+  readonly next?: HandOff
+}
+
+/**
+ * A downstream step the control plane offers to the worker of its upstream: the worker that
+ * records the upstream's success enqueues the downstream's first attempt in the same transaction
+ * (the upstream's slot passes to it), so the step does not wait for the control plane's round
+ * trip. Offered only for a step that waits for nothing else: every other upstream of it in the run
+ * succeeded, it reads nothing from outside the run, and it runs in the upstream's pool. The
+ * store enqueues it only while the run runs and nothing asked it to stop, its step is still
+ * queued, the run can take its lease, and (`whenChanged`) the upstream's new data version is not
+ * the one the step last read (it cannot be up to date); otherwise the control plane starts it as
+ * usual. Jobs of older control planes carry none.
+ */
+export interface HandOff {
+  readonly assetKey: string
+  readonly partition: string | null
+  readonly codeVersion: string
+  readonly pool: string | null
+  /** Enqueued only when the upstream's new data version differs from the one the step last read (a run that is not forced). */
+  readonly whenChanged: boolean
+  /** The step the worker that records this one's success may enqueue in turn. */
+  readonly next?: HandOff
 }
 
 /** How an attempt ended on a worker, as the control plane reads it back. */
@@ -39,6 +63,8 @@ export interface AttemptEnd extends StepRef {
   readonly durationMs: number | null
   /** Which worker ran it (`host:pid`). */
   readonly worker: string | null
+  /** The downstream step its completion enqueued (see HandOff), if any: its first attempt, in the same run. */
+  readonly handedOff?: { readonly assetKey: string; readonly partition: string | null }
 }
 
 /** A `tributary worker` process as it reports itself. */
@@ -75,8 +101,8 @@ export type Claim =
 
 /** A step held for one attempt (see StepQueue.holdFence). */
 export interface FenceHold {
-  /** Records the attempt's completion, as completeFenced does, under the hold, and ends it (commits). */
-  complete(completion: StepCompletion): Promise<MaterializationRecord | undefined>
+  /** Records the attempt's completion, as completeFenced does (with its hand-off), under the hold, and ends it (commits). */
+  complete(completion: StepCompletion, next?: HandOff): Promise<MaterializationRecord | undefined>
   /** Ends the hold without recording anything (rolls back); nothing when it already ended. */
   release(): Promise<void>
 }
@@ -107,9 +133,11 @@ export interface StepQueue {
   /**
    * Records a succeeded or blocked attempt (its materialization, checks and final status) and
    * releases its run's lease on the asset-partition, in one transaction, only while `fence` is
-   * still the step's: TRB7003 otherwise.
+   * still the step's: TRB7003 otherwise. `next`: the downstream step to enqueue in the same
+   * transaction when the attempt succeeded (see HandOff); a completion sharing its transaction
+   * with other writes, or recording checks, enqueues none (the control plane starts it).
    */
-  completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined>
+  completeFenced(completion: StepCompletion, fence: number, next?: HandOff): Promise<MaterializationRecord | undefined>
   /**
    * Holds the step for the attempt with `fence` until the returned hold completes or is released:
    * locks the step and its claim (as every writer of them does, so a claim of the step by another

@@ -22,6 +22,10 @@ const FALLBACK_POLL_MS = 1000
 export class QueueExecutor implements Executor {
   readonly kind = 'queue'
   private readonly waiting = new Map<string, (end: AttemptEnd) => void>()
+  // Attempts a worker enqueued (a hand-off named by their upstream's end) not adopted yet, and the
+  // ends among them read before their adoption (a fast step ends before its run gets to it).
+  private readonly expected = new Set<string>()
+  private readonly early = new Map<string, AttemptEnd>()
   // Per run: the seq of the last end read.
   private readonly lastSeq = new Map<string, number>()
   private reading: Promise<void> | undefined
@@ -43,16 +47,7 @@ export class QueueExecutor implements Executor {
   // Enqueues the attempt (with the step's lease when given) and, when enqueued, how it ends.
   private async submit(attempt: RemoteAttempt, signal: AbortSignal, lease?: AttemptLease): Promise<StepStartResult & { readonly outcome?: Promise<RemoteOutcome> }> {
     await this.queue.prepare()
-    this.listen()
-    // Listening before the job exists: an end that commits at once is not left to the fallback poll.
-    await this.unwatch?.catch(() => undefined)
-    if (!this.lastSeq.has(attempt.runId)) this.lastSeq.set(attempt.runId, 0)
-    const key = keyOf(attempt)
-    const ended = new Promise<AttemptEnd>((resolve) => this.waiting.set(key, resolve))
-    const forget = () => {
-      this.waiting.delete(key)
-      if (this.waiting.size === 0) this.quiet()
-    }
+    const ending = await this.await(attempt)
     let started: StepStartResult
     try {
       started = await this.queue.enqueueStep({
@@ -60,21 +55,48 @@ export class QueueExecutor implements Executor {
         at: new Date(), reason: 'queued for a worker',
       }, { ...attempt, format: STEP_JOB_FORMAT }, lease && { ...lease, holder: attempt.runId })
     } catch (error) {
-      forget()
+      ending.forget()
       throw error
     }
     if (!started.acquired || started.stale) {
-      forget()
+      ending.forget()
       return started
     }
-    const onAbort = () => void this.abandon(attempt)
-    signal.addEventListener('abort', onAbort, { once: true })
-    if (signal.aborted) onAbort()
-    const outcome = ended.then(toOutcome).finally(() => {
-      signal.removeEventListener('abort', onAbort)
-      forget()
-    })
-    return { ...started, outcome }
+    return { ...started, outcome: ending.outcome(signal) }
+  }
+
+  async adoptAttempt(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome> {
+    const key = keyOf(attempt)
+    this.expected.delete(key)
+    const early = this.early.get(key)
+    this.early.delete(key)
+    if (early) return toOutcome(early)
+    return (await this.await(attempt)).outcome(signal)
+  }
+
+  // Waits for the attempt's end, listening before the job exists (or is known): an end that
+  // commits at once is not left to the fallback poll. `outcome` settles with the end (a cancel on
+  // `signal` removes the job no worker took yet, or asks its worker to stop); `forget`: no wait.
+  private async await(attempt: RemoteAttempt): Promise<{ outcome: (signal: AbortSignal) => Promise<RemoteOutcome>; forget: () => void }> {
+    this.listen()
+    await this.unwatch?.catch(() => undefined)
+    if (!this.lastSeq.has(attempt.runId)) this.lastSeq.set(attempt.runId, 0)
+    const key = keyOf(attempt)
+    const ended = new Promise<AttemptEnd>((resolve) => this.waiting.set(key, resolve))
+    const forget = () => {
+      this.waiting.delete(key)
+      this.quietWhenIdle()
+    }
+    const outcome = (signal: AbortSignal) => {
+      const onAbort = () => void this.abandon(attempt)
+      signal.addEventListener('abort', onAbort, { once: true })
+      if (signal.aborted) onAbort()
+      return ended.then(toOutcome).finally(() => {
+        signal.removeEventListener('abort', onAbort)
+        forget()
+      })
+    }
+    return { outcome, forget }
   }
 
   materialize(task: MaterializeTask, def: AssetDefinition, host: StepHost, signal: AbortSignal): Promise<unknown> {
@@ -105,12 +127,26 @@ export class QueueExecutor implements Executor {
     await this.store.requestRun(attempt.runId, 'cancel', new Date()).catch(() => undefined)
   }
 
+  // An end settles its attempt's wait; one named by a hand-off and not awaited yet is kept for its adoption.
+  private deliver(end: AttemptEnd): void {
+    if (end.handedOff) this.expected.add(keyOf({ ...end.handedOff, runId: end.runId, attempt: 1 }))
+    const key = keyOf(end)
+    const waiter = this.waiting.get(key)
+    if (waiter) waiter(end)
+    else if (this.expected.has(key)) this.early.set(key, end)
+  }
+
   private listen(): void {
     const read = () => this.read()
     // An end the notification carries settles its attempt at once; one it could not carry is read.
-    const onEnd = (end: AttemptEnd | undefined) => (end ? this.waiting.get(keyOf(end))?.(end) : read())
+    const onEnd = (end: AttemptEnd | undefined) => (end ? this.deliver(end) : read())
     this.unwatch ??= this.queue.watchEnds ? this.queue.watchEnds(onEnd) : this.store.watchEvents ? this.store.watchEvents(read) : Promise.resolve(() => undefined)
     this.stopPoll ??= startRepeating(this.clock, FALLBACK_POLL_MS, read)
+  }
+
+  // Nothing awaited nor expected: no more listening.
+  private quietWhenIdle(): void {
+    if (this.waiting.size === 0 && this.expected.size === 0) this.quiet()
   }
 
   private quiet(): void {
@@ -137,17 +173,17 @@ export class QueueExecutor implements Executor {
   }
 
   private async readEnds(): Promise<void> {
-    const runs = new Set([...this.waiting.keys()].map((key) => (JSON.parse(key) as string[])[0]!))
+    const runs = new Set([...this.waiting.keys(), ...this.expected].map((key) => (JSON.parse(key) as string[])[0]!))
     for (const runId of runs) {
       const { ends, lastSeq } = await this.queue.attemptEnds(runId, this.lastSeq.get(runId) ?? 0)
       this.lastSeq.set(runId, lastSeq)
-      for (const end of ends) this.waiting.get(keyOf(end))?.(end)
+      for (const end of ends) this.deliver(end)
     }
   }
 }
 
 function toOutcome(end: AttemptEnd): RemoteOutcome {
-  if (end.status === 'succeeded') return { status: 'succeeded', durationMs: end.durationMs }
+  if (end.status === 'succeeded') return { status: 'succeeded', durationMs: end.durationMs, ...(end.handedOff ? { handedOff: end.handedOff } : {}) }
   if (end.status === 'blocked') return { status: 'blocked', reason: end.reason ?? 'blocked' }
   const { code = 'TRB0000', message = 'the attempt failed', hint, ...context } = end.error ?? {}
   const error = new TributaryError(code as ErrorCodeValue, message, { hint, retryable: end.retryable, context })

@@ -222,7 +222,7 @@ export class QueueWorker {
       // Raised with the step already in `current`: a raise waiting on a publish's lock shows in heartbeats, and a cancel meanwhile reaches the attempt.
       // A worker stalled for longer than its lease while holding its step (between the publish's
       // check and its record) is lost: the store ends its hold, and the step goes to another worker.
-      const fenced = fencedDeps(deps, queue, claim.fence, { holdIdleMs: this.options.config.leaseMs })
+      const fenced = fencedDeps(deps, queue, claim.fence, { holdIdleMs: this.options.config.leaseMs, next: job.next })
       let outcome: AttemptOutcome
       try {
         outcome = await Promise.all([raiseClaimFence(deps, job, claim.fence, this.id), reading!]).then(

@@ -1,6 +1,6 @@
 import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
 import type { LeaseResult, MaterializationRecord, StepUpdate } from '../records.js'
-import type { AttemptEnd, Claim, FenceHold, StepJob, StepQueue, StepRef, WorkerRecord } from '../step-queue.js'
+import { STEP_JOB_FORMAT, type AttemptEnd, type Claim, type FenceHold, type HandOff, type StepJob, type StepQueue, type StepRef, type WorkerRecord } from '../step-queue.js'
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
@@ -123,8 +123,8 @@ export class PostgresStepQueue implements StepQueue {
     return { claimed: false, why: row && row.outcome === null && row.attempt !== job.attempt ? 'superseded' : 'ended' }
   }
 
-  async completeFenced(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined> {
-    if (completesInOneStatement(completion)) return this.completeInOneStatement(completion, fence)
+  async completeFenced(completion: StepCompletion, fence: number, next?: HandOff): Promise<MaterializationRecord | undefined> {
+    if (completesInOneStatement(completion)) return this.completeInOneStatement(completion, fence, next)
     const oneRoundTrip = completesInOneRoundTrip(completion)
     return this.write((db, steps) => this.completeChecked(db, steps, completion, fence, oneRoundTrip), { oneRoundTrip })
   }
@@ -140,7 +140,7 @@ export class PostgresStepQueue implements StepQueue {
       await Promise.all([limited, this.checkFence(db, ref, fence)])
     }))
     return {
-      complete: (completion) => {
+      complete: (completion, next) => {
         if (completion.step.runId !== ref.runId || completion.step.assetKey !== ref.assetKey || partitionKey(completion.step.partition) !== partitionKey(ref.partition)) {
           return Promise.reject(new Error(`a hold of ${ref.assetKey} in run ${ref.runId} cannot complete another step (${completion.step.assetKey} in run ${completion.step.runId})`))
         }
@@ -152,7 +152,7 @@ export class PostgresStepQueue implements StepQueue {
         // Alone in its transaction, the statement may take the write lock itself: the hold's row
         // locks came first. The statement and the COMMIT go out together.
         return this.guard(() => open.commit(async (db) => {
-          const done = await COMPLETE_STEP.logged.get(db, this.completionParams(completion, fence))
+          const done = await this.completeAlone(db, completion, fence, next)
           if (!done || done.ok === 0) throw staleAttempt(completion.step, fence, done?.fence ?? null, done?.ended === true)
           return completion.materialization && { ...completion.materialization, id: Number(done.id) }
         }, { oneRoundTrip: true }))
@@ -174,11 +174,17 @@ export class PostgresStepQueue implements StepQueue {
   }
 
   // A completion without checks, its materialization (if any) the step's own: one statement (see COMPLETE_STEP).
-  private async completeInOneStatement(completion: StepCompletion, fence: number): Promise<MaterializationRecord | undefined> {
+  private async completeInOneStatement(completion: StepCompletion, fence: number, next: HandOff | undefined): Promise<MaterializationRecord | undefined> {
     const { step, materialization } = completion
-    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence) : COMPLETE_STEP.logged.get(db, this.completionParams(completion, fence))), { oneRoundTrip: true, single: true })
+    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence) : this.completeAlone(db, completion, fence, next)), { oneRoundTrip: true, single: true })
     if (!done || done.ok === 0) throw staleAttempt(step, fence, done?.fence ?? null, done?.ended === true)
     return materialization && { ...materialization, id: Number(done.id) }
+  }
+
+  // COMPLETE_STEP alone in its transaction: with `next`, the hand-off of it too (one statement still).
+  private completeAlone(db: Client, completion: StepCompletion, fence: number, next: HandOff | undefined): Promise<CompletionRow | undefined> {
+    const params = this.completionParams(completion, fence)
+    return next ? COMPLETE_STEP.handOff.get(db, { ...params, ...handOffParams(completion, next) }) : COMPLETE_STEP.logged.get(db, params)
   }
 
   // COMPLETE_STEP in a transaction shared with other writes (or left open, a hold): it writes rows
@@ -340,6 +346,20 @@ function completesInOneStatement(completion: StepCompletion): boolean {
   const { step, materialization } = completion
   return completesInOneRoundTrip(completion)
     && (!materialization || (materialization.assetKey === step.assetKey && partitionKey(materialization.partition) === partitionKey(step.partition) && materialization.runId === step.runId))
+}
+
+// The hand-off's parameters (see handOffCtes in step-queue-statements.ts): the downstream's job, as the control plane would enqueue it, and its waiting record.
+function handOffParams(completion: StepCompletion, next: HandOff) {
+  const { step } = completion
+  const ref = { runId: step.runId, assetKey: next.assetKey, partition: next.partition }
+  const job: StepJob = { ...ref, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
+  const reason = `queued for a worker (handed over by the worker of ${step.assetKey})`
+  return {
+    nextAssetKey: next.assetKey, nextPartition: partitionKey(next.partition), nextWhenChanged: next.whenChanged ? 1 : 0,
+    nextJob: JSON.stringify(job), nextJobKey: jobKey(ref), nextFlags: next.pool ? [`pool:${next.pool}`] : null, task: STEP_TASK,
+    nextReason: reason, nextPayload: stepEventOf({ ...ref, status: 'waiting', attempt: 1, at: step.at, reason }).payload,
+    nextRef: JSON.stringify({ assetKey: next.assetKey, partition: next.partition }),
+  }
 }
 
 // How a completed attempt ended, as step_claims records it.

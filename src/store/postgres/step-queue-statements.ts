@@ -83,9 +83,12 @@ export interface CompletionRow {
  * record, the asset's state (its last step and materialization in one write), the run's lease on
  * the asset-partition released; `logged`, also their events in the order of the work and the
  * attempt's end (see ATTEMPT_END), numbered under the write lock and told on ENDS_CHANNEL.
+ * `handOff` (logged only): the downstream step's hand-off too (see handOffCtes), its enqueue said in
+ * the end (`handedOff`) and its event appended after the step's.
  */
-function completeStep(logged: boolean) {
-  return new Statement<CompletionRow>(logged ? 'complete_step' : 'complete_step_batched', `WITH s AS (
+function completeStep(logged: boolean, handOff = false) {
+  const name = handOff ? 'complete_step_hand_off' : logged ? 'complete_step' : 'complete_step_batched'
+  return new Statement<CompletionRow>(name, `WITH s AS (
     SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
   c AS (SELECT fence, outcome FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
   ok AS (SELECT 1 FROM c WHERE c.fence = @fence::bigint AND c.outcome IS NULL),
@@ -101,23 +104,60 @@ function completeStep(logged: boolean) {
     ON CONFLICT (asset_key, partition) DO UPDATE SET ${STEP_STATE_SET},
       ${MATERIALIZATION_STATE.map((column) => `${column} = CASE WHEN excluded.materialization_id IS NULL THEN asset_state.${column} ELSE excluded.${column} END`).join(', ')}
     RETURNING 1),
-  released AS (DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @runId AND EXISTS (SELECT 1 FROM ok) RETURNING 1)${logged ? `,
-  l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM step, (SELECT count(*) FROM state) AS written, (SELECT count(*) FROM released) AS freed),
+  released AS (DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @runId AND EXISTS (SELECT 1 FROM ok) RETURNING expires_at)${handOff ? `,
+  ${handOffCtes('released', 'EXISTS (SELECT 1 FROM m)')}` : ''}${logged ? `,
+  l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM step, (SELECT count(*) FROM state) AS written, (SELECT count(*) FROM released) AS freed${handOff ? ', (SELECT count(*) FROM ho_state) AS handed' : ''}),
   e AS (INSERT INTO events (type, at, run_id, asset_key, partition, payload)
-    SELECT ev.type, ev.at, @runId, @assetKey, @partition, ev.payload FROM (
-      SELECT 1 AS ord, 'materialization' AS type, m.created_at AS at, left(@materializationPayload::text, -1) || ',"id":' || m.id || '}' AS payload FROM m
-      UNION ALL SELECT 2, @eventType::text, @at::bigint, @payload::text) ev, l
+    SELECT ev.type, ev.at, @runId, ev.asset_key, ev.partition, ev.payload FROM (
+      SELECT 1 AS ord, 'materialization' AS type, m.created_at AS at, @assetKey::text AS asset_key, @partition::text AS partition, left(@materializationPayload::text, -1) || ',"id":' || m.id || '}' AS payload FROM m
+      UNION ALL SELECT 2, @eventType::text, @at::bigint, @assetKey::text, @partition::text, @payload::text${handOff ? `
+      UNION ALL SELECT 3, 'step_waiting', @at::bigint, @nextAssetKey::text, @nextPartition::text, @nextPayload::text FROM ho_step` : ''}) ev, l
     ORDER BY ev.ord),
-  ${endedCte('EXISTS (SELECT 1 FROM l)')},
+  ${endedCte('EXISTS (SELECT 1 FROM l)', handOff ? `CASE WHEN EXISTS (SELECT 1 FROM ho_step) THEN left(@outcome::text, -1) || ',"handedOff":' || @nextRef::text || '}' ELSE @outcome::text END` : '@outcome::text')},
   told AS (${TELL_END})` : ''}
   SELECT (SELECT id FROM m) AS id, (SELECT count(*) FROM ok)::integer AS ok, (SELECT max(fence) FROM c) AS fence,
     (SELECT bool_or(outcome IS NOT NULL) FROM c) AS ended,
-    ${logged ? '(SELECT count(*) FROM told)::integer AS told' : '(SELECT count(*) FROM state) + (SELECT count(*) FROM released) AS written'}`)
+    ${logged ? '(SELECT count(*) FROM told)::integer AS told' : '(SELECT count(*) FROM state) + (SELECT count(*) FROM released) AS written'}${handOff ? `,
+    (SELECT count(*) FROM ho_step)::integer AS handed` : ''}`)
+}
+
+/**
+ * A downstream step's hand-off (see HandOff), as CTEs of the statement completing its upstream:
+ * `lease` is that statement's CTE of the upstream's released lease (its expires_at; none when the
+ * completion is refused), `gate` what else must hold (a materialization was recorded). The
+ * downstream's first attempt is enqueued, as ENQUEUE_STEP does, only while the run runs with
+ * nothing asked of it, its step is still queued, the run takes its lease (free, or its own already:
+ * never one another run holds, expired or not; the control plane decides those), which expires
+ * when the upstream's would have (the run's heartbeat renews both alike), and, with
+ * @nextWhenChanged, the upstream's new data version (@dataVersion) is not the one the step last
+ * read. Its rows: `ho_step` when enqueued, `ho_state` its asset's state.
+ */
+function handOffCtes(lease: string, gate: string): string {
+  const next = `run_id = @runId AND asset_key = @nextAssetKey AND partition = @nextPartition`
+  return `ho AS (SELECT expires_at FROM ${lease} WHERE @status::text = 'succeeded' AND ${gate}
+    AND EXISTS (SELECT 1 FROM runs WHERE id = @runId AND status = 'running' AND requested IS NULL)
+    AND (@nextWhenChanged::integer = 0 OR NOT EXISTS (SELECT 1 FROM asset_state WHERE asset_key = @nextAssetKey AND partition = @nextPartition
+      AND (input_versions::jsonb ->> @assetKey::text) IS NOT DISTINCT FROM @dataVersion::text))),
+  ho_lease AS (INSERT INTO leases (asset_key, partition, holder, expires_at) SELECT @nextAssetKey, @nextPartition, @runId, expires_at FROM ho
+    ON CONFLICT (asset_key, partition) DO UPDATE SET expires_at = excluded.expires_at WHERE leases.holder = excluded.holder
+    RETURNING 1),
+  ho_s AS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued' AND EXISTS (SELECT 1 FROM ho_lease) FOR UPDATE),
+  ho_claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) SELECT @runId, @nextAssetKey, @nextPartition, 1, 0 FROM ho_s
+    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
+    RETURNING 1),
+  ho_job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, NULL, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim),
+  ho_step AS (UPDATE steps SET status = 'waiting', attempt = 1, finished_at = NULL, error = NULL, reason = @nextReason::text
+    WHERE ${next} AND EXISTS (SELECT 1 FROM ho_job)
+    RETURNING asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason),
+  ho_state AS (INSERT INTO asset_state (asset_key, partition, ${STEP_STATE_COLUMNS})
+    SELECT asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason FROM ho_step
+    ON CONFLICT (asset_key, partition) DO UPDATE SET ${STEP_STATE_SET}
+    RETURNING 1)`
 }
 
 // The attempt's end recorded (`ended`, when `gate` holds): numbered in commit order, under the write lock.
-function endedCte(gate: string): string {
-  return `ended AS (UPDATE step_claims SET outcome = @outcome::text, ended_seq = nextval('step_claim_ends') WHERE ${STEP_KEY} AND ${gate}
+function endedCte(gate: string, outcome = '@outcome::text'): string {
+  return `ended AS (UPDATE step_claims SET outcome = ${outcome}, ended_seq = nextval('step_claim_ends') WHERE ${STEP_KEY} AND ${gate}
     RETURNING json_build_object('run_id', run_id, 'asset_key', asset_key, 'partition', partition, 'attempt', attempt, 'outcome', outcome, 'ended_seq', ended_seq, 'worker_id', worker_id)::text AS payload)`
 }
 
@@ -135,4 +175,4 @@ export const ATTEMPT_END = new Statement('attempt_end', `WITH ${endedCte('fence 
 /** Each statement, alone in its transaction (`logged`) and sharing one. */
 export const CLAIM_STEP = { logged: claimStep(true), batched: claimStep(false) }
 export const ENQUEUE_STEP = { logged: enqueueStep(true), batched: enqueueStep(false) }
-export const COMPLETE_STEP = { logged: completeStep(true), batched: completeStep(false) }
+export const COMPLETE_STEP = { logged: completeStep(true), batched: completeStep(false), handOff: completeStep(true, true) }

@@ -1,0 +1,149 @@
+// A worker's hand-off (HandOff): the completion of a step enqueues the downstream step the control
+// plane offered, in the same statement, only when nothing stands in the way; the control plane
+// adopts the step from the end that names it. Real PostgreSQL, no worker processes.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { PostgresStore } from '../src/store/postgres/postgres-store.js'
+import { postgres } from '../src/store/store-config.js'
+import type { HandOff, StepJob, StepQueue } from '../src/store/step-queue.js'
+import type { StepCompletion } from '../src/store/store.js'
+import { InProcessExecutor } from '../src/execution/in-process-executor.js'
+import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
+import { createDatabase, query } from './helpers/postgres-database.js'
+
+const job = (runId: string, assetKey: string): StepJob => ({ runId, assetKey, partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 2 })
+const offer = (assetKey: string, extra: Partial<HandOff> = {}): HandOff => ({ assetKey, partition: null, codeVersion: 'v1', pool: null, whenChanged: false, ...extra })
+
+describe('hand-off of a downstream step by the worker completing its upstream', () => {
+  let database: Awaited<ReturnType<typeof createDatabase>>
+  let store: PostgresStore
+  let queue: StepQueue
+  before(async () => {
+    database = await createDatabase()
+    store = await PostgresStore.open(postgres({ url: database.url, poolSize: 4 }))
+    await store.migrate()
+    queue = store.stepQueue()
+    await queue.prepare()
+  })
+  after(async () => {
+    await store.close()
+    await database.drop()
+  })
+
+  // A run of `keys`, its first step enqueued with the run's lease and claimed: its fence.
+  const started = async (runId: string, keys: readonly string[]): Promise<number> => {
+    await store.createRun({ id: runId, selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
+    return claimed(runId, keys[0]!)
+  }
+  const claimed = async (runId: string, assetKey: string, enqueue = true): Promise<number> => {
+    if (enqueue) {
+      await queue.enqueueStep({ runId, assetKey, partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' }, job(runId, assetKey), { ttlMs: 60_000, now: new Date(), holder: runId })
+    }
+    const claim = await queue.claimStep(job(runId, assetKey), 'w1', null, new Date())
+    assert.ok(claim.claimed, `${assetKey} was not claimed`)
+    return claim.fence
+  }
+  const succeeded = (runId: string, assetKey: string, dataVersion: string, inputVersions: Record<string, string> = {}): StepCompletion => ({
+    step: { runId, assetKey, partition: null, status: 'succeeded', attempt: 1, at: new Date(), durationMs: 1, error: null, reason: null },
+    materialization: { assetKey, partition: null, runId, codeVersion: 'v1', dataVersion, inputVersions, rowCount: 1, columns: null, durationMs: 1, createdAt: new Date() },
+  })
+  const statusOf = async (runId: string, assetKey: string) => (await store.listSteps(runId)).find((s) => s.assetKey === assetKey)!.status
+  const endOf = async (runId: string, assetKey: string) => (await queue.attemptEnds(runId, 0)).ends.find((e) => e.assetKey === assetKey)
+  // The jobs of a run's step (the queue's own table: no worker takes them here).
+  const jobsOf = async (runId: string, assetKey: string) => (await query<{ payload: StepJob }>(database.url,
+    `SELECT payload FROM graphile_worker._private_jobs WHERE key = $1 ORDER BY id`, [JSON.stringify([runId, assetKey, ''])])).map((j) => j.payload)
+
+  test("the completion enqueues the offered step in its statement: waiting, its job (with the offers after it), the run's lease at the upstream's expiry, named in the end, its event after the upstream's", async () => {
+    const fence = await started('h1', ['a', 'b', 'c'])
+    const [{ expires_at: expiry }] = await query<{ expires_at: string }>(database.url, `SELECT expires_at FROM leases WHERE asset_key = 'a' AND holder = 'h1'`) as [{ expires_at: string }]
+    await queue.completeFenced(succeeded('h1', 'a', 'va'), fence, offer('b', { next: offer('c') }))
+    assert.equal(await statusOf('h1', 'b'), 'waiting')
+    assert.deepEqual((await endOf('h1', 'a'))?.handedOff, { assetKey: 'b', partition: null })
+    const leases = await query<{ asset_key: string; expires_at: string }>(database.url, `SELECT asset_key, expires_at FROM leases WHERE holder = 'h1' ORDER BY asset_key`)
+    assert.deepEqual(leases.map((l) => [l.asset_key, l.expires_at]), [['b', expiry]])
+    const [handed] = await jobsOf('h1', 'b')
+    assert.deepEqual({ ...handed, next: handed?.next }, { runId: 'h1', assetKey: 'b', partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 2, next: offer('c') })
+    const events = (await store.listEvents({ runId: 'h1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
+    assert.deepEqual(events.slice(-3), ['materialization a', 'step_succeeded a', 'step_waiting b'])
+    // The handed-off job is claimed and completed as any other, handing off the next in turn.
+    const next = await claimed('h1', 'b', false)
+    await queue.completeFenced(succeeded('h1', 'b', 'vb', { a: 'va' }), next, handed!.next)
+    assert.equal(await statusOf('h1', 'c'), 'waiting')
+    assert.deepEqual((await endOf('h1', 'b'))?.handedOff, { assetKey: 'c', partition: null })
+  })
+
+  test('nothing is handed off, and the upstream completes all the same, when the run was asked to stop, another run holds the lease, the step is no longer queued, or the upstream did not succeed', async () => {
+    const cases: { runId: string; before: () => Promise<unknown>; status?: 'blocked' }[] = [
+      { runId: 'n1', before: () => store.requestRun('n1', 'cancel', new Date()) },
+      { runId: 'n2', before: () => store.requestRun('n2', 'pause', new Date()) },
+      { runId: 'n3', before: () => store.acquireLease('n3-b', null, 'another-run', 60_000, new Date()) },
+      { runId: 'n4', before: () => store.updateStep({ runId: 'n4', assetKey: 'n4-b', partition: null, status: 'canceled', at: new Date() }) },
+      { runId: 'n5', before: async () => undefined, status: 'blocked' },
+    ]
+    for (const { runId, before, status } of cases) {
+      const fence = await started(runId, [`${runId}-a`, `${runId}-b`])
+      await before()
+      const completion = succeeded(runId, `${runId}-a`, 'v')
+      await queue.completeFenced(status ? { step: { ...completion.step, status, reason: 'blocked by a check' } } : completion, fence, offer(`${runId}-b`))
+      assert.equal(await statusOf(runId, `${runId}-a`), status ?? 'succeeded', runId)
+      assert.equal((await endOf(runId, `${runId}-a`))?.handedOff, undefined, runId)
+      assert.notEqual(await statusOf(runId, `${runId}-b`), 'waiting', runId)
+      assert.deepEqual(await jobsOf(runId, `${runId}-b`), [], runId)
+    }
+    // The lease of another run stays that run's.
+    const [lease] = await query<{ holder: string }>(database.url, `SELECT holder FROM leases WHERE asset_key = 'n3-b'`)
+    assert.equal(lease?.holder, 'another-run')
+  })
+
+  test('a run that is not forced hands off only when the upstream published a data version the step has not read', async () => {
+    // The step last read a's version 'same' (an earlier run built it on that).
+    await store.createRun({ id: 'v0', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'v-b', partition: null }] })
+    await store.completeStep(succeeded('v0', 'v-b', 'vb', { 'v-a': 'same' }))
+    const unchanged = await started('v1', ['v-a', 'v-b'])
+    await queue.completeFenced(succeeded('v1', 'v-a', 'same'), unchanged, offer('v-b', { whenChanged: true }))
+    assert.equal((await endOf('v1', 'v-a'))?.handedOff, undefined)
+    assert.equal(await statusOf('v1', 'v-b'), 'queued')
+    await store.releaseLeasesOf('v1')
+    const changed = await started('v2', ['v-a', 'v-b'])
+    await queue.completeFenced(succeeded('v2', 'v-a', 'new'), changed, offer('v-b', { whenChanged: true }))
+    assert.deepEqual((await endOf('v2', 'v-a'))?.handedOff, { assetKey: 'v-b', partition: null })
+    assert.equal(await statusOf('v2', 'v-b'), 'waiting')
+  })
+
+  test('completions sharing a transaction hand off nothing (the control plane starts those steps)', async () => {
+    const keys = ['s0', 's1', 's2']
+    await store.createRun({ id: 's', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [...keys, ...keys.map((k) => `${k}-next`)].map((assetKey) => ({ assetKey, partition: null })) })
+    const fences = await Promise.all(keys.map((key) => claimed('s', key)))
+    // Issued in one tick: the first goes alone (and hands off), the rest share the next transaction.
+    await Promise.all(keys.map((key, i) => queue.completeFenced(succeeded('s', key, 'v'), fences[i]!, offer(`${key}-next`))))
+    const handed = await Promise.all(keys.map(async (key) => (await endOf('s', key))?.handedOff?.assetKey ?? null))
+    assert.deepEqual(handed, ['s0-next', null, null])
+    assert.deepEqual(await Promise.all(keys.map((key) => statusOf('s', `${key}-next`))), ['waiting', 'queued', 'queued'])
+  })
+
+  test('the control plane adopts a handed-off step whose end it read before adopting it, and one that ends after', async () => {
+    const executor = new QueueExecutor(queue, store, new InProcessExecutor())
+    try {
+      const fence = await started('x', ['x-a', 'x-b', 'x-c'])
+      // x-a, enqueued by the test, is awaited as an adopted step is: its end names x-b.
+      const upstream = executor.adoptAttempt({ ...job('x', 'x-a') }, new AbortController().signal)
+      await queue.completeFenced(succeeded('x', 'x-a', 'va'), fence, offer('x-b', { next: offer('x-c') }))
+      assert.deepEqual(await upstream, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-b', partition: null } })
+      // x-b ends before the control plane adopts it: its end, heard (the executor's listener is told
+      // before this later one), is kept for the adoption.
+      let heard: () => void = () => undefined
+      const heardB = new Promise<void>((resolve) => (heard = resolve))
+      const stop = await queue.watchEnds!((end) => end?.assetKey === 'x-b' && heard())
+      await queue.completeFenced(succeeded('x', 'x-b', 'vb'), await claimed('x', 'x-b', false), offer('x-c'))
+      await heardB
+      stop()
+      assert.deepEqual(await executor.adoptAttempt({ ...job('x', 'x-b') }, new AbortController().signal), { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-c', partition: null } })
+      // x-c is adopted first and ends after.
+      const last = executor.adoptAttempt({ ...job('x', 'x-c') }, new AbortController().signal)
+      await queue.completeFenced(succeeded('x', 'x-c', 'vc'), await claimed('x', 'x-c', false))
+      assert.deepEqual(await last, { status: 'succeeded', durationMs: 1 })
+    } finally {
+      await executor.close()
+    }
+  })
+})
