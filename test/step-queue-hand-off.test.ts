@@ -72,6 +72,24 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.deepEqual((await endOf('h1', 'b'))?.handedOff, { assetKey: 'c', partition: null })
   })
 
+  test('a completion recording checks (several statements) hands off too: its events, then the check, the step and the hand-off, in order', async () => {
+    const fence = await started('k1', ['k-a', 'k-b'])
+    const check = { assetKey: 'k-a', partition: null, runId: 'k1', checkName: 'not_null(id)', checkType: 'not_null', severity: 'error' as const, blocking: true, passed: true, failingRows: 0, sample: [], message: null, createdAt: new Date() }
+    await queue.completeFenced({ ...succeeded('k1', 'k-a', 'vk'), checks: [check] }, fence, offer('k-b'))
+    assert.deepEqual((await endOf('k1', 'k-a'))?.handedOff, { assetKey: 'k-b', partition: null })
+    assert.equal(await statusOf('k1', 'k-b'), 'waiting')
+    assert.equal((await jobsOf('k1', 'k-b')).length, 1)
+    const events = (await store.listEvents({ runId: 'k1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
+    assert.deepEqual(events.slice(-4), ['materialization k-a', 'check_evaluated k-a', 'step_succeeded k-a', 'step_waiting k-b'])
+    // Refused in the same way: a run asked to stop.
+    const stopped = await started('k2', ['k2-a', 'k2-b'])
+    await store.requestRun('k2', 'cancel', new Date())
+    await queue.completeFenced({ ...succeeded('k2', 'k2-a', 'vk'), checks: [{ ...check, assetKey: 'k2-a', runId: 'k2' }] }, stopped, offer('k2-b'))
+    assert.equal((await endOf('k2', 'k2-a'))?.handedOff, undefined)
+    assert.equal(await statusOf('k2', 'k2-b'), 'queued')
+    assert.equal(await statusOf('k2', 'k2-a'), 'succeeded')
+  })
+
   test('nothing is handed off, and the upstream completes all the same, when the run was asked to stop, another run holds the lease, the step is no longer queued, or the upstream did not succeed', async () => {
     const cases: { runId: string; before: () => Promise<unknown>; status?: 'blocked' }[] = [
       { runId: 'n1', before: () => store.requestRun('n1', 'cancel', new Date()) },

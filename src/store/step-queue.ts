@@ -135,7 +135,8 @@ export interface StepQueue {
    * releases its run's lease on the asset-partition, in one transaction, only while `fence` is
    * still the step's: TRB7003 otherwise. `next`: the downstream step to enqueue in the same
    * transaction when the attempt succeeded (see HandOff); a completion sharing its transaction
-   * with other writes, or recording checks, enqueues none (the control plane starts it).
+   * with other writes, or recording another step's materialization, enqueues none (the control
+   * plane starts it).
    */
   completeFenced(completion: StepCompletion, fence: number, next?: HandOff): Promise<MaterializationRecord | undefined>
   /**

@@ -4,7 +4,7 @@ import { STEP_JOB_FORMAT, type AttemptEnd, type Claim, type FenceHold, type Hand
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
-import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, type CompletionRow } from './step-queue-statements.js'
+import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, RELEASE_HAND_OFF, type CompletionRow } from './step-queue-statements.js'
 import { stepEventOf } from './step-params.js'
 import { asStoreError, GENERIC_PLANS, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
@@ -126,7 +126,7 @@ export class PostgresStepQueue implements StepQueue {
   async completeFenced(completion: StepCompletion, fence: number, next?: HandOff): Promise<MaterializationRecord | undefined> {
     if (completesInOneStatement(completion)) return this.completeInOneStatement(completion, fence, next)
     const oneRoundTrip = completesInOneRoundTrip(completion)
-    return this.write((db, steps) => this.completeChecked(db, steps, completion, fence, oneRoundTrip), { oneRoundTrip })
+    return this.write((db, steps) => this.completeChecked(db, steps, completion, fence, oneRoundTrip, next), { oneRoundTrip })
   }
 
   async holdFence(ref: StepRef, fence: number, options: { readonly idleTimeoutMs?: number } = {}): Promise<FenceHold> {
@@ -147,7 +147,7 @@ export class PostgresStepQueue implements StepQueue {
         if (!completesInOneStatement(completion)) {
           const { stepWrites } = this
           if (!stepWrites) return Promise.reject(new Error('this step queue cannot record checks under a hold'))
-          return this.guard(() => open.commit((db) => this.completeChecked(db, stepWrites(db), completion, fence, false)))
+          return this.guard(() => open.commit((db) => this.completeChecked(db, stepWrites(db), completion, fence, false, next)))
         }
         // Alone in its transaction, the statement may take the write lock itself: the hold's row
         // locks came first. The statement and the COMMIT go out together.
@@ -163,13 +163,21 @@ export class PostgresStepQueue implements StepQueue {
 
   // A completion with checks (or a materialization of another step's): the fence check and the
   // records go out at once (with the end and the COMMIT when in one round trip): a stale fence
-  // fails in SQL and rolls the records back.
-  private async completeChecked(db: Client, steps: StepWrites, completion: StepCompletion, fence: number, oneRoundTrip: boolean): Promise<MaterializationRecord | undefined> {
+  // fails in SQL and rolls the records back. `next` (not in one round trip: the end says whether
+  // it was enqueued): the lease release hands it off, its event and the end queued after.
+  private async completeChecked(db: Client, steps: StepWrites, completion: StepCompletion, fence: number, oneRoundTrip: boolean, next?: HandOff): Promise<MaterializationRecord | undefined> {
     const checked = this.checkFence(db, completion.step, fence)
     const completed = steps.complete(completion, { oneRoundTrip })
-    const released = db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] })
-    this.recordEnd(db, completion.step, fence, endOf(completion))
-    const [, materialization] = await Promise.all([checked, completed, released])
+    const handOff = next && !oneRoundTrip ? handOffParams(completion, next) : undefined
+    const released = handOff
+      ? RELEASE_HAND_OFF.get(db, { ...handOff.params, ...keyParams(completion.step), status: completion.step.status, materialized: completion.materialization ? 1 : 0, dataVersion: completion.materialization?.dataVersion ?? null })
+      : db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] }).then(() => undefined)
+    if (!handOff) this.recordEnd(db, completion.step, fence, endOf(completion))
+    const [, materialization, handed] = await Promise.all([checked, completed, released])
+    if (handOff) {
+      if (handed?.handed) queueEvent(db, handOff.event)
+      this.recordEnd(db, completion.step, fence, { ...endOf(completion), ...(handed?.handed ? { handedOff: { assetKey: next!.assetKey, partition: next!.partition } } : {}) })
+    }
     return materialization
   }
 
@@ -184,7 +192,7 @@ export class PostgresStepQueue implements StepQueue {
   // COMPLETE_STEP alone in its transaction: with `next`, the hand-off of it too (one statement still).
   private completeAlone(db: Client, completion: StepCompletion, fence: number, next: HandOff | undefined): Promise<CompletionRow | undefined> {
     const params = this.completionParams(completion, fence)
-    return next ? COMPLETE_STEP.handOff.get(db, { ...params, ...handOffParams(completion, next) }) : COMPLETE_STEP.logged.get(db, params)
+    return next ? COMPLETE_STEP.handOff.get(db, { ...params, ...handOffParams(completion, next).params }) : COMPLETE_STEP.logged.get(db, params)
   }
 
   // COMPLETE_STEP in a transaction shared with other writes (or left open, a hold): it writes rows
@@ -327,8 +335,9 @@ export class PostgresStepQueue implements StepQueue {
   // Under the write lock, after the holder locked the claim's row (checkFence): ends are numbered
   // in commit order, so the control plane reading "ended_seq > last seen" never skips one. Watchers
   // of ENDS_CHANNEL are told at the commit.
-  private recordEnd(db: Client, ref: StepRef, fence: number, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null }): void {
-    queueUnderLock(db, ATTEMPT_END.bind({ ...keyParams(ref), fence, outcome: JSON.stringify({ status: end.status, error: end.error, retryable: end.retryable, reason: end.reason, durationMs: end.durationMs }) }))
+  private recordEnd(db: Client, ref: StepRef, fence: number, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null; handedOff?: AttemptEnd['handedOff'] }): void {
+    const { status, error, retryable, reason, durationMs, handedOff } = end
+    queueUnderLock(db, ATTEMPT_END.bind({ ...keyParams(ref), fence, outcome: JSON.stringify({ status, error, retryable, reason, durationMs, ...(handedOff ? { handedOff } : {}) }) }))
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -348,18 +357,20 @@ function completesInOneStatement(completion: StepCompletion): boolean {
     && (!materialization || (materialization.assetKey === step.assetKey && partitionKey(materialization.partition) === partitionKey(step.partition) && materialization.runId === step.runId))
 }
 
-// The hand-off's parameters (see handOffCtes in step-queue-statements.ts): the downstream's job, as the control plane would enqueue it, and its waiting record.
+// The hand-off's parameters (see handOffCtes in step-queue-statements.ts): the downstream's job, as the control plane would enqueue it, and its waiting record; and that record's event.
 function handOffParams(completion: StepCompletion, next: HandOff) {
   const { step } = completion
   const ref = { runId: step.runId, assetKey: next.assetKey, partition: next.partition }
   const job: StepJob = { ...ref, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
   const reason = `queued for a worker (handed over by the worker of ${step.assetKey})`
-  return {
+  const event = stepEventOf({ ...ref, status: 'waiting', attempt: 1, at: step.at, reason })
+  const params = {
     nextAssetKey: next.assetKey, nextPartition: partitionKey(next.partition), nextWhenChanged: next.whenChanged ? 1 : 0,
     nextJob: JSON.stringify(job), nextJobKey: jobKey(ref), nextFlags: next.pool ? [`pool:${next.pool}`] : null, task: STEP_TASK,
-    nextReason: reason, nextPayload: stepEventOf({ ...ref, status: 'waiting', attempt: 1, at: step.at, reason }).payload,
+    nextReason: reason, nextPayload: event.payload,
     nextRef: JSON.stringify({ assetKey: next.assetKey, partition: next.partition }),
   }
+  return { params, event }
 }
 
 // How a completed attempt ended, as step_claims records it.

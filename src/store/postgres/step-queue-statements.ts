@@ -172,6 +172,15 @@ const TELL_END = `SELECT pg_notify('${ENDS_CHANNEL}', CASE WHEN octet_length(pay
 export const ATTEMPT_END = new Statement('attempt_end', `WITH ${endedCte('fence = @fence::bigint AND outcome IS NULL')}
   ${TELL_END}`)
 
+/**
+ * A completion's lease release with its hand-off (see handOffCtes), for a completion written in
+ * several statements (with checks): its events and end are queued for the transaction's end.
+ */
+export const RELEASE_HAND_OFF = new Statement<{ handed: number }>('release_hand_off', `WITH released AS (
+    DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @runId RETURNING expires_at),
+  ${handOffCtes('released', '@materialized::integer = 1')}
+  SELECT (SELECT count(*) FROM ho_step)::integer AS handed, (SELECT count(*) FROM ho_state) AS written`)
+
 /** Each statement, alone in its transaction (`logged`) and sharing one. */
 export const CLAIM_STEP = { logged: claimStep(true), batched: claimStep(false) }
 export const ENQUEUE_STEP = { logged: enqueueStep(true), batched: enqueueStep(false) }
