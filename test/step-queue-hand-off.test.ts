@@ -7,6 +7,7 @@ import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { postgres } from '../src/store/store-config.js'
 import type { HandOff, StepJob, StepQueue } from '../src/store/step-queue.js'
 import type { StepCompletion } from '../src/store/store.js'
+import { ManualClock } from '../src/engine/clock.js'
 import { InProcessExecutor } from '../src/execution/in-process-executor.js'
 import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
 import { createDatabase, query } from './helpers/postgres-database.js'
@@ -90,13 +91,15 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.equal(await statusOf('k2', 'k2-a'), 'succeeded')
   })
 
-  test('nothing is handed off, and the upstream completes all the same, when the run was asked to stop, another run holds the lease, the step is no longer queued, or the upstream did not succeed', async () => {
+  test('nothing is handed off, and the upstream completes all the same, when the run was asked to stop, another run holds the lease, the step is no longer queued, the upstream did not succeed, or its lease lapsed', async () => {
     const cases: { runId: string; before: () => Promise<unknown>; status?: 'blocked' }[] = [
       { runId: 'n1', before: () => store.requestRun('n1', 'cancel', new Date()) },
       { runId: 'n2', before: () => store.requestRun('n2', 'pause', new Date()) },
       { runId: 'n3', before: () => store.acquireLease('n3-b', null, 'another-run', 60_000, new Date()) },
       { runId: 'n4', before: () => store.updateStep({ runId: 'n4', assetKey: 'n4-b', partition: null, status: 'canceled', at: new Date() }) },
       { runId: 'n5', before: async () => undefined, status: 'blocked' },
+      // The upstream's lease lapsed (its control plane died, its heartbeat stopped renewing it).
+      { runId: 'n6', before: () => query(database.url, `UPDATE leases SET expires_at = 1 WHERE holder = 'n6'`) },
     ]
     for (const { runId, before, status } of cases) {
       const fence = await started(runId, [`${runId}-a`, `${runId}-b`])
@@ -108,9 +111,9 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
       assert.notEqual(await statusOf(runId, `${runId}-b`), 'waiting', runId)
       assert.deepEqual(await jobsOf(runId, `${runId}-b`), [], runId)
     }
-    // The lease of another run stays that run's.
-    const [lease] = await query<{ holder: string }>(database.url, `SELECT holder FROM leases WHERE asset_key = 'n3-b'`)
-    assert.equal(lease?.holder, 'another-run')
+    // The lease of another run stays that run's; a step no longer queued gets none.
+    const leases = await query<{ asset_key: string; holder: string }>(database.url, `SELECT asset_key, holder FROM leases WHERE asset_key IN ('n3-b', 'n4-b') ORDER BY asset_key`)
+    assert.deepEqual(leases.map((l) => [l.asset_key, l.holder]), [['n3-b', 'another-run']])
   })
 
   test('a run that is not forced hands off only when the upstream published a data version the step has not read', async () => {
@@ -139,27 +142,47 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.deepEqual(await Promise.all(keys.map((key) => statusOf('s', `${key}-next`))), ['waiting', 'queued', 'queued'])
   })
 
-  test('the control plane adopts a handed-off step whose end it read before adopting it, and one that ends after', async () => {
-    const executor = new QueueExecutor(queue, store, new InProcessExecutor())
-    try {
-      const fence = await started('x', ['x-a', 'x-b', 'x-c'])
-      // x-a, enqueued by the test, is awaited as an adopted step is: its end names x-b.
-      const upstream = executor.adoptAttempt({ ...job('x', 'x-a') }, new AbortController().signal)
-      await queue.completeFenced(succeeded('x', 'x-a', 'va'), fence, offer('x-b', { next: offer('x-c') }))
-      assert.deepEqual(await upstream, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-b', partition: null } })
-      // x-b ends before the control plane adopts it: its end, heard (the executor's listener is told
-      // before this later one), is kept for the adoption.
+  test('the control plane adopts a handed-off step whose end it read before adopting it, and one that ends after; then, with nothing of its own left, it stops reading ends', async () => {
+    const clock = new ManualClock()
+    let reads = 0
+    // The queue's own LISTEN connection (shared with the watchers below), its reads of ends counted.
+    const counting = Object.assign(Object.create(queue) as StepQueue, {
+      watchEnds: queue.watchEnds!.bind(queue),
+      attemptEnds: (runId: string, afterSeq: number) => (reads++, queue.attemptEnds(runId, afterSeq)),
+    })
+    const executor = new QueueExecutor(counting, store, new InProcessExecutor(), clock)
+    // Resolves once `key`'s end was told (this listener comes after the executor's, which hears it first).
+    const told = async (key: string) => {
       let heard: () => void = () => undefined
-      const heardB = new Promise<void>((resolve) => (heard = resolve))
-      const stop = await queue.watchEnds!((end) => end?.assetKey === 'x-b' && heard())
+      const heardIt = new Promise<void>((resolve) => (heard = resolve))
+      const stop = await queue.watchEnds!((end) => end?.assetKey === key && heard())
+      return { heard: heardIt.then(stop) }
+    }
+    try {
+      await store.createRun({ id: 'x', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: ['x-a', 'x-b', 'x-c'].map((assetKey) => ({ assetKey, partition: null })) })
+      // x-a, enqueued by the control plane with its lease and the offer: its end names x-b.
+      const upstream = await executor.startAttempt({ ...job('x', 'x-a'), next: offer('x-b', { next: offer('x-c') }) }, { ttlMs: 60_000, now: new Date() }, new AbortController().signal)
+      const [queued] = await jobsOf('x', 'x-a')
+      assert.deepEqual(queued?.next, offer('x-b', { next: offer('x-c') }), 'the offer travels in the job')
+      await queue.completeFenced(succeeded('x', 'x-a', 'va'), await claimed('x', 'x-a', false), queued!.next)
+      assert.deepEqual(await upstream.outcome, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-b', partition: null } })
+      // x-b ends before the control plane adopts it: its end, heard, is kept for the adoption.
+      const heardB = await told('x-b')
       await queue.completeFenced(succeeded('x', 'x-b', 'vb'), await claimed('x', 'x-b', false), offer('x-c'))
-      await heardB
-      stop()
+      await heardB.heard
       assert.deepEqual(await executor.adoptAttempt({ ...job('x', 'x-b') }, new AbortController().signal), { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-c', partition: null } })
-      // x-c is adopted first and ends after.
+      // x-c is adopted first and ends after; meanwhile another control plane's run hands off a step, heard here too.
       const last = executor.adoptAttempt({ ...job('x', 'x-c') }, new AbortController().signal)
+      const heardForeign = await told('f-a')
+      await queue.completeFenced(succeeded('f', 'f-a', 'vf'), await started('f', ['f-a', 'f-b']), offer('f-b'))
+      await heardForeign.heard
       await queue.completeFenced(succeeded('x', 'x-c', 'vc'), await claimed('x', 'x-c', false))
       assert.deepEqual(await last, { status: 'succeeded', durationMs: 1 })
+      // Nothing awaited nor expected of its own: the fallback poll stopped, the other run's hand-off not kept.
+      const before = reads
+      clock.advance(5_000)
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(reads, before, 'ends were still read once nothing was awaited')
     } finally {
       await executor.close()
     }

@@ -84,6 +84,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   const onPause = () => {
     if (pausing || controller.signal.aborted) return
     pausing = true
+    // Stored too: workers hand off no more steps of a run asked to pause (see HandOff).
+    if (deps.executor?.adoptAttempt) void deps.store.requestRun(runId, 'pause', deps.clock.now()).catch(() => undefined)
     stopWaiting.abort()
     emit({ type: 'run_pausing', runId })
     wake?.()

@@ -70,7 +70,10 @@ export class QueueExecutor implements Executor {
     this.expected.delete(key)
     const early = this.early.get(key)
     this.early.delete(key)
-    if (early) return toOutcome(early)
+    if (early) {
+      this.quietWhenIdle()
+      return toOutcome(early)
+    }
     return (await this.await(attempt)).outcome(signal)
   }
 
@@ -127,13 +130,16 @@ export class QueueExecutor implements Executor {
     await this.store.requestRun(attempt.runId, 'cancel', new Date()).catch(() => undefined)
   }
 
-  // An end settles its attempt's wait; one named by a hand-off and not awaited yet is kept for its adoption.
+  // An end settles its attempt's wait; one named by a hand-off and not awaited yet is kept for its
+  // adoption. Only ends of attempts this executor awaits or expects count: others' runs share the
+  // channel, and the fallback poll reads again ends a notification brought.
   private deliver(end: AttemptEnd): void {
-    if (end.handedOff) this.expected.add(keyOf({ ...end.handedOff, runId: end.runId, attempt: 1 }))
     const key = keyOf(end)
     const waiter = this.waiting.get(key)
+    if (!waiter && !this.expected.has(key)) return
+    if (end.handedOff) this.expected.add(keyOf({ ...end.handedOff, runId: end.runId, attempt: 1 }))
     if (waiter) waiter(end)
-    else if (this.expected.has(key)) this.early.set(key, end)
+    else this.early.set(key, end)
   }
 
   private listen(): void {

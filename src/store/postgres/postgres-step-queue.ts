@@ -170,7 +170,7 @@ export class PostgresStepQueue implements StepQueue {
     const completed = steps.complete(completion, { oneRoundTrip })
     const handOff = next && !oneRoundTrip ? handOffParams(completion, next) : undefined
     const released = handOff
-      ? RELEASE_HAND_OFF.get(db, { ...handOff.params, ...keyParams(completion.step), status: completion.step.status, materialized: completion.materialization ? 1 : 0, dataVersion: completion.materialization?.dataVersion ?? null })
+      ? RELEASE_HAND_OFF.get(db, { ...handOff.params, ...keyParams(completion.step), status: completion.step.status, at: completion.step.at.getTime(), materialized: completion.materialization ? 1 : 0, dataVersion: completion.materialization?.dataVersion ?? null })
       : db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] }).then(() => undefined)
     if (!handOff) this.recordEnd(db, completion.step, fence, endOf(completion))
     const [, materialization, handed] = await Promise.all([checked, completed, released])

@@ -126,16 +126,19 @@ function completeStep(logged: boolean, handOff = false) {
  * `lease` is that statement's CTE of the upstream's released lease (its expires_at; none when the
  * completion is refused), `gate` what else must hold (a materialization was recorded). The
  * downstream's first attempt is enqueued, as ENQUEUE_STEP does, only while the run runs with
- * nothing asked of it, its step is still queued, the run takes its lease (free, or its own already:
- * never one another run holds, expired or not; the control plane decides those), which expires
- * when the upstream's would have (the run's heartbeat renews both alike), and, with
+ * nothing asked of it, the upstream's lease had not expired at the completion (@at: a run whose
+ * control plane died stops handing off once its leases lapse), its step is still queued (checked
+ * before the lease is taken, and again under the step's row lock), the run takes its lease (free,
+ * or its own already: never one another run holds, expired or not; the control plane decides
+ * those), which expires when the upstream's would have (the run's heartbeat renews both alike), and, with
  * @nextWhenChanged, the upstream's new data version (@dataVersion) is not the one the step last
  * read. Its rows: `ho_step` when enqueued, `ho_state` its asset's state.
  */
 function handOffCtes(lease: string, gate: string): string {
   const next = `run_id = @runId AND asset_key = @nextAssetKey AND partition = @nextPartition`
-  return `ho AS (SELECT expires_at FROM ${lease} WHERE @status::text = 'succeeded' AND ${gate}
+  return `ho AS (SELECT expires_at FROM ${lease} WHERE @status::text = 'succeeded' AND ${gate} AND expires_at > @at::bigint
     AND EXISTS (SELECT 1 FROM runs WHERE id = @runId AND status = 'running' AND requested IS NULL)
+    AND EXISTS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued')
     AND (@nextWhenChanged::integer = 0 OR NOT EXISTS (SELECT 1 FROM asset_state WHERE asset_key = @nextAssetKey AND partition = @nextPartition
       AND (input_versions::jsonb ->> @assetKey::text) IS NOT DISTINCT FROM @dataVersion::text))),
   ho_lease AS (INSERT INTO leases (asset_key, partition, holder, expires_at) SELECT @nextAssetKey, @nextPartition, @runId, expires_at FROM ho
