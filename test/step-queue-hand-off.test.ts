@@ -2,45 +2,31 @@
 // plane offered, in the same statement, only when nothing stands in the way; the control plane
 // adopts the step from the end that names it. Real PostgreSQL, no worker processes.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { PostgresStore } from '../src/store/postgres/postgres-store.js'
-import { postgres } from '../src/store/store-config.js'
+import { describe, test } from 'node:test'
 import type { HandOff, StepJob, StepQueue } from '../src/store/step-queue.js'
 import type { StepCompletion } from '../src/store/store.js'
 import { ManualClock } from '../src/engine/clock.js'
 import { InProcessExecutor } from '../src/execution/in-process-executor.js'
 import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
-import { createDatabase, query } from './helpers/postgres-database.js'
+import { query } from './helpers/postgres-database.js'
+import { stepQueueSuite } from './helpers/step-queue-suite.js'
 
 const job = (runId: string, assetKey: string): StepJob => ({ runId, assetKey, partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 2 })
 const offer = (assetKey: string, extra: Partial<HandOff> = {}): HandOff => ({ assetKey, partition: null, codeVersion: 'v1', pool: null, whenChanged: false, ...extra })
 
 describe('hand-off of a downstream step by the worker completing its upstream', () => {
-  let database: Awaited<ReturnType<typeof createDatabase>>
-  let store: PostgresStore
-  let queue: StepQueue
-  before(async () => {
-    database = await createDatabase()
-    store = await PostgresStore.open(postgres({ url: database.url, poolSize: 4 }))
-    await store.migrate()
-    queue = store.stepQueue()
-    await queue.prepare()
-  })
-  after(async () => {
-    await store.close()
-    await database.drop()
-  })
+  const suite = stepQueueSuite()
 
   // A run of `keys`, its first step enqueued with the run's lease and claimed: its fence.
   const started = async (runId: string, keys: readonly string[]): Promise<number> => {
-    await store.createRun({ id: runId, selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
+    await suite.store.createRun({ id: runId, selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
     return claimed(runId, keys[0]!)
   }
   const claimed = async (runId: string, assetKey: string, enqueue = true): Promise<number> => {
     if (enqueue) {
-      await queue.enqueueStep({ runId, assetKey, partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' }, job(runId, assetKey), { ttlMs: 60_000, now: new Date(), holder: runId })
+      await suite.queue.enqueueStep({ runId, assetKey, partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' }, job(runId, assetKey), { ttlMs: 60_000, now: new Date(), holder: runId })
     }
-    const claim = await queue.claimStep(job(runId, assetKey), 'w1', null, new Date())
+    const claim = await suite.queue.claimStep(job(runId, assetKey), 'w1', null, new Date())
     assert.ok(claim.claimed, `${assetKey} was not claimed`)
     return claim.fence
   }
@@ -48,27 +34,27 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     step: { runId, assetKey, partition: null, status: 'succeeded', attempt: 1, at: new Date(), durationMs: 1, error: null, reason: null },
     materialization: { assetKey, partition: null, runId, codeVersion: 'v1', dataVersion, inputVersions, rowCount: 1, columns: null, durationMs: 1, createdAt: new Date() },
   })
-  const statusOf = async (runId: string, assetKey: string) => (await store.listSteps(runId)).find((s) => s.assetKey === assetKey)!.status
-  const endOf = async (runId: string, assetKey: string) => (await queue.attemptEnds(runId, 0)).ends.find((e) => e.assetKey === assetKey)
+  const statusOf = async (runId: string, assetKey: string) => (await suite.store.listSteps(runId)).find((s) => s.assetKey === assetKey)!.status
+  const endOf = async (runId: string, assetKey: string) => (await suite.queue.attemptEnds(runId, 0)).ends.find((e) => e.assetKey === assetKey)
   // The jobs of a run's step (the queue's own table: no worker takes them here).
-  const jobsOf = async (runId: string, assetKey: string) => (await query<{ payload: StepJob }>(database.url,
+  const jobsOf = async (runId: string, assetKey: string) => (await query<{ payload: StepJob }>(suite.url,
     `SELECT payload FROM graphile_worker._private_jobs WHERE key = $1 ORDER BY id`, [JSON.stringify([runId, assetKey, ''])])).map((j) => j.payload)
 
   test("the completion enqueues the offered step in its statement: waiting, its job (with the offers after it), the run's lease at the upstream's expiry, named in the end, its event after the upstream's", async () => {
     const fence = await started('h1', ['a', 'b', 'c'])
-    const [{ expires_at: expiry }] = await query<{ expires_at: string }>(database.url, `SELECT expires_at FROM leases WHERE asset_key = 'a' AND holder = 'h1'`) as [{ expires_at: string }]
-    await queue.completeFenced(succeeded('h1', 'a', 'va'), fence, offer('b', { next: offer('c') }))
+    const [{ expires_at: expiry }] = await query<{ expires_at: string }>(suite.url, `SELECT expires_at FROM leases WHERE asset_key = 'a' AND holder = 'h1'`) as [{ expires_at: string }]
+    await suite.queue.completeFenced(succeeded('h1', 'a', 'va'), fence, offer('b', { next: offer('c') }))
     assert.equal(await statusOf('h1', 'b'), 'waiting')
     assert.deepEqual((await endOf('h1', 'a'))?.handedOff, { assetKey: 'b', partition: null })
-    const leases = await query<{ asset_key: string; expires_at: string }>(database.url, `SELECT asset_key, expires_at FROM leases WHERE holder = 'h1' ORDER BY asset_key`)
+    const leases = await query<{ asset_key: string; expires_at: string }>(suite.url, `SELECT asset_key, expires_at FROM leases WHERE holder = 'h1' ORDER BY asset_key`)
     assert.deepEqual(leases.map((l) => [l.asset_key, l.expires_at]), [['b', expiry]])
     const [handed] = await jobsOf('h1', 'b')
     assert.deepEqual({ ...handed, next: handed?.next }, { runId: 'h1', assetKey: 'b', partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 2, next: offer('c') })
-    const events = (await store.listEvents({ runId: 'h1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
+    const events = (await suite.store.listEvents({ runId: 'h1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
     assert.deepEqual(events.slice(-3), ['materialization a', 'step_succeeded a', 'step_waiting b'])
     // The handed-off job is claimed and completed as any other, handing off the next in turn.
     const next = await claimed('h1', 'b', false)
-    await queue.completeFenced(succeeded('h1', 'b', 'vb', { a: 'va' }), next, handed!.next)
+    await suite.queue.completeFenced(succeeded('h1', 'b', 'vb', { a: 'va' }), next, handed!.next)
     assert.equal(await statusOf('h1', 'c'), 'waiting')
     assert.deepEqual((await endOf('h1', 'b'))?.handedOff, { assetKey: 'c', partition: null })
   })
@@ -76,16 +62,16 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
   test('a completion recording checks (several statements) hands off too: its events, then the check, the step and the hand-off, in order', async () => {
     const fence = await started('k1', ['k-a', 'k-b'])
     const check = { assetKey: 'k-a', partition: null, runId: 'k1', checkName: 'not_null(id)', checkType: 'not_null', severity: 'error' as const, blocking: true, passed: true, failingRows: 0, sample: [], message: null, createdAt: new Date() }
-    await queue.completeFenced({ ...succeeded('k1', 'k-a', 'vk'), checks: [check] }, fence, offer('k-b'))
+    await suite.queue.completeFenced({ ...succeeded('k1', 'k-a', 'vk'), checks: [check] }, fence, offer('k-b'))
     assert.deepEqual((await endOf('k1', 'k-a'))?.handedOff, { assetKey: 'k-b', partition: null })
     assert.equal(await statusOf('k1', 'k-b'), 'waiting')
     assert.equal((await jobsOf('k1', 'k-b')).length, 1)
-    const events = (await store.listEvents({ runId: 'k1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
+    const events = (await suite.store.listEvents({ runId: 'k1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
     assert.deepEqual(events.slice(-4), ['materialization k-a', 'check_evaluated k-a', 'step_succeeded k-a', 'step_waiting k-b'])
     // Refused in the same way: a run asked to stop.
     const stopped = await started('k2', ['k2-a', 'k2-b'])
-    await store.requestRun('k2', 'cancel', new Date())
-    await queue.completeFenced({ ...succeeded('k2', 'k2-a', 'vk'), checks: [{ ...check, assetKey: 'k2-a', runId: 'k2' }] }, stopped, offer('k2-b'))
+    await suite.store.requestRun('k2', 'cancel', new Date())
+    await suite.queue.completeFenced({ ...succeeded('k2', 'k2-a', 'vk'), checks: [{ ...check, assetKey: 'k2-a', runId: 'k2' }] }, stopped, offer('k2-b'))
     assert.equal((await endOf('k2', 'k2-a'))?.handedOff, undefined)
     assert.equal(await statusOf('k2', 'k2-b'), 'queued')
     assert.equal(await statusOf('k2', 'k2-a'), 'succeeded')
@@ -93,50 +79,50 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
 
   test('nothing is handed off, and the upstream completes all the same, when the run was asked to stop, another run holds the lease, the step is no longer queued, the upstream did not succeed, or its lease lapsed', async () => {
     const cases: { runId: string; before: () => Promise<unknown>; status?: 'blocked' }[] = [
-      { runId: 'n1', before: () => store.requestRun('n1', 'cancel', new Date()) },
-      { runId: 'n2', before: () => store.requestRun('n2', 'pause', new Date()) },
-      { runId: 'n3', before: () => store.acquireLease('n3-b', null, 'another-run', 60_000, new Date()) },
-      { runId: 'n4', before: () => store.updateStep({ runId: 'n4', assetKey: 'n4-b', partition: null, status: 'canceled', at: new Date() }) },
+      { runId: 'n1', before: () => suite.store.requestRun('n1', 'cancel', new Date()) },
+      { runId: 'n2', before: () => suite.store.requestRun('n2', 'pause', new Date()) },
+      { runId: 'n3', before: () => suite.store.acquireLease('n3-b', null, 'another-run', 60_000, new Date()) },
+      { runId: 'n4', before: () => suite.store.updateStep({ runId: 'n4', assetKey: 'n4-b', partition: null, status: 'canceled', at: new Date() }) },
       { runId: 'n5', before: async () => undefined, status: 'blocked' },
       // The upstream's lease lapsed (its control plane died, its heartbeat stopped renewing it).
-      { runId: 'n6', before: () => query(database.url, `UPDATE leases SET expires_at = 1 WHERE holder = 'n6'`) },
+      { runId: 'n6', before: () => query(suite.url, `UPDATE leases SET expires_at = 1 WHERE holder = 'n6'`) },
     ]
     for (const { runId, before, status } of cases) {
       const fence = await started(runId, [`${runId}-a`, `${runId}-b`])
       await before()
       const completion = succeeded(runId, `${runId}-a`, 'v')
-      await queue.completeFenced(status ? { step: { ...completion.step, status, reason: 'blocked by a check' } } : completion, fence, offer(`${runId}-b`))
+      await suite.queue.completeFenced(status ? { step: { ...completion.step, status, reason: 'blocked by a check' } } : completion, fence, offer(`${runId}-b`))
       assert.equal(await statusOf(runId, `${runId}-a`), status ?? 'succeeded', runId)
       assert.equal((await endOf(runId, `${runId}-a`))?.handedOff, undefined, runId)
       assert.notEqual(await statusOf(runId, `${runId}-b`), 'waiting', runId)
       assert.deepEqual(await jobsOf(runId, `${runId}-b`), [], runId)
     }
     // The lease of another run stays that run's; a step no longer queued gets none.
-    const leases = await query<{ asset_key: string; holder: string }>(database.url, `SELECT asset_key, holder FROM leases WHERE asset_key IN ('n3-b', 'n4-b') ORDER BY asset_key`)
+    const leases = await query<{ asset_key: string; holder: string }>(suite.url, `SELECT asset_key, holder FROM leases WHERE asset_key IN ('n3-b', 'n4-b') ORDER BY asset_key`)
     assert.deepEqual(leases.map((l) => [l.asset_key, l.holder]), [['n3-b', 'another-run']])
   })
 
   test('a run that is not forced hands off only when the upstream published a data version the step has not read', async () => {
     // The step last read a's version 'same' (an earlier run built it on that).
-    await store.createRun({ id: 'v0', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'v-b', partition: null }] })
-    await store.completeStep(succeeded('v0', 'v-b', 'vb', { 'v-a': 'same' }))
+    await suite.store.createRun({ id: 'v0', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'v-b', partition: null }] })
+    await suite.store.completeStep(succeeded('v0', 'v-b', 'vb', { 'v-a': 'same' }))
     const unchanged = await started('v1', ['v-a', 'v-b'])
-    await queue.completeFenced(succeeded('v1', 'v-a', 'same'), unchanged, offer('v-b', { whenChanged: true }))
+    await suite.queue.completeFenced(succeeded('v1', 'v-a', 'same'), unchanged, offer('v-b', { whenChanged: true }))
     assert.equal((await endOf('v1', 'v-a'))?.handedOff, undefined)
     assert.equal(await statusOf('v1', 'v-b'), 'queued')
-    await store.releaseLeasesOf('v1')
+    await suite.store.releaseLeasesOf('v1')
     const changed = await started('v2', ['v-a', 'v-b'])
-    await queue.completeFenced(succeeded('v2', 'v-a', 'new'), changed, offer('v-b', { whenChanged: true }))
+    await suite.queue.completeFenced(succeeded('v2', 'v-a', 'new'), changed, offer('v-b', { whenChanged: true }))
     assert.deepEqual((await endOf('v2', 'v-a'))?.handedOff, { assetKey: 'v-b', partition: null })
     assert.equal(await statusOf('v2', 'v-b'), 'waiting')
   })
 
   test('completions sharing a transaction hand off nothing (the control plane starts those steps)', async () => {
     const keys = ['s0', 's1', 's2']
-    await store.createRun({ id: 's', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [...keys, ...keys.map((k) => `${k}-next`)].map((assetKey) => ({ assetKey, partition: null })) })
+    await suite.store.createRun({ id: 's', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [...keys, ...keys.map((k) => `${k}-next`)].map((assetKey) => ({ assetKey, partition: null })) })
     const fences = await Promise.all(keys.map((key) => claimed('s', key)))
     // Issued in one tick: the first goes alone (and hands off), the rest share the next transaction.
-    await Promise.all(keys.map((key, i) => queue.completeFenced(succeeded('s', key, 'v'), fences[i]!, offer(`${key}-next`))))
+    await Promise.all(keys.map((key, i) => suite.queue.completeFenced(succeeded('s', key, 'v'), fences[i]!, offer(`${key}-next`))))
     const handed = await Promise.all(keys.map(async (key) => (await endOf('s', key))?.handedOff?.assetKey ?? null))
     assert.deepEqual(handed, ['s0-next', null, null])
     assert.deepEqual(await Promise.all(keys.map((key) => statusOf('s', `${key}-next`))), ['waiting', 'queued', 'queued'])
@@ -146,37 +132,37 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     const clock = new ManualClock()
     let reads = 0
     // The queue's own LISTEN connection (shared with the watchers below), its reads of ends counted.
-    const counting = Object.assign(Object.create(queue) as StepQueue, {
-      watchEnds: queue.watchEnds!.bind(queue),
-      attemptEnds: (runId: string, afterSeq: number) => (reads++, queue.attemptEnds(runId, afterSeq)),
+    const counting = Object.assign(Object.create(suite.queue) as StepQueue, {
+      watchEnds: suite.queue.watchEnds!.bind(suite.queue),
+      attemptEnds: (runId: string, afterSeq: number) => (reads++, suite.queue.attemptEnds(runId, afterSeq)),
     })
-    const executor = new QueueExecutor(counting, store, new InProcessExecutor(), clock)
+    const executor = new QueueExecutor(counting, suite.store, new InProcessExecutor(), clock)
     // Resolves once `key`'s end was told (this listener comes after the executor's, which hears it first).
     const told = async (key: string) => {
       let heard: () => void = () => undefined
       const heardIt = new Promise<void>((resolve) => (heard = resolve))
-      const stop = await queue.watchEnds!((end) => end?.assetKey === key && heard())
+      const stop = await suite.queue.watchEnds!((end) => end?.assetKey === key && heard())
       return { heard: heardIt.then(stop) }
     }
     try {
-      await store.createRun({ id: 'x', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: ['x-a', 'x-b', 'x-c'].map((assetKey) => ({ assetKey, partition: null })) })
+      await suite.store.createRun({ id: 'x', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: ['x-a', 'x-b', 'x-c'].map((assetKey) => ({ assetKey, partition: null })) })
       // x-a, enqueued by the control plane with its lease and the offer: its end names x-b.
       const upstream = await executor.startAttempt({ ...job('x', 'x-a'), next: offer('x-b', { next: offer('x-c') }) }, { ttlMs: 60_000, now: new Date() }, new AbortController().signal)
       const [queued] = await jobsOf('x', 'x-a')
       assert.deepEqual(queued?.next, offer('x-b', { next: offer('x-c') }), 'the offer travels in the job')
-      await queue.completeFenced(succeeded('x', 'x-a', 'va'), await claimed('x', 'x-a', false), queued!.next)
+      await suite.queue.completeFenced(succeeded('x', 'x-a', 'va'), await claimed('x', 'x-a', false), queued!.next)
       assert.deepEqual(await upstream.outcome, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-b', partition: null } })
       // x-b ends before the control plane adopts it: its end, heard, is kept for the adoption.
       const heardB = await told('x-b')
-      await queue.completeFenced(succeeded('x', 'x-b', 'vb'), await claimed('x', 'x-b', false), offer('x-c'))
+      await suite.queue.completeFenced(succeeded('x', 'x-b', 'vb'), await claimed('x', 'x-b', false), offer('x-c'))
       await heardB.heard
       assert.deepEqual(await executor.adoptAttempt({ ...job('x', 'x-b') }, new AbortController().signal), { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-c', partition: null } })
       // x-c is adopted first and ends after; meanwhile another control plane's run hands off a step, heard here too.
       const last = executor.adoptAttempt({ ...job('x', 'x-c') }, new AbortController().signal)
       const heardForeign = await told('f-a')
-      await queue.completeFenced(succeeded('f', 'f-a', 'vf'), await started('f', ['f-a', 'f-b']), offer('f-b'))
+      await suite.queue.completeFenced(succeeded('f', 'f-a', 'vf'), await started('f', ['f-a', 'f-b']), offer('f-b'))
       await heardForeign.heard
-      await queue.completeFenced(succeeded('x', 'x-c', 'vc'), await claimed('x', 'x-c', false))
+      await suite.queue.completeFenced(succeeded('x', 'x-c', 'vc'), await claimed('x', 'x-c', false))
       assert.deepEqual(await last, { status: 'succeeded', durationMs: 1 })
       // Nothing awaited nor expected of its own: the fallback poll stopped, the other run's hand-off not kept.
       const before = reads

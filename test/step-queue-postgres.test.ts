@@ -1,7 +1,7 @@
 // The PostgreSQL step queue's writes, without worker processes: a claim, an end and an enqueue
 // each go out in one round trip, so what they refuse must roll back in SQL. Real PostgreSQL.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import pg from 'pg'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { postgres } from '../src/store/store-config.js'
@@ -10,68 +10,56 @@ import type { Store } from '../src/store/store.js'
 import { ManualClock } from '../src/engine/clock.js'
 import { InProcessExecutor } from '../src/execution/in-process-executor.js'
 import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
-import { createDatabase, query } from './helpers/postgres-database.js'
+import { query } from './helpers/postgres-database.js'
+import { stepQueueSuite } from './helpers/step-queue-suite.js'
 
 const job = (runId: string, assetKey: string, attempt: number): StepJob => ({
   runId, assetKey, partition: null, attempt, codeVersion: 'v1', pool: null, inputs: { values: {}, versions: {} },
 })
 
 describe('postgres step queue', () => {
-  let database: Awaited<ReturnType<typeof createDatabase>>
-  let store: PostgresStore
-  let queue: StepQueue
-  before(async () => {
-    database = await createDatabase()
-    store = await PostgresStore.open(postgres({ url: database.url, poolSize: 4 }))
-    await store.migrate()
-    queue = store.stepQueue()
-    await queue.prepare()
-  })
-  after(async () => {
-    await store.close()
-    await database.drop()
-  })
+  const suite = stepQueueSuite()
 
-  const waiting = (runId: string, assetKey: string, attempt: number) => queue.enqueueStep({ runId, assetKey, partition: null, status: 'waiting', attempt, at: new Date(), reason: 'queued for a worker' }, job(runId, assetKey, attempt))
-  const status = async (runId: string, assetKey: string) => (await store.listSteps(runId)).find((s) => s.assetKey === assetKey)!.status
-  const eventTypes = async (runId: string) => (await store.listEvents({ runId })).map((e) => `${e.type}${e.assetKey ? ` ${e.assetKey}` : ''}`)
+  const waiting = (runId: string, assetKey: string, attempt: number) => suite.queue.enqueueStep({ runId, assetKey, partition: null, status: 'waiting', attempt, at: new Date(), reason: 'queued for a worker' }, job(runId, assetKey, attempt))
+  const status = async (runId: string, assetKey: string) => (await suite.store.listSteps(runId)).find((s) => s.assetKey === assetKey)!.status
+  const eventTypes = async (runId: string) => (await suite.store.listEvents({ runId })).map((e) => `${e.type}${e.assetKey ? ` ${e.assetKey}` : ''}`)
 
   test('a claim of a superseded or ended attempt is refused and leaves no running record; a current one gets a fence', async () => {
-    await store.createRun({ id: 'r1', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'a', partition: null }] })
+    await suite.store.createRun({ id: 'r1', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'a', partition: null }] })
     await waiting('r1', 'a', 2)
-    assert.deepEqual(await queue.claimStep(job('r1', 'a', 1), 'w1', null, new Date()), { claimed: false, why: 'superseded' })
+    assert.deepEqual(await suite.queue.claimStep(job('r1', 'a', 1), 'w1', null, new Date()), { claimed: false, why: 'superseded' })
     assert.equal(await status('r1', 'a'), 'waiting')
-    const claim = await queue.claimStep(job('r1', 'a', 2), 'w1', null, new Date())
+    const claim = await suite.queue.claimStep(job('r1', 'a', 2), 'w1', null, new Date())
     assert.ok(claim.claimed && claim.fence > 0)
     assert.equal(await status('r1', 'a'), 'running')
-    await queue.completeFenced({ step: { runId: 'r1', assetKey: 'a', partition: null, status: 'succeeded', attempt: 2, at: new Date(), durationMs: 1, error: null, reason: null } }, claim.fence)
-    assert.deepEqual(await queue.claimStep(job('r1', 'a', 2), 'w2', null, new Date()), { claimed: false, why: 'ended' })
+    await suite.queue.completeFenced({ step: { runId: 'r1', assetKey: 'a', partition: null, status: 'succeeded', attempt: 2, at: new Date(), durationMs: 1, error: null, reason: null } }, claim.fence)
+    assert.deepEqual(await suite.queue.claimStep(job('r1', 'a', 2), 'w2', null, new Date()), { claimed: false, why: 'ended' })
     assert.equal(await status('r1', 'a'), 'succeeded')
     assert.deepEqual(await eventTypes('r1'), ['run_started', 'step_waiting a', 'step_running a', 'step_succeeded a'])
   })
 
   test('claims sent at once (sharing a transaction) with one refused: the others are claimed, the refused one records nothing', async () => {
     const keys = ['b0', 'b1', 'b2', 'b3']
-    await store.createRun({ id: 'r2', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
+    await suite.store.createRun({ id: 'r2', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
     await Promise.all(keys.map((key) => waiting('r2', key, 1)))
-    const claims = await Promise.all(keys.map((key, i) => queue.claimStep(job('r2', key, i === 2 ? 7 : 1), 'w1', null, new Date())))
+    const claims = await Promise.all(keys.map((key, i) => suite.queue.claimStep(job('r2', key, i === 2 ? 7 : 1), 'w1', null, new Date())))
     assert.deepEqual(claims.map((c) => c.claimed), [true, true, false, true])
     assert.deepEqual(await Promise.all(keys.map((key) => status('r2', key))), ['running', 'running', 'waiting', 'running'])
     assert.equal((await eventTypes('r2')).filter((t) => t === 'step_running b2').length, 0)
   })
 
   test('a claim racing a writer that ends the step (recovery settling a dead run) waits for it and is refused: the end stays', async () => {
-    await store.createRun({ id: 'r9', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'z', partition: null }] })
+    await suite.store.createRun({ id: 'r9', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'z', partition: null }] })
     await waiting('r9', 'z', 1)
-    const other = new pg.Client({ connectionString: database.url })
+    const other = new pg.Client({ connectionString: suite.url })
     await other.connect()
     try {
       await other.query('BEGIN')
       await other.query(`UPDATE steps SET status = 'failed' WHERE run_id = 'r9' AND asset_key = 'z'`)
-      const claim = queue.claimStep(job('r9', 'z', 1), 'w1', null, new Date())
+      const claim = suite.queue.claimStep(job('r9', 'z', 1), 'w1', null, new Date())
       // Commit only once the claim waits on the step's row lock (seen in pg_stat_activity), bounded.
       const deadline = Date.now() + 10_000
-      while ((await query(database.url, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).length === 0) {
+      while ((await query(suite.url, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).length === 0) {
         assert.ok(Date.now() < deadline, 'the claim never waited on the row lock')
         await new Promise((resolve) => setTimeout(resolve, 5))
       }
@@ -84,94 +72,94 @@ describe('postgres step queue', () => {
   })
 
   test('an end under a stale fence is refused (TRB7003) and records nothing; the current end reaches a watcher with the notification', async () => {
-    await store.createRun({ id: 'r3', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'c', partition: null }] })
+    await suite.store.createRun({ id: 'r3', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'c', partition: null }] })
     await waiting('r3', 'c', 1)
-    const first = await queue.claimStep(job('r3', 'c', 1), 'w1', null, new Date())
-    const second = await queue.claimStep(job('r3', 'c', 1), 'w2', null, new Date())
+    const first = await suite.queue.claimStep(job('r3', 'c', 1), 'w1', null, new Date())
+    const second = await suite.queue.claimStep(job('r3', 'c', 1), 'w2', null, new Date())
     assert.ok(first.claimed && second.claimed && second.fence > first.fence)
     let resolveEnd!: (end: AttemptEnd | undefined) => void
     const ended = new Promise<AttemptEnd | undefined>((resolve) => (resolveEnd = resolve))
     // Resolves once the LISTEN is in place: the end below cannot slip by before it.
-    const stopWatching = await queue.watchEnds!((end) => resolveEnd(end))
+    const stopWatching = await suite.queue.watchEnds!((end) => resolveEnd(end))
     const completion = { step: { runId: 'r3', assetKey: 'c', partition: null, status: 'succeeded' as const, attempt: 1, at: new Date(), durationMs: 1, error: null, reason: null }, materialization: { assetKey: 'c', partition: null, runId: 'r3', codeVersion: 'v1', dataVersion: 'd', inputVersions: {}, rowCount: 1, columns: null, durationMs: 1, createdAt: new Date() } }
-    await assert.rejects(queue.completeFenced(completion, first.fence), /TRB7003/)
-    assert.equal((await store.listMaterializations('c')).length, 0)
+    await assert.rejects(suite.queue.completeFenced(completion, first.fence), /TRB7003/)
+    assert.equal((await suite.store.listMaterializations('c')).length, 0)
     assert.equal(await status('r3', 'c'), 'running')
-    const record = await queue.completeFenced(completion, second.fence)
+    const record = await suite.queue.completeFenced(completion, second.fence)
     const end = await ended
     assert.deepEqual(end && { runId: end.runId, assetKey: end.assetKey, attempt: end.attempt, status: end.status }, { runId: 'r3', assetKey: 'c', attempt: 1, status: 'succeeded' })
-    const [published] = await store.listMaterializations('c')
+    const [published] = await suite.store.listMaterializations('c')
     assert.equal(published?.id, record?.id)
-    const events = await store.listEvents({ runId: 'r3' })
+    const events = await suite.store.listEvents({ runId: 'r3' })
     assert.deepEqual(events.map((e) => e.type), ['run_started', 'step_waiting', 'step_running', 'step_running', 'materialization', 'step_succeeded'])
     assert.equal(events[4]!.payload.id, record?.id)
-    const [claimRow] = await query<{ outcome: string }>(database.url, `SELECT outcome FROM step_claims WHERE run_id = 'r3'`)
+    const [claimRow] = await query<{ outcome: string }>(suite.url, `SELECT outcome FROM step_claims WHERE run_id = 'r3'`)
     assert.equal((JSON.parse(claimRow!.outcome) as { status: string }).status, 'succeeded')
     stopWatching()
   })
 
   test('completions sent at once (sharing a transaction), one under a stale fence: the others record their materialization, events in order, end and lease release; the stale one records nothing', async () => {
     const keys = ['d0', 'd1', 'd2', 'd3']
-    await store.createRun({ id: 'r4', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
-    await Promise.all(keys.map((key) => store.acquireLease(key, null, 'r4', 60_000, new Date())))
+    await suite.store.createRun({ id: 'r4', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
+    await Promise.all(keys.map((key) => suite.store.acquireLease(key, null, 'r4', 60_000, new Date())))
     await Promise.all(keys.map((key) => waiting('r4', key, 1)))
-    const claims = await Promise.all(keys.map((key) => queue.claimStep(job('r4', key, 1), 'w1', null, new Date())))
+    const claims = await Promise.all(keys.map((key) => suite.queue.claimStep(job('r4', key, 1), 'w1', null, new Date())))
     const fences = claims.map((c) => (c.claimed ? c.fence : Number.NaN))
     // d2's attempt was taken over by another worker: its first fence is stale.
-    const retaken = await queue.claimStep(job('r4', 'd2', 1), 'w2', null, new Date())
+    const retaken = await suite.queue.claimStep(job('r4', 'd2', 1), 'w2', null, new Date())
     assert.ok(retaken.claimed)
     const completion = (assetKey: string) => ({
       step: { runId: 'r4', assetKey, partition: null, status: 'succeeded' as const, attempt: 1, at: new Date(), durationMs: 1, error: null, reason: null },
       materialization: { assetKey, partition: null, runId: 'r4', codeVersion: 'v1', dataVersion: `d-${assetKey}`, inputVersions: {}, rowCount: 3, columns: null, durationMs: 1, createdAt: new Date() },
     })
     // Issued in one tick: the first goes alone, the rest share the next transaction.
-    const results = await Promise.allSettled(keys.map((key, i) => queue.completeFenced(completion(key), fences[i]!)))
+    const results = await Promise.allSettled(keys.map((key, i) => suite.queue.completeFenced(completion(key), fences[i]!)))
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
     assert.match(String((results[2] as PromiseRejectedResult).reason), /TRB7003/)
     assert.deepEqual(await Promise.all(keys.map((key) => status('r4', key))), ['succeeded', 'succeeded', 'running', 'succeeded'])
-    assert.deepEqual(await Promise.all(keys.map(async (key) => (await store.listMaterializations(key)).length)), [1, 1, 0, 1])
-    const states = await store.assetStates(keys)
+    assert.deepEqual(await Promise.all(keys.map(async (key) => (await suite.store.listMaterializations(key)).length)), [1, 1, 0, 1])
+    const states = await suite.store.assetStates(keys)
     assert.deepEqual(states.map((s) => [s.assetKey, s.lastMaterialization?.dataVersion ?? null, s.lastStep?.status ?? null]), [['d0', 'd-d0', 'succeeded'], ['d1', 'd-d1', 'succeeded'], ['d2', null, 'running'], ['d3', 'd-d3', 'succeeded']])
-    const events = await store.listEvents({ runId: 'r4' })
+    const events = await suite.store.listEvents({ runId: 'r4' })
     for (const key of ['d0', 'd1', 'd3']) {
       const mine = events.filter((e) => e.assetKey === key).map((e) => e.type)
       assert.deepEqual(mine, ['step_waiting', 'step_running', 'materialization', 'step_succeeded'], key)
     }
     assert.deepEqual(events.filter((e) => e.assetKey === 'd2').map((e) => e.type), ['step_waiting', 'step_running', 'step_running'])
-    const ends = await query<{ asset_key: string; ended_seq: string | null }>(database.url, `SELECT asset_key, ended_seq FROM step_claims WHERE run_id = 'r4' ORDER BY asset_key`)
+    const ends = await query<{ asset_key: string; ended_seq: string | null }>(suite.url, `SELECT asset_key, ended_seq FROM step_claims WHERE run_id = 'r4' ORDER BY asset_key`)
     assert.deepEqual(ends.map((e) => [e.asset_key, e.ended_seq !== null]), [['d0', true], ['d1', true], ['d2', false], ['d3', true]])
-    const leases = await query<{ asset_key: string }>(database.url, `SELECT asset_key FROM leases WHERE holder = 'r4' ORDER BY asset_key`)
+    const leases = await query<{ asset_key: string }>(suite.url, `SELECT asset_key FROM leases WHERE holder = 'r4' ORDER BY asset_key`)
     assert.deepEqual(leases.map((l) => l.asset_key), ['d2'])
   })
 
   test("an enqueue with the step's lease: enqueued when the lease is free, nothing but the lease when the caller's read is stale, nothing at all when another run holds it", async () => {
-    await store.createRun({ id: 'r5', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'e', partition: null }, { assetKey: 'f', partition: null }, { assetKey: 'g', partition: null }] })
-    const enqueue = (assetKey: string, lease: { lastMaterializationId?: number | null }) => queue.enqueueStep(
+    await suite.store.createRun({ id: 'r5', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'e', partition: null }, { assetKey: 'f', partition: null }, { assetKey: 'g', partition: null }] })
+    const enqueue = (assetKey: string, lease: { lastMaterializationId?: number | null }) => suite.queue.enqueueStep(
       { runId: 'r5', assetKey, partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' }, job('r5', assetKey, 1),
       { ttlMs: 60_000, now: new Date(), holder: 'r5', ...lease },
     )
     assert.deepEqual(await enqueue('e', { lastMaterializationId: null }), { acquired: true, holder: 'r5', stale: false })
     assert.equal(await status('r5', 'e'), 'waiting')
     // f was published since the caller read "no materialization": stale, not enqueued, the lease kept.
-    await store.completeStep({ step: { runId: 'r5', assetKey: 'f', partition: null, status: 'succeeded', attempt: 1, at: new Date(), durationMs: 1 }, materialization: { assetKey: 'f', partition: null, runId: 'other', codeVersion: 'v1', dataVersion: 'd', inputVersions: {}, rowCount: 1, columns: null, durationMs: 1, createdAt: new Date() } })
-    await store.updateStep({ runId: 'r5', assetKey: 'f', partition: null, status: 'queued', at: new Date() })
+    await suite.store.completeStep({ step: { runId: 'r5', assetKey: 'f', partition: null, status: 'succeeded', attempt: 1, at: new Date(), durationMs: 1 }, materialization: { assetKey: 'f', partition: null, runId: 'other', codeVersion: 'v1', dataVersion: 'd', inputVersions: {}, rowCount: 1, columns: null, durationMs: 1, createdAt: new Date() } })
+    await suite.store.updateStep({ runId: 'r5', assetKey: 'f', partition: null, status: 'queued', at: new Date() })
     assert.deepEqual(await enqueue('f', { lastMaterializationId: null }), { acquired: true, holder: 'r5', stale: true })
     assert.equal(await status('r5', 'f'), 'queued')
-    await store.acquireLease('g', null, 'another-run', 60_000, new Date())
+    await suite.store.acquireLease('g', null, 'another-run', 60_000, new Date())
     assert.deepEqual(await enqueue('g', {}), { acquired: false, holder: 'another-run', stale: false })
     assert.equal(await status('r5', 'g'), 'queued')
-    const leases = await query<{ asset_key: string; holder: string }>(database.url, `SELECT asset_key, holder FROM leases WHERE asset_key IN ('e', 'f', 'g') ORDER BY asset_key`)
+    const leases = await query<{ asset_key: string; holder: string }>(suite.url, `SELECT asset_key, holder FROM leases WHERE asset_key IN ('e', 'f', 'g') ORDER BY asset_key`)
     assert.deepEqual(leases.map((l) => [l.asset_key, l.holder]), [['e', 'r5'], ['f', 'r5'], ['g', 'another-run']])
-    const claims = await query<{ asset_key: string; attempt: number; fence: string }>(database.url, `SELECT asset_key, attempt, fence FROM step_claims WHERE run_id = 'r5' ORDER BY asset_key`)
+    const claims = await query<{ asset_key: string; attempt: number; fence: string }>(suite.url, `SELECT asset_key, attempt, fence FROM step_claims WHERE run_id = 'r5' ORDER BY asset_key`)
     assert.deepEqual(claims.map((c) => [c.asset_key, c.attempt, Number(c.fence)]), [['e', 1, 0]])
-    const jobs = await query<{ key: string }>(database.url, `SELECT key FROM graphile_worker._private_jobs WHERE key LIKE '["r5",%' ORDER BY key`)
+    const jobs = await query<{ key: string }>(suite.url, `SELECT key FROM graphile_worker._private_jobs WHERE key LIKE '["r5",%' ORDER BY key`)
     assert.deepEqual(jobs.map((j) => JSON.parse(j.key)[1]), ['e'])
-    assert.deepEqual((await store.listEvents({ runId: 'r5' })).filter((e) => e.type === 'step_waiting').map((e) => e.assetKey), ['e'])
+    assert.deepEqual((await suite.store.listEvents({ runId: 'r5' })).filter((e) => e.type === 'step_waiting').map((e) => e.assetKey), ['e'])
   })
 
   test('an enqueue is planned once per connection (a generic plan, for its transaction only); the store\'s other statements as PostgreSQL chooses', async () => {
     // One connection, so the prepared statements seen are the ones the enqueues and the read used.
-    const single = await PostgresStore.open(postgres({ url: database.url, poolSize: 1 }))
+    const single = await PostgresStore.open(postgres({ url: suite.url, poolSize: 1 }))
     try {
       const steps = ['g0', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6']
       await single.createRun({ id: 'r-plans', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: steps.map((assetKey) => ({ assetKey, partition: null })) })
@@ -194,21 +182,21 @@ describe('postgres step queue', () => {
   test("an end no notification brings is read by the control plane's fallback poll, paced by its clock", async () => {
     const clock = new ManualClock()
     // No LISTEN at all (a lost notification, a reconnect): only the poll can find the end.
-    const silentQueue = Object.assign(Object.create(queue) as StepQueue, { watchEnds: undefined })
-    const silentStore = Object.assign(Object.create(store) as Store, { watchEvents: undefined })
+    const silentQueue = Object.assign(Object.create(suite.queue) as StepQueue, { watchEnds: undefined })
+    const silentStore = Object.assign(Object.create(suite.store) as Store, { watchEvents: undefined })
     const executor = new QueueExecutor(silentQueue, silentStore, new InProcessExecutor(), clock)
     try {
-      await store.createRun({ id: 'r10', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'q', partition: null }] })
+      await suite.store.createRun({ id: 'r10', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'q', partition: null }] })
       let settled = false
       const outcome = executor.runAttempt({ ...job('r10', 'q', 1) }, new AbortController().signal).finally(() => (settled = true))
       const deadline = Date.now() + 10_000
-      while ((await store.listSteps('r10'))[0]?.status !== 'waiting') {
+      while ((await suite.store.listSteps('r10'))[0]?.status !== 'waiting') {
         assert.ok(Date.now() < deadline, 'the attempt was never enqueued')
         await new Promise((resolve) => setTimeout(resolve, 5))
       }
-      const claim = await queue.claimStep(job('r10', 'q', 1), 'w1', null, new Date())
+      const claim = await suite.queue.claimStep(job('r10', 'q', 1), 'w1', null, new Date())
       assert.ok(claim.claimed)
-      assert.equal(await queue.endAttempt({ status: 'failed', error: { code: 'TRB0000', message: 'boom' }, retryable: false, reason: null, durationMs: null }, { runId: 'r10', assetKey: 'q', partition: null }, claim.fence), true)
+      assert.equal(await suite.queue.endAttempt({ status: 'failed', error: { code: 'TRB0000', message: 'boom' }, retryable: false, reason: null, durationMs: null }, { runId: 'r10', assetKey: 'q', partition: null }, claim.fence), true)
       for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
       assert.equal(settled, false, 'the end was read before the clock moved')
       clock.advance(1_000)
@@ -222,14 +210,14 @@ describe('postgres step queue', () => {
 
   test("a worker's heartbeat lists a step waiting for a place in its pool as waiting, the running one without a pool", async () => {
     const since = new Date('2026-03-01T00:00:00.000Z')
-    await queue.workerHeartbeat({
+    await suite.queue.workerHeartbeat({
       id: 'w-pools', host: 'h', pid: 42, version: '0.1.0+abc', concurrency: 2, pools: { warehouse: 1 }, startedAt: since, queueSlots: [],
       currentSteps: [
         { runId: 'r9', assetKey: 'p/running', partition: null, attempt: 1, since },
         { runId: 'r9', assetKey: 'p/waiting', partition: '2026-03-01', attempt: 1, since, waitingForPool: 'warehouse' },
       ],
     }, [])
-    const worker = (await queue.listWorkers()).find((w) => w.id === 'w-pools')!
+    const worker = (await suite.queue.listWorkers()).find((w) => w.id === 'w-pools')!
     assert.deepEqual(worker.currentSteps, [
       { runId: 'r9', assetKey: 'p/running', partition: null, attempt: 1, since },
       { runId: 'r9', assetKey: 'p/waiting', partition: '2026-03-01', attempt: 1, since, waitingForPool: 'warehouse' },
@@ -237,7 +225,7 @@ describe('postgres step queue', () => {
   })
 
   test('waking the workers (jobs a local queue gave back, or a lost worker\'s) notifies jobs:insert with a count of at least 1, which graphile-worker 0.17 acts on', async () => {
-    const listener = new pg.Client({ connectionString: database.url })
+    const listener = new pg.Client({ connectionString: suite.url })
     await listener.connect()
     try {
       const payloads: unknown[] = []
@@ -245,8 +233,8 @@ describe('postgres step queue', () => {
         if (message.channel === 'jobs:insert' && payloads.push(JSON.parse(message.payload!)) === 2) resolve()
       }))
       await listener.query('LISTEN "jobs:insert"')
-      await queue.wakeWorkers(3)
-      await queue.wakeWorkers(0)
+      await suite.queue.wakeWorkers(3)
+      await suite.queue.wakeWorkers(0)
       await two
       assert.deepEqual(payloads, [{ count: 3 }, { count: 1 }])
     } finally {
