@@ -9,6 +9,7 @@ import { ManualClock } from '../src/engine/clock.js'
 import { InProcessExecutor } from '../src/execution/in-process-executor.js'
 import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
 import { query } from './helpers/postgres-database.js'
+import { poll } from './helpers/poll.js'
 import { stepQueueSuite } from './helpers/step-queue-suite.js'
 
 const job = (runId: string, assetKey: string): StepJob => ({ runId, assetKey, partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 2 })
@@ -75,6 +76,27 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.equal((await endOf('k2', 'k2-a'))?.handedOff, undefined)
     assert.equal(await statusOf('k2', 'k2-b'), 'queued')
     assert.equal(await statusOf('k2', 'k2-a'), 'succeeded')
+  })
+
+  test('with checks: a stale fence records nothing and hands off nothing; under a publish\'s hold the completion hands off; sharing a transaction it does not', async () => {
+    const check = (runId: string, assetKey: string) => ({ assetKey, partition: null, runId, checkName: 'not_null(id)', checkType: 'not_null', severity: 'error' as const, blocking: true, passed: true, failingRows: 0, sample: [], message: null, createdAt: new Date() })
+    const checked = (runId: string, assetKey: string) => ({ ...succeeded(runId, assetKey, 'v'), checks: [check(runId, assetKey)] })
+    const fence = await started('q1', ['q1-a', 'q1-b'])
+    await assert.rejects(suite.queue.completeFenced(checked('q1', 'q1-a'), fence + 1000, offer('q1-b')), /TRB7003/)
+    assert.equal(await endOf('q1', 'q1-a'), undefined)
+    assert.equal(await statusOf('q1', 'q1-b'), 'queued')
+    assert.deepEqual((await query<{ asset_key: string }>(suite.url, `SELECT asset_key FROM leases WHERE holder = 'q1'`)).map((l) => l.asset_key), ['q1-a'])
+    // Under the hold a publish takes (see holdFence): one end, naming the step.
+    const hold = await suite.queue.holdFence({ runId: 'q1', assetKey: 'q1-a', partition: null }, fence)
+    await hold.complete(checked('q1', 'q1-a'), offer('q1-b'))
+    assert.deepEqual((await suite.queue.attemptEnds('q1', 0)).ends.map((e) => [e.assetKey, e.handedOff?.assetKey]), [['q1-a', 'q1-b']])
+    assert.equal(await statusOf('q1', 'q1-b'), 'waiting')
+    // Three at once: the first alone hands off, the two sharing the next transaction do not.
+    const keys = ['q2-0', 'q2-1', 'q2-2']
+    await suite.store.createRun({ id: 'q2', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [...keys, ...keys.map((k) => `${k}-next`)].map((assetKey) => ({ assetKey, partition: null })) })
+    const fences = await Promise.all(keys.map((key) => claimed('q2', key)))
+    await Promise.all(keys.map((key, i) => suite.queue.completeFenced(checked('q2', key), fences[i]!, offer(`${key}-next`))))
+    assert.deepEqual(await Promise.all(keys.map(async (key) => (await endOf('q2', key))?.handedOff?.assetKey ?? null)), ['q2-0-next', null, null])
   })
 
   test('nothing is handed off, and the upstream completes all the same, when the run was asked to stop, another run holds the lease, the step is no longer queued, the upstream did not succeed, or its lease lapsed', async () => {
@@ -169,6 +191,31 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
       clock.advance(5_000)
       for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
       assert.equal(reads, before, 'ends were still read once nothing was awaited')
+    } finally {
+      await executor.close()
+    }
+  })
+  test('a hand-off the control plane never adopts (the run ended otherwise) is forgotten with its run: no more reads of ends', async () => {
+    const clock = new ManualClock()
+    let reads = 0
+    const counting = Object.assign(Object.create(suite.queue) as StepQueue, {
+      watchEnds: suite.queue.watchEnds!.bind(suite.queue),
+      attemptEnds: (runId: string, afterSeq: number) => (reads++, suite.queue.attemptEnds(runId, afterSeq)),
+    })
+    const executor = new QueueExecutor(counting, suite.store, new InProcessExecutor(), clock)
+    try {
+      await suite.store.createRun({ id: 'g', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: ['g-a', 'g-b'].map((assetKey) => ({ assetKey, partition: null })) })
+      const upstream = await executor.startAttempt({ ...job('g', 'g-a'), next: offer('g-b') }, { ttlMs: 60_000, now: new Date() }, new AbortController().signal)
+      await suite.queue.completeFenced(succeeded('g', 'g-a', 'va'), await claimed('g', 'g-a', false), offer('g-b'))
+      assert.deepEqual(await upstream.outcome, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'g-b', partition: null } })
+      // g-b expected: the fallback poll still reads the run's ends.
+      clock.advance(1_000)
+      await poll('a fallback read', async () => (reads > 0 ? true : undefined), 10_000, 5)
+      executor.forgetRun('g')
+      const before = reads
+      clock.advance(5_000)
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(reads, before)
     } finally {
       await executor.close()
     }

@@ -150,6 +150,7 @@ export function storeConformance(name: string, open: OpenStore): void {
         await store.createRun(newRun('r1', 0))
         assert.equal(await store.heartbeat('r1', at(1)), null)
         assert.equal((await store.requestRun('r1', 'pause', at(2)))?.requested, 'pause')
+        assert.equal((await store.requestRun('r1', 'pause', at(2)))?.requested, 'pause', 'asked again: still a pause (one event)')
         assert.equal(await store.heartbeat('r1', at(3)), 'pause')
         assert.equal((await store.requestRun('r1', 'cancel', at(4)))?.requested, 'cancel')
         assert.equal((await store.requestRun('r1', 'pause', at(5)))?.requested, 'cancel', 'a cancel stays a cancel')

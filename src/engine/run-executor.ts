@@ -296,6 +296,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     }
   } finally {
     stopHeartbeat()
+    deps.executor?.forgetRun?.(runId)
     runsExecutingHere.delete(runId)
     options.signal?.removeEventListener('abort', onOuterAbort)
     options.pauseSignal?.removeEventListener('abort', onPause)

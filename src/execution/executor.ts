@@ -157,6 +157,8 @@ export interface Executor {
    * Present where runAttempt takes `next`.
    */
   adoptAttempt?(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome>
+  /** The run ended here: what the executor kept for it (ends read, hand-offs heard) can go. Optional. */
+  forgetRun?(runId: string): void
   /** Gets up to `count` workers ready ahead of the steps that will need them. Optional; never throws. */
   warm?(count: number): void
   /** Stops every worker; steps still running fail. */

@@ -77,6 +77,14 @@ export class QueueExecutor implements Executor {
     return (await this.await(attempt)).outcome(signal)
   }
 
+  forgetRun(runId: string): void {
+    const ofRun = (key: string) => (JSON.parse(key) as unknown[])[0] === runId
+    for (const key of [...this.expected].filter(ofRun)) this.expected.delete(key)
+    for (const key of [...this.early.keys()].filter(ofRun)) this.early.delete(key)
+    this.lastSeq.delete(runId)
+    this.quietWhenIdle()
+  }
+
   // Waits for the attempt's end, listening before the job exists (or is known): an end that
   // commits at once is not left to the fallback poll. `outcome` settles with the end (a cancel on
   // `signal` removes the job no worker took yet, or asks its worker to stop); `forget`: no wait.

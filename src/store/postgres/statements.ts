@@ -105,9 +105,9 @@ export function prepareStatements() {
     continuedBy: s<{ id: string }>('continued_by', `SELECT id FROM runs WHERE continues = @continues`),
     finishRun: s('finish_run', `UPDATE runs SET status = @status, finished_at = @at, error = @error, requested = NULL WHERE id = @id`),
     heartbeat: s<{ requested: RunRequest | null }>('heartbeat', `UPDATE runs SET heartbeat_at = @at WHERE id = @id RETURNING requested`),
-    // A cancel is never weakened into a pause.
+    // A cancel is never weakened into a pause; a request already stored changes nothing (no second event).
     requestRun: s('request_run', `UPDATE runs SET requested = CASE WHEN requested = 'cancel' THEN 'cancel' ELSE @request::text END
-      WHERE id = @id AND status = 'running'`),
+      WHERE id = @id AND status = 'running' AND requested IS DISTINCT FROM @request::text`),
     insertSteps: s('insert_steps', `INSERT INTO steps (run_id, asset_key, partition, seq, status)
       SELECT @runId::text, k, p, ord - 1 + @firstSeq::integer, 'queued' FROM unnest(@assetKeys::text[], @partitions::text[]) WITH ORDINALITY AS t (k, p, ord)`),
     setLastSteps: s('set_last_steps', `INSERT INTO asset_state (asset_key, partition, step_run_id, step_status, step_attempt,

@@ -126,8 +126,9 @@ function completeStep(logged: boolean, handOff = false) {
  * `lease` is that statement's CTE of the upstream's released lease (its expires_at; none when the
  * completion is refused), `gate` what else must hold (a materialization was recorded). The
  * downstream's first attempt is enqueued, as ENQUEUE_STEP does, only while the run runs with
- * nothing asked of it, the upstream's lease had not expired at the completion (@at: a run whose
- * control plane died stops handing off once its leases lapse), its step is still queued (checked
+ * nothing asked of it, the upstream's lease had not expired at the completion (@at, the worker's
+ * time, against the control plane's: their clocks are taken to agree, as for any two processes
+ * sharing leases; a run whose control plane died stops handing off once its leases lapse), its step is still queued (checked
  * before the lease is taken, and again under the step's row lock), the run takes its lease (free,
  * or its own already: never one another run holds, expired or not; the control plane decides
  * those), which expires when the upstream's would have (the run's heartbeat renews both alike), and, with

@@ -28,9 +28,9 @@ export function prepareStatements(db: Database.Database) {
     continuedBy: read<{ id: string }>(`SELECT id FROM runs WHERE continues = @continues`),
     finishRun: write(`UPDATE runs SET status = @status, finished_at = @at, error = @error, requested = NULL WHERE id = @id`),
     heartbeat: read<{ requested: RunRequest | null }>(`UPDATE runs SET heartbeat_at = @at WHERE id = @id RETURNING requested`),
-    // A cancel is never weakened into a pause.
+    // A cancel is never weakened into a pause; a request already stored changes nothing (no second event).
     requestRun: write(`UPDATE runs SET requested = CASE WHEN requested = 'cancel' THEN 'cancel' ELSE @request END
-      WHERE id = @id AND status = 'running'`),
+      WHERE id = @id AND status = 'running' AND requested IS NOT @request`),
     insertStep: write(`INSERT INTO steps (run_id, asset_key, partition, seq, status)
       VALUES (@runId, @assetKey, @partition, @seq, 'queued')`),
     countStep: write(`UPDATE runs SET step_count = step_count + 1 WHERE id = @runId`),
