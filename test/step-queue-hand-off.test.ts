@@ -41,6 +41,18 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
   const jobsOf = async (runId: string, assetKey: string) => (await query<{ payload: StepJob }>(suite.url,
     `SELECT payload FROM graphile_worker._private_jobs WHERE key = $1 ORDER BY id`, [JSON.stringify([runId, assetKey, ''])])).map((j) => j.payload)
 
+  // The control plane's executor on the suite's queue (its LISTEN connection shared with a test's
+  // own watchers), paced by a ManualClock, its reads of ends counted.
+  const countingExecutor = () => {
+    const clock = new ManualClock()
+    let count = 0
+    const counting = Object.assign(Object.create(suite.queue) as StepQueue, {
+      watchEnds: suite.queue.watchEnds!.bind(suite.queue),
+      attemptEnds: (runId: string, afterSeq: number) => (count++, suite.queue.attemptEnds(runId, afterSeq)),
+    })
+    return { clock, executor: new QueueExecutor(counting, suite.store, new InProcessExecutor(), clock), reads: () => count }
+  }
+
   test("the completion enqueues the offered step in its statement: waiting, its job (with the offers after it), the run's lease at the upstream's expiry, named in the end, its event after the upstream's", async () => {
     const fence = await started('h1', ['a', 'b', 'c'])
     const [{ expires_at: expiry }] = await query<{ expires_at: string }>(suite.url, `SELECT expires_at FROM leases WHERE asset_key = 'a' AND holder = 'h1'`) as [{ expires_at: string }]
@@ -151,14 +163,7 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
   })
 
   test('the control plane adopts a handed-off step whose end it read before adopting it, and one that ends after; then, with nothing of its own left, it stops reading ends', async () => {
-    const clock = new ManualClock()
-    let reads = 0
-    // The queue's own LISTEN connection (shared with the watchers below), its reads of ends counted.
-    const counting = Object.assign(Object.create(suite.queue) as StepQueue, {
-      watchEnds: suite.queue.watchEnds!.bind(suite.queue),
-      attemptEnds: (runId: string, afterSeq: number) => (reads++, suite.queue.attemptEnds(runId, afterSeq)),
-    })
-    const executor = new QueueExecutor(counting, suite.store, new InProcessExecutor(), clock)
+    const { clock, executor, reads } = countingExecutor()
     // Resolves once `key`'s end was told (this listener comes after the executor's, which hears it first).
     const told = async (key: string) => {
       let heard: () => void = () => undefined
@@ -187,22 +192,16 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
       await suite.queue.completeFenced(succeeded('x', 'x-c', 'vc'), await claimed('x', 'x-c', false))
       assert.deepEqual(await last, { status: 'succeeded', durationMs: 1 })
       // Nothing awaited nor expected of its own: the fallback poll stopped, the other run's hand-off not kept.
-      const before = reads
+      const before = reads()
       clock.advance(5_000)
       for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
-      assert.equal(reads, before, 'ends were still read once nothing was awaited')
+      assert.equal(reads(), before, 'ends were still read once nothing was awaited')
     } finally {
       await executor.close()
     }
   })
   test('a hand-off the control plane never adopts (the run ended otherwise) is forgotten with its run: no more reads of ends', async () => {
-    const clock = new ManualClock()
-    let reads = 0
-    const counting = Object.assign(Object.create(suite.queue) as StepQueue, {
-      watchEnds: suite.queue.watchEnds!.bind(suite.queue),
-      attemptEnds: (runId: string, afterSeq: number) => (reads++, suite.queue.attemptEnds(runId, afterSeq)),
-    })
-    const executor = new QueueExecutor(counting, suite.store, new InProcessExecutor(), clock)
+    const { clock, executor, reads } = countingExecutor()
     try {
       await suite.store.createRun({ id: 'g', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: ['g-a', 'g-b'].map((assetKey) => ({ assetKey, partition: null })) })
       const upstream = await executor.startAttempt({ ...job('g', 'g-a'), next: offer('g-b') }, { ttlMs: 60_000, now: new Date() }, new AbortController().signal)
@@ -210,12 +209,12 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
       assert.deepEqual(await upstream.outcome, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'g-b', partition: null } })
       // g-b expected: the fallback poll still reads the run's ends.
       clock.advance(1_000)
-      await poll('a fallback read', async () => (reads > 0 ? true : undefined), 10_000, 5)
+      await poll('a fallback read', async () => (reads() > 0 ? true : undefined), 10_000, 5)
       executor.forgetRun('g')
-      const before = reads
+      const before = reads()
       clock.advance(5_000)
       for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
-      assert.equal(reads, before)
+      assert.equal(reads(), before)
     } finally {
       await executor.close()
     }
