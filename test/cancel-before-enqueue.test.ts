@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { planRun } from '../src/engine/plan.js'
 import { executeRun } from '../src/engine/run-executor.js'
-import type { Executor } from '../src/execution/executor.js'
+import { remoteDeps, remoteExecutor } from './helpers/remote-executor.js'
 import { defineAsset } from '../src/model/asset.js'
 import type { Store } from '../src/store/store.js'
 import { openProject } from './helpers/temp-project.js'
@@ -24,12 +24,7 @@ test('a cancel while a remote step is being decided ends it canceled without enq
       },
     })
     const submitted: string[] = []
-    const remote: Executor = {
-      kind: 'queue',
-      materialize: () => Promise.reject(new Error('not here')),
-      check: () => Promise.reject(new Error('not here')),
-      sensor: () => Promise.reject(new Error('not here')),
-      close: async () => undefined,
+    const remote = remoteExecutor({
       runAttempt: async (attempt) => {
         submitted.push(`run ${attempt.assetKey}`)
         return { status: 'succeeded', durationMs: 0 }
@@ -38,8 +33,8 @@ test('a cancel while a remote step is being decided ends it canceled without enq
         submitted.push(`start ${attempt.assetKey}`)
         return { acquired: true, holder: attempt.runId, stale: false, outcome: Promise.resolve({ status: 'succeeded', durationMs: 0 }) }
       },
-    }
-    const deps = { graph: p.instance.graph, store, warehouse: await p.instance.warehouse(), clock: p.instance.clock, projectDir: p.dir, stateDir: p.instance.stateDir, settings: p.instance.settings, executor: remote }
+    })
+    const deps = await remoteDeps(p.instance, p.dir, remote, store)
     const result = await executeRun(deps, planRun(p.instance.graph, ['a', 'b']), { signal: cancel.signal, trigger: 'test' })
     assert.equal(result.status, 'canceled')
     // a (no upstream, nothing to decide) went to the worker; b, decided after the cancel, did not.

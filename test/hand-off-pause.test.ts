@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { planRun } from '../src/engine/plan.js'
 import { executeRun } from '../src/engine/run-executor.js'
-import type { Executor, RemoteOutcome } from '../src/execution/executor.js'
+import type { RemoteOutcome } from '../src/execution/executor.js'
+import { remoteDeps, remoteExecutor } from './helpers/remote-executor.js'
 import { defineAsset } from '../src/model/asset.js'
 import { openProject } from './helpers/temp-project.js'
 import { poll } from './helpers/poll.js'
@@ -19,21 +20,16 @@ test('a pause given in-process is stored on the run (once: one run_requested eve
     const outcome = new Promise<RemoteOutcome>((resolve) => (finish = resolve))
     let started: () => void = () => undefined
     const attemptStarted = new Promise<void>((resolve) => (started = resolve))
-    // Stands in for the queue executor: the first attempt runs until the test ends it.
-    const remote: Executor = {
-      kind: 'queue',
-      materialize: () => Promise.reject(new Error('not on this executor')),
-      check: () => Promise.reject(new Error('not on this executor')),
-      sensor: () => Promise.reject(new Error('not on this executor')),
-      close: async () => undefined,
+    // The first attempt runs until the test ends it.
+    const remote = remoteExecutor({
       runAttempt: () => outcome,
       startAttempt: async (attempt) => {
         started()
         return { acquired: true, holder: attempt.runId, stale: false, outcome }
       },
       adoptAttempt: () => outcome,
-    }
-    const deps = { graph: instance.graph, store: instance.store, warehouse: await instance.warehouse(), clock: instance.clock, projectDir: project.dir, stateDir: instance.stateDir, settings: instance.settings, executor: remote }
+    })
+    const deps = await remoteDeps(instance, project.dir, remote)
     const pause = new AbortController()
     const done = executeRun(deps, planRun(instance.graph, ['a', 'b']), { runId: 'r-pause', trigger: 'backfill', pauseSignal: pause.signal })
     await attemptStarted
