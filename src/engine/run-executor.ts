@@ -210,7 +210,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
         const next = steps.get(key)!
         // Enqueued by this step's worker already: adopted at once (in this step's slot), even pausing.
         const handedOff = handOff?.handedOff
-        if (handedOff && handedOff.assetKey === next.key && handedOff.partition === next.partition) launch(next, handOff.offer?.next ?? null)
+        if (handedOff && handedOff.assetKey === next.key && handedOff.partition === next.partition) launch(next, { offer: handOff.offer?.next })
         else ready.push(next)
       }
     } else if (status !== 'canceled') {
@@ -219,7 +219,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   }
 
   // `adopted`: the step was handed off (its first attempt enqueued by its upstream's worker), with the offer its job carries.
-  const launch = (step: PlannedStep, adopted?: HandOff | null) => {
+  const launch = (step: PlannedStep, adopted?: { readonly offer: HandOff | undefined }) => {
     const node = deps.graph.get(step.key)
     const pool = node.def.type === 'source' ? undefined : node.def.pool
     running++
@@ -248,7 +248,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       lease.held = false
       queueMicrotask(() => void deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined))
     }
-    const offer = adopted === undefined ? offerFrom(step) : adopted ?? undefined
+    const offer = adopted ? adopted.offer : offerFrom(step)
     const handOff: StepHandOff = { adopted: adopted !== undefined, ...(offer ? { offer } : {}) }
     const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded, looks, handOff)
       .then((status) => finish(step, status, handOff))

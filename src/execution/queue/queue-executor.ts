@@ -47,7 +47,7 @@ export class QueueExecutor implements Executor {
   // Enqueues the attempt (with the step's lease when given) and, when enqueued, how it ends.
   private async submit(attempt: RemoteAttempt, signal: AbortSignal, lease?: AttemptLease): Promise<StepStartResult & { readonly outcome?: Promise<RemoteOutcome> }> {
     await this.queue.prepare()
-    const ending = await this.await(attempt)
+    const ending = await this.awaitEnd(attempt)
     let started: StepStartResult
     try {
       started = await this.queue.enqueueStep({
@@ -74,7 +74,7 @@ export class QueueExecutor implements Executor {
       this.quietWhenIdle()
       return toOutcome(early)
     }
-    return (await this.await(attempt)).outcome(signal)
+    return (await this.awaitEnd(attempt)).outcome(signal)
   }
 
   forgetRun(runId: string): void {
@@ -88,7 +88,7 @@ export class QueueExecutor implements Executor {
   // Waits for the attempt's end, listening before the job exists (or is known): an end that
   // commits at once is not left to the fallback poll. `outcome` settles with the end (a cancel on
   // `signal` removes the job no worker took yet, or asks its worker to stop); `forget`: no wait.
-  private async await(attempt: RemoteAttempt): Promise<{ outcome: (signal: AbortSignal) => Promise<RemoteOutcome>; forget: () => void }> {
+  private async awaitEnd(attempt: RemoteAttempt): Promise<{ outcome: (signal: AbortSignal) => Promise<RemoteOutcome>; forget: () => void }> {
     this.listen()
     await this.unwatch?.catch(() => undefined)
     if (!this.lastSeq.has(attempt.runId)) this.lastSeq.set(attempt.runId, 0)
