@@ -13,6 +13,7 @@ import { createDatabase, POSTGRES_SERVER, query } from '../test/helpers/postgres
 import { inTempDir, quantile, result, resultBelow, timed, type BenchResult } from './harness.js'
 import { layeredAssets } from './layered.js'
 import { chainAssets } from './sequential.js'
+import { cpuBetween, cpuSnapshot } from './cpu-split.js'
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'tributary.js')
 const WORKERS = 2
@@ -29,9 +30,10 @@ export async function fleetBenchmarks(): Promise<BenchResult[]> {
   const shape = (assets: typeof layered) => assets.map((def) => ({ key: def.key, ins: def.type === 'asset' ? Object.values(def.ins ?? {}).map((up) => (up as { key: string }).key) : [] }))
   const out: BenchResult[] = []
   for (const slots of [SHAPE, WIDE]) {
-    out.push(...await onFleet('layered', shape(layered), '() => undefined', slots, async (instance, url) => {
+    out.push(...await onFleet('layered', shape(layered), '() => undefined', slots, async (instance, url, workerPids) => {
       await instance.materialize(undefined, { force: true })
       await settle(url)
+      const cpuBefore = cpuSnapshot(workerPids)
       const runs: { ms: number; steps: number; runId: string; slotFreeAt: Map<string, number> }[] = []
       for (let run = 0; run < RUNS; run++) {
         const model = slotModel(instance, slots.concurrency, () => Date.now())
@@ -39,12 +41,14 @@ export async function fleetBenchmarks(): Promise<BenchResult[]> {
         if (value.status !== 'succeeded') throw new Error(`fleet layered run ended ${value.status}: ${JSON.stringify(value.counts)}`)
         runs.push({ ms, steps: value.counts.succeeded, runId: value.runId, slotFreeAt: model.slotFreeAt })
       }
+      const cpu = cpuBetween(cpuBefore, cpuSnapshot(workerPids))
       const median = [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)]!
       const label = `fleet: layered 1,000 on ${WORKERS} workers (c=${slots.concurrency}, ${slots.perWorker} per worker)`
       const throughput = median.steps / (median.ms / 1000)
       // The budgets hold for the first shape; the wider one is reported beside it.
       if (slots !== SHAPE) return [result(`${label}: throughput`, throughput, 'steps/s')]
       const { latencies, slotFree } = await publishedToStarted(url, median.runId, instance, median.slotFreeAt)
+      const stepsInAll = runs.reduce((sum, run) => sum + run.steps, 0)
       return [
         result(`${label}: wall time, median of ${RUNS}`, median.ms / 1000, 's'),
         result(`${label}: throughput`, throughput, 'steps/s', { min: 500 }),
@@ -53,6 +57,11 @@ export async function fleetBenchmarks(): Promise<BenchResult[]> {
         result(`${label}: published → started p50, when a slot is free`, quantile(slotFree, 0.5), 'ms'),
         // Budgeted as the embedded figure is (bench/layered.ts): from when the step could start, its upstream published and a slot free.
         resultBelow(`${label}: published → started p99, when a slot is free`, quantile(slotFree, 0.99), 'ms', 50),
+        // Where the two cores go (the budget is CPU-bound here): the control plane, the workers and PostgreSQL, per step.
+        result(`${label}: CPU per step, control plane (this process)`, cpu.self / stepsInAll, 'ms'),
+        result(`${label}: CPU per step, the ${WORKERS} workers`, cpu.children / stepsInAll, 'ms'),
+        result(`${label}: CPU per step, the workers' process pools (step code)`, cpu.grandchildren / stepsInAll, 'ms'),
+        result(`${label}: CPU per step, PostgreSQL`, cpu.postgres / stepsInAll, 'ms'),
       ]
     }))
   }
@@ -125,7 +134,7 @@ async function commitLatency(url: string): Promise<number> {
   }
 }
 
-async function onFleet(name: string, shape: { key: string; ins: string[] }[], materialize: string, slots: { concurrency: number; perWorker: number }, work: (instance: Tributary, url: string) => Promise<BenchResult[]>): Promise<BenchResult[]> {
+async function onFleet(name: string, shape: { key: string; ins: string[] }[], materialize: string, slots: { concurrency: number; perWorker: number }, work: (instance: Tributary, url: string, workerPids: number[]) => Promise<BenchResult[]>): Promise<BenchResult[]> {
   let database: Awaited<ReturnType<typeof createDatabase>>
   try {
     database = await createDatabase()
@@ -153,7 +162,7 @@ export default defineProject({
       const instance = await Tributary.open({ projectDir: dir })
       try {
         for (let i = 0; i < WORKERS; i++) children.push(await startWorker(dir, url, slots.perWorker))
-        return await work(instance, url)
+        return await work(instance, url, children.map((child) => child.pid!))
       } finally {
         await instance.close()
       }

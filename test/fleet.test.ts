@@ -109,6 +109,10 @@ for (let i = 0; i < 12; i++) {
     // Offers go 8 steps deep: the control plane enqueues c/s00 and c/s09, the workers the 10 others.
     assert.deepEqual(waits.filter((w) => !handed.includes(w.asset_key)).map((w) => w.asset_key), ['c/s00', 'c/s09'])
     assert.equal(handed.length, 10)
+    // Each handed-off step ran on the worker of its upstream, kept in its slot: its claim names no job taken from the queue.
+    const claims = await query<{ asset_key: string; worker_id: string; job_id: string | null }>(url, 'select asset_key, worker_id, job_id from step_claims where run_id = $1 order by asset_key', [result.runId])
+    const kept = claims.filter((claim, i) => i > 0 && claim.job_id === null && claim.worker_id === claims[i - 1]!.worker_id).map((claim) => claim.asset_key)
+    assert.deepEqual(kept, handed)
     const [once] = await query<{ n: string; assets: string }>(url, 'select count(*) as n, count(distinct asset_key) as assets from materializations where run_id = $1', [result.runId])
     assert.deepEqual(once, { n: '12', assets: '12' })
     assert.deepEqual(await query(url, `select holder from leases where holder = $1`, [result.runId]), [], 'no lease left behind')
@@ -200,6 +204,43 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/slow', async materialize() {
     const materializations = await query(url, `select 1 from materializations where run_id = $1`, [started.runId])
     assert.equal(materializations.length, 1)
     first.child.kill('SIGKILL')
+    second.child.kill('SIGKILL')
+  })
+
+  test("a step kept by its upstream's worker, killed mid-step, goes to another worker once its hold lapses: the run completes, each asset published once", async () => {
+    const chain = `const gate = ${JSON.stringify('GATE')}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const a = defineAsset({ key: 'k/a', async materialize() { return [{ id: 1, worker: process.ppid }] } })
+const b = defineAsset({ key: 'k/b', ins: { a }, async materialize() {
+  const { existsSync } = await import('node:fs')
+  while (!existsSync(gate)) await sleep(20)
+  return [{ id: 1, worker: process.ppid }]
+} })
+const c = defineAsset({ key: 'k/c', ins: { b }, async materialize() { return [{ id: 1, worker: process.ppid }] } })
+const assets: AnyNode[] = [a, b, c]`
+    const temp = await tempDir('fleet-kept-gate-')
+    cleanups.unshift(temp.cleanup)
+    const gateFile = join(temp.dir, 'go')
+    const { url, dir, instance } = await setUp('fleet-kept-', chain.replace('GATE', gateFile))
+    const first = await startWorker(dir, url)
+    const started = instance.start(undefined, { force: true })
+    // k/b kept by the worker of k/a: claimed by it with k/a's completion (no job of its own taken: no job id).
+    const kept = await poll('k/b kept by the first worker', async () => (await query<{ job_id: string | null }>(url,
+      `select job_id from step_claims where run_id = $1 and asset_key = 'k/b' and worker_id = $2 and outcome is null`, [started.runId, first.id]))[0], 60_000, 10)
+    assert.equal(kept.job_id, null)
+    const second = await startWorker(dir, url)
+    first.child.kill('SIGKILL')
+    await first.exited
+    await writeFile(gateFile, '')
+    const result = await started.done
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
+    const claims = await query<{ asset_key: string; worker_id: string }>(url, 'select asset_key, worker_id from step_claims where run_id = $1 order by asset_key', [started.runId])
+    assert.deepEqual(claims.map((c) => [c.asset_key, c.worker_id]), [['k/a', first.id], ['k/b', second.id], ['k/c', second.id]], 'k/b re-run by the other worker, which kept k/c')
+    const published = await query<{ asset_key: string; n: string }>(url, 'select asset_key, count(*) as n from materializations where run_id = $1 group by asset_key order by asset_key', [started.runId])
+    assert.deepEqual(published.map((p) => [p.asset_key, p.n]), [['k/a', '1'], ['k/b', '1'], ['k/c', '1']])
+    assert.deepEqual(await query(url, 'select id::int as id, worker::int as worker from k.b'), [{ id: 1, worker: second.child.pid }])
+    // No job is left behind: the kept steps' jobs went with their ends.
+    await poll('no job left', async () => ((await query(url, `select 1 from graphile_worker._private_jobs`)).length === 0 ? true : undefined), 30_000, 50)
     second.child.kill('SIGKILL')
   })
 

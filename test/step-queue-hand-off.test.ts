@@ -3,7 +3,7 @@
 // adopts the step from the end that names it. Real PostgreSQL, no worker processes.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { HandOff, StepJob, StepQueue } from '../src/store/step-queue.js'
+import type { HandOff, KeepHandOff, StepJob, StepQueue } from '../src/store/step-queue.js'
 import type { StepCompletion } from '../src/store/store.js'
 import { ManualClock } from '../src/engine/clock.js'
 import { InProcessExecutor } from '../src/execution/in-process-executor.js'
@@ -70,6 +70,48 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     await suite.queue.completeFenced(succeeded('h1', 'b', 'vb', { a: 'va' }), next, handed!.next)
     assert.equal(await statusOf('h1', 'c'), 'waiting')
     assert.deepEqual((await endOf('h1', 'b'))?.handedOff, { assetKey: 'c', partition: null })
+  })
+
+  test('kept by its worker: the completion claims the handed-off step for it (running, a new fence), its job held back from every worker; held on, removed with its end, never dequeued while claimed', async () => {
+    const fence = await started('kp1', ['kp1-a', 'kp1-b', 'kp1-c'])
+    const keep: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    await suite.queue.completeFenced(succeeded('kp1', 'kp1-a', 'va'), fence, offer('kp1-b', { next: offer('kp1-c') }), keep)
+    assert.ok(keep.kept && keep.kept.fence > fence, JSON.stringify(keep.kept))
+    assert.equal(await statusOf('kp1', 'kp1-b'), 'running')
+    assert.deepEqual((await endOf('kp1', 'kp1-a'))?.handedOff, { assetKey: 'kp1-b', partition: null })
+    const [claim] = await query<{ fence: string; worker_id: string; job_id: string | null; outcome: string | null }>(suite.url, `SELECT fence, worker_id, job_id, outcome FROM step_claims WHERE run_id = 'kp1' AND asset_key = 'kp1-b'`)
+    assert.deepEqual(claim, { fence: String(keep.kept.fence), worker_id: 'w1', job_id: null, outcome: null })
+    // Its job exists (another worker takes it if this one dies) but is not available before the hold ends.
+    const held = async () => (await query<{ id: string; wait_ms: number }>(suite.url, `SELECT id::text, extract(epoch from run_at - now()) * 1000 AS wait_ms FROM graphile_worker._private_jobs WHERE key = $1`, [JSON.stringify(['kp1', 'kp1-b', ''])]))[0]
+    const job = await held()
+    assert.equal(job?.id, keep.kept.jobId)
+    assert.ok(job.wait_ms > 50_000, `held for ${job.wait_ms} ms`)
+    const events = (await suite.store.listEvents({ runId: 'kp1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
+    assert.deepEqual(events.slice(-4), ['materialization kp1-a', 'step_succeeded kp1-a', 'step_waiting kp1-b', 'step_running kp1-b'])
+    // A cancel does not take a claimed attempt's job away: the worker that runs it stops it.
+    assert.equal(await suite.queue.dequeueStep({ runId: 'kp1', assetKey: 'kp1-b', partition: null, attempt: 1 }), false)
+    await suite.queue.holdJobs([keep.kept.jobId], 120_000)
+    assert.ok((await held())!.wait_ms > 110_000)
+    // A failed end removes the job in its transaction (a retry's job, enqueued after, is its own).
+    assert.equal(await suite.queue.endAttempt({ status: 'failed', error: { code: 'TRB0000', message: 'boom' }, retryable: true, reason: null, durationMs: null }, { runId: 'kp1', assetKey: 'kp1-b', partition: null }, keep.kept.fence, true), true)
+    assert.equal(await held(), undefined)
+    // A stale fence keeps nothing: another worker took the step.
+    const second = await started('kp2', ['kp2-a', 'kp2-b'])
+    await query(suite.url, `UPDATE step_claims SET fence = fence + 1000 WHERE run_id = 'kp2' AND asset_key = 'kp2-a'`)
+    const late: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    await assert.rejects(suite.queue.completeFenced(succeeded('kp2', 'kp2-a', 'v'), second, offer('kp2-b'), late), /TRB7003/)
+    assert.equal(late.kept, undefined)
+    assert.equal(await statusOf('kp2', 'kp2-b'), 'queued')
+    // A kept step that completes hands off (and keeps) the next in turn; its own job is dropped after.
+    const third = await started('kp3', ['kp3-a', 'kp3-b', 'kp3-c'])
+    const first: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    await suite.queue.completeFenced(succeeded('kp3', 'kp3-a', 'va'), third, offer('kp3-b', { next: offer('kp3-c') }), first)
+    const then: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    await suite.queue.completeFenced(succeeded('kp3', 'kp3-b', 'vb', { 'kp3-a': 'va' }), first.kept!.fence, offer('kp3-c'), then)
+    assert.equal(await statusOf('kp3', 'kp3-c'), 'running')
+    await suite.queue.dropJob({ runId: 'kp3', assetKey: 'kp3-b', partition: null })
+    assert.deepEqual(await jobsOf('kp3', 'kp3-b'), [])
+    assert.equal((await jobsOf('kp3', 'kp3-c')).length, 1)
   })
 
   test('a completion recording checks (several statements) hands off too: its events, then the check, the step and the hand-off, in order', async () => {

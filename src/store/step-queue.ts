@@ -52,6 +52,21 @@ export interface HandOff {
   readonly next?: HandOff
 }
 
+/**
+ * A worker that runs the step it hands off itself, in the upstream's slot: the completion that
+ * enqueues the step also claims its first attempt for `workerId` (a new fence, the step recorded
+ * running), and its job waits `holdMs` before any worker may take it. The worker pushes that moment
+ * on while it runs the step (StepQueue.holdJobs), and removes the job with the step's end
+ * (StepQueue.endAttempt, StepQueue.dropJob): a worker that dies leaves the job to the others once
+ * `holdMs` passes, as a lapsed lease would. Set by the completion when it kept the step: `kept`,
+ * the attempt's fence and its job's id.
+ */
+export interface KeepHandOff {
+  readonly workerId: string
+  readonly holdMs: number
+  kept?: { readonly fence: number; readonly jobId: string }
+}
+
 /** How an attempt ended on a worker, as the control plane reads it back. */
 export interface AttemptEnd extends StepRef {
   readonly attempt: number
@@ -101,8 +116,8 @@ export type Claim =
 
 /** A step held for one attempt (see StepQueue.holdFence). */
 export interface FenceHold {
-  /** Records the attempt's completion, as completeFenced does (with its hand-off), under the hold, and ends it (commits). */
-  complete(completion: StepCompletion, next?: HandOff): Promise<MaterializationRecord | undefined>
+  /** Records the attempt's completion, as completeFenced does (with its hand-off, kept or not), under the hold, and ends it (commits). */
+  complete(completion: StepCompletion, next?: HandOff, keep?: KeepHandOff): Promise<MaterializationRecord | undefined>
   /** Ends the hold without recording anything (rolls back); nothing when it already ended. */
   release(): Promise<void>
 }
@@ -136,9 +151,10 @@ export interface StepQueue {
    * still the step's: TRB7003 otherwise. `next`: the downstream step to enqueue in the same
    * transaction when the attempt succeeded (see HandOff); a completion sharing its transaction
    * with other writes, or recording another step's materialization, enqueues none (the control
-   * plane starts it).
+   * plane starts it). `keep`: the worker runs the handed-off step itself (see KeepHandOff); only a
+   * completion in one statement keeps it, others hand it off to any worker.
    */
-  completeFenced(completion: StepCompletion, fence: number, next?: HandOff): Promise<MaterializationRecord | undefined>
+  completeFenced(completion: StepCompletion, fence: number, next?: HandOff, keep?: KeepHandOff): Promise<MaterializationRecord | undefined>
   /**
    * Holds the step for the attempt with `fence` until the returned hold completes or is released:
    * locks the step and its claim (as every writer of them does, so a claim of the step by another
@@ -149,8 +165,16 @@ export interface StepQueue {
    * claim waiting for it goes ahead. Default: none.
    */
   holdFence(ref: StepRef, fence: number, options?: { readonly idleTimeoutMs?: number }): Promise<FenceHold>
-  /** Records how an attempt that did not complete ended (failed, canceled), only while `fence` is current. */
-  endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean>
+  /**
+   * Records how an attempt that did not complete ended (failed, canceled), only while `fence` is
+   * current. `kept`: the attempt was kept by its worker (see KeepHandOff): its job is removed in the
+   * same transaction, so the job of a retry, enqueued once the end is read, is never removed.
+   */
+  endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number, kept?: boolean): Promise<boolean>
+  /** Pushes the moment any worker may take these kept jobs (see KeepHandOff) to `holdMs` from now (database time). */
+  holdJobs(jobIds: readonly string[], holdMs: number): Promise<void>
+  /** Removes the job of a kept attempt that completed (nothing retries a completed attempt); nothing when it is gone or another worker holds it. */
+  dropJob(ref: StepRef): Promise<void>
   /**
    * Calls `onEnd` soon after any process records an attempt's end, with that end when the
    * notification could carry it (else undefined: read attemptEnds); returns how to stop. When

@@ -8,7 +8,7 @@ import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engi
 import { attemptInputs, checkedRowCount } from '../../engine/attempt-inputs.js'
 import { CanceledError } from '../../engine/step-errors.js'
 import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
-import { STEP_JOB_FORMAT, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
+import { STEP_JOB_FORMAT, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
 import { GENERIC_PLANS, withSessionSettings } from '../../store/postgres/open-pool.js'
@@ -41,6 +41,15 @@ export interface QueueWorkerOptions {
   readonly onLine?: (line: string) => void
 }
 
+/** An attempt claimed by this worker, to run: its job, its fence, its inputs being read. */
+interface Claimed {
+  readonly job: StepJob
+  readonly fence: number
+  readonly reading: Promise<{ inputs: ResolvedInputs; previousRowCount: number | undefined }> | undefined
+  /** The id of its job when this worker kept it at its upstream's completion (see KeepHandOff). */
+  readonly keptJob?: string
+}
+
 interface Current extends StepRef {
   readonly attempt: number
   readonly since: Date
@@ -59,6 +68,8 @@ export class QueueWorker {
   readonly id: string
   private readonly current = new Set<Current>()
   private readonly waiting = new Set<WorkerStep>()
+  // Jobs of kept attempts running here, held back from other workers at each beat (see KeepHandOff).
+  private readonly keptJobs = new Set<string>()
   private readonly slots: string[] = []
   private readonly startedAt = new Date()
   private readonly gate: PoolGate
@@ -139,7 +150,7 @@ export class QueueWorker {
   // A beat on the clock also looks for lost workers; a beat saying this worker is idle again (up to
   // once per step on a fast graph) does not scan the queue's locks.
   private async timedBeat(): Promise<void> {
-    await this.heartbeat()
+    await Promise.all([this.heartbeat(), this.holdKeptJobs()])
     // One look at a time, and stop() waits for it: never a look on a closed pool.
     if (this.stopped || this.expiring) return
     const { queue, config } = this.options
@@ -189,23 +200,44 @@ export class QueueWorker {
   }
 
   private async runJob(job: StepJob, queued: Job): Promise<void> {
-    const { deps, queue } = this.options
-    const node = deps.graph.nodes.get(job.assetKey)
-    const runnable = node !== undefined && node.codeVersion === job.codeVersion && job.format === STEP_JOB_FORMAT
+    const { queue } = this.options
     // Inputs the control plane did not read are read with the claim, in parallel: as they are once it commits.
-    const reading = !runnable ? undefined : job.inputs
-      ? checkedRowCount(deps, node, job.partition).then((previousRowCount) => ({ inputs: job.inputs as ResolvedInputs, previousRowCount }))
-      : attemptInputs(deps, node, job.partition)
-    reading?.catch(() => undefined)
+    const reading = this.read(job)
     const claim = await queue.claimStep(job, this.id, String(queued.id), new Date())
     // Ended meanwhile (canceled, or another worker finished it), or a later attempt is queued: nothing to do.
     if (!claim.claimed) return
+    // Then the steps this worker keeps, one after the other, in this slot (see KeepHandOff).
+    for (let next: Claimed | undefined = { job, fence: claim.fence, reading }; next;) next = await this.runClaimed(next)
+  }
+
+  // The attempt's inputs, unless the job carries them; undefined when this worker cannot run it.
+  private read(job: StepJob): Claimed['reading'] {
+    const { deps } = this.options
+    const node = deps.graph.nodes.get(job.assetKey)
+    if (!this.runnable(job)) return undefined
+    const reading = job.inputs
+      ? checkedRowCount(deps, node!, job.partition).then((previousRowCount) => ({ inputs: job.inputs as ResolvedInputs, previousRowCount }))
+      : attemptInputs(deps, node!, job.partition)
+    reading.catch(() => undefined)
+    return reading
+  }
+
+  private runnable(job: Pick<StepJob, 'assetKey' | 'codeVersion' | 'format'>): boolean {
+    return this.options.deps.graph.nodes.get(job.assetKey)?.codeVersion === job.codeVersion && job.format === STEP_JOB_FORMAT
+  }
+
+  // One claimed attempt, run whole, its end recorded under its fence; the step it kept, if any, to run next.
+  private async runClaimed({ job, fence, reading, keptJob }: Claimed): Promise<Claimed | undefined> {
+    const { deps, queue } = this.options
+    const node = deps.graph.nodes.get(job.assetKey)
     const ref: StepRef = { runId: job.runId, assetKey: job.assetKey, partition: job.partition }
     const current: Current = { ...ref, attempt: job.attempt, since: new Date(), pool: job.pool, controller: new AbortController() }
     // Reported with the next heartbeat (not one more write per step start and end).
     this.current.add(current)
+    // The step kept to run next, if any: this slot is not idle in between.
+    let keeping: Claimed | undefined
     try {
-      if (!runnable) {
+      if (!reading) {
         const why = job.format !== STEP_JOB_FORMAT
           ? `the job is in format ${job.format ?? 1}, this worker reads format ${STEP_JOB_FORMAT}: the control plane runs another Tributary version`
           : node ? `it has code version ${node.codeVersion} of the asset, the run was planned with ${job.codeVersion}` : 'its project has no such asset'
@@ -216,16 +248,20 @@ export class QueueWorker {
             : 'Deploy the same code to every worker and the control plane, restart the workers, then run again.',
         })
         this.options.onLine?.(error.message)
-        await queue.endAttempt({ status: 'failed', error: serializeError(error), retryable: false, reason: 'refused by a worker with other code', durationMs: null }, ref, claim.fence)
-        return
+        await queue.endAttempt({ status: 'failed', error: serializeError(error), retryable: false, reason: 'refused by a worker with other code', durationMs: null }, ref, fence, keptJob !== undefined)
+        return undefined
       }
+      // The step handed off when this one succeeds, kept here when this worker can run it and is not stopping.
+      const { next } = job
+      const keep: KeepHandOff | undefined = next && !this.stopped && this.runnable({ ...next, format: STEP_JOB_FORMAT })
+        ? { workerId: this.id, holdMs: this.options.config.leaseMs } : undefined
       // Raised with the step already in `current`: a raise waiting on a publish's lock shows in heartbeats, and a cancel meanwhile reaches the attempt.
       // A worker stalled for longer than its lease while holding its step (between the publish's
       // check and its record) is lost: the store ends its hold, and the step goes to another worker.
-      const fenced = fencedDeps(deps, queue, claim.fence, { holdIdleMs: this.options.config.leaseMs, next: job.next })
+      const fenced = fencedDeps(deps, queue, fence, { holdIdleMs: this.options.config.leaseMs, next, keep })
       let outcome: AttemptOutcome
       try {
-        outcome = await Promise.all([raiseClaimFence(deps, job, claim.fence, this.id), reading!]).then(
+        outcome = await Promise.all([raiseClaimFence(deps, job, fence, this.id), reading]).then(
           ([, read]) => runAttempt(fenced.deps, { node: node!, runId: job.runId, partition: job.partition, attempt: job.attempt },
             read.inputs, current.controller.signal, read.previousRowCount),
           (error: unknown) => ({ status: 'failed', error }))
@@ -234,17 +270,34 @@ export class QueueWorker {
         // the publish): released before the end below is recorded, which would wait for it.
         await fenced.release()
       }
-      if (outcome.status === 'succeeded' || outcome.status === 'blocked') return
+      if (outcome.status === 'succeeded' || outcome.status === 'blocked') {
+        // Completed: nothing retries it, so its job (when kept) goes after the completion.
+        if (keptJob !== undefined) void queue.dropJob(ref).catch(() => undefined)
+        if (!keep?.kept || !next) return undefined
+        this.keptJobs.add(keep.kept.jobId)
+        const kept: StepJob = { runId: job.runId, assetKey: next.assetKey, partition: next.partition, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
+        keeping = { job: kept, fence: keep.kept.fence, reading: this.read(kept), keptJob: keep.kept.jobId }
+        return keeping
+      }
       const stale = outcome.error instanceof TributaryError && outcome.error.code === ErrorCode.StaleAttempt
       const recorded = !stale && await queue.endAttempt({
         status: outcome.status, error: serializeError(outcome.error), retryable: outcome.error instanceof TributaryError ? outcome.error.retryable : true,
         reason: outcome.status === 'canceled' ? 'the run was canceled' : null, durationMs: null,
-      }, ref, claim.fence)
+      }, ref, fence, keptJob !== undefined)
       if (!recorded) await this.refused(job, stale ? outcome.error as TributaryError : undefined)
+      return undefined
     } finally {
+      if (keptJob !== undefined) this.keptJobs.delete(keptJob)
       this.current.delete(current)
-      if (this.current.size === 0) void this.reportIdle()
+      if (this.current.size === 0 && !keeping) void this.reportIdle()
     }
+  }
+
+  private async holdKeptJobs(): Promise<void> {
+    if (this.keptJobs.size === 0) return
+    await this.options.queue.holdJobs([...this.keptJobs], this.options.config.leaseMs).catch((error: unknown) => {
+      this.options.onLine?.(`holding kept steps' jobs failed: ${error instanceof Error ? error.message : String(error)}`)
+    })
   }
 
   // Idle again: said at once, not at the next timed beat, so a finished run never shows as still

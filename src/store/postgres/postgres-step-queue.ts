@@ -1,6 +1,6 @@
 import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
 import type { LeaseResult, MaterializationRecord, StepUpdate } from '../records.js'
-import { STEP_JOB_FORMAT, type AttemptEnd, type Claim, type FenceHold, type HandOff, type StepJob, type StepQueue, type StepRef, type WorkerRecord } from '../step-queue.js'
+import { STEP_JOB_FORMAT, type AttemptEnd, type Claim, type FenceHold, type HandOff, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerRecord } from '../step-queue.js'
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
@@ -101,9 +101,28 @@ export class PostgresStepQueue implements StepQueue {
   }
 
   async dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean> {
-    // remove_job deletes only a job no worker holds.
-    const { rows } = await this.guard(() => this.pool.query(`SELECT (graphile_worker.remove_job($1)).id AS id`, [jobKey(job)]))
+    // remove_job deletes only a job no worker holds; never one whose attempt a worker claimed (a
+    // kept hand-off's job, unlocked while its worker runs it: see KeepHandOff).
+    const { rows } = await this.guard(() => this.pool.query({
+      name: 'trb_dequeue_step',
+      text: `SELECT (graphile_worker.remove_job($1)).id AS id WHERE NOT EXISTS (SELECT 1 FROM step_claims
+         WHERE run_id = $2 AND asset_key = $3 AND partition = $4 AND attempt = $5 AND fence > 0 AND outcome IS NULL)`,
+      values: [jobKey(job), ...keyOf(job), job.attempt],
+    }))
     return rows[0]?.id !== null && rows[0]?.id !== undefined
+  }
+
+  async holdJobs(jobIds: readonly string[], holdMs: number): Promise<void> {
+    if (jobIds.length === 0) return
+    await this.guard(() => this.pool.query({
+      name: 'trb_hold_jobs',
+      text: `SELECT count(*) FROM graphile_worker.reschedule_jobs($1::bigint[], run_at => now() + $2::integer * interval '1 millisecond')`,
+      values: [jobIds, Math.trunc(holdMs)],
+    }))
+  }
+
+  async dropJob(ref: StepRef): Promise<void> {
+    await this.guard(() => this.pool.query({ name: 'trb_drop_job', text: `SELECT graphile_worker.remove_job($1) IS NOT NULL AS removed`, values: [jobKey(ref)] }))
   }
 
   async claimStep(job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
@@ -123,8 +142,8 @@ export class PostgresStepQueue implements StepQueue {
     return { claimed: false, why: row && row.outcome === null && row.attempt !== job.attempt ? 'superseded' : 'ended' }
   }
 
-  async completeFenced(completion: StepCompletion, fence: number, next?: HandOff): Promise<MaterializationRecord | undefined> {
-    if (completesInOneStatement(completion)) return this.completeInOneStatement(completion, fence, next)
+  async completeFenced(completion: StepCompletion, fence: number, next?: HandOff, keep?: KeepHandOff): Promise<MaterializationRecord | undefined> {
+    if (completesInOneStatement(completion)) return this.completeInOneStatement(completion, fence, next, keep)
     const oneRoundTrip = completesInOneRoundTrip(completion)
     return this.write((db, steps) => this.completeChecked(db, steps, completion, fence, oneRoundTrip, next), { oneRoundTrip })
   }
@@ -140,7 +159,7 @@ export class PostgresStepQueue implements StepQueue {
       await Promise.all([limited, this.checkFence(db, ref, fence)])
     }))
     return {
-      complete: (completion, next) => {
+      complete: (completion, next, keep) => {
         if (completion.step.runId !== ref.runId || completion.step.assetKey !== ref.assetKey || partitionKey(completion.step.partition) !== partitionKey(ref.partition)) {
           return Promise.reject(new Error(`a hold of ${ref.assetKey} in run ${ref.runId} cannot complete another step (${completion.step.assetKey} in run ${completion.step.runId})`))
         }
@@ -152,7 +171,7 @@ export class PostgresStepQueue implements StepQueue {
         // Alone in its transaction, the statement may take the write lock itself: the hold's row
         // locks came first. The statement and the COMMIT go out together.
         return this.guard(() => open.commit(async (db) => {
-          const done = await this.completeAlone(db, completion, fence, next)
+          const done = await this.completeAlone(db, completion, fence, next, keep)
           if (!done || done.ok === 0) throw staleAttempt(completion.step, fence, done?.fence ?? null, done?.ended === true)
           return completion.materialization && { ...completion.materialization, id: Number(done.id) }
         }, { oneRoundTrip: true }))
@@ -183,17 +202,24 @@ export class PostgresStepQueue implements StepQueue {
   }
 
   // A completion without checks, its materialization (if any) the step's own: one statement (see COMPLETE_STEP).
-  private async completeInOneStatement(completion: StepCompletion, fence: number, next: HandOff | undefined): Promise<MaterializationRecord | undefined> {
+  private async completeInOneStatement(completion: StepCompletion, fence: number, next: HandOff | undefined, keep: KeepHandOff | undefined): Promise<MaterializationRecord | undefined> {
     const { step, materialization } = completion
-    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence) : this.completeAlone(db, completion, fence, next)), { oneRoundTrip: true, single: true })
+    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence) : this.completeAlone(db, completion, fence, next, keep)), { oneRoundTrip: true, single: true })
     if (!done || done.ok === 0) throw staleAttempt(step, fence, done?.fence ?? null, done?.ended === true)
     return materialization && { ...materialization, id: Number(done.id) }
   }
 
-  // COMPLETE_STEP alone in its transaction: with `next`, the hand-off of it too (one statement still).
-  private completeAlone(db: Client, completion: StepCompletion, fence: number, next: HandOff | undefined): Promise<CompletionRow | undefined> {
+  // COMPLETE_STEP alone in its transaction: with `next`, the hand-off of it too (one statement
+  // still), with `keep` claimed for its worker (keep.kept set when it was).
+  private async completeAlone(db: Client, completion: StepCompletion, fence: number, next: HandOff | undefined, keep?: KeepHandOff): Promise<CompletionRow | undefined> {
     const params = this.completionParams(completion, fence)
-    return next ? COMPLETE_STEP.handOff.get(db, { ...params, ...handOffParams(completion, next).params }) : COMPLETE_STEP.logged.get(db, params)
+    if (!next) return COMPLETE_STEP.logged.get(db, params)
+    if (!keep) return COMPLETE_STEP.handOff.get(db, { ...params, ...handOffParams(completion, next).params })
+    const row = await COMPLETE_STEP.keep.get(db, { ...params, ...handOffParams(completion, next, true).params, workerId: keep.workerId, holdMs: Math.trunc(keep.holdMs) })
+    if (row?.ok && row.kept_fence !== null && row.kept_fence !== undefined && row.kept_job !== null && row.kept_job !== undefined) {
+      keep.kept = { fence: Number(row.kept_fence), jobId: String(row.kept_job) }
+    }
+    return row
   }
 
   // COMPLETE_STEP in a transaction shared with other writes (or left open, a hold): it writes rows
@@ -223,7 +249,7 @@ export class PostgresStepQueue implements StepQueue {
     }
   }
 
-  async endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean> {
+  async endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number, kept = false): Promise<boolean> {
     return this.write(async (db) => {
       try {
         await this.checkFence(db, ref, fence)
@@ -231,6 +257,8 @@ export class PostgresStepQueue implements StepQueue {
         if (error instanceof TributaryError && error.code === ErrorCode.StaleAttempt) return false
         throw error
       }
+      // A kept attempt's job goes with its end: a retry's job, enqueued once the end is read, stays.
+      if (kept) await db.query({ name: 'trb_drop_job', text: `SELECT graphile_worker.remove_job($1) IS NOT NULL AS removed`, values: [jobKey(ref)] })
       this.recordEnd(db, ref, fence, end)
       return true
     })
@@ -359,7 +387,8 @@ function completesInOneStatement(completion: StepCompletion): boolean {
 }
 
 // The hand-off's parameters (see handOffCtes in step-queue-statements.ts): the downstream's job, as the control plane would enqueue it, and its waiting record; and that record's event.
-function handOffParams(completion: StepCompletion, next: HandOff) {
+// `kept`: claimed by the worker at once (see KeepHandOff): recorded waiting, then running.
+function handOffParams(completion: StepCompletion, next: HandOff, kept = false) {
   const { step } = completion
   const ref = { runId: step.runId, assetKey: next.assetKey, partition: next.partition }
   const job: StepJob = { ...ref, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
@@ -368,8 +397,10 @@ function handOffParams(completion: StepCompletion, next: HandOff) {
   const params = {
     nextAssetKey: next.assetKey, nextPartition: partitionKey(next.partition), nextWhenChanged: next.whenChanged ? 1 : 0,
     nextJob: JSON.stringify(job), nextJobKey: jobKey(ref), nextFlags: next.pool ? [`pool:${next.pool}`] : null, task: STEP_TASK,
-    nextReason: reason, nextPayload: event.payload,
+    nextReason: kept ? null : reason, nextPayload: event.payload,
     nextRef: JSON.stringify({ assetKey: next.assetKey, partition: next.partition }),
+    // Kept: recorded waiting (its event, as any step's), then running at once.
+    ...(kept ? { nextRunningPayload: stepEventOf({ ...ref, status: 'running', attempt: 1, at: step.at, reason: null }).payload } : {}),
   }
   return { params, event }
 }

@@ -84,11 +84,12 @@ export interface CompletionRow {
  * the asset-partition released; `logged`, also their events in the order of the work and the
  * attempt's end (see ATTEMPT_END), numbered under the write lock and told on ENDS_CHANNEL.
  * `handOff` (logged only): the downstream step's hand-off too (see handOffCtes), its enqueue said in
- * the end (`handedOff`) and its event appended after the step's.
+ * the end (`handedOff`) and its event appended after the step's; 'keep', claimed for the worker too
+ * (its fence and job id returned as `kept_fence`, `kept_job`).
  */
-function completeStep(logged: boolean, handOff = false) {
-  const name = handOff ? 'complete_step_hand_off' : logged ? 'complete_step' : 'complete_step_batched'
-  return new Statement<CompletionRow>(name, `WITH s AS (
+function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'none') {
+  const name = handOff === 'keep' ? 'complete_step_keep' : handOff === 'enqueue' ? 'complete_step_hand_off' : logged ? 'complete_step' : 'complete_step_batched'
+  return new Statement<CompletionRow & { kept_fence?: number | string | null; kept_job?: number | string | null }>(name, `WITH s AS (
     SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
   c AS (SELECT fence, outcome FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
   ok AS (SELECT 1 FROM c WHERE c.fence = @fence::bigint AND c.outcome IS NULL),
@@ -104,21 +105,23 @@ function completeStep(logged: boolean, handOff = false) {
     ON CONFLICT (asset_key, partition) DO UPDATE SET ${STEP_STATE_SET},
       ${MATERIALIZATION_STATE.map((column) => `${column} = CASE WHEN excluded.materialization_id IS NULL THEN asset_state.${column} ELSE excluded.${column} END`).join(', ')}
     RETURNING 1),
-  released AS (DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @runId AND EXISTS (SELECT 1 FROM ok) RETURNING expires_at)${handOff ? `,
-  ${handOffCtes('released', 'EXISTS (SELECT 1 FROM m)')}` : ''}${logged ? `,
-  l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM step, (SELECT count(*) FROM state) AS written, (SELECT count(*) FROM released) AS freed${handOff ? ', (SELECT count(*) FROM ho_state) AS handed' : ''}),
+  released AS (DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @runId AND EXISTS (SELECT 1 FROM ok) RETURNING expires_at)${handOff !== 'none' ? `,
+  ${handOffCtes('released', 'EXISTS (SELECT 1 FROM m)', handOff === 'keep')}` : ''}${logged ? `,
+  l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM step, (SELECT count(*) FROM state) AS written, (SELECT count(*) FROM released) AS freed${handOff !== 'none' ? ', (SELECT count(*) FROM ho_state) AS handed' : ''}),
   e AS (INSERT INTO events (type, at, run_id, asset_key, partition, payload)
     SELECT ev.type, ev.at, @runId, ev.asset_key, ev.partition, ev.payload FROM (
       SELECT 1 AS ord, 'materialization' AS type, m.created_at AS at, @assetKey::text AS asset_key, @partition::text AS partition, left(@materializationPayload::text, -1) || ',"id":' || m.id || '}' AS payload FROM m
-      UNION ALL SELECT 2, @eventType::text, @at::bigint, @assetKey::text, @partition::text, @payload::text${handOff ? `
-      UNION ALL SELECT 3, 'step_waiting', @at::bigint, @nextAssetKey::text, @nextPartition::text, @nextPayload::text FROM ho_step` : ''}) ev, l
+      UNION ALL SELECT 2, @eventType::text, @at::bigint, @assetKey::text, @partition::text, @payload::text${handOff !== 'none' ? `
+      UNION ALL SELECT 3, 'step_waiting', @at::bigint, @nextAssetKey::text, @nextPartition::text, @nextPayload::text FROM ho_step` : ''}${handOff === 'keep' ? `
+      UNION ALL SELECT 4, 'step_running', @at::bigint, @nextAssetKey::text, @nextPartition::text, @nextRunningPayload::text FROM ho_step` : ''}) ev, l
     ORDER BY ev.ord),
-  ${endedCte('EXISTS (SELECT 1 FROM l)', handOff ? `CASE WHEN EXISTS (SELECT 1 FROM ho_step) THEN left(@outcome::text, -1) || ',"handedOff":' || @nextRef::text || '}' ELSE @outcome::text END` : '@outcome::text')},
+  ${endedCte('EXISTS (SELECT 1 FROM l)', handOff !== 'none' ? `CASE WHEN EXISTS (SELECT 1 FROM ho_step) THEN left(@outcome::text, -1) || ',"handedOff":' || @nextRef::text || '}' ELSE @outcome::text END` : '@outcome::text')},
   told AS (${TELL_END})` : ''}
   SELECT (SELECT id FROM m) AS id, (SELECT count(*) FROM ok)::integer AS ok, (SELECT max(fence) FROM c) AS fence,
     (SELECT bool_or(outcome IS NOT NULL) FROM c) AS ended,
-    ${logged ? '(SELECT count(*) FROM told)::integer AS told' : '(SELECT count(*) FROM state) + (SELECT count(*) FROM released) AS written'}${handOff ? `,
-    (SELECT count(*) FROM ho_step)::integer AS handed` : ''}`)
+    ${logged ? '(SELECT count(*) FROM told)::integer AS told' : '(SELECT count(*) FROM state) + (SELECT count(*) FROM released) AS written'}${handOff !== 'none' ? `,
+    (SELECT count(*) FROM ho_step)::integer AS handed` : ''}${handOff === 'keep' ? `,
+    (SELECT fence FROM ho_claim) AS kept_fence, (SELECT id FROM ho_job) AS kept_job` : ''}`)
 }
 
 /**
@@ -133,10 +136,21 @@ function completeStep(logged: boolean, handOff = false) {
  * or its own already: never one another run holds, expired or not; the control plane decides
  * those), which expires when the upstream's would have (the run's heartbeat renews both alike), and, with
  * @nextWhenChanged, the upstream's new data version (@dataVersion) is not the one the step last
- * read. Its rows: `ho_step` when enqueued, `ho_state` its asset's state.
+ * read. Its rows: `ho_step` when enqueued, `ho_state` its asset's state. `keep` (see KeepHandOff):
+ * its attempt claimed for @workerId in the same statement (`ho_claim` returns the fence) and its job
+ * held back @holdMs from every worker (`ho_job` returns its id); recorded running.
  */
-function handOffCtes(lease: string, gate: string): string {
+function handOffCtes(lease: string, gate: string, keep = false): string {
   const next = `run_id = @runId AND asset_key = @nextAssetKey AND partition = @nextPartition`
+  // Kept (see KeepHandOff): claimed for @workerId at once (a new fence, recorded running), its job
+  // held back @holdMs from every worker.
+  const claim = keep
+    ? `SELECT @runId, @nextAssetKey, @nextPartition, 1, nextval('step_fences'), @workerId::text, ${NOW_MS} FROM ho_s
+    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = excluded.fence, worker_id = excluded.worker_id, job_id = NULL, claimed_at = excluded.claimed_at, outcome = NULL, ended_seq = NULL
+    RETURNING fence`
+    : `SELECT @runId, @nextAssetKey, @nextPartition, 1, 0, NULL, NULL FROM ho_s
+    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
+    RETURNING 1`
   return `ho AS (SELECT expires_at FROM ${lease} WHERE @status::text = 'succeeded' AND ${gate} AND expires_at > @at::bigint
     AND EXISTS (SELECT 1 FROM runs WHERE id = @runId AND status = 'running' AND requested IS NULL)
     AND EXISTS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued')
@@ -146,11 +160,9 @@ function handOffCtes(lease: string, gate: string): string {
     ON CONFLICT (asset_key, partition) DO UPDATE SET expires_at = excluded.expires_at WHERE leases.holder = excluded.holder
     RETURNING 1),
   ho_s AS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued' AND EXISTS (SELECT 1 FROM ho_lease) FOR UPDATE),
-  ho_claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) SELECT @runId, @nextAssetKey, @nextPartition, 1, 0 FROM ho_s
-    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
-    RETURNING 1),
-  ho_job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, NULL, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim),
-  ho_step AS (UPDATE steps SET status = 'waiting', attempt = 1, finished_at = NULL, error = NULL, reason = @nextReason::text
+  ho_claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence, worker_id, claimed_at) ${claim}),
+  ho_job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, ${keep ? `now() + @holdMs::integer * interval '1 millisecond'` : 'NULL'}, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim),
+  ho_step AS (UPDATE steps SET status = '${keep ? 'running' : 'waiting'}', attempt = 1,${keep ? ' started_at = @at::bigint,' : ''} finished_at = NULL, error = NULL, reason = @nextReason::text
     WHERE ${next} AND EXISTS (SELECT 1 FROM ho_job)
     RETURNING asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason),
   ho_state AS (INSERT INTO asset_state (asset_key, partition, ${STEP_STATE_COLUMNS})
@@ -188,4 +200,4 @@ export const RELEASE_HAND_OFF = new Statement<{ handed: number }>('release_hand_
 /** Each statement, alone in its transaction (`logged`) and sharing one. */
 export const CLAIM_STEP = { logged: claimStep(true), batched: claimStep(false) }
 export const ENQUEUE_STEP = { logged: enqueueStep(true), batched: enqueueStep(false) }
-export const COMPLETE_STEP = { logged: completeStep(true), batched: completeStep(false), handOff: completeStep(true, true) }
+export const COMPLETE_STEP = { logged: completeStep(true), batched: completeStep(false), handOff: completeStep(true, 'enqueue'), keep: completeStep(true, 'keep') }
