@@ -244,6 +244,27 @@ const assets: AnyNode[] = [a, b, c]`
     second.child.kill('SIGKILL')
   })
 
+  test("a cancel ends a step kept by a worker that died at once: the run ends canceled, the step's job is gone, and nothing of it is published", async () => {
+    const chain = `const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const a = defineAsset({ key: 'q/a', io: 'none', async materialize() {} })
+const b = defineAsset({ key: 'q/b', io: 'none', ins: { a }, async materialize() { await sleep(600_000) } })
+const assets: AnyNode[] = [a, b]`
+    const { url, dir, instance } = await setUp('fleet-kept-cancel-', chain)
+    const worker = await startWorker(dir, url)
+    const started = instance.start(undefined, { force: true })
+    await poll('q/b kept by the worker', async () => (await query(url, `select 1 from step_claims where run_id = $1 and asset_key = 'q/b' and worker_id = $2 and outcome is null`, [started.runId, worker.id]))[0], 60_000, 10)
+    worker.child.kill('SIGKILL')
+    await worker.exited
+    await instance.cancel(started.runId)
+    const result = await started.done
+    assert.equal(result.status, 'canceled')
+    assert.deepEqual(result.counts, { queued: 0, waiting: 0, running: 0, succeeded: 1, failed: 0, blocked: 0, skipped: 0, canceled: 1 })
+    const [claim] = await query<{ outcome: string }>(url, `select outcome from step_claims where run_id = $1 and asset_key = 'q/b'`, [started.runId])
+    assert.equal((JSON.parse(claim!.outcome) as { status: string }).status, 'canceled')
+    assert.deepEqual(await query(url, `select 1 from graphile_worker._private_jobs where key = $1`, [JSON.stringify([started.runId, 'q/b', ''])]), [])
+    assert.deepEqual(await query(url, `select 1 from materializations where run_id = $1 and asset_key = 'q/b'`, [started.runId]), [])
+  })
+
   test("once another worker claimed a stalled worker's step, the stalled one's publish is refused with TRB7003 even before the newer attempt publishes: the table keeps its old contents", async () => {
     // Each worker's code waits for a gate of its own (go-<worker pid>), or for go-all.
     const gated = `const dir = ${JSON.stringify('DIR')}

@@ -72,7 +72,7 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.deepEqual((await endOf('h1', 'b'))?.handedOff, { assetKey: 'c', partition: null })
   })
 
-  test('kept by its worker: the completion claims the handed-off step for it (running, a new fence), its job held back from every worker; held on, removed with its end, never dequeued while claimed', async () => {
+  test('kept by its worker: the completion claims the handed-off step for it (running, a new fence), its job held back from every worker; held on, removed with its end; a cancel ends it in the store', async () => {
     const fence = await started('kp1', ['kp1-a', 'kp1-b', 'kp1-c'])
     const keep: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
     await suite.queue.completeFenced(succeeded('kp1', 'kp1-a', 'va'), fence, offer('kp1-b', { next: offer('kp1-c') }), keep)
@@ -83,13 +83,11 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.deepEqual(claim, { fence: String(keep.kept.fence), worker_id: 'w1', job_id: null, outcome: null })
     // Its job exists (another worker takes it if this one dies) but is not available before the hold ends.
     const held = async () => (await query<{ id: string; wait_ms: number }>(suite.url, `SELECT id::text, extract(epoch from run_at - now()) * 1000 AS wait_ms FROM graphile_worker._private_jobs WHERE key = $1`, [JSON.stringify(['kp1', 'kp1-b', ''])]))[0]
-    const job = await held()
-    assert.equal(job?.id, keep.kept.jobId)
-    assert.ok(job.wait_ms > 50_000, `held for ${job.wait_ms} ms`)
+    const heldJob = await held()
+    assert.equal(heldJob?.id, keep.kept.jobId)
+    assert.ok(heldJob.wait_ms > 50_000, `held for ${heldJob.wait_ms} ms`)
     const events = (await suite.store.listEvents({ runId: 'kp1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
     assert.deepEqual(events.slice(-4), ['materialization kp1-a', 'step_succeeded kp1-a', 'step_waiting kp1-b', 'step_running kp1-b'])
-    // A cancel does not take a claimed attempt's job away: the worker that runs it stops it.
-    assert.equal(await suite.queue.dequeueStep({ runId: 'kp1', assetKey: 'kp1-b', partition: null, attempt: 1 }), false)
     await suite.queue.holdJobs([keep.kept.jobId], 120_000)
     assert.ok((await held())!.wait_ms > 110_000)
     // A failed end removes the job in its transaction (a retry's job, enqueued after, is its own).
@@ -112,6 +110,18 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     await suite.queue.dropJob({ runId: 'kp3', assetKey: 'kp3-b', partition: null })
     assert.deepEqual(await jobsOf('kp3', 'kp3-b'), [])
     assert.equal((await jobsOf('kp3', 'kp3-c')).length, 1)
+    // A cancel of an attempt that ended already ends nothing (its end is read as any end).
+    assert.equal(await suite.queue.dequeueStep({ runId: 'kp3', assetKey: 'kp3-b', partition: null, attempt: 1 }), false)
+    // A cancel of a kept attempt ends it in the store and takes its job away: the worker that runs
+    // it can no longer record it, nor can any worker claim it again.
+    const fourth = await started('kp4', ['kp4-a', 'kp4-b'])
+    const canceled: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    await suite.queue.completeFenced(succeeded('kp4', 'kp4-a', 'va'), fourth, offer('kp4-b'), canceled)
+    assert.equal(await suite.queue.dequeueStep({ runId: 'kp4', assetKey: 'kp4-b', partition: null, attempt: 1 }), true)
+    assert.deepEqual(await jobsOf('kp4', 'kp4-b'), [])
+    await assert.rejects(suite.queue.completeFenced(succeeded('kp4', 'kp4-b', 'vb', { 'kp4-a': 'va' }), canceled.kept!.fence), /TRB7003.*it ended/)
+    assert.deepEqual(await suite.store.listMaterializations('kp4-b'), [])
+    assert.equal((await suite.queue.claimStep(job('kp4', 'kp4-b'), 'w2', null, new Date())).claimed, false)
   })
 
   test('a completion recording checks (several statements) hands off too: its events, then the check, the step and the hand-off, in order', async () => {

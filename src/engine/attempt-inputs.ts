@@ -14,10 +14,10 @@ import type { ResolvedInputs } from './step-executor.js'
  * the data versions recorded with its materialization), and, for its checks, the row count of the
  * materialization a volume check compares with. The control plane reads them for a local attempt;
  * a queue worker for the attempt it claimed. `last`: the partition's latest materialization, when
- * already read (undefined: read here if needed).
+ * already read (undefined: read here if needed). `known`: see resolveInputs.
  */
-export async function attemptInputs(deps: EngineDeps, node: GraphNode, partition: string | null, last?: { readonly record: MaterializationRecord | undefined }): Promise<{ inputs: ResolvedInputs; previousRowCount: number | undefined }> {
-  const [inputs, previousRowCount] = await Promise.all([resolveInputs(deps, node, partition), checkedRowCount(deps, node, partition, last)])
+export async function attemptInputs(deps: EngineDeps, node: GraphNode, partition: string | null, last?: { readonly record: MaterializationRecord | undefined }, known?: KnownUpstreams): Promise<{ inputs: ResolvedInputs; previousRowCount: number | undefined }> {
+  const [inputs, previousRowCount] = await Promise.all([resolveInputs(deps, node, partition, known), checkedRowCount(deps, node, partition, last)])
   return { inputs, previousRowCount }
 }
 
@@ -40,9 +40,16 @@ function readsOf(deps: EngineDeps, node: GraphNode, partition: string | null, up
   return upstreamKeys(mapping, node.partitions, partition, upstream, deps.clock.now())
 }
 
-export async function resolveInputs(deps: EngineDeps, node: GraphNode, partition: string | null): Promise<ResolvedInputs> {
+/**
+ * Latest materializations of unpartitioned upstreams known without a read: the one a queue worker
+ * just recorded itself, in the statement that handed it the step that reads it (see KeepHandOff).
+ */
+export type KnownUpstreams = ReadonlyMap<string, Pick<MaterializationRecord, 'dataVersion' | 'rowCount'>>
+
+/** What `node`'s `partition` reads now; `known`: upstreams not read again (see KnownUpstreams). */
+export async function resolveInputs(deps: EngineDeps, node: GraphNode, partition: string | null, known?: KnownUpstreams): Promise<ResolvedInputs> {
   // Partitioned upstreams are read partition by partition below, never by loading every partition's state.
-  const whole = node.upstream.filter((key) => !deps.graph.get(key).partitions)
+  const whole = node.upstream.filter((key) => !deps.graph.get(key).partitions && !known?.has(key))
   const states = new Map((whole.length > 0 ? await deps.store.assetStates(whole) : []).filter((s) => s.partition === null).map((s) => [s.assetKey, s]))
   const partitioned = new Map<string, { version: string | undefined; rowCount: number | undefined }>()
   for (const key of node.upstream) {
@@ -63,7 +70,7 @@ export async function resolveInputs(deps: EngineDeps, node: GraphNode, partition
   // The versions read now are recorded with the materialization: status compares them later to spot newer upstream data.
   const versions: Record<string, string> = {}
   for (const key of node.upstream) {
-    const version = partitioned.get(key)?.version ?? states.get(key)?.lastMaterialization?.dataVersion ?? observations.get(key)?.dataVersion
+    const version = partitioned.get(key)?.version ?? known?.get(key)?.dataVersion ?? states.get(key)?.lastMaterialization?.dataVersion ?? observations.get(key)?.dataVersion
     if (version) versions[key] = version
   }
   const values: Record<string, SourceInput | AssetInput> = {}
@@ -83,7 +90,7 @@ export async function resolveInputs(deps: EngineDeps, node: GraphNode, partition
         table: reads && table ? `(select * from ${table} where cast(${column} as varchar) in (${reads.map((r) => `'${r.replaceAll("'", "''")}'`).join(', ') || 'null'}))` : table,
         partitions: reads ?? null,
         dir: upstream.def.io === 'files' ? fileOutputPaths(deps.stateDir, input.key, '').current : '',
-        rowCount: partitioned.get(input.key)?.rowCount ?? states.get(input.key)?.lastMaterialization?.rowCount ?? undefined,
+        rowCount: partitioned.get(input.key)?.rowCount ?? known?.get(input.key)?.rowCount ?? states.get(input.key)?.lastMaterialization?.rowCount ?? undefined,
       }
     }
   }

@@ -59,12 +59,13 @@ export interface HandOff {
  * on while it runs the step (StepQueue.holdJobs), and removes the job with the step's end
  * (StepQueue.endAttempt, StepQueue.dropJob): a worker that dies leaves the job to the others once
  * `holdMs` passes, as a lapsed lease would. Set by the completion when it kept the step: `kept`,
- * the attempt's fence and its job's id.
+ * the attempt's fence, its job's id, and the materialization the completion recorded (the step
+ * reads it without asking the store again).
  */
 export interface KeepHandOff {
   readonly workerId: string
   readonly holdMs: number
-  kept?: { readonly fence: number; readonly jobId: string }
+  kept?: { readonly fence: number; readonly jobId: string; readonly upstream: Pick<MaterializationRecord, 'dataVersion' | 'rowCount'> }
 }
 
 /** How an attempt ended on a worker, as the control plane reads it back. */
@@ -138,7 +139,11 @@ export interface StepQueue {
    * why (not acquired, or stale). Without, it always enqueues (acquired, not stale).
    */
   enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }): Promise<StepStartResult>
-  /** Removes a job no worker has taken yet (a canceled run); true when it was removed. */
+  /**
+   * Ends an attempt canceled (its run was canceled), unless it ended already, and removes its job:
+   * true when it ended here. A worker running it can no longer record it (its completion is refused,
+   * TRB7003) and stops it when its heartbeat reads the cancel.
+   */
   dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean>
   /**
    * Takes an attempt for `workerId`: a new fence, the step recorded as running. Refused when

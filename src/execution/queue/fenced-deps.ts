@@ -29,9 +29,10 @@ export interface FencedAttempt {
  * holds nothing: its completion is completeFenced's one statement. `holdIdleMs`: how long the store
  * waits for a hold's next statement before it ends the hold (a worker stalled while holding; see
  * StepQueue.holdFence). Default: no limit. `next`: the downstream step the completion hands off
- * (see HandOff), from the attempt's job; `keep`: the worker runs it itself (see KeepHandOff).
+ * (see HandOff), from the attempt's job; `keep`, asked at the completion: whether the worker runs it
+ * itself (see KeepHandOff).
  */
-export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number, options: { readonly holdIdleMs?: number; readonly next?: HandOff; readonly keep?: KeepHandOff } = {}): FencedAttempt {
+export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number, options: { readonly holdIdleMs?: number; readonly next?: HandOff; readonly keep?: () => KeepHandOff | undefined } = {}): FencedAttempt {
   let hold: Promise<FenceHold> | undefined
   const store = new Proxy(deps.store, {
     get(target, property) {
@@ -39,7 +40,8 @@ export function fencedDeps(deps: EngineDeps, queue: StepQueue, fence: number, op
         return async (completion: Parameters<Store['completeStep']>[0]) => {
           const held = hold
           hold = undefined
-          return held ? (await held).complete(completion, options.next, options.keep) : queue.completeFenced(completion, fence, options.next, options.keep)
+          const keep = options.next ? options.keep?.() : undefined
+          return held ? (await held).complete(completion, options.next, keep) : queue.completeFenced(completion, fence, options.next, keep)
         }
       }
       const value: unknown = Reflect.get(target, property, target)

@@ -127,12 +127,14 @@ export class QueueExecutor implements Executor {
     await this.local.close()
   }
 
-  // A canceled attempt: a job no worker took is removed and ends canceled here; one a worker
-  // runs is stopped by that worker, which reads the cancel with its heartbeat.
+  // A canceled attempt ends canceled here, in the store (its job removed, and a worker running it
+  // can no longer record it; the worker stops it when its heartbeat reads the cancel). One that
+  // ended meanwhile, or a store that could not be reached: the cancel is asked of the run, and its
+  // end is read as any end.
   private async abandon(attempt: RemoteAttempt): Promise<void> {
     const removed = await this.queue.dequeueStep(attempt).catch(() => false)
     if (removed) {
-      this.waiting.get(keyOf(attempt))?.({ ...attempt, status: 'canceled', error: { code: 'TRB3005', message: 'canceled before a worker took it' }, retryable: false, reason: 'the run was canceled', durationMs: null, worker: null })
+      this.waiting.get(keyOf(attempt))?.({ ...attempt, status: 'canceled', error: { code: 'TRB3005', message: 'canceled with its run' }, retryable: false, reason: 'the run was canceled', durationMs: null, worker: null })
       return
     }
     await this.store.requestRun(attempt.runId, 'cancel', new Date()).catch(() => undefined)

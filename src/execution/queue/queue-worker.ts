@@ -5,7 +5,7 @@ import { run, type Job, type Runner } from 'graphile-worker'
 import { startRepeating, startTimer, type Clock } from '../../engine/clock.js'
 import type { EngineDeps } from '../../engine/engine-deps.js'
 import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engine/step-executor.js'
-import { attemptInputs, checkedRowCount } from '../../engine/attempt-inputs.js'
+import { attemptInputs, checkedRowCount, type KnownUpstreams } from '../../engine/attempt-inputs.js'
 import { CanceledError } from '../../engine/step-errors.js'
 import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
 import { STEP_JOB_FORMAT, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
@@ -140,8 +140,9 @@ export class QueueWorker {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    this.stopBeat?.()
+    // Beating until the running steps finished: they stay listed, and kept ones' jobs held.
     await this.runner?.stop().catch(() => undefined)
+    this.stopBeat?.()
     await this.beating
     await this.expiring
     await this.options.queue.stopWorker(this.id).catch(() => undefined)
@@ -211,13 +212,14 @@ export class QueueWorker {
   }
 
   // The attempt's inputs, unless the job carries them; undefined when this worker cannot run it.
-  private read(job: StepJob): Claimed['reading'] {
+  // `known`: upstreams read without the store (see KnownUpstreams).
+  private read(job: StepJob, known?: KnownUpstreams): Claimed['reading'] {
     const { deps } = this.options
     const node = deps.graph.nodes.get(job.assetKey)
     if (!this.runnable(job)) return undefined
     const reading = job.inputs
       ? checkedRowCount(deps, node!, job.partition).then((previousRowCount) => ({ inputs: job.inputs as ResolvedInputs, previousRowCount }))
-      : attemptInputs(deps, node!, job.partition)
+      : attemptInputs(deps, node!, job.partition, undefined, known)
     reading.catch(() => undefined)
     return reading
   }
@@ -235,7 +237,7 @@ export class QueueWorker {
     // Reported with the next heartbeat (not one more write per step start and end).
     this.current.add(current)
     // The step kept to run next, if any: this slot is not idle in between.
-    let keeping: Claimed | undefined
+    let followedBy: Claimed | undefined
     try {
       if (!reading) {
         const why = job.format !== STEP_JOB_FORMAT
@@ -251,10 +253,13 @@ export class QueueWorker {
         await queue.endAttempt({ status: 'failed', error: serializeError(error), retryable: false, reason: 'refused by a worker with other code', durationMs: null }, ref, fence, keptJob !== undefined)
         return undefined
       }
-      // The step handed off when this one succeeds, kept here when this worker can run it and is not stopping.
+      // The step handed off when this one succeeds, kept here when this worker can run it and is not
+      // stopping by then (asked at the completion).
       const { next } = job
-      const keep: KeepHandOff | undefined = next && !this.stopped && this.runnable({ ...next, format: STEP_JOB_FORMAT })
-        ? { workerId: this.id, holdMs: this.options.config.leaseMs } : undefined
+      const keeping: { keep?: KeepHandOff } = {}
+      const keep = next && this.runnable({ ...next, format: STEP_JOB_FORMAT })
+        ? () => (this.stopped ? undefined : (keeping.keep = { workerId: this.id, holdMs: this.options.config.leaseMs }))
+        : undefined
       // Raised with the step already in `current`: a raise waiting on a publish's lock shows in heartbeats, and a cancel meanwhile reaches the attempt.
       // A worker stalled for longer than its lease while holding its step (between the publish's
       // check and its record) is lost: the store ends its hold, and the step goes to another worker.
@@ -273,11 +278,14 @@ export class QueueWorker {
       if (outcome.status === 'succeeded' || outcome.status === 'blocked') {
         // Completed: nothing retries it, so its job (when kept) goes after the completion.
         if (keptJob !== undefined) void queue.dropJob(ref).catch(() => undefined)
-        if (!keep?.kept || !next) return undefined
-        this.keptJobs.add(keep.kept.jobId)
-        const kept: StepJob = { runId: job.runId, assetKey: next.assetKey, partition: next.partition, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
-        keeping = { job: kept, fence: keep.kept.fence, reading: this.read(kept), keptJob: keep.kept.jobId }
-        return keeping
+        const kept = keeping.keep?.kept
+        if (!kept || !next) return undefined
+        this.keptJobs.add(kept.jobId)
+        const nextJob: StepJob = { runId: job.runId, assetKey: next.assetKey, partition: next.partition, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
+        // What this step just published is what the kept one reads of it: not read back (unpartitioned only).
+        const known = node!.partitions ? undefined : new Map([[job.assetKey, kept.upstream]])
+        followedBy = { job: nextJob, fence: kept.fence, reading: this.read(nextJob, known), keptJob: kept.jobId }
+        return followedBy
       }
       const stale = outcome.error instanceof TributaryError && outcome.error.code === ErrorCode.StaleAttempt
       const recorded = !stale && await queue.endAttempt({
@@ -289,7 +297,7 @@ export class QueueWorker {
     } finally {
       if (keptJob !== undefined) this.keptJobs.delete(keptJob)
       this.current.delete(current)
-      if (this.current.size === 0 && !keeping) void this.reportIdle()
+      if (this.current.size === 0 && !followedBy) void this.reportIdle()
     }
   }
 

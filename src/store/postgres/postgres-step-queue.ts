@@ -101,22 +101,28 @@ export class PostgresStepQueue implements StepQueue {
   }
 
   async dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean> {
-    // remove_job deletes only a job no worker holds; never one whose attempt a worker claimed (a
-    // kept hand-off's job, unlocked while its worker runs it: see KeepHandOff).
+    // The attempt ends here, canceled, unless it ended already: whoever holds it (a worker that
+    // fetched or claimed it, kept it, or died with it) can no longer claim it nor record it, and
+    // its job goes (remove_job: deleted when no worker holds it, else never run again). The step's
+    // row first, then its claim's, as every writer locks them. Not numbered as an end: the caller
+    // settles the attempt itself.
     const { rows } = await this.guard(() => this.pool.query({
       name: 'trb_dequeue_step',
-      text: `SELECT (graphile_worker.remove_job($1)).id AS id WHERE NOT EXISTS (SELECT 1 FROM step_claims
-         WHERE run_id = $2 AND asset_key = $3 AND partition = $4 AND attempt = $5 AND fence > 0 AND outcome IS NULL)`,
-      values: [jobKey(job), ...keyOf(job), job.attempt],
+      text: `WITH s AS (SELECT 1 FROM steps WHERE run_id = $2 AND asset_key = $3 AND partition = $4 FOR UPDATE),
+        ended AS (UPDATE step_claims SET outcome = $6 WHERE run_id = $2 AND asset_key = $3 AND partition = $4 AND attempt = $5
+          AND outcome IS NULL AND (SELECT count(*) FROM s) >= 0 RETURNING 1),
+        removed AS (SELECT graphile_worker.remove_job($1) FROM ended)
+        SELECT (SELECT count(*) FROM ended)::integer AS ended, (SELECT count(*) FROM removed)::integer AS removed`,
+      values: [jobKey(job), ...keyOf(job), job.attempt, JSON.stringify({ status: 'canceled', error: { code: ErrorCode.Canceled, message: 'canceled with its run' }, retryable: false, reason: 'the run was canceled', durationMs: null })],
     }))
-    return rows[0]?.id !== null && rows[0]?.id !== undefined
+    return Number(rows[0]?.ended ?? 0) > 0
   }
 
   async holdJobs(jobIds: readonly string[], holdMs: number): Promise<void> {
     if (jobIds.length === 0) return
     await this.guard(() => this.pool.query({
       name: 'trb_hold_jobs',
-      text: `SELECT count(*) FROM graphile_worker.reschedule_jobs($1::bigint[], run_at => now() + $2::integer * interval '1 millisecond')`,
+      text: `SELECT count(*) FROM graphile_worker.reschedule_jobs($1::bigint[], run_at => clock_timestamp() + $2::integer * interval '1 millisecond')`,
       values: [jobIds, Math.trunc(holdMs)],
     }))
   }
@@ -216,8 +222,10 @@ export class PostgresStepQueue implements StepQueue {
     if (!next) return COMPLETE_STEP.logged.get(db, params)
     if (!keep) return COMPLETE_STEP.handOff.get(db, { ...params, ...handOffParams(completion, next).params })
     const row = await COMPLETE_STEP.keep.get(db, { ...params, ...handOffParams(completion, next, true).params, workerId: keep.workerId, holdMs: Math.trunc(keep.holdMs) })
-    if (row?.ok && row.kept_fence !== null && row.kept_fence !== undefined && row.kept_job !== null && row.kept_job !== undefined) {
-      keep.kept = { fence: Number(row.kept_fence), jobId: String(row.kept_job) }
+    // Kept only with a materialization recorded (the hand-off's gate).
+    const { materialization } = completion
+    if (row?.ok && materialization && row.kept_fence !== null && row.kept_fence !== undefined && row.kept_job !== null && row.kept_job !== undefined) {
+      keep.kept = { fence: Number(row.kept_fence), jobId: String(row.kept_job), upstream: { dataVersion: materialization.dataVersion, rowCount: materialization.rowCount } }
     }
     return row
   }

@@ -161,7 +161,7 @@ function handOffCtes(lease: string, gate: string, keep = false): string {
     RETURNING 1),
   ho_s AS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued' AND EXISTS (SELECT 1 FROM ho_lease) FOR UPDATE),
   ho_claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence, worker_id, claimed_at) ${claim}),
-  ho_job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, ${keep ? `now() + @holdMs::integer * interval '1 millisecond'` : 'NULL'}, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim),
+  ho_job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, ${keep ? `clock_timestamp() + @holdMs::integer * interval '1 millisecond'` : 'NULL'}, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim),
   ho_step AS (UPDATE steps SET status = '${keep ? 'running' : 'waiting'}', attempt = 1,${keep ? ' started_at = @at::bigint,' : ''} finished_at = NULL, error = NULL, reason = @nextReason::text
     WHERE ${next} AND EXISTS (SELECT 1 FROM ho_job)
     RETURNING asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason),
