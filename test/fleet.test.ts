@@ -93,28 +93,28 @@ describe('a fleet of tributary worker processes on PostgreSQL', () => {
   test('a chain on 2 workers: each step after the first is handed off by the worker finishing its upstream, runs once, and the run adds up; a cancel mid-chain hands off nothing more', async () => {
     const chain = `const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const assets: AnyNode[] = []
-for (let i = 0; i < 12; i++) {
-  assets.push(defineAsset({ key: \`c/s\${String(i).padStart(2, '0')}\`, io: 'none', ins: i === 0 ? {} : { up: assets[i - 1]! }, async materialize() { await sleep(60) } }))
+for (let i = 0; i < 36; i++) {
+  assets.push(defineAsset({ key: \`c/s\${String(i).padStart(2, '0')}\`, io: 'none', ins: i === 0 ? {} : { up: assets[i - 1]! }, async materialize() { await sleep(30) } }))
 }`
     const { url, dir, instance } = await setUp('fleet-chain-', chain)
     await Promise.all([0, 1].map(() => startWorker(dir, url)))
     const steps: string[] = []
     const result = await instance.materialize(undefined, { force: true, onProgress: (event) => void (event.type === 'step' && event.status === 'running' && steps.push(event.key)) })
     assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
-    assert.deepEqual(result.counts, { queued: 0, waiting: 0, running: 0, succeeded: 12, failed: 0, blocked: 0, skipped: 0, canceled: 0 })
+    assert.deepEqual(result.counts, { queued: 0, waiting: 0, running: 0, succeeded: 36, failed: 0, blocked: 0, skipped: 0, canceled: 0 })
     assert.deepEqual(steps, [...steps].sort(), 'each step reported running once, in chain order')
-    assert.equal(steps.length, 12)
+    assert.equal(steps.length, 36)
     const waits = await query<{ asset_key: string; payload: string }>(url, `select asset_key, payload from events where run_id = $1 and type = 'step_waiting' order by id`, [result.runId])
     const handed = waits.filter((w) => w.payload.includes('handed over')).map((w) => w.asset_key)
-    // Offers go 8 steps deep: the control plane enqueues c/s00 and c/s09, the workers the 10 others.
-    assert.deepEqual(waits.filter((w) => !handed.includes(w.asset_key)).map((w) => w.asset_key), ['c/s00', 'c/s09'])
-    assert.equal(handed.length, 10)
+    // Offers go 32 steps deep: the control plane enqueues c/s00 and c/s33, the workers the 34 others.
+    assert.deepEqual(waits.filter((w) => !handed.includes(w.asset_key)).map((w) => w.asset_key), ['c/s00', 'c/s33'])
+    assert.equal(handed.length, 34)
     // Each handed-off step ran on the worker of its upstream, kept in its slot: its claim names no job taken from the queue.
     const claims = await query<{ asset_key: string; worker_id: string; job_id: string | null }>(url, 'select asset_key, worker_id, job_id from step_claims where run_id = $1 order by asset_key', [result.runId])
     const kept = claims.filter((claim, i) => i > 0 && claim.job_id === null && claim.worker_id === claims[i - 1]!.worker_id).map((claim) => claim.asset_key)
     assert.deepEqual(kept, handed)
     const [once] = await query<{ n: string; assets: string }>(url, 'select count(*) as n, count(distinct asset_key) as assets from materializations where run_id = $1', [result.runId])
-    assert.deepEqual(once, { n: '12', assets: '12' })
+    assert.deepEqual(once, { n: '36', assets: '36' })
     assert.deepEqual(await query(url, `select holder from leases where holder = $1`, [result.runId]), [], 'no lease left behind')
 
     // A cancel once c/s02 started: a step handed off by a completion that committed before the
@@ -125,7 +125,7 @@ for (let i = 0; i < 12; i++) {
     await instance.cancel(started.runId)
     const canceled = await started.done
     assert.equal(canceled.status, 'canceled')
-    assert.equal(canceled.counts.succeeded + canceled.counts.canceled, 12, JSON.stringify(canceled.counts))
+    assert.equal(canceled.counts.succeeded + canceled.counts.canceled, 36, JSON.stringify(canceled.counts))
     assert.ok(canceled.counts.canceled > 0, JSON.stringify(canceled.counts))
     const after = await query<{ asset_key: string; status: string }>(url, `select asset_key, status from steps where run_id = $1 and status not in ('succeeded', 'canceled')`, [started.runId])
     assert.deepEqual(after, [], 'every step ended succeeded or canceled')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { openPool, type Client, type Pool } from '../src/store/postgres/open-pool.js'
-import { queueEvent, sharesTransaction, WriteBatcher } from '../src/store/postgres/write-transaction.js'
+import { queueEvent, setLocalOnce, sharesTransaction, WriteBatcher } from '../src/store/postgres/write-transaction.js'
 import { postgres } from '../src/store/store-config.js'
 import { createDatabase } from './helpers/postgres-database.js'
 
@@ -47,4 +47,22 @@ test('single writes asked for at once share one transaction (a batch), where the
   assert.deepEqual([a, b], [{ shared: true, alone: false }, { shared: true, alone: false }])
   const { rows } = await pool.query<{ type: string }>('SELECT type FROM events ORDER BY id')
   assert.deepEqual(rows.map((r) => r.type), ['e1', 'e2'])
+})
+
+test('a setting the writes of a batch each ask for is set once for the transaction, and holds for every write of it', async () => {
+  const batcher = new WriteBatcher(pool, LOCK)
+  const write = () => batcher.write(async (db) => {
+    const sent = setLocalOnce(db, 'plan_cache_mode', 'force_generic_plan') !== undefined
+    const { rows: [row] } = await db.query<{ mode: string }>(`SELECT current_setting('plan_cache_mode') AS mode`)
+    return { sent, mode: row!.mode }
+  })
+  const first = write()
+  const [a, b, c] = await Promise.all([write(), write(), write()])
+  // The first write had a transaction of its own; the three asked for meanwhile shared the next, which sent the SET once.
+  assert.deepEqual(await first, { sent: true, mode: 'force_generic_plan' })
+  assert.deepEqual([a, b, c].map((w) => w.sent), [true, false, false])
+  assert.ok([a, b, c].every((w) => w.mode === 'force_generic_plan'))
+  // Only for the transaction: the connection's own setting is back after it.
+  const { rows: [afterwards] } = await pool.query<{ mode: string }>(`SELECT current_setting('plan_cache_mode') AS mode`)
+  assert.equal(afterwards!.mode, 'auto')
 })

@@ -14,8 +14,9 @@ import { upToDateSteps, withoutSteps } from './up-to-date-plan.js'
 import { codeStepsAtOnce } from '../execution/warm-count.js'
 import { startRepeating } from './clock.js'
 
-// How many steps deep a hand-off offers the steps after it (each hop's job carries the rest).
-const HAND_OFF_DEPTH = 8
+// How many steps deep a hand-off offers the steps after it (each hop's job carries the rest, about
+// 170 bytes a step): every 32 steps of a chain, the control plane starts one itself.
+const HAND_OFF_DEPTH = 32
 
 /** How a run is started. */
 export interface RunOptions {

@@ -144,10 +144,15 @@ function ownSession(config: PostgresWarehouseConfig, assetKey: string, staging: 
 }
 
 // The definition a task names, as this worker loaded it; other code than the control plane planned with is refused.
+// Each asset's code version, hashed once: its definition does not change while the process lives.
+const codeVersions = new Map<string, string>()
+
 function findAsset(task: MaterializeTask): AssetDefinition {
   const def = assets.get(task.assetKey)
   if (def?.type !== 'asset') throw workerStartError(`asset ${task.assetKey} is not a TypeScript asset in the project as this worker loaded it`)
-  if (assetCodeVersion(def) !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
+  const codeVersion = codeVersions.get(task.assetKey) ?? assetCodeVersion(def)
+  codeVersions.set(task.assetKey, codeVersion)
+  if (codeVersion !== task.codeVersion) throw workerStartError(`the code of ${task.assetKey} changed since the control plane loaded the project`)
   return def
 }
 

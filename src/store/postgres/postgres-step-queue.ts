@@ -8,7 +8,7 @@ import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW
 import { stepEventOf } from './step-params.js'
 import { asStoreError, GENERIC_PLANS, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
-import { beginWriteTransaction, queueEvent, queueUnderLock, sharesTransaction } from './write-transaction.js'
+import { beginWriteTransaction, queueEvent, queueUnderLock, setLocalOnce, sharesTransaction } from './write-transaction.js'
 import { EventListener } from './event-listener.js'
 
 /** The step writes of the store, inside a transaction the queue opened (see PostgresStore.stepQueue). */
@@ -87,8 +87,8 @@ export class PostgresStepQueue implements StepQueue {
         holder: lease?.holder ?? null, checkStale: lease?.lastMaterializationId === undefined ? 0 : 1, lastMaterializationId: lease?.lastMaterializationId ?? null,
         task: STEP_TASK, job: JSON.stringify(job), jobKey: jobKey(job), flags: job.pool ? [`pool:${job.pool}`] : null,
       }
-      // Planned once per connection (GENERIC_PLANS), for this transaction only.
-      const generic = db.query(`SET LOCAL plan_cache_mode = ${GENERIC_PLANS.plan_cache_mode}`)
+      // Planned once per connection (GENERIC_PLANS), for this transaction only (set once in a batch).
+      const generic = setLocalOnce(db, 'plan_cache_mode', GENERIC_PLANS.plan_cache_mode!)
       const taking = lease && steps.lease(job.assetKey, job.partition, lease.holder, lease.ttlMs, lease.now)
       const enqueuing = sharesTransaction(db) ? ENQUEUE_STEP.batched.get(db, params) : ENQUEUE_STEP.logged.get(db, params)
       if (sharesTransaction(db)) queueEvent(db, enqueuing.then((row) => (row?.enqueued ? event : null)))

@@ -19,6 +19,8 @@ interface Pending {
   readonly shared: boolean
   // The COMMIT went out (a write in one round trip): nothing more may be queued.
   closed: boolean
+  // Settings the transaction's writes set for it (SET LOCAL), once each.
+  settings?: Set<string>
 }
 
 const pending = new WeakMap<Client, Pending>()
@@ -48,6 +50,18 @@ export function queueEvent(db: Client, event: EventParams | Promise<EventParams 
  * Whether `db`'s write transaction is shared by several writes (a batch): a write that takes the
  * write lock itself then takes it before the later writes' row locks, against the lock order.
  */
+/**
+ * Sets `name` to `value` for the rest of the write transaction on `db` (SET LOCAL), once: writes
+ * sharing the transaction that ask again send nothing. Outside a write transaction, as asked.
+ */
+export function setLocalOnce(db: Client, name: string, value: string): Promise<unknown> | undefined {
+  const queue = pending.get(db)
+  const setting = `${name}=${value}`
+  if (queue?.settings?.has(setting)) return undefined
+  if (queue) (queue.settings ??= new Set()).add(setting)
+  return db.query(`SET LOCAL ${name} = ${value}`)
+}
+
 export function sharesTransaction(db: Client): boolean {
   return pending.get(db)?.shared === true
 }
