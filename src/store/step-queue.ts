@@ -56,9 +56,9 @@ export interface HandOff {
  * A worker that runs the step it hands off itself, in the upstream's slot: the completion that
  * enqueues the step also claims its first attempt for `workerId` (a new fence, the step recorded
  * running), and its job waits `holdMs` before any worker may take it. The worker pushes that moment
- * on while it runs the step (StepQueue.holdJobs), and removes the job with the step's end
- * (StepQueue.endAttempt, StepQueue.dropJob): a worker that dies leaves the job to the others once
- * `holdMs` passes, as a lapsed lease would. Set by the completion when it kept the step: `kept`,
+ * on while it runs the step (StepQueue.holdJobs); the store removes the job with the step's end,
+ * in the same transaction (completeFenced, endAttempt): a worker that dies leaves the job to the
+ * others once `holdMs` passes, as a lapsed lease would. Set by the completion when it kept the step: `kept`,
  * the attempt's fence, its job's id, and the materialization the completion recorded (the step
  * reads it without asking the store again).
  */
@@ -172,14 +172,11 @@ export interface StepQueue {
   holdFence(ref: StepRef, fence: number, options?: { readonly idleTimeoutMs?: number }): Promise<FenceHold>
   /**
    * Records how an attempt that did not complete ended (failed, canceled), only while `fence` is
-   * current. `kept`: the attempt was kept by its worker (see KeepHandOff): its job is removed in the
-   * same transaction, so the job of a retry, enqueued once the end is read, is never removed.
+   * current; a kept attempt's job goes with it (see KeepHandOff).
    */
-  endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number, kept?: boolean): Promise<boolean>
+  endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean>
   /** Pushes the moment any worker may take these kept jobs (see KeepHandOff) to `holdMs` from now (database time). */
   holdJobs(jobIds: readonly string[], holdMs: number): Promise<void>
-  /** Removes the job of a kept attempt that completed (nothing retries a completed attempt); nothing when it is gone or another worker holds it. */
-  dropJob(ref: StepRef): Promise<void>
   /**
    * Calls `onEnd` soon after any process records an attempt's end, with that end when the
    * notification could carry it (else undefined: read attemptEnds); returns how to stop. When

@@ -250,7 +250,7 @@ export class QueueWorker {
             : 'Deploy the same code to every worker and the control plane, restart the workers, then run again.',
         })
         this.options.onLine?.(error.message)
-        await queue.endAttempt({ status: 'failed', error: serializeError(error), retryable: false, reason: 'refused by a worker with other code', durationMs: null }, ref, fence, keptJob !== undefined)
+        await queue.endAttempt({ status: 'failed', error: serializeError(error), retryable: false, reason: 'refused by a worker with other code', durationMs: null }, ref, fence)
         return undefined
       }
       // The step handed off when this one succeeds, kept here when this worker can run it and is not
@@ -276,8 +276,6 @@ export class QueueWorker {
         await fenced.release()
       }
       if (outcome.status === 'succeeded' || outcome.status === 'blocked') {
-        // Completed: nothing retries it, so its job (when kept) goes after the completion.
-        if (keptJob !== undefined) void queue.dropJob(ref).catch(() => undefined)
         const kept = keeping.keep?.kept
         if (!kept || !next) return undefined
         this.keptJobs.add(kept.jobId)
@@ -291,7 +289,7 @@ export class QueueWorker {
       const recorded = !stale && await queue.endAttempt({
         status: outcome.status, error: serializeError(outcome.error), retryable: outcome.error instanceof TributaryError ? outcome.error.retryable : true,
         reason: outcome.status === 'canceled' ? 'the run was canceled' : null, durationMs: null,
-      }, ref, fence, keptJob !== undefined)
+      }, ref, fence)
       if (!recorded) await this.refused(job, stale ? outcome.error as TributaryError : undefined)
       return undefined
     } finally {

@@ -4,7 +4,7 @@ import { STEP_JOB_FORMAT, type AttemptEnd, type Claim, type FenceHold, type Hand
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
-import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, RELEASE_HAND_OFF, type CompletionRow } from './step-queue-statements.js'
+import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, KEPT_JOB_GOES, NOW_MS, RELEASE_HAND_OFF, type CompletionRow } from './step-queue-statements.js'
 import { stepEventOf } from './step-params.js'
 import { asStoreError, GENERIC_PLANS, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
@@ -127,10 +127,6 @@ export class PostgresStepQueue implements StepQueue {
     }))
   }
 
-  async dropJob(ref: StepRef): Promise<void> {
-    await this.guard(() => this.pool.query({ name: 'trb_drop_job', text: `SELECT graphile_worker.remove_job($1) IS NOT NULL AS removed`, values: [jobKey(ref)] }))
-  }
-
   async claimStep(job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
     const update: StepUpdate = { runId: job.runId, assetKey: job.assetKey, partition: job.partition, status: 'running', attempt: job.attempt, at, reason: null }
     const event = stepEventOf(update)
@@ -192,6 +188,8 @@ export class PostgresStepQueue implements StepQueue {
   // it was enqueued): the lease release hands it off, its event and the end queued after.
   private async completeChecked(db: Client, steps: StepWrites, completion: StepCompletion, fence: number, oneRoundTrip: boolean, next?: HandOff): Promise<MaterializationRecord | undefined> {
     const checked = this.checkFence(db, completion.step, fence)
+    const goes = this.keptJobGoes(db, completion.step, fence)
+    goes.catch(() => undefined)
     const completed = steps.complete(completion, { oneRoundTrip })
     // Not in a shared transaction either, as for the one-statement form (see completeFenced).
     const handOff = next && !oneRoundTrip && !sharesTransaction(db) ? handOffParams(completion, next) : undefined
@@ -199,7 +197,7 @@ export class PostgresStepQueue implements StepQueue {
       ? RELEASE_HAND_OFF.get(db, { ...handOff.params, ...keyParams(completion.step), status: completion.step.status, at: completion.step.at.getTime(), materialized: completion.materialization ? 1 : 0, dataVersion: completion.materialization?.dataVersion ?? null })
       : db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] }).then(() => undefined)
     if (!handOff) this.recordEnd(db, completion.step, fence, endOf(completion))
-    const [, materialization, handed] = await Promise.all([checked, completed, released])
+    const [, materialization, handed] = await Promise.all([checked, completed, released, goes])
     if (handOff) {
       if (handed?.handed) queueEvent(db, handOff.event)
       this.recordEnd(db, completion.step, fence, { ...endOf(completion), ...(handed?.handed ? { handedOff: { assetKey: next!.assetKey, partition: next!.partition } } : {}) })
@@ -250,14 +248,14 @@ export class PostgresStepQueue implements StepQueue {
     const event = stepEventOf(step)
     const row = materialization && materializationRow(materialization)
     return {
-      ...stepUpdateParams(step), fence, lockKey: this.lockKey, eventType: event.type, payload: event.payload, outcome: JSON.stringify(endOf(completion)),
+      ...stepUpdateParams(step), fence, lockKey: this.lockKey, eventType: event.type, payload: event.payload, outcome: JSON.stringify(endOf(completion)), jobKey: jobKey(step),
       materialized: row ? 1 : 0, codeVersion: row?.codeVersion ?? null, dataVersion: row?.dataVersion ?? null, inputVersions: row?.inputVersions ?? null,
       rowCount: row?.rowCount ?? null, columns: row?.columns ?? null, materializationMs: row?.durationMs ?? null, createdAt: row?.createdAt ?? null,
       materializationPayload: materialization ? JSON.stringify(materialization) : null,
     }
   }
 
-  async endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number, kept = false): Promise<boolean> {
+  async endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean> {
     return this.write(async (db) => {
       try {
         await this.checkFence(db, ref, fence)
@@ -265,8 +263,7 @@ export class PostgresStepQueue implements StepQueue {
         if (error instanceof TributaryError && error.code === ErrorCode.StaleAttempt) return false
         throw error
       }
-      // A kept attempt's job goes with its end: a retry's job, enqueued once the end is read, stays.
-      if (kept) await db.query({ name: 'trb_drop_job', text: `SELECT graphile_worker.remove_job($1) IS NOT NULL AS removed`, values: [jobKey(ref)] })
+      await this.keptJobGoes(db, ref, fence)
       this.recordEnd(db, ref, fence, end)
       return true
     })
@@ -349,6 +346,15 @@ export class PostgresStepQueue implements StepQueue {
   // expired (another took the step) or whose attempt already ended is refused with TRB7003. The
   // check fails in SQL (STALE_FENCE, with the claim's fence and whether it ended), so that it rolls
   // back the statements sent with it.
+  // For a write that checked the fence (its claim row locked): KEPT_JOB_GOES.
+  private async keptJobGoes(db: Client, ref: StepRef, fence: number): Promise<void> {
+    await db.query({
+      name: 'trb_kept_job_goes',
+      text: `WITH c AS (SELECT job_id, fence FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 AND fence = $4::bigint), ${KEPT_JOB_GOES('c', 'true').replaceAll('@jobKey::text', '$5::text')} SELECT count(*) FROM kept_job`,
+      values: [...keyOf(ref), fence, jobKey(ref)],
+    })
+  }
+
   private async checkFence(db: Client, ref: StepRef, fence: number): Promise<void> {
     try {
       await db.query({

@@ -66,6 +66,15 @@ function enqueueStep(logged: boolean) {
   SELECT (SELECT count(*) FROM job)::integer AS enqueued, (SELECT fresh FROM go) AS fresh, (SELECT count(*) FROM state) AS written`)
 }
 
+/**
+ * The job of a kept attempt (see KeepHandOff: claimed with its upstream's completion, so its claim
+ * names no job taken from the queue) goes with the attempt's end, in the same statement: `claim`,
+ * a CTE of the step's claim row (locked), `gate` when the end is recorded. remove_job deletes it
+ * (no worker holds it) or, held by a worker that took it once the hold lapsed, keeps it from
+ * running again. A retry's job, enqueued once the end is read, is another.
+ */
+export const KEPT_JOB_GOES = (claim: string, gate: string) => `kept_job AS (SELECT graphile_worker.remove_job(@jobKey::text) FROM ${claim} WHERE ${claim}.job_id IS NULL AND ${claim}.fence > 0 AND ${gate})`
+
 // asset_state's copy of its asset's last materialization.
 const MATERIALIZATION_STATE = ['materialization_id', 'materialization_run_id', 'code_version', 'data_version', 'input_versions', 'row_count', 'materialization_duration_ms', 'materialized_at']
 
@@ -91,8 +100,9 @@ function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'n
   const name = handOff === 'keep' ? 'complete_step_keep' : handOff === 'enqueue' ? 'complete_step_hand_off' : logged ? 'complete_step' : 'complete_step_batched'
   return new Statement<CompletionRow & { kept_fence?: number | string | null; kept_job?: number | string | null }>(name, `WITH s AS (
     SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
-  c AS (SELECT fence, outcome FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
+  c AS (SELECT fence, outcome, job_id FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
   ok AS (SELECT 1 FROM c WHERE c.fence = @fence::bigint AND c.outcome IS NULL),
+  ${KEPT_JOB_GOES('c', 'EXISTS (SELECT 1 FROM ok)')},
   m AS (INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version, input_versions, row_count, columns, duration_ms, created_at)
     SELECT @assetKey, @partition, @runId, @codeVersion::text, @dataVersion::text, @inputVersions::text, @rowCount::bigint, @columns::text, @materializationMs::bigint, @createdAt::bigint
     WHERE @materialized::integer = 1 AND EXISTS (SELECT 1 FROM ok)
@@ -117,7 +127,7 @@ function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'n
     ORDER BY ev.ord),
   ${endedCte('EXISTS (SELECT 1 FROM l)', handOff !== 'none' ? `CASE WHEN EXISTS (SELECT 1 FROM ho_step) THEN left(@outcome::text, -1) || ',"handedOff":' || @nextRef::text || '}' ELSE @outcome::text END` : '@outcome::text')},
   told AS (${TELL_END})` : ''}
-  SELECT (SELECT id FROM m) AS id, (SELECT count(*) FROM ok)::integer AS ok, (SELECT max(fence) FROM c) AS fence,
+  SELECT (SELECT id FROM m) AS id, (SELECT count(*) FROM ok)::integer AS ok, (SELECT max(fence) FROM c) AS fence, (SELECT count(*) FROM kept_job) AS kept_gone,
     (SELECT bool_or(outcome IS NOT NULL) FROM c) AS ended,
     ${logged ? '(SELECT count(*) FROM told)::integer AS told' : '(SELECT count(*) FROM state) + (SELECT count(*) FROM released) AS written'}${handOff !== 'none' ? `,
     (SELECT count(*) FROM ho_step)::integer AS handed` : ''}${handOff === 'keep' ? `,
