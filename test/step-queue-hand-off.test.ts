@@ -119,9 +119,36 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     await suite.queue.completeFenced(succeeded('kp4', 'kp4-a', 'va'), fourth, offer('kp4-b'), canceled)
     assert.equal(await suite.queue.dequeueStep({ runId: 'kp4', assetKey: 'kp4-b', partition: null, attempt: 1 }), true)
     assert.deepEqual(await jobsOf('kp4', 'kp4-b'), [])
-    await assert.rejects(suite.queue.completeFenced(succeeded('kp4', 'kp4-b', 'vb', { 'kp4-a': 'va' }), canceled.kept!.fence), /TRB7003.*it ended/)
+    await assert.rejects(suite.queue.completeFenced(succeeded('kp4', 'kp4-b', 'vb', { 'kp4-a': 'va' }), canceled.kept!.fence), /TRB7003.*ended meanwhile \(its run was canceled\)/)
+    // Its end is recorded as any end: a control plane that lost the reply reads it.
+    assert.deepEqual({ ...(await endOf('kp4', 'kp4-b')), seq: undefined }, { runId: 'kp4', assetKey: 'kp4-b', partition: null, attempt: 1, status: 'canceled', error: { code: 'TRB3005', message: 'canceled with its run' }, retryable: false, reason: 'the run was canceled', durationMs: null, worker: 'w1', seq: undefined })
     assert.deepEqual(await suite.store.listMaterializations('kp4-b'), [])
     assert.equal((await suite.queue.claimStep(job('kp4', 'kp4-b'), 'w2', null, new Date())).claimed, false)
+  })
+
+  test('a cancel that leaves running attempts to their workers (an unfenced publish) ends only attempts no worker claimed; a canceled attempt asks its run to cancel', async () => {
+    const fence = await started('dq1', ['dq1-a', 'dq1-b'])
+    assert.equal(await suite.queue.dequeueStep({ runId: 'dq1', assetKey: 'dq1-a', partition: null, attempt: 1 }, { endRunning: false }), false)
+    assert.equal((await endOf('dq1', 'dq1-a')), undefined)
+    // Still the worker's to complete.
+    await suite.queue.completeFenced(succeeded('dq1', 'dq1-a', 'va'), fence)
+    await suite.queue.enqueueStep({ runId: 'dq1', assetKey: 'dq1-b', partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' }, job('dq1', 'dq1-b'), { ttlMs: 60_000, now: new Date(), holder: 'dq1' })
+    assert.equal(await suite.queue.dequeueStep({ runId: 'dq1', assetKey: 'dq1-b', partition: null, attempt: 1 }, { endRunning: false }), true)
+    assert.deepEqual(await jobsOf('dq1', 'dq1-b'), [])
+    // The control plane's cancel of an attempt (its run's signal aborted in its own process, a Ctrl-C)
+    // is asked of the run too: workers running the run's other steps read it with their heartbeat.
+    const { executor } = countingExecutor()
+    try {
+      await suite.store.createRun({ id: 'dq2', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'dq2-a', partition: null }] })
+      const controller = new AbortController()
+      const attempt = await executor.startAttempt(job('dq2', 'dq2-a'), { ttlMs: 60_000, now: new Date() }, controller.signal)
+      controller.abort()
+      assert.equal((await attempt.outcome)?.status, 'canceled')
+      // (The end, told at the dequeue's commit, may settle the attempt before the request commits.)
+      await poll('the run asked to cancel', async () => ((await query<{ requested: string | null }>(suite.url, `SELECT requested FROM runs WHERE id = 'dq2'`))[0]?.requested === 'cancel' ? true : undefined), 10_000, 5)
+    } finally {
+      await executor.close()
+    }
   })
 
   test('a completion recording checks (several statements) hands off too: its events, then the check, the step and the hand-off, in order', async () => {

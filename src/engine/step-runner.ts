@@ -145,6 +145,7 @@ export async function runStep(
   // A remote attempt without inputs: the worker that claims it reads them.
   const remoteAttempt = (attempt: number): RemoteAttempt => ({
     runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, ...(handOff.offer ? { next: handOff.offer } : {}),
+    ...(def.type === 'asset' && def.io === 'files' ? { fencedPublish: false } : {}),
   })
   const runLocally = async (attempt: number) => {
     const inputs = resolved ?? (await resolveInputs(deps, node, step.partition))

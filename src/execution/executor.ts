@@ -109,6 +109,11 @@ export interface RemoteAttempt {
   readonly inputs?: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
   /** The downstream step the worker may enqueue itself when the attempt succeeds (see HandOff). */
   readonly next?: HandOff
+  /**
+   * false when the attempt publishes what no fence guards (`io: 'files'`): a cancel does not end it
+   * while a worker runs it, it asks the worker to stop (see StepQueue.dequeueStep). Not in the job.
+   */
+  readonly fencedPublish?: boolean
 }
 
 /** How a remote attempt ended. Succeeded and blocked attempts were recorded in the store by the worker. */

@@ -141,10 +141,12 @@ export interface StepQueue {
   enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }): Promise<StepStartResult>
   /**
    * Ends an attempt canceled (its run was canceled), unless it ended already, and removes its job:
-   * true when it ended here. A worker running it can no longer record it (its completion is refused,
-   * TRB7003) and stops it when its heartbeat reads the cancel.
+   * true when it ended here. The end is recorded as any end (read by attemptEnds). A worker running
+   * it can no longer record it (its completion is refused, TRB7003) and stops it when its heartbeat
+   * reads the cancel. `endRunning` false: an attempt a worker claimed is left to that worker (its
+   * publish is not fenced). Default: true.
    */
-  dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean>
+  dequeueStep(job: StepRef & { readonly attempt: number }, options?: { readonly endRunning?: boolean }): Promise<boolean>
   /**
    * Takes an attempt for `workerId`: a new fence, the step recorded as running. Refused when
    * the step already ended, or a later attempt was enqueued.

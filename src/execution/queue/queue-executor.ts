@@ -53,7 +53,7 @@ export class QueueExecutor implements Executor {
       started = await this.queue.enqueueStep({
         runId: attempt.runId, assetKey: attempt.assetKey, partition: attempt.partition, status: 'waiting', attempt: attempt.attempt,
         at: new Date(), reason: 'queued for a worker',
-      }, { ...attempt, format: STEP_JOB_FORMAT }, lease && { ...lease, holder: attempt.runId })
+      }, { ...jobOf(attempt), format: STEP_JOB_FORMAT }, lease && { ...lease, holder: attempt.runId })
     } catch (error) {
       ending.forget()
       throw error
@@ -127,17 +127,16 @@ export class QueueExecutor implements Executor {
     await this.local.close()
   }
 
-  // A canceled attempt ends canceled here, in the store (its job removed, and a worker running it
-  // can no longer record it; the worker stops it when its heartbeat reads the cancel). One that
-  // ended meanwhile, or a store that could not be reached: the cancel is asked of the run, and its
-  // end is read as any end.
+  // A canceled attempt ends canceled here, in the store (its job removed; a worker running it can
+  // no longer record it, and stops it when its heartbeat reads the cancel asked of the run). One
+  // that ended meanwhile, one a worker runs that publishes unfenced, or a store that could not be
+  // reached: its end is read as any end (a lost reply's end too: it is numbered as any end).
   private async abandon(attempt: RemoteAttempt): Promise<void> {
-    const removed = await this.queue.dequeueStep(attempt).catch(() => false)
-    if (removed) {
-      this.waiting.get(keyOf(attempt))?.({ ...attempt, status: 'canceled', error: { code: 'TRB3005', message: 'canceled with its run' }, retryable: false, reason: 'the run was canceled', durationMs: null, worker: null })
-      return
-    }
-    await this.store.requestRun(attempt.runId, 'cancel', new Date()).catch(() => undefined)
+    const [removed] = await Promise.all([
+      this.queue.dequeueStep(attempt, { endRunning: attempt.fencedPublish !== false }).catch(() => false),
+      this.store.requestRun(attempt.runId, 'cancel', new Date()).catch(() => undefined),
+    ])
+    if (removed) this.waiting.get(keyOf(attempt))?.({ ...attempt, status: 'canceled', error: { code: 'TRB3005', message: 'canceled with its run' }, retryable: false, reason: 'the run was canceled', durationMs: null, worker: null })
   }
 
   // An end settles its attempt's wait; one named by a hand-off and not awaited yet is kept for its
@@ -196,6 +195,12 @@ export class QueueExecutor implements Executor {
       for (const end of ends) this.deliver(end)
     }
   }
+}
+
+// The job of an attempt: what a worker reads (not how the control plane cancels it).
+function jobOf(attempt: RemoteAttempt): Omit<RemoteAttempt, 'fencedPublish'> {
+  const { fencedPublish: _fencedPublish, ...job } = attempt
+  return job
 }
 
 function toOutcome(end: AttemptEnd): RemoteOutcome {

@@ -315,7 +315,7 @@ export class QueueWorker {
 
   // This worker's lease expired and another worker took the step: its result counts for nothing. Said in the step's log.
   private async refused(job: StepJob, error: TributaryError | undefined): Promise<void> {
-    const message = error?.message ?? `${ErrorCode.StaleAttempt}: the end of attempt ${job.attempt} of ${job.assetKey} was refused: another worker took the step after this one's lease expired`
+    const message = error?.message ?? `${ErrorCode.StaleAttempt}: the end of attempt ${job.attempt} of ${job.assetKey} was refused: the attempt is no longer this worker's (its run was canceled, or its lease expired and another worker took the step)`
     this.options.onLine?.(message)
     await this.options.deps.store.appendLog({ runId: job.runId, assetKey: job.assetKey, partition: job.partition, attempt: job.attempt, level: 'warn', message: `worker ${this.id}: ${message}`, at: new Date() }).catch(() => undefined)
   }

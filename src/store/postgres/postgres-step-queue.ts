@@ -4,7 +4,7 @@ import { STEP_JOB_FORMAT, type AttemptEnd, type Claim, type FenceHold, type Hand
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
-import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, KEPT_JOB_GOES, NOW_MS, RELEASE_HAND_OFF, type CompletionRow } from './step-queue-statements.js'
+import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, DEQUEUE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, KEPT_JOB_GOES, NOW_MS, RELEASE_HAND_OFF, type CompletionRow } from './step-queue-statements.js'
 import { stepEventOf } from './step-params.js'
 import { asStoreError, GENERIC_PLANS, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
@@ -100,22 +100,12 @@ export class PostgresStepQueue implements StepQueue {
     }, { oneRoundTrip: true })
   }
 
-  async dequeueStep(job: StepRef & { readonly attempt: number }): Promise<boolean> {
-    // The attempt ends here, canceled, unless it ended already: whoever holds it (a worker that
-    // fetched or claimed it, kept it, or died with it) can no longer claim it nor record it, and
-    // its job goes (remove_job: deleted when no worker holds it, else never run again). The step's
-    // row first, then its claim's, as every writer locks them. Not numbered as an end: the caller
-    // settles the attempt itself.
-    const { rows } = await this.guard(() => this.pool.query({
-      name: 'trb_dequeue_step',
-      text: `WITH s AS (SELECT 1 FROM steps WHERE run_id = $2 AND asset_key = $3 AND partition = $4 FOR UPDATE),
-        ended AS (UPDATE step_claims SET outcome = $6 WHERE run_id = $2 AND asset_key = $3 AND partition = $4 AND attempt = $5
-          AND outcome IS NULL AND (SELECT count(*) FROM s) >= 0 RETURNING 1),
-        removed AS (SELECT graphile_worker.remove_job($1) FROM ended)
-        SELECT (SELECT count(*) FROM ended)::integer AS ended, (SELECT count(*) FROM removed)::integer AS removed`,
-      values: [jobKey(job), ...keyOf(job), job.attempt, JSON.stringify({ status: 'canceled', error: { code: ErrorCode.Canceled, message: 'canceled with its run' }, retryable: false, reason: 'the run was canceled', durationMs: null })],
-    }))
-    return Number(rows[0]?.ended ?? 0) > 0
+  async dequeueStep(job: StepRef & { readonly attempt: number }, options: { readonly endRunning?: boolean } = {}): Promise<boolean> {
+    // Whoever holds the attempt (a worker that fetched, claimed or kept it, or died with it) can no
+    // longer claim nor record it once it ended here (see DEQUEUE_STEP).
+    const outcome = JSON.stringify({ status: 'canceled', error: { code: ErrorCode.Canceled, message: 'canceled with its run' }, retryable: false, reason: 'the run was canceled', durationMs: null })
+    const row = await this.guard(() => DEQUEUE_STEP.get(this.pool, { ...keyParams(job), attempt: job.attempt, endRunning: options.endRunning === false ? 0 : 1, jobKey: jobKey(job), lockKey: this.lockKey, outcome }))
+    return Number(row?.ended ?? 0) > 0
   }
 
   async holdJobs(jobIds: readonly string[], holdMs: number): Promise<void> {
@@ -427,7 +417,15 @@ function endOf(completion: StepCompletion) {
 
 // TRB7003: the attempt's fence is no longer the step's (`now`: the step's fence, null when unclaimed).
 function staleAttempt(ref: StepRef, fence: number, now: number | string | null, ended: boolean): TributaryError {
-  return new TributaryError(ErrorCode.StaleAttempt, `the attempt of ${ref.assetKey}${ref.partition === null ? '' : ` [${ref.partition}]`} in run ${ref.runId} with fence ${fence} is no longer the step's (${now === null ? 'no claim' : `its fence is now ${now}${ended ? ', and it ended' : ''}`}): this worker's lease expired and another worker took the step, so its result is not recorded`, {
+  const step = `${ref.assetKey}${ref.partition === null ? '' : ` [${ref.partition}]`} in run ${ref.runId}`
+  // Its own fence, ended: the attempt was ended without it (a cancel of its run).
+  if (ended && now !== null && Number(now) === fence) {
+    return new TributaryError(ErrorCode.StaleAttempt, `the attempt of ${step} with fence ${fence} ended meanwhile (its run was canceled), so its result is not recorded`, {
+      context: { runId: ref.runId, assetKey: ref.assetKey },
+      hint: 'Nothing to do: the run was canceled.',
+    })
+  }
+  return new TributaryError(ErrorCode.StaleAttempt, `the attempt of ${step} with fence ${fence} is no longer the step's (${now === null ? 'no claim' : `its fence is now ${now}${ended ? ', and it ended' : ''}`}): this worker's lease expired and another worker took the step, so its result is not recorded`, {
     context: { runId: ref.runId, assetKey: ref.assetKey },
     hint: 'Nothing to do: the step runs (or ran) on the worker that took it. If workers lose their lease while alive, raise queue({ lease }) or fix what stalls them (CPU starvation, network).',
   })

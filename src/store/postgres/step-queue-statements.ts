@@ -199,6 +199,20 @@ export const ATTEMPT_END = new Statement('attempt_end', `WITH ${endedCte('fence 
   ${TELL_END}`)
 
 /**
+ * A cancel of an attempt (see StepQueue.dequeueStep): unless it ended already, and (@endRunning 0)
+ * unless a worker claimed it, its job is removed and its end recorded canceled, numbered and told
+ * as any end. Row locks first (the step's, its claim's, its job's), then the write lock.
+ */
+export const DEQUEUE_STEP = new Statement<{ ended: number }>('dequeue_step', `WITH s AS (SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
+  c AS (SELECT 1 FROM step_claims WHERE ${STEP_KEY} AND attempt = @attempt::integer AND outcome IS NULL
+    AND (@endRunning::integer = 1 OR fence = 0) AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
+  removed AS (SELECT graphile_worker.remove_job(@jobKey::text) FROM c),
+  l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM c, (SELECT count(*) FROM removed) AS gone),
+  ${endedCte('EXISTS (SELECT 1 FROM l) AND attempt = @attempt::integer AND outcome IS NULL')},
+  told AS (${TELL_END})
+  SELECT (SELECT count(*) FROM ended)::integer AS ended, (SELECT count(*) FROM told) AS told`)
+
+/**
  * A completion's lease release with its hand-off (see handOffCtes), for a completion written in
  * several statements (with checks): its events and end are queued for the transaction's end.
  */
