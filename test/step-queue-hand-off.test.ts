@@ -141,7 +141,9 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     try {
       await suite.store.createRun({ id: 'dq2', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'dq2-a', partition: null }] })
       const controller = new AbortController()
-      const attempt = await executor.startAttempt(job('dq2', 'dq2-a'), { ttlMs: 60_000, now: new Date() }, controller.signal)
+      const attempt = await executor.startAttempt({ ...job('dq2', 'dq2-a'), fencedPublish: false }, { ttlMs: 60_000, now: new Date() }, controller.signal)
+      // How the control plane cancels the attempt is not the worker's: not in its job.
+      assert.equal('fencedPublish' in (await jobsOf('dq2', 'dq2-a'))[0]!, false)
       controller.abort()
       assert.equal((await attempt.outcome)?.status, 'canceled')
       // (The end, told at the dequeue's commit, may settle the attempt before the request commits.)
