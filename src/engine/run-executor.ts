@@ -307,8 +307,11 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     : pausing && counts.canceled > 0 ? 'paused'
       : counts.failed + counts.blocked + counts.skipped > 0 ? 'failed' : 'succeeded'
   const failedSteps = plan.steps.filter((s) => ['failed', 'blocked'].includes(final.get(stepId(s)) ?? '')).map(stepId)
-  await deps.store.finishRun(runId, status, deps.clock.now(), status === 'failed' ? { code: ErrorCode.RunFailed, message: `${failedSteps.length} step(s) failed or blocked: ${failedSteps.slice(0, 5).join(', ')}`, hint: `See tributary run ${runId}.` } : null)
-  await deps.store.releaseLeasesOf(runId)
+  // Together: a lease left is free once the run ended either way (another run waiting for it may start).
+  await Promise.all([
+    deps.store.finishRun(runId, status, deps.clock.now(), status === 'failed' ? { code: ErrorCode.RunFailed, message: `${failedSteps.length} step(s) failed or blocked: ${failedSteps.slice(0, 5).join(', ')}`, hint: `See tributary run ${runId}.` } : null),
+    deps.store.releaseLeasesOf(runId),
+  ])
   emit({ type: 'run_finished', runId, status, counts: { ...counts } })
   return { runId, status, counts: { ...counts } }
 }
