@@ -52,6 +52,11 @@ export interface HandOff {
   readonly next?: HandOff
 }
 
+/** The first attempt's job of a step handed off in run `runId` (see HandOff): the offers after it ride along. */
+export function handedOffJob(runId: string, next: HandOff): StepJob {
+  return { runId, assetKey: next.assetKey, partition: next.partition, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
+}
+
 /**
  * A worker that runs the step it hands off itself, in the upstream's slot: the completion that
  * enqueues the step also claims its first attempt for `workerId` (a new fence, the step recorded

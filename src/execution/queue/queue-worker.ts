@@ -8,7 +8,7 @@ import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engi
 import { attemptInputs, checkedRowCount, type KnownUpstreams } from '../../engine/attempt-inputs.js'
 import { CanceledError } from '../../engine/step-errors.js'
 import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
-import { STEP_JOB_FORMAT, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
+import { handedOffJob, STEP_JOB_FORMAT, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
 import { GENERIC_PLANS, withSessionSettings } from '../../store/postgres/open-pool.js'
@@ -279,7 +279,7 @@ export class QueueWorker {
         const kept = keeping.keep?.kept
         if (!kept || !next) return undefined
         this.keptJobs.add(kept.jobId)
-        const nextJob: StepJob = { runId: job.runId, assetKey: next.assetKey, partition: next.partition, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
+        const nextJob = handedOffJob(job.runId, next)
         // What this step just published is what the kept one reads of it: not read back (unpartitioned only).
         const known = node!.partitions ? undefined : new Map([[job.assetKey, kept.upstream]])
         followedBy = { job: nextJob, fence: kept.fence, reading: this.read(nextJob, known), keptJob: kept.jobId }

@@ -1,6 +1,6 @@
 import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
 import type { LeaseResult, MaterializationRecord, StepUpdate } from '../records.js'
-import { STEP_JOB_FORMAT, type AttemptEnd, type Claim, type FenceHold, type HandOff, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerRecord } from '../step-queue.js'
+import { handedOffJob, type AttemptEnd, type Claim, type FenceHold, type HandOff, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerRecord } from '../step-queue.js'
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
@@ -179,7 +179,6 @@ export class PostgresStepQueue implements StepQueue {
   private async completeChecked(db: Client, steps: StepWrites, completion: StepCompletion, fence: number, oneRoundTrip: boolean, next?: HandOff): Promise<MaterializationRecord | undefined> {
     const checked = this.checkFence(db, completion.step, fence)
     const goes = this.keptJobGoes(db, completion.step, fence)
-    goes.catch(() => undefined)
     const completed = steps.complete(completion, { oneRoundTrip })
     // Not in a shared transaction either, as for the one-statement form (see completeFenced).
     const handOff = next && !oneRoundTrip && !sharesTransaction(db) ? handOffParams(completion, next) : undefined
@@ -336,15 +335,6 @@ export class PostgresStepQueue implements StepQueue {
   // expired (another took the step) or whose attempt already ended is refused with TRB7003. The
   // check fails in SQL (STALE_FENCE, with the claim's fence and whether it ended), so that it rolls
   // back the statements sent with it.
-  // For a write that checked the fence (its claim row locked): KEPT_JOB_GOES.
-  private async keptJobGoes(db: Client, ref: StepRef, fence: number): Promise<void> {
-    await db.query({
-      name: 'trb_kept_job_goes',
-      text: `WITH c AS (SELECT job_id, fence FROM step_claims WHERE run_id = $1 AND asset_key = $2 AND partition = $3 AND fence = $4::bigint), ${KEPT_JOB_GOES('c', 'true').replaceAll('@jobKey::text', '$5::text')} SELECT count(*) FROM kept_job`,
-      values: [...keyOf(ref), fence, jobKey(ref)],
-    })
-  }
-
   private async checkFence(db: Client, ref: StepRef, fence: number): Promise<void> {
     try {
       await db.query({
@@ -363,6 +353,13 @@ export class PostgresStepQueue implements StepQueue {
       const [, now, ended] = stale
       throw staleAttempt(ref, fence, now === '-' ? null : Number(now), ended === 'true')
     }
+  }
+
+  // For a write that checked the fence (its claim row locked): a kept attempt's job goes with its end.
+  private keptJobGoes(db: Client, ref: StepRef, fence: number): Promise<unknown> {
+    const goes = KEPT_JOB_GOES.get(db, { ...keyParams(ref), fence, jobKey: jobKey(ref) })
+    goes.catch(() => undefined)
+    return goes
   }
 
   // Under the write lock, after the holder locked the claim's row (checkFence): ends are numbered
@@ -395,7 +392,7 @@ function completesInOneStatement(completion: StepCompletion): boolean {
 function handOffParams(completion: StepCompletion, next: HandOff, kept = false) {
   const { step } = completion
   const ref = { runId: step.runId, assetKey: next.assetKey, partition: next.partition }
-  const job: StepJob = { ...ref, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
+  const job = handedOffJob(step.runId, next)
   const reason = `queued for a worker (handed over by the worker of ${step.assetKey})`
   const event = stepEventOf({ ...ref, status: 'waiting', attempt: 1, at: step.at, reason })
   const params = {

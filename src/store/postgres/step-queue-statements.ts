@@ -66,14 +66,19 @@ function enqueueStep(logged: boolean) {
   SELECT (SELECT count(*) FROM job)::integer AS enqueued, (SELECT fresh FROM go) AS fresh, (SELECT count(*) FROM state) AS written`)
 }
 
-/**
+/*
  * The job of a kept attempt (see KeepHandOff: claimed with its upstream's completion, so its claim
  * names no job taken from the queue) goes with the attempt's end, in the same statement: `claim`,
  * a CTE of the step's claim row (locked), `gate` when the end is recorded. remove_job deletes it
  * (no worker holds it) or, held by a worker that took it once the hold lapsed, keeps it from
  * running again. A retry's job, enqueued once the end is read, is another.
  */
-export const KEPT_JOB_GOES = (claim: string, gate: string) => `kept_job AS (SELECT graphile_worker.remove_job(@jobKey::text) FROM ${claim} WHERE ${claim}.job_id IS NULL AND ${claim}.fence > 0 AND ${gate})`
+const keptJobGoes = (claim: string, gate: string) => `kept_job AS (SELECT graphile_worker.remove_job(@jobKey::text) FROM ${claim} WHERE ${claim}.job_id IS NULL AND ${claim}.fence > 0 AND ${gate})`
+
+/** The same (see keptJobGoes), for a write that checked @fence first and holds the claim's row. */
+export const KEPT_JOB_GOES = new Statement('kept_job_goes', `WITH c AS (SELECT job_id, fence FROM step_claims WHERE ${STEP_KEY} AND fence = @fence::bigint),
+  ${keptJobGoes('c', 'true')}
+  SELECT count(*) FROM kept_job`)
 
 // asset_state's copy of its asset's last materialization.
 const MATERIALIZATION_STATE = ['materialization_id', 'materialization_run_id', 'code_version', 'data_version', 'input_versions', 'row_count', 'materialization_duration_ms', 'materialized_at']
@@ -102,7 +107,7 @@ function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'n
     SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
   c AS (SELECT fence, outcome, job_id FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
   ok AS (SELECT 1 FROM c WHERE c.fence = @fence::bigint AND c.outcome IS NULL),
-  ${KEPT_JOB_GOES('c', 'EXISTS (SELECT 1 FROM ok)')},
+  ${keptJobGoes('c', 'EXISTS (SELECT 1 FROM ok)')},
   m AS (INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version, input_versions, row_count, columns, duration_ms, created_at)
     SELECT @assetKey, @partition, @runId, @codeVersion::text, @dataVersion::text, @inputVersions::text, @rowCount::bigint, @columns::text, @materializationMs::bigint, @createdAt::bigint
     WHERE @materialized::integer = 1 AND EXISTS (SELECT 1 FROM ok)
