@@ -207,7 +207,7 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/slow', async materialize() {
     second.child.kill('SIGKILL')
   })
 
-  test("a step kept by its upstream's worker, killed mid-step, goes to another worker once its hold lapses: the run completes, each asset published once", async () => {
+  test("a step kept by its upstream's worker, killed mid-step, is enqueued for another worker once its lease lapses: the run completes, each asset published once", async () => {
     const chain = `const gate = ${JSON.stringify('GATE')}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const a = defineAsset({ key: 'k/a', async materialize() { return [{ id: 1, worker: process.ppid }] } })
@@ -224,10 +224,12 @@ const assets: AnyNode[] = [a, b, c]`
     const { url, dir, instance } = await setUp('fleet-kept-', chain.replace('GATE', gateFile))
     const first = await startWorker(dir, url)
     const started = instance.start(undefined, { force: true })
-    // k/b kept by the worker of k/a: claimed by it with k/a's completion (no job of its own taken: no job id).
+    // k/b kept by the worker of k/a: claimed by it with k/a's completion (no job of its own taken: no
+    // job id), and no job in the queue while that worker lives.
     const kept = await poll('k/b kept by the first worker', async () => (await query<{ job_id: string | null }>(url,
       `select job_id from step_claims where run_id = $1 and asset_key = 'k/b' and worker_id = $2 and outcome is null`, [started.runId, first.id]))[0], 60_000, 10)
     assert.equal(kept.job_id, null)
+    assert.deepEqual(await query(url, `select 1 from graphile_worker._private_jobs where key = $1`, [JSON.stringify([started.runId, 'k/b', ''])]), [])
     const second = await startWorker(dir, url)
     first.child.kill('SIGKILL')
     await first.exited
@@ -239,7 +241,7 @@ const assets: AnyNode[] = [a, b, c]`
     const published = await query<{ asset_key: string; n: string }>(url, 'select asset_key, count(*) as n from materializations where run_id = $1 group by asset_key order by asset_key', [started.runId])
     assert.deepEqual(published.map((p) => [p.asset_key, p.n]), [['k/a', '1'], ['k/b', '1'], ['k/c', '1']])
     assert.deepEqual(await query(url, 'select id::int as id, worker::int as worker from k.b'), [{ id: 1, worker: second.child.pid }])
-    // No job is left behind: the kept steps' jobs went with their ends.
+    // No job is left behind: the one enqueued for k/b was completed by the worker that ran it.
     await poll('no job left', async () => ((await query(url, `select 1 from graphile_worker._private_jobs`)).length === 0 ? true : undefined), 30_000, 50)
     second.child.kill('SIGKILL')
   })

@@ -72,50 +72,70 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.deepEqual((await endOf('h1', 'b'))?.handedOff, { assetKey: 'c', partition: null })
   })
 
-  test('kept by its worker: the completion claims the handed-off step for it (running, a new fence), its job held back from every worker; held on, removed with its end; a cancel ends it in the store', async () => {
+  test('kept by its worker: the completion claims the handed-off step for it (running, a new fence) and adds no job; a worker silent past its lease has it enqueued, once, and loses it to the next claim; an end clears it; a cancel ends it in the store', async () => {
     const fence = await started('kp1', ['kp1-a', 'kp1-b', 'kp1-c'])
-    const keep: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
-    await suite.queue.completeFenced(succeeded('kp1', 'kp1-a', 'va'), fence, offer('kp1-b', { next: offer('kp1-c') }), keep)
+    const heartbeat = (id: string) => suite.queue.workerHeartbeat({ id, host: 'h', pid: 1, version: 'test', concurrency: 1, pools: {}, startedAt: new Date(), queueSlots: [], currentSteps: [] }, [])
+    await heartbeat('w1')
+    const keep: KeepHandOff = { workerId: 'w1' }
+    await suite.queue.completeFenced(succeeded('kp1', 'kp1-a', 'va'), fence, offer('kp1-b', { next: offer('kp1-c'), pool: 'db' }), keep)
     assert.ok(keep.kept && keep.kept.fence > fence, JSON.stringify(keep.kept))
+    assert.deepEqual(keep.kept.upstream, { dataVersion: 'va', rowCount: 1 })
     assert.equal(await statusOf('kp1', 'kp1-b'), 'running')
     assert.deepEqual((await endOf('kp1', 'kp1-a'))?.handedOff, { assetKey: 'kp1-b', partition: null })
-    const [claim] = await query<{ fence: string; worker_id: string; job_id: string | null; outcome: string | null }>(suite.url, `SELECT fence, worker_id, job_id, outcome FROM step_claims WHERE run_id = 'kp1' AND asset_key = 'kp1-b'`)
-    assert.deepEqual(claim, { fence: String(keep.kept.fence), worker_id: 'w1', job_id: null, outcome: null })
-    // Its job exists (another worker takes it if this one dies) but is not available before the hold ends.
-    const held = async () => (await query<{ id: string; wait_ms: number }>(suite.url, `SELECT id::text, extract(epoch from run_at - now()) * 1000 AS wait_ms FROM graphile_worker._private_jobs WHERE key = $1`, [JSON.stringify(['kp1', 'kp1-b', ''])]))[0]
-    const heldJob = await held()
-    assert.equal(heldJob?.id, keep.kept.jobId)
-    assert.ok(heldJob.wait_ms > 50_000, `held for ${heldJob.wait_ms} ms`)
+    const claimOf = async (runId: string, assetKey: string) => (await query<{ fence: string; worker_id: string; job_id: string | null; outcome: string | null; kept: boolean }>(suite.url,
+      `SELECT fence, worker_id, job_id, outcome, kept_job IS NOT NULL AS kept FROM step_claims WHERE run_id = $1 AND asset_key = $2`, [runId, assetKey]))[0]
+    assert.deepEqual(await claimOf('kp1', 'kp1-b'), { fence: String(keep.kept.fence), worker_id: 'w1', job_id: null, outcome: null, kept: true })
+    // No job while its worker lives: no other worker is woken for it, nothing is held back or removed.
+    assert.deepEqual(await jobsOf('kp1', 'kp1-b'), [])
     const events = (await suite.store.listEvents({ runId: 'kp1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
     assert.deepEqual(events.slice(-4), ['materialization kp1-a', 'step_succeeded kp1-a', 'step_waiting kp1-b', 'step_running kp1-b'])
-    await suite.queue.holdJobs([keep.kept.jobId], 120_000)
-    assert.ok((await held())!.wait_ms > 110_000)
-    // A failed end removes the job in its transaction (a retry's job, enqueued after, is its own).
-    assert.equal(await suite.queue.endAttempt({ status: 'failed', error: { code: 'TRB0000', message: 'boom' }, retryable: true, reason: null, durationMs: null }, { runId: 'kp1', assetKey: 'kp1-b', partition: null }, keep.kept.fence), true)
-    assert.equal(await held(), undefined)
+    assert.deepEqual(await suite.queue.expireWorkers(60_000), [])
+    assert.deepEqual(await jobsOf('kp1', 'kp1-b'), [], 'its worker heartbeats: nothing enqueued')
+    // Its worker silent for longer than the lease: the next look enqueues the step, as the control plane would have, pool flag included.
+    await query(suite.url, `UPDATE workers SET heartbeat_at = heartbeat_at - 120000 WHERE id = 'w1'`)
+    assert.deepEqual(await suite.queue.expireWorkers(60_000), ['w1'])
+    const requeued = await query<{ payload: StepJob; flags: Record<string, boolean> | null }>(suite.url, `SELECT payload, flags FROM graphile_worker._private_jobs WHERE key = $1`, [JSON.stringify(['kp1', 'kp1-b', ''])])
+    assert.deepEqual(requeued, [{ payload: { runId: 'kp1', assetKey: 'kp1-b', partition: null, attempt: 1, codeVersion: 'v1', pool: 'db', format: 2, next: offer('kp1-c') }, flags: { 'pool:db': true } }])
+    assert.equal((await claimOf('kp1', 'kp1-b'))?.kept, false)
+    // Once: the next look (by any worker) enqueues nothing more, even with the worker still silent.
+    await suite.queue.expireWorkers(60_000)
+    assert.equal((await jobsOf('kp1', 'kp1-b')).length, 1)
+    // The worker that takes the job claims the same attempt with a higher fence; the silent one can no longer record it.
+    const taken = await suite.queue.claimStep(requeued[0]!.payload, 'w2', null, new Date())
+    assert.ok(taken.claimed && taken.fence > keep.kept.fence)
+    await assert.rejects(suite.queue.completeFenced(succeeded('kp1', 'kp1-b', 'vb', { 'kp1-a': 'va' }), keep.kept.fence), /TRB7003/)
+    // An end clears the spec: a kept step that ended is never enqueued, whoever goes silent.
+    await heartbeat('w1')
+    const ended = await started('kp5', ['kp5-a', 'kp5-b'])
+    const kept5: KeepHandOff = { workerId: 'w1' }
+    await suite.queue.completeFenced(succeeded('kp5', 'kp5-a', 'va'), ended, offer('kp5-b'), kept5)
+    assert.equal(await suite.queue.endAttempt({ status: 'failed', error: { code: 'TRB0000', message: 'boom' }, retryable: true, reason: null, durationMs: null }, { runId: 'kp5', assetKey: 'kp5-b', partition: null }, kept5.kept!.fence), true)
+    assert.equal((await claimOf('kp5', 'kp5-b'))?.kept, false)
+    await query(suite.url, `UPDATE workers SET heartbeat_at = heartbeat_at - 120000 WHERE id = 'w1'`)
+    await suite.queue.expireWorkers(60_000)
+    assert.deepEqual(await jobsOf('kp5', 'kp5-b'), [])
     // A stale fence keeps nothing: another worker took the step.
     const second = await started('kp2', ['kp2-a', 'kp2-b'])
     await query(suite.url, `UPDATE step_claims SET fence = fence + 1000 WHERE run_id = 'kp2' AND asset_key = 'kp2-a'`)
-    const late: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    const late: KeepHandOff = { workerId: 'w1' }
     await assert.rejects(suite.queue.completeFenced(succeeded('kp2', 'kp2-a', 'v'), second, offer('kp2-b'), late), /TRB7003/)
     assert.equal(late.kept, undefined)
     assert.equal(await statusOf('kp2', 'kp2-b'), 'queued')
     // A kept step that completes hands off (and keeps) the next in turn; its own job is dropped after.
     const third = await started('kp3', ['kp3-a', 'kp3-b', 'kp3-c'])
-    const first: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    const first: KeepHandOff = { workerId: 'w1' }
     await suite.queue.completeFenced(succeeded('kp3', 'kp3-a', 'va'), third, offer('kp3-b', { next: offer('kp3-c') }), first)
-    const then: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    const then: KeepHandOff = { workerId: 'w1' }
     await suite.queue.completeFenced(succeeded('kp3', 'kp3-b', 'vb', { 'kp3-a': 'va' }), first.kept!.fence, offer('kp3-c'), then)
     assert.equal(await statusOf('kp3', 'kp3-c'), 'running')
-    // Its own job went with its completion.
     assert.deepEqual(await jobsOf('kp3', 'kp3-b'), [])
-    assert.equal((await jobsOf('kp3', 'kp3-c')).length, 1)
+    assert.deepEqual(await jobsOf('kp3', 'kp3-c'), [])
     // A cancel of an attempt that ended already ends nothing (its end is read as any end).
     assert.equal(await suite.queue.dequeueStep({ runId: 'kp3', assetKey: 'kp3-b', partition: null, attempt: 1 }), false)
-    // A cancel of a kept attempt ends it in the store and takes its job away: the worker that runs
-    // it can no longer record it, nor can any worker claim it again.
+    // A cancel of a kept attempt ends it in the store: the worker that runs it can no longer record
+    // it, nor can any worker claim it again, and it is never enqueued for others.
     const fourth = await started('kp4', ['kp4-a', 'kp4-b'])
-    const canceled: KeepHandOff = { workerId: 'w1', holdMs: 60_000 }
+    const canceled: KeepHandOff = { workerId: 'w1' }
     await suite.queue.completeFenced(succeeded('kp4', 'kp4-a', 'va'), fourth, offer('kp4-b'), canceled)
     assert.equal(await suite.queue.dequeueStep({ runId: 'kp4', assetKey: 'kp4-b', partition: null, attempt: 1 }), true)
     assert.deepEqual(await jobsOf('kp4', 'kp4-b'), [])

@@ -59,18 +59,17 @@ export function handedOffJob(runId: string, next: HandOff): StepJob {
 
 /**
  * A worker that runs the step it hands off itself, in the upstream's slot: the completion that
- * enqueues the step also claims its first attempt for `workerId` (a new fence, the step recorded
- * running), and its job waits `holdMs` before any worker may take it. The worker pushes that moment
- * on while it runs the step (StepQueue.holdJobs); the store removes the job with the step's end,
- * in the same transaction (completeFenced, endAttempt): a worker that dies leaves the job to the
- * others once `holdMs` passes, as a lapsed lease would. Set by the completion when it kept the step: `kept`,
- * the attempt's fence, its job's id, and the materialization the completion recorded (the step
- * reads it without asking the store again).
+ * enqueues the step claims its first attempt for `workerId` instead (a new fence, the step recorded
+ * running), and adds no job to the queue while that worker lives. The claim keeps the job's spec:
+ * once the worker has been silent for longer than the lease (dead, or stalled), the other workers
+ * enqueue it (StepQueue.expireWorkers) and the one that takes it claims the attempt with a higher
+ * fence, as a lapsed lease hands any step on. Set by the completion when it kept the step: `kept`,
+ * the attempt's fence and the materialization the completion recorded (the step reads it without
+ * asking the store again).
  */
 export interface KeepHandOff {
   readonly workerId: string
-  readonly holdMs: number
-  kept?: { readonly fence: number; readonly jobId: string; readonly upstream: Pick<MaterializationRecord, 'dataVersion' | 'rowCount'> }
+  kept?: { readonly fence: number; readonly upstream: Pick<MaterializationRecord, 'dataVersion' | 'rowCount'> }
 }
 
 /** How an attempt ended on a worker, as the control plane reads it back. */
@@ -177,13 +176,8 @@ export interface StepQueue {
    * claim waiting for it goes ahead. Default: none.
    */
   holdFence(ref: StepRef, fence: number, options?: { readonly idleTimeoutMs?: number }): Promise<FenceHold>
-  /**
-   * Records how an attempt that did not complete ended (failed, canceled), only while `fence` is
-   * current; a kept attempt's job goes with it (see KeepHandOff).
-   */
+  /** Records how an attempt that did not complete ended (failed, canceled), only while `fence` is current. */
   endAttempt(end: Omit<AttemptEnd, 'runId' | 'assetKey' | 'partition' | 'attempt' | 'worker'>, ref: StepRef, fence: number): Promise<boolean>
-  /** Pushes the moment any worker may take these kept jobs (see KeepHandOff) to `holdMs` from now (database time). */
-  holdJobs(jobIds: readonly string[], holdMs: number): Promise<void>
   /**
    * Calls `onEnd` soon after any process records an attempt's end, with that end when the
    * notification could carry it (else undefined: read attemptEnds); returns how to stop. When
@@ -194,7 +188,10 @@ export interface StepQueue {
   attemptEnds(runId: string, afterSeq: number): Promise<{ readonly ends: readonly (AttemptEnd & { readonly seq: number })[]; readonly lastSeq: number }>
   /** Registers or refreshes a worker (database time); returns the ids of runs among `runIds` asked to cancel. */
   workerHeartbeat(worker: Omit<WorkerRecord, 'heartbeatAt' | 'stoppedAt' | 'state' | 'startedAt'> & { readonly startedAt: Date; readonly queueSlots: readonly string[] }, runIds: readonly string[]): Promise<string[]>
-  /** Marks workers silent for longer than `leaseMs` lost and unlocks their jobs for others; returns their ids. */
+  /**
+   * Marks workers silent for longer than `leaseMs` lost, unlocks their jobs for others and enqueues
+   * the steps they kept (see KeepHandOff); returns the ids of the workers marked lost.
+   */
   expireWorkers(leaseMs: number): Promise<string[]>
   /** Wakes the idle workers, as `count` new jobs would: for jobs unlocked by other means than a new job. */
   wakeWorkers(count: number): Promise<void>

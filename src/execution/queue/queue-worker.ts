@@ -46,8 +46,6 @@ interface Claimed {
   readonly job: StepJob
   readonly fence: number
   readonly reading: Promise<{ inputs: ResolvedInputs; previousRowCount: number | undefined }> | undefined
-  /** The id of its job when this worker kept it at its upstream's completion (see KeepHandOff). */
-  readonly keptJob?: string
 }
 
 interface Current extends StepRef {
@@ -68,8 +66,6 @@ export class QueueWorker {
   readonly id: string
   private readonly current = new Set<Current>()
   private readonly waiting = new Set<WorkerStep>()
-  // Jobs of kept attempts running here, held back from other workers at each beat (see KeepHandOff).
-  private readonly keptJobs = new Set<string>()
   private readonly slots: string[] = []
   private readonly startedAt = new Date()
   private readonly gate: PoolGate
@@ -140,7 +136,7 @@ export class QueueWorker {
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    // Beating until the running steps finished: they stay listed, and kept ones' jobs held.
+    // Beating until the running steps finished: they stay listed, and kept ones are not enqueued for others.
     await this.runner?.stop().catch(() => undefined)
     this.stopBeat?.()
     await this.beating
@@ -151,7 +147,7 @@ export class QueueWorker {
   // A beat on the clock also looks for lost workers; a beat saying this worker is idle again (up to
   // once per step on a fast graph) does not scan the queue's locks.
   private async timedBeat(): Promise<void> {
-    await Promise.all([this.heartbeat(), this.holdKeptJobs()])
+    await this.heartbeat()
     // One look at a time, and stop() waits for it: never a look on a closed pool.
     if (this.stopped || this.expiring) return
     const { queue, config } = this.options
@@ -229,7 +225,7 @@ export class QueueWorker {
   }
 
   // One claimed attempt, run whole, its end recorded under its fence; the step it kept, if any, to run next.
-  private async runClaimed({ job, fence, reading, keptJob }: Claimed): Promise<Claimed | undefined> {
+  private async runClaimed({ job, fence, reading }: Claimed): Promise<Claimed | undefined> {
     const { deps, queue } = this.options
     const node = deps.graph.nodes.get(job.assetKey)
     const ref: StepRef = { runId: job.runId, assetKey: job.assetKey, partition: job.partition }
@@ -258,7 +254,7 @@ export class QueueWorker {
       const { next } = job
       const keeping: { keep?: KeepHandOff } = {}
       const keep = next && this.runnable({ ...next, format: STEP_JOB_FORMAT })
-        ? () => (this.stopped ? undefined : (keeping.keep = { workerId: this.id, holdMs: this.options.config.leaseMs }))
+        ? () => (this.stopped ? undefined : (keeping.keep = { workerId: this.id }))
         : undefined
       // Raised with the step already in `current`: a raise waiting on a publish's lock shows in heartbeats, and a cancel meanwhile reaches the attempt.
       // A worker stalled for longer than its lease while holding its step (between the publish's
@@ -278,11 +274,10 @@ export class QueueWorker {
       if (outcome.status === 'succeeded' || outcome.status === 'blocked') {
         const kept = keeping.keep?.kept
         if (!kept || !next) return undefined
-        this.keptJobs.add(kept.jobId)
         const nextJob = handedOffJob(job.runId, next)
         // What this step just published is what the kept one reads of it: not read back (unpartitioned only).
         const known = node!.partitions ? undefined : new Map([[job.assetKey, kept.upstream]])
-        followedBy = { job: nextJob, fence: kept.fence, reading: this.read(nextJob, known), keptJob: kept.jobId }
+        followedBy = { job: nextJob, fence: kept.fence, reading: this.read(nextJob, known) }
         return followedBy
       }
       const stale = outcome.error instanceof TributaryError && outcome.error.code === ErrorCode.StaleAttempt
@@ -293,17 +288,9 @@ export class QueueWorker {
       if (!recorded) await this.refused(job, stale ? outcome.error as TributaryError : undefined)
       return undefined
     } finally {
-      if (keptJob !== undefined) this.keptJobs.delete(keptJob)
       this.current.delete(current)
       if (this.current.size === 0 && !followedBy) void this.reportIdle()
     }
-  }
-
-  private async holdKeptJobs(): Promise<void> {
-    if (this.keptJobs.size === 0) return
-    await this.options.queue.holdJobs([...this.keptJobs], this.options.config.leaseMs).catch((error: unknown) => {
-      this.options.onLine?.(`holding kept steps' jobs failed: ${error instanceof Error ? error.message : String(error)}`)
-    })
   }
 
   // Idle again: said at once, not at the next timed beat, so a finished run never shows as still

@@ -4,7 +4,7 @@ import { handedOffJob, type AttemptEnd, type Claim, type FenceHold, type HandOff
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
-import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, DEQUEUE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, KEPT_JOB_GOES, NOW_MS, RELEASE_HAND_OFF, type CompletionRow } from './step-queue-statements.js'
+import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, DEQUEUE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, RELEASE_HAND_OFF, REQUEUE_KEPT, type CompletionRow } from './step-queue-statements.js'
 import { stepEventOf } from './step-params.js'
 import { asStoreError, GENERIC_PLANS, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
@@ -108,15 +108,6 @@ export class PostgresStepQueue implements StepQueue {
     return Number(row?.ended ?? 0) > 0
   }
 
-  async holdJobs(jobIds: readonly string[], holdMs: number): Promise<void> {
-    if (jobIds.length === 0) return
-    await this.guard(() => this.pool.query({
-      name: 'trb_hold_jobs',
-      text: `SELECT count(*) FROM graphile_worker.reschedule_jobs($1::bigint[], run_at => clock_timestamp() + $2::integer * interval '1 millisecond')`,
-      values: [jobIds, Math.trunc(holdMs)],
-    }))
-  }
-
   async claimStep(job: StepJob, workerId: string, jobId: string | null, at: Date): Promise<Claim> {
     const update: StepUpdate = { runId: job.runId, assetKey: job.assetKey, partition: job.partition, status: 'running', attempt: job.attempt, at, reason: null }
     const event = stepEventOf(update)
@@ -178,7 +169,6 @@ export class PostgresStepQueue implements StepQueue {
   // it was enqueued): the lease release hands it off, its event and the end queued after.
   private async completeChecked(db: Client, steps: StepWrites, completion: StepCompletion, fence: number, oneRoundTrip: boolean, next?: HandOff): Promise<MaterializationRecord | undefined> {
     const checked = this.checkFence(db, completion.step, fence)
-    const goes = this.keptJobGoes(db, completion.step, fence)
     const completed = steps.complete(completion, { oneRoundTrip })
     // Not in a shared transaction either, as for the one-statement form (see completeFenced).
     const handOff = next && !oneRoundTrip && !sharesTransaction(db) ? handOffParams(completion, next) : undefined
@@ -186,7 +176,7 @@ export class PostgresStepQueue implements StepQueue {
       ? RELEASE_HAND_OFF.get(db, { ...handOff.params, ...keyParams(completion.step), status: completion.step.status, at: completion.step.at.getTime(), materialized: completion.materialization ? 1 : 0, dataVersion: completion.materialization?.dataVersion ?? null })
       : db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] }).then(() => undefined)
     if (!handOff) this.recordEnd(db, completion.step, fence, endOf(completion))
-    const [, materialization, handed] = await Promise.all([checked, completed, released, goes])
+    const [, materialization, handed] = await Promise.all([checked, completed, released])
     if (handOff) {
       if (handed?.handed) queueEvent(db, handOff.event)
       this.recordEnd(db, completion.step, fence, { ...endOf(completion), ...(handed?.handed ? { handedOff: { assetKey: next!.assetKey, partition: next!.partition } } : {}) })
@@ -208,11 +198,11 @@ export class PostgresStepQueue implements StepQueue {
     const params = this.completionParams(completion, fence)
     if (!next) return COMPLETE_STEP.logged.get(db, params)
     if (!keep) return COMPLETE_STEP.handOff.get(db, { ...params, ...handOffParams(completion, next).params })
-    const row = await COMPLETE_STEP.keep.get(db, { ...params, ...handOffParams(completion, next, true).params, workerId: keep.workerId, holdMs: Math.trunc(keep.holdMs) })
+    const row = await COMPLETE_STEP.keep.get(db, { ...params, ...handOffParams(completion, next, true).params, workerId: keep.workerId })
     // Kept only with a materialization recorded (the hand-off's gate).
     const { materialization } = completion
-    if (row?.ok && materialization && row.kept_fence !== null && row.kept_fence !== undefined && row.kept_job !== null && row.kept_job !== undefined) {
-      keep.kept = { fence: Number(row.kept_fence), jobId: String(row.kept_job), upstream: { dataVersion: materialization.dataVersion, rowCount: materialization.rowCount } }
+    if (row?.ok && materialization && row.kept_fence !== null && row.kept_fence !== undefined) {
+      keep.kept = { fence: Number(row.kept_fence), upstream: { dataVersion: materialization.dataVersion, rowCount: materialization.rowCount } }
     }
     return row
   }
@@ -252,7 +242,6 @@ export class PostgresStepQueue implements StepQueue {
         if (error instanceof TributaryError && error.code === ErrorCode.StaleAttempt) return false
         throw error
       }
-      await this.keptJobGoes(db, ref, fence)
       this.recordEnd(db, ref, fence, end)
       return true
     })
@@ -305,6 +294,8 @@ export class PostgresStepQueue implements StepQueue {
       )
       // Unlocking sends no notification of its own: wake the idle workers as new jobs would.
       if (Number(unlocked?.n) > 0) await this.wakeWorkers(1000)
+      // The steps silent workers kept have no job yet: they get one now (its add wakes the workers).
+      await REQUEUE_KEPT.run(this.pool, { leaseMs: Math.trunc(leaseMs), task: STEP_TASK })
       return rows.map((row) => row.id as string)
     })
   }
@@ -355,13 +346,6 @@ export class PostgresStepQueue implements StepQueue {
     }
   }
 
-  // For a write that checked the fence (its claim row locked): a kept attempt's job goes with its end.
-  private keptJobGoes(db: Client, ref: StepRef, fence: number): Promise<unknown> {
-    const goes = KEPT_JOB_GOES.get(db, { ...keyParams(ref), fence, jobKey: jobKey(ref) })
-    goes.catch(() => undefined)
-    return goes
-  }
-
   // Under the write lock, after the holder locked the claim's row (checkFence): ends are numbered
   // in commit order, so the control plane reading "ended_seq > last seen" never skips one. Watchers
   // of ENDS_CHANNEL are told at the commit.
@@ -395,13 +379,18 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
   const job = handedOffJob(step.runId, next)
   const reason = `queued for a worker (handed over by the worker of ${step.assetKey})`
   const event = stepEventOf({ ...ref, status: 'waiting', attempt: 1, at: step.at, reason })
+  const flags = next.pool ? [`pool:${next.pool}`] : null
   const params = {
     nextAssetKey: next.assetKey, nextPartition: partitionKey(next.partition), nextWhenChanged: next.whenChanged ? 1 : 0,
-    nextJob: JSON.stringify(job), nextJobKey: jobKey(ref), nextFlags: next.pool ? [`pool:${next.pool}`] : null, task: STEP_TASK,
+    nextJob: JSON.stringify(job), nextJobKey: jobKey(ref), nextFlags: flags, task: STEP_TASK,
     nextReason: kept ? null : reason, nextPayload: event.payload,
     nextRef: JSON.stringify({ assetKey: next.assetKey, partition: next.partition }),
-    // Kept: recorded waiting (its event, as any step's), then running at once.
-    ...(kept ? { nextRunningPayload: stepEventOf({ ...ref, status: 'running', attempt: 1, at: step.at, reason: null }).payload } : {}),
+    // Kept: recorded waiting (its event, as any step's), then running at once; its job's spec kept
+    // in its claim, for the workers to enqueue if this one goes silent (REQUEUE_KEPT).
+    ...(kept ? {
+      nextRunningPayload: stepEventOf({ ...ref, status: 'running', attempt: 1, at: step.at, reason: null }).payload,
+      keptJob: JSON.stringify({ payload: job, key: jobKey(ref), flags }),
+    } : {}),
   }
   return { params, event }
 }

@@ -32,7 +32,7 @@ const STEP_EVENT = `l AS (SELECT pg_advisory_xact_lock(@lockKey::bigint) FROM st
 function claimStep(logged: boolean) {
   return new Statement<{ fence: number | string }>(logged ? 'claim_step' : 'claim_step_batched', `WITH live AS (
     SELECT 1 FROM steps WHERE ${STEP_KEY} AND status NOT IN ('succeeded', 'failed', 'blocked', 'skipped', 'canceled') FOR UPDATE),
-  claimed AS (UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = @workerId::text, job_id = @jobId::bigint, claimed_at = ${NOW_MS}
+  claimed AS (UPDATE step_claims c SET fence = nextval('step_fences'), worker_id = @workerId::text, job_id = @jobId::bigint, claimed_at = ${NOW_MS}, kept_job = NULL
     WHERE ${STEP_KEY} AND c.attempt = @attempt::integer AND c.outcome IS NULL AND EXISTS (SELECT 1 FROM live)
     RETURNING c.fence),
   step AS (${stepUpdate(' AND EXISTS (SELECT 1 FROM claimed)')}),
@@ -57,7 +57,7 @@ function enqueueStep(logged: boolean) {
       (@checkStale::integer = 0 OR (SELECT materialization_id FROM asset_state WHERE asset_key = @assetKey AND partition = @partition) IS NOT DISTINCT FROM @lastMaterializationId::bigint) AS fresh),
   s AS (SELECT 1 FROM steps WHERE ${STEP_KEY} AND (SELECT leased AND fresh FROM go) FOR UPDATE),
   claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) SELECT @runId, @assetKey, @partition, @attempt::integer, 0 FROM s
-    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
+    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL, kept_job = NULL
     RETURNING 1),
   job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @job::json, NULL, NULL, 25, @jobKey::text, NULL, @flags::text[])::graphile_worker.job_spec], false)).id FROM claim),
   step AS (${stepUpdate(' AND EXISTS (SELECT 1 FROM job)')}),
@@ -65,20 +65,6 @@ function enqueueStep(logged: boolean) {
   ${STEP_EVENT}` : ''}
   SELECT (SELECT count(*) FROM job)::integer AS enqueued, (SELECT fresh FROM go) AS fresh, (SELECT count(*) FROM state) AS written`)
 }
-
-/*
- * The job of a kept attempt (see KeepHandOff: claimed with its upstream's completion, so its claim
- * names no job taken from the queue) goes with the attempt's end, in the same statement: `claim`,
- * a CTE of the step's claim row (locked), `gate` when the end is recorded. remove_job deletes it
- * (no worker holds it) or, held by a worker that took it once the hold lapsed, keeps it from
- * running again. A retry's job, enqueued once the end is read, is another.
- */
-const keptJobGoes = (claim: string, gate: string) => `kept_job AS (SELECT graphile_worker.remove_job(@jobKey::text) FROM ${claim} WHERE ${claim}.job_id IS NULL AND ${claim}.fence > 0 AND ${gate})`
-
-/** The same (see keptJobGoes), for a write that checked @fence first and holds the claim's row. */
-export const KEPT_JOB_GOES = new Statement('kept_job_goes', `WITH c AS (SELECT job_id, fence FROM step_claims WHERE ${STEP_KEY} AND fence = @fence::bigint),
-  ${keptJobGoes('c', 'true')}
-  SELECT count(*) FROM kept_job`)
 
 // asset_state's copy of its asset's last materialization.
 const MATERIALIZATION_STATE = ['materialization_id', 'materialization_run_id', 'code_version', 'data_version', 'input_versions', 'row_count', 'materialization_duration_ms', 'materialized_at']
@@ -99,15 +85,14 @@ export interface CompletionRow {
  * attempt's end (see ATTEMPT_END), numbered under the write lock and told on ENDS_CHANNEL.
  * `handOff` (logged only): the downstream step's hand-off too (see handOffCtes), its enqueue said in
  * the end (`handedOff`) and its event appended after the step's; 'keep', claimed for the worker too
- * (its fence and job id returned as `kept_fence`, `kept_job`).
+ * (its fence returned as `kept_fence`).
  */
 function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'none') {
   const name = handOff === 'keep' ? 'complete_step_keep' : handOff === 'enqueue' ? 'complete_step_hand_off' : logged ? 'complete_step' : 'complete_step_batched'
-  return new Statement<CompletionRow & { kept_fence?: number | string | null; kept_job?: number | string | null }>(name, `WITH s AS (
+  return new Statement<CompletionRow & { kept_fence?: number | string | null }>(name, `WITH s AS (
     SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
-  c AS (SELECT fence, outcome, job_id FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
+  c AS (SELECT fence, outcome FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
   ok AS (SELECT 1 FROM c WHERE c.fence = @fence::bigint AND c.outcome IS NULL),
-  ${keptJobGoes('c', 'EXISTS (SELECT 1 FROM ok)')},
   m AS (INSERT INTO materializations (asset_key, partition, run_id, code_version, data_version, input_versions, row_count, columns, duration_ms, created_at)
     SELECT @assetKey, @partition, @runId, @codeVersion::text, @dataVersion::text, @inputVersions::text, @rowCount::bigint, @columns::text, @materializationMs::bigint, @createdAt::bigint
     WHERE @materialized::integer = 1 AND EXISTS (SELECT 1 FROM ok)
@@ -132,11 +117,11 @@ function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'n
     ORDER BY ev.ord),
   ${endedCte('EXISTS (SELECT 1 FROM l)', handOff !== 'none' ? `CASE WHEN EXISTS (SELECT 1 FROM ho_step) THEN left(@outcome::text, -1) || ',"handedOff":' || @nextRef::text || '}' ELSE @outcome::text END` : '@outcome::text')},
   told AS (${TELL_END})` : ''}
-  SELECT (SELECT id FROM m) AS id, (SELECT count(*) FROM ok)::integer AS ok, (SELECT max(fence) FROM c) AS fence, (SELECT count(*) FROM kept_job) AS kept_gone,
+  SELECT (SELECT id FROM m) AS id, (SELECT count(*) FROM ok)::integer AS ok, (SELECT max(fence) FROM c) AS fence,
     (SELECT bool_or(outcome IS NOT NULL) FROM c) AS ended,
     ${logged ? '(SELECT count(*) FROM told)::integer AS told' : '(SELECT count(*) FROM state) + (SELECT count(*) FROM released) AS written'}${handOff !== 'none' ? `,
     (SELECT count(*) FROM ho_step)::integer AS handed` : ''}${handOff === 'keep' ? `,
-    (SELECT fence FROM ho_claim) AS kept_fence, (SELECT id FROM ho_job) AS kept_job` : ''}`)
+    (SELECT fence FROM ho_claim) AS kept_fence` : ''}`)
 }
 
 /**
@@ -152,19 +137,19 @@ function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'n
  * those), which expires when the upstream's would have (the run's heartbeat renews both alike), and, with
  * @nextWhenChanged, the upstream's new data version (@dataVersion) is not the one the step last
  * read. Its rows: `ho_step` when enqueued, `ho_state` its asset's state. `keep` (see KeepHandOff):
- * its attempt claimed for @workerId in the same statement (`ho_claim` returns the fence) and its job
- * held back @holdMs from every worker (`ho_job` returns its id); recorded running.
+ * its attempt claimed for @workerId in the same statement (`ho_claim` returns the fence), recorded
+ * running, and no job added: the claim keeps the job's spec (@keptJob) for REQUEUE_KEPT.
  */
 function handOffCtes(lease: string, gate: string, keep = false): string {
   const next = `run_id = @runId AND asset_key = @nextAssetKey AND partition = @nextPartition`
-  // Kept (see KeepHandOff): claimed for @workerId at once (a new fence, recorded running), its job
-  // held back @holdMs from every worker.
+  // Kept (see KeepHandOff): claimed for @workerId at once (a new fence, recorded running), with no
+  // job in the queue: its spec (@keptJob) waits in the claim, for REQUEUE_KEPT.
   const claim = keep
-    ? `SELECT @runId, @nextAssetKey, @nextPartition, 1, nextval('step_fences'), @workerId::text, ${NOW_MS} FROM ho_s
-    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = excluded.fence, worker_id = excluded.worker_id, job_id = NULL, claimed_at = excluded.claimed_at, outcome = NULL, ended_seq = NULL
+    ? `SELECT @runId, @nextAssetKey, @nextPartition, 1, nextval('step_fences'), @workerId::text, ${NOW_MS}, @keptJob::text FROM ho_s
+    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = excluded.fence, worker_id = excluded.worker_id, job_id = NULL, claimed_at = excluded.claimed_at, outcome = NULL, ended_seq = NULL, kept_job = excluded.kept_job
     RETURNING fence`
-    : `SELECT @runId, @nextAssetKey, @nextPartition, 1, 0, NULL, NULL FROM ho_s
-    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL
+    : `SELECT @runId, @nextAssetKey, @nextPartition, 1, 0, NULL, NULL, NULL FROM ho_s
+    ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL, kept_job = NULL
     RETURNING 1`
   return `ho AS (SELECT expires_at FROM ${lease} WHERE @status::text = 'succeeded' AND ${gate} AND expires_at > @at::bigint
     AND EXISTS (SELECT 1 FROM runs WHERE id = @runId AND status = 'running' AND requested IS NULL)
@@ -175,8 +160,8 @@ function handOffCtes(lease: string, gate: string, keep = false): string {
     ON CONFLICT (asset_key, partition) DO UPDATE SET expires_at = excluded.expires_at WHERE leases.holder = excluded.holder
     RETURNING 1),
   ho_s AS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued' AND EXISTS (SELECT 1 FROM ho_lease) FOR UPDATE),
-  ho_claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence, worker_id, claimed_at) ${claim}),
-  ho_job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, ${keep ? `clock_timestamp() + @holdMs::integer * interval '1 millisecond'` : 'NULL'}, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim),
+  ho_claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence, worker_id, claimed_at, kept_job) ${claim}),
+  ho_job AS (${keep ? 'SELECT 1 FROM ho_claim' : `SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, NULL, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim`}),
   ho_step AS (UPDATE steps SET status = '${keep ? 'running' : 'waiting'}', attempt = 1,${keep ? ' started_at = @at::bigint,' : ''} finished_at = NULL, error = NULL, reason = @nextReason::text
     WHERE ${next} AND EXISTS (SELECT 1 FROM ho_job)
     RETURNING asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason),
@@ -188,7 +173,7 @@ function handOffCtes(lease: string, gate: string, keep = false): string {
 
 // The attempt's end recorded (`ended`, when `gate` holds): numbered in commit order, under the write lock.
 function endedCte(gate: string, outcome = '@outcome::text'): string {
-  return `ended AS (UPDATE step_claims SET outcome = ${outcome}, ended_seq = nextval('step_claim_ends') WHERE ${STEP_KEY} AND ${gate}
+  return `ended AS (UPDATE step_claims SET outcome = ${outcome}, ended_seq = nextval('step_claim_ends'), kept_job = NULL WHERE ${STEP_KEY} AND ${gate}
     RETURNING json_build_object('run_id', run_id, 'asset_key', asset_key, 'partition', partition, 'attempt', attempt, 'outcome', outcome, 'ended_seq', ended_seq, 'worker_id', worker_id)::text AS payload)`
 }
 
@@ -225,6 +210,23 @@ export const RELEASE_HAND_OFF = new Statement<{ handed: number }>('release_hand_
     DELETE FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @runId RETURNING expires_at),
   ${handOffCtes('released', '@materialized::integer = 1')}
   SELECT (SELECT count(*) FROM ho_step)::integer AS handed, (SELECT count(*) FROM ho_state) AS written`)
+
+/**
+ * The kept steps of workers silent for longer than @leaseMs (database time; none of a worker that
+ * heartbeats, whatever it was marked), enqueued for any worker (see KeepHandOff): each from the
+ * job's spec its claim keeps, once (the spec is cleared; a claim locked by a writer right now is
+ * left for the next look). The attempt stays the same: the worker that takes the job claims it with
+ * a new fence, so the silent worker can no longer record it.
+ */
+export const REQUEUE_KEPT = new Statement<{ requeued: number }>('requeue_kept', `WITH orphan AS (
+    SELECT c.run_id, c.asset_key, c.partition, c.kept_job::json AS spec FROM step_claims c
+    WHERE c.kept_job IS NOT NULL AND c.outcome IS NULL
+      AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = c.worker_id AND w.state = 'running' AND w.heartbeat_at >= ${NOW_MS} - @leaseMs::bigint)
+    FOR UPDATE OF c SKIP LOCKED),
+  job AS (SELECT run_id, asset_key, partition, (graphile_worker.add_jobs(ARRAY[ROW(@task::text, spec -> 'payload', NULL, NULL, 25, spec ->> 'key', NULL,
+      CASE WHEN json_typeof(spec -> 'flags') = 'array' THEN ARRAY(SELECT json_array_elements_text(spec -> 'flags')) END)::graphile_worker.job_spec], false)).id FROM orphan),
+  cleared AS (UPDATE step_claims c SET kept_job = NULL FROM job WHERE c.run_id = job.run_id AND c.asset_key = job.asset_key AND c.partition = job.partition RETURNING 1)
+  SELECT count(*)::integer AS requeued FROM cleared`)
 
 /** Each statement, alone in its transaction (`logged`) and sharing one. */
 export const CLAIM_STEP = { logged: claimStep(true), batched: claimStep(false) }
