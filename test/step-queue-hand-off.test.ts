@@ -72,7 +72,7 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.deepEqual((await endOf('h1', 'b'))?.handedOff, { assetKey: 'c', partition: null })
   })
 
-  test('kept by its worker: the completion claims the handed-off step for it (running, a new fence) and adds no job; a worker silent past its lease has it enqueued, once, and loses it to the next claim; an end clears it; a cancel ends it in the store', async () => {
+  test('kept by its worker: the completion claims the handed-off step for it (running, a new fence) and adds no job; a worker silent past its lease, or alive but no longer listing it, has it enqueued, once, and loses it to the next claim; an end clears it; only a running worker keeps; a cancel ends it in the store', async () => {
     const fence = await started('kp1', ['kp1-a', 'kp1-b', 'kp1-c'])
     const heartbeat = (id: string) => suite.queue.workerHeartbeat({ id, host: 'h', pid: 1, version: 'test', concurrency: 1, pools: {}, startedAt: new Date(), queueSlots: [], currentSteps: [] }, [])
     await heartbeat('w1')
@@ -114,6 +114,30 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     await query(suite.url, `UPDATE workers SET heartbeat_at = heartbeat_at - 120000 WHERE id = 'w1'`)
     await suite.queue.expireWorkers(60_000)
     assert.deepEqual(await jobsOf('kp5', 'kp5-b'), [])
+    // A live worker that no longer runs a step it kept (an error after the keep, or the keep's reply
+    // lost): once a heartbeat a lease after the claim does not list it, it is enqueued; listed, never.
+    const listing = (steps: { runId: string; assetKey: string }[]) => suite.queue.workerHeartbeat({ id: 'w1', host: 'h', pid: 1, version: 'test', concurrency: 1, pools: {}, startedAt: new Date(),
+      queueSlots: [], currentSteps: steps.map((step) => ({ ...step, partition: null, attempt: 1, since: new Date() })) }, [])
+    await heartbeat('w1')
+    const lost = await started('kp6', ['kp6-a', 'kp6-b'])
+    const kept6: KeepHandOff = { workerId: 'w1' }
+    await suite.queue.completeFenced(succeeded('kp6', 'kp6-a', 'va'), lost, offer('kp6-b'), kept6)
+    assert.ok(kept6.kept)
+    await query(suite.url, `UPDATE step_claims SET claimed_at = claimed_at - 120000 WHERE run_id = 'kp6' AND asset_key = 'kp6-b'`)
+    await listing([{ runId: 'kp6', assetKey: 'kp6-b' }])
+    await suite.queue.expireWorkers(60_000)
+    assert.deepEqual(await jobsOf('kp6', 'kp6-b'), [], 'listed by its live worker: it runs there')
+    await listing([])
+    await suite.queue.expireWorkers(60_000)
+    assert.equal((await jobsOf('kp6', 'kp6-b')).length, 1, 'no longer listed a lease after its claim: enqueued')
+    // A worker the store does not know as running (never registered, or marked lost) keeps nothing,
+    // and hands nothing off: the control plane starts the step.
+    const unknown = await started('kp7', ['kp7-a', 'kp7-b'])
+    const ghost: KeepHandOff = { workerId: 'ghost' }
+    await suite.queue.completeFenced(succeeded('kp7', 'kp7-a', 'va'), unknown, offer('kp7-b'), ghost)
+    assert.equal(ghost.kept, undefined)
+    assert.equal(await statusOf('kp7', 'kp7-b'), 'queued')
+    assert.equal((await endOf('kp7', 'kp7-a'))?.handedOff, undefined)
     // A stale fence keeps nothing: another worker took the step.
     const second = await started('kp2', ['kp2-a', 'kp2-b'])
     await query(suite.url, `UPDATE step_claims SET fence = fence + 1000 WHERE run_id = 'kp2' AND asset_key = 'kp2-a'`)

@@ -61,9 +61,11 @@ export function handedOffJob(runId: string, next: HandOff): StepJob {
  * A worker that runs the step it hands off itself, in the upstream's slot: the completion that
  * enqueues the step claims its first attempt for `workerId` instead (a new fence, the step recorded
  * running), and adds no job to the queue while that worker lives. The claim keeps the job's spec:
- * once the worker has been silent for longer than the lease (dead, or stalled), the other workers
+ * once the worker has been silent for longer than the lease (dead, or stalled), or has heartbeaten
+ * for a lease since the claim without listing the step (it lost it to an error), the workers
  * enqueue it (StepQueue.expireWorkers) and the one that takes it claims the attempt with a higher
- * fence, as a lapsed lease hands any step on. Set by the completion when it kept the step: `kept`,
+ * fence, as a lapsed lease hands any step on. Only a worker the store knows as running keeps (its
+ * heartbeat registered it, and it was not marked lost). Set by the completion when it kept the step: `kept`,
  * the attempt's fence and the materialization the completion recorded (the step reads it without
  * asking the store again).
  */

@@ -276,6 +276,10 @@ export class PostgresStepQueue implements StepQueue {
 
   async expireWorkers(leaseMs: number): Promise<string[]> {
     return this.guard(async () => {
+      // Kept steps no worker runs have no job yet: they get one now (its add wakes the workers).
+      // Apart from the rest: a failure there does not hold them back.
+      const requeued = REQUEUE_KEPT.run(this.pool, { leaseMs: Math.trunc(leaseMs), task: STEP_TASK })
+      requeued.catch(() => undefined)
       const { rows } = await this.pool.query(
         `UPDATE workers SET state = 'lost', stopped_at = heartbeat_at WHERE state = 'running' AND heartbeat_at < ${NOW_MS} - $1 RETURNING id`,
         [Math.trunc(leaseMs)],
@@ -294,8 +298,7 @@ export class PostgresStepQueue implements StepQueue {
       )
       // Unlocking sends no notification of its own: wake the idle workers as new jobs would.
       if (Number(unlocked?.n) > 0) await this.wakeWorkers(1000)
-      // The steps silent workers kept have no job yet: they get one now (its add wakes the workers).
-      await REQUEUE_KEPT.run(this.pool, { leaseMs: Math.trunc(leaseMs), task: STEP_TASK })
+      await requeued
       return rows.map((row) => row.id as string)
     })
   }

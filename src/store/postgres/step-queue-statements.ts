@@ -138,7 +138,9 @@ function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'n
  * @nextWhenChanged, the upstream's new data version (@dataVersion) is not the one the step last
  * read. Its rows: `ho_step` when enqueued, `ho_state` its asset's state. `keep` (see KeepHandOff):
  * its attempt claimed for @workerId in the same statement (`ho_claim` returns the fence), recorded
- * running, and no job added: the claim keeps the job's spec (@keptJob) for REQUEUE_KEPT.
+ * running, and no job added: the claim keeps the job's spec (@keptJob) for REQUEUE_KEPT. Only for a
+ * worker the store knows as running (registered by its heartbeat, not marked lost): REQUEUE_KEPT
+ * judges a kept step by its worker's heartbeats; otherwise nothing is handed off.
  */
 function handOffCtes(lease: string, gate: string, keep = false): string {
   const next = `run_id = @runId AND asset_key = @nextAssetKey AND partition = @nextPartition`
@@ -153,7 +155,8 @@ function handOffCtes(lease: string, gate: string, keep = false): string {
     RETURNING 1`
   return `ho AS (SELECT expires_at FROM ${lease} WHERE @status::text = 'succeeded' AND ${gate} AND expires_at > @at::bigint
     AND EXISTS (SELECT 1 FROM runs WHERE id = @runId AND status = 'running' AND requested IS NULL)
-    AND EXISTS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued')
+    AND EXISTS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued')${keep ? `
+    AND EXISTS (SELECT 1 FROM workers WHERE id = @workerId::text AND state = 'running')` : ''}
     AND (@nextWhenChanged::integer = 0 OR NOT EXISTS (SELECT 1 FROM asset_state WHERE asset_key = @nextAssetKey AND partition = @nextPartition
       AND (input_versions::jsonb ->> @assetKey::text) IS NOT DISTINCT FROM @dataVersion::text))),
   ho_lease AS (INSERT INTO leases (asset_key, partition, holder, expires_at) SELECT @nextAssetKey, @nextPartition, @runId, expires_at FROM ho
@@ -212,16 +215,19 @@ export const RELEASE_HAND_OFF = new Statement<{ handed: number }>('release_hand_
   SELECT (SELECT count(*) FROM ho_step)::integer AS handed, (SELECT count(*) FROM ho_state) AS written`)
 
 /**
- * The kept steps of workers silent for longer than @leaseMs (database time; none of a worker that
- * heartbeats, whatever it was marked), enqueued for any worker (see KeepHandOff): each from the
- * job's spec its claim keeps, once (the spec is cleared; a claim locked by a writer right now is
- * left for the next look). The attempt stays the same: the worker that takes the job claims it with
- * a new fence, so the silent worker can no longer record it.
+ * Kept steps no worker runs, enqueued for any worker (see KeepHandOff): those of workers silent for
+ * longer than @leaseMs (database time) or not running, and those a live worker has not listed
+ * among its steps in a heartbeat @leaseMs or more after their claim (it lost them: an error after
+ * the keep, the keep's reply lost). Each from the job's spec its claim keeps, once (the spec is
+ * cleared; a claim locked by a writer right now is left for the next look). The attempt stays the
+ * same: the worker that takes the job claims it with a new fence, so the first can no longer record it.
  */
 export const REQUEUE_KEPT = new Statement<{ requeued: number }>('requeue_kept', `WITH orphan AS (
     SELECT c.run_id, c.asset_key, c.partition, c.kept_job::json AS spec FROM step_claims c
     WHERE c.kept_job IS NOT NULL AND c.outcome IS NULL
-      AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = c.worker_id AND w.state = 'running' AND w.heartbeat_at >= ${NOW_MS} - @leaseMs::bigint)
+      AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = c.worker_id AND w.state = 'running' AND w.heartbeat_at >= ${NOW_MS} - @leaseMs::bigint
+        AND (w.heartbeat_at < c.claimed_at + @leaseMs::bigint OR EXISTS (SELECT 1 FROM jsonb_array_elements(w.current_steps::jsonb) AS listed (step)
+          WHERE listed.step ->> 'runId' = c.run_id AND listed.step ->> 'assetKey' = c.asset_key AND coalesce(listed.step ->> 'partition', '') = c.partition)))
     FOR UPDATE OF c SKIP LOCKED),
   job AS (SELECT run_id, asset_key, partition, (graphile_worker.add_jobs(ARRAY[ROW(@task::text, spec -> 'payload', NULL, NULL, 25, spec ->> 'key', NULL,
       CASE WHEN json_typeof(spec -> 'flags') = 'array' THEN ARRAY(SELECT json_array_elements_text(spec -> 'flags')) END)::graphile_worker.job_spec], false)).id FROM orphan),
