@@ -179,6 +179,47 @@ describe('postgres step queue', () => {
     }
   })
 
+  test('enqueues sharing a transaction add their jobs in one call at its end (one notification for all): each with its payload, key and pool flag; none for an enqueue its gate refused', async () => {
+    const keys = ['b0', 'b1', 'b2', 'b3', 'b4']
+    await suite.store.createRun({ id: 'rb', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
+    await suite.store.acquireLease('b3', null, 'another-run', 60_000, new Date())
+    const listener = new pg.Client({ connectionString: suite.url })
+    await listener.connect()
+    const told: number[] = []
+    listener.on('notification', (n) => told.push((JSON.parse(n.payload!) as { count: number }).count))
+    await listener.query('LISTEN "jobs:insert"')
+    try {
+      const pooled = (key: string): StepJob => ({ ...job('rb', key, 1), pool: key === 'b2' ? 'db' : null })
+      // Asked at once: the first goes alone (its own add), the other four share the next transaction.
+      const results = await Promise.all(keys.map((key) => suite.queue.enqueueStep({ runId: 'rb', assetKey: key, partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' },
+        pooled(key), { ttlMs: 60_000, now: new Date(), holder: 'rb' })))
+      assert.deepEqual(results.map((r) => r.acquired), [true, true, true, false, true])
+      const jobs = await query<{ key: string; payload: StepJob; flags: Record<string, boolean> | null }>(suite.url, `SELECT key, payload, flags FROM graphile_worker._private_jobs WHERE key LIKE '["rb",%' ORDER BY key`)
+      assert.deepEqual(jobs.map((j) => [JSON.parse(j.key)[1], j.payload, j.flags]), ['b0', 'b1', 'b2', 'b4'].map((key) => [key, pooled(key), key === 'b2' ? { 'pool:db': true } : null]))
+      assert.deepEqual(await Promise.all(keys.map((key) => status('rb', key))), ['waiting', 'waiting', 'waiting', 'queued', 'waiting'])
+      await listener.query('SELECT 1')
+      assert.deepEqual(told, [1, 3], 'one add for the lone enqueue, one for the three of the shared transaction')
+    } finally {
+      await listener.end()
+    }
+  })
+
+  test("a fleet worker's store plans every statement once per connection (generic plans); a control plane's as PostgreSQL chooses", async () => {
+    for (const genericPlans of [true, false]) {
+      const single = await PostgresStore.open(postgres({ url: suite.url, poolSize: 1 }), { genericPlans })
+      try {
+        await single.createRun({ id: `r-worker-plans-${genericPlans}`, selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'w0', partition: null }] })
+        for (let i = 0; i < 7; i++) await single.listSteps(`r-worker-plans-${genericPlans}`)
+        const pool = (single as unknown as { pool: pg.Pool }).pool
+        const [row] = (await pool.query<{ generic_plans: string; custom_plans: string }>(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'trb_list_steps'`)).rows
+        if (genericPlans) assert.deepEqual([Number(row!.generic_plans), Number(row!.custom_plans)], [7, 0])
+        else assert.ok(Number(row!.custom_plans) > 0, JSON.stringify(row))
+      } finally {
+        await single.close()
+      }
+    }
+  })
+
   test("an end no notification brings is read by the control plane's fallback poll, paced by its clock", async () => {
     const clock = new ManualClock()
     // No LISTEN at all (a lost notification, a reconnect): only the poll can find the end.

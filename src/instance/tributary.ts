@@ -66,6 +66,12 @@ export interface OpenOptions {
   readonly executor?: ExecutorKind
   /** Overrides of the project's `workers` settings (tests use a short grace, a small heap). */
   readonly workers?: Partial<WorkerSettings>
+  /**
+   * 'worker': a process of the fleet (`tributary worker`), which runs only the step path's statements,
+   * each reading by key: a PostgreSQL store plans each once per connection (generic plans), not on
+   * every run. Default: a control plane.
+   */
+  readonly role?: 'worker'
 }
 
 /** What an instance announces on its `events`: the engine's moments of each step attempt, and each daemon tick's end. */
@@ -124,7 +130,7 @@ export class Tributary {
     const graph = Tributary.validate(project, stateDir)
     checkQueueStore(project)
     // The project's config chooses the store (Default: sqlite()); the facade only wires it.
-    const { store, openAutomation } = await openStores(project.store, stateDir, { check: options.storeCheck ?? 'auto' })
+    const { store, openAutomation } = await openStores(project.store, stateDir, { check: options.storeCheck ?? 'auto', genericPlans: options.role === 'worker' })
     const instance = new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
     instance.openAutomation = openAutomation
     instance.execution = { kind: options.executor ?? defaultExecutorKind(options.project !== undefined), workers: workerSettings(project, options.workers) }

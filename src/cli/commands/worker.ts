@@ -24,7 +24,7 @@ export default defineCommand({
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
       throw new TributaryError(ErrorCode.InvalidQueueConfig, `--concurrency must be a whole number from 1 to 1000 (got ${String(ctx.values.concurrency)})`, { hint: 'Leave it out for 4.' })
     }
-    const instance = await Tributary.open({ projectDir: ctx.projectDir, executor: 'pool' })
+    const instance = await Tributary.open({ projectDir: ctx.projectDir, executor: 'pool', role: 'worker' })
     const log = (line: string) => ctx.err(`${style.dim(new Date().toISOString().slice(11, 19))} ${line}`)
     try {
       const worker = await instance.startWorker({ concurrency, pools, onLine: log })

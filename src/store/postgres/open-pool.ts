@@ -35,8 +35,10 @@ export function withSessionSettings(url: string, settings: Readonly<Record<strin
  * PostgresStepQueue.enqueueStep), and the setting of the queue's own connections (graphile-worker's
  * fetch). PostgreSQL plans a prepared statement again on every run while a plan for the given values
  * looks cheaper than the generic one, and the enqueue (one statement of many parts, graphile-worker's
- * add_jobs among them) cost more to plan than to run. Not the store's other statements: some read
- * with optional filters (`@x IS NULL OR col = @x`), where only a plan for the given values uses the index.
+ * add_jobs among them) cost more to plan than to run. And every statement of a fleet worker's store
+ * (see PostgresStore.open), whose claims and completions are as costly to plan. Not a control plane's
+ * other statements: some read with optional filters (`@x IS NULL OR col = @x`), where only a plan
+ * for the given values uses the index.
  */
 export const GENERIC_PLANS: Readonly<Record<string, string>> = { plan_cache_mode: 'force_generic_plan' }
 

@@ -4,11 +4,11 @@ import { handedOffJob, type AttemptEnd, type Claim, type FenceHold, type HandOff
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
-import { ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, DEQUEUE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, RELEASE_HAND_OFF, REQUEUE_KEPT, type CompletionRow } from './step-queue-statements.js'
+import { ADD_JOBS, ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, DEQUEUE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, RELEASE_HAND_OFF, REQUEUE_KEPT, type CompletionRow } from './step-queue-statements.js'
 import { stepEventOf } from './step-params.js'
 import { asStoreError, GENERIC_PLANS, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
-import { beginWriteTransaction, queueEvent, queueUnderLock, setLocalOnce, sharesTransaction } from './write-transaction.js'
+import { beginWriteTransaction, gatherAtEnd, queueEvent, queueUnderLock, setLocalOnce, sharesTransaction } from './write-transaction.js'
 import { EventListener } from './event-listener.js'
 
 /** The step writes of the store, inside a transaction the queue opened (see PostgresStore.stepQueue). */
@@ -91,7 +91,10 @@ export class PostgresStepQueue implements StepQueue {
       const generic = setLocalOnce(db, 'plan_cache_mode', GENERIC_PLANS.plan_cache_mode!)
       const taking = lease && steps.lease(job.assetKey, job.partition, lease.holder, lease.ttlMs, lease.now)
       const enqueuing = sharesTransaction(db) ? ENQUEUE_STEP.batched.get(db, params) : ENQUEUE_STEP.logged.get(db, params)
-      if (sharesTransaction(db)) queueEvent(db, enqueuing.then((row) => (row?.enqueued ? event : null)))
+      if (sharesTransaction(db)) {
+        queueEvent(db, enqueuing.then((row) => (row?.enqueued ? event : null)))
+        gatherAtEnd(db, 'add_jobs', enqueuing.then((row) => (row?.enqueued ? { payload: params.job, key: params.jobKey, flag: params.flags?.[0] ?? null } : null)), addJobs)
+      }
       const [, taken, enqueued] = await Promise.all([generic, taking, enqueuing])
       if (taken && !taken.acquired) return { ...taken, stale: false }
       if (!enqueued!.fresh) return { acquired: true, holder: lease?.holder ?? null, stale: true }
@@ -396,6 +399,11 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
     } : {}),
   }
   return { params, event }
+}
+
+// The jobs of a transaction's enqueues, added at its end in one statement (see ADD_JOBS).
+function addJobs(jobs: { readonly payload: string; readonly key: string; readonly flag: string | null }[]) {
+  return ADD_JOBS.bind({ task: STEP_TASK, payloads: jobs.map((j) => j.payload), keys: jobs.map((j) => j.key), flags: jobs.map((j) => j.flag) })
 }
 
 // How a completed attempt ended, as step_claims records it.

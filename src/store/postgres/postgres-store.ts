@@ -12,7 +12,7 @@ import {
 } from '../sqlite/row-mappers.js'
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
-import { asStoreError, openPool, type Client, type Pool } from './open-pool.js'
+import { asStoreError, GENERIC_PLANS, openPool, withSessionSettings, type Client, type Pool } from './open-pool.js'
 import { prepareStatements } from './statements.js'
 import { stepEventOf } from './step-params.js'
 import { EventListener } from './event-listener.js'
@@ -51,9 +51,13 @@ export class PostgresStore implements Store {
   /**
    * Opens a pool on `config.url` and checks that the database answers (TRB4020 when not). Does not
    * migrate: call `migrate()`. `logLimits` bound each step attempt's stored log. Default: DEFAULT_LOG_LIMITS.
+   * `genericPlans`: every statement planned once per connection (GENERIC_PLANS), for a process that
+   * reads only by key (a fleet worker); a control plane's reads with optional filters need plans
+   * for their values. Default: false.
    */
-  static async open(config: PostgresStoreConfig, options: { logLimits?: Partial<LogLimits> } = {}): Promise<PostgresStore> {
-    const store = new PostgresStore(openPool(config, { pipeline: true }), config, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
+  static async open(config: PostgresStoreConfig, options: { logLimits?: Partial<LogLimits>; genericPlans?: boolean } = {}): Promise<PostgresStore> {
+    const connect = options.genericPlans ? { ...config, url: withSessionSettings(config.url, GENERIC_PLANS) } : config
+    const store = new PostgresStore(openPool(connect, { pipeline: true }), config, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
     try {
       await store.guard(() => store.pool.query('SELECT 1'))
     } catch (error) {

@@ -4,7 +4,7 @@ import type { RunRequest, StepStatus } from '../records.js'
 import { ASSET_STATE_SELECT, ASSET_STATE_SUMMARY_SELECT, type AssetStateSummaryTuple, type AssetStateTuple } from '../sqlite/asset-state-rows.js'
 import type { Client, Pool } from './open-pool.js'
 
-type Params = Record<string, string | number | null | readonly string[]>
+type Params = Record<string, string | number | null | readonly (string | null)[]>
 
 /** One statement with named parameters (`@name`, as the SQLite store writes them), prepared once per connection. */
 export class Statement<R extends QueryResultRow = QueryResultRow> {

@@ -49,7 +49,8 @@ function claimStep(logged: boolean) {
  * the new attempt (ends of the one before no longer count, and only a claim of this one gets a
  * fence), the job added (once per row of `claim`: a function in the select list runs per row, whatever the
  * plan; its job key: a later attempt replaces a job no worker took yet), and the
- * step recorded waiting (with its event, `logged`).
+ * step recorded waiting (with its event, `logged`). Sharing a transaction, the job is the caller's to
+ * add, with those of the other enqueues, by ADD_JOBS at the transaction's end (`enqueued` says whether).
  */
 function enqueueStep(logged: boolean) {
   return new Statement<{ enqueued: number; fresh: boolean }>(logged ? 'enqueue_step' : 'enqueue_step_batched', `WITH go AS (
@@ -59,7 +60,7 @@ function enqueueStep(logged: boolean) {
   claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) SELECT @runId, @assetKey, @partition, @attempt::integer, 0 FROM s
     ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL, kept_job = NULL
     RETURNING 1),
-  job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @job::json, NULL, NULL, 25, @jobKey::text, NULL, @flags::text[])::graphile_worker.job_spec], false)).id FROM claim),
+  job AS (${logged ? `SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @job::json, NULL, NULL, 25, @jobKey::text, NULL, @flags::text[])::graphile_worker.job_spec], false)).id FROM claim` : 'SELECT 1 FROM claim'}),
   step AS (${stepUpdate(' AND EXISTS (SELECT 1 FROM job)')}),
   state AS (${STEP_STATE} RETURNING 1)${logged ? `,
   ${STEP_EVENT}` : ''}
@@ -233,6 +234,15 @@ export const REQUEUE_KEPT = new Statement<{ requeued: number }>('requeue_kept', 
       CASE WHEN json_typeof(spec -> 'flags') = 'array' THEN ARRAY(SELECT json_array_elements_text(spec -> 'flags')) END)::graphile_worker.job_spec], false)).id FROM orphan),
   cleared AS (UPDATE step_claims c SET kept_job = NULL FROM job WHERE c.run_id = job.run_id AND c.asset_key = job.asset_key AND c.partition = job.partition RETURNING 1)
   SELECT count(*)::integer AS requeued FROM cleared`)
+
+/**
+ * The jobs of a transaction's enqueues (see ENQUEUE_STEP), in one call of graphile-worker's add_jobs:
+ * its work (its tables' upserts, its notification) is paid once, not once per job. @flags: each job's
+ * one flag (its pool's), or null.
+ */
+export const ADD_JOBS = new Statement('add_jobs', `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+    SELECT ROW(@task::text, payload, NULL, NULL, 25, key, NULL, CASE WHEN flag IS NULL THEN NULL ELSE ARRAY[flag] END)::graphile_worker.job_spec
+    FROM unnest(@payloads::json[], @keys::text[], @flags::text[]) WITH ORDINALITY AS j (payload, key, flag, ord) ORDER BY ord), false)`)
 
 /** Each statement, alone in its transaction (`logged`) and sharing one. */
 export const CLAIM_STEP = { logged: claimStep(true), batched: claimStep(false) }

@@ -21,6 +21,13 @@ interface Pending {
   closed: boolean
   // Settings the transaction's writes set for it (SET LOCAL), once each.
   settings?: Set<string>
+  // Items of statements sent at the end, one per key, before the write lock (see gatherAtEnd).
+  gathered?: Map<string, Gathered>
+}
+
+interface Gathered {
+  readonly items: Promise<unknown>[]
+  readonly build: (items: unknown[]) => UnderLock
 }
 
 const pending = new WeakMap<Client, Pending>()
@@ -79,6 +86,23 @@ export interface UnderLock {
   readonly name?: string
   readonly text: string
   readonly values?: unknown[]
+}
+
+/**
+ * Queues `item` for one statement sent at the write transaction's end, before the write lock (with
+ * the events and the COMMIT), made by `build` from every item queued under the same `key`, in queue
+ * order; a promise resolving to null adds none, and no item, no statement. For writes of a batch
+ * that each add a row the same costly way (a job to the queue): one statement adds them all. Its
+ * row locks come before the write lock, as every writer's.
+ */
+export function gatherAtEnd<T>(db: Client, key: string, item: Promise<T | null>, build: (items: T[]) => UnderLock): void {
+  const queue = pending.get(db)
+  if (!queue || queue.closed) throw new Error('gatherAtEnd outside a write transaction')
+  item.catch(() => undefined)
+  const gathered = (queue.gathered ??= new Map())
+  const entry = gathered.get(key) ?? { items: [], build: build as (items: unknown[]) => UnderLock }
+  entry.items.push(item)
+  gathered.set(key, entry)
 }
 
 /** Queues a statement that must run under the write lock, after the events: it numbers something read in commit order (attempt ends). */
@@ -248,15 +272,21 @@ export async function beginWriteTransaction(pool: Pool, lockKey: number, first: 
   }
 }
 
-// The end of a write transaction: its events appended (and the statements queued under the lock run)
-// after the write lock, then the COMMIT, all in one round trip. Rejects with the first failure.
+// The end of a write transaction: the gathered statements, then its events appended (and the
+// statements queued under the lock run) after the write lock, then the COMMIT, all in one round
+// trip. Rejects with the first failure.
 async function end(client: Client, queue: Pending, lockKey: number): Promise<void> {
   queue.closed = true
   const events = queue.events.some((e) => e instanceof Promise)
     ? (await Promise.all(queue.events)).filter((e): e is EventParams => e !== null)
     : queue.events as EventParams[]
+  const gathered = await Promise.all([...queue.gathered?.values() ?? []].map(async ({ items, build }) => {
+    const present = (await Promise.all(items)).filter((item) => item !== null)
+    return present.length > 0 ? build(present) : undefined
+  }))
   const tail = corked(client, () => {
     const tail: Promise<unknown>[] = []
+    for (const statement of gathered) if (statement) tail.push(client.query({ ...statement }))
     if (events.length > 0 || queue.ordered.length > 0) {
       tail.push(client.query(`SELECT pg_advisory_xact_lock(${Math.trunc(lockKey)})`))
       if (events.length > 0) {
