@@ -116,6 +116,10 @@ for (let i = 0; i < 36; i++) {
     const [once] = await query<{ n: string; assets: string }>(url, 'select count(*) as n, count(distinct asset_key) as assets from materializations where run_id = $1', [result.runId])
     assert.deepEqual(once, { n: '36', assets: '36' })
     assert.deepEqual(await query(url, `select holder from leases where holder = $1`, [result.runId]), [], 'no lease left behind')
+    // Each step recorded the version its upstream published in the run, though none read it back
+    // from the store (kept steps know it from their completion, c/s33 from its job).
+    const versions = await query<{ asset_key: string; input_versions: string; data_version: string }>(url, 'select asset_key, input_versions, data_version from materializations where run_id = $1 order by asset_key', [result.runId])
+    for (let i = 1; i < versions.length; i++) assert.deepEqual(JSON.parse(versions[i]!.input_versions), { [versions[i - 1]!.asset_key]: versions[i - 1]!.data_version }, versions[i]!.asset_key)
 
     // A cancel once c/s02 started: a step handed off by a completion that committed before the
     // cancel was stored may still start after it (one at most); nothing more does, every step ends

@@ -35,3 +35,34 @@ test('an attempt of an asset that publishes files says its publish is not fenced
     await p.close()
   }
 })
+
+test("an attempt carries what its unpartitioned upstreams published earlier in the run, as their workers' ends said, so its worker does not read them back", async () => {
+  const a = defineAsset({ key: 'a', io: 'none', materialize: () => undefined })
+  const b = defineAsset({ key: 'b', io: 'none', ins: { a }, materialize: () => undefined })
+  const c = defineAsset({ key: 'c', io: 'none', ins: { a, b }, materialize: () => undefined })
+  const d = defineAsset({ key: 'd', io: 'none', ins: { c }, materialize: () => undefined })
+  const p = await openProject({ assets: [a, b, c, d] })
+  try {
+    const attempts = new Map<string, RemoteAttempt>()
+    // c's end says nothing of what it published (an older worker): d's worker reads it.
+    const outcome = (key: string) => ({ status: 'succeeded' as const, durationMs: 0, ...(key === 'c' ? {} : { published: { dataVersion: `v-${key}`, rowCount: key.length } }) })
+    const remote = remoteExecutor({
+      runAttempt: async (attempt) => {
+        attempts.set(attempt.assetKey, attempt)
+        return outcome(attempt.assetKey)
+      },
+      startAttempt: async (attempt) => {
+        attempts.set(attempt.assetKey, attempt)
+        return { acquired: true, holder: attempt.runId, stale: false, outcome: Promise.resolve(outcome(attempt.assetKey)) }
+      },
+    })
+    const result = await executeRun(await remoteDeps(p.instance, p.dir, remote), planRun(p.instance.graph, ['a', 'b', 'c', 'd']), { trigger: 'test', force: true })
+    assert.equal(result.status, 'succeeded')
+    assert.equal(attempts.get('a')?.known, undefined)
+    assert.deepEqual(attempts.get('b')?.known, { a: { dataVersion: 'v-a', rowCount: 1 } })
+    assert.deepEqual(attempts.get('c')?.known, { a: { dataVersion: 'v-a', rowCount: 1 }, b: { dataVersion: 'v-b', rowCount: 1 } })
+    assert.equal(attempts.get('d')?.known, undefined)
+  } finally {
+    await p.close()
+  }
+})

@@ -303,19 +303,19 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
       const [queued] = await jobsOf('x', 'x-a')
       assert.deepEqual(queued?.next, offer('x-b', { next: offer('x-c') }), 'the offer travels in the job')
       await suite.queue.completeFenced(succeeded('x', 'x-a', 'va'), await claimed('x', 'x-a', false), queued!.next)
-      assert.deepEqual(await upstream.outcome, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-b', partition: null } })
+      assert.deepEqual(await upstream.outcome, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-b', partition: null }, published: { dataVersion: 'va', rowCount: 1 } })
       // x-b ends before the control plane adopts it: its end, heard, is kept for the adoption.
       const heardB = await told('x-b')
       await suite.queue.completeFenced(succeeded('x', 'x-b', 'vb'), await claimed('x', 'x-b', false), offer('x-c'))
       await heardB.heard
-      assert.deepEqual(await executor.adoptAttempt({ ...job('x', 'x-b') }, new AbortController().signal), { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-c', partition: null } })
+      assert.deepEqual(await executor.adoptAttempt({ ...job('x', 'x-b') }, new AbortController().signal), { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'x-c', partition: null }, published: { dataVersion: 'vb', rowCount: 1 } })
       // x-c is adopted first and ends after; meanwhile another control plane's run hands off a step, heard here too.
       const last = executor.adoptAttempt({ ...job('x', 'x-c') }, new AbortController().signal)
       const heardForeign = await told('f-a')
       await suite.queue.completeFenced(succeeded('f', 'f-a', 'vf'), await started('f', ['f-a', 'f-b']), offer('f-b'))
       await heardForeign.heard
       await suite.queue.completeFenced(succeeded('x', 'x-c', 'vc'), await claimed('x', 'x-c', false))
-      assert.deepEqual(await last, { status: 'succeeded', durationMs: 1 })
+      assert.deepEqual(await last, { status: 'succeeded', durationMs: 1, published: { dataVersion: 'vc', rowCount: 1 } })
       // Nothing awaited nor expected of its own: the fallback poll stopped, the other run's hand-off not kept.
       const before = reads()
       clock.advance(5_000)
@@ -331,7 +331,7 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
       await suite.store.createRun({ id: 'g', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: ['g-a', 'g-b'].map((assetKey) => ({ assetKey, partition: null })) })
       const upstream = await executor.startAttempt({ ...job('g', 'g-a'), next: offer('g-b') }, { ttlMs: 60_000, now: new Date() }, new AbortController().signal)
       await suite.queue.completeFenced(succeeded('g', 'g-a', 'va'), await claimed('g', 'g-a', false), offer('g-b'))
-      assert.deepEqual(await upstream.outcome, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'g-b', partition: null } })
+      assert.deepEqual(await upstream.outcome, { status: 'succeeded', durationMs: 1, handedOff: { assetKey: 'g-b', partition: null }, published: { dataVersion: 'va', rowCount: 1 } })
       // g-b expected: the fallback poll still reads the run's ends.
       clock.advance(1_000)
       await poll('a fallback read', async () => (reads() > 0 ? true : undefined), 10_000, 5)

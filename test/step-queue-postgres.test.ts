@@ -11,6 +11,7 @@ import { ManualClock } from '../src/engine/clock.js'
 import { InProcessExecutor } from '../src/execution/in-process-executor.js'
 import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
 import { query } from './helpers/postgres-database.js'
+import { poll } from './helpers/poll.js'
 import { stepQueueSuite } from './helpers/step-queue-suite.js'
 
 const job = (runId: string, assetKey: string, attempt: number): StepJob => ({
@@ -202,6 +203,36 @@ describe('postgres step queue', () => {
     } finally {
       await listener.end()
     }
+  })
+
+  test("a job add_jobs skips in a shared transaction (its key's old job locked by a fetch meanwhile) fails the batch, and the enqueue, run again alone, adds its own job; of two attempts of a step in one batch, the later's job is added", async () => {
+    const keys = ['l0', 'l1', 'l2']
+    await suite.store.createRun({ id: 'rl', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: keys.map((assetKey) => ({ assetKey, partition: null })) })
+    const enqueue = (key: string, attempt: number) => suite.queue.enqueueStep({ runId: 'rl', assetKey: key, partition: null, status: 'waiting', attempt, at: new Date(), reason: 'queued for a worker' }, job('rl', key, attempt))
+    await enqueue('l0', 1)
+    const jobKey = JSON.stringify(['rl', 'l0', ''])
+    // A worker's fetch of l0's first job, not committed yet: it holds the job's row.
+    const fetch = new pg.Client({ connectionString: suite.url })
+    await fetch.connect()
+    try {
+      await fetch.query('BEGIN')
+      await fetch.query(`UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'w1' WHERE key = $1`, [jobKey])
+      // The first enqueue goes alone; l0's second attempt and l2 share the next transaction, whose add waits for the fetch.
+      const enqueues = Promise.all([enqueue('l1', 1), enqueue('l0', 2), enqueue('l2', 1)])
+      await poll('the shared add waits for the fetch', async () => (await query(suite.url, `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%add_jobs%'`))[0])
+      await fetch.query('COMMIT')
+      assert.deepEqual((await enqueues).map((r) => r.acquired), [true, true, true])
+    } finally {
+      await fetch.end()
+    }
+    const jobs = await query<{ key: string | null; attempt: number; locked: boolean }>(suite.url, `SELECT key, (payload ->> 'attempt')::int AS attempt, locked_at IS NOT NULL AS locked FROM graphile_worker._private_jobs WHERE payload ->> 'runId' = 'rl' AND payload ->> 'assetKey' = 'l0' ORDER BY id`)
+    assert.deepEqual(jobs, [{ key: null, attempt: 1, locked: true }, { key: jobKey, attempt: 2, locked: false }], 'the second attempt has a job of its own, free for any worker')
+    assert.equal((await suite.store.listSteps('rl')).find((step) => step.assetKey === 'l0')?.attempt, 2)
+    // Two attempts of one step in one shared transaction: the job is the later one's, as the step's record.
+    await Promise.all([enqueue('l1', 2), enqueue('l2', 2), enqueue('l2', 3)])
+    const l2 = await query<{ attempt: number }>(suite.url, `SELECT (payload ->> 'attempt')::int AS attempt FROM graphile_worker._private_jobs WHERE key = $1`, [JSON.stringify(['rl', 'l2', ''])])
+    assert.deepEqual(l2, [{ attempt: 3 }])
+    assert.equal((await suite.store.listSteps('rl')).find((step) => step.assetKey === 'l2')?.attempt, 3)
   })
 
   test("a fleet worker's store plans every statement once per connection (generic plans); a control plane's as PostgreSQL chooses", async () => {

@@ -2,7 +2,7 @@ import type { GraphNode } from '../graph/asset-graph.js'
 import { quoteRelation } from '../graph/asset-graph.js'
 import { previousKey, upstreamKeys } from '../model/partitions.js'
 import type { AssetInput, SourceInput } from '../model/context.js'
-import type { MaterializationRecord } from '../store/records.js'
+import type { MaterializationRecord, Published } from '../store/records.js'
 import type { EngineDeps } from './engine-deps.js'
 import { fileOutputPaths } from './file-output.js'
 import { matchFiles } from './observe.js'
@@ -41,10 +41,13 @@ function readsOf(deps: EngineDeps, node: GraphNode, partition: string | null, up
 }
 
 /**
- * Latest materializations of unpartitioned upstreams known without a read: the one a queue worker
- * just recorded itself, in the statement that handed it the step that reads it (see KeepHandOff).
+ * Materializations of unpartitioned upstreams known without a read: the one a queue worker just
+ * recorded itself, in the statement that handed it the step that reads it (see KeepHandOff), and
+ * those of upstreams that succeeded earlier in the same run, as their workers' ends said (see
+ * RemoteAttempt.known). A newer one another run published since is not seen: the step records the
+ * version its run published, so status at worst finds it stale, never fresh when it is not.
  */
-export type KnownUpstreams = ReadonlyMap<string, Pick<MaterializationRecord, 'dataVersion' | 'rowCount'>>
+export type KnownUpstreams = ReadonlyMap<string, Published>
 
 /** What `node`'s `partition` reads now; `known`: upstreams not read again (see KnownUpstreams). */
 export async function resolveInputs(deps: EngineDeps, node: GraphNode, partition: string | null, known?: KnownUpstreams): Promise<ResolvedInputs> {

@@ -2,11 +2,12 @@ import { setMaxListeners } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { ErrorCode, serializeError, type SerializedError } from '../model/errors.js'
-import type { RunStatus, StepStatus } from '../store/records.js'
+import type { Published, RunStatus, StepStatus } from '../store/records.js'
 import type { EngineDeps } from './engine-deps.js'
 import { stepId, type Plan, type PlannedStep } from './plan.js'
 import { UNSTARTED, type ProgressEvent, type ProgressListener } from './progress.js'
 import { runStep, type StepHandOff } from './step-runner.js'
+import type { KnownUpstreams } from './attempt-inputs.js'
 import type { HandOff } from '../store/step-queue.js'
 import { runsExecutingHere } from './recovery.js'
 import { CanceledError } from './step-errors.js'
@@ -202,7 +203,17 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     return undefined
   }
 
+  // What this run's unpartitioned steps published, as their workers' ends said: the steps reading
+  // them take it as known (see KnownUpstreams), and their workers do not read it back.
+  const published = new Map<string, Published>()
+  const knownOf = (step: PlannedStep): KnownUpstreams => new Map(step.upstreamInRun.flatMap((id) => {
+    const up = steps.get(id)!
+    const known = up.partition === null && !deps.graph.get(up.key).partitions ? published.get(id) : undefined
+    return known ? [[up.key, known] as const] : []
+  }))
+
   const finish = async (step: PlannedStep, status: StepStatus, handOff?: StepHandOff) => {
+    if (status === 'succeeded' && handOff?.published) published.set(stepId(step), handOff.published)
     if (status === 'succeeded') {
       for (const key of step.downstreamInRun) {
         const left = remaining.get(key)! - 1
@@ -250,7 +261,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       queueMicrotask(() => void deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined))
     }
     const offer = adopted ? adopted.offer : offerFrom(step)
-    const handOff: StepHandOff = { adopted: adopted !== undefined, ...(offer ? { offer } : {}) }
+    const handOff: StepHandOff = { adopted: adopted !== undefined, ...(offer ? { offer } : {}), ...(deps.executor?.runAttempt ? { known: knownOf(step) } : {}) }
     const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded, looks, handOff)
       .then((status) => finish(step, status, handOff))
       .catch(async (error) => {

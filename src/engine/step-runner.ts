@@ -1,7 +1,7 @@
 import type { GraphNode } from '../graph/asset-graph.js'
 import { parseDuration } from '../model/duration.js'
 import { ErrorCode, serializeError, TributaryError, type SerializedError } from '../model/errors.js'
-import type { MaterializationRecord, StepStatus, StepUpdate } from '../store/records.js'
+import type { MaterializationRecord, Published, StepStatus, StepUpdate } from '../store/records.js'
 import type { StepStartResult } from '../store/store.js'
 import type { HandOff } from '../store/step-queue.js'
 import type { RemoteAttempt, RemoteOutcome } from '../execution/executor.js'
@@ -13,7 +13,7 @@ import { UpstreamSchemaChangedError } from './schema-breaks.js'
 import { contractBreachOf, readerMessage, UpstreamContractBreachedError } from './source-contract.js'
 import { maxAttempts, retryDelay } from './retry-delay.js'
 import { runAttempt, type ResolvedInputs } from './step-executor.js'
-import { checkedRowCount, resolveInputs } from './attempt-inputs.js'
+import { checkedRowCount, resolveInputs, type KnownUpstreams } from './attempt-inputs.js'
 import { NotReadyError } from './step-errors.js'
 import { upToDate } from './up-to-date.js'
 
@@ -65,15 +65,19 @@ async function waitUntilClear(
 }
 
 /**
- * A step's hand-off on queue workers (see HandOff): `offer`, the downstream step its remote
- * attempts offer to their worker; `adopted`, the step's first attempt was enqueued by the worker of
- * its upstream (its lease taken with it), so it is neither decided nor enqueued here; `handedOff`,
- * set once an attempt's worker enqueued the offered step.
+ * What a step's remote attempts carry to and from queue workers besides the attempt: `offer`, the
+ * downstream step they offer to their worker (see HandOff); `adopted`, the step's first attempt was
+ * enqueued by the worker of its upstream (its lease taken with it), so it is neither decided nor
+ * enqueued here; `known`, upstreams published earlier in the run (see KnownUpstreams); set once
+ * an attempt succeeded: `handedOff`, when its worker enqueued the offered step, and `published`,
+ * what it published, as its worker recorded it.
  */
 export interface StepHandOff {
   readonly offer?: HandOff
   readonly adopted: boolean
+  readonly known?: KnownUpstreams
   handedOff?: { readonly assetKey: string; readonly partition: string | null }
+  published?: Published
 }
 
 // One step from waiting to its final state: readiness, lease, attempts with retries. The lease,
@@ -145,6 +149,7 @@ export async function runStep(
   // A remote attempt without inputs: the worker that claims it reads them.
   const remoteAttempt = (attempt: number): RemoteAttempt => ({
     runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, ...(handOff.offer ? { next: handOff.offer } : {}),
+    ...(handOff.known && handOff.known.size > 0 ? { known: Object.fromEntries(handOff.known) } : {}),
     ...(def.type === 'asset' && def.io === 'files' ? { fencedPublish: false } : {}),
   })
   const runLocally = async (attempt: number) => {
@@ -225,6 +230,7 @@ export async function runStep(
     if (remote && (outcome.status === 'succeeded' || outcome.status === 'blocked')) lease.held = false
     if (outcome.status === 'succeeded') {
       if ('handedOff' in outcome && outcome.handedOff) handOff.handedOff = outcome.handedOff
+      if ('published' in outcome && outcome.published) handOff.published = outcome.published
       await record(step, 'succeeded', { attempt, durationMs: 'materialization' in outcome ? outcome.materialization.durationMs : outcome.durationMs, stored: true })
       return 'succeeded'
     }

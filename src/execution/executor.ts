@@ -4,7 +4,7 @@ import type { CheckDefinition, CheckOutcome } from '../model/check.js'
 import type { SensorDefinition, SensorResult } from '../model/automation.js'
 import type { AssetInput, Row, SourceInput } from '../model/context.js'
 import type { PartitionWindow } from '../model/partitions.js'
-import type { LogStream } from '../store/records.js'
+import type { LogStream, Published } from '../store/records.js'
 import type { AttemptLease, StepStartResult } from '../store/store.js'
 import type { HandOff } from '../store/step-queue.js'
 
@@ -107,6 +107,8 @@ export interface RemoteAttempt {
   readonly pool: string | null
   /** Upstream data as the control plane read it to decide the step; absent: the worker that claims the attempt reads it. */
   readonly inputs?: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
+  /** Unpartitioned upstreams published in the same run, as their workers recorded them: the worker does not read them back (see KnownUpstreams). */
+  readonly known?: Readonly<Record<string, Published>>
   /** The downstream step the worker may enqueue itself when the attempt succeeds (see HandOff). */
   readonly next?: HandOff
   /**
@@ -118,7 +120,7 @@ export interface RemoteAttempt {
 
 /** How a remote attempt ended. Succeeded and blocked attempts were recorded in the store by the worker. */
 export type RemoteOutcome =
-  | { readonly status: 'succeeded'; readonly durationMs: number | null; readonly handedOff?: { readonly assetKey: string; readonly partition: string | null } }
+  | { readonly status: 'succeeded'; readonly durationMs: number | null; readonly handedOff?: { readonly assetKey: string; readonly partition: string | null }; readonly published?: Published }
   | { readonly status: 'blocked'; readonly reason: string }
   | { readonly status: 'failed' | 'canceled'; readonly error: Error }
 

@@ -84,6 +84,9 @@ export interface MaterializationRecord {
   readonly createdAt: Date
 }
 
+/** What a step that read a materialization needs of it: its data version and row count. */
+export type Published = Pick<MaterializationRecord, 'dataVersion' | 'rowCount'>
+
 /** A materialization about to be recorded. */
 export type NewMaterialization = Omit<MaterializationRecord, 'id'>
 

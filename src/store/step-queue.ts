@@ -1,5 +1,5 @@
 import type { SerializedError } from '../model/errors.js'
-import type { MaterializationRecord, StepUpdate } from './records.js'
+import type { MaterializationRecord, Published, StepUpdate } from './records.js'
 import type { AttemptLease, StepCompletion, StepStartResult } from './store.js'
 
 /** Which step an attempt belongs to. */
@@ -28,6 +28,8 @@ export interface StepJob extends StepRef {
   readonly inputs?: { readonly values: Readonly<Record<string, unknown>>; readonly versions: Readonly<Record<string, string>> }
   /** The downstream step the worker enqueues itself when this attempt succeeds (see HandOff); absent: none. */
   readonly next?: HandOff
+  /** Unpartitioned upstreams published in the same run (see RemoteAttempt.known); absent: the worker reads them all. */
+  readonly known?: Readonly<Record<string, Published>>
 }
 
 /**
@@ -71,7 +73,7 @@ export function handedOffJob(runId: string, next: HandOff): StepJob {
  */
 export interface KeepHandOff {
   readonly workerId: string
-  kept?: { readonly fence: number; readonly upstream: Pick<MaterializationRecord, 'dataVersion' | 'rowCount'> }
+  kept?: { readonly fence: number; readonly upstream: Published }
 }
 
 /** How an attempt ended on a worker, as the control plane reads it back. */
@@ -87,6 +89,8 @@ export interface AttemptEnd extends StepRef {
   readonly worker: string | null
   /** The downstream step its completion enqueued (see HandOff), if any: its first attempt, in the same run. */
   readonly handedOff?: { readonly assetKey: string; readonly partition: string | null }
+  /** What a succeeded attempt published (absent when it recorded no materialization of its own). */
+  readonly published?: Published
 }
 
 /** A `tributary worker` process as it reports itself. */

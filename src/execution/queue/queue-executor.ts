@@ -204,7 +204,7 @@ function jobOf(attempt: RemoteAttempt): Omit<RemoteAttempt, 'fencedPublish'> {
 }
 
 function toOutcome(end: AttemptEnd): RemoteOutcome {
-  if (end.status === 'succeeded') return { status: 'succeeded', durationMs: end.durationMs, ...(end.handedOff ? { handedOff: end.handedOff } : {}) }
+  if (end.status === 'succeeded') return { status: 'succeeded', durationMs: end.durationMs, ...(end.handedOff ? { handedOff: end.handedOff } : {}), ...(end.published ? { published: end.published } : {}) }
   if (end.status === 'blocked') return { status: 'blocked', reason: end.reason ?? 'blocked' }
   const { code = 'TRB0000', message = 'the attempt failed', hint, ...context } = end.error ?? {}
   const error = new TributaryError(code as ErrorCodeValue, message, { hint, retryable: end.retryable, context })

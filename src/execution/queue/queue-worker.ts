@@ -208,11 +208,13 @@ export class QueueWorker {
   }
 
   // The attempt's inputs, unless the job carries them; undefined when this worker cannot run it.
-  // `known`: upstreams read without the store (see KnownUpstreams).
-  private read(job: StepJob, known?: KnownUpstreams): Claimed['reading'] {
+  // Upstreams not read from the store (see KnownUpstreams): the job's `known`, and `kept`, what
+  // the step before it in this slot just published.
+  private read(job: StepJob, kept?: KnownUpstreams): Claimed['reading'] {
     const { deps } = this.options
     const node = deps.graph.nodes.get(job.assetKey)
     if (!this.runnable(job)) return undefined
+    const known = job.known ? new Map([...Object.entries(job.known), ...kept ?? []]) : kept
     const reading = job.inputs
       ? checkedRowCount(deps, node!, job.partition).then((previousRowCount) => ({ inputs: job.inputs as ResolvedInputs, previousRowCount }))
       : attemptInputs(deps, node!, job.partition, undefined, known)

@@ -401,15 +401,21 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
   return { params, event }
 }
 
-// The jobs of a transaction's enqueues, added at its end in one statement (see ADD_JOBS).
+// The jobs of a transaction's enqueues, added at its end in one statement (see ADD_JOBS): one per
+// key, the last enqueued (a later attempt of the step replaces an earlier one, as its rows did).
 function addJobs(jobs: { readonly payload: string; readonly key: string; readonly flag: string | null }[]) {
-  return ADD_JOBS.bind({ task: STEP_TASK, payloads: jobs.map((j) => j.payload), keys: jobs.map((j) => j.key), flags: jobs.map((j) => j.flag) })
+  const last = [...new Map(jobs.map((job) => [job.key, job])).values()]
+  return ADD_JOBS.bind({ task: STEP_TASK, payloads: last.map((j) => j.payload), keys: last.map((j) => j.key), flags: last.map((j) => j.flag) })
 }
 
-// How a completed attempt ended, as step_claims records it.
+// How a completed attempt ended, as step_claims records it; with what it published of its own (see AttemptEnd.published).
 function endOf(completion: StepCompletion) {
-  const { step } = completion
-  return { status: step.status, error: step.error ?? null, retryable: false, reason: step.reason ?? null, durationMs: step.durationMs ?? null }
+  const { step, materialization } = completion
+  const own = materialization && materialization.assetKey === step.assetKey && partitionKey(materialization.partition) === partitionKey(step.partition)
+  return {
+    status: step.status, error: step.error ?? null, retryable: false, reason: step.reason ?? null, durationMs: step.durationMs ?? null,
+    ...(own ? { published: { dataVersion: materialization.dataVersion, rowCount: materialization.rowCount } } : {}),
+  }
 }
 
 // TRB7003: the attempt's fence is no longer the step's (`now`: the step's fence, null when unclaimed).

@@ -8,6 +8,10 @@ import { Statement, STEP_STATE, STEP_STATE_COLUMNS, STEP_STATE_SET, stepUpdate }
 // the caller queues the events (and the attempt's end) for the transaction's end (see
 // write-transaction.ts).
 
+// In the error of ADD_JOBS when a job was not added (a failing cast: plain SQL has no RAISE; of a
+// value, so that it is not folded into a constant when the statement is planned).
+const JOB_NOT_ADDED = 'tributary: a job was not added'
+
 /** Notified with each attempt's end, so the control plane reads ends when there are some (not on every event). */
 export const ENDS_CHANNEL = 'tributary_step_ends'
 
@@ -238,9 +242,12 @@ export const REQUEUE_KEPT = new Statement<{ requeued: number }>('requeue_kept', 
 /**
  * The jobs of a transaction's enqueues (see ENQUEUE_STEP), in one call of graphile-worker's add_jobs:
  * its work (its tables' upserts, its notification) is paid once, not once per job. @flags: each job's
- * one flag (its pool's), or null.
+ * one flag (its pool's), or null; one job per key (the caller's last). A job add_jobs did not add
+ * (its key's job was locked by a fetch between add_jobs' own statements) fails the statement, so the
+ * transaction rolls back and each enqueue runs again alone, in the form that checks its own add.
  */
-export const ADD_JOBS = new Statement('add_jobs', `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+export const ADD_JOBS = new Statement('add_jobs', `SELECT CASE WHEN count(*) = cardinality(@keys::text[]) THEN count(*) ELSE ('${JOB_NOT_ADDED}: ' || count(*))::bigint END
+  FROM graphile_worker.add_jobs(ARRAY(
     SELECT ROW(@task::text, payload, NULL, NULL, 25, key, NULL, CASE WHEN flag IS NULL THEN NULL ELSE ARRAY[flag] END)::graphile_worker.job_spec
     FROM unnest(@payloads::json[], @keys::text[], @flags::text[]) WITH ORDINALITY AS j (payload, key, flag, ord) ORDER BY ord), false)`)
 

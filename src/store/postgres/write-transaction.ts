@@ -280,10 +280,11 @@ async function end(client: Client, queue: Pending, lockKey: number): Promise<voi
   const events = queue.events.some((e) => e instanceof Promise)
     ? (await Promise.all(queue.events)).filter((e): e is EventParams => e !== null)
     : queue.events as EventParams[]
-  const gathered = await Promise.all([...queue.gathered?.values() ?? []].map(async ({ items, build }) => {
+  // Awaited only when something was gathered: otherwise the tail goes out in the caller's corked write.
+  const gathered = queue.gathered ? await Promise.all([...queue.gathered.values()].map(async ({ items, build }) => {
     const present = (await Promise.all(items)).filter((item) => item !== null)
     return present.length > 0 ? build(present) : undefined
-  }))
+  })) : []
   const tail = corked(client, () => {
     const tail: Promise<unknown>[] = []
     for (const statement of gathered) if (statement) tail.push(client.query({ ...statement }))
