@@ -4,11 +4,11 @@ import { handedOffJob, type AttemptEnd, type Claim, type FenceHold, type HandOff
 import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
-import { ADD_JOBS, ATTEMPT_END, CLAIM_STEP, COMPLETE_STEP, DEQUEUE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, RELEASE_HAND_OFF, REQUEUE_KEPT, type CompletionRow } from './step-queue-statements.js'
+import { ADD_JOBS, ATTEMPT_ENDS, CLAIM_STEP, COMPLETE_STEP, DEQUEUE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, RELEASE_HAND_OFF, REQUEUE_KEPT, type CompletionRow } from './step-queue-statements.js'
 import { stepEventOf } from './step-params.js'
 import { asStoreError, GENERIC_PLANS, type Client, type Pool } from './open-pool.js'
 import { migrateQueue } from './queue-schema.js'
-import { beginWriteTransaction, gatherAtEnd, queueEvent, queueUnderLock, setLocalOnce, sharesTransaction } from './write-transaction.js'
+import { beginWriteTransaction, gatherAtEnd, queueEvent, setLocalOnce, sharesTransaction } from './write-transaction.js'
 import { EventListener } from './event-listener.js'
 
 /** The step writes of the store, inside a transaction the queue opened (see PostgresStore.stepQueue). */
@@ -221,7 +221,7 @@ export class PostgresStepQueue implements StepQueue {
       : null)))
     const event = stepEventOf(step)
     queueEvent(db, written.then((done) => (done?.ok ? event : null)))
-    queueUnderLock(db, ATTEMPT_END.bind({ ...keyParams(step), fence, outcome: params.outcome }))
+    gatherAtEnd(db, 'attempt_ends', { ...keyParams(step), fence, outcome: params.outcome }, attemptEnds, { underLock: true })
     return written
   }
 
@@ -357,7 +357,7 @@ export class PostgresStepQueue implements StepQueue {
   // of ENDS_CHANNEL are told at the commit.
   private recordEnd(db: Client, ref: StepRef, fence: number, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null; handedOff?: AttemptEnd['handedOff'] }): void {
     const { status, error, retryable, reason, durationMs, handedOff } = end
-    queueUnderLock(db, ATTEMPT_END.bind({ ...keyParams(ref), fence, outcome: JSON.stringify({ status, error, retryable, reason, durationMs, ...(handedOff ? { handedOff } : {}) }) }))
+    gatherAtEnd(db, 'attempt_ends', { ...keyParams(ref), fence, outcome: JSON.stringify({ status, error, retryable, reason, durationMs, ...(handedOff ? { handedOff } : {}) }) }, attemptEnds, { underLock: true })
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -406,6 +406,11 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
 function addJobs(jobs: { readonly payload: string; readonly key: string; readonly flag: string | null }[]) {
   const last = [...new Map(jobs.map((job) => [job.key, job])).values()]
   return ADD_JOBS.bind({ task: STEP_TASK, payloads: last.map((j) => j.payload), keys: last.map((j) => j.key), flags: last.map((j) => j.flag) })
+}
+
+// The ends of a transaction's attempts, recorded under the write lock in one statement (see ATTEMPT_ENDS).
+function attemptEnds(ends: { readonly runId: string; readonly assetKey: string; readonly partition: string; readonly fence: number; readonly outcome: string }[]) {
+  return ATTEMPT_ENDS.bind({ runIds: ends.map((e) => e.runId), assetKeys: ends.map((e) => e.assetKey), partitions: ends.map((e) => e.partition), fences: ends.map((e) => e.fence), outcomes: ends.map((e) => e.outcome) })
 }
 
 // How a completed attempt ended, as step_claims records it; with what it published of its own (see AttemptEnd.published).

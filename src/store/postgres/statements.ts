@@ -4,7 +4,7 @@ import type { RunRequest, StepStatus } from '../records.js'
 import { ASSET_STATE_SELECT, ASSET_STATE_SUMMARY_SELECT, type AssetStateSummaryTuple, type AssetStateTuple } from '../sqlite/asset-state-rows.js'
 import type { Client, Pool } from './open-pool.js'
 
-type Params = Record<string, string | number | null | readonly (string | null)[]>
+type Params = Record<string, string | number | null | readonly (string | number | null)[]>
 
 /** One statement with named parameters (`@name`, as the SQLite store writes them), prepared once per connection. */
 export class Statement<R extends QueryResultRow = QueryResultRow> {
@@ -33,7 +33,7 @@ export class Statement<R extends QueryResultRow = QueryResultRow> {
     return { rows: result.rows, rowCount: result.rowCount ?? 0 }
   }
 
-  /** The statement as a query of `params`, to queue (see queueUnderLock). */
+  /** The statement as a query of `params`, to send later (see gatherAtEnd). */
   bind(params: Params = {}): { name: string; text: string; values: unknown[] } {
     return { name: `trb_${this.name}`, text: this.text, values: this.values(params) }
   }

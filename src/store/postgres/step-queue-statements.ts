@@ -87,7 +87,7 @@ export interface CompletionRow {
  * `@fence` is the claim's and it has not ended: the materialization (if any), the step's final
  * record, the asset's state (its last step and materialization in one write), the run's lease on
  * the asset-partition released; `logged`, also their events in the order of the work and the
- * attempt's end (see ATTEMPT_END), numbered under the write lock and told on ENDS_CHANNEL.
+ * attempt's end (as ATTEMPT_ENDS records it), numbered under the write lock and told on ENDS_CHANNEL.
  * `handOff` (logged only): the downstream step's hand-off too (see handOffCtes), its enqueue said in
  * the end (`handedOff`) and its event appended after the step's; 'keep', claimed for the worker too
  * (its fence returned as `kept_fence`).
@@ -179,10 +179,13 @@ function handOffCtes(lease: string, gate: string, keep = false): string {
     RETURNING 1)`
 }
 
+// An end as the control plane reads it (see toEnd), from step_claims' columns (of the table named `of`, if given).
+const endPayload = (of = '') => `json_build_object(${['run_id', 'asset_key', 'partition', 'attempt', 'outcome', 'ended_seq', 'worker_id'].map((column) => `'${column}', ${of && `${of}.`}${column}`).join(', ')})::text AS payload`
+
 // The attempt's end recorded (`ended`, when `gate` holds): numbered in commit order, under the write lock.
 function endedCte(gate: string, outcome = '@outcome::text'): string {
   return `ended AS (UPDATE step_claims SET outcome = ${outcome}, ended_seq = nextval('step_claim_ends'), kept_job = NULL WHERE ${STEP_KEY} AND ${gate}
-    RETURNING json_build_object('run_id', run_id, 'asset_key', asset_key, 'partition', partition, 'attempt', attempt, 'outcome', outcome, 'ended_seq', ended_seq, 'worker_id', worker_id)::text AS payload)`
+    RETURNING ${endPayload()})`
 }
 
 // Watchers of ENDS_CHANNEL are told at the commit; the notification carries the end (the control
@@ -190,10 +193,15 @@ function endedCte(gate: string, outcome = '@outcome::text'): string {
 const TELL_END = `SELECT pg_notify('${ENDS_CHANNEL}', CASE WHEN octet_length(payload) < 7900 THEN payload ELSE '' END) FROM ended`
 
 /**
- * An attempt's end, for a write already holding its step and claim (under the write lock, at its
- * transaction's end): recorded only while @fence is the claim's and the attempt has not ended.
+ * The ends of a transaction's attempts, for writes already holding their steps and claims (under
+ * the write lock, at the transaction's end), in one statement: each recorded only while its fence is
+ * its claim's and the attempt has not ended, numbered and told as any end.
  */
-export const ATTEMPT_END = new Statement('attempt_end', `WITH ${endedCte('fence = @fence::bigint AND outcome IS NULL')}
+export const ATTEMPT_ENDS = new Statement('record_attempt_ends', `WITH u AS (
+    SELECT * FROM unnest(@runIds::text[], @assetKeys::text[], @partitions::text[], @fences::bigint[], @outcomes::text[]) AS u (run_id, asset_key, partition, fence, outcome)),
+  ended AS (UPDATE step_claims c SET outcome = u.outcome, ended_seq = nextval('step_claim_ends'), kept_job = NULL FROM u
+    WHERE c.run_id = u.run_id AND c.asset_key = u.asset_key AND c.partition = u.partition AND c.fence = u.fence AND c.outcome IS NULL
+    RETURNING ${endPayload('c')})
   ${TELL_END}`)
 
 /**

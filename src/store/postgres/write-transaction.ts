@@ -14,7 +14,6 @@ interface Pending {
   // A promise where the payload waits on a statement of the transaction (a materialization's id);
   // one that resolves to null appends nothing (the statement changed nothing).
   readonly events: (EventParams | Promise<EventParams | null>)[]
-  readonly ordered: UnderLock[]
   // Writes sharing the transaction (a batch): more than one, and a write that must be alone asks to run again alone.
   readonly shared: boolean
   // The COMMIT went out (a write in one round trip): nothing more may be queued.
@@ -27,7 +26,8 @@ interface Pending {
 
 interface Gathered {
   readonly items: Promise<unknown>[]
-  readonly build: (items: unknown[]) => UnderLock
+  readonly build: (items: unknown[]) => Gather
+  readonly underLock: boolean
 }
 
 const pending = new WeakMap<Client, Pending>()
@@ -81,35 +81,31 @@ export function requireAlone(db: Client): void {
   if (queue?.shared) throw new RunAlone()
 }
 
-/** A statement of queueUnderLock; `name` prepares it once per connection. */
-export interface UnderLock {
+/** A statement gatherAtEnd builds; `name` prepares it once per connection. */
+export interface Gather {
   readonly name?: string
   readonly text: string
   readonly values?: unknown[]
 }
 
 /**
- * Queues `item` for one statement sent at the write transaction's end, before the write lock (with
- * the events and the COMMIT), made by `build` from every item queued under the same `key`, in queue
- * order; a promise resolving to null adds none, and no item, no statement. For writes of a batch
- * that each add a row the same costly way (a job to the queue): one statement adds them all. Its
- * row locks come before the write lock, as every writer's.
+ * Queues `item` for one statement sent at the write transaction's end (with the events and the
+ * COMMIT), made by `build` from every item queued under the same `key`, in queue order; a promise
+ * resolving to null adds none, and no item, no statement. For writes of a batch that each write
+ * the same way (a job added to the queue, an attempt's end): one statement for them all. Sent
+ * before the write lock, its row locks coming before it as every writer's. `underLock`: after the
+ * events, under the lock, for what must be numbered in commit order (attempt ends) and touches
+ * only rows the transaction holds already.
  */
-export function gatherAtEnd<T>(db: Client, key: string, item: Promise<T | null>, build: (items: T[]) => UnderLock): void {
+export function gatherAtEnd<T>(db: Client, key: string, item: T | Promise<T | null>, build: (items: T[]) => Gather, options: { underLock?: boolean } = {}): void {
   const queue = pending.get(db)
   if (!queue || queue.closed) throw new Error('gatherAtEnd outside a write transaction')
-  item.catch(() => undefined)
+  const promised = Promise.resolve(item)
+  promised.catch(() => undefined)
   const gathered = (queue.gathered ??= new Map())
-  const entry = gathered.get(key) ?? { items: [], build: build as (items: unknown[]) => UnderLock }
-  entry.items.push(item)
+  const entry = gathered.get(key) ?? { items: [], build: build as (items: unknown[]) => Gather, underLock: options.underLock === true }
+  entry.items.push(promised)
   gathered.set(key, entry)
-}
-
-/** Queues a statement that must run under the write lock, after the events: it numbers something read in commit order (attempt ends). */
-export function queueUnderLock(db: Client, statement: UnderLock): void {
-  const queue = pending.get(db)
-  if (!queue || queue.closed) throw new Error('queueUnderLock outside a write transaction')
-  queue.ordered.push(statement)
 }
 
 /**
@@ -141,7 +137,7 @@ type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: f
 // true, its own outcome an error).
 async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((client: Client) => Promise<unknown>)[], oneRoundTrip = false): Promise<{ committed: boolean; outcomes: Outcome[] }> {
   const client = await pool.connect()
-  const queue: Pending = { events: [], ordered: [], shared: fns.length > 1, closed: false }
+  const queue: Pending = { events: [], shared: fns.length > 1, closed: false }
   pending.set(client, queue)
   try {
     // BEGIN goes out with the first statements of the fns (a pipelined pool), not a round trip of its
@@ -181,7 +177,7 @@ export async function inOneStatement<T>(pool: Pool, fn: (client: Client) => Prom
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect()
     // Closed from the start: a queued event or statement (which needs a transaction's end) is refused.
-    pending.set(client, { events: [], ordered: [], shared: false, closed: true })
+    pending.set(client, { events: [], shared: false, closed: true })
     try {
       return await fn(client)
     } catch (error) {
@@ -215,7 +211,7 @@ export interface OpenWriteTransaction {
  */
 export async function beginWriteTransaction(pool: Pool, lockKey: number, first: (client: Client) => Promise<void>): Promise<OpenWriteTransaction> {
   const client = await pool.connect()
-  const queue: Pending = { events: [], ordered: [], shared: false, closed: false }
+  const queue: Pending = { events: [], shared: false, closed: false }
   pending.set(client, queue)
   let ended = false
   // Between calls the connection is checked out with no query running: an error of its own (the
@@ -281,14 +277,16 @@ async function end(client: Client, queue: Pending, lockKey: number): Promise<voi
     ? (await Promise.all(queue.events)).filter((e): e is EventParams => e !== null)
     : queue.events as EventParams[]
   // Awaited only when something was gathered: otherwise the tail goes out in the caller's corked write.
-  const gathered = queue.gathered ? await Promise.all([...queue.gathered.values()].map(async ({ items, build }) => {
+  const gathered = queue.gathered ? await Promise.all([...queue.gathered.values()].map(async ({ items, build, underLock }) => {
     const present = (await Promise.all(items)).filter((item) => item !== null)
-    return present.length > 0 ? build(present) : undefined
+    return present.length > 0 ? { statement: build(present), underLock } : undefined
   })) : []
+  const beforeLock = gathered.flatMap((g) => (g && !g.underLock ? [g.statement] : []))
+  const underLock = gathered.flatMap((g) => (g?.underLock ? [g.statement] : []))
   const tail = corked(client, () => {
     const tail: Promise<unknown>[] = []
-    for (const statement of gathered) if (statement) tail.push(client.query({ ...statement }))
-    if (events.length > 0 || queue.ordered.length > 0) {
+    for (const statement of beforeLock) tail.push(client.query({ ...statement }))
+    if (events.length > 0 || underLock.length > 0) {
       tail.push(client.query(`SELECT pg_advisory_xact_lock(${Math.trunc(lockKey)})`))
       if (events.length > 0) {
         tail.push(client.query({
@@ -296,7 +294,7 @@ async function end(client: Client, queue: Pending, lockKey: number): Promise<voi
           values: [events.map((e) => e.type), events.map((e) => e.at), events.map((e) => e.runId), events.map((e) => e.assetKey), events.map((e) => e.partition), events.map((e) => e.payload)],
         }))
       }
-      for (const statement of queue.ordered) tail.push(client.query({ ...statement }))
+      for (const statement of underLock) tail.push(client.query({ ...statement }))
     }
     // After a failed statement PostgreSQL answers COMMIT with a rollback: every result is checked.
     tail.push(client.query('COMMIT'))
