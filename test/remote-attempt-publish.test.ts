@@ -66,3 +66,31 @@ test("an attempt carries what its unpartitioned upstreams published earlier in t
     await p.close()
   }
 })
+
+test("a hand-off offer carries what the offered step's other upstreams published earlier in the run", async () => {
+  const a = defineAsset({ key: 'a', io: 'none', materialize: () => undefined })
+  const b = defineAsset({ key: 'b', io: 'none', ins: { a }, materialize: () => undefined })
+  const c = defineAsset({ key: 'c', io: 'none', ins: { a, b }, materialize: () => undefined })
+  const p = await openProject({ assets: [a, b, c] })
+  try {
+    const attempts = new Map<string, RemoteAttempt>()
+    const published = (key: string) => ({ dataVersion: `v-${key}`, rowCount: 1 })
+    // a's worker does not hand b off (the control plane starts it); b's hands c off: the control plane adopts it.
+    const outcome = (attempt: RemoteAttempt) => ({ status: 'succeeded' as const, durationMs: 0, published: published(attempt.assetKey), ...(attempt.next?.assetKey === 'c' ? { handedOff: { assetKey: 'c', partition: null } } : {}) })
+    const remote = remoteExecutor({
+      runAttempt: async (attempt) => (attempts.set(attempt.assetKey, attempt), outcome(attempt)),
+      startAttempt: async (attempt) => {
+        attempts.set(attempt.assetKey, attempt)
+        return { acquired: true, holder: attempt.runId, stale: false, outcome: Promise.resolve(outcome(attempt)) }
+      },
+      adoptAttempt: async (attempt) => (attempts.set(attempt.assetKey, attempt), outcome(attempt)),
+    })
+    const result = await executeRun(await remoteDeps(p.instance, p.dir, remote), planRun(p.instance.graph, ['a', 'b', 'c']), { trigger: 'test', force: true })
+    assert.equal(result.status, 'succeeded')
+    assert.deepEqual(attempts.get('b')?.next, { assetKey: 'c', partition: null, codeVersion: p.instance.graph.get('c').codeVersion, pool: null, whenChanged: false, known: { a: published('a') } })
+    // The adopted step's own attempts carry what both its upstreams published.
+    assert.deepEqual(attempts.get('c')?.known, { a: published('a'), b: published('b') })
+  } finally {
+    await p.close()
+  }
+})

@@ -180,6 +180,15 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     }
   }
 
+  // What this run's unpartitioned steps published, as their workers' ends said: the steps reading
+  // them take it as known (see KnownUpstreams), and their workers do not read it back.
+  const published = new Map<string, Published>()
+  const knownOf = (step: PlannedStep): KnownUpstreams => new Map(step.upstreamInRun.flatMap((id) => {
+    const up = steps.get(id)!
+    const known = up.partition === null && !deps.graph.get(up.key).partitions ? published.get(id) : undefined
+    return known ? [[up.key, known] as const] : []
+  }))
+
   // Hand-offs (queue workers, see HandOff): a step offers its worker the downstream step that waits
   // for nothing else, and that one the next, up to HAND_OFF_DEPTH deep. Only the last upstream of a
   // step left to succeed offers it (its hops' jobs carry the offers after it; a hop the control
@@ -198,19 +207,15 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
         && (options.force === true || (step.partition === null && !node.partitions))
       if (!eligible) continue
       const then = offerFrom(next, depth + 1)
-      return { assetKey: next.key, partition: next.partition, codeVersion: nextNode.codeVersion, pool: nextNode.def.pool ?? null, whenChanged: options.force !== true, ...(then ? { next: then } : {}) }
+      // Its other upstreams succeeded: what they published rides along (this one's, its completion says).
+      const known = knownOf(next)
+      return {
+        assetKey: next.key, partition: next.partition, codeVersion: nextNode.codeVersion, pool: nextNode.def.pool ?? null, whenChanged: options.force !== true,
+        ...(then ? { next: then } : {}), ...(known.size > 0 ? { known: Object.fromEntries(known) } : {}),
+      }
     }
     return undefined
   }
-
-  // What this run's unpartitioned steps published, as their workers' ends said: the steps reading
-  // them take it as known (see KnownUpstreams), and their workers do not read it back.
-  const published = new Map<string, Published>()
-  const knownOf = (step: PlannedStep): KnownUpstreams => new Map(step.upstreamInRun.flatMap((id) => {
-    const up = steps.get(id)!
-    const known = up.partition === null && !deps.graph.get(up.key).partitions ? published.get(id) : undefined
-    return known ? [[up.key, known] as const] : []
-  }))
 
   const finish = async (step: PlannedStep, status: StepStatus, handOff?: StepHandOff) => {
     if (status === 'succeeded' && handOff?.published) published.set(stepId(step), handOff.published)

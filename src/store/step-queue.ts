@@ -52,11 +52,16 @@ export interface HandOff {
   readonly whenChanged: boolean
   /** The step the worker that records this one's success may enqueue in turn. */
   readonly next?: HandOff
+  /** Its other unpartitioned upstreams, published earlier in the run (see StepJob.known). */
+  readonly known?: Readonly<Record<string, Published>>
 }
 
 /** The first attempt's job of a step handed off in run `runId` (see HandOff): the offers after it ride along. */
 export function handedOffJob(runId: string, next: HandOff): StepJob {
-  return { runId, assetKey: next.assetKey, partition: next.partition, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool, ...(next.next ? { next: next.next } : {}) }
+  return {
+    runId, assetKey: next.assetKey, partition: next.partition, format: STEP_JOB_FORMAT, attempt: 1, codeVersion: next.codeVersion, pool: next.pool,
+    ...(next.next ? { next: next.next } : {}), ...(next.known ? { known: next.known } : {}),
+  }
 }
 
 /**
