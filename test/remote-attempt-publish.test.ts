@@ -36,32 +36,33 @@ test('an attempt of an asset that publishes files says its publish is not fenced
   }
 })
 
-test("an attempt carries what its unpartitioned upstreams published earlier in the run, as their workers' ends said, so its worker does not read them back", async () => {
+test("a first attempt carries what its unpartitioned upstreams published earlier in the run, as their workers' ends said, so its worker does not read them back; a retry reads the store", async () => {
   const a = defineAsset({ key: 'a', io: 'none', materialize: () => undefined })
   const b = defineAsset({ key: 'b', io: 'none', ins: { a }, materialize: () => undefined })
   const c = defineAsset({ key: 'c', io: 'none', ins: { a, b }, materialize: () => undefined })
   const d = defineAsset({ key: 'd', io: 'none', ins: { c }, materialize: () => undefined })
-  const p = await openProject({ assets: [a, b, c, d] })
+  const e = defineAsset({ key: 'e', io: 'none', ins: { a }, retry: { attempts: 2, initialDelay: '1ms', jitter: 0 }, materialize: () => undefined })
+  const p = await openProject({ assets: [a, b, c, d, e] })
   try {
     const attempts = new Map<string, RemoteAttempt>()
-    // c's end says nothing of what it published (an older worker): d's worker reads it.
-    const outcome = (key: string) => ({ status: 'succeeded' as const, durationMs: 0, ...(key === 'c' ? {} : { published: { dataVersion: `v-${key}`, rowCount: key.length } }) })
+    // c's end says nothing of what it published (an older worker): d's worker reads it. e's first attempt fails.
+    const outcome = (attempt: RemoteAttempt) => {
+      attempts.set(`${attempt.assetKey}#${attempt.attempt}`, attempt)
+      if (attempt.assetKey === 'e' && attempt.attempt === 1) return { status: 'failed' as const, error: new Error('flaky') }
+      return { status: 'succeeded' as const, durationMs: 0, ...(attempt.assetKey === 'c' ? {} : { published: { dataVersion: `v-${attempt.assetKey}`, rowCount: attempt.assetKey.length } }) }
+    }
     const remote = remoteExecutor({
-      runAttempt: async (attempt) => {
-        attempts.set(attempt.assetKey, attempt)
-        return outcome(attempt.assetKey)
-      },
-      startAttempt: async (attempt) => {
-        attempts.set(attempt.assetKey, attempt)
-        return { acquired: true, holder: attempt.runId, stale: false, outcome: Promise.resolve(outcome(attempt.assetKey)) }
-      },
+      runAttempt: async (attempt) => outcome(attempt),
+      startAttempt: async (attempt) => ({ acquired: true, holder: attempt.runId, stale: false, outcome: Promise.resolve(outcome(attempt)) }),
     })
-    const result = await executeRun(await remoteDeps(p.instance, p.dir, remote), planRun(p.instance.graph, ['a', 'b', 'c', 'd']), { trigger: 'test', force: true })
+    const result = await executeRun(await remoteDeps(p.instance, p.dir, remote), planRun(p.instance.graph, ['a', 'b', 'c', 'd', 'e']), { trigger: 'test', force: true })
     assert.equal(result.status, 'succeeded')
-    assert.equal(attempts.get('a')?.known, undefined)
-    assert.deepEqual(attempts.get('b')?.known, { a: { dataVersion: 'v-a', rowCount: 1 } })
-    assert.deepEqual(attempts.get('c')?.known, { a: { dataVersion: 'v-a', rowCount: 1 }, b: { dataVersion: 'v-b', rowCount: 1 } })
-    assert.equal(attempts.get('d')?.known, undefined)
+    assert.equal(attempts.get('a#1')?.known, undefined)
+    assert.deepEqual(attempts.get('b#1')?.known, { a: { dataVersion: 'v-a', rowCount: 1 } })
+    assert.deepEqual(attempts.get('c#1')?.known, { a: { dataVersion: 'v-a', rowCount: 1 }, b: { dataVersion: 'v-b', rowCount: 1 } })
+    assert.equal(attempts.get('d#1')?.known, undefined)
+    assert.deepEqual(attempts.get('e#1')?.known, { a: { dataVersion: 'v-a', rowCount: 1 } })
+    assert.equal(attempts.get('e#2')?.known, undefined, 'a retry reads what is published then')
   } finally {
     await p.close()
   }

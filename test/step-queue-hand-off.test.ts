@@ -202,6 +202,8 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     const check = { assetKey: 'k-a', partition: null, runId: 'k1', checkName: 'not_null(id)', checkType: 'not_null', severity: 'error' as const, blocking: true, passed: true, failingRows: 0, sample: [], message: null, createdAt: new Date() }
     await suite.queue.completeFenced({ ...succeeded('k1', 'k-a', 'vk'), checks: [check] }, fence, offer('k-b'))
     assert.deepEqual((await endOf('k1', 'k-a'))?.handedOff, { assetKey: 'k-b', partition: null })
+    // Its end says what it published, as a completion without checks does.
+    assert.deepEqual((await endOf('k1', 'k-a'))?.published, { dataVersion: 'vk', rowCount: 1 })
     assert.equal(await statusOf('k1', 'k-b'), 'waiting')
     assert.equal((await jobsOf('k1', 'k-b')).length, 1)
     const events = (await suite.store.listEvents({ runId: 'k1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
@@ -211,6 +213,7 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     await suite.store.requestRun('k2', 'cancel', new Date())
     await suite.queue.completeFenced({ ...succeeded('k2', 'k2-a', 'vk'), checks: [{ ...check, assetKey: 'k2-a', runId: 'k2' }] }, stopped, offer('k2-b'))
     assert.equal((await endOf('k2', 'k2-a'))?.handedOff, undefined)
+    assert.deepEqual((await endOf('k2', 'k2-a'))?.published, { dataVersion: 'vk', rowCount: 1 })
     assert.equal(await statusOf('k2', 'k2-b'), 'queued')
     assert.equal(await statusOf('k2', 'k2-a'), 'succeeded')
   })

@@ -42,10 +42,13 @@ function readsOf(deps: EngineDeps, node: GraphNode, partition: string | null, up
 
 /**
  * Materializations of unpartitioned upstreams known without a read: the one a queue worker just
- * recorded itself, in the statement that handed it the step that reads it (see KeepHandOff), and
- * those of upstreams that succeeded earlier in the same run, as their workers' ends said (see
- * RemoteAttempt.known). A newer one another run published since is not seen: the step records the
- * version its run published, so status at worst finds it stale, never fresh when it is not.
+ * recorded itself, in the statement that handed it the step that reads it (see KeepHandOff), and,
+ * for a first attempt, those of upstreams that succeeded earlier in the same run, as their
+ * workers' ends said (see RemoteAttempt.known). The step records the version its run published.
+ * Its lease does not cover its upstreams: another run publishing one between that upstream's end
+ * and the step's read of its data makes the record name the version before, as a publish between
+ * a worker's read of the versions and the code's read of the data always could (a retry, after
+ * its backoff, reads the store).
  */
 export type KnownUpstreams = ReadonlyMap<string, Published>
 

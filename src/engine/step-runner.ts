@@ -149,7 +149,8 @@ export async function runStep(
   // A remote attempt without inputs: the worker that claims it reads them.
   const remoteAttempt = (attempt: number): RemoteAttempt => ({
     runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, ...(handOff.offer ? { next: handOff.offer } : {}),
-    ...(handOff.known && handOff.known.size > 0 ? { known: Object.fromEntries(handOff.known) } : {}),
+    // The first attempt only: a retry, after its backoff, reads what is published then.
+    ...(attempt === 1 && handOff.known && handOff.known.size > 0 ? { known: Object.fromEntries(handOff.known) } : {}),
     ...(def.type === 'asset' && def.io === 'files' ? { fencedPublish: false } : {}),
   })
   const runLocally = async (attempt: number) => {

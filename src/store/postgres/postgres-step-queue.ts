@@ -355,9 +355,10 @@ export class PostgresStepQueue implements StepQueue {
   // Under the write lock, after the holder locked the claim's row (checkFence): ends are numbered
   // in commit order, so the control plane reading "ended_seq > last seen" never skips one. Watchers
   // of ENDS_CHANNEL are told at the commit.
-  private recordEnd(db: Client, ref: StepRef, fence: number, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null; handedOff?: AttemptEnd['handedOff'] }): void {
-    const { status, error, retryable, reason, durationMs, handedOff } = end
-    gatherAtEnd(db, 'attempt_ends', { ...keyParams(ref), fence, outcome: JSON.stringify({ status, error, retryable, reason, durationMs, ...(handedOff ? { handedOff } : {}) }) }, attemptEnds, { underLock: true })
+  private recordEnd(db: Client, ref: StepRef, fence: number, end: { status: string; error: SerializedError | null; retryable: boolean; reason: string | null; durationMs: number | null; handedOff?: AttemptEnd['handedOff']; published?: AttemptEnd['published'] }): void {
+    const { status, error, retryable, reason, durationMs, handedOff, published } = end
+    const outcome = JSON.stringify({ status, error, retryable, reason, durationMs, ...(handedOff ? { handedOff } : {}), ...(published ? { published } : {}) })
+    gatherAtEnd(db, 'attempt_ends', { ...keyParams(ref), fence, outcome }, attemptEnds, { underLock: true })
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {

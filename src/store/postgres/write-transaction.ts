@@ -25,7 +25,7 @@ interface Pending {
 }
 
 interface Gathered {
-  readonly items: Promise<unknown>[]
+  readonly items: unknown[]
   readonly build: (items: unknown[]) => Gather
   readonly underLock: boolean
 }
@@ -100,11 +100,10 @@ export interface Gather {
 export function gatherAtEnd<T>(db: Client, key: string, item: T | Promise<T | null>, build: (items: T[]) => Gather, options: { underLock?: boolean } = {}): void {
   const queue = pending.get(db)
   if (!queue || queue.closed) throw new Error('gatherAtEnd outside a write transaction')
-  const promised = Promise.resolve(item)
-  promised.catch(() => undefined)
+  if (item instanceof Promise) item.catch(() => undefined)
   const gathered = (queue.gathered ??= new Map())
   const entry = gathered.get(key) ?? { items: [], build: build as (items: unknown[]) => Gather, underLock: options.underLock === true }
-  entry.items.push(promised)
+  entry.items.push(item)
   gathered.set(key, entry)
 }
 
@@ -276,11 +275,15 @@ async function end(client: Client, queue: Pending, lockKey: number): Promise<voi
   const events = queue.events.some((e) => e instanceof Promise)
     ? (await Promise.all(queue.events)).filter((e): e is EventParams => e !== null)
     : queue.events as EventParams[]
-  // Awaited only when something was gathered: otherwise the tail goes out in the caller's corked write.
-  const gathered = queue.gathered ? await Promise.all([...queue.gathered.values()].map(async ({ items, build, underLock }) => {
-    const present = (await Promise.all(items)).filter((item) => item !== null)
+  // Awaited only when an item waits on a statement: otherwise the tail goes out in the caller's corked write.
+  const entries = [...queue.gathered?.values() ?? []]
+  const settled = entries.some((g) => g.items.some((item) => item instanceof Promise))
+    ? await Promise.all(entries.map(async (g) => ({ ...g, items: await Promise.all(g.items) })))
+    : entries
+  const gathered = settled.map(({ items, build, underLock }) => {
+    const present = items.filter((item) => item !== null)
     return present.length > 0 ? { statement: build(present), underLock } : undefined
-  })) : []
+  })
   const beforeLock = gathered.flatMap((g) => (g && !g.underLock ? [g.statement] : []))
   const underLock = gathered.flatMap((g) => (g?.underLock ? [g.statement] : []))
   const tail = corked(client, () => {
