@@ -34,19 +34,25 @@ after(async () => {
   for (const cleanup of cleanups) await cleanup().catch(() => undefined)
 })
 
-test('a worker started with --pools warehouse=1 never runs two steps of pool warehouse at once, while it runs other steps beside them', async () => {
+// A fleet project of `source` (pool warehouse declared) in a database and directory of its own, its instance open.
+async function project(prefix: string, source: (dir: string) => string) {
   const database = await createDatabase()
   cleanups.push(database.drop)
-  const temp = await tempDir('worker-pools-')
+  const temp = await tempDir(prefix)
   cleanups.unshift(temp.cleanup)
-  await writeFleetProject(temp.dir, assets(temp.dir), { pools: { warehouse: 6 } })
+  await writeFleetProject(temp.dir, source(temp.dir), { pools: { warehouse: 6 } })
   process.env.TRIBUTARY_DATABASE_URL = database.url
   const instance = await Tributary.open({ projectDir: temp.dir, settings: { readinessTimeoutMs: 0, readinessPollMs: 10, heartbeatMs: 200 } })
   cleanups.unshift(() => instance.close())
-  const worker = await startWorker(temp.dir, database.url, ['--concurrency', '4', '--pools', 'warehouse=1'])
+  return { url: database.url, dir: temp.dir, instance }
+}
+
+test('a worker started with --pools warehouse=1 never runs two steps of pool warehouse at once, while it runs other steps beside them', async () => {
+  const { url, dir, instance } = await project('worker-pools-', assets)
+  const worker = await startWorker(dir, url, ['--concurrency', '4', '--pools', 'warehouse=1'])
   const result = await instance.materialize()
   assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
-  const spans = (await readFile(join(temp.dir, 'spans.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Span)
+  const spans = (await readFile(join(dir, 'spans.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Span)
   assert.equal(spans.length, 12)
   const pooled = spans.filter((s) => s.pool === 'warehouse')
   for (const a of pooled) {
@@ -76,25 +82,18 @@ const step = (key: string) => defineAsset({
 const assets: AnyNode[] = [step('pooled/p0'), step('pooled/p1')]`
 
 test("a job past its pool's limit that the queue's flags did not keep out waits in the worker for a place, unclaimed and listed as waiting, then runs after the step holding the place", async () => {
-  const database = await createDatabase()
-  cleanups.push(database.drop)
-  const temp = await tempDir('worker-pool-wait-')
-  cleanups.unshift(temp.cleanup)
-  await writeFleetProject(temp.dir, gated(temp.dir), { pools: { warehouse: 6 } })
-  process.env.TRIBUTARY_DATABASE_URL = database.url
-  const instance = await Tributary.open({ projectDir: temp.dir, settings: { readinessTimeoutMs: 0, readinessPollMs: 10, heartbeatMs: 200 } })
-  cleanups.unshift(() => instance.close())
+  const { url, dir, instance } = await project('worker-pool-wait-', gated)
   const started = instance.start()
   // Both jobs queued before any worker runs; their pool flags dropped, as when two slots fetch at
   // the same moment, each before the other's step counts in the flags: only the worker's own gate
   // stands between them.
-  const queued = () => query(database.url, 'select 1 from graphile_worker._private_jobs').catch(() => [])
+  const queued = () => query(url, 'select 1 from graphile_worker._private_jobs').catch(() => [])
   await poll('both jobs queued', async () => ((await queued()).length === 2 ? true : undefined))
-  await query(database.url, 'update graphile_worker._private_jobs set flags = null')
-  const worker = await startWorker(temp.dir, database.url, ['--concurrency', '2', '--pools', 'warehouse=1'])
+  await query(url, 'update graphile_worker._private_jobs set flags = null')
+  const worker = await startWorker(dir, url, ['--concurrency', '2', '--pools', 'warehouse=1'])
   interface Listed { readonly assetKey: string; readonly attempt: number; readonly waitingForPool?: string }
   const listed = await poll('one step listed waiting for pool warehouse', async () => {
-    const [row] = await query<{ current_steps: string }>(database.url, 'select current_steps from workers where id = $1', [worker.id])
+    const [row] = await query<{ current_steps: string }>(url, 'select current_steps from workers where id = $1', [worker.id])
     const steps = row ? JSON.parse(row.current_steps) as Listed[] : []
     return steps.length === 2 && steps.some((s) => s.waitingForPool === 'warehouse') ? steps : undefined
   }, 60_000)
@@ -106,11 +105,11 @@ test("a job past its pool's limit that the queue's flags did not keep out waits 
   const steps = await instance.store.listSteps(started.runId)
   assert.equal(steps.find((s) => s.assetKey === waiting.assetKey)?.status, 'waiting')
   assert.equal(steps.find((s) => s.assetKey === running.assetKey)?.status, 'running')
-  assert.deepEqual((await readdir(temp.dir)).filter((f) => f.startsWith('started-')), [`started-${running.assetKey.replace('/', '_')}`])
-  await writeFile(join(temp.dir, 'go'), '')
+  assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('started-')), [`started-${running.assetKey.replace('/', '_')}`])
+  await writeFile(join(dir, 'go'), '')
   const result = await started.done
   assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))
-  const spans = (await readFile(join(temp.dir, 'spans.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Span)
+  const spans = (await readFile(join(dir, 'spans.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Span)
   assert.deepEqual(spans.map((s) => s.key), [running.assetKey, waiting.assetKey])
   assert.ok(!overlap(spans[0]!, spans[1]!), `the two steps of pool warehouse ran at once: ${JSON.stringify(spans)}`)
   worker.child.kill('SIGTERM')
