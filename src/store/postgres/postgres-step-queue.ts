@@ -393,10 +393,11 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
     nextReason: kept ? null : reason, nextPayload: event.payload,
     nextRef: JSON.stringify({ assetKey: next.assetKey, partition: next.partition }),
     // Kept: recorded waiting (its event, as any step's), then running at once; its job's spec kept
-    // in its claim, for the workers to enqueue if this one goes silent (REQUEUE_KEPT).
+    // in its claim, for the workers to enqueue if this one goes silent (REQUEUE_KEPT). Without the
+    // offers after it (the control plane starts those): a few hundred bytes a claim, not a chain's.
     ...(kept ? {
       nextRunningPayload: stepEventOf({ ...ref, status: 'running', attempt: 1, at: step.at, reason: null }).payload,
-      keptJob: JSON.stringify({ payload: job, key: jobKey(ref), flags }),
+      keptJob: JSON.stringify({ payload: { ...job, next: undefined }, key: jobKey(ref), flags }),
     } : {}),
   }
   return { params, event }
