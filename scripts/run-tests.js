@@ -30,11 +30,14 @@ const rest = files.filter((f) => !browser.includes(f))
 // packed-install test and the benchmarks run the built package instead.
 const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --conditions=tributary-source`.trim() }
 // --test-force-exit: once every test has finished, a file's leftover handle (a server a failed test
-// never closed) cannot keep the run waiting.
+// never closed) cannot keep the run waiting. --test-timeout: a test (or suite) still running after
+// 10 minutes fails, saying so, instead of holding the whole run until CI gives up (the longest
+// takes about 1.5 minutes here).
+const TEST_TIMEOUT_MS = 600_000
 let status = 0
 for (const [group, concurrency] of [[rest, 2], [browser, 1]]) {
   if (group.length === 0) continue
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit', env })
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', `--test-timeout=${TEST_TIMEOUT_MS}`, `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit', env })
   if (result.status !== 0) status = result.status ?? 1
 }
 process.exit(status)
