@@ -373,9 +373,13 @@ export class PostgresStepQueue implements StepQueue {
 
 /** Whether a completion is written in one statement (COMPLETE_STEP): no checks, and a materialization, if any, of the step's own asset-partition. */
 function completesInOneStatement(completion: StepCompletion): boolean {
-  const { step, materialization } = completion
-  return completesInOneRoundTrip(completion)
-    && (!materialization || (materialization.assetKey === step.assetKey && partitionKey(materialization.partition) === partitionKey(step.partition) && materialization.runId === step.runId))
+  return completesInOneRoundTrip(completion) && (!completion.materialization || ownMaterialization(completion) !== undefined)
+}
+
+// The completion's materialization when it is the step's own (its asset-partition, its run).
+function ownMaterialization({ step, materialization }: StepCompletion) {
+  return materialization && materialization.assetKey === step.assetKey && partitionKey(materialization.partition) === partitionKey(step.partition) && materialization.runId === step.runId
+    ? materialization : undefined
 }
 
 // The hand-off's parameters (see handOffCtes in step-queue-statements.ts): the downstream's job, as the control plane would enqueue it, and its waiting record; and that record's event.
@@ -386,10 +390,11 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
   const job = handedOffJob(step.runId, next)
   const reason = `queued for a worker (handed over by the worker of ${step.assetKey})`
   const event = stepEventOf({ ...ref, status: 'waiting', attempt: 1, at: step.at, reason })
+  const key = jobKey(ref)
   const flags = next.pool ? [`pool:${next.pool}`] : null
   const params = {
     nextAssetKey: next.assetKey, nextPartition: partitionKey(next.partition), nextWhenChanged: next.whenChanged ? 1 : 0,
-    nextJob: JSON.stringify(job), nextJobKey: jobKey(ref), nextFlags: flags, task: STEP_TASK,
+    nextJob: JSON.stringify(job), nextJobKey: key, nextFlags: flags, task: STEP_TASK,
     nextReason: kept ? null : reason, nextPayload: event.payload,
     nextRef: JSON.stringify({ assetKey: next.assetKey, partition: next.partition }),
     // Kept: recorded waiting (its event, as any step's), then running at once; its job's spec kept
@@ -397,7 +402,7 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
     // offers after it (the control plane starts those): a few hundred bytes a claim, not a chain's.
     ...(kept ? {
       nextRunningPayload: stepEventOf({ ...ref, status: 'running', attempt: 1, at: step.at, reason: null }).payload,
-      keptJob: JSON.stringify({ payload: { ...job, next: undefined }, key: jobKey(ref), flags }),
+      keptJob: JSON.stringify({ payload: { ...job, next: undefined }, key, flags }),
     } : {}),
   }
   return { params, event }
@@ -417,11 +422,11 @@ function attemptEnds(ends: { readonly runId: string; readonly assetKey: string; 
 
 // How a completed attempt ended, as step_claims records it; with what it published of its own (see AttemptEnd.published).
 function endOf(completion: StepCompletion) {
-  const { step, materialization } = completion
-  const own = materialization && materialization.assetKey === step.assetKey && partitionKey(materialization.partition) === partitionKey(step.partition)
+  const { step } = completion
+  const own = ownMaterialization(completion)
   return {
     status: step.status, error: step.error ?? null, retryable: false, reason: step.reason ?? null, durationMs: step.durationMs ?? null,
-    ...(own ? { published: { dataVersion: materialization.dataVersion, rowCount: materialization.rowCount } } : {}),
+    ...(own ? { published: { dataVersion: own.dataVersion, rowCount: own.rowCount } } : {}),
   }
 }
 

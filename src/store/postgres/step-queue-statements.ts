@@ -168,10 +168,10 @@ function handOffCtes(lease: string, gate: string, keep = false): string {
     ON CONFLICT (asset_key, partition) DO UPDATE SET expires_at = excluded.expires_at WHERE leases.holder = excluded.holder
     RETURNING 1),
   ho_s AS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued' AND EXISTS (SELECT 1 FROM ho_lease) FOR UPDATE),
-  ho_claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence, worker_id, claimed_at, kept_job) ${claim}),
-  ho_job AS (${keep ? 'SELECT 1 FROM ho_claim' : `SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, NULL, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim`}),
+  ho_claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence, worker_id, claimed_at, kept_job) ${claim}),${keep ? '' : `
+  ho_job AS (SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @nextJob::json, NULL, NULL, 25, @nextJobKey::text, NULL, @nextFlags::text[])::graphile_worker.job_spec], false)).id FROM ho_claim),`}
   ho_step AS (UPDATE steps SET status = '${keep ? 'running' : 'waiting'}', attempt = 1,${keep ? ' started_at = @at::bigint,' : ''} finished_at = NULL, error = NULL, reason = @nextReason::text
-    WHERE ${next} AND EXISTS (SELECT 1 FROM ho_job)
+    WHERE ${next} AND EXISTS (SELECT 1 FROM ${keep ? 'ho_claim' : 'ho_job'})
     RETURNING asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason),
   ho_state AS (INSERT INTO asset_state (asset_key, partition, ${STEP_STATE_COLUMNS})
     SELECT asset_key, partition, run_id, status, attempt, started_at, finished_at, duration_ms, error, reason FROM ho_step

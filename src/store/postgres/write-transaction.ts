@@ -20,7 +20,7 @@ interface Pending {
   closed: boolean
   // Settings the transaction's writes set for it (SET LOCAL), once each.
   settings?: Set<string>
-  // Items of statements sent at the end, one per key, before the write lock (see gatherAtEnd).
+  // Items of statements sent at the end, one statement per key (see gatherAtEnd).
   gathered?: Map<string, Gathered>
 }
 
