@@ -280,15 +280,30 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.equal(await statusOf('v2', 'v-b'), 'waiting')
   })
 
-  test('completions sharing a transaction hand off nothing (the control plane starts those steps)', async () => {
+  test('completions sharing a transaction hand off too: enqueued or kept, each end naming its step, the events in order, a kept claim with its fence and no job', async () => {
     const keys = ['s0', 's1', 's2']
     await suite.store.createRun({ id: 's', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [...keys, ...keys.map((k) => `${k}-next`)].map((assetKey) => ({ assetKey, partition: null })) })
+    await suite.queue.workerHeartbeat({ id: 'w1', host: 'h', pid: 1, version: 'test', concurrency: 3, pools: {}, startedAt: new Date(), queueSlots: [], currentSteps: [] }, [])
     const fences = await Promise.all(keys.map((key) => claimed('s', key)))
-    // Issued in one tick: the first goes alone (and hands off), the rest share the next transaction.
-    await Promise.all(keys.map((key, i) => suite.queue.completeFenced(succeeded('s', key, 'v'), fences[i]!, offer(`${key}-next`))))
+    // Issued in one tick: the first goes alone, the rest share the next transaction; s2 is kept by its worker.
+    const keeps: (KeepHandOff | undefined)[] = [undefined, undefined, { workerId: 'w1' }]
+    await Promise.all(keys.map((key, i) => suite.queue.completeFenced(succeeded('s', key, 'v'), fences[i]!, offer(`${key}-next`), keeps[i])))
     const handed = await Promise.all(keys.map(async (key) => (await endOf('s', key))?.handedOff?.assetKey ?? null))
-    assert.deepEqual(handed, ['s0-next', null, null])
-    assert.deepEqual(await Promise.all(keys.map((key) => statusOf('s', `${key}-next`))), ['waiting', 'queued', 'queued'])
+    assert.deepEqual(handed, ['s0-next', 's1-next', 's2-next'])
+    assert.deepEqual(await Promise.all(keys.map((key) => statusOf('s', `${key}-next`))), ['waiting', 'waiting', 'running'])
+    assert.equal((await jobsOf('s', 's1-next')).length, 1)
+    assert.equal((await jobsOf('s', 's2-next')).length, 0)
+    const kept = keeps[2]!.kept
+    assert.ok(kept, 's2-next was not kept')
+    assert.deepEqual(kept.upstream, { dataVersion: 'v', rowCount: 1 })
+    const [claim] = await query<{ fence: string; worker_id: string }>(suite.url, `SELECT fence, worker_id FROM step_claims WHERE run_id = 's' AND asset_key = 's2-next'`)
+    assert.deepEqual([Number(claim!.fence), claim!.worker_id], [kept.fence, 'w1'])
+    const events = (await suite.store.listEvents({ runId: 's' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
+    for (const key of ['s1', 's2']) {
+      const order = [`step_succeeded ${key}`, `step_waiting ${key}-next`].map((e) => events.indexOf(e))
+      assert.ok(order[0]! >= 0 && order[0]! < order[1]!, `${key}: ${events.join(', ')}`)
+    }
+    assert.ok(events.indexOf('step_waiting s2-next') < events.indexOf('step_running s2-next'))
   })
 
   test('the control plane adopts a handed-off step whose end it read before adopting it, and one that ends after; then, with nothing of its own left, it stops reading ends', async () => {

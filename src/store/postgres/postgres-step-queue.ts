@@ -181,7 +181,7 @@ export class PostgresStepQueue implements StepQueue {
     if (!handOff) this.recordEnd(db, completion.step, fence, endOf(completion))
     const [, materialization, handed] = await Promise.all([checked, completed, released])
     if (handOff) {
-      if (handed?.handed) queueEvent(db, handOff.event)
+      if (handed?.handed) for (const event of handOff.events) queueEvent(db, event)
       this.recordEnd(db, completion.step, fence, { ...endOf(completion), ...(handed?.handed ? { handedOff: { assetKey: next!.assetKey, partition: next!.partition } } : {}) })
     }
     return materialization
@@ -190,7 +190,7 @@ export class PostgresStepQueue implements StepQueue {
   // A completion without checks, its materialization (if any) the step's own: one statement (see COMPLETE_STEP).
   private async completeInOneStatement(completion: StepCompletion, fence: number, next: HandOff | undefined, keep: KeepHandOff | undefined): Promise<MaterializationRecord | undefined> {
     const { step, materialization } = completion
-    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence) : this.completeAlone(db, completion, fence, next, keep)), { oneRoundTrip: true, single: true })
+    const done = await this.write((db) => (sharesTransaction(db) ? this.completeBatched(db, completion, fence, next, keep) : this.completeAlone(db, completion, fence, next, keep)), { oneRoundTrip: true, single: true })
     if (!done || done.ok === 0) throw staleAttempt(step, fence, done?.fence ?? null, done?.ended === true)
     return materialization && { ...materialization, id: Number(done.id) }
   }
@@ -201,27 +201,28 @@ export class PostgresStepQueue implements StepQueue {
     const params = this.completionParams(completion, fence)
     if (!next) return COMPLETE_STEP.logged.get(db, params)
     if (!keep) return COMPLETE_STEP.handOff.get(db, { ...params, ...handOffParams(completion, next).params })
-    const row = await COMPLETE_STEP.keep.get(db, { ...params, ...handOffParams(completion, next, true).params, workerId: keep.workerId })
-    // Kept only with a materialization recorded (the hand-off's gate).
-    const { materialization } = completion
-    if (row?.ok && materialization && row.kept_fence !== null && row.kept_fence !== undefined) {
-      keep.kept = { fence: Number(row.kept_fence), upstream: { dataVersion: materialization.dataVersion, rowCount: materialization.rowCount } }
-    }
-    return row
+    return COMPLETE_STEP.keep.get(db, { ...params, ...handOffParams(completion, next, true).params, workerId: keep.workerId }).then((row) => kept(row, completion, keep))
   }
 
   // COMPLETE_STEP in a transaction shared with other writes (or left open, a hold): it writes rows
-  // only; its events and the attempt's end are queued for the transaction's end, under the write lock.
-  private completeBatched(db: Client, completion: StepCompletion, fence: number): Promise<CompletionRow | undefined> {
+  // only; its events and the attempt's end are queued for the transaction's end, under the write
+  // lock. With `next`, its hand-off too (`keep`: claimed for its worker), its events after the step's.
+  private completeBatched(db: Client, completion: StepCompletion, fence: number, next?: HandOff, keep?: KeepHandOff): Promise<CompletionRow | undefined> {
     const { step, materialization } = completion
     const params = this.completionParams(completion, fence)
-    const written = COMPLETE_STEP.batched.get(db, params)
+    const handOff = next && handOffParams(completion, next, keep !== undefined)
+    const written = !handOff ? COMPLETE_STEP.batched.get(db, params)
+      : keep ? COMPLETE_STEP.keepBatched.get(db, { ...params, ...handOff.params, workerId: keep.workerId }).then((row) => kept(row, completion, keep))
+        : COMPLETE_STEP.handOffBatched.get(db, { ...params, ...handOff.params })
     queueEvent(db, written.then((done) => (done?.ok && materialization && done.id !== null
       ? { type: 'materialization', at: materialization.createdAt.getTime(), runId: step.runId, assetKey: step.assetKey, partition: partitionKey(step.partition), payload: JSON.stringify({ ...materialization, id: Number(done.id) }) }
       : null)))
     const event = stepEventOf(step)
     queueEvent(db, written.then((done) => (done?.ok ? event : null)))
-    gatherAtEnd(db, 'attempt_ends', { ...keyParams(step), fence, outcome: params.outcome }, attemptEnds, { underLock: true })
+    const handed = written.then((done) => Number(done?.handed ?? 0) > 0)
+    for (const handedEvent of handOff?.events ?? []) queueEvent(db, handed.then((yes) => (yes ? handedEvent : null)))
+    const end = { ...keyParams(step), fence }
+    gatherAtEnd(db, 'attempt_ends', handOff ? handed.then((yes) => ({ ...end, outcome: yes ? withHandedOff(params.outcome, handOff.params.nextRef) : params.outcome })) : { ...end, outcome: params.outcome }, attemptEnds, { underLock: true })
     return written
   }
 
@@ -382,7 +383,7 @@ function ownMaterialization({ step, materialization }: StepCompletion) {
     ? materialization : undefined
 }
 
-// The hand-off's parameters (see handOffCtes in step-queue-statements.ts): the downstream's job, as the control plane would enqueue it, and its waiting record; and that record's event.
+// The hand-off's parameters (see handOffCtes in step-queue-statements.ts): the offered step's job, as the control plane would enqueue it, and its waiting record; and that record's events, in order.
 // `kept`: claimed by the worker at once (see KeepHandOff): recorded waiting, then running.
 function handOffParams(completion: StepCompletion, next: HandOff, kept = false) {
   const { step } = completion
@@ -390,6 +391,7 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
   const job = handedOffJob(step.runId, next)
   const reason = `queued for a worker (handed over by the worker of ${step.assetKey})`
   const event = stepEventOf({ ...ref, status: 'waiting', attempt: 1, at: step.at, reason })
+  const running = kept ? stepEventOf({ ...ref, status: 'running', attempt: 1, at: step.at, reason: null }) : undefined
   const key = jobKey(ref)
   const flags = next.pool ? [`pool:${next.pool}`] : null
   const params = {
@@ -401,11 +403,26 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
     // in its claim, for the workers to enqueue if this one goes silent (REQUEUE_KEPT). Without the
     // offers after it (the control plane starts those): a few hundred bytes a claim, not a chain's.
     ...(kept ? {
-      nextRunningPayload: stepEventOf({ ...ref, status: 'running', attempt: 1, at: step.at, reason: null }).payload,
+      nextRunningPayload: running!.payload,
       keptJob: JSON.stringify({ payload: { ...job, next: undefined }, key, flags }),
     } : {}),
   }
-  return { params, event }
+  return { params, events: running ? [event, running] : [event] }
+}
+
+// The end of a completion that handed off the offered step (`ref`, its JSON): it names it, as COMPLETE_STEP's does.
+function withHandedOff(outcome: string, ref: string): string {
+  return `${outcome.slice(0, -1)},"handedOff":${ref}}`
+}
+
+// Whether a completion kept the offered step: `keep.kept`, with the fence of its claim and what the
+// completed step published (which the kept one reads). Only with a materialization recorded (the
+// hand-off's gate). Set anew by each try: a batch rolled back and run again alone says it again.
+function kept<Row extends CompletionRow & { readonly kept_fence?: number | string | null }>(row: Row | undefined, { materialization }: StepCompletion, keep: KeepHandOff): Row | undefined {
+  keep.kept = row?.ok && materialization && row.kept_fence !== null && row.kept_fence !== undefined
+    ? { fence: Number(row.kept_fence), upstream: { dataVersion: materialization.dataVersion, rowCount: materialization.rowCount } }
+    : undefined
+  return row
 }
 
 // The jobs of a transaction's enqueues, added at its end in one statement (see ADD_JOBS): one per

@@ -88,13 +88,14 @@ export interface CompletionRow {
  * record, the asset's state (its last step and materialization in one write), the run's lease on
  * the asset-partition released; `logged`, also their events in the order of the work and the
  * attempt's end (as ATTEMPT_ENDS records it), numbered under the write lock and told on ENDS_CHANNEL.
- * `handOff` (logged only): the downstream step's hand-off too (see handOffCtes), its enqueue said in
- * the end (`handedOff`) and its event appended after the step's; 'keep', claimed for the worker too
- * (its fence returned as `kept_fence`).
+ * `handOff`: the offered step's hand-off too (see handOffCtes), its enqueue said in the end
+ * (`handedOff`) and its event appended after the step's; 'keep', claimed for the worker too (its
+ * fence returned as `kept_fence`). Not logged (sharing a transaction), `handed` says whether: the
+ * caller queues its events and the end that names it.
  */
 function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'none') {
-  const name = handOff === 'keep' ? 'complete_step_keep' : handOff === 'enqueue' ? 'complete_step_hand_off' : logged ? 'complete_step' : 'complete_step_batched'
-  return new Statement<CompletionRow & { kept_fence?: number | string | null }>(name, `WITH s AS (
+  const name = `${handOff === 'keep' ? 'complete_step_keep' : handOff === 'enqueue' ? 'complete_step_hand_off' : 'complete_step'}${logged ? '' : '_batched'}`
+  return new Statement<CompletionRow & { kept_fence?: number | string | null; handed?: number }>(name, `WITH s AS (
     SELECT 1 FROM steps WHERE ${STEP_KEY} FOR UPDATE),
   c AS (SELECT fence, outcome FROM step_claims WHERE ${STEP_KEY} AND (SELECT count(*) FROM s) >= 0 FOR UPDATE),
   ok AS (SELECT 1 FROM c WHERE c.fence = @fence::bigint AND c.outcome IS NULL),
@@ -262,4 +263,7 @@ export const ADD_JOBS = new Statement('add_jobs', `SELECT CASE WHEN count(*) = c
 /** Each statement, alone in its transaction (`logged`) and sharing one. */
 export const CLAIM_STEP = { logged: claimStep(true), batched: claimStep(false) }
 export const ENQUEUE_STEP = { logged: enqueueStep(true), batched: enqueueStep(false) }
-export const COMPLETE_STEP = { logged: completeStep(true), batched: completeStep(false), handOff: completeStep(true, 'enqueue'), keep: completeStep(true, 'keep') }
+export const COMPLETE_STEP = {
+  logged: completeStep(true), batched: completeStep(false), handOff: completeStep(true, 'enqueue'), keep: completeStep(true, 'keep'),
+  handOffBatched: completeStep(false, 'enqueue'), keepBatched: completeStep(false, 'keep'),
+}
