@@ -104,7 +104,9 @@ async function publishedToStarted(url: string, runId: string, instance: Tributar
     if (upstream.length === 0 || entry.running === undefined) continue
     const published = Math.max(...upstream.map((up) => at.get(up)?.succeeded ?? Number.NaN))
     latencies.push(entry.running - published)
-    slotFree.push(entry.running - Math.max(published, slotFreeAt.get(key) ?? Number.NEGATIVE_INFINITY))
+    // A step had its slot at the latest when it started: one its worker kept (see KeepHandOff)
+    // starts as the step before it in the slot ends, before the control plane hears of that end.
+    slotFree.push(entry.running - Math.max(published, Math.min(entry.running, slotFreeAt.get(key) ?? Number.NEGATIVE_INFINITY)))
   }
   return { latencies, slotFree }
 }

@@ -18,6 +18,8 @@ import { startRepeating } from './clock.js'
 // How many steps deep a hand-off offers the steps after it (each hop's job carries the rest, about
 // 170 bytes a step): every 32 steps of a chain, the control plane starts one itself.
 const HAND_OFF_DEPTH = 32
+// At most how many waiting steps a forced run holds for one slot (see backlogOffer).
+const BACKLOG_SHARE = 8
 
 /** How a run is started. */
 export interface RunOptions {
@@ -189,6 +191,15 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     return known ? [[up.key, known] as const] : []
   }))
 
+  const poolOf = (step: PlannedStep) => {
+    const def = deps.graph.get(step.key).def
+    return def.type === 'source' ? undefined : def.pool
+  }
+  const hasRoom = (step: PlannedStep) => {
+    const pool = poolOf(step)
+    return !pool || (poolUse.get(pool) ?? 0) < (deps.settings.pools[pool] ?? Number.POSITIVE_INFINITY)
+  }
+
   // Hand-offs (queue workers, see HandOff): a step offers its worker the downstream step that waits
   // for nothing else, and that one the next, up to HAND_OFF_DEPTH deep. Only the last upstream of a
   // step left to succeed offers it (its hops' jobs carry the offers after it; a hop the control
@@ -196,29 +207,74 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   const offerFrom = (step: PlannedStep, depth = 0): HandOff | undefined => {
     if (!deps.executor?.adoptAttempt || depth >= HAND_OFF_DEPTH) return undefined
     const node = deps.graph.get(step.key)
-    const pool = node.def.type === 'source' ? undefined : node.def.pool
     for (const id of step.downstreamInRun) {
       const next = steps.get(id)!
-      const nextNode = deps.graph.get(next.key)
       // Every other upstream in the run succeeded (this one is the last), none outside the run,
       // the same pool; unless forced, an unpartitioned upstream (its data version is the one read).
-      const eligible = remaining.get(id) === 1
-        && next.upstreamOutside.length === 0 && next.waitsFor === undefined && nextNode.def.type !== 'source' && nextNode.def.pool === pool
+      const eligible = remaining.get(id) === 1 && offerable(next, poolOf(step))
         && (options.force === true || (step.partition === null && !node.partitions))
-      if (!eligible) continue
-      const then = offerFrom(next, depth + 1)
-      // Its other upstreams succeeded: what they published rides along (this one's, its completion says).
-      const known = knownOf(next)
-      return {
-        assetKey: next.key, partition: next.partition, codeVersion: nextNode.codeVersion, pool: nextNode.def.pool ?? null, whenChanged: options.force !== true,
-        ...(then ? { next: then } : {}), ...(known.size > 0 ? { known: Object.fromEntries(known) } : {}),
-      }
+      if (eligible) return offerOf(next, depth)
     }
     return undefined
   }
+  // A step a worker can run next in the slot of a step of `pool`: nothing to wait for outside the run, the same pool.
+  const offerable = (next: PlannedStep, pool: string | undefined) => next.upstreamOutside.length === 0 && next.waitsFor === undefined && poolOf(next) === pool
+  // The offer of `next`, with the offers after it; its upstreams that succeeded ride along with what they published.
+  // `then`: the offer after it (default: its downstream's, if any).
+  const offerOf = (next: PlannedStep, depth: number, then = offerFrom(next, depth + 1)): HandOff => {
+    const known = knownOf(next)
+    return {
+      assetKey: next.key, partition: next.partition, codeVersion: deps.graph.get(next.key).codeVersion, pool: poolOf(next) ?? null, whenChanged: options.force !== true,
+      ...(then ? { next: then } : {}), ...(known.size > 0 ? { known: Object.fromEntries(known) } : {}),
+    }
+  }
 
-  const finish = async (step: PlannedStep, status: StepStatus, handOff?: StepHandOff) => {
-    if (status === 'succeeded' && handOff?.published) published.set(stepId(step), handOff.published)
+  // Backlog offers (forced runs on queue workers): a step launched while more steps are ready than
+  // slots are free, with no downstream to offer, offers its worker its share of the backlog that it
+  // could run next (its pool, nothing to wait for outside the run): the first of them, then the next
+  // after that one, and so on (at most BACKLOG_SHARE). They are held for it (`reserved`: each by the
+  // id of the step before it): each kept by the worker at the completion of the one before runs in
+  // the same slot, with no hop through the control plane and the queue; one not kept goes back to
+  // the head of the queue with those after it. A forced run has nothing to decide before a step
+  // runs; an unforced one decides each step here, so it offers none. A slot free with nothing else
+  // ready takes a held step back (see the loop below).
+  const reserved = new Map<string, PlannedStep>()
+  const backlogOffer = (step: PlannedStep): HandOff | undefined => {
+    // Waiting for a slot whatever happens: the ready steps the free slots left cannot take.
+    const backlog = ready.length - (deps.settings.concurrency - running)
+    if (!deps.executor?.adoptAttempt || options.force !== true || pausing || backlog <= 0) return undefined
+    const waiting = ready.filter((next) => offerable(next, poolOf(step)))
+    const share = waiting.slice(0, Math.min(BACKLOG_SHARE, backlog, Math.ceil(backlog / deps.settings.concurrency)))
+    if (share.length === 0) return undefined
+    share.forEach((next, i) => {
+      ready.splice(ready.indexOf(next), 1)
+      reserved.set(stepId(i === 0 ? step : share[i - 1]!), next)
+    })
+    return share.reduceRight<HandOff | undefined>((after, next, i) => offerOf(next, i, after), undefined)
+  }
+  // The steps held for `holder` (the one held for it, the one after...), back to the head of the queue in order.
+  const releaseHeld = (holder: PlannedStep) => {
+    const held: PlannedStep[] = []
+    for (let next = reserved.get(stepId(holder)); next; next = reserved.get(stepId(next))) held.push(next)
+    for (const id of [holder, ...held].map(stepId)) reserved.delete(id)
+    ready.unshift(...held)
+  }
+
+  // `freeSlot`: the step's slot, given first to a step its worker handed off (adopted in it).
+  const finish = async (step: PlannedStep, status: StepStatus, handOff: StepHandOff, freeSlot: () => void) => {
+    const adopt = (next: PlannedStep) => {
+      freeSlot()
+      launch(next, { offer: handOff.offer?.next })
+    }
+    if (status === 'succeeded' && handOff.published) published.set(stepId(step), handOff.published)
+    // Held for it: the first kept by its worker (those after it stay held for that one), or all back in the queue.
+    const held = reserved.get(stepId(step))
+    if (held && handedOff(handOff, held)) {
+      reserved.delete(stepId(step))
+      adopt(held)
+    } else if (held) {
+      releaseHeld(step)
+    }
     if (status === 'succeeded') {
       for (const key of step.downstreamInRun) {
         const left = remaining.get(key)! - 1
@@ -226,8 +282,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
         if (left !== 0) continue
         const next = steps.get(key)!
         // Enqueued by this step's worker already: adopted at once (in this step's slot), even pausing.
-        const handedOff = handOff?.handedOff
-        if (handedOff && handedOff.assetKey === next.key && handedOff.partition === next.partition) launch(next, { offer: handOff.offer?.next })
+        if (handedOff(handOff, next)) adopt(next)
         else ready.push(next)
       }
     } else if (status !== 'canceled') {
@@ -238,7 +293,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   // `adopted`: the step was handed off (its first attempt enqueued by its upstream's worker), with the offer its job carries.
   const launch = (step: PlannedStep, adopted?: { readonly offer: HandOff | undefined }) => {
     const node = deps.graph.get(step.key)
-    const pool = node.def.type === 'source' ? undefined : node.def.pool
+    const pool = poolOf(step)
     running++
     unfinished++
     if (pool) poolUse.set(pool, (poolUse.get(pool) ?? 0) + 1)
@@ -265,10 +320,10 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       lease.held = false
       queueMicrotask(() => void deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined))
     }
-    const offer = adopted ? adopted.offer : offerFrom(step)
+    const offer = adopted ? adopted.offer : offerFrom(step) ?? backlogOffer(step)
     const handOff: StepHandOff = { adopted: adopted !== undefined, ...(offer ? { offer } : {}), ...(deps.executor?.runAttempt ? { known: knownOf(step) } : {}) }
     const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded, looks, handOff)
-      .then((status) => finish(step, status, handOff))
+      .then((status) => finish(step, status, handOff, freeSlot))
       .catch(async (error) => {
         // Only Tributary's own failures (the store going away) land here; the step is lost, not the run.
         await record(step, 'failed', { error: serializeError(error) }).catch(() => undefined)
@@ -291,13 +346,17 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       if (controller.signal.aborted) break
       // Take the first ready step whose pool has room; others wait their turn in order.
       while (running < deps.settings.concurrency && !pausing) {
-        const index = ready.findIndex((step) => {
-          const node = deps.graph.get(step.key)
-          const pool = node.def.type === 'source' ? undefined : node.def.pool
-          return !pool || (poolUse.get(pool) ?? 0) < (deps.settings.pools[pool] ?? Number.POSITIVE_INFINITY)
-        })
-        if (index < 0) break
-        launch(ready.splice(index, 1)[0]!)
+        const index = ready.findIndex(hasRoom)
+        if (index >= 0) {
+          launch(ready.splice(index, 1)[0]!)
+          continue
+        }
+        // Nothing else ready: a step held (the last of its share, the farthest from running) starts in
+        // this free slot instead of waiting. (Should a worker keep it meanwhile, that attempt is refused.)
+        const taken = [...reserved].find(([, held]) => !reserved.has(stepId(held)) && hasRoom(held))
+        if (!taken) break
+        reserved.delete(taken[0])
+        launch(taken[1])
       }
       if (unfinished === 0) break
       await new Promise<void>((resolve) => {
@@ -335,4 +394,9 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
 function withoutStored<T extends { stored?: boolean }>(extra: T): Omit<T, 'stored'> {
   const { stored: _stored, ...rest } = extra
   return rest
+}
+
+// Whether the step's worker enqueued (or kept) `step` as it ended (see StepHandOff.handedOff).
+function handedOff(handOff: StepHandOff, step: PlannedStep): boolean {
+  return handOff?.handedOff?.assetKey === step.key && handOff.handedOff.partition === step.partition
 }
