@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import { planRun } from '../src/engine/plan.js'
 import { executeRun } from '../src/engine/run-executor.js'
 import type { RemoteAttempt, RemoteOutcome } from '../src/execution/executor.js'
-import { defineAsset } from '../src/model/asset.js'
+import { defineAsset, type AnyNode } from '../src/model/asset.js'
 import { remoteDeps, remoteExecutor } from './helpers/remote-executor.js'
 import { openProject } from './helpers/temp-project.js'
 import { poll } from './helpers/poll.js'
@@ -21,22 +21,30 @@ async function backlogRun(keys: readonly string[], options: {
   concurrency: number; force: boolean; hold?: Readonly<Record<string, Promise<void>>>; handedOffAnyway?: Readonly<Record<string, string>>; onStart?: (key: string) => void
   keeps?: boolean
 }) {
-  const assets = keys.map((key) => defineAsset({ key, io: 'none', materialize: () => undefined }))
+  // A key `up>key` is an asset reading `up` (defined before it).
+  const made = new Map<string, AnyNode>()
+  for (const spec of keys) {
+    const [up, key] = spec.includes('>') ? spec.split('>') as [string, string] : [undefined, spec]
+    made.set(key, defineAsset({ key, io: 'none', ...(up ? { ins: { up: made.get(up)! } } : {}), materialize: () => undefined }))
+  }
+  const assets = [...made.values()]
   const project = await openProject({ assets }, { settings: { concurrency: options.concurrency } })
   const started: string[] = []
   const adopted: string[] = []
+  const ifQueued: string[] = []
   const offered = new Map<string, string>()
   let running = 0
   let most = 0
   const attempt = async (kind: string[], a: RemoteAttempt): Promise<RemoteOutcome> => {
     kind.push(a.assetKey)
+    if (a.ifQueued) ifQueued.push(a.assetKey)
     if (a.next) offered.set(a.assetKey, a.next.assetKey)
     most = Math.max(most, ++running)
     options.onStart?.(a.assetKey)
     await options.hold?.[a.assetKey]
     running--
     const kept = options.handedOffAnyway?.[a.assetKey] ?? (options.keeps === false ? undefined : a.next?.assetKey)
-    return { status: 'succeeded', durationMs: 0, ...(kept ? { handedOff: { assetKey: kept, partition: null } } : {}) }
+    return { status: 'succeeded', durationMs: 0, published: { dataVersion: `v-${a.assetKey}`, rowCount: 1 }, ...(kept ? { handedOff: { assetKey: kept, partition: null } } : {}) }
   }
   try {
     const remote = remoteExecutor({
@@ -45,8 +53,8 @@ async function backlogRun(keys: readonly string[], options: {
       adoptAttempt: (a) => attempt(adopted, a),
     })
     const deps = await remoteDeps(project.instance, project.dir, remote)
-    const result = await executeRun(deps, planRun(project.instance.graph, [...keys]), { runId: `r-${keys.length}-${options.force}`, trigger: 'test', force: options.force })
-    return { result, started, adopted, offered, most }
+    const result = await executeRun(deps, planRun(project.instance.graph, [...made.keys()]), { runId: `r-${keys.length}-${options.force}`, trigger: 'test', force: options.force })
+    return { result, started, adopted, offered, most, ifQueued }
   } finally {
     await project.close()
   }
@@ -58,11 +66,12 @@ test('a forced run offers the backlog: each launched step its share, one after t
   assert.equal(result.status, 'succeeded')
   assert.equal(result.counts.succeeded, 6)
   assert.deepEqual([...started, ...adopted].sort(), keys)
-  // a takes a slot with 5 ready and 1 slot left: 4 wait whatever happens, its share is 2 (b, then c);
-  // d takes the last slot: e waits behind it; f is left for the first slot whose chain ends.
-  assert.deepEqual(started, ['a', 'd', 'f'])
-  assert.deepEqual(adopted.sort(), ['b', 'c', 'e'])
-  assert.deepEqual(Object.fromEntries(offered), { a: 'b', b: 'c', d: 'e' })
+  // a takes a slot with 5 ready and 1 slot left: 4 wait whatever happens, its share is 2, from the
+  // back of the queue (e, then f); b takes the last slot: d waits behind it; c is left for the first
+  // slot whose chain ends.
+  assert.deepEqual(started, ['a', 'b', 'c'])
+  assert.deepEqual(adopted.sort(), ['d', 'e', 'f'])
+  assert.deepEqual(Object.fromEntries(offered), { a: 'e', e: 'f', b: 'd' })
   assert.ok(most <= 2, `${most} attempts at once`)
 })
 
@@ -72,36 +81,41 @@ test('steps held for one its worker did not keep go back to the head of the queu
   assert.equal(result.status, 'succeeded')
   assert.deepEqual(adopted, [])
   assert.deepEqual([...started].sort(), keys)
-  // b and c were held for a, e for d: back at the head of the queue (before f) as the first of them ends.
-  assert.deepEqual(started.slice(0, 2), ['a', 'd'])
-  assert.ok(['b', 'e'].includes(started[2]!), `third started: ${started[2]}`)
+  // e and f were held for a, d for b: back at the head of the queue (before c) as the first of them ends.
+  assert.deepEqual(started.slice(0, 2), ['a', 'b'])
+  assert.ok(['d', 'e'].includes(started[2]!), `third started: ${started[2]}`)
   assert.ok(offered.size > 0)
   assert.ok(most <= 2, `${most} attempts at once`)
 })
 
-test('a run that is not forced offers no backlog (each step is decided on the control plane first)', async () => {
-  const keys = ['a', 'b', 'c', 'd']
-  const { result, started, adopted, offered } = await backlogRun(keys, { concurrency: 2, force: false })
-  assert.equal(result.status, 'succeeded')
-  assert.deepEqual(started.sort(), keys)
-  assert.deepEqual(adopted, [])
-  assert.equal(offered.size, 0)
+test('a run that is not forced offers only steps an upstream published in the run feeds (the completion can tell they are not up to date); the others are decided here', async () => {
+  const roots = await backlogRun(['a', 'b', 'c', 'd'], { concurrency: 2, force: false })
+  assert.equal(roots.result.status, 'succeeded')
+  assert.deepEqual(roots.started.sort(), ['a', 'b', 'c', 'd'])
+  assert.equal(roots.offered.size, 0)
+  const fed = await backlogRun(['u', 'u>a', 'u>b', 'u>c', 'u>d'], { concurrency: 2, force: false })
+  assert.equal(fed.result.status, 'succeeded')
+  assert.equal(fed.result.counts.succeeded, 5)
+  assert.deepEqual([...fed.started, ...fed.adopted].sort(), ['a', 'b', 'c', 'd', 'u'])
+  assert.ok(fed.adopted.length > 0, `adopted: ${fed.adopted.join(', ')}`)
+  assert.ok(fed.most <= 2, `${fed.most} attempts at once`)
 })
 
 test('a slot free with nothing else ready takes back the step held for a running one; that one saying it kept it anyway (a race lost) is not adopted twice', async () => {
   let release: () => void = () => undefined
   const slow = new Promise<void>((resolve) => (release = resolve))
-  // aslow takes a slot with b and c ready and 1 slot left: b is held for it; c takes the last slot
-  // and ends; with nothing ready, its slot takes b back, which runs while aslow still runs.
-  let bStarted = false
-  const run = backlogRun(['aslow', 'b', 'c'], { concurrency: 2, force: true, hold: { aslow: slow }, handedOffAnyway: { aslow: 'b' }, onStart: (key) => void (bStarted ||= key === 'b') })
-  // Should b wait for aslow instead (no take-back), aslow is let go after a while: b is then adopted, and the test fails on that.
-  await poll('b started while aslow runs', async () => (bStarted ? true : undefined), 10_000, 5).catch(() => undefined)
+  // aslow takes a slot with b and c ready and 1 slot left: c is held for it; b takes the last slot
+  // and ends; with nothing ready, its slot takes c back, which runs while aslow still runs.
+  let cStarted = false
+  const run = backlogRun(['aslow', 'b', 'c'], { concurrency: 2, force: true, hold: { aslow: slow }, handedOffAnyway: { aslow: 'c' }, onStart: (key) => void (cStarted ||= key === 'c') })
+  // Should c wait for aslow instead (no take-back), aslow is let go after a while: c is then adopted, and the test fails on that.
+  await poll('c started while aslow runs', async () => (cStarted ? true : undefined), 10_000, 5).catch(() => undefined)
   release()
-  const { result, started, adopted, offered } = await run
+  const { result, started, adopted, offered, ifQueued } = await run
   assert.equal(result.status, 'succeeded')
   assert.equal(result.counts.succeeded, 3)
-  assert.deepEqual(offered, new Map([['aslow', 'b']]))
-  assert.deepEqual(started, ['aslow', 'c', 'b'])
+  assert.deepEqual(offered, new Map([['aslow', 'c']]))
+  assert.deepEqual(started, ['aslow', 'b', 'c'])
   assert.deepEqual(adopted, [])
+  assert.deepEqual(ifQueued, ['c'], 'the step taken back is enqueued only if still queued')
 })

@@ -349,7 +349,7 @@ const assets: AnyNode[] = [defineAsset({ key: 'z/gated', async materialize() {
     assert.equal(end.status, 'failed')
     assert.equal(end.retryable, false)
     assert.equal(end.error?.code, 'TRB7002')
-    assert.match(end.error!.message, new RegExp(`worker ${worker.id} .*refused f/asset: the job is in format 1, this worker reads format 2`))
+    assert.match(end.error!.message, new RegExp(`worker ${worker.id} .*refused f/asset: the job is in format 1, this worker reads format 3`))
     assert.match(String(end.error!.hint), /same Tributary version/)
     assert.equal((await query(url, 'select 1 from materializations')).length, 0)
     worker.child.kill('SIGKILL')

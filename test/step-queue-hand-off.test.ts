@@ -12,7 +12,7 @@ import { query } from './helpers/postgres-database.js'
 import { poll } from './helpers/poll.js'
 import { stepQueueSuite } from './helpers/step-queue-suite.js'
 
-const job = (runId: string, assetKey: string): StepJob => ({ runId, assetKey, partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 2 })
+const job = (runId: string, assetKey: string): StepJob => ({ runId, assetKey, partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 3 })
 const offer = (assetKey: string, extra: Partial<HandOff> = {}): HandOff => ({ assetKey, partition: null, codeVersion: 'v1', pool: null, whenChanged: false, ...extra })
 
 describe('hand-off of a downstream step by the worker completing its upstream', () => {
@@ -62,7 +62,7 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     const leases = await query<{ asset_key: string; expires_at: string }>(suite.url, `SELECT asset_key, expires_at FROM leases WHERE holder = 'h1' ORDER BY asset_key`)
     assert.deepEqual(leases.map((l) => [l.asset_key, l.expires_at]), [['b', expiry]])
     const [handed] = await jobsOf('h1', 'b')
-    assert.deepEqual({ ...handed, next: handed?.next }, { runId: 'h1', assetKey: 'b', partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 2, next: offer('c') })
+    assert.deepEqual({ ...handed, next: handed?.next }, { runId: 'h1', assetKey: 'b', partition: null, attempt: 1, codeVersion: 'v1', pool: null, format: 3, next: offer('c') })
     const events = (await suite.store.listEvents({ runId: 'h1' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
     assert.deepEqual(events.slice(-3), ['materialization a', 'step_succeeded a', 'step_waiting b'])
     // The handed-off job is claimed and completed as any other, handing off the next in turn.
@@ -96,7 +96,7 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.deepEqual(await suite.queue.expireWorkers(60_000), ['w1'])
     const requeued = await query<{ payload: StepJob; flags: Record<string, boolean> | null }>(suite.url, `SELECT payload, flags FROM graphile_worker._private_jobs WHERE key = $1`, [JSON.stringify(['kp1', 'kp1-b', ''])])
     // Without the offers after it: the control plane starts those, as for any step whose end hands nothing off.
-    assert.deepEqual(requeued, [{ payload: { runId: 'kp1', assetKey: 'kp1-b', partition: null, attempt: 1, codeVersion: 'v1', pool: 'db', format: 2 }, flags: { 'pool:db': true } }])
+    assert.deepEqual(requeued, [{ payload: { runId: 'kp1', assetKey: 'kp1-b', partition: null, attempt: 1, codeVersion: 'v1', pool: 'db', format: 3 }, flags: { 'pool:db': true } }])
     assert.equal((await claimOf('kp1', 'kp1-b'))?.kept, false)
     // Once: the next look (by any worker) enqueues nothing more, even with the worker still silent.
     await suite.queue.expireWorkers(60_000)
@@ -280,6 +280,25 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.equal(await statusOf('v2', 'v-b'), 'waiting')
   })
 
+  test('not forced, a step of the backlog is handed off only when one of its upstreams published in the run is not the version it last read, or it never ran', async () => {
+    // bl-y last read bl-u at 'same' and bl-w at 'w1' (an earlier run built it on those); bl-z never ran.
+    await suite.store.createRun({ id: 'bl0', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [{ assetKey: 'bl-y', partition: null }] })
+    await suite.store.completeStep(succeeded('bl0', 'bl-y', 'vy', { 'bl-u': 'same', 'bl-w': 'w1' }))
+    const backlog = (assetKey: string, known: Record<string, string>) => offer(assetKey, { whenChanged: true, backlog: true, known: Object.fromEntries(Object.entries(known).map(([key, dataVersion]) => [key, { dataVersion, rowCount: 1 }])) })
+    // The completing step (bl-x) is not bl-y's upstream: its own new version says nothing of bl-y.
+    const unchanged = await started('bl1', ['bl-x', 'bl-y'])
+    await suite.queue.completeFenced(succeeded('bl1', 'bl-x', 'new'), unchanged, backlog('bl-y', { 'bl-u': 'same', 'bl-w': 'w1' }))
+    assert.equal((await endOf('bl1', 'bl-x'))?.handedOff, undefined)
+    assert.equal(await statusOf('bl1', 'bl-y'), 'queued')
+    await suite.store.releaseLeasesOf('bl1')
+    const changed = await started('bl2', ['bl-x', 'bl-y'])
+    await suite.queue.completeFenced(succeeded('bl2', 'bl-x', 'new'), changed, backlog('bl-y', { 'bl-u': 'same', 'bl-w': 'w2' }))
+    assert.deepEqual((await endOf('bl2', 'bl-x'))?.handedOff, { assetKey: 'bl-y', partition: null })
+    const never = await started('bl3', ['bl-x', 'bl-z'])
+    await suite.queue.completeFenced(succeeded('bl3', 'bl-x', 'new'), never, backlog('bl-z', { 'bl-u': 'same' }))
+    assert.deepEqual((await endOf('bl3', 'bl-x'))?.handedOff, { assetKey: 'bl-z', partition: null })
+  })
+
   test('completions sharing a transaction hand off too: enqueued or kept, each end naming its step, the events in order, a kept claim with its fence and no job', async () => {
     const keys = ['s0', 's1', 's2']
     await suite.store.createRun({ id: 's', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [...keys, ...keys.map((k) => `${k}-next`)].map((assetKey) => ({ assetKey, partition: null })) })
@@ -304,6 +323,28 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
       assert.ok(order[0]! >= 0 && order[0]! < order[1]!, `${key}: ${events.join(', ')}`)
     }
     assert.ok(events.indexOf('step_waiting s2-next') < events.indexOf('step_running s2-next'))
+  })
+
+  test('a batch of completions that fails (one bad row) runs again alone, each with its own outcome, and leaves no promise rejected unheard', async () => {
+    const keys = ['bf0', 'bf1', 'bf2', 'bf3']
+    await suite.store.createRun({ id: 'bf', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [...keys, 'bf3-next'].map((assetKey) => ({ assetKey, partition: null })) })
+    const fences = await Promise.all(keys.map((key) => claimed('bf', key)))
+    const unheard: unknown[] = []
+    const onUnhandled = (reason: unknown) => void unheard.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      // bf0 goes alone; bf1–bf3 share a transaction, which bf2's row count (not an integer) fails; bf3 offers a hand-off.
+      const bad = succeeded('bf', 'bf2', 'v')
+      const results = await Promise.allSettled(keys.map((key, i) => suite.queue.completeFenced(
+        i === 2 ? { ...bad, materialization: { ...bad.materialization!, rowCount: 1.5 } } : succeeded('bf', key, 'v'), fences[i]!, i === 3 ? offer('bf3-next') : undefined)))
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(unheard, [])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+    assert.deepEqual(await Promise.all(keys.map((key) => statusOf('bf', key))), ['succeeded', 'succeeded', 'running', 'succeeded'])
+    assert.deepEqual((await endOf('bf', 'bf3'))?.handedOff, { assetKey: 'bf3-next', partition: null })
   })
 
   test('the control plane adopts a handed-off step whose end it read before adopting it, and one that ends after; then, with nothing of its own left, it stops reading ends', async () => {
@@ -344,6 +385,48 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
       await executor.close()
     }
   })
+  test('an enqueue asked only while the step is queued (a step taken back) leaves one a worker kept, running or ended, as it is and says so; the executor then gives the end it heard, or waits for it', async () => {
+    const { executor } = countingExecutor()
+    const lease = { ttlMs: 60_000, now: new Date() }
+    const told = async (key: string) => {
+      let heard: () => void = () => undefined
+      const heardIt = new Promise<void>((resolve) => (heard = resolve))
+      const stop = await suite.queue.watchEnds!((end) => end?.assetKey === key && heard())
+      return heardIt.then(stop)
+    }
+    try {
+      await suite.store.createRun({ id: 'iq', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: ['iq-x', 'iq-y', 'iq-z', 'iq-w'].map((assetKey) => ({ assetKey, partition: null })) })
+      await suite.queue.workerHeartbeat({ id: 'w1', host: 'h', pid: 1, version: 'test', concurrency: 1, pools: {}, startedAt: new Date(), queueSlots: [], currentSteps: [] }, [])
+      // iq-x, enqueued by the control plane, offers iq-y from the backlog; its worker keeps it.
+      const upstream = await executor.startAttempt({ ...job('iq', 'iq-x'), next: offer('iq-y', { backlog: true }) }, lease, new AbortController().signal)
+      const keep: KeepHandOff = { workerId: 'w1' }
+      await suite.queue.completeFenced(succeeded('iq', 'iq-x', 'vx'), await claimed('iq', 'iq-x', false), offer('iq-y', { backlog: true }), keep)
+      assert.equal((await upstream.outcome!).status, 'succeeded')
+      // Taken back while running on w1: nothing written, the kept attempt stands.
+      const running = await suite.queue.enqueueStep({ runId: 'iq', assetKey: 'iq-y', partition: null, status: 'waiting', attempt: 1, at: new Date(), reason: 'queued for a worker' }, job('iq', 'iq-y'), { ...lease, holder: 'iq' }, { ifQueued: true })
+      assert.deepEqual(running, { acquired: true, holder: 'iq', stale: false, handedOff: true })
+      assert.equal(await statusOf('iq', 'iq-y'), 'running')
+      const [claim] = await query<{ fence: string }>(suite.url, `SELECT fence FROM step_claims WHERE run_id = 'iq' AND asset_key = 'iq-y'`)
+      assert.equal(Number(claim!.fence), keep.kept!.fence)
+      assert.deepEqual(await jobsOf('iq', 'iq-y'), [])
+      // It ends before the control plane's enqueue: the executor returns the end it heard, the step stays succeeded.
+      const heard = told('iq-y')
+      await suite.queue.completeFenced(succeeded('iq', 'iq-y', 'vy'), keep.kept!.fence)
+      await heard
+      const taken = await executor.startAttempt({ ...job('iq', 'iq-y'), ifQueued: true }, lease, new AbortController().signal)
+      assert.deepEqual(await taken.outcome, { status: 'succeeded', durationMs: 1, published: { dataVersion: 'vy', rowCount: 1 } })
+      assert.equal(await statusOf('iq', 'iq-y'), 'succeeded')
+      // A step still queued is enqueued as any.
+      const queued = await executor.startAttempt({ ...job('iq', 'iq-z'), ifQueued: true }, lease, new AbortController().signal)
+      assert.equal(await statusOf('iq', 'iq-z'), 'waiting')
+      assert.equal((await jobsOf('iq', 'iq-z')).length, 1)
+      await suite.queue.completeFenced(succeeded('iq', 'iq-z', 'vz'), await claimed('iq', 'iq-z', false))
+      assert.equal((await queued.outcome!).status, 'succeeded')
+    } finally {
+      await executor.close()
+    }
+  })
+
   test('a hand-off the control plane never adopts (the run ended otherwise) is forgotten with its run: no more reads of ends', async () => {
     const { clock, executor, reads } = countingExecutor()
     try {

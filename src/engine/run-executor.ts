@@ -218,7 +218,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     return undefined
   }
   // A step a worker can run next in the slot of a step of `pool`: nothing to wait for outside the run, the same pool.
-  const offerable = (next: PlannedStep, pool: string | undefined) => next.upstreamOutside.length === 0 && next.waitsFor === undefined && poolOf(next) === pool
+  const offerable = (next: PlannedStep, pool: string | undefined) => next.upstreamOutside.length === 0 && next.waitsFor === undefined
+    && deps.graph.get(next.key).def.type !== 'source' && poolOf(next) === pool
   // The offer of `next`, with the offers after it; its upstreams that succeeded ride along with what they published.
   // `then`: the offer after it (default: its downstream's, if any).
   const offerOf = (next: PlannedStep, depth: number, then = offerFrom(next, depth + 1)): HandOff => {
@@ -229,28 +230,31 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     }
   }
 
-  // Backlog offers (forced runs on queue workers): a step launched while more steps are ready than
-  // slots are free, with no downstream to offer, offers its worker its share of the backlog that it
-  // could run next (its pool, nothing to wait for outside the run): the first of them, then the next
-  // after that one, and so on (at most BACKLOG_SHARE). They are held for it (`reserved`: each by the
-  // id of the step before it): each kept by the worker at the completion of the one before runs in
-  // the same slot, with no hop through the control plane and the queue; one not kept goes back to
-  // the head of the queue with those after it. A forced run has nothing to decide before a step
-  // runs; an unforced one decides each step here, so it offers none. A slot free with nothing else
-  // ready takes a held step back (see the loop below).
+  // Backlog offers (queue workers): a step launched while more steps are ready than slots are free,
+  // with no downstream to offer, offers its worker its share of the backlog that it could run next
+  // (its pool, nothing to wait for outside the run), from the back of the queue: one, then the next
+  // after that one, and so on (at most BACKLOG_SHARE). They are held for it (`reserved`: each by the id of the
+  // step before it): each kept by the worker at the completion of the one before runs in the same
+  // slot, with no hop through the control plane and the queue; one not kept goes back to the head of
+  // the queue with those after it. Not forced, a step is handed off only when one of its upstreams
+  // published in the run (`known`) changed since it last ran, so it cannot be up to date; otherwise
+  // it comes back here, to be decided. A slot free with nothing else ready takes a held step back
+  // (see the loop below).
   const reserved = new Map<string, PlannedStep>()
   const backlogOffer = (step: PlannedStep): HandOff | undefined => {
     // Waiting for a slot whatever happens: the ready steps the free slots left cannot take.
     const backlog = ready.length - (deps.settings.concurrency - running)
-    if (!deps.executor?.adoptAttempt || options.force !== true || pausing || backlog <= 0) return undefined
-    const waiting = ready.filter((next) => offerable(next, poolOf(step)))
-    const share = waiting.slice(0, Math.min(BACKLOG_SHARE, backlog, Math.ceil(backlog / deps.settings.concurrency)))
+    if (!deps.executor?.adoptAttempt || pausing || backlog <= 0) return undefined
+    // Not forced: only steps the completion can tell are not up to date (an upstream published in the run).
+    const waiting = ready.filter((next) => offerable(next, poolOf(step)) && (options.force === true || knownOf(next).size > 0))
+    // From the back of the queue: the steps at its head go to the slots that free first.
+    const share = waiting.slice(-Math.min(BACKLOG_SHARE, backlog, Math.ceil(backlog / deps.settings.concurrency)))
     if (share.length === 0) return undefined
     share.forEach((next, i) => {
       ready.splice(ready.indexOf(next), 1)
       reserved.set(stepId(i === 0 ? step : share[i - 1]!), next)
     })
-    return share.reduceRight<HandOff | undefined>((after, next, i) => offerOf(next, i, after), undefined)
+    return share.reduceRight<HandOff | undefined>((after, next, i) => ({ ...offerOf(next, i, after), backlog: true }), undefined)
   }
   // The steps held for `holder` (the one held for it, the one after...), back to the head of the queue in order.
   const releaseHeld = (holder: PlannedStep) => {
@@ -290,8 +294,9 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     }
   }
 
-  // `adopted`: the step was handed off (its first attempt enqueued by its upstream's worker), with the offer its job carries.
-  const launch = (step: PlannedStep, adopted?: { readonly offer: HandOff | undefined }) => {
+  // `adopted`: the step was handed off (its first attempt enqueued by its upstream's worker), with
+  // the offer its job carries. `takenBack`: held for another step's worker until now (see backlogOffer).
+  const launch = (step: PlannedStep, adopted?: { readonly offer: HandOff | undefined }, how: { readonly takenBack?: boolean } = {}) => {
     const node = deps.graph.get(step.key)
     const pool = poolOf(step)
     running++
@@ -321,7 +326,7 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
       queueMicrotask(() => void deps.store.releaseLease(node.key, step.partition, runId).catch(() => undefined))
     }
     const offer = adopted ? adopted.offer : offerFrom(step) ?? backlogOffer(step)
-    const handOff: StepHandOff = { adopted: adopted !== undefined, ...(offer ? { offer } : {}), ...(deps.executor?.runAttempt ? { known: knownOf(step) } : {}) }
+    const handOff: StepHandOff = { adopted: adopted !== undefined, ...(how.takenBack ? { ifQueued: true } : {}), ...(offer ? { offer } : {}), ...(deps.executor?.runAttempt ? { known: knownOf(step) } : {}) }
     const work = runStep(deps, runId, step, node, controller.signal, pause, record, options.force === true, lease, codeEnded, looks, handOff)
       .then((status) => finish(step, status, handOff, freeSlot))
       .catch(async (error) => {
@@ -352,11 +357,11 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
           continue
         }
         // Nothing else ready: a step held (the last of its share, the farthest from running) starts in
-        // this free slot instead of waiting. (Should a worker keep it meanwhile, that attempt is refused.)
+        // this free slot instead of waiting; should its worker have kept it meanwhile, that attempt is the one.
         const taken = [...reserved].find(([, held]) => !reserved.has(stepId(held)) && hasRoom(held))
         if (!taken) break
         reserved.delete(taken[0])
-        launch(taken[1])
+        launch(taken[1], undefined, { takenBack: true })
       }
       if (unfinished === 0) break
       await new Promise<void>((resolve) => {

@@ -75,6 +75,8 @@ async function waitUntilClear(
 export interface StepHandOff {
   readonly offer?: HandOff
   readonly adopted: boolean
+  /** Held for another step's worker, which may have kept it: see RemoteAttempt.ifQueued. */
+  readonly ifQueued?: boolean
   readonly known?: KnownUpstreams
   handedOff?: { readonly assetKey: string; readonly partition: string | null }
   published?: Published
@@ -149,6 +151,7 @@ export async function runStep(
   // A remote attempt without inputs: the worker that claims it reads them.
   const remoteAttempt = (attempt: number): RemoteAttempt => ({
     runId, assetKey: node.key, partition: step.partition, attempt, codeVersion: node.codeVersion, pool: def.pool ?? null, ...(handOff.offer ? { next: handOff.offer } : {}),
+    ...(attempt === 1 && handOff.ifQueued ? { ifQueued: true } : {}),
     // The first attempt only: a retry, after its backoff, reads what is published then.
     ...(attempt === 1 && handOff.known && handOff.known.size > 0 ? { known: Object.fromEntries(handOff.known) } : {}),
     ...(def.type === 'asset' && def.io === 'files' ? { fencedPublish: false } : {}),

@@ -112,6 +112,12 @@ export interface RemoteAttempt {
   /** The downstream step the worker may enqueue itself when the attempt succeeds (see HandOff). */
   readonly next?: HandOff
   /**
+   * The step was held for another step's worker, which may have kept it meanwhile (see
+   * backlogOffer in run-executor.ts): enqueued only while still queued; otherwise the attempt the
+   * worker started is the one whose end is awaited. First attempts only. Not in the job.
+   */
+  readonly ifQueued?: boolean
+  /**
    * false when the attempt publishes what no fence guards (`io: 'files'`): a cancel does not end it
    * while a worker runs it, it asks the worker to stop (see StepQueue.dequeueStep). Not in the job.
    */

@@ -13,7 +13,7 @@ export interface StepRef {
  * The format of the jobs this version writes and reads. A worker refuses a job of another format
  * (TRB7002): the control plane and the workers run Tributary versions that carry steps differently.
  */
-export const STEP_JOB_FORMAT = 2
+export const STEP_JOB_FORMAT = 3
 
 /** One attempt of a step, as the job queue carries it to a worker (JSON). */
 export interface StepJob extends StepRef {
@@ -41,15 +41,21 @@ export interface StepJob extends StepRef {
  * store enqueues it only while the run runs and nothing asked it to stop, its step is still
  * queued, the run can take its lease, and (`whenChanged`) the upstream's new data version is not
  * the one the step last read (it cannot be up to date); otherwise the control plane starts it as
- * usual. Jobs of older control planes carry none.
+ * usual. Jobs of older control planes carry none. `backlog`: a ready step the control plane holds
+ * for this slot instead (see backlogOffer in run-executor.ts), not a downstream of the upstream.
  */
 export interface HandOff {
   readonly assetKey: string
   readonly partition: string | null
   readonly codeVersion: string
   readonly pool: string | null
-  /** Enqueued only when the upstream's new data version differs from the one the step last read (a run that is not forced). */
+  /**
+   * Enqueued only when the upstream's new data version differs from the one the step last read (a
+   * run that is not forced); for a `backlog` step, when one of its upstreams in `known` does.
+   */
   readonly whenChanged: boolean
+  /** A ready step held for the upstream's slot, which it does not read (see whenChanged). */
+  readonly backlog?: boolean
   /** The step the worker that records this one's success may enqueue in turn. */
   readonly next?: HandOff
   /** Its other unpartitioned upstreams, published earlier in the run (see StepJob.known). */
@@ -151,9 +157,11 @@ export interface StepQueue {
    * `lease`, that transaction first takes the step's lease for `lease.holder` (its run), as
    * Store.startStep does, and enqueues only when it took it and `lease.lastMaterializationId`
    * (when given) is still the latest materialization; otherwise it records nothing else and says
-   * why (not acquired, or stale). Without, it always enqueues (acquired, not stale).
+   * why (not acquired, or stale). Without, it always enqueues (acquired, not stale). `ifQueued`:
+   * only while the step is still queued; one a worker's completion handed off meanwhile (kept, or
+   * enqueued) is left as it is, and the result says so (`handedOff`): its attempt ends as any.
    */
-  enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }): Promise<StepStartResult>
+  enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }, options?: { readonly ifQueued?: boolean }): Promise<StepStartResult & { readonly handedOff?: boolean }>
   /**
    * Ends an attempt canceled (its run was canceled), unless it ended already, and removes its job:
    * true when it ended here. The end is recorded as any end (read by attemptEnds). A worker running

@@ -48,12 +48,12 @@ export class QueueExecutor implements Executor {
   private async submit(attempt: RemoteAttempt, signal: AbortSignal, lease?: AttemptLease): Promise<StepStartResult & { readonly outcome?: Promise<RemoteOutcome> }> {
     await this.queue.prepare()
     const ending = await this.awaitEnd(attempt)
-    let started: StepStartResult
+    let started: StepStartResult & { readonly handedOff?: boolean }
     try {
       started = await this.queue.enqueueStep({
         runId: attempt.runId, assetKey: attempt.assetKey, partition: attempt.partition, status: 'waiting', attempt: attempt.attempt,
         at: new Date(), reason: 'queued for a worker',
-      }, { ...jobOf(attempt), format: STEP_JOB_FORMAT }, lease && { ...lease, holder: attempt.runId })
+      }, { ...jobOf(attempt), format: STEP_JOB_FORMAT }, lease && { ...lease, holder: attempt.runId }, { ifQueued: attempt.ifQueued === true })
     } catch (error) {
       ending.forget()
       throw error
@@ -62,19 +62,32 @@ export class QueueExecutor implements Executor {
       ending.forget()
       return started
     }
+    // Handed off meanwhile (see RemoteAttempt.ifQueued): the attempt its worker started is the one,
+    // awaited as an adopted one; its end may have come already.
+    const early = started.handedOff ? this.takeEarly(attempt) : undefined
+    if (early) {
+      ending.forget()
+      return { ...started, outcome: Promise.resolve(toOutcome(early)) }
+    }
     return { ...started, outcome: ending.outcome(signal) }
   }
 
   async adoptAttempt(attempt: RemoteAttempt, signal: AbortSignal): Promise<RemoteOutcome> {
-    const key = keyOf(attempt)
-    this.expected.delete(key)
-    const early = this.early.get(key)
-    this.early.delete(key)
+    const early = this.takeEarly(attempt)
     if (early) {
       this.quietWhenIdle()
       return toOutcome(early)
     }
     return (await this.awaitEnd(attempt)).outcome(signal)
+  }
+
+  // An attempt a hand-off named is no longer only expected: its end, if it came already.
+  private takeEarly(attempt: RemoteAttempt): AttemptEnd | undefined {
+    const key = keyOf(attempt)
+    this.expected.delete(key)
+    const early = this.early.get(key)
+    this.early.delete(key)
+    return early
   }
 
   forgetRun(runId: string): void {
@@ -198,8 +211,8 @@ export class QueueExecutor implements Executor {
 }
 
 // The job of an attempt: what a worker reads (not how the control plane cancels it).
-function jobOf(attempt: RemoteAttempt): Omit<RemoteAttempt, 'fencedPublish'> {
-  const { fencedPublish: _fencedPublish, ...job } = attempt
+function jobOf(attempt: RemoteAttempt): Omit<RemoteAttempt, 'fencedPublish' | 'ifQueued'> {
+  const { fencedPublish: _fencedPublish, ifQueued: _ifQueued, ...job } = attempt
   return job
 }
 

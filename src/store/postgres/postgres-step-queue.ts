@@ -75,7 +75,7 @@ export class PostgresStepQueue implements StepQueue {
     this.listener = undefined
   }
 
-  async enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }): Promise<StepStartResult> {
+  async enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }, options: { readonly ifQueued?: boolean } = {}): Promise<StepStartResult & { readonly handedOff?: boolean }> {
     const event = stepEventOf(update)
     return this.write(async (db, steps) => {
       // One round trip, one transaction: the lease (when asked), then the enqueue, which reads the
@@ -85,7 +85,7 @@ export class PostgresStepQueue implements StepQueue {
       const params = {
         ...stepUpdateParams(update), lockKey: this.lockKey, eventType: event.type, payload: event.payload,
         holder: lease?.holder ?? null, checkStale: lease?.lastMaterializationId === undefined ? 0 : 1, lastMaterializationId: lease?.lastMaterializationId ?? null,
-        task: STEP_TASK, job: JSON.stringify(job), jobKey: jobKey(job), flags: job.pool ? [`pool:${job.pool}`] : null,
+        task: STEP_TASK, job: JSON.stringify(job), jobKey: jobKey(job), flags: job.pool ? [`pool:${job.pool}`] : null, ifQueued: options.ifQueued === true ? 1 : 0,
       }
       // Planned once per connection (GENERIC_PLANS), for this transaction only (set once in a batch).
       const generic = setLocalOnce(db, 'plan_cache_mode', GENERIC_PLANS.plan_cache_mode!)
@@ -98,6 +98,7 @@ export class PostgresStepQueue implements StepQueue {
       const [, taken, enqueued] = await Promise.all([generic, taking, enqueuing])
       if (taken && !taken.acquired) return { ...taken, stale: false }
       if (!enqueued!.fresh) return { acquired: true, holder: lease?.holder ?? null, stale: true }
+      if (enqueued!.enqueued === 0 && enqueued!.taken > 0) return { acquired: true, holder: lease?.holder ?? null, stale: false, handedOff: true }
       if (enqueued!.enqueued === 0) throw new Error(`step ${job.assetKey} of run ${job.runId} is not in the store: it cannot be enqueued`)
       return { acquired: true, holder: lease?.holder ?? null, stale: false }
     }, { oneRoundTrip: true })
@@ -219,10 +220,15 @@ export class PostgresStepQueue implements StepQueue {
       : null)))
     const event = stepEventOf(step)
     queueEvent(db, written.then((done) => (done?.ok ? event : null)))
-    const handed = written.then((done) => Number(done?.handed ?? 0) > 0)
-    for (const handedEvent of handOff?.events ?? []) queueEvent(db, handed.then((yes) => (yes ? handedEvent : null)))
     const end = { ...keyParams(step), fence }
-    gatherAtEnd(db, 'attempt_ends', handOff ? handed.then((yes) => ({ ...end, outcome: yes ? withHandedOff(params.outcome, handOff.params.nextRef) : params.outcome })) : { ...end, outcome: params.outcome }, attemptEnds, { underLock: true })
+    if (!handOff) {
+      gatherAtEnd(db, 'attempt_ends', { ...end, outcome: params.outcome }, attemptEnds, { underLock: true })
+      return written
+    }
+    // Each derived promise is someone's: a failed statement rejects them all (the batch then runs again alone).
+    const handed = written.then((done) => Number(done?.handed ?? 0) > 0)
+    for (const handedEvent of handOff.events) queueEvent(db, handed.then((yes) => (yes ? handedEvent : null)))
+    gatherAtEnd(db, 'attempt_ends', handed.then((yes) => ({ ...end, outcome: yes ? withHandedOff(params.outcome, handOff.params.nextRef) : params.outcome })), attemptEnds, { underLock: true })
     return written
   }
 
@@ -395,7 +401,7 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
   const key = jobKey(ref)
   const flags = next.pool ? [`pool:${next.pool}`] : null
   const params = {
-    nextAssetKey: next.assetKey, nextPartition: partitionKey(next.partition), nextWhenChanged: next.whenChanged ? 1 : 0,
+    nextAssetKey: next.assetKey, nextPartition: partitionKey(next.partition), nextUnlessRead: unlessRead(completion, next),
     nextJob: JSON.stringify(job), nextJobKey: key, nextFlags: flags, task: STEP_TASK,
     nextReason: kept ? null : reason, nextPayload: event.payload,
     nextRef: JSON.stringify({ assetKey: next.assetKey, partition: next.partition }),
@@ -408,6 +414,17 @@ function handOffParams(completion: StepCompletion, next: HandOff, kept = false) 
     } : {}),
   }
   return { params, events: running ? [event, running] : [event] }
+}
+
+// What the offered step must have last read for a completion not to hand it off (see handOffCtes;
+// null: it hands off whatever the step read): the upstream's new data version, or, for a step of
+// the backlog, its upstreams' versions published in the run (HandOff.whenChanged).
+function unlessRead({ step, materialization }: StepCompletion, next: HandOff): string | null {
+  if (!next.whenChanged) return null
+  const versions = next.backlog
+    ? Object.fromEntries(Object.entries(next.known ?? {}).map(([key, published]) => [key, published.dataVersion]))
+    : { [step.assetKey]: materialization?.dataVersion ?? null }
+  return JSON.stringify(versions)
 }
 
 // The end of a completion that handed off the offered step (`ref`, its JSON): it names it, as COMPLETE_STEP's does.

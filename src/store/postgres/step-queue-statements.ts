@@ -55,20 +55,24 @@ function claimStep(logged: boolean) {
  * plan; its job key: a later attempt replaces a job no worker took yet), and the
  * step recorded waiting (with its event, `logged`). Sharing a transaction, the job is the caller's to
  * add, with those of the other enqueues, by ADD_JOBS at the transaction's end (`enqueued` says whether).
+ * @ifQueued: only while the step is queued, as its row reads once locked (a worker's hand-off that
+ * committed meanwhile shows); `taken` says it was not.
  */
 function enqueueStep(logged: boolean) {
-  return new Statement<{ enqueued: number; fresh: boolean }>(logged ? 'enqueue_step' : 'enqueue_step_batched', `WITH go AS (
+  return new Statement<{ enqueued: number; fresh: boolean; taken: number }>(logged ? 'enqueue_step' : 'enqueue_step_batched', `WITH go AS (
     SELECT (@holder::text IS NULL OR EXISTS (SELECT 1 FROM leases WHERE asset_key = @assetKey AND partition = @partition AND holder = @holder::text)) AS leased,
       (@checkStale::integer = 0 OR (SELECT materialization_id FROM asset_state WHERE asset_key = @assetKey AND partition = @partition) IS NOT DISTINCT FROM @lastMaterializationId::bigint) AS fresh),
-  s AS (SELECT 1 FROM steps WHERE ${STEP_KEY} AND (SELECT leased AND fresh FROM go) FOR UPDATE),
+  s AS (SELECT status FROM steps WHERE ${STEP_KEY} AND (SELECT leased AND fresh FROM go) FOR UPDATE),
   claim AS (INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) SELECT @runId, @assetKey, @partition, @attempt::integer, 0 FROM s
+    WHERE @ifQueued::integer = 0 OR s.status = 'queued'
     ON CONFLICT (run_id, asset_key, partition) DO UPDATE SET attempt = excluded.attempt, fence = 0, worker_id = NULL, job_id = NULL, outcome = NULL, ended_seq = NULL, kept_job = NULL
     RETURNING 1),
   job AS (${logged ? `SELECT (graphile_worker.add_jobs(ARRAY[ROW(@task::text, @job::json, NULL, NULL, 25, @jobKey::text, NULL, @flags::text[])::graphile_worker.job_spec], false)).id FROM claim` : 'SELECT 1 FROM claim'}),
   step AS (${stepUpdate(' AND EXISTS (SELECT 1 FROM job)')}),
   state AS (${STEP_STATE} RETURNING 1)${logged ? `,
   ${STEP_EVENT}` : ''}
-  SELECT (SELECT count(*) FROM job)::integer AS enqueued, (SELECT fresh FROM go) AS fresh, (SELECT count(*) FROM state) AS written`)
+  SELECT (SELECT count(*) FROM job)::integer AS enqueued, (SELECT fresh FROM go) AS fresh, (SELECT count(*) FROM state) AS written,
+    (SELECT count(*) FROM s WHERE @ifQueued::integer = 1 AND s.status <> 'queued')::integer AS taken`)
 }
 
 // asset_state's copy of its asset's last materialization.
@@ -141,8 +145,9 @@ function completeStep(logged: boolean, handOff: 'none' | 'enqueue' | 'keep' = 'n
  * before the lease is taken, and again under the step's row lock), the run takes its lease (free,
  * or its own already: never one another run holds, expired or not; the control plane decides
  * those), which expires when the upstream's would have (the run's heartbeat renews both alike), and, with
- * @nextWhenChanged, the upstream's new data version (@dataVersion) is not the one the step last
- * read. Its rows: `ho_step` when enqueued, `ho_state` its asset's state. `keep` (see KeepHandOff):
+ * @nextUnlessRead (JSON, upstream → data version), the step last read another version of one of
+ * those upstreams, or never ran: the upstream's new data version, or for a step of the backlog its
+ * upstreams' versions published in the run (see HandOff.whenChanged). Its rows: `ho_step` when enqueued, `ho_state` its asset's state. `keep` (see KeepHandOff):
  * its attempt claimed for @workerId in the same statement (`ho_claim` returns the fence), recorded
  * running, and no job added: the claim keeps the job's spec (@keptJob) for REQUEUE_KEPT. Only for a
  * worker the store knows as running (registered by its heartbeat, not marked lost): REQUEUE_KEPT
@@ -163,8 +168,8 @@ function handOffCtes(lease: string, gate: string, keep = false): string {
     AND EXISTS (SELECT 1 FROM runs WHERE id = @runId AND status = 'running' AND requested IS NULL)
     AND EXISTS (SELECT 1 FROM steps WHERE ${next} AND status = 'queued')${keep ? `
     AND EXISTS (SELECT 1 FROM workers WHERE id = @workerId::text AND state = 'running')` : ''}
-    AND (@nextWhenChanged::integer = 0 OR NOT EXISTS (SELECT 1 FROM asset_state WHERE asset_key = @nextAssetKey AND partition = @nextPartition
-      AND (input_versions::jsonb ->> @assetKey::text) IS NOT DISTINCT FROM @dataVersion::text))),
+    AND (@nextUnlessRead::text IS NULL OR NOT EXISTS (SELECT 1 FROM asset_state a WHERE a.asset_key = @nextAssetKey AND a.partition = @nextPartition
+      AND NOT EXISTS (SELECT 1 FROM json_each_text(@nextUnlessRead::json) AS r (upstream, version) WHERE (a.input_versions::jsonb ->> r.upstream) IS DISTINCT FROM r.version)))),
   ho_lease AS (INSERT INTO leases (asset_key, partition, holder, expires_at) SELECT @nextAssetKey, @nextPartition, @runId, expires_at FROM ho
     ON CONFLICT (asset_key, partition) DO UPDATE SET expires_at = excluded.expires_at WHERE leases.holder = excluded.holder
     RETURNING 1),
