@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import pg from 'pg'
 import { openPool, type Client, type Pool } from '../src/store/postgres/open-pool.js'
-import { queueEvent, setLocalOnce, sharesTransaction, WriteBatcher } from '../src/store/postgres/write-transaction.js'
+import { inWriteTransaction, queueEvent, setLocalOnce, sharesTransaction, WriteBatcher } from '../src/store/postgres/write-transaction.js'
 import { postgres } from '../src/store/store-config.js'
 import { createDatabase } from './helpers/postgres-database.js'
+import { poll } from './helpers/poll.js'
 
 let database: Awaited<ReturnType<typeof createDatabase>>
 let pool: Pool
@@ -65,4 +67,33 @@ test('a setting the writes of a batch each ask for is set once for the transacti
   // Only for the transaction: the connection's own setting is back after it.
   const { rows: [afterwards] } = await pool.query<{ mode: string }>(`SELECT current_setting('plan_cache_mode') AS mode`)
   assert.equal(afterwards!.mode, 'auto')
+})
+
+test("a write in one round trip that is a deadlock's victim, with no event to append, runs again (its COMMIT answered with a rollback)", async () => {
+  await pool.query('CREATE TABLE d (id integer PRIMARY KEY, v integer)')
+  await pool.query('INSERT INTO d VALUES (1, 0), (2, 0)')
+  const other = new pg.Client({ connectionString: database.url })
+  await other.connect()
+  try {
+    let tries = 0
+    // Row 1, then row 2, both sent before the first await; the other transaction holds row 2 and then asks for row 1.
+    await other.query('BEGIN')
+    await other.query('UPDATE d SET v = v + 10 WHERE id = 2')
+    const written = inWriteTransaction(pool, LOCK, (db) => {
+      tries++
+      const one = db.query('UPDATE d SET v = v + 1 WHERE id = 1')
+      const two = db.query('UPDATE d SET v = v + 1 WHERE id = 2')
+      return Promise.all([one, two]).then(() => tries)
+    }, { oneRoundTrip: true })
+    written.catch(() => undefined)
+    await poll('the write to wait for row 2', async () => ((await pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE d SET v = v + 1 WHERE id = 2%'`)).rowCount ? true : undefined), 10_000, 5)
+    // The write waited first: its deadlock check (after deadlock_timeout) finds the cycle and ends it.
+    await other.query('UPDATE d SET v = v + 10 WHERE id = 1')
+    await other.query('COMMIT')
+    assert.equal(await written, 2, 'run twice: once as the victim, once to commit')
+    const { rows } = await pool.query<{ id: number; v: number }>('SELECT id, v FROM d ORDER BY id')
+    assert.deepEqual(rows.map((r) => [r.id, r.v]), [[1, 11], [2, 11]])
+  } finally {
+    await other.end()
+  }
 })

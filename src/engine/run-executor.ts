@@ -18,7 +18,7 @@ import { startRepeating } from './clock.js'
 // How many steps deep a hand-off offers the steps after it (each hop's job carries the rest, about
 // 170 bytes a step): every 32 steps of a chain, the control plane starts one itself.
 const HAND_OFF_DEPTH = 32
-// At most how many waiting steps a forced run holds for one slot (see backlogOffer).
+// At most how many waiting steps a run holds for one slot (see backlogOffer).
 const BACKLOG_SHARE = 8
 
 /** How a run is started. */
@@ -233,10 +233,10 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
   // Backlog offers (queue workers): a step launched while more steps are ready than slots are free,
   // with no downstream to offer, offers its worker its share of the backlog that it could run next
   // (its pool, nothing to wait for outside the run), from the back of the queue: one, then the next
-  // after that one, and so on (at most BACKLOG_SHARE). They are held for it (`reserved`: each by the id of the
-  // step before it): each kept by the worker at the completion of the one before runs in the same
-  // slot, with no hop through the control plane and the queue; one not kept goes back to the head of
-  // the queue with those after it. Not forced, a step is handed off only when one of its upstreams
+  // after that one, and so on (at most BACKLOG_SHARE). They are held for it (`reserved`: each by the
+  // id of the step before it): each kept by the worker at the completion of the one before runs in
+  // the same slot, with no hop through the control plane and the queue; one not kept goes back to
+  // the head of the queue with those after it. Not forced, a step is handed off only when one of its upstreams
   // published in the run (`known`) changed since it last ran, so it cannot be up to date; otherwise
   // it comes back here, to be decided. A slot free with nothing else ready takes a held step back
   // (see the loop below).
@@ -246,7 +246,8 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     const backlog = ready.length - (deps.settings.concurrency - running)
     if (!deps.executor?.adoptAttempt || pausing || backlog <= 0) return undefined
     // Not forced: only steps the completion can tell are not up to date (an upstream published in the run).
-    const waiting = ready.filter((next) => offerable(next, poolOf(step)) && (options.force === true || knownOf(next).size > 0))
+    const pool = poolOf(step)
+    const waiting = ready.filter((next) => offerable(next, pool) && (options.force === true || knownOf(next).size > 0))
     // From the back of the queue: the steps at its head go to the slots that free first.
     const share = waiting.slice(-Math.min(BACKLOG_SHARE, backlog, Math.ceil(backlog / deps.settings.concurrency)))
     if (share.length === 0) return undefined

@@ -153,9 +153,11 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
     // In one round trip the COMMIT went out already: a statement's failure rolled it back (and
     // rejects `ending`; the fn's own error says more than "transaction aborted"); a fn failing
     // otherwise, after its statements, did not.
-    await (ending?.catch((error: unknown) => {
+    const committed = await (ending?.catch((error: unknown) => {
       throw failed ? failed.reason : error
     }) ?? end(client, queue, lockKey))
+    // A fn's failed statement (a deadlock's victim, say) rolled it all back: the COMMIT said so, not an error.
+    if (failed && !committed) throw failed.reason
     return { committed: true, outcomes: settled.map((r): Outcome => (r.status === 'fulfilled' ? { ok: true, value: r.value } : { ok: false, error: r.reason })) }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {})
@@ -269,8 +271,9 @@ export async function beginWriteTransaction(pool: Pool, lockKey: number, first: 
 
 // The end of a write transaction: the gathered statements, then its events appended (and the
 // statements queued under the lock run) after the write lock, then the COMMIT, all in one round
-// trip. Rejects with the first failure.
-async function end(client: Client, queue: Pending, lockKey: number): Promise<void> {
+// trip. Rejects with the first failure; false when the COMMIT rolled back (a statement before the
+// tail failed, with nothing in the tail to say so).
+async function end(client: Client, queue: Pending, lockKey: number): Promise<boolean> {
   queue.closed = true
   const events = queue.events.some((e) => e instanceof Promise)
     ? (await Promise.all(queue.events)).filter((e): e is EventParams => e !== null)
@@ -306,6 +309,7 @@ async function end(client: Client, queue: Pending, lockKey: number): Promise<voi
   const ended = await Promise.allSettled(tail)
   const refused = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (refused) throw refused.reason
+  return (ended.at(-1) as PromiseFulfilledResult<{ command?: string }>).value.command === 'COMMIT'
 }
 
 // Statements `send` issues at once leave in one write to the connection's socket (pg writes each
