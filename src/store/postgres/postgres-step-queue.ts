@@ -177,7 +177,7 @@ export class PostgresStepQueue implements StepQueue {
     // Not in a shared transaction either, as for the one-statement form (see completeFenced).
     const handOff = next && !oneRoundTrip && !sharesTransaction(db) ? handOffParams(completion, next) : undefined
     const released = handOff
-      ? RELEASE_HAND_OFF.get(db, { ...handOff.params, ...keyParams(completion.step), status: completion.step.status, at: completion.step.at.getTime(), materialized: completion.materialization ? 1 : 0, dataVersion: completion.materialization?.dataVersion ?? null })
+      ? RELEASE_HAND_OFF.get(db, { ...handOff.params, ...keyParams(completion.step), status: completion.step.status, at: completion.step.at.getTime(), materialized: completion.materialization ? 1 : 0 })
       : db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] }).then(() => undefined)
     if (!handOff) this.recordEnd(db, completion.step, fence, endOf(completion))
     const [, materialization, handed] = await Promise.all([checked, completed, released])
