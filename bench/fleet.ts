@@ -145,6 +145,9 @@ async function onFleet(name: string, shape: { key: string; ins: string[] }[], ma
   }
   const url = database.url
   const children: ChildProcess[] = []
+  // A bench that dies (an uncaught error) takes its workers with it: they would otherwise outlive it, idle.
+  const killChildren = () => children.forEach((child) => child.kill('SIGKILL'))
+  process.once('exit', killChildren)
   try {
     return await inTempDir(`fleet-${name}`, async (dir) => {
       await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
@@ -170,6 +173,7 @@ export default defineProject({
       }
     })
   } finally {
+    process.off('exit', killChildren)
     for (const child of children) child.kill('SIGTERM')
     await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)))
     await database.drop().catch(() => undefined)
