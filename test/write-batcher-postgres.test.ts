@@ -97,3 +97,38 @@ test("a write in one round trip that is a deadlock's victim, with no event to ap
     await other.end()
   }
 })
+
+test('a batch whose end fails before its writes settle (an event waiting on a failed statement) leaves no rejection unheard', async () => {
+  const unheard: unknown[] = []
+  const onUnhandled = (reason: unknown) => void unheard.push(reason)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const batcher = new WriteBatcher(pool, LOCK, { oneRoundTrip: true })
+    let release: () => void = () => undefined
+    const later = new Promise<void>((resolve) => (release = resolve))
+    // Its statement fails at once; the write itself settles only when the test says.
+    let answered: Promise<unknown> | undefined
+    const failing = (db: Client) => {
+      const bad = db.query('SELECT 1 / 0')
+      answered = bad.catch(() => undefined)
+      queueEvent(db, bad.then(() => ({ type: 'never', at: 1, runId: null, assetKey: null, partition: null, payload: '{}' })))
+      return later.then(() => 'late')
+    }
+    // The first write goes alone; the next two share the batch after it.
+    const first = batcher.write(async () => 'first')
+    const batch = Promise.allSettled([batcher.write(failing), batcher.write(async () => 'ok')])
+    await first
+    try {
+      const sent = await poll('the batch sent', async () => (answered ? { answered } : undefined), 10_000, 1)
+      await sent.answered
+      // The end's rejection (its event waited on the failed statement) comes now, before the write settles.
+      for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      release()
+    }
+    await batch
+    assert.deepEqual(unheard, [])
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+})

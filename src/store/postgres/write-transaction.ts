@@ -146,6 +146,8 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
       begun.catch(() => undefined)
       return [begun, Promise.allSettled(fns.map((fn) => fn(client))), oneRoundTrip ? end(client, queue, lockKey) : undefined] as const
     })
+    // Heard below, once the fns settled; it may fail first (an event waiting on a failed statement).
+    ending?.catch(() => undefined)
     const settled = await running
     await begun
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
