@@ -247,12 +247,17 @@ export async function executeRun(deps: EngineDeps, plan: Plan, options: RunOptio
     if (!deps.executor?.adoptAttempt || pausing || backlog <= 0) return undefined
     // Not forced: only steps the completion can tell are not up to date (an upstream published in the run).
     const pool = poolOf(step)
-    const waiting = ready.filter((next) => offerable(next, pool) && (options.force === true || knownOf(next).size > 0))
-    // From the back of the queue: the steps at its head go to the slots that free first.
-    const share = waiting.slice(-Math.min(BACKLOG_SHARE, backlog, Math.ceil(backlog / deps.settings.concurrency)))
+    // From the back of the queue (the steps at its head go to the slots that free first), looking
+    // no further than the share: a launch does not scan a long backlog.
+    const count = Math.min(BACKLOG_SHARE, backlog, Math.ceil(backlog / deps.settings.concurrency))
+    const share: PlannedStep[] = []
+    for (let i = ready.length - 1; i >= 0 && share.length < count; i--) {
+      const next = ready[i]!
+      if (offerable(next, pool) && (options.force === true || knownOf(next).size > 0)) share.unshift(next)
+    }
     if (share.length === 0) return undefined
     share.forEach((next, i) => {
-      ready.splice(ready.indexOf(next), 1)
+      ready.splice(ready.lastIndexOf(next), 1)
       reserved.set(stepId(i === 0 ? step : share[i - 1]!), next)
     })
     return share.reduceRight<HandOff | undefined>((after, next, i) => ({ ...offerOf(next, i, after), backlog: true }), undefined)
