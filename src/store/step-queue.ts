@@ -15,6 +15,9 @@ export interface StepRef {
  */
 export const STEP_JOB_FORMAT = 3
 
+/** How an enqueue went (see StepQueue.enqueueStep): as a start, and `handedOff` when a worker took the step first. */
+export type EnqueueResult = StepStartResult & { readonly handedOff?: boolean }
+
 /** One attempt of a step, as the job queue carries it to a worker (JSON). */
 export interface StepJob extends StepRef {
   /** STEP_JOB_FORMAT of the control plane that wrote it (absent: written before formats were numbered). */
@@ -161,7 +164,7 @@ export interface StepQueue {
    * only while the step is still queued; one a worker's completion handed off meanwhile (kept, or
    * enqueued) is left as it is, and the result says so (`handedOff`): its attempt ends as any.
    */
-  enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }, options?: { readonly ifQueued?: boolean }): Promise<StepStartResult & { readonly handedOff?: boolean }>
+  enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }, options?: { readonly ifQueued?: boolean }): Promise<EnqueueResult>
   /**
    * Ends an attempt canceled (its run was canceled), unless it ended already, and removes its job:
    * true when it ended here. The end is recorded as any end (read by attemptEnds). A worker running

@@ -3,7 +3,7 @@ import type { AssetDefinition } from '../../model/asset.js'
 import type { CheckDefinition, CheckOutcome } from '../../model/check.js'
 import type { SensorResult } from '../../model/automation.js'
 import { TributaryError, type ErrorCodeValue } from '../../model/errors.js'
-import { STEP_JOB_FORMAT, type AttemptEnd, type StepQueue } from '../../store/step-queue.js'
+import { STEP_JOB_FORMAT, type AttemptEnd, type EnqueueResult, type StepQueue } from '../../store/step-queue.js'
 import type { AttemptLease, StepStartResult, Store } from '../../store/store.js'
 import type { CheckTask, Executor, MaterializeTask, PollSensor, RemoteAttempt, RemoteOutcome, SensorTask, StepHost } from '../executor.js'
 
@@ -48,7 +48,7 @@ export class QueueExecutor implements Executor {
   private async submit(attempt: RemoteAttempt, signal: AbortSignal, lease?: AttemptLease): Promise<StepStartResult & { readonly outcome?: Promise<RemoteOutcome> }> {
     await this.queue.prepare()
     const ending = await this.awaitEnd(attempt)
-    let started: StepStartResult & { readonly handedOff?: boolean }
+    let started: EnqueueResult
     try {
       started = await this.queue.enqueueStep({
         runId: attempt.runId, assetKey: attempt.assetKey, partition: attempt.partition, status: 'waiting', attempt: attempt.attempt,

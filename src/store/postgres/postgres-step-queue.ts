@@ -1,7 +1,7 @@
 import { ErrorCode, TributaryError, type SerializedError } from '../../model/errors.js'
 import type { LeaseResult, MaterializationRecord, StepUpdate } from '../records.js'
-import { handedOffJob, type AttemptEnd, type Claim, type FenceHold, type HandOff, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerRecord } from '../step-queue.js'
-import type { AttemptLease, StepCompletion, StepStartResult } from '../store.js'
+import { handedOffJob, type AttemptEnd, type EnqueueResult, type Claim, type FenceHold, type HandOff, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerRecord } from '../step-queue.js'
+import type { AttemptLease, StepCompletion } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { materializationRow, partitionKey, stepUpdateParams } from '../sqlite/row-mappers.js'
 import { ADD_JOBS, ATTEMPT_ENDS, CLAIM_STEP, COMPLETE_STEP, DEQUEUE_STEP, ENDS_CHANNEL, ENQUEUE_STEP, NOW_MS, RELEASE_HAND_OFF, REQUEUE_KEPT, type CompletionRow } from './step-queue-statements.js'
@@ -75,7 +75,7 @@ export class PostgresStepQueue implements StepQueue {
     this.listener = undefined
   }
 
-  async enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }, options: { readonly ifQueued?: boolean } = {}): Promise<StepStartResult & { readonly handedOff?: boolean }> {
+  async enqueueStep(update: StepUpdate, job: StepJob, lease?: AttemptLease & { readonly holder: string }, options: { readonly ifQueued?: boolean } = {}): Promise<EnqueueResult> {
     const event = stepEventOf(update)
     return this.write(async (db, steps) => {
       // One round trip, one transaction: the lease (when asked), then the enqueue, which reads the
