@@ -13,6 +13,7 @@ import { QueueExecutor } from '../src/execution/queue/queue-executor.js'
 import { query } from './helpers/postgres-database.js'
 import { poll } from './helpers/poll.js'
 import { stepQueueSuite } from './helpers/step-queue-suite.js'
+import { ATTEMPT_ENDS } from '../src/store/postgres/step-queue-statements.js'
 
 const job = (runId: string, assetKey: string, attempt: number): StepJob => ({
   runId, assetKey, partition: null, attempt, codeVersion: 'v1', pool: null, inputs: { values: {}, versions: {} },
@@ -311,6 +312,28 @@ describe('postgres step queue', () => {
       assert.deepEqual(payloads, [{ count: 3 }, { count: 1 }])
     } finally {
       await listener.end()
+    }
+  })
+
+  test('a batch of ends finds its claims among the open ones (an index), not by reading every claim the table holds: the workers\' generic plan on a table a few runs old', async () => {
+    // As the fleet leaves it: claims of runs gone by, ended, and a few running; statistics fresh.
+    await query(suite.url, `INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence, outcome, ended_seq)
+      SELECT 'old-' || (i / 500), 'k' || i, '', 1, i, '{"status":"succeeded"}', i FROM generate_series(1, 1600) AS i`)
+    await query(suite.url, `INSERT INTO step_claims (run_id, asset_key, partition, attempt, fence) SELECT 'now', 'k' || i, '', 1, 5000 + i FROM generate_series(1, 16) AS i`)
+    await query(suite.url, 'ANALYZE step_claims')
+    const { text, values } = ATTEMPT_ENDS.bind({ runIds: ['now'], assetKeys: ['k1'], partitions: [''], fences: [5001], outcomes: ['{"status":"succeeded"}'] })
+    const client = new pg.Client({ connectionString: suite.url })
+    await client.connect()
+    try {
+      await client.query(`SET plan_cache_mode = force_generic_plan`)
+      await client.query(`PREPARE ends AS ${text}`)
+      // EXECUTE takes no bound parameters: the arrays as literals (a generic plan does not look at them).
+      const args = (values as unknown[][]).map((array) => client.escapeLiteral(`{${array.map((v) => `"${String(v).replace(/["\\]/g, '\\$&')}"`).join(',')}}`))
+      const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ends(${args.join(', ')})`)).rows.map((r) => r['QUERY PLAN']).join('\n')
+      assert.doesNotMatch(plan, /Seq Scan on step_claims/, plan)
+      assert.match(plan, /step_claims_open/, plan)
+    } finally {
+      await client.end()
     }
   })
 })
