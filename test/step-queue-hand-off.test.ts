@@ -219,7 +219,7 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     assert.equal(await statusOf('k2', 'k2-a'), 'succeeded')
   })
 
-  test('with checks: a stale fence records nothing and hands off nothing; under a publish\'s hold the completion hands off; sharing a transaction it does not', async () => {
+  test('with checks: a stale fence records nothing and hands off nothing; under a publish\'s hold the completion hands off; sharing a transaction too', async () => {
     const check = (runId: string, assetKey: string) => ({ assetKey, partition: null, runId, checkName: 'not_null(id)', checkType: 'not_null', severity: 'error' as const, blocking: true, passed: true, failingRows: 0, sample: [], message: null, createdAt: new Date() })
     const checked = (runId: string, assetKey: string) => ({ ...succeeded(runId, assetKey, 'v'), checks: [check(runId, assetKey)] })
     const fence = await started('q1', ['q1-a', 'q1-b'])
@@ -232,12 +232,20 @@ describe('hand-off of a downstream step by the worker completing its upstream', 
     await hold.complete(checked('q1', 'q1-a'), offer('q1-b'))
     assert.deepEqual((await suite.queue.attemptEnds('q1', 0)).ends.map((e) => [e.assetKey, e.handedOff?.assetKey]), [['q1-a', 'q1-b']])
     assert.equal(await statusOf('q1', 'q1-b'), 'waiting')
-    // Three at once: the first alone hands off, the two sharing the next transaction do not.
+    // Three at once: the first alone, the two after it sharing the next transaction; each hands off,
+    // its job added and its events after its own, in order.
     const keys = ['q2-0', 'q2-1', 'q2-2']
     await suite.store.createRun({ id: 'q2', selection: '', trigger: 'test', pid: 1, host: 'h', startedAt: new Date(), steps: [...keys, ...keys.map((k) => `${k}-next`)].map((assetKey) => ({ assetKey, partition: null })) })
     const fences = await Promise.all(keys.map((key) => claimed('q2', key)))
     await Promise.all(keys.map((key, i) => suite.queue.completeFenced(checked('q2', key), fences[i]!, offer(`${key}-next`))))
-    assert.deepEqual(await Promise.all(keys.map(async (key) => (await endOf('q2', key))?.handedOff?.assetKey ?? null)), ['q2-0-next', null, null])
+    assert.deepEqual(await Promise.all(keys.map(async (key) => (await endOf('q2', key))?.handedOff?.assetKey ?? null)), ['q2-0-next', 'q2-1-next', 'q2-2-next'])
+    assert.deepEqual(await Promise.all(keys.map((key) => statusOf('q2', `${key}-next`))), ['waiting', 'waiting', 'waiting'])
+    assert.deepEqual(await Promise.all(keys.map(async (key) => (await jobsOf('q2', `${key}-next`)).length)), [1, 1, 1])
+    const events = (await suite.store.listEvents({ runId: 'q2' })).map((e) => `${e.type} ${e.assetKey ?? ''}`.trim())
+    for (const key of keys) {
+      const mine = events.filter((e) => e.endsWith(` ${key}`) || e.endsWith(` ${key}-next`))
+      assert.deepEqual(mine.slice(-4), [`materialization ${key}`, `check_evaluated ${key}`, `step_succeeded ${key}`, `step_waiting ${key}-next`], key)
+    }
   })
 
   test('nothing is handed off, and the upstream completes all the same, when the run was asked to stop, another run holds the lease, the step is no longer queued, the upstream did not succeed, or its lease lapsed', async () => {

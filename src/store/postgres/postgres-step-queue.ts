@@ -174,8 +174,9 @@ export class PostgresStepQueue implements StepQueue {
   private async completeChecked(db: Client, steps: StepWrites, completion: StepCompletion, fence: number, oneRoundTrip: boolean, next?: HandOff): Promise<MaterializationRecord | undefined> {
     const checked = this.checkFence(db, completion.step, fence)
     const completed = steps.complete(completion, { oneRoundTrip })
-    // Not in a shared transaction either, as for the one-statement form (see completeFenced).
-    const handOff = next && !oneRoundTrip && !sharesTransaction(db) ? handOffParams(completion, next) : undefined
+    // Sharing a transaction too, as the one-statement form does (completeBatched): the release takes
+    // row locks only, and its events and the end naming the step are queued for the transaction's end.
+    const handOff = next && !oneRoundTrip ? handOffParams(completion, next) : undefined
     const released = handOff
       ? RELEASE_HAND_OFF.get(db, { ...handOff.params, ...keyParams(completion.step), status: completion.step.status, at: completion.step.at.getTime(), materialized: completion.materialization ? 1 : 0 })
       : db.query({ name: 'trb_release_step_lease', text: `DELETE FROM leases WHERE asset_key = $1 AND partition = $2 AND holder = $3`, values: [completion.step.assetKey, partitionKey(completion.step.partition), completion.step.runId] }).then(() => undefined)
