@@ -105,7 +105,10 @@ test("a job past its pool's limit that the queue's flags did not keep out waits 
   const steps = await instance.store.listSteps(started.runId)
   assert.equal(steps.find((s) => s.assetKey === waiting.assetKey)?.status, 'waiting')
   assert.equal(steps.find((s) => s.assetKey === running.assetKey)?.status, 'running')
-  assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('started-')), [`started-${running.assetKey.replace('/', '_')}`])
+  // Listed running from its claim; its code (in the worker's process pool) marks its start a moment later.
+  const startedFiles = async () => (await readdir(dir)).filter((f) => f.startsWith('started-'))
+  await poll('the running step\'s code to start', async () => ((await startedFiles()).length > 0 ? true : undefined))
+  assert.deepEqual(await startedFiles(), [`started-${running.assetKey.replace('/', '_')}`])
   await writeFile(join(dir, 'go'), '')
   const result = await started.done
   assert.equal(result.status, 'succeeded', JSON.stringify(result.counts))

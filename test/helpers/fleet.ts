@@ -8,7 +8,7 @@ import { after } from 'node:test'
 import { cliProcess } from './cli.js'
 
 /** Writes `tributary.config.ts`: `assets` is TypeScript that declares `assets: AnyNode[]`; the URL comes from TRIBUTARY_DATABASE_URL. */
-export async function writeFleetProject(dir: string, assets: string, options: { lease?: string; heartbeat?: string; concurrency?: number; pools?: Readonly<Record<string, number>> } = {}): Promise<void> {
+export async function writeFleetProject(dir: string, assets: string, options: { lease?: string; heartbeat?: string; giveUp?: string; concurrency?: number; pools?: Readonly<Record<string, number>> } = {}): Promise<void> {
   await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
   await writeFile(join(dir, 'tributary.config.ts'), `import { defineAsset, defineProject, postgres, queue, type AnyNode } from 'tributary-orchestrator'
 ${assets}
@@ -16,7 +16,7 @@ const url = process.env.TRIBUTARY_DATABASE_URL
 export default defineProject({
   name: 'fleet', assets, concurrency: ${options.concurrency ?? 16},${options.pools ? ` pools: ${JSON.stringify(options.pools)},` : ''}
   store: postgres({ url, poolSize: 6 }), warehouse: postgres({ url, poolSize: 6 }),
-  executor: queue({ lease: '${options.lease ?? '1500ms'}', heartbeat: '${options.heartbeat ?? '250ms'}' }),
+  executor: queue({ lease: '${options.lease ?? '1500ms'}', heartbeat: '${options.heartbeat ?? '250ms'}'${options.giveUp ? `, giveUp: '${options.giveUp}'` : ''} }),
 })
 `)
 }

@@ -12,7 +12,9 @@ export default defineCommand({
     'Start any number of workers, on any machines with the project\'s code and the database URLs.',
     'Each takes steps from the job queue in the PostgreSQL store, runs their code in its own worker',
     'processes, publishes, and heartbeats; a worker silent for longer than the lease has its steps taken',
-    'by others. SIGINT/SIGTERM: finish the running steps, then exit. See docs/scale-out.md.',
+    'by others. SIGINT/SIGTERM: finish the running steps, then exit. A worker that cannot write its',
+    'heartbeat to the store for longer than queue({ giveUp }) (default 5m) exits with 3 (TRB4020), so',
+    'that its supervisor restarts it or alerts. See docs/scale-out.md.',
     '',
     '  --concurrency n     steps at once in this worker (default: 4)',
     '  --pools name=n,…    at most n steps of each named pool at once in this worker',
@@ -37,6 +39,8 @@ export default defineCommand({
       log(`worker ${worker.id} started for ${instance.project.name}: concurrency ${concurrency}${Object.keys(pools).length > 0 ? `, pools ${JSON.stringify(pools)}` : ''}`)
       await worker.done
       await worker.stop()
+      // Stopped by itself (its store out of reach past queue({ giveUp })): exit 3 with why.
+      if (worker.failure) throw worker.failure
       log('worker stopped')
       return Exit.Ok
     } finally {

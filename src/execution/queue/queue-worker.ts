@@ -8,6 +8,7 @@ import { runAttempt, type AttemptOutcome, type ResolvedInputs } from '../../engi
 import { attemptInputs, checkedRowCount, type KnownUpstreams } from '../../engine/attempt-inputs.js'
 import { CanceledError } from '../../engine/step-errors.js'
 import { ErrorCode, serializeError, TributaryError } from '../../model/errors.js'
+import { formatDuration } from '../../model/duration.js'
 import { handedOffJob, STEP_JOB_FORMAT, type KeepHandOff, type StepJob, type StepQueue, type StepRef, type WorkerStep } from '../../store/step-queue.js'
 import { STEP_TASK } from '../../store/postgres/postgres-step-queue.js'
 import { quietQueueLogger } from '../../store/postgres/queue-schema.js'
@@ -22,6 +23,8 @@ import { PoolGate } from './pool-gate.js'
 const LOCAL_QUEUE_TTL_MS = 1000
 // After a return, before the wake-up: the return is graphile-worker's own statement, on its own connection.
 const RETURN_WAKE_DELAY_MS = 100
+// How often a worker whose heartbeats fail says so again (the first failure, the recovery and the give-up are said at once).
+const STILL_FAILING_EVERY_MS = 30_000
 
 /** How a `tributary worker` process runs. */
 export interface QueueWorkerOptions {
@@ -74,6 +77,10 @@ export class QueueWorker {
   private beating: Promise<void> | undefined
   private expiring: Promise<void> | undefined
   private stopped = false
+  // Since when the store is out of reach (database time is too: this process's clock), when that was
+  // last said, and the jobs waiting for it to be back before graphile-worker completes them.
+  private failing: { readonly since: number; said: number; readonly waiting: (() => void)[] } | undefined
+  private gaveUp: TributaryError | undefined
 
   private constructor(private readonly options: QueueWorkerOptions) {
     this.id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
@@ -112,8 +119,11 @@ export class QueueWorker {
       preset: {
         worker: {
           localQueue: { size: worker.concurrency, ttl: LOCAL_QUEUE_TTL_MS },
-          // Completions of the same tick share one statement.
+          // Completions of the same tick share one statement. Failures too, and batched, one the
+          // queue cannot record (its database out of reach) stops the runner with that error rather
+          // than go unhandled (graphile-worker does not await an unbatched one).
           completeJobBatchDelay: 0,
+          failJobBatchDelay: 0,
         },
       },
       taskList: { [STEP_TASK]: (payload, helpers) => worker.take(payload as StepJob, helpers.job) },
@@ -127,9 +137,22 @@ export class QueueWorker {
     return this.options.concurrency ?? 4
   }
 
-  /** Settles when the worker stopped (stop() or the queue's runner ending). */
+  /**
+   * Why the worker stopped by itself, if it did: its heartbeats failed for longer than
+   * `queue({ giveUp })` (TRB4020). Its steps went to other workers once its lease lapsed.
+   */
+  get failure(): TributaryError | undefined {
+    return this.gaveUp
+  }
+
+  /**
+   * Settles when the worker stopped (stop(), the queue's runner ending, or giving up). After giving
+   * up it resolves (see failure): the queue's own failure to end its jobs is part of it.
+   */
   get done(): Promise<void> {
-    return this.runner?.promise.then(() => undefined) ?? Promise.resolve()
+    return this.runner?.promise.then(() => undefined, (error: unknown) => {
+      if (!this.gaveUp) throw error
+    }) ?? Promise.resolve()
   }
 
   /** Stops taking jobs, lets running steps finish, and marks the worker stopped in the store. */
@@ -148,8 +171,8 @@ export class QueueWorker {
   // once per step on a fast graph) does not scan the queue's locks.
   private async timedBeat(): Promise<void> {
     await this.heartbeat()
-    // One look at a time, and stop() waits for it: never a look on a closed pool.
-    if (this.stopped || this.expiring) return
+    // One look at a time, and stop() waits for it: never a look on a closed pool. None while the store is out of reach.
+    if (this.stopped || this.expiring || this.failing) return
     const { queue, config } = this.options
     this.expiring = queue.expireWorkers(config.leaseMs).then((lost) => {
       for (const id of lost) this.options.onLine?.(`worker ${id} stopped heartbeating for ${config.leaseMs} ms: its steps go to other workers`)
@@ -172,12 +195,55 @@ export class QueueWorker {
         currentSteps: [...steps.map(({ runId, assetKey, partition, attempt, since }) => ({ runId, assetKey, partition, attempt, since })), ...this.waiting],
       }, [...new Set(steps.map((s) => s.runId))])
       for (const step of steps) if (cancel.includes(step.runId)) step.controller.abort(new CanceledError(step.assetKey))
-    })().catch((error: unknown) => {
-      this.options.onLine?.(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`)
-    }).finally(() => {
+      this.storeReached()
+    })().catch((error: unknown) => this.storeFailed(error)).finally(() => {
       this.beating = undefined
     })
     return this.beating
+  }
+
+  // A heartbeat written: the store is reachable (again).
+  private storeReached(): void {
+    const { failing } = this
+    if (!failing) return
+    this.failing = undefined
+    this.options.onLine?.(`the store is reachable again, after ${formatDuration(this.options.deps.clock.now().getTime() - failing.since)}`)
+    for (const resume of failing.waiting) resume()
+  }
+
+  // A store out of reach (a database restart) is ridden out: said once, then every 30 s, and the
+  // worker goes on trying (its heartbeats tell when the store is back). Past `giveUp` it stops, so
+  // that its supervisor restarts it or alerts, rather than retry unseen forever (a database
+  // dropped, a URL gone stale).
+  private storeFailed(error: unknown): void {
+    const { deps, config, onLine } = this.options
+    const now = deps.clock.now().getTime()
+    const said = error instanceof Error ? error.message : String(error)
+    if (!this.failing) {
+      this.failing = { since: now, said: now, waiting: [] }
+      onLine?.(`cannot reach the store: ${said} (trying again every ${formatDuration(config.heartbeatMs)}; the worker stops if it cannot for ${formatDuration(config.giveUpMs)})`)
+      return
+    }
+    const failingFor = now - this.failing.since
+    // Its code is the give-up's own.
+    if (failingFor >= config.giveUpMs) return this.giveUp(said.replace(/^TRB4020: /, ''), failingFor)
+    if (now - this.failing.said < STILL_FAILING_EVERY_MS) return
+    this.failing.said = now
+    onLine?.(`still cannot reach the store, for ${formatDuration(failingFor)}: ${said}`)
+  }
+
+  private giveUp(why: string, failingFor: number): void {
+    if (this.gaveUp || this.stopped) return
+    const { config, onLine } = this.options
+    this.gaveUp = new TributaryError(ErrorCode.StoreUnreachable, `worker ${this.id} could not reach the store for ${formatDuration(failingFor)} (queue({ giveUp }) is ${formatDuration(config.giveUpMs)}), so it stops: ${why}`, {
+      hint: 'Check that PostgreSQL runs and that the URL names the database, then start the worker again (a supervisor restarts it). Its steps went to other workers once its lease lapsed.',
+      retryable: true,
+    })
+    onLine?.(`giving up: ${this.gaveUp.message}`)
+    // Their leases lapsed long ago: other workers took them, and their late results would be refused.
+    for (const step of this.current) step.controller.abort(new CanceledError(step.assetKey))
+    for (const resume of this.failing?.waiting ?? []) resume()
+    void this.stop()
   }
 
   // One job: a place in its pool here, then the attempt claimed (a new fence), run whole, its end recorded under that fence.
@@ -191,9 +257,24 @@ export class QueueWorker {
     if (waiting) this.waiting.delete(waiting)
     try {
       await this.runJob(job, queued)
+    } catch (error) {
+      // The store went out of reach under the step (its end could not be recorded): the job fails
+      // (graphile-worker runs it again later) only once the store is back, or the worker gave up.
+      if (error instanceof TributaryError && error.code === ErrorCode.StoreUnreachable) this.storeFailed(error)
+      await this.storeBack()
+      throw error
     } finally {
       leave()
     }
+    // graphile-worker deletes the job as soon as this returns: not while the store is out of reach.
+    await this.storeBack()
+  }
+
+  // Settles once the store is reachable (at once unless a heartbeat failed since the last written
+  // one), or the worker gave up on it.
+  private storeBack(): Promise<void> {
+    if (!this.failing || this.gaveUp) return Promise.resolve()
+    return new Promise((resolve) => this.failing!.waiting.push(resolve))
   }
 
   private async runJob(job: StepJob, queued: Job): Promise<void> {

@@ -68,7 +68,7 @@ export function openPool(config: PostgresStoreConfig, options: { pipeline?: bool
 export function asStoreError(error: unknown, url: string): unknown {
   const code = (error as { code?: unknown } | null)?.code
   const message = error instanceof Error ? redact(error.message, [url]) : String(error)
-  if (typeof code === 'string' ? CONNECTION_CODES.has(code) || code.startsWith('08') || code === '3D000' || code.startsWith('28') : /connection timeout|timeout expired/i.test(message)) {
+  if (typeof code === 'string' ? unreachable(code, message) : /connection timeout|timeout expired/i.test(message)) {
     return new TributaryError(ErrorCode.StoreUnreachable, `the PostgreSQL store ${redactUrl(url)} cannot be reached: ${message}`, {
       hint: 'Check that PostgreSQL runs, that the database exists and that the URL (from the environment) names it; `pg_isready -h HOST` tells whether the server answers.',
       context: { file: redactUrl(url) },
@@ -81,6 +81,14 @@ export function asStoreError(error: unknown, url: string): unknown {
 
 // Node's socket errors (server down, wrong host) and pg's own connect timeout.
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'EAI_AGAIN'])
+
+// The server's codes for a database out of reach: connection exceptions (08…), no such database
+// (3D000), a login refused (28…), the server shutting down or starting up, or the database dropped
+// under the session (57P…), and a database closed to connections (ALLOW_CONNECTIONS false).
+function unreachable(code: string, message: string): boolean {
+  return CONNECTION_CODES.has(code) || code.startsWith('08') || code === '3D000' || code.startsWith('28') || code.startsWith('57P')
+    || (code === '55000' && /not currently accepting connections/.test(message))
+}
 
 /** Runs `fn` in one transaction on one connection, rolled back if it throws. */
 export async function inTransaction<T>(pool: Pool, fn: (client: Client) => Promise<T>, lockKey?: number): Promise<T> {

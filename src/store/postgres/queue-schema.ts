@@ -4,10 +4,24 @@ import { Logger, runMigrations } from 'graphile-worker'
 // Any fixed number names the lock; this one spells "trbque".
 const QUEUE_MIGRATION_LOCK = 0x747262717565
 
-/** graphile-worker's logger, quiet but for errors (on stderr): the fleet reports through the store. */
+// The same error again within this long (a fetch failing at every poll while the database is down) is not repeated.
+const REPEAT_AFTER_MS = 30_000
+
+/**
+ * graphile-worker's logger, quiet but for errors (on stderr): the fleet reports through the store.
+ * An error said in the last 30 s (numbers aside: "trying again in 134ms") is not said again.
+ */
 export const quietQueueLogger = new Logger(() => (level, message) => {
-  if (level === 'error') process.stderr.write(`graphile-worker: ${message}\n`)
+  if (level !== 'error') return
+  const key = message.replace(/\d+/g, '#')
+  const now = Date.now()
+  if (now - (saidAt.get(key) ?? Number.NEGATIVE_INFINITY) < REPEAT_AFTER_MS) return
+  if (saidAt.size >= 100) saidAt.clear()
+  saidAt.set(key, now)
+  process.stderr.write(`graphile-worker: ${message}\n`)
 })
+// When each error was last said, across every scope graphile-worker derives from the logger.
+const saidAt = new Map<string, number>()
 
 /**
  * Installs or upgrades graphile-worker's schema (`graphile_worker`) in the store's database,

@@ -1,0 +1,121 @@
+// A `tributary worker` whose store goes out of reach: it rides out an outage, saying so once and
+// again when its heartbeat is written, and stops (exit 3, TRB4020) once the store has stayed out
+// of reach for longer than queue({ giveUp }). Real PostgreSQL and real worker processes.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { Tributary } from '../src/instance/tributary.js'
+import { createDatabase, POSTGRES_SERVER, query } from './helpers/postgres-database.js'
+import { startWorker, writeFleetProject } from './helpers/fleet.js'
+import { poll } from './helpers/poll.js'
+import { tempDir } from './helpers/temp-project.js'
+
+const ASSETS = `const assets: AnyNode[] = [defineAsset({ key: 'a', io: 'none', materialize: () => undefined })]`
+
+const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern.source, 'g'))?.length ?? 0
+
+// Closes the database to every new connection and ends the open ones: the store is out of reach.
+async function cutOff(name: string): Promise<void> {
+  await query(`${POSTGRES_SERVER}/postgres`, `ALTER DATABASE ${name} ALLOW_CONNECTIONS false`)
+  await query(`${POSTGRES_SERVER}/postgres`, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [name])
+}
+
+// A step that marks each start (its attempt and a count) and then holds until the test writes `go`.
+const held = (dir: string) => `const dir = ${JSON.stringify(dir)}
+const assets: AnyNode[] = [defineAsset({ key: 'held', io: 'none', async materialize(_inputs, ctx) {
+  const { existsSync, readdirSync, writeFileSync } = await import('node:fs')
+  writeFileSync(dir + '/started-' + readdirSync(dir).filter((f) => f.startsWith('started-')).length, String(ctx.attempt))
+  while (!existsSync(dir + '/go')) await new Promise((resolve) => setTimeout(resolve, 20))
+} })]`
+
+describe('a worker whose store goes out of reach', () => {
+  const cleanups: (() => Promise<void>)[] = []
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
+  })
+
+  test('rides out an outage shorter than queue({ giveUp }): says it once, says when its heartbeat is written again, and goes on beating', async () => {
+    const database = await createDatabase()
+    const { dir, cleanup } = await tempDir('outage-')
+    cleanups.push(database.drop, cleanup)
+    await writeFleetProject(dir, ASSETS, { giveUp: '10m' })
+    const worker = await startWorker(dir, database.url)
+    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
+    await cutOff(database.name)
+    await said(/cannot reach the store: TRB4020: the PostgreSQL store \S+ cannot be reached: database "trb_test_\w+" is not currently accepting connections \(trying again every 250ms; the worker stops if it cannot for 10m 0s\)/)
+    // Out of reach for a few beats more: not said again (it would be after 30 s).
+    const failedGraphileLines = () => count(worker.output.stderr, /graphile-worker: Error occurred fetching jobs/)
+    await poll('the worker\'s queue to fail a fetch', async () => (failedGraphileLines() > 0 ? true : undefined))
+    await query(`${POSTGRES_SERVER}/postgres`, `ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`)
+    await said(/the store is reachable again, after \d+(\.\d)?(ms|s)/)
+    assert.equal(count(worker.output.stderr, /cannot reach the store: /), 1, worker.output.stderr)
+    assert.equal(count(worker.output.stderr, /still cannot reach the store/), 0, worker.output.stderr)
+    // Every poll failed while the database was closed; graphile-worker's error is said once.
+    assert.equal(failedGraphileLines(), 1, worker.output.stderr)
+    assert.equal(worker.child.exitCode, null)
+    const beat = async () => Number((await query<{ at: string }>(database.url, `SELECT heartbeat_at AS at FROM workers WHERE id = $1`, [worker.id]))[0]!.at)
+    const first = await beat()
+    await poll('a later heartbeat', async () => ((await beat()) > first ? true : undefined))
+    worker.child.kill('SIGTERM')
+    assert.deepEqual(await worker.exited, [0, null])
+  })
+
+  test('a step whose end cannot be recorded (the store gone under it) keeps its job until the store is back; it then runs again and the run succeeds, the worker still up', async () => {
+    const database = await createDatabase()
+    const { dir, cleanup } = await tempDir('outage-')
+    // The worker logs in as a role of its own, so the test can shut it out alone: the control plane (this process) stays connected.
+    const role = `trb_test_worker_${randomBytes(4).toString('hex')}`
+    await query(`${POSTGRES_SERVER}/postgres`, `CREATE ROLE ${role} LOGIN SUPERUSER`)
+    cleanups.push(cleanup, async () => {
+      await database.drop()
+      await query(`${POSTGRES_SERVER}/postgres`, `DROP ROLE IF EXISTS ${role}`)
+    })
+    await writeFleetProject(dir, held(dir), { giveUp: '10m' })
+    process.env.TRIBUTARY_DATABASE_URL = database.url
+    const instance = await Tributary.open({ projectDir: dir, settings: { readinessTimeoutMs: 0, readinessPollMs: 10, heartbeatMs: 200 } })
+    cleanups.unshift(() => instance.close())
+    const worker = await startWorker(dir, database.url.replace('//postgres@', `//${role}@`))
+    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
+    const starts = async () => (await readdir(dir)).filter((f) => f.startsWith('started-')).length
+    const run = instance.start()
+    await poll('the step to start', async () => ((await starts()) === 1 ? true : undefined))
+    // Shut the worker out mid-step, then let the step end: its end cannot be recorded.
+    await query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} NOLOGIN`)
+    await query(`${POSTGRES_SERVER}/postgres`, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [role])
+    await writeFile(join(dir, 'go'), '')
+    await said(/cannot reach the store: TRB4020/)
+    // The job is neither completed nor failed meanwhile: it is still in the queue, locked by this worker.
+    const jobs = await query<{ locked_by: string | null }>(database.url, 'SELECT locked_by FROM graphile_worker._private_jobs')
+    assert.equal(jobs.length, 1)
+    assert.notEqual(jobs[0]!.locked_by, null)
+    await query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} LOGIN`)
+    await said(/the store is reachable again, after/)
+    // The failed job runs again (graphile-worker's retry, a few seconds later): the step runs whole again.
+    const result = await run.done
+    assert.equal(result.status, 'succeeded', worker.output.stderr)
+    assert.equal(await starts(), 2)
+    assert.equal(worker.child.exitCode, null, worker.output.stderr)
+    assert.doesNotMatch(worker.output.stderr, /Could not (complete|fail)Jobs|committing seppuku/)
+    worker.child.kill('SIGTERM')
+    assert.deepEqual(await worker.exited, [0, null])
+  })
+
+  test('stops once the store has stayed out of reach past queue({ giveUp }): exit 3, TRB4020 saying why and what to do', async () => {
+    const database = await createDatabase()
+    const { dir, cleanup } = await tempDir('outage-')
+    cleanups.push(database.drop, cleanup)
+    await writeFleetProject(dir, ASSETS, { giveUp: '2s' })
+    const worker = await startWorker(dir, database.url)
+    // Gone for good: dropped under it.
+    await database.drop()
+    const [code] = await worker.exited
+    const { stderr } = worker.output
+    assert.equal(code, 3, stderr)
+    assert.match(stderr, /TRB4020 worker \S+ could not reach the store for \d+(\.\d)?s \(queue\(\{ giveUp \}\) is 2\.0s\), so it stops: the PostgreSQL store \S+ cannot be reached: database "trb_test_\w+" does not exist/)
+    assert.match(stderr, /hint: Check that PostgreSQL runs and that the URL names the database, then start the worker again/)
+    assert.equal(count(stderr, /cannot reach the store: /), 1, stderr)
+    assert.ok(count(stderr, /graphile-worker: Error occurred fetching jobs/) <= 1, stderr)
+  })
+})
