@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import pg from 'pg'
 import { Tributary } from '../src/instance/tributary.js'
 import { createDatabase, POSTGRES_SERVER, query } from './helpers/postgres-database.js'
 import { startWorker, writeFleetProject } from './helpers/fleet.js'
@@ -94,9 +95,10 @@ describe('a worker whose store goes out of reach', () => {
     await said(/the store is reachable again, after/)
     // The failed job runs again (graphile-worker's retry, a few seconds later): the step runs whole again.
     const result = await run.done
-    assert.equal(result.status, 'succeeded', worker.output.stderr)
-    assert.equal(await starts(), 2)
-    assert.equal(worker.child.exitCode, null, worker.output.stderr)
+    const steps = JSON.stringify(await instance.store.listSteps(run.runId))
+    assert.equal(result.status, 'succeeded', `${steps}\n${worker.output.stderr}`)
+    assert.equal(await starts(), 2, steps)
+    assert.equal(worker.child.exitCode, null, `exit ${worker.child.exitCode}: ${worker.output.stderr}`)
     assert.doesNotMatch(worker.output.stderr, /Could not (complete|fail)Jobs|committing seppuku/)
     worker.child.kill('SIGTERM')
     assert.deepEqual(await worker.exited, [0, null])
@@ -117,5 +119,26 @@ describe('a worker whose store goes out of reach', () => {
     assert.match(stderr, /hint: Check that PostgreSQL runs and that the URL names the database, then start the worker again/)
     assert.equal(count(stderr, /cannot reach the store: /), 1, stderr)
     assert.ok(count(stderr, /graphile-worker: Error occurred fetching jobs/) <= 1, stderr)
+  })
+
+  test('a heartbeat that never returns (its connection gone silent, here a lock it waits on) counts against queue({ giveUp }) too: exit 3, TRB4020', async () => {
+    const database = await createDatabase()
+    const { dir, cleanup } = await tempDir('outage-')
+    cleanups.push(database.drop, cleanup)
+    await writeFleetProject(dir, ASSETS, { giveUp: '2s' })
+    const worker = await startWorker(dir, database.url)
+    const blocker = new pg.Client({ connectionString: database.url })
+    await blocker.connect()
+    try {
+      await blocker.query('BEGIN')
+      await blocker.query('LOCK TABLE workers IN ACCESS EXCLUSIVE MODE')
+      await worker.exited
+    } finally {
+      await blocker.end()
+    }
+    const [code] = await worker.exited
+    const { stderr } = worker.output
+    assert.equal(code, 3, stderr)
+    assert.match(stderr, /TRB4020 worker \S+ could not reach the store for \d+(\.\d)?s \(queue\(\{ giveUp \}\) is 2\.0s\), so it stops: its last heartbeat never returned/)
   })
 })

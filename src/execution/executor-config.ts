@@ -19,7 +19,8 @@ export interface QueueExecutorConfig {
   readonly heartbeatMs: number
   /**
    * How long a worker keeps trying to reach its store before it stops (exit 3, TRB4020), so that
-   * whatever supervises it restarts it or alerts, in ms. Default: 300 000.
+   * whatever supervises it restarts it or alerts, in ms. Default: 120 000 (within the few minutes
+   * graphile-worker's local queue keeps trying to give back the jobs it holds).
    */
   readonly giveUpMs: number
 }
@@ -33,19 +34,19 @@ export function pool(): PoolExecutorConfig {
  * Steps go to `tributary worker` processes through a job queue (graphile-worker) in the
  * PostgreSQL store's database. `lease` (Default: '30s'): how long a worker may be silent before
  * another takes its steps; `heartbeat` (Default: '5s'), shorter than the lease; `giveUp`
- * (Default: '5m'), longer than the heartbeat: how long a worker that cannot reach the store keeps
+ * (Default: '2m'), longer than the heartbeat: how long a worker that cannot reach the store keeps
  * trying before it stops. TRB7004 otherwise.
  */
 export function queue(options: { lease?: Duration; heartbeat?: Duration; giveUp?: Duration } = {}): QueueExecutorConfig {
   const leaseMs = options.lease === undefined ? 30_000 : tryParseDuration(options.lease)
   const heartbeatMs = options.heartbeat === undefined ? 5_000 : tryParseDuration(options.heartbeat)
-  const giveUpMs = options.giveUp === undefined ? 300_000 : tryParseDuration(options.giveUp)
+  const giveUpMs = options.giveUp === undefined ? 120_000 : tryParseDuration(options.giveUp)
   if (leaseMs === undefined || leaseMs <= 0) throw invalid(`queue() lease must be a positive duration such as '30s' (got ${JSON.stringify(options.lease)})`, "Leave it out for '30s'.")
   if (heartbeatMs === undefined || heartbeatMs <= 0 || heartbeatMs >= leaseMs) {
     throw invalid(`queue() heartbeat must be a positive duration shorter than the lease (got ${JSON.stringify(options.heartbeat)} for a lease of ${leaseMs} ms)`, 'A heartbeat of a third of the lease or less leaves room for a slow beat.')
   }
   if (giveUpMs === undefined || giveUpMs <= heartbeatMs) {
-    throw invalid(`queue() giveUp must be a duration longer than the heartbeat (got ${JSON.stringify(options.giveUp)} for a heartbeat of ${heartbeatMs} ms)`, "Leave it out for '5m': a worker rides out a database restart and stops only when the store stays out of reach.")
+    throw invalid(`queue() giveUp must be a duration longer than the heartbeat (got ${JSON.stringify(options.giveUp)} for a heartbeat of ${heartbeatMs} ms)`, "Leave it out for '2m': a worker rides out a database restart and stops only when the store stays out of reach.")
   }
   return Object.freeze({ type: 'queue' as const, leaseMs, heartbeatMs, giveUpMs })
 }

@@ -82,6 +82,7 @@ export const ErrorCode = {
   WorkerCodeMismatch: 'TRB7002',
   StaleAttempt: 'TRB7003',
   InvalidQueueConfig: 'TRB7004',
+  QueueFailed: 'TRB7005',
 } as const
 
 /** One of the stable error codes in {@link ErrorCode}. */

@@ -3,6 +3,9 @@ import { Tributary } from '../../instance/tributary.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
 
+// How long a worker that stopped by itself waits for its connections to close before it exits.
+const CLOSE_AFTER_FAILURE_MS = 5000
+
 /** `tributary worker`: one worker of the fleet, taking the project's steps from the queue until stopped. */
 export default defineCommand({
   name: 'worker',
@@ -13,7 +16,7 @@ export default defineCommand({
     'Each takes steps from the job queue in the PostgreSQL store, runs their code in its own worker',
     'processes, publishes, and heartbeats; a worker silent for longer than the lease has its steps taken',
     'by others. SIGINT/SIGTERM: finish the running steps, then exit. A worker that cannot write its',
-    'heartbeat to the store for longer than queue({ giveUp }) (default 5m) exits with 3 (TRB4020), so',
+    'heartbeat to the store for longer than queue({ giveUp }) (default 2m) exits with 3 (TRB4020), so',
     'that its supervisor restarts it or alerts. See docs/scale-out.md.',
     '',
     '  --concurrency n     steps at once in this worker (default: 4)',
@@ -28,6 +31,7 @@ export default defineCommand({
     }
     const instance = await Tributary.open({ projectDir: ctx.projectDir, executor: 'pool', role: 'worker' })
     const log = (line: string) => ctx.err(`${style.dim(new Date().toISOString().slice(11, 19))} ${line}`)
+    let failed = false
     try {
       const worker = await instance.startWorker({ concurrency, pools, onLine: log })
       const stop = () => {
@@ -39,12 +43,17 @@ export default defineCommand({
       log(`worker ${worker.id} started for ${instance.project.name}: concurrency ${concurrency}${Object.keys(pools).length > 0 ? `, pools ${JSON.stringify(pools)}` : ''}`)
       await worker.done
       await worker.stop()
-      // Stopped by itself (its store out of reach past queue({ giveUp })): exit 3 with why.
-      if (worker.failure) throw worker.failure
+      // Stopped by itself (its store out of reach past queue({ giveUp }), its queue failed): exit 3 with why.
+      if (worker.failure) {
+        failed = true
+        throw worker.failure
+      }
       log('worker stopped')
       return Exit.Ok
     } finally {
-      await instance.close()
+      // A worker that gave up does not wait long on connections that may never answer.
+      const closing = instance.close()
+      await (failed ? Promise.race([closing.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_AFTER_FAILURE_MS).unref())]) : closing)
     }
   },
 })

@@ -80,11 +80,17 @@ export class QueueWorker {
   // Since when the store is out of reach (database time is too: this process's clock), when that was
   // last said, and the jobs waiting for it to be back before graphile-worker completes them.
   private failing: { readonly since: number; said: number; readonly waiting: (() => void)[] } | undefined
+  // When a heartbeat was last written (or the worker started): a beat that never returns (a
+  // connection gone silent) counts against giveUp too.
+  private reached: number
   private gaveUp: TributaryError | undefined
+  private queueFailed: unknown
+  private stopping: Promise<void> | undefined
 
   private constructor(private readonly options: QueueWorkerOptions) {
     this.id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
     this.gate = new PoolGate(options.pools ?? {})
+    this.reached = options.deps.clock.now().getTime()
   }
 
   /** Registers the worker, then starts taking jobs; resolves once it listens for them. */
@@ -101,6 +107,11 @@ export class QueueWorker {
       void worker.heartbeat()
     })
     events.on('localQueue:returnJobs', ({ jobs }: { jobs: readonly unknown[] }) => wakeForReturned(options.deps.clock, options.queue, jobs.length))
+    // The queue's runner ends by itself on a failure it cannot recover from (a job it could not
+    // complete, fail or give back): said as the worker's own failure, not as a clean stop.
+    events.on('pool:fatalError', ({ error }: { error: unknown }) => {
+      worker.queueFailed ??= error
+    })
     worker.runner = await run({
       connectionString: queueConnection(options.url),
       concurrency: worker.concurrency,
@@ -138,30 +149,36 @@ export class QueueWorker {
   }
 
   /**
-   * Why the worker stopped by itself, if it did: its heartbeats failed for longer than
-   * `queue({ giveUp })` (TRB4020). Its steps went to other workers once its lease lapsed.
+   * Why the worker stopped by itself, if it did: its store out of reach for longer than
+   * `queue({ giveUp })` (TRB4020; its steps went to other workers once its lease lapsed), or the
+   * job queue's runner ended on a failure of its own (TRB7005), the first said.
    */
   get failure(): TributaryError | undefined {
-    return this.gaveUp
+    if (this.gaveUp || this.queueFailed === undefined) return this.gaveUp
+    const why = this.queueFailed instanceof Error ? this.queueFailed.message : String(this.queueFailed)
+    return new TributaryError(ErrorCode.QueueFailed, `worker ${this.id} stopped: its job queue (graphile-worker) failed and ended: ${why}`, {
+      hint: 'Start the worker again (a supervisor restarts it): the jobs it held go back to the queue once its lease lapses. If it recurs, check the database and the network between them.',
+      retryable: true,
+    })
   }
 
-  /**
-   * Settles when the worker stopped (stop(), the queue's runner ending, or giving up). After giving
-   * up it resolves (see failure): the queue's own failure to end its jobs is part of it.
-   */
+  /** Settles when the worker stopped (stop(), the queue's runner ending, or giving up); see failure for why. */
   get done(): Promise<void> {
-    return this.runner?.promise.then(() => undefined, (error: unknown) => {
-      if (!this.gaveUp) throw error
-    }) ?? Promise.resolve()
+    return this.runner?.promise.then(() => undefined, () => undefined) ?? Promise.resolve()
   }
 
   /** Stops taking jobs, lets running steps finish, and marks the worker stopped in the store. */
-  async stop(): Promise<void> {
-    if (this.stopped) return
+  stop(): Promise<void> {
     this.stopped = true
+    return (this.stopping ??= this.stopNow())
+  }
+
+  private async stopNow(): Promise<void> {
     // Beating until the running steps finished: they stay listed, and kept ones are not enqueued for others.
     await this.runner?.stop().catch(() => undefined)
     this.stopBeat?.()
+    // Given up on the store: a beat still out may never return, and the store would not take the stop.
+    if (this.gaveUp) return
     await this.beating
     await this.expiring
     await this.options.queue.stopWorker(this.id).catch(() => undefined)
@@ -170,6 +187,9 @@ export class QueueWorker {
   // A beat on the clock also looks for lost workers; a beat saying this worker is idle again (up to
   // once per step on a fast graph) does not scan the queue's locks.
   private async timedBeat(): Promise<void> {
+    // A beat still out (its connection gone silent) is not waited for to judge how long it has been.
+    const silentFor = this.options.deps.clock.now().getTime() - this.reached
+    if (this.beating && silentFor >= this.options.config.giveUpMs) this.giveUp('its last heartbeat never returned', silentFor)
     await this.heartbeat()
     // One look at a time, and stop() waits for it: never a look on a closed pool. None while the store is out of reach.
     if (this.stopped || this.expiring || this.failing) return
@@ -205,6 +225,7 @@ export class QueueWorker {
   // A heartbeat written: the store is reachable (again).
   private storeReached(): void {
     const { failing } = this
+    this.reached = this.options.deps.clock.now().getTime()
     if (!failing) return
     this.failing = undefined
     this.options.onLine?.(`the store is reachable again, after ${formatDuration(this.options.deps.clock.now().getTime() - failing.since)}`)
@@ -233,7 +254,8 @@ export class QueueWorker {
   }
 
   private giveUp(why: string, failingFor: number): void {
-    if (this.gaveUp || this.stopped) return
+    // Also while stopping: a stop waits for its jobs, and those for the store.
+    if (this.gaveUp) return
     const { config, onLine } = this.options
     this.gaveUp = new TributaryError(ErrorCode.StoreUnreachable, `worker ${this.id} could not reach the store for ${formatDuration(failingFor)} (queue({ giveUp }) is ${formatDuration(config.giveUpMs)}), so it stops: ${why}`, {
       hint: 'Check that PostgreSQL runs and that the URL names the database, then start the worker again (a supervisor restarts it). Its steps went to other workers once its lease lapsed.',
@@ -258,9 +280,11 @@ export class QueueWorker {
     try {
       await this.runJob(job, queued)
     } catch (error) {
-      // The store went out of reach under the step (its end could not be recorded): the job fails
+      // The store went out of reach under the step (its end could not be recorded)? A beat started
+      // now tells (not one already out, which may have been answered before): the job fails
       // (graphile-worker runs it again later) only once the store is back, or the worker gave up.
-      if (error instanceof TributaryError && error.code === ErrorCode.StoreUnreachable) this.storeFailed(error)
+      await this.beating
+      await this.heartbeat()
       await this.storeBack()
       throw error
     } finally {

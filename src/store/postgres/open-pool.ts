@@ -54,6 +54,8 @@ export function openPool(config: PostgresStoreConfig, options: { pipeline?: bool
     max: config.poolSize,
     statement_timeout: config.statementTimeoutMs,
     connectionTimeoutMillis: 10_000,
+    // A connection whose peer went silent (a failover, a cut network) is found by TCP keepalives, not after the kernel's 15 minutes.
+    keepAlive: true,
     types,
   })
   // An idle connection the server drops (a restart, a failover) must not crash the process; the next query reconnects.
@@ -68,7 +70,7 @@ export function openPool(config: PostgresStoreConfig, options: { pipeline?: bool
 export function asStoreError(error: unknown, url: string): unknown {
   const code = (error as { code?: unknown } | null)?.code
   const message = error instanceof Error ? redact(error.message, [url]) : String(error)
-  if (typeof code === 'string' ? unreachable(code, message) : /connection timeout|timeout expired/i.test(message)) {
+  if (typeof code === 'string' ? unreachable(code, message) : /connection timeout|timeout expired/i.test(message) || CONNECTION_ENDED.test(message)) {
     return new TributaryError(ErrorCode.StoreUnreachable, `the PostgreSQL store ${redactUrl(url)} cannot be reached: ${message}`, {
       hint: 'Check that PostgreSQL runs, that the database exists and that the URL (from the environment) names it; `pg_isready -h HOST` tells whether the server answers.',
       context: { file: redactUrl(url) },
@@ -89,6 +91,9 @@ function unreachable(code: string, message: string): boolean {
   return CONNECTION_CODES.has(code) || code.startsWith('08') || code === '3D000' || code.startsWith('28') || code.startsWith('57P')
     || (code === '55000' && /not currently accepting connections/.test(message))
 }
+
+// pg's own errors for a connection that ended under a query (no code): a proxy restarted, a backend killed.
+const CONNECTION_ENDED = /Connection terminated|not queryable|connection error/i
 
 /** Runs `fn` in one transaction on one connection, rolled back if it throws. */
 export async function inTransaction<T>(pool: Pool, fn: (client: Client) => Promise<T>, lockKey?: number): Promise<T> {
