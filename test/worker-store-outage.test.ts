@@ -141,4 +141,26 @@ describe('a worker whose store goes out of reach', () => {
     assert.equal(code, 3, stderr)
     assert.match(stderr, /TRB4020 worker \S+ could not reach the store for \d+(\.\d)?s \(queue\(\{ giveUp \}\) is 2\.0s\), so it stops: its last heartbeat never returned/)
   })
+
+  test('a worker whose job queue fails by itself (a finished job it cannot delete) exits 3 with TRB7005, not as a clean stop', async () => {
+    const database = await createDatabase()
+    const { dir, cleanup } = await tempDir('outage-')
+    cleanups.push(database.drop, cleanup)
+    await writeFleetProject(dir, ASSETS)
+    process.env.TRIBUTARY_DATABASE_URL = database.url
+    const instance = await Tributary.open({ projectDir: dir, settings: { readinessTimeoutMs: 0, readinessPollMs: 10, heartbeatMs: 200 } })
+    cleanups.unshift(() => instance.close())
+    const worker = await startWorker(dir, database.url)
+    // graphile-worker deletes a finished job; here the database refuses, so its runner ends on that failure.
+    await query(database.url, `CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`)
+    await query(database.url, `CREATE TRIGGER refuse_delete BEFORE DELETE ON graphile_worker._private_jobs FOR EACH ROW EXECUTE FUNCTION refuse_delete()`)
+    const result = await instance.materialize()
+    // The step's end was recorded before: the run succeeded.
+    assert.equal(result.status, 'succeeded')
+    const [code] = await worker.exited
+    const { stderr } = worker.output
+    assert.equal(code, 3, stderr)
+    assert.match(stderr, /TRB7005 worker \S+ stopped: its job queue \(graphile-worker\) failed and ended: .*refused by the test/)
+    assert.doesNotMatch(stderr, /worker stopped\n/)
+  })
 })
