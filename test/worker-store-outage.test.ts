@@ -17,6 +17,13 @@ const ASSETS = `const assets: AnyNode[] = [defineAsset({ key: 'a', io: 'none', m
 
 const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern.source, 'g'))?.length ?? 0
 
+// graphile-worker's lines said more than once (numbers aside, as its logger compares them): none
+// within 30 s, however often its polls fail the same way.
+const repeated = (stderr: string) => {
+  const lines = stderr.split('\n').filter((line) => line.startsWith('graphile-worker: ')).map((line) => line.replace(/\d+/g, '#'))
+  return lines.filter((line, i) => lines.indexOf(line) !== i)
+}
+
 // Closes the database to every new connection and ends the open ones: the store is out of reach.
 async function cutOff(name: string): Promise<void> {
   await query(`${POSTGRES_SERVER}/postgres`, `ALTER DATABASE ${name} ALLOW_CONNECTIONS false`)
@@ -61,14 +68,13 @@ describe('a worker whose store goes out of reach', () => {
     await cutOff(database.name)
     await said(/cannot reach the store: TRB4020: the PostgreSQL store \S+ cannot be reached: database "trb_test_\w+" is not currently accepting connections \(trying again every 250ms; the worker stops if it cannot for 10m 0s\)/)
     // Out of reach for a few beats more: not said again (it would be after 30 s).
-    const failedGraphileLines = () => count(worker.output.stderr, /graphile-worker: Error occurred fetching jobs/)
-    await poll('the worker\'s queue to fail a fetch', async () => (failedGraphileLines() > 0 ? true : undefined))
+    await said(/graphile-worker: Error occurred fetching jobs.*not currently accepting connections/)
     await query(`${POSTGRES_SERVER}/postgres`, `ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`)
     await said(/the store is reachable again, after \d+(\.\d)?(ms|s)/)
     assert.equal(count(worker.output.stderr, /cannot reach the store: /), 1, worker.output.stderr)
     assert.equal(count(worker.output.stderr, /still cannot reach the store/), 0, worker.output.stderr)
-    // Every poll failed while the database was closed; graphile-worker's error is said once.
-    assert.equal(failedGraphileLines(), 1, worker.output.stderr)
+    // Every poll failed while the database was closed; each of graphile-worker's errors is said once.
+    assert.deepEqual(repeated(worker.output.stderr), [], worker.output.stderr)
     assert.equal(worker.child.exitCode, null)
     const beat = async () => Number((await query<{ at: string }>(database.url, `SELECT heartbeat_at AS at FROM workers WHERE id = $1`, [worker.id]))[0]!.at)
     const first = await beat()
@@ -126,7 +132,7 @@ describe('a worker whose store goes out of reach', () => {
     assert.match(stderr, /TRB4020 worker \S+ could not reach the store for \d+(\.\d)?s \(queue\(\{ giveUp \}\) is 2\.0s\), so it stops: (the PostgreSQL store \S+ cannot be reached: database "trb_test_\w+" does not exist|its last heartbeat never returned)/)
     assert.match(stderr, /hint: Check that PostgreSQL runs and that the URL names the database, then start the worker again/)
     assert.ok(count(stderr, /cannot reach the store: /) <= 1, stderr)
-    assert.ok(count(stderr, /graphile-worker: Error occurred fetching jobs/) <= 1, stderr)
+    assert.deepEqual(repeated(stderr), [], stderr)
   })
 
   test('a heartbeat that never returns (its connection gone silent, here a lock it waits on) counts against queue({ giveUp }) too: exit 3, TRB4020', async () => {

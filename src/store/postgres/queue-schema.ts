@@ -8,20 +8,25 @@ const QUEUE_MIGRATION_LOCK = 0x747262717565
 const REPEAT_AFTER_MS = 30_000
 
 /**
- * graphile-worker's logger, quiet but for errors (on stderr): the fleet reports through the store.
- * An error said in the last 30 s (numbers aside: "trying again in 134ms") is not said again.
+ * A logger for graphile-worker, quiet but for errors (each a line to `write`): the fleet reports
+ * through the store. An error said in the last 30 s on `now` (numbers aside: "trying again in
+ * 134ms") is not said again, across every scope graphile-worker derives from the logger.
  */
-export const quietQueueLogger = new Logger(() => (level, message) => {
-  if (level !== 'error') return
-  const key = message.replace(/\d+/g, '#')
-  const now = Date.now()
-  if (now - (saidAt.get(key) ?? Number.NEGATIVE_INFINITY) < REPEAT_AFTER_MS) return
-  if (saidAt.size >= 100) saidAt.clear()
-  saidAt.set(key, now)
-  process.stderr.write(`graphile-worker: ${message}\n`)
-})
-// When each error was last said, across every scope graphile-worker derives from the logger.
-const saidAt = new Map<string, number>()
+export function queueLogger(write: (line: string) => void, now: () => number = Date.now): Logger {
+  const saidAt = new Map<string, number>()
+  return new Logger(() => (level, message) => {
+    if (level !== 'error') return
+    const key = message.replace(/\d+/g, '#')
+    const at = now()
+    if (at - (saidAt.get(key) ?? Number.NEGATIVE_INFINITY) < REPEAT_AFTER_MS) return
+    if (saidAt.size >= 100) saidAt.clear()
+    saidAt.set(key, at)
+    write(`graphile-worker: ${message}\n`)
+  })
+}
+
+/** graphile-worker's logger in every process: its errors on stderr (see queueLogger). */
+export const quietQueueLogger = queueLogger((line) => process.stderr.write(line))
 
 /**
  * Installs or upgrades graphile-worker's schema (`graphile_worker`) in the store's database,
