@@ -120,6 +120,22 @@ describe('a worker whose store goes out of reach', () => {
     assert.deepEqual(await worker.exited, [0, null])
   })
 
+  test('a store that answers but refuses the heartbeat (read-only, as after a failover) is said as such, and when it takes it again', async () => {
+    const { database, dir } = await project(ASSETS, '10m')
+    const worker = await startWorker(dir, database.url)
+    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
+    // The server's refusal, as a read-only server words it, raised by a trigger on the worker's own row.
+    await query(database.url, `CREATE FUNCTION read_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'cannot execute UPDATE in a read-only transaction' USING ERRCODE = '25006'; END $$`)
+    await query(database.url, `CREATE TRIGGER read_only BEFORE INSERT OR UPDATE ON workers FOR EACH ROW EXECUTE FUNCTION read_only()`)
+    await said(/cannot write its heartbeat to the store: cannot execute UPDATE in a read-only transaction \(trying again every 250ms; the worker stops if it cannot for 10m 0s\)/)
+    await query(database.url, 'DROP TRIGGER read_only ON workers')
+    await said(/the store is reachable again, after/)
+    assert.doesNotMatch(worker.output.stderr, /cannot reach the store/)
+    worker.child.kill('SIGTERM')
+    assert.deepEqual(await worker.exited, [0, null])
+  })
+
   test('stops once the store has stayed out of reach past queue({ giveUp }): exit 3, TRB4020 saying why and what to do', async () => {
     const { database, dir } = await project(ASSETS, '2s')
     const worker = await startWorker(dir, database.url)

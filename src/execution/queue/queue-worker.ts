@@ -240,9 +240,11 @@ export class QueueWorker {
     const { deps, config, onLine } = this.options
     const now = deps.clock.now().getTime()
     const said = error instanceof Error ? error.message : String(error)
+    // Out of reach, or reached but refusing the beat (a read-only server after a failover, a privilege): said as it is.
+    const what = error instanceof TributaryError && error.code === ErrorCode.StoreUnreachable ? 'reach the store' : 'write its heartbeat to the store'
     if (!this.failing) {
       this.failing = { since: now, said: now, waiting: [] }
-      onLine?.(`cannot reach the store: ${said} (trying again every ${formatDuration(config.heartbeatMs)}; the worker stops if it cannot for ${formatDuration(config.giveUpMs)})`)
+      onLine?.(`cannot ${what}: ${said} (trying again every ${formatDuration(config.heartbeatMs)}; the worker stops if it cannot for ${formatDuration(config.giveUpMs)})`)
       return
     }
     const failingFor = now - this.failing.since
@@ -250,7 +252,7 @@ export class QueueWorker {
     if (failingFor >= config.giveUpMs) return this.giveUp(said.replace(/^TRB4020: /, ''), failingFor)
     if (now - this.failing.said < STILL_FAILING_EVERY_MS) return
     this.failing.said = now
-    onLine?.(`still cannot reach the store, for ${formatDuration(failingFor)}: ${said}`)
+    onLine?.(`still cannot ${what}, for ${formatDuration(failingFor)}: ${said}`)
   }
 
   private giveUp(why: string, failingFor: number): void {
