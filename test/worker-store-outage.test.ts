@@ -98,11 +98,16 @@ describe('a worker whose store goes out of reach', () => {
     const starts = async () => (await readdir(dir)).filter((f) => f.startsWith('started-')).length
     const run = instance.start()
     await poll('the step to start', async () => ((await starts()) === 1 ? true : undefined))
-    // Shut the worker out mid-step, then let the step end: its end cannot be recorded.
+    // Shut the worker out mid-step (no session of its role left, none to be opened), and only once
+    // it knows, let the step end: its end cannot be recorded.
     await query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} NOLOGIN`)
-    await query(`${POSTGRES_SERVER}/postgres`, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [role])
-    await writeFile(join(dir, 'go'), '')
+    await poll('every session of the worker\'s role to end', async () => {
+      const [row] = await query<{ n: number }>(`${POSTGRES_SERVER}/postgres`, `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1`, [role])
+      return row!.n === 0 ? true : undefined
+    })
     await said(/cannot reach the store: TRB4020/)
+    await writeFile(join(dir, 'go'), '')
+    await said(/held \(run \S+, attempt 1\) could not be recorded: TRB4020/)
     // The job is neither completed nor failed meanwhile: it is still in the queue, locked by this worker.
     const jobs = await query<{ locked_by: string | null }>(database.url, 'SELECT locked_by FROM graphile_worker._private_jobs')
     assert.equal(jobs.length, 1)

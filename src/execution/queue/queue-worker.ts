@@ -282,6 +282,7 @@ export class QueueWorker {
     try {
       await this.runJob(job, queued)
     } catch (error) {
+      this.options.onLine?.(`${job.assetKey} (run ${job.runId}, attempt ${job.attempt}) could not be recorded: ${error instanceof Error ? error.message : String(error)}`)
       // The store went out of reach under the step (its end could not be recorded)? A beat started
       // now tells (not one already out, which may have been answered before): the job fails
       // (graphile-worker runs it again later) only once the store is back, or the worker gave up.
