@@ -228,7 +228,7 @@ export class QueueWorker {
     this.reached = this.options.deps.clock.now().getTime()
     if (!failing) return
     this.failing = undefined
-    this.options.onLine?.(`the store is reachable again, after ${formatDuration(this.options.deps.clock.now().getTime() - failing.since)}`)
+    this.options.onLine?.(`the store is reachable again, after ${formatDuration(this.reached - failing.since)}`)
     for (const resume of failing.waiting) resume()
   }
 
