@@ -125,6 +125,39 @@ describe('a worker whose store goes out of reach', () => {
     assert.deepEqual(await worker.exited, [0, null])
   })
 
+  test('a stop asked while a finished step waits for the store ends once the worker gives up on it (exit 3, TRB4020), not never; giving up stops it a second time, harmlessly', async () => {
+    const role = `trb_test_worker_${randomBytes(4).toString('hex')}`
+    await query(`${POSTGRES_SERVER}/postgres`, `CREATE ROLE ${role} LOGIN SUPERUSER`)
+    cleanups.push(async () => {
+      await query(`${POSTGRES_SERVER}/postgres`, `DROP ROLE IF EXISTS ${role}`)
+    })
+    const { database, dir } = await project(held, '10s')
+    const instance = await controlPlane(dir, database.url)
+    const worker = await startWorker(dir, database.url.replace('//postgres@', `//${role}@`))
+    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
+    instance.start()
+    await poll('the step to start', async () => ((await readdir(dir)).some((f) => f.startsWith('started-')) ? true : undefined))
+    await query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} NOLOGIN`)
+    await poll('every session of the worker\'s role to end', async () => {
+      const [row] = await query<{ n: number }>(`${POSTGRES_SERVER}/postgres`, `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1`, [role])
+      return row!.n === 0 ? true : undefined
+    })
+    await said(/cannot reach the store: TRB4020/)
+    await writeFile(join(dir, 'go'), '')
+    await said(/held \(run \S+, attempt 1\) could not be recorded: TRB4020/)
+    // The stop waits for the step's job, which waits for the store: until the worker gives up on it.
+    worker.child.kill('SIGTERM')
+    await said(/stopping: finishing running steps/)
+    const [code] = await worker.exited
+    const { stderr } = worker.output
+    assert.equal(code, 3, stderr)
+    assert.match(stderr, /giving up: TRB4020: worker \S+ could not reach the store for \d+(\.\d)?s \(queue\(\{ giveUp \}\) is 10\.0s\), so it stops/)
+    assert.equal(count(stderr, /giving up: /), 1, stderr)
+    assert.doesNotMatch(stderr, /unhandled|Could not (complete|fail)Jobs|committing seppuku/i)
+    // graphile-worker's report of the job it could not fail is a line, not a stack trace.
+    assert.doesNotMatch(stderr, /^\s+at /m, stderr)
+  })
+
   test('a store that answers but refuses the heartbeat (read-only, as after a failover) is said as such, and when it takes it again', async () => {
     const { database, dir } = await project(ASSETS, '10m')
     const worker = await startWorker(dir, database.url)

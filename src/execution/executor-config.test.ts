@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { defineAsset } from '../model/asset.js'
 import { TributaryError } from '../model/errors.js'
-import { defineProject } from '../model/project.js'
+import { defineProject, duckdb } from '../model/project.js'
 import { postgres, sqlite } from '../store/store-config.js'
 import { pool, queue } from './executor-config.js'
 import { checkQueueStore } from './queue/step-queue-of.js'
@@ -22,4 +22,19 @@ test('executor: queue() needs the PostgreSQL store (TRB7001), checked before any
   assert.throws(() => checkQueueStore(defineProject({ name: 'p', assets, executor: queue(), store: sqlite() })), /TRB7001/)
   checkQueueStore(defineProject({ name: 'p', assets, executor: queue(), store: postgres({ url: 'postgres://u@h:5432/db' }) }))
   checkQueueStore(defineProject({ name: 'p', assets }))
+})
+
+test('an option the factory does not take is refused with its likely name: queue() TRB7004, postgres() TRB1050, duckdb() TRB5022', () => {
+  const refuses = (make: () => unknown, code: string, message: RegExp, hint: RegExp) => assert.throws(make, (error: unknown) => {
+    assert.ok(error instanceof TributaryError && error.code === code, String(error))
+    assert.match(error.message, message)
+    assert.match(error.hint ?? '', hint)
+    return true
+  })
+  refuses(() => queue({ leaseTime: '10s' } as never), 'TRB7004', /queue\(\) sets leaseTime, which it does not take \(did you mean lease\?\)/, /it takes lease, heartbeat, giveUp\./)
+  refuses(() => postgres({ url: 'postgres://u@h:5432/db', poolsize: 5 } as never), 'TRB1050', /postgres\(\) sets poolsize.*did you mean poolSize\?/, /Rename it to poolSize/)
+  // Checked before the url, so the environment variable's value never gets near the message.
+  refuses(() => postgres({ url: undefined, statement_timeout: '5s' } as never), 'TRB1050', /sets statement_timeout.*did you mean statementTimeout\?/, /url, poolSize, statementTimeout, schema/)
+  refuses(() => duckdb({ file: 'w.duckdb' } as never), 'TRB5022', /duckdb\(\) sets file, which it does not take/, /it takes path\./)
+  assert.deepEqual(duckdb({ path: 'w.duckdb' }), { type: 'duckdb', path: 'w.duckdb' })
 })

@@ -1,6 +1,7 @@
 import type { Duration } from '../model/duration.js'
 import { tryParseDuration } from '../model/duration.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
+import { unknownOption } from '../model/unknown-fields.js'
 
 /** Where steps run: chosen in the project config by `pool()` (default) or `queue()`. */
 export type ExecutorConfig = PoolExecutorConfig | QueueExecutorConfig
@@ -30,6 +31,9 @@ export function pool(): PoolExecutorConfig {
   return Object.freeze({ type: 'pool' as const })
 }
 
+type QueueOptions = { lease?: Duration; heartbeat?: Duration; giveUp?: Duration }
+const QUEUE_OPTIONS = { lease: true, heartbeat: true, giveUp: true } as const satisfies Record<keyof QueueOptions, true>
+
 /**
  * Steps go to `tributary worker` processes through a job queue (graphile-worker) in the
  * PostgreSQL store's database. `lease` (Default: '30s'): how long a worker may be silent before
@@ -37,7 +41,9 @@ export function pool(): PoolExecutorConfig {
  * (Default: '2m'), longer than the heartbeat: how long a worker that cannot reach the store keeps
  * trying before it stops. TRB7004 otherwise.
  */
-export function queue(options: { lease?: Duration; heartbeat?: Duration; giveUp?: Duration } = {}): QueueExecutorConfig {
+export function queue(options: QueueOptions = {}): QueueExecutorConfig {
+  const unknown = unknownOption('queue', options, QUEUE_OPTIONS)
+  if (unknown) throw invalid(unknown.message, unknown.hint)
   const leaseMs = options.lease === undefined ? 30_000 : tryParseDuration(options.lease)
   const heartbeatMs = options.heartbeat === undefined ? 5_000 : tryParseDuration(options.heartbeat)
   const giveUpMs = options.giveUp === undefined ? 120_000 : tryParseDuration(options.giveUp)

@@ -4,6 +4,7 @@ import { notNull, relationships, rowCount, unique } from '../checks/builtins.js'
 import { defineAsset, sqlAsset, type AnyNode } from '../model/asset.js'
 import { DefinitionError, ErrorCode, type ErrorCodeValue } from '../model/errors.js'
 import { defineProject, type ProjectSpec } from '../model/project.js'
+import { defineSchedule, fileSensor } from '../model/automation.js'
 import { defineSource, files, table } from '../model/source.js'
 import { buildGraph, buildGraphOrThrow } from './build-graph.js'
 
@@ -480,4 +481,45 @@ test('TRB1016 / TRB1007: invalid project settings are reported', () => {
   const asset = sqlAsset({ key: 'marts/a', sql: 'select 1 as x' })
   const { problems } = buildGraph(defineProject({ name: 'p', assets: [asset], concurrency: 0, pools: { db: 1.5 }, readinessTimeout: 'soon' }))
   assert.deepEqual(problems.map((p) => p.code).sort(), ['TRB1007', 'TRB1016', 'TRB1016'])
+})
+
+test('TRB1019: a field a definition does not take is named, with the likely one, in assets, sources, the project, schedules and sensors', () => {
+  const orders = defineAsset({ key: 'raw/orders', materialize: noop })
+  const problems = problemsOf([
+    orders,
+    // Dagster's spelling of inputs: without the check, revenue would run with no upstream.
+    defineAsset({ key: 'marts/revenue', deps: [orders.key], materialize: noop } as never),
+    defineAsset({ key: 'marts/costs', ins: { orders }, freshnes: { maxAge: '1h' }, retry: { attemps: 3 }, materialize: noop } as never),
+    sqlAsset({ key: 'marts/margin', sql: 'select * from raw.orders', query: 'select 1' } as never),
+    defineSource({ key: 'landing/files', observe: files('landing/*.csv'), freshness: { maxAge: '1h', timeZone: 'UTC' } } as never),
+  ], {
+    concurency: 2,
+    schedules: [{ ...defineSchedule({ name: 'nightly', cron: '0 5 * * *' }), tz: 'UTC' }],
+    sensors: [{ ...fileSensor({ name: 'drops', pattern: 'landing/*.csv', selection: '' }), glob: '*.csv' }],
+  } as never)
+  assert.deepEqual(codes(problems), Array(8).fill(ErrorCode.UnknownDefinitionField))
+  const deps = one(problems, ErrorCode.UnknownDefinitionField, 'marts/revenue', /asset marts\/revenue sets deps, which it does not take \(did you mean ins\?\)/)
+  assert.match(deps.hint!, /ins: \{ orders, customers \}/)
+  one(problems, ErrorCode.UnknownDefinitionField, 'marts/costs', /asset marts\/costs sets freshnes.*did you mean freshness\?/)
+  const retry = one(problems, ErrorCode.UnknownDefinitionField, 'marts/costs', /retry of marts\/costs sets attemps.*did you mean attempts\?/)
+  assert.match(retry.hint!, /Rename it to attempts, or remove it; it takes attempts, initialDelay, factor, maxDelay, jitter, retryOn\./)
+  one(problems, ErrorCode.UnknownDefinitionField, 'marts/margin', /SQL asset marts\/margin sets query.*did you mean sql\?/)
+  one(problems, ErrorCode.UnknownDefinitionField, 'landing/files', /freshness of landing\/files sets timeZone.*did you mean timezone\?/)
+  const project = one(problems, ErrorCode.UnknownDefinitionField, undefined, /defineProject sets concurency.*did you mean concurrency\?/)
+  assert.doesNotMatch(project.hint!, /\btype\b/, 'the field the define function sets is not offered')
+  const schedule = one(problems, ErrorCode.UnknownDefinitionField, undefined, /schedule nightly sets tz, which it does not take$/)
+  assert.match(schedule.hint!, /^Remove it; it takes name, cron, timezone,/)
+  one(problems, ErrorCode.UnknownDefinitionField, undefined, /sensor drops sets glob/)
+})
+
+test('TRB1019: a valid project written with every field is not refused', () => {
+  const orders = defineSource({ key: 'landing/orders', owner: 'team:a', description: 'd', group: 'g', tags: ['t'], kind: 'file', freshness: { maxAge: '1h', deadline: '07:00', timezone: 'UTC' }, checks: [], observe: files('landing/*.csv') })
+  const { problems } = build([
+    orders,
+    defineAsset({
+      key: 'raw/orders', ins: { orders }, io: 'table', retry: { attempts: 2, initialDelay: '1s', factor: 2, maxDelay: '1m', jitter: 0.1, retryOn: () => true },
+      timeout: '1m', version: '1', readinessTimeout: '1m', partitionColumn: 'partition_key', partitionMappings: {}, materialize: noop,
+    }),
+  ], { concurrency: 2, pools: {}, readinessTimeout: '1m', readinessPollInterval: '1s', stepTimeout: '1h', stateDir: '.tributary', schedules: [defineSchedule({ name: 'n', cron: '0 5 * * *' })], remediation: { maxAttempts: 1 }, workers: {} })
+  assert.deepEqual(problems.map((p) => p.message), [])
 })

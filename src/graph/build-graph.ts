@@ -6,6 +6,8 @@ import { deadlineProblem, isValidTimezone } from '../model/freshness.js'
 import type { ProjectDefinition } from '../model/project.js'
 import { contractProblems } from '../model/contract.js'
 import { validateDeployment } from '../model/deployment.js'
+import { describeUnknownField } from '../model/unknown-fields.js'
+import { unknownNodeFields, unknownProjectFields } from './known-fields.js'
 import { analyzerFor, type AnalyzeOptions } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
 import { findCycle } from './cycle.js'
@@ -36,6 +38,10 @@ export function buildGraph(project: ProjectDefinition, options: AnalyzeOptions =
     problem(ErrorCode.InvalidDefinition, undefined, 'the config does not export a project', "Make tributary.config.ts `export default defineProject({ name, assets })`.")
     return { graph: undefined, problems }
   }
+  for (const unknown of unknownProjectFields(project)) {
+    const { message, hint } = describeUnknownField(unknown)
+    problem(ErrorCode.UnknownDefinitionField, undefined, message, hint)
+  }
   validateSettings(project, problem)
   validateSchedules(project, problem)
   validateDeployment(project, problem)
@@ -54,6 +60,10 @@ export function buildGraph(project: ProjectDefinition, options: AnalyzeOptions =
       continue
     }
     byKey.set(def.key, def)
+    for (const unknown of unknownNodeFields(def)) {
+      const { message, hint } = describeUnknownField(unknown)
+      problem(ErrorCode.UnknownDefinitionField, def.key, message, hint)
+    }
   }
 
   const relationIndex = new Map<string, string>()

@@ -1,6 +1,6 @@
 import { ErrorCode, SelectionError } from '../model/errors.js'
 import type { AssetGraph, GraphNode } from './asset-graph.js'
-import { closest } from './similar.js'
+import { closest } from '../model/similar.js'
 import { starMatch } from './star-match.js'
 
 const ATTRIBUTES = ['tag', 'owner', 'group', 'kind'] as const

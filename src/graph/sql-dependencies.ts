@@ -3,7 +3,7 @@ import { DefinitionError, ErrorCode, type ErrorCodeValue } from '../model/errors
 import { bindPartitionParams } from '../sql/partition-params.js'
 import { analyzeStatements, refusalError, type AnalyzeOptions } from '../sql/referenced-tables.js'
 import type { AssetGraph } from './asset-graph.js'
-import { closest } from './similar.js'
+import { closest } from '../model/similar.js'
 
 type Problem = (code: ErrorCodeValue, assetKey: string, message: string, hint: string) => void
 

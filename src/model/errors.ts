@@ -38,6 +38,7 @@ export const ErrorCode = {
   InvalidSettings: 'TRB1016',
   InvalidPartitions: 'TRB1017',
   InvalidPartitionMapping: 'TRB1018',
+  UnknownDefinitionField: 'TRB1019',
   SqlParserUnavailable: 'TRB1030',
   InvalidContract: 'TRB1031',
   UpstreamContractBreached: 'TRB1040',

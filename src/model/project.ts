@@ -2,6 +2,8 @@ import type { AnyNode } from './asset.js'
 import type { AlertsConfig } from './alerts.js'
 import type { ScheduleDefinition, SensorDefinition } from './automation.js'
 import type { Duration } from './duration.js'
+import { ErrorCode, TributaryError } from './errors.js'
+import { unknownOption } from './unknown-fields.js'
 import type { StoreConfig } from '../store/store-config.js'
 import type { ExecutorConfig } from '../execution/executor-config.js'
 import type { PostgresWarehouseConfig } from '../warehouse/warehouse-config.js'
@@ -13,6 +15,8 @@ export type WarehouseConfig =
 
 /** DuckDB warehouse. `path` is relative to the project. Default: '.tributary/warehouse.duckdb'. */
 export function duckdb(options: { path?: string } = {}): WarehouseConfig {
+  const unknown = unknownOption('duckdb', options, { path: true })
+  if (unknown) throw new TributaryError(ErrorCode.InvalidWarehouse, unknown.message, { hint: unknown.hint })
   return Object.freeze({ type: 'duckdb', ...options })
 }
 

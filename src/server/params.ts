@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ErrorCode } from '../model/errors.js'
 import type { Tributary } from '../instance/tributary.js'
-import { closest } from '../graph/similar.js'
+import { closest } from '../model/similar.js'
 import { badRequest, HttpError } from './errors.js'
 
 /** A query parameter that must be one of `allowed` (undefined when absent). Prefer queryOf: the route's schema checks it already. */

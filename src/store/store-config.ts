@@ -2,6 +2,7 @@ import type { Duration } from '../model/duration.js'
 import { tryParseDuration } from '../model/duration.js'
 import { ErrorCode, TributaryError } from '../model/errors.js'
 import { redactUrl } from '../model/redact.js'
+import { unknownOption } from '../model/unknown-fields.js'
 
 /** Where the metadata store lives: chosen in the project config by `sqlite()` or `postgres({ url })`. */
 export type StoreConfig = SqliteStoreConfig | PostgresStoreConfig
@@ -29,6 +30,9 @@ export function sqlite(): SqliteStoreConfig {
   return Object.freeze({ type: 'sqlite' as const })
 }
 
+type PostgresOptions = { url: string | undefined; poolSize?: number; statementTimeout?: Duration; schema?: string }
+const POSTGRES_OPTIONS = { url: true, poolSize: true, statementTimeout: true, schema: true } as const satisfies Record<keyof PostgresOptions, true>
+
 /**
  * A PostgreSQL database, for the store (`store: postgres({ url })`) or the warehouse
  * (`warehouse: postgres({ url, schema })`), or both. `poolSize`: connections per process
@@ -37,7 +41,9 @@ export function sqlite(): SqliteStoreConfig {
  * instead); `schema`: the warehouse's ledger schema (Default: '_tributary'; a store refuses it,
  * TRB1060). Throws TRB1050 on a bad option; the URL never appears in the error unredacted.
  */
-export function postgres(options: { url: string | undefined; poolSize?: number; statementTimeout?: Duration; schema?: string }): PostgresStoreConfig {
+export function postgres(options: PostgresOptions): PostgresStoreConfig {
+  const unknown = unknownOption('postgres', options, POSTGRES_OPTIONS)
+  if (unknown) throw invalid(unknown.message, unknown.hint)
   const url = options?.url
   if (typeof url !== 'string' || !/^postgres(?:ql)?:\/\/./.test(url)) {
     const shown = typeof url === 'string' ? ` (got ${JSON.stringify(redactUrl(url))})` : url === undefined ? ' (got nothing: is the environment variable set?)' : ''

@@ -10,19 +10,28 @@ const REPEAT_AFTER_MS = 30_000
 /**
  * A logger for graphile-worker, quiet but for errors (each a line to `write`): the fleet reports
  * through the store. An error said in the last 30 s on `now` (numbers aside: "trying again in
- * 134ms") is not said again, across every scope graphile-worker derives from the logger.
+ * 134ms") is not said again, across every scope graphile-worker derives from the logger. Stack traces are cut (see withoutStack).
  */
 export function queueLogger(write: (line: string) => void, now: () => number = Date.now): Logger {
   const saidAt = new Map<string, number>()
   return new Logger(() => (level, message) => {
     if (level !== 'error') return
-    const key = message.replace(/\d+/g, '#')
+    const text = withoutStack(message)
+    const key = text.replace(/\d+/g, '#')
     const at = now()
     if (at - (saidAt.get(key) ?? Number.NEGATIVE_INFINITY) < REPEAT_AFTER_MS) return
     if (saidAt.size >= 100) saidAt.clear()
     saidAt.set(key, at)
-    write(`graphile-worker: ${message}\n`)
+    write(`graphile-worker: ${text}\n`)
   })
+}
+
+// A job's failure (its step's end could not be recorded) is said by the worker, with why:
+// graphile-worker's own report of it keeps its first line, without the error's stack trace. Other
+// errors lose their stack frames only.
+function withoutStack(message: string): string {
+  if (message.startsWith('Failed task ')) return message.split('\n', 1)[0]!.replace(/:$/, '')
+  return message.split('\n').filter((line) => !/^\s+at /.test(line)).join('\n')
 }
 
 /** graphile-worker's logger in every process: its errors on stderr (see queueLogger). */
