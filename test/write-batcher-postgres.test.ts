@@ -132,3 +132,33 @@ test('a batch whose end fails before its writes settle (an event waiting on a fa
     process.off('unhandledRejection', onUnhandled)
   }
 })
+
+test('a batch that cannot get a connection (the store out of reach) fails each of its writes, and the batcher goes on', async () => {
+  const closed = openPool(postgres({ url: `${database.url}_missing`, poolSize: 2 }), { pipeline: true })
+  try {
+    const batcher = new WriteBatcher(closed, LOCK)
+    const write = () => batcher.write(async (db) => (await db.query('SELECT 1')).rowCount)
+    // The first goes out alone; the two asked for meanwhile make a batch of two, whose connection is refused.
+    const outcomes = await Promise.allSettled([write(), write(), write()])
+    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected', 'rejected'])
+    for (const o of outcomes) assert.match(String((o as PromiseRejectedResult).reason), /database "\w+_missing" does not exist/)
+  } finally {
+    await closed.end()
+  }
+})
+
+test('a batch whose connection is lost after its COMMIT went out may have committed: none of its writes runs again, and the lost connection crashes nothing', async () => {
+  const batcher = new WriteBatcher(pool, LOCK, { oneRoundTrip: true })
+  await pool.query('DELETE FROM t')
+  // In one round trip, the COMMIT follows the statements: the session ends at the second write's
+  // statement, before the COMMIT runs. Run again alone, the first would insert its row.
+  const insert = (db: Client) => db.query('INSERT INTO t VALUES (7)')
+  const terminate = (db: Client) => db.query('SELECT pg_terminate_backend(pg_backend_pid())')
+  const first = batcher.write(async (db) => (await db.query('SELECT 1')).rowCount)
+  const outcomes = await Promise.allSettled([batcher.write(insert), batcher.write(terminate)])
+  await first
+  assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected'])
+  for (const o of outcomes) assert.match(String((o as PromiseRejectedResult).reason), /terminating connection|Connection terminated/)
+  const { rows } = await pool.query<{ n: number }>('SELECT n FROM t')
+  assert.deepEqual(rows, [])
+})

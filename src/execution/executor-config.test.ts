@@ -24,7 +24,7 @@ test('executor: queue() needs the PostgreSQL store (TRB7001), checked before any
   checkQueueStore(defineProject({ name: 'p', assets }))
 })
 
-test('an option the factory does not take is refused with its likely name: queue() TRB7004, postgres() TRB1050, duckdb() TRB5022', () => {
+test('an option the factory does not take is refused with its likely name: queue() TRB7004, postgres() TRB1050, duckdb() TRB5022; postgres() retryFor', () => {
   const refuses = (make: () => unknown, code: string, message: RegExp, hint: RegExp) => assert.throws(make, (error: unknown) => {
     assert.ok(error instanceof TributaryError && error.code === code, String(error))
     assert.match(error.message, message)
@@ -34,7 +34,11 @@ test('an option the factory does not take is refused with its likely name: queue
   refuses(() => queue({ leaseTime: '10s' } as never), 'TRB7004', /queue\(\) sets leaseTime, which it does not take \(did you mean lease\?\)/, /it takes lease, heartbeat, giveUp\./)
   refuses(() => postgres({ url: 'postgres://u@h:5432/db', poolsize: 5 } as never), 'TRB1050', /postgres\(\) sets poolsize.*did you mean poolSize\?/, /Rename it to poolSize/)
   // Checked before the url, so the environment variable's value never gets near the message.
-  refuses(() => postgres({ url: undefined, statement_timeout: '5s' } as never), 'TRB1050', /sets statement_timeout.*did you mean statementTimeout\?/, /url, poolSize, statementTimeout, schema/)
+  refuses(() => postgres({ url: undefined, statement_timeout: '5s' } as never), 'TRB1050', /sets statement_timeout.*did you mean statementTimeout\?/, /url, poolSize, statementTimeout, retryFor, schema/)
   refuses(() => duckdb({ file: 'w.duckdb' } as never), 'TRB5022', /duckdb\(\) sets file, which it does not take/, /it takes path\./)
   assert.deepEqual(duckdb({ path: 'w.duckdb' }), { type: 'duckdb', path: 'w.duckdb' })
+  // retryFor: how long a control plane rides out an outage; '0s' turns it off, a bad duration is refused.
+  assert.equal(postgres({ url: 'postgres://u@h:5432/db' }).retryForMs, 30_000)
+  assert.equal(postgres({ url: 'postgres://u@h:5432/db', retryFor: '0s' }).retryForMs, 0)
+  refuses(() => postgres({ url: 'postgres://u@h:5432/db', retryFor: 'a while' }), 'TRB1050', /postgres\(\) retryFor must be a duration such as '30s', or '0s' for never \(got "a while"\)/, /Leave it out for '30s'/)
 })

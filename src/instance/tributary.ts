@@ -30,7 +30,7 @@ import { findSchemaBreaks } from '../engine/schema-breaks.js'
 import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatus } from '../engine/partition-status.js'
 import type { LogRecord, RunRecord, RunRequest, RunStatus, StepRecord } from '../store/records.js'
 import { openStores } from '../store/open-stores.js'
-import type { Store } from '../store/store.js'
+import type { Store, StoreOutage } from '../store/store.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import { ProjectInvalidError } from './config-error.js'
 import type { Forecast } from '../automation/forecast.js'
@@ -74,8 +74,8 @@ export interface OpenOptions {
   readonly role?: 'worker'
 }
 
-/** What an instance announces on its `events`: the engine's moments of each step attempt, and each daemon tick's end. */
-export type TributaryEvent = EngineEvent | TickDoneEvent
+/** What an instance announces on its `events`: the engine's moments of each step attempt, each daemon tick's end, and its store riding out an outage. */
+export type TributaryEvent = EngineEvent | TickDoneEvent | StoreOutage
 
 function notRunning(run: RunRecord, why?: string): TributaryError {
   const state = run.status === 'paused' ? 'is paused' : `ended ${run.status}`
@@ -130,9 +130,10 @@ export class Tributary {
     const graph = Tributary.validate(project, stateDir)
     checkQueueStore(project)
     // The project's config chooses the store (Default: sqlite()); the facade only wires it.
-    const { store, openAutomation } = await openStores(project.store, stateDir, { check: options.storeCheck ?? 'auto', genericPlans: options.role === 'worker' })
+    const { store, openAutomation } = await openStores(project.store, stateDir, { check: options.storeCheck ?? 'auto', genericPlans: options.role === 'worker', rideOut: options.role !== 'worker' })
     const instance = new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
     instance.openAutomation = openAutomation
+    store.watchOutages?.((outage) => instance.events.emit(outage))
     instance.execution = { kind: options.executor ?? defaultExecutorKind(options.project !== undefined), workers: workerSettings(project, options.workers) }
     return instance
   }
@@ -339,7 +340,8 @@ export class Tributary {
 
   /**
    * The moments of this process's work as they happen: each step attempt's `staging_written`,
-   * `checks_done` and `published`, each daemon tick's `tick_done`. Typed by event:
+   * `checks_done` and `published`, each daemon tick's `tick_done`, the store's `store_unreachable` and
+   * `store_reachable` while it rides out an outage. Typed by event:
    * `instance.events.on('published', (e) => …)` returns the function that stops listening.
    */
   get events(): EventListeners<TributaryEvent> {

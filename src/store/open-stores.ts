@@ -16,13 +16,13 @@ export interface OpenedStores {
 /**
  * Opens the store the project's config chose (Default: sqlite(), `metadata.sqlite` in
  * `stateDir`) and migrates it. `check` applies to SQLite only (Default: 'auto'); `genericPlans`
- * to PostgreSQL only (see PostgresStore.open). The PostgreSQL driver is loaded only when a project asks for it.
+ * and `rideOut` (Default: true) to PostgreSQL only (see PostgresStore.open). The PostgreSQL driver is loaded only when a project asks for it.
  */
-export async function openStores(config: StoreConfig | undefined, stateDir: string, options: { check?: OpenCheck; genericPlans?: boolean } = {}): Promise<OpenedStores> {
+export async function openStores(config: StoreConfig | undefined, stateDir: string, options: { check?: OpenCheck; genericPlans?: boolean; rideOut?: boolean } = {}): Promise<OpenedStores> {
   if (config?.type === 'postgres') {
     const { PostgresStore } = await import('./postgres/postgres-store.js')
     const { PostgresAutomationStore } = await import('./postgres/postgres-automation-store.js')
-    const store = await migrated(await PostgresStore.open(config, { genericPlans: options.genericPlans === true }))
+    const store = await migrated(await PostgresStore.open(config, { genericPlans: options.genericPlans === true, rideOut: options.rideOut !== false }))
     return { store, openAutomation: async () => migrated(await PostgresAutomationStore.open(config)) }
   }
   const file = resolve(stateDir, 'metadata.sqlite')

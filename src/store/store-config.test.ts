@@ -7,9 +7,9 @@ describe('store config', () => {
     assert.deepEqual(sqlite(), { type: 'sqlite' })
   })
 
-  test('postgres() states its defaults: 10 connections, 30 s per statement', () => {
+  test('postgres() states its defaults: 10 connections, 30 s per statement, 30 s of riding out an outage', () => {
     assert.deepEqual(postgres({ url: 'postgres://app@db:5432/tributary' }), {
-      type: 'postgres', url: 'postgres://app@db:5432/tributary', poolSize: 10, statementTimeoutMs: 30_000,
+      type: 'postgres', url: 'postgres://app@db:5432/tributary', poolSize: 10, statementTimeoutMs: 30_000, retryForMs: 30_000,
     })
     assert.equal(postgres({ url: 'postgresql://db/x', statementTimeout: '2m', poolSize: 3 }).statementTimeoutMs, 120_000)
   })

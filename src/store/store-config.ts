@@ -21,6 +21,12 @@ export interface PostgresStoreConfig {
   readonly poolSize: number
   /** Longest any one statement of the store may run before PostgreSQL cancels it, in ms (the warehouse ignores it). Default: 30,000 (30 s). */
   readonly statementTimeoutMs: number
+  /**
+   * How long a control plane tries a statement again while the store is out of reach (a restart, a
+   * failover), where that is safe (see RideOut), in ms; 0: never. Fleet workers ride out outages by
+   * queue({ giveUp }) instead. Default: 30,000 (30 s).
+   */
+  readonly retryForMs?: number
   /** The warehouse's ledger schema; only a warehouse's postgres() may set it. Default: '_tributary'. */
   readonly schema?: string
 }
@@ -30,15 +36,16 @@ export function sqlite(): SqliteStoreConfig {
   return Object.freeze({ type: 'sqlite' as const })
 }
 
-type PostgresOptions = { url: string | undefined; poolSize?: number; statementTimeout?: Duration; schema?: string }
-const POSTGRES_OPTIONS = { url: true, poolSize: true, statementTimeout: true, schema: true } as const satisfies Record<keyof PostgresOptions, true>
+type PostgresOptions = { url: string | undefined; poolSize?: number; statementTimeout?: Duration; retryFor?: Duration; schema?: string }
+const POSTGRES_OPTIONS = { url: true, poolSize: true, statementTimeout: true, retryFor: true, schema: true } as const satisfies Record<keyof PostgresOptions, true>
 
 /**
  * A PostgreSQL database, for the store (`store: postgres({ url })`) or the warehouse
  * (`warehouse: postgres({ url, schema })`), or both. `poolSize`: connections per process
  * (Default: 10); `statementTimeout`: the store's limit per statement, a duration such as '30s'
  * or milliseconds (Default: '30s'; a warehouse's transforms are bounded by their step's timeout
- * instead); `schema`: the warehouse's ledger schema (Default: '_tributary'; a store refuses it,
+ * instead); `retryFor`: how long a control plane tries a statement again while the store is out of
+ * reach, where that is safe (Default: '30s'; '0s': never); `schema`: the warehouse's ledger schema (Default: '_tributary'; a store refuses it,
  * TRB1060). Throws TRB1050 on a bad option; the URL never appears in the error unredacted.
  */
 export function postgres(options: PostgresOptions): PostgresStoreConfig {
@@ -58,11 +65,15 @@ export function postgres(options: PostgresOptions): PostgresStoreConfig {
   if (statementTimeoutMs === undefined || statementTimeoutMs <= 0) {
     throw invalid(`postgres() statementTimeout must be a positive duration such as '30s' (got ${JSON.stringify(options.statementTimeout)})`, "Leave it out for '30s'.")
   }
+  const retryForMs = options.retryFor === undefined ? 30_000 : tryParseDuration(options.retryFor)
+  if (retryForMs === undefined || retryForMs < 0) {
+    throw invalid(`postgres() retryFor must be a duration such as '30s', or '0s' for never (got ${JSON.stringify(options.retryFor)})`, "Leave it out for '30s'.")
+  }
   const schema = options.schema
   if (schema !== undefined && (typeof schema !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))) {
     throw invalid(`postgres() schema must be a plain name of at most 63 letters, digits and underscores (got ${JSON.stringify(schema)})`, "Leave it out for '_tributary'.")
   }
-  return Object.freeze({ type: 'postgres' as const, url, poolSize, statementTimeoutMs, ...(schema === undefined ? {} : { schema }) })
+  return Object.freeze({ type: 'postgres' as const, url, poolSize, statementTimeoutMs, retryForMs, ...(schema === undefined ? {} : { schema }) })
 }
 
 function invalid(message: string, hint: string): TributaryError {

@@ -135,6 +135,12 @@ export interface Store {
   watchEvents?(onEvents: () => void): Promise<() => void>
 
   /**
+   * Calls `watcher` when the store goes out of reach while a statement is tried again, and when it is
+   * back (see StoreOutage); returns how to stop. Absent on SQLite, a file on this machine.
+   */
+  watchOutages?(watcher: (outage: StoreOutage) => void): () => void
+
+  /**
    * Takes the right to materialize (assetKey, partition) for `holder` until `now + ttlMs`.
    * Succeeds when free, expired, or already held by `holder`.
    */
@@ -159,3 +165,12 @@ export interface Store {
   /** Releases every lease of `holder` (a finished or dead run). */
   releaseLeasesOf(holder: string): Promise<void>
 }
+
+/**
+ * A store riding out an outage (a database restart, a failover): it went out of reach and is trying
+ * its statement again for up to `retryForMs` (`store_unreachable`), or it is back after `afterMs`
+ * (`store_reachable`). A statement that could not be tried again fails as before (TRB4020).
+ */
+export type StoreOutage =
+  | { readonly type: 'store_unreachable'; readonly at: Date; readonly message: string; readonly retryForMs: number }
+  | { readonly type: 'store_reachable'; readonly at: Date; readonly afterMs: number }

@@ -3,7 +3,8 @@ import { join, relative, sep } from 'node:path'
 import { ConfigError, ProjectInvalidError } from '../../instance/config-error.js'
 import { compiledConfig } from '../../instance/config-bundle.js'
 import { CONFIG_FILES, configLoadError } from '../../instance/load-project.js'
-import { Tributary } from '../../instance/tributary.js'
+import type { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { ProjectDefinition } from '../../model/project.js'
 import { startControlPlane } from '../control-plane-server.js'
@@ -29,7 +30,7 @@ export default defineCommand({
   options: LISTEN_OPTIONS,
   async run(ctx) {
     const { host, port } = listenAddress(ctx)
-    let current = await Tributary.open({ projectDir: ctx.projectDir })
+    let current = await openProject(ctx)
     const instance = () => current
     let watcher: FSWatcher | undefined
     let daemon: RunningDaemon | undefined

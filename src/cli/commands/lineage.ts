@@ -1,4 +1,4 @@
-import { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
 import { columnLineage } from '../column-lineage-output.js'
@@ -23,7 +23,7 @@ export default defineCommand({
       return Exit.Usage
     }
     const direction = ctx.values.upstream && !ctx.values.downstream ? 'upstream' : ctx.values.downstream && !ctx.values.upstream ? 'downstream' : 'both'
-    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = await openProject(ctx)
     try {
       // Asset keys hold no '.', so `marts/revenue.amount` is a column of marts/revenue.
       if (key.includes('.')) return await columnLineage(ctx, instance, key, direction)

@@ -1,4 +1,4 @@
-import { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { defineCommand, Exit } from '../command.js'
 import { style } from '../format.js'
 import { findControlPlane } from '../../instance/control-plane.js'
@@ -56,7 +56,7 @@ export default defineCommand({
         ctx.err(text)
       },
     }
-    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = await openProject(io)
     try {
       if (ctx.values['dry-run']) {
         const plan = instance.plan(selection, partitions)

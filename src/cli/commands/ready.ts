@@ -1,4 +1,4 @@
-import { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { defineCommand, Exit } from '../command.js'
 import { ago, statusLabel, style } from '../format.js'
 
@@ -15,7 +15,7 @@ export default defineCommand({
       ctx.err('usage: tributary ready <asset>')
       return Exit.Usage
     }
-    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = await openProject(ctx)
     try {
       const status = await instance.ready(key)
       const { predictions, sla } = await instance.forecast([key])

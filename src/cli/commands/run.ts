@@ -1,5 +1,5 @@
 import { formatDuration } from '../../model/duration.js'
-import { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { defineCommand, Exit } from '../command.js'
 import { statusLabel, style, table } from '../format.js'
 import { followRun } from '../follow-run.js'
@@ -26,7 +26,7 @@ export default defineCommand({
       ctx.err('usage: tributary run <run-id>')
       return Exit.Usage
     }
-    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = await openProject(ctx)
     try {
       let status: RunStatus | undefined
       if (ctx.values.follow) {

@@ -1,5 +1,5 @@
 import { formatDuration } from '../../model/duration.js'
-import { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { defineCommand, Exit } from '../command.js'
 import { ago, statusLabel, style, table } from '../format.js'
 
@@ -17,7 +17,7 @@ export default defineCommand({
       ctx.err('usage: tributary runs [--limit n] [--status running|succeeded|failed|canceled|paused]')
       return Exit.Usage
     }
-    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = await openProject(ctx)
     try {
       // A run whose process died is settled first, so it is not listed as running.
       await instance.settleDeadRuns()

@@ -1,5 +1,6 @@
 import { createDaemon } from '../../instance/daemon.js'
-import { Tributary } from '../../instance/tributary.js'
+import type { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { RunningServer } from '../../server/server.js'
 import { startControlPlane } from '../control-plane-server.js'
@@ -93,7 +94,7 @@ export default defineCommand({
   options: LISTEN_OPTIONS,
   async run(ctx) {
     const { host, port } = listenAddress(ctx)
-    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = await openProject(ctx)
     try {
       const server = await startControlPlane(() => instance, 'serve', { host, port })
       const daemon = await startDaemon(ctx, () => instance)

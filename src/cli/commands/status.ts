@@ -1,5 +1,6 @@
 import { kindOf } from '../../graph/selection.js'
-import { Tributary } from '../../instance/tributary.js'
+import type { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { defineCommand, Exit, type CommandContext } from '../command.js'
 import { ago, statusLabel, style, table } from '../format.js'
 
@@ -15,7 +16,7 @@ export default defineCommand({
   ].join('\n'),
   options: { partitions: { type: 'boolean' } },
   async run(ctx) {
-    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = await openProject(ctx)
     try {
       if (ctx.values.partitions) return await showPartitions(instance, ctx.positionals.join(' '), ctx)
       const statuses = await instance.status(ctx.positionals.join(' '))

@@ -1,5 +1,5 @@
 import { fleetVersion } from '../../execution/queue/step-queue-of.js'
-import { Tributary } from '../../instance/tributary.js'
+import { openProject } from '../open-project.js'
 import { defineCommand, Exit } from '../command.js'
 import { ago, style, table } from '../format.js'
 
@@ -11,7 +11,7 @@ export default defineCommand({
   help: 'Workers that stopped or were lost stay listed with their state and when they were last seen.',
   options: {},
   async run(ctx) {
-    const instance = await Tributary.open({ projectDir: ctx.projectDir })
+    const instance = await openProject(ctx)
     try {
       const workers = await instance.workers()
       if (ctx.json) {

@@ -60,6 +60,9 @@ export function openPool(config: PostgresStoreConfig, options: { pipeline?: bool
   })
   // An idle connection the server drops (a restart, a failover) must not crash the process; the next query reconnects.
   pool.on('error', () => {})
+  // Nor one in use: pg also emits the end of a connection lost under a statement, which its
+  // statements hear as their own failures, on the client, where pg-pool listens only while idle.
+  pool.on('connect', (client) => client.on('error', () => {}))
   return pool
 }
 

@@ -4,7 +4,7 @@ import {
   type MaterializationRecord, type NewCheckResult, type NewMaterialization, type ObservationRecord,
   type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
 } from '../records.js'
-import type { NewRun, StepCompletion, StepCount, StepStart, StepStartResult, Store } from '../store.js'
+import type { NewRun, StepCompletion, StepCount, StepStart, StepStartResult, Store, StoreOutage } from '../store.js'
 import type { PostgresStoreConfig } from '../store-config.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from '../sqlite/asset-state-rows.js'
 import {
@@ -13,6 +13,7 @@ import {
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
 import { asStoreError, GENERIC_PLANS, openPool, withSessionSettings, type Client, type Pool } from './open-pool.js'
+import { RideOut } from './ride-out.js'
 import { prepareStatements } from './statements.js'
 import { stepEventOf } from './step-params.js'
 import { EventListener } from './event-listener.js'
@@ -42,7 +43,9 @@ export class PostgresStore implements Store {
   // Lease releases share transactions among themselves, never making a start wait behind one.
   private readonly releases: WriteBatcher
 
-  private constructor(private readonly pool: Pool, private readonly config: PostgresStoreConfig, private readonly logLimits: LogLimits) {
+  private constructor(
+    private readonly pool: Pool, private readonly config: PostgresStoreConfig, private readonly logLimits: LogLimits, private readonly rideOut: RideOut,
+  ) {
     this.batcher = new WriteBatcher(pool, WRITE_LOCK)
     this.oneRoundTrip = new WriteBatcher(pool, WRITE_LOCK, { oneRoundTrip: true })
     this.releases = new WriteBatcher(pool, WRITE_LOCK, { oneRoundTrip: true })
@@ -53,13 +56,16 @@ export class PostgresStore implements Store {
    * migrate: call `migrate()`. `logLimits` bound each step attempt's stored log. Default: DEFAULT_LOG_LIMITS.
    * `genericPlans`: every statement planned once per connection (GENERIC_PLANS), for a process that
    * reads only by key (a fleet worker); a control plane's reads with optional filters need plans
-   * for their values. Default: false.
+   * for their values. Default: false. `rideOut`: whether statements are tried again through a short
+   * outage, for `config.retryForMs` (see RideOut; a fleet worker rides out outages its own way). Default: true.
    */
-  static async open(config: PostgresStoreConfig, options: { logLimits?: Partial<LogLimits>; genericPlans?: boolean } = {}): Promise<PostgresStore> {
+  static async open(config: PostgresStoreConfig, options: { logLimits?: Partial<LogLimits>; genericPlans?: boolean; rideOut?: boolean } = {}): Promise<PostgresStore> {
     const connect = options.genericPlans ? { ...config, url: withSessionSettings(config.url, GENERIC_PLANS) } : config
-    const store = new PostgresStore(openPool(connect, { pipeline: true }), config, { ...DEFAULT_LOG_LIMITS, ...options.logLimits })
+    const rideOut = new RideOut(config.url, options.rideOut === false ? 0 : config.retryForMs ?? 30_000)
+    const store = new PostgresStore(openPool(connect, { pipeline: true }), config, { ...DEFAULT_LOG_LIMITS, ...options.logLimits }, rideOut)
     try {
-      await store.guard(() => store.pool.query('SELECT 1'))
+      // Not ridden out: a store out of reach at the start is said at once.
+      await store.guard(() => store.pool.query('SELECT 1'), { once: true })
     } catch (error) {
       await store.pool.end()
       throw error
@@ -121,7 +127,8 @@ export class PostgresStore implements Store {
   }
 
   async heartbeat(runId: string, at: Date): Promise<RunRequest | null> {
-    const row = await this.guard(() => sql.heartbeat.get(this.pool, { id: runId, at: at.getTime() }))
+    // Not tried again through an outage: the next beat writes a later time (tried again, beats would pile up and land in any order).
+    const row = await this.guard(() => sql.heartbeat.get(this.pool, { id: runId, at: at.getTime() }), { once: true })
     if (!row) throw runNotFound(runId)
     return row.requested ?? null
   }
@@ -205,35 +212,35 @@ export class PostgresStore implements Store {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    const row = await this.guard(() => sql.getRun.get(this.pool, { id: runId }))
+    const row = await this.guard(() => sql.getRun.get(this.pool, { id: runId }), { read: true })
     return row && toRun(row)
   }
 
   async listRuns(options: { limit?: number; status?: RunStatus; trigger?: string; selection?: string } = {}): Promise<RunRecord[]> {
     return (await this.guard(() => sql.listRuns.all(this.pool, {
       status: options.status ?? null, trigger: options.trigger ?? null, selection: options.selection ?? null, limit: options.limit ?? 50,
-    }))).map(toRun)
+    }), { read: true })).map(toRun)
   }
 
   async stepCounts(runId: string): Promise<StepCount[]> {
-    return this.guard(() => sql.stepCounts.all(this.pool, { runId }))
+    return this.guard(() => sql.stepCounts.all(this.pool, { runId }), { read: true })
   }
 
   async listActiveRuns(): Promise<RunRecord[]> {
-    return (await this.guard(() => sql.listActiveRuns.all(this.pool))).map(toRun)
+    return (await this.guard(() => sql.listActiveRuns.all(this.pool), { read: true })).map(toRun)
   }
 
   async listSteps(runId: string): Promise<StepRecord[]> {
-    return (await this.guard(() => sql.listSteps.all(this.pool, { runId }))).map(toStep)
+    return (await this.guard(() => sql.listSteps.all(this.pool, { runId }), { read: true })).map(toStep)
   }
 
   async listLogs(runId: string, assetKey?: string): Promise<LogRecord[]> {
-    return (await this.guard(() => sql.listLogs.all(this.pool, { runId, assetKey: assetKey ?? null }))).map(toLog)
+    return (await this.guard(() => sql.listLogs.all(this.pool, { runId, assetKey: assetKey ?? null }), { read: true })).map(toLog)
   }
 
   async assetStates(keys?: readonly string[], options: { partition?: string | null } = {}): Promise<AssetStateRecord[]> {
     const partition = options.partition === undefined ? null : partitionKey(options.partition)
-    const rows = await this.guard(() => (keys ? sql.assetStatesOf.all(this.pool, { keys, partition }) : sql.assetStates.all(this.pool, { partition })))
+    const rows = await this.guard(() => (keys ? sql.assetStatesOf.all(this.pool, { keys, partition }) : sql.assetStates.all(this.pool, { partition })), { read: true })
     return rows.map(toAssetState)
   }
 
@@ -241,7 +248,7 @@ export class PostgresStore implements Store {
     const partition = options.partition === undefined ? null : partitionKey(options.partition)
     const rows = await this.guard(() => (keys
       ? sql.assetStateSummariesOf.all(this.pool, { keys, partition })
-      : sql.assetStateSummaries.all(this.pool, { partition })))
+      : sql.assetStateSummaries.all(this.pool, { partition })), { read: true })
     return rows.map(toAssetStateSummary)
   }
 
@@ -249,33 +256,33 @@ export class PostgresStore implements Store {
     const limit = options.limit ?? 50
     const rows = await this.guard(() => options.partition === undefined
       ? sql.listMaterializations.all(this.pool, { assetKey, limit })
-      : sql.listMaterializationsOfPartition.all(this.pool, { assetKey, partition: partitionKey(options.partition), limit }))
+      : sql.listMaterializationsOfPartition.all(this.pool, { assetKey, partition: partitionKey(options.partition), limit }), { read: true })
     return rows.map(toMaterialization)
   }
 
   async listCheckResults(assetKey: string, options: { limit?: number } = {}): Promise<CheckResultRecord[]> {
-    return (await this.guard(() => sql.listCheckResults.all(this.pool, { assetKey, limit: options.limit ?? 100 }))).map(toCheckResult)
+    return (await this.guard(() => sql.listCheckResults.all(this.pool, { assetKey, limit: options.limit ?? 100 }), { read: true })).map(toCheckResult)
   }
 
   async latestObservations(keys?: readonly string[]): Promise<ObservationRecord[]> {
-    const rows = await this.guard(() => (keys ? sql.latestObservationsOf.all(this.pool, { keys }) : sql.latestObservations.all(this.pool)))
+    const rows = await this.guard(() => (keys ? sql.latestObservationsOf.all(this.pool, { keys }) : sql.latestObservations.all(this.pool)), { read: true })
     return rows.map(toObservation)
   }
 
   async listObservations(sourceKey: string, options: { limit?: number } = {}): Promise<ObservationRecord[]> {
-    return (await this.guard(() => sql.listObservations.all(this.pool, { sourceKey, limit: options.limit ?? 50 }))).map(toObservation)
+    return (await this.guard(() => sql.listObservations.all(this.pool, { sourceKey, limit: options.limit ?? 50 }), { read: true })).map(toObservation)
   }
 
   async listEvents(options: { afterId?: number; limit?: number; runId?: string } = {}): Promise<EventRecord[]> {
     const params = { afterId: options.afterId ?? 0, limit: options.limit ?? 1000 }
     const rows = await this.guard(() => options.runId === undefined
       ? sql.listEvents.all(this.pool, params)
-      : sql.listEventsOfRun.all(this.pool, { ...params, runId: options.runId }))
+      : sql.listEventsOfRun.all(this.pool, { ...params, runId: options.runId }), { read: true })
     return rows.map(toEvent)
   }
 
   async lastEventId(): Promise<number> {
-    return (await this.guard(() => sql.lastEventId.get(this.pool)))!.id
+    return (await this.guard(() => sql.lastEventId.get(this.pool), { read: true }))!.id
   }
 
   async pruneEvents(before: Date): Promise<number> {
@@ -313,7 +320,8 @@ export class PostgresStore implements Store {
   }
 
   async renewLeases(holder: string, ttlMs: number, now: Date): Promise<void> {
-    await this.guard(() => sql.renewLeases.run(this.pool, { holder, expiresAt: now.getTime() + ttlMs }))
+    // Not tried again through an outage, as the heartbeat: the next renewal sets a later expiry.
+    await this.guard(() => sql.renewLeases.run(this.pool, { holder, expiresAt: now.getTime() + ttlMs }), { once: true })
   }
 
   async releaseLease(assetKey: string, partition: string | null, holder: string): Promise<void> {
@@ -340,12 +348,22 @@ export class PostgresStore implements Store {
       : inWriteTransaction(this.pool, WRITE_LOCK, fn, { oneRoundTrip: options.oneRoundTrip === true }))
   }
 
-  private async guard<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn()
-    } catch (error) {
-      throw asStoreError(error, this.config.url)
+  /** Calls `watcher` when the store goes out of reach and when it is back, while statements are tried again (see RideOut); returns how to stop. */
+  watchOutages(watcher: (outage: StoreOutage) => void): () => void {
+    return this.rideOut.watch(watcher)
+  }
+
+  // A write, tried again through an outage only when it never reached the server (see RideOut);
+  // `read` (or a write that does the same twice), always; `once`, never.
+  private async guard<T>(fn: () => Promise<T>, options: { read?: boolean; once?: boolean } = {}): Promise<T> {
+    if (options.once) {
+      try {
+        return await fn()
+      } catch (error) {
+        throw asStoreError(error, this.config.url)
+      }
     }
+    return this.rideOut.run(fn, { idempotent: options.read === true })
   }
 
   // Queued: appended with the commit (see inWriteTransaction).

@@ -18,6 +18,8 @@ interface Pending {
   readonly shared: boolean
   // The COMMIT went out (a write in one round trip): nothing more may be queued.
   closed: boolean
+  // The COMMIT was handed to the connection: a connection lost after it leaves the outcome unknown.
+  commitSent?: boolean
   // Settings the transaction's writes set for it (SET LOCAL), once each.
   settings?: Set<string>
   // Items of statements sent at the end, one statement per key (see gatherAtEnd).
@@ -133,8 +135,9 @@ type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: f
 // single fn gets its error, a batch is marked failed (each fn of it then runs alone). `oneRoundTrip`:
 // the events and the COMMIT go out right behind the statements the fns issued before their first
 // await; a fn failing after its statements all succeeded has committed nonetheless (committed:
-// true, its own outcome an error).
-async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((client: Client) => Promise<unknown>)[], oneRoundTrip = false): Promise<{ committed: boolean; outcomes: Outcome[] }> {
+// true, its own outcome an error). `unknown`: the connection was lost after the COMMIT went out, so
+// the transaction may have committed: its writes must not run again.
+async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((client: Client) => Promise<unknown>)[], oneRoundTrip = false): Promise<{ committed: boolean; unknown?: boolean; outcomes: Outcome[] }> {
   const client = await pool.connect()
   const queue: Pending = { events: [], shared: fns.length > 1, closed: false }
   pending.set(client, queue)
@@ -163,7 +166,7 @@ async function inOneTransaction(pool: Pool, lockKey: number, fns: readonly ((cli
     return { committed: true, outcomes: settled.map((r): Outcome => (r.status === 'fulfilled' ? { ok: true, value: r.value } : { ok: false, error: r.reason })) }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {})
-    return { committed: false, outcomes: fns.map(() => ({ ok: false, error })) }
+    return { committed: false, unknown: queue.commitSent === true && connectionLost(error), outcomes: fns.map(() => ({ ok: false, error })) }
   } finally {
     pending.delete(client)
     client.release()
@@ -306,6 +309,7 @@ async function end(client: Client, queue: Pending, lockKey: number): Promise<boo
     }
     // After a failed statement PostgreSQL answers COMMIT with a rollback: every result is checked.
     tail.push(client.query('COMMIT'))
+    queue.commitSent = true
     return tail
   })
   const ended = await Promise.allSettled(tail)
@@ -371,9 +375,24 @@ export class WriteBatcher {
           await inWriteTransaction(this.pool, this.lockKey, batch[0]!.fn, { oneRoundTrip }).then(batch[0]!.resolve, batch[0]!.reject)
           continue
         }
-        const { committed, outcomes } = await inOneTransaction(this.pool, this.lockKey, batch.map((b) => b.fn), oneRoundTrip)
+        let result: Awaited<ReturnType<typeof inOneTransaction>>
+        try {
+          result = await inOneTransaction(this.pool, this.lockKey, batch.map((b) => b.fn), oneRoundTrip)
+        } catch (error) {
+          // No connection (the store out of reach): nothing was sent; each write hears why.
+          for (const b of batch) b.reject(error)
+          continue
+        }
+        const { committed, unknown, outcomes } = result
         if (committed) {
           outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(o.error)))
+          continue
+        }
+        // The connection was lost after the COMMIT went out: the batch may have committed, so none
+        // of its writes runs again; each hears the loss (a store riding out an outage does not send
+        // them again either, see RideOut).
+        if (unknown) {
+          outcomes.forEach((o, i) => batch[i]!.reject((o as { error: unknown }).error))
           continue
         }
         // One failed: each runs again alone, at once (they touch different rows), for its own outcome.
@@ -383,6 +402,14 @@ export class WriteBatcher {
       this.flushing = false
     }
   }
+}
+
+// The connection ended under a statement (a restart, a killed session, a cut network), as pg and
+// PostgreSQL say it, rather than the server answering with an error.
+function connectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string') return true
+  return code.startsWith('08') || code.startsWith('57P') || ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code)
 }
 
 // Asked by a write that must not share its transaction (see requireAlone).

@@ -44,6 +44,8 @@ export class PostgresWarehouse implements Warehouse {
     })
     // An idle connection the server drops must not crash the process; the next checkout reconnects.
     pool.on('error', () => undefined)
+    // Nor one in use, whose loss its statements hear (pg-pool listens on a client only while idle).
+    pool.on('connect', (client) => client.on('error', () => undefined))
     const schema = config.schema ?? '_tributary'
     try {
       const client = await pool.connect()
