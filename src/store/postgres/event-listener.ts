@@ -10,6 +10,10 @@ import type { PostgresStoreConfig } from '../store-config.js'
 export class EventListener {
   private readonly listeners = new Set<(payload: string) => void>()
   private client: Promise<pg.Client> | undefined
+  // The connection that listens now: a lost one's late errors are not taken for the next one's.
+  private live: pg.Client | undefined
+  private retry: NodeJS.Timeout | undefined
+  private closed = false
 
   /** `channel`: what it listens to. Default: `tributary_events`. */
   constructor(private readonly config: PostgresStoreConfig, private readonly channel = 'tributary_events') {}
@@ -23,28 +27,51 @@ export class EventListener {
 
   /** Ends the LISTEN connection. */
   async close(): Promise<void> {
+    this.closed = true
+    clearTimeout(this.retry)
     const client = this.client
     this.client = undefined
+    this.live = undefined
     this.listeners.clear()
     await (await client?.catch(() => undefined))?.end()
   }
 
   private connect(): Promise<pg.Client> {
     this.client ??= (async () => {
-      const client = new pg.Client({ connectionString: this.config.url })
+      const client = new pg.Client({ connectionString: this.config.url, keepAlive: true })
       client.on('notification', (message) => {
         for (const listener of this.listeners) listener(message.payload ?? '')
       })
-      // A dropped connection: forget it, so the next add() reconnects; wake every tail so it reads the log.
+      // A dropped connection (a restart, a failover): wake every tail so it reads the log, and listen
+      // again as soon as the store lets us, so that notifications resume without a new add().
       client.on('error', () => {
+        if (this.live !== client) return
+        this.live = undefined
         this.client = undefined
-        for (const listener of this.listeners) listener('')
+        this.wake()
+        this.reconnect(0)
       })
       await client.connect()
       await client.query(`LISTEN "${this.channel}"`)
+      this.live = client
       return client
     })()
     this.client.catch(() => (this.client = undefined))
     return this.client
+  }
+
+  // Tries again after 250 ms, doubling up to 5 s, while anyone listens; wakes them once it listens
+  // again (notifications sent meanwhile were lost, the log was not).
+  private reconnect(attempt: number): void {
+    if (this.closed || this.listeners.size === 0 || this.retry) return
+    this.retry = setTimeout(() => {
+      this.retry = undefined
+      this.connect().then(() => this.wake(), () => this.reconnect(attempt + 1))
+    }, Math.min(5_000, 250 * 2 ** attempt))
+    this.retry.unref()
+  }
+
+  private wake(): void {
+    for (const listener of this.listeners) listener('')
   }
 }
