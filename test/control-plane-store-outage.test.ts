@@ -50,15 +50,20 @@ describe('a control plane whose store goes out of reach for a moment', () => {
     const told: StoreOutage[] = []
     instance.events.on('store_unreachable', (outage) => told.push(outage))
     instance.events.on('store_reachable', (outage) => told.push(outage))
-    return { database, dir, instance, told }
+    // A run whose step `held` runs, and ends while the store is closed.
+    const runThroughOutage = async () => {
+      const run = instance.start()
+      await poll('the step to start', async () => (existsSync(join(dir, 'started')) ? true : undefined))
+      await cutOff(database.name)
+      await writeFile(join(dir, 'go'), '')
+      return run
+    }
+    return { database, instance, told, runThroughOutage }
   }
 
   test('a step ending while the store is closed is recorded once it opens again, and the run succeeds; the outage and its end are told', async () => {
-    const { database, dir, instance, told } = await open('1m')
-    const run = instance.start()
-    await poll('the step to start', async () => (existsSync(join(dir, 'started')) ? true : undefined))
-    await cutOff(database.name)
-    await writeFile(join(dir, 'go'), '')
+    const { database, instance, told, runThroughOutage } = await open('1m')
+    const run = await runThroughOutage()
     // The step's end cannot be written: it is tried again, and the outage told.
     await poll('the outage to be told', async () => (told.length > 0 ? true : undefined))
     assert.equal(told[0]!.type, 'store_unreachable')
@@ -72,11 +77,8 @@ describe('a control plane whose store goes out of reach for a moment', () => {
   })
 
   test("with retryFor '0s' the same outage fails the run (TRB4020), as before", async () => {
-    const { database, dir, instance, told } = await open('0s')
-    const run = instance.start()
-    await poll('the step to start', async () => (existsSync(join(dir, 'started')) ? true : undefined))
-    await cutOff(database.name)
-    await writeFile(join(dir, 'go'), '')
+    const { database, told, runThroughOutage } = await open('0s')
+    const run = await runThroughOutage()
     await assert.rejects(run.done, /TRB4020/)
     assert.deepEqual(told, [])
     await letIn(database.name)

@@ -61,6 +61,36 @@ describe('a worker whose store goes out of reach', () => {
     return instance
   }
 
+  // A worker logging in as a role of its own (so the test can shut it out alone: the control plane,
+  // this process, stays connected), running `held`, shut out mid-step and, once it knows, let
+  // finish the step: its end cannot be recorded. `letIn` lets the role log in again.
+  async function shutOutMidStep(giveUp: string) {
+    const role = `trb_test_worker_${randomBytes(4).toString('hex')}`
+    await query(`${POSTGRES_SERVER}/postgres`, `CREATE ROLE ${role} LOGIN SUPERUSER`)
+    // Dropped after its database (cleanups run the last added first).
+    cleanups.push(async () => {
+      await query(`${POSTGRES_SERVER}/postgres`, `DROP ROLE IF EXISTS ${role}`)
+    })
+    const { database, dir } = await project(held, giveUp)
+    const instance = await controlPlane(dir, database.url)
+    const worker = await startWorker(dir, database.url.replace('//postgres@', `//${role}@`))
+    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
+    const starts = async () => (await readdir(dir)).filter((f) => f.startsWith('started-')).length
+    const run = instance.start()
+    await poll('the step to start', async () => ((await starts()) === 1 ? true : undefined))
+    // No session of its role left, none to be opened.
+    await query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} NOLOGIN`)
+    await poll('every session of the worker\'s role to end', async () => {
+      const [row] = await query<{ n: number }>(`${POSTGRES_SERVER}/postgres`, `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1`, [role])
+      return row!.n === 0 ? true : undefined
+    })
+    await said(/cannot reach the store: TRB4020/)
+    await writeFile(join(dir, 'go'), '')
+    await said(/held \(run \S+, attempt 1\) could not be recorded: TRB4020/)
+    const letIn = () => query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} LOGIN`)
+    return { database, instance, worker, said, starts, run, letIn }
+  }
+
   test('rides out an outage shorter than queue({ giveUp }): says it once, says when its heartbeat is written again, and goes on beating', async () => {
     const { database, dir } = await project(ASSETS, '10m')
     const worker = await startWorker(dir, database.url)
@@ -84,35 +114,12 @@ describe('a worker whose store goes out of reach', () => {
   })
 
   test('a step whose end cannot be recorded (the store gone under it) keeps its job until the store is back; it then runs again and the run succeeds, the worker still up', async () => {
-    // The worker logs in as a role of its own, so the test can shut it out alone: the control plane (this process) stays connected.
-    const role = `trb_test_worker_${randomBytes(4).toString('hex')}`
-    await query(`${POSTGRES_SERVER}/postgres`, `CREATE ROLE ${role} LOGIN SUPERUSER`)
-    // Dropped after its database (cleanups run the last added first).
-    cleanups.push(async () => {
-      await query(`${POSTGRES_SERVER}/postgres`, `DROP ROLE IF EXISTS ${role}`)
-    })
-    const { database, dir } = await project(held, '10m')
-    const instance = await controlPlane(dir, database.url)
-    const worker = await startWorker(dir, database.url.replace('//postgres@', `//${role}@`))
-    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
-    const starts = async () => (await readdir(dir)).filter((f) => f.startsWith('started-')).length
-    const run = instance.start()
-    await poll('the step to start', async () => ((await starts()) === 1 ? true : undefined))
-    // Shut the worker out mid-step (no session of its role left, none to be opened), and only once
-    // it knows, let the step end: its end cannot be recorded.
-    await query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} NOLOGIN`)
-    await poll('every session of the worker\'s role to end', async () => {
-      const [row] = await query<{ n: number }>(`${POSTGRES_SERVER}/postgres`, `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1`, [role])
-      return row!.n === 0 ? true : undefined
-    })
-    await said(/cannot reach the store: TRB4020/)
-    await writeFile(join(dir, 'go'), '')
-    await said(/held \(run \S+, attempt 1\) could not be recorded: TRB4020/)
+    const { database, instance, worker, said, starts, run, letIn } = await shutOutMidStep('10m')
     // The job is neither completed nor failed meanwhile: it is still in the queue, locked by this worker.
     const jobs = await query<{ locked_by: string | null }>(database.url, 'SELECT locked_by FROM graphile_worker._private_jobs')
     assert.equal(jobs.length, 1)
     assert.notEqual(jobs[0]!.locked_by, null)
-    await query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} LOGIN`)
+    await letIn()
     await said(/the store is reachable again, after/)
     // The failed job runs again (graphile-worker's retry, a few seconds later): the step runs whole again.
     const result = await run.done
@@ -126,25 +133,7 @@ describe('a worker whose store goes out of reach', () => {
   })
 
   test('a stop asked while a finished step waits for the store ends once the worker gives up on it (exit 3, TRB4020), not never; giving up stops it a second time, harmlessly', async () => {
-    const role = `trb_test_worker_${randomBytes(4).toString('hex')}`
-    await query(`${POSTGRES_SERVER}/postgres`, `CREATE ROLE ${role} LOGIN SUPERUSER`)
-    cleanups.push(async () => {
-      await query(`${POSTGRES_SERVER}/postgres`, `DROP ROLE IF EXISTS ${role}`)
-    })
-    const { database, dir } = await project(held, '10s')
-    const instance = await controlPlane(dir, database.url)
-    const worker = await startWorker(dir, database.url.replace('//postgres@', `//${role}@`))
-    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
-    instance.start()
-    await poll('the step to start', async () => ((await readdir(dir)).some((f) => f.startsWith('started-')) ? true : undefined))
-    await query(`${POSTGRES_SERVER}/postgres`, `ALTER ROLE ${role} NOLOGIN`)
-    await poll('every session of the worker\'s role to end', async () => {
-      const [row] = await query<{ n: number }>(`${POSTGRES_SERVER}/postgres`, `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE usename = $1`, [role])
-      return row!.n === 0 ? true : undefined
-    })
-    await said(/cannot reach the store: TRB4020/)
-    await writeFile(join(dir, 'go'), '')
-    await said(/held \(run \S+, attempt 1\) could not be recorded: TRB4020/)
+    const { worker, said } = await shutOutMidStep('10s')
     // The stop waits for the step's job, which waits for the store: until the worker gives up on it.
     worker.child.kill('SIGTERM')
     await said(/stopping: finishing running steps/)

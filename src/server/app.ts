@@ -6,6 +6,7 @@ import type { ApiHealth } from './api-types.js'
 import { authenticate, type AuthConfig, type AuthEnv } from './auth.js'
 import { apiNotFound, errorHandler } from './errors.js'
 import { EventHub, eventRoutes } from './events.js'
+import { createMetrics } from './metrics.js'
 import { openApiDocument } from './openapi.js'
 import { assetRoutes } from './routes-assets.js'
 import { graphRoutes } from './routes-graph.js'
@@ -72,6 +73,10 @@ export function createApp(options: AppOptions): Hono<AuthEnv> {
   // Before token auth: a webhook sensor authenticates its caller by the HMAC signature of the body.
   app.route('/api', sensorRoutes(instance, { hub, log, ...(options.webhookToleranceMs ? { toleranceMs: options.webhookToleranceMs } : {}) }))
   app.use('/api/*', authenticate(auth))
+  // Prometheus's scrape, where it looks by default: the same tokens as the API (a read token will do).
+  const metrics = createMetrics(instance)
+  app.use('/metrics', authenticate(auth))
+  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }))
   // Every route's query and body against its schema (request-schemas.ts) before the route runs.
   app.use('/api/*', smallBody, validRequest)
   app.get('/api/health', (c) => {
