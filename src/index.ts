@@ -12,6 +12,7 @@ export { and, defineSchedule, eager, fileSensor, not, onCron, onMissing, or, pol
 export type { AutomationCondition, CatchUpPolicy, ScheduleDefinition, SchedulePartition, SensorDefinition, SensorResult } from './model/automation.js'
 export type { AlertClass, AlertDelivery, AlertRule, AlertsConfig, SinkDefinition } from './model/alerts.js'
 export type { ProjectDefinition, ProjectSpec, WarehouseConfig } from './model/project.js'
+export type { OpenLineageConfig } from './lineage/openlineage.js'
 export { postgres, sqlite } from './store/store-config.js'
 export type { PostgresStoreConfig, SqliteStoreConfig, StoreConfig } from './store/store-config.js'
 export { postgresWarehouse } from './warehouse/warehouse-config.js'

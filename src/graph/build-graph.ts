@@ -7,6 +7,7 @@ import type { ProjectDefinition } from '../model/project.js'
 import { contractProblems } from '../model/contract.js'
 import { validateDeployment } from '../model/deployment.js'
 import { describeUnknownField } from '../model/unknown-fields.js'
+import { redactUrl } from '../model/redact.js'
 import { unknownNodeFields, unknownProjectFields } from './known-fields.js'
 import { analyzerFor, type AnalyzeOptions } from '../sql/referenced-tables.js'
 import { AssetGraph, relationOfKey, type GraphNode, type Relation } from './asset-graph.js'
@@ -273,6 +274,11 @@ function validateSettings(project: ProjectDefinition, problem: (code: ErrorCodeV
   for (const field of ['readinessTimeout', 'readinessPollInterval', 'stepTimeout'] as const) {
     const value = project[field]
     if (value !== undefined && tryParseDuration(value) === undefined) problem(ErrorCode.InvalidDuration, undefined, `${field} is ${JSON.stringify(value)}, which is not a duration`, "Write a number and a unit, e.g. '1m' or '2s'.")
+  }
+  const lineage = project.openLineage
+  if (lineage !== undefined && (typeof lineage?.url !== 'string' || !/^https?:\/\/[^/]/.test(lineage.url))) {
+    const shown = typeof lineage?.url === 'string' ? redactUrl(lineage.url) : String(lineage?.url)
+    problem(ErrorCode.InvalidSettings, undefined, `openLineage.url must be an http:// or https:// URL, got ${JSON.stringify(shown)}`, "Set openLineage: { url: process.env.OPENLINEAGE_URL } (Marquez: 'http://marquez:5000').")
   }
   const workers = project.workers ?? {}
   if (workers.maxHeapMb !== undefined && !(Number.isInteger(workers.maxHeapMb) && workers.maxHeapMb >= 16)) {

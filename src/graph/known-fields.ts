@@ -2,6 +2,7 @@ import type { AssetDefinition, SqlAssetDefinition } from '../model/asset.js'
 import type { ScheduleDefinition, SensorDefinition } from '../model/automation.js'
 import type { NodeMetadata, ProducedMetadata } from '../model/common.js'
 import type { FreshnessPolicy } from '../model/freshness.js'
+import type { OpenLineageConfig } from '../lineage/openlineage.js'
 import type { ProjectDefinition } from '../model/project.js'
 import type { RetryPolicy } from '../model/retry.js'
 import type { SourceDefinition } from '../model/source.js'
@@ -23,7 +24,7 @@ const SQL_ASSET = { ...PRODUCED, type: true, io: true, sql: true, partitionMappi
 const SOURCE = { ...NODE, type: true, observe: true } as const satisfies Record<keyof SourceDefinition, true>
 const PROJECT = {
   type: true, name: true, assets: true, warehouse: true, store: true, executor: true, concurrency: true, pools: true, readinessTimeout: true,
-  readinessPollInterval: true, stepTimeout: true, stateDir: true, schedules: true, sensors: true, alerts: true, remediation: true, workers: true,
+  readinessPollInterval: true, stepTimeout: true, stateDir: true, schedules: true, sensors: true, alerts: true, remediation: true, workers: true, openLineage: true,
 } as const satisfies Record<keyof ProjectDefinition, true>
 const SCHEDULE = {
   type: true, name: true, cron: true, timezone: true, selection: true, catchUp: true, maxCatchUp: true, partition: true,
@@ -34,6 +35,7 @@ const SENSOR = {
   poll: { type: true, kind: true, name: true, selection: true, poll: true } satisfies Record<keyof Sensor<'poll'>, true>,
   webhook: { type: true, kind: true, name: true, selection: true, secretEnv: true } satisfies Record<keyof Sensor<'webhook'>, true>,
 }
+const OPEN_LINEAGE = { url: true, endpoint: true, namespace: true, apiKey: true } as const satisfies Record<keyof OpenLineageConfig, true>
 const FRESHNESS = { maxAge: true, deadline: true, timezone: true } as const satisfies Record<keyof FreshnessPolicy, true>
 const RETRY = { attempts: true, initialDelay: true, factor: true, maxDelay: true, jitter: true, retryOn: true } as const satisfies Record<keyof RetryPolicy, true>
 
@@ -53,6 +55,7 @@ export function unknownNodeFields(def: { readonly type: string; readonly key: st
 export function unknownProjectFields(project: ProjectDefinition): UnknownField[] {
   return [
     ...unknownOf(project, PROJECT, 'defineProject', ['type']),
+    ...unknownOf(project.openLineage, OPEN_LINEAGE, 'openLineage'),
     ...(Array.isArray(project.schedules) ? project.schedules : []).flatMap((schedule: ScheduleDefinition) => unknownOf(schedule, SCHEDULE, `schedule ${String(schedule?.name)}`, ['type'])),
     ...(Array.isArray(project.sensors) ? project.sensors : []).flatMap((sensor: SensorDefinition) =>
       Object.hasOwn(SENSOR, sensor?.kind ?? '') ? unknownOf(sensor, SENSOR[sensor.kind], `sensor ${String(sensor.name)}`, ['type', 'kind']) : []),

@@ -31,6 +31,7 @@ import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatu
 import type { LogRecord, RunRecord, RunRequest, RunStatus, StepRecord } from '../store/records.js'
 import { openStores } from '../store/open-stores.js'
 import type { Store, StoreOutage } from '../store/store.js'
+import type { OpenLineageConfig, OpenLineageSender } from '../lineage/openlineage.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import { ProjectInvalidError } from './config-error.js'
 import type { Forecast } from '../automation/forecast.js'
@@ -109,6 +110,7 @@ export class Tributary {
   private active = new Map<string, { readonly cancel: AbortController; readonly pause: AbortController }>()
   private execution: { readonly kind: ExecutorKind; readonly workers: WorkerSettings } = { kind: 'in-process', workers: { maxHeapMb: undefined, graceMs: 2000 } }
   private executorInstance: Executor | undefined
+  private lineageSender: OpenLineageSender | undefined
 
   private constructor(
     readonly project: ProjectDefinition,
@@ -134,6 +136,7 @@ export class Tributary {
     const instance = new Tributary(project, graph, store, projectDir, stateDir, options.clock ?? systemClock, resolveSettings(project, options.settings))
     instance.openAutomation = openAutomation
     store.watchOutages?.((outage) => instance.events.emit(outage))
+    if (project.openLineage) await instance.sendOpenLineage(project.openLineage)
     instance.execution = { kind: options.executor ?? defaultExecutorKind(options.project !== undefined), workers: workerSettings(project, options.workers) }
     return instance
   }
@@ -530,7 +533,24 @@ export class Tributary {
     return { ...(await forecast(this.graph, this.store, statuses, this.clock.now(), keys, this.project)), statuses }
   }
 
+  // Sends the OpenLineage events of every run this instance executes (see OpenLineageEvents), loaded only for a project that asks.
+  private async sendOpenLineage(config: OpenLineageConfig): Promise<void> {
+    const { OpenLineageEvents, OpenLineageSender, warehouseNamespace } = await import('../lineage/openlineage.js')
+    const events = new OpenLineageEvents(() => this.graph, { ...config, namespace: config.namespace ?? this.project.name },
+      warehouseNamespace(this.project, this.projectDir, this.stateDir), () => this.columnLineage())
+    const sender = new OpenLineageSender(config, (line) => process.stderr.write(`${line}\n`))
+    this.lineageSender = sender
+    // In the order of the progress: a step's COMPLETE (which waits for the run's column lineage) before its readers' START.
+    let previous: Promise<void> = Promise.resolve()
+    this.subscribe((event) => {
+      const now = this.clock.now()
+      previous = previous.then(() => events.of(event, now)).then((list) => sender.send(list), () => undefined)
+    })
+  }
+
   async close(): Promise<void> {
+    // What the runs sent is delivered first, within 5 s.
+    await this.lineageSender?.flush(5_000)
     await (await this.automationInstance?.catch(() => undefined))?.close()
     await this.executorInstance?.close()
     await (await this.warehouseInstance?.catch(() => undefined))?.close()

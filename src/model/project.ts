@@ -7,6 +7,7 @@ import { unknownOption } from './unknown-fields.js'
 import type { StoreConfig } from '../store/store-config.js'
 import type { ExecutorConfig } from '../execution/executor-config.js'
 import type { PostgresWarehouseConfig } from '../warehouse/warehouse-config.js'
+import type { OpenLineageConfig } from '../lineage/openlineage.js'
 
 /** Where asset data lives: duckdb() (default) or a PostgreSQL database (postgres({ url, schema })). */
 export type WarehouseConfig =
@@ -60,6 +61,12 @@ export interface ProjectSpec {
    * has to stop after its timeout or a cancel before its worker is killed (Default: '2s').
    */
   readonly workers?: { readonly maxHeapMb?: number; readonly killGrace?: Duration }
+  /**
+   * Sends each step's OpenLineage run events (START, COMPLETE, FAIL, ABORT, with inputs, outputs
+   * and column lineage) to an OpenLineage endpoint: `{ url, endpoint?, namespace?, apiKey? }`
+   * (see docs/openlineage.md). Default: none sent.
+   */
+  readonly openLineage?: OpenLineageConfig
 }
 
 /** A project definition, the default export of `tributary.config.ts`. */

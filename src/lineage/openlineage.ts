@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto'
+import { resolve } from 'node:path'
+import type { ProgressEvent } from '../engine/progress.js'
+import { UP_TO_DATE } from '../engine/up-to-date.js'
+import type { AssetGraph, GraphNode } from '../graph/asset-graph.js'
+import type { ColumnEdge, ColumnLineage } from '../graph/column-lineage.js'
+import { redactUrl } from '../model/redact.js'
+import type { ProjectDefinition } from '../model/project.js'
+import { VERSION } from '../version.js'
+
+/**
+ * Where a project sends OpenLineage events (`defineProject({ openLineage })`): `url`, the base
+ * of an OpenLineage HTTP endpoint (Marquez, a DataHub or OpenMetadata receiver); `endpoint`, its
+ * path (Default: 'api/v1/lineage'); `namespace`, the jobs' namespace (Default: the project's
+ * name); `apiKey`, sent as a bearer token (read it from the environment).
+ */
+export interface OpenLineageConfig {
+  readonly url: string
+  readonly endpoint?: string
+  readonly namespace?: string
+  readonly apiKey?: string
+}
+
+const PRODUCER = `https://tributary.dev/openlineage/v${VERSION}`
+const SPEC = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent'
+const facet = (name: string, version = '1-0-0') => ({ _producer: PRODUCER, _schemaURL: `https://openlineage.io/spec/facets/${version}/${name}.json#/$defs/${name}` })
+
+// Sends at most this many events a run keeps waiting for delivery, tries each this often, this long each.
+const MAX_QUEUED = 10_000
+const ATTEMPTS = 3
+const TIMEOUT_MS = 5_000
+
+/** A run event of the OpenLineage spec (the parts Tributary fills). */
+export interface RunEvent {
+  readonly eventType: 'START' | 'COMPLETE' | 'FAIL' | 'ABORT'
+  readonly eventTime: string
+  readonly run: { readonly runId: string; readonly facets: Record<string, unknown> }
+  readonly job: { readonly namespace: string; readonly name: string; readonly facets: Record<string, unknown> }
+  readonly inputs: readonly Dataset[]
+  readonly outputs: readonly Dataset[]
+  readonly producer: string
+  readonly schemaURL: string
+}
+
+interface Dataset {
+  readonly namespace: string
+  readonly name: string
+  readonly facets?: Record<string, unknown>
+}
+
+/**
+ * A UUID for an OpenLineage run, the same for every event of it: derived from `parts` (SHA-256,
+ * laid out as a version-5 UUID), since Tributary's run ids are not UUIDs.
+ */
+export function lineageRunId(...parts: readonly (string | number | null)[]): string {
+  const hex = createHash('sha256').update(parts.map(String).join('\0')).digest('hex')
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+}
+
+/** The namespace of the warehouse's datasets, as OpenLineage names them: `postgres://host:5432`, `duckdb://<file>`. */
+export function warehouseNamespace(project: ProjectDefinition, projectDir: string, stateDir: string): { namespace: string; prefix: string } {
+  const warehouse = project.warehouse ?? { type: 'duckdb' as const }
+  if (warehouse.type === 'postgres') {
+    const url = new URL(warehouse.url)
+    return { namespace: `postgres://${url.hostname}:${url.port || '5432'}`, prefix: `${decodeURIComponent(url.pathname.slice(1))}.` }
+  }
+  return { namespace: `duckdb://${resolve(projectDir, warehouse.path ?? resolve(stateDir, 'warehouse.duckdb'))}`, prefix: '' }
+}
+
+/**
+ * Turns a run's progress into OpenLineage run events, one run per step attempt (its job: the
+ * asset), their parent the Tributary run: START when the attempt runs, then COMPLETE, FAIL
+ * (failed or blocked, with the error) or ABORT (canceled). Inputs are the asset's upstreams,
+ * outputs the asset, with the column lineage Tributary derived from its SQL. Steps that did not
+ * run (up to date, skipped) send nothing. Pure but for `columns`, read once per run.
+ */
+export class OpenLineageEvents {
+  private readonly lineage = new Map<string, Promise<ColumnLineage | undefined>>()
+
+  constructor(
+    private readonly graph: () => AssetGraph,
+    private readonly config: OpenLineageConfig & { readonly namespace: string },
+    private readonly warehouse: { readonly namespace: string; readonly prefix: string },
+    private readonly columns: () => Promise<ColumnLineage>,
+  ) {}
+
+  /** The events of one progress event (none for most). */
+  async of(event: ProgressEvent, now: Date): Promise<RunEvent[]> {
+    if (event.type === 'run_started') {
+      this.lineage.set(event.runId, this.columns().catch(() => undefined))
+      return []
+    }
+    if (event.type === 'run_finished') {
+      this.lineage.delete(event.runId)
+      return []
+    }
+    if (event.type !== 'step') return []
+    const eventType = event.status === 'running' ? 'START' : event.status === 'succeeded' ? 'COMPLETE'
+      : event.status === 'failed' || event.status === 'blocked' ? 'FAIL' : event.status === 'canceled' ? 'ABORT' : undefined
+    // Not run: up to date (succeeded without running), or never started.
+    if (eventType === undefined || (eventType === 'COMPLETE' && event.reason?.startsWith(UP_TO_DATE)) || (eventType !== 'START' && event.attempt === 0)) return []
+    const node = this.graph().nodes.get(event.key)
+    if (!node) return []
+    const lineage = eventType === 'COMPLETE' ? await this.lineage.get(event.runId) : undefined
+    const error = event.error ? { errorMessage: { ...facet('ErrorMessageRunFacet'), message: event.error.message, programmingLanguage: 'TypeScript' } } : {}
+    return [{
+      eventType,
+      eventTime: now.toISOString(),
+      run: {
+        runId: lineageRunId(event.runId, event.key, event.partition, event.attempt),
+        facets: {
+          parent: { ...facet('ParentRunFacet'), run: { runId: lineageRunId(event.runId) }, job: { namespace: this.config.namespace, name: 'tributary_run' } },
+          tributary: { _producer: PRODUCER, _schemaURL: `${PRODUCER}/facets/TributaryRunFacet.json`, runId: event.runId, attempt: event.attempt, partition: event.partition },
+          ...error,
+        },
+      },
+      job: { namespace: this.config.namespace, name: node.key, facets: this.jobFacets(node) },
+      inputs: node.upstream.map((key) => this.dataset(this.graph().get(key))),
+      outputs: node.def.type === 'source' ? [] : [this.dataset(node, lineage)],
+      producer: PRODUCER,
+      schemaURL: SPEC,
+    }]
+  }
+
+  private jobFacets(node: GraphNode): Record<string, unknown> {
+    const def = node.def
+    return {
+      jobType: { ...facet('JobTypeJobFacet', '2-0-2'), processingType: 'BATCH', integration: 'TRIBUTARY', jobType: def.type === 'sql' ? 'SQL_ASSET' : 'ASSET' },
+      ...(def.type === 'sql' ? { sql: { ...facet('SQLJobFacet'), query: def.sql } } : {}),
+      ...(def.description ? { documentation: { ...facet('DocumentationJobFacet'), description: def.description } } : {}),
+      ...(def.owner ? { ownership: { ...facet('OwnershipJobFacet'), owners: [{ name: def.owner }] } } : {}),
+    }
+  }
+
+  // A table in the warehouse by its relation; anything else (files) by its key in the project's namespace.
+  private dataset(node: GraphNode, lineage?: ColumnLineage): Dataset {
+    const at = this.where(node.key)
+    const fields = lineage ? this.columnLineage(node.key, lineage.edges) : undefined
+    return { ...at, ...(fields ? { facets: { columnLineage: { ...facet('ColumnLineageDatasetFacet', '1-1-0'), fields } } } : {}) }
+  }
+
+  private where(key: string): { namespace: string; name: string } {
+    const relation = this.graph().get(key).relation
+    return relation ? { namespace: this.warehouse.namespace, name: `${this.warehouse.prefix}${relation.schema}.${relation.name}` } : { namespace: this.config.namespace, name: key }
+  }
+
+  // Each output column from its input columns, as the SQL says (copied, transformed, or filtering every row).
+  private columnLineage(key: string, edges: readonly ColumnEdge[]): Record<string, unknown> | undefined {
+    const fields: Record<string, { inputFields: unknown[] }> = {}
+    for (const edge of edges) {
+      if (edge.to.asset !== key || edge.kind === 'asset' || edge.to.column === '*') continue
+      const transformation = edge.kind === 'copy' ? { type: 'DIRECT', subtype: 'IDENTITY' } : edge.kind === 'transform' ? { type: 'DIRECT', subtype: 'TRANSFORMATION' } : { type: 'INDIRECT', subtype: 'FILTER' }
+      ;(fields[edge.to.column] ??= { inputFields: [] }).inputFields.push({ ...this.where(edge.from.asset), field: edge.from.column, transformations: [transformation] })
+    }
+    return Object.keys(fields).length > 0 ? fields : undefined
+  }
+}
+
+/**
+ * Posts events to the OpenLineage endpoint in order, one at a time, never holding up a run: a
+ * failed post is tried again (3 attempts, 5 s each); events still failing are dropped and said on
+ * `log`, once per outage. `flush` waits for what is queued, up to a time limit.
+ */
+export class OpenLineageSender {
+  private readonly queue: RunEvent[] = []
+  private sending: Promise<void> | undefined
+  private failing = false
+
+  constructor(private readonly config: OpenLineageConfig, private readonly log: (line: string) => void) {}
+
+  send(events: readonly RunEvent[]): void {
+    if (events.length === 0) return
+    this.queue.push(...events)
+    if (this.queue.length > MAX_QUEUED) this.queue.splice(0, this.queue.length - MAX_QUEUED)
+    this.sending ??= this.drain().finally(() => (this.sending = undefined))
+  }
+
+  /** Waits until every queued event is sent or dropped, for at most `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.sending, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+    clearTimeout(timer)
+  }
+
+  private async drain(): Promise<void> {
+    for (let event = this.queue.shift(); event; event = this.queue.shift()) {
+      const failure = await this.post(event)
+      if (failure === undefined) {
+        if (this.failing) this.log(`openlineage: ${this.target()} takes events again`)
+        this.failing = false
+      } else if (!this.failing) {
+        this.failing = true
+        this.log(`openlineage: an event could not be sent to ${this.target()} after ${ATTEMPTS} attempts (${failure}); events are dropped until it takes them again`)
+      }
+    }
+  }
+
+  // Undefined once posted; otherwise why the last attempt failed.
+  private async post(event: RunEvent): Promise<string | undefined> {
+    let why = ''
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try {
+        const response = await fetch(this.endpoint(), {
+          method: 'POST', body: JSON.stringify(event), signal: AbortSignal.timeout(TIMEOUT_MS),
+          headers: { 'content-type': 'application/json', ...(this.config.apiKey ? { authorization: `Bearer ${this.config.apiKey}` } : {}) },
+        })
+        await response.body?.cancel()
+        if (response.ok) return undefined
+        why = `HTTP ${response.status}`
+      } catch (error) {
+        why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)
+      }
+      if (attempt < ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt).unref())
+    }
+    return why
+  }
+
+  private endpoint(): string {
+    return `${this.config.url.replace(/\/+$/, '')}/${(this.config.endpoint ?? 'api/v1/lineage').replace(/^\/+/, '')}`
+  }
+
+  private target(): string {
+    return redactUrl(this.endpoint())
+  }
+}
