@@ -43,6 +43,7 @@ test('GET /metrics: each asset ready or not, its status and last update, counts 
   assert.equal(sample(before.text, 'tributary_assets{status="missing"}'), 2)
   assert.equal(sample(before.text, 'tributary_assets{status="failed"}'), 0)
   assert.equal(sample(before.text, 'tributary_runs_active'), 0)
+  assert.equal(sample(before.text, 'tributary_store_up'), 1)
   assert.match(before.text, /^tributary_info\{project="test",version="\d+\.\d+\.\d+[^"]*"\} 1$/m)
   // This process's own, from prom-client's defaults.
   assert.ok((sample(before.text, 'process_resident_memory_bytes') ?? 0) > 0)

@@ -275,17 +275,30 @@ function validateSettings(project: ProjectDefinition, problem: (code: ErrorCodeV
     const value = project[field]
     if (value !== undefined && tryParseDuration(value) === undefined) problem(ErrorCode.InvalidDuration, undefined, `${field} is ${JSON.stringify(value)}, which is not a duration`, "Write a number and a unit, e.g. '1m' or '2s'.")
   }
-  const lineage = project.openLineage
-  if (lineage !== undefined && (typeof lineage?.url !== 'string' || !/^https?:\/\/[^/]/.test(lineage.url))) {
-    const shown = typeof lineage?.url === 'string' ? redactUrl(lineage.url) : String(lineage?.url)
-    problem(ErrorCode.InvalidSettings, undefined, `openLineage.url must be an http:// or https:// URL, got ${JSON.stringify(shown)}`, "Set openLineage: { url: process.env.OPENLINEAGE_URL } (Marquez: 'http://marquez:5000').")
-  }
+  validateOpenLineage(project, problem)
   const workers = project.workers ?? {}
   if (workers.maxHeapMb !== undefined && !(Number.isInteger(workers.maxHeapMb) && workers.maxHeapMb >= 16)) {
     problem(ErrorCode.InvalidSettings, undefined, `workers.maxHeapMb must be a whole number of MB ≥ 16, got ${workers.maxHeapMb}`, 'Set workers: { maxHeapMb: 2048 }, or leave it out for Node\'s own limit.')
   }
   if (workers.killGrace !== undefined && tryParseDuration(workers.killGrace) === undefined) {
     problem(ErrorCode.InvalidDuration, undefined, `workers.killGrace is ${JSON.stringify(workers.killGrace)}, which is not a duration`, "Write a number and a unit, e.g. '2s'.")
+  }
+}
+
+function validateOpenLineage(project: ProjectDefinition, problem: (code: ErrorCodeValue, key: string | undefined, message: string, hint: string) => void): void {
+  const lineage = project.openLineage
+  if (lineage === undefined) return
+  const url = typeof lineage?.url === 'string' ? lineage.url : undefined
+  if (url === undefined || !/^https?:\/\/[^/]/.test(url)) {
+    problem(ErrorCode.InvalidSettings, undefined, `openLineage.url must be an http:// or https:// URL, got ${JSON.stringify(url === undefined ? lineage?.url : redactUrl(url))}`, "Set openLineage: { url: process.env.OPENLINEAGE_URL } (Marquez: 'http://marquez:5000').")
+  } else if (/^https?:\/\/[^/]*@/.test(url)) {
+    problem(ErrorCode.InvalidSettings, undefined, `openLineage.url ${redactUrl(url)} carries credentials, which HTTP clients refuse to send in a URL`, 'Pass the token as openLineage: { apiKey: process.env.OPENLINEAGE_API_KEY } (sent as a bearer token), and the URL without it.')
+  }
+  for (const field of ['endpoint', 'namespace', 'apiKey'] as const) {
+    const value = (lineage as unknown as Record<string, unknown>)?.[field]
+    if (value !== undefined && (typeof value !== 'string' || value === '')) {
+      problem(ErrorCode.InvalidSettings, undefined, `openLineage.${field} must be a non-empty string, got ${field === 'apiKey' ? typeof value : JSON.stringify(value)}`, `Leave ${field} out for its default, or give it a string (see docs/openlineage.md).`)
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import type { AssetGraph } from '../graph/asset-graph.js'
 import { buildGraph } from '../graph/build-graph.js'
 import { SQL_ANALYSIS_CACHE } from '../sql/parse-cache.js'
 import { analyzerFor, loadAnalyzer } from '../sql/referenced-tables.js'
-import type { ColumnLineage } from '../graph/column-lineage.js'
+import type { ColumnLineage, KnownColumns } from '../graph/column-lineage.js'
 import type { ChangePlan } from '../engine/change-plan.js'
 import { select } from '../graph/selection.js'
 import { tryParseDuration } from '../model/duration.js'
@@ -31,7 +31,7 @@ import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatu
 import type { LogRecord, RunRecord, RunRequest, RunStatus, StepRecord } from '../store/records.js'
 import { openStores } from '../store/open-stores.js'
 import type { Store, StoreOutage } from '../store/store.js'
-import type { OpenLineageConfig, OpenLineageSender } from '../lineage/openlineage.js'
+import type { OpenLineageConfig } from '../lineage/openlineage.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import { ProjectInvalidError } from './config-error.js'
 import type { Forecast } from '../automation/forecast.js'
@@ -110,7 +110,7 @@ export class Tributary {
   private active = new Map<string, { readonly cancel: AbortController; readonly pause: AbortController }>()
   private execution: { readonly kind: ExecutorKind; readonly workers: WorkerSettings } = { kind: 'in-process', workers: { maxHeapMb: undefined, graceMs: 2000 } }
   private executorInstance: Executor | undefined
-  private lineageSender: OpenLineageSender | undefined
+  private openLineage: { readonly current: { instance: Tributary }; flush(timeoutMs: number): Promise<void> } | undefined
 
   private constructor(
     readonly project: ProjectDefinition,
@@ -362,6 +362,9 @@ export class Tributary {
     next.automationInstance = this.automationInstance
     next.openAutomation = this.openAutomation
     next.listeners = this.listeners
+    // Its runs' OpenLineage events are the next instance's, with the new definitions (a reload cannot turn them on or off).
+    next.openLineage = this.openLineage
+    if (this.openLineage) this.openLineage.current.instance = next
     next.eventListeners = this.eventListeners
     next.active = this.active
     // New code, new workers: the next instance starts its own pool on first use; this one's
@@ -533,24 +536,42 @@ export class Tributary {
     return { ...(await forecast(this.graph, this.store, statuses, this.clock.now(), keys, this.project)), statuses }
   }
 
-  // Sends the OpenLineage events of every run this instance executes (see OpenLineageEvents), loaded only for a project that asks.
+  // Sends the OpenLineage events of every run this instance executes (see OpenLineageEvents), loaded
+  // only for a project that asks. `tributary dev`'s reloads keep sending, with the current definitions.
   private async sendOpenLineage(config: OpenLineageConfig): Promise<void> {
     const { OpenLineageEvents, OpenLineageSender, warehouseNamespace } = await import('../lineage/openlineage.js')
-    const events = new OpenLineageEvents(() => this.graph, { ...config, namespace: config.namespace ?? this.project.name },
-      warehouseNamespace(this.project, this.projectDir, this.stateDir), () => this.columnLineage())
+    const current = { instance: this as Tributary }
+    const events = new OpenLineageEvents(() => current.instance.graph, { ...config, namespace: config.namespace ?? this.project.name },
+      warehouseNamespace(this.project, this.projectDir, this.stateDir), () => current.instance.columnLineage(), (keys) => current.instance.columnsOf(keys))
     const sender = new OpenLineageSender(config, (line) => process.stderr.write(`${line}\n`))
-    this.lineageSender = sender
     // In the order of the progress: a step's COMPLETE (which waits for the run's column lineage) before its readers' START.
     let previous: Promise<void> = Promise.resolve()
     this.subscribe((event) => {
       const now = this.clock.now()
       previous = previous.then(() => events.of(event, now)).then((list) => sender.send(list), () => undefined)
     })
+    this.openLineage = {
+      current,
+      // What the runs sent is delivered before the process ends, within the time given.
+      async flush(timeoutMs: number) {
+        const deadline = Date.now() + timeoutMs
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([previous, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+        clearTimeout(timer)
+        await sender.flush(Math.max(0, deadline - Date.now()))
+      },
+    }
+  }
+
+  // The columns known of these assets and sources (published, observed or declared).
+  private async columnsOf(keys: readonly string[]): Promise<ReadonlyMap<string, KnownColumns>> {
+    const { knownColumns } = await import('../engine/known-schemas.js')
+    return knownColumns(this.store, this.graph, keys)
   }
 
   async close(): Promise<void> {
-    // What the runs sent is delivered first, within 5 s.
-    await this.lineageSender?.flush(5_000)
+    // What the runs sent to OpenLineage is delivered first, within 5 s.
+    await this.openLineage?.flush(5_000)
     await (await this.automationInstance?.catch(() => undefined))?.close()
     await this.executorInstance?.close()
     await (await this.warehouseInstance?.catch(() => undefined))?.close()

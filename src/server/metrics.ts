@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import type { AssetStatus } from '../engine/status.js'
+import type { AssetStatus, AssetStatusRecord } from '../engine/status.js'
 import type { Tributary } from '../instance/tributary.js'
 import { VERSION } from '../version.js'
 
@@ -32,9 +32,17 @@ export function createMetrics(instance: () => Tributary): Metrics {
       this.set({ project: instance().project.name, version: VERSION }, 1)
     },
   })
-  // One read of every asset's status per scrape, shared by the gauges that show it.
-  let statuses: ReturnType<Tributary['status']> | undefined
-  const readStatuses = () => (statuses ??= instance().status())
+  // One read of every asset's status per scrape, shared by the gauges that show it. A store that
+  // cannot be read (out of reach) leaves those gauges out and says so in tributary_store_up, rather
+  // than fail the whole scrape (this process's own metrics are still worth having).
+  let statuses: Promise<AssetStatusRecord[] | undefined> | undefined
+  const readStatuses = async () => (await (statuses ??= instance().status().catch(() => undefined))) ?? []
+  new Gauge({
+    name: 'tributary_store_up', help: 'Whether this scrape could read the project\'s state from the store (1), or not (0: the asset metrics are left out).', registers: [registry],
+    async collect() {
+      this.set((await (statuses ??= instance().status().catch(() => undefined))) ? 1 : 0)
+    },
+  })
   new Gauge({
     name: 'tributary_asset_ready', help: 'Whether the asset\'s data is present, checked and current (1), as `tributary ready` says; 0 otherwise.',
     labelNames: ['asset', 'owner'], registers: [registry],
@@ -71,7 +79,9 @@ export function createMetrics(instance: () => Tributary): Metrics {
   new Gauge({
     name: 'tributary_runs_active', help: 'Runs in progress (running, or asked to pause or cancel and not ended yet).', registers: [registry],
     async collect() {
-      this.set((await instance().store.listActiveRuns()).length)
+      this.reset()
+      const active = await instance().store.listActiveRuns().catch(() => undefined)
+      if (active) this.set(active.length)
     },
   })
   new Gauge({
@@ -81,7 +91,7 @@ export function createMetrics(instance: () => Tributary): Metrics {
       this.reset()
       const current = instance()
       const counts = new Map<string, number>(current.project.executor?.type === 'queue' ? [['running', 0], ['stopped', 0], ['lost', 0]] : [])
-      for (const worker of await current.workers()) counts.set(worker.state, (counts.get(worker.state) ?? 0) + 1)
+      for (const worker of await current.workers().catch(() => [])) counts.set(worker.state, (counts.get(worker.state) ?? 0) + 1)
       for (const [state, count] of counts) this.set({ state }, count)
     },
   })
