@@ -16,7 +16,7 @@ export { postgres, sqlite } from './store/store-config.js'
 export { postgresWarehouse } from './warehouse/warehouse-config.js'
 export { pool, queue } from './execution/executor-config.js'
 export { AssetExecutionError, DefinitionError, ErrorCode, SelectionError, TributaryError } from './model/errors.js'
-export { acceptedValues, check, customSql, notNull, recency, relationships, rowCount, schema, unique, volumeChange } from './checks/builtins.js'
+export { acceptedValues, check, customSql, metricChange, metricRange, notNull, recency, reconcile, relationships, rowCount, schema, unique, volumeChange } from './checks/builtins.js'
 export { ManualClock, systemClock } from './engine/clock.js'
 export { ConfigError, ProjectInvalidError } from './instance/config-error.js'
 // Every type of the package root, so code written against either entry type-checks the same.

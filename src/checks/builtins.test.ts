@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { defineAsset } from '../model/asset.js'
 import type { CheckContext, CheckDefinition } from '../model/check.js'
-import { acceptedValues, check, customSql, notNull, recency, relationships, rowCount, schema, unique, volumeChange } from './builtins.js'
+import { acceptedValues, check, customSql, metricChange, metricRange, notNull, recency, reconcile, relationships, rowCount, schema, unique, volumeChange } from './builtins.js'
 
 const customers = defineAsset({ key: 'raw/customers', materialize: () => [] })
 
@@ -138,4 +138,19 @@ test('recency, schema, customSql and check problems', () => {
   assert.deepEqual([...schema({ id: '' }).problems], ['type of id must be a type name'])
   assert.deepEqual([...customSql('c', 'select * from raw.t where x < 0').problems], ['the SQL must read the checked relation as {{ this }}'])
   assert.deepEqual([...check('c', 'nope' as never).problems], ['give an evaluate function'])
+})
+
+test('metricRange, metricChange, reconcile: names, args, references; bad arguments are problems, not throws', () => {
+  assertShape(metricRange('sum(amount)', { min: 0, max: 1e6 }), { name: 'metric_range(sum(amount))', type: 'metric_range', args: { sql: 'sum(amount)', min: 0, max: 1e6 } })
+  assertShape(metricChange('sum(amount)', { maxDecrease: 0.3 }), { name: 'metric_change(sum(amount))', type: 'metric_change', args: { sql: 'sum(amount)', maxDecrease: 0.3, maxIncrease: undefined } })
+  assertShape(reconcile('sum(total)', { with: customers, sql: 'sum(amount)' }, { tolerance: 0.01 }), {
+    name: 'reconcile(sum(total) = raw/customers.sum(amount))', type: 'reconcile', args: { sql: 'sum(total)', to: 'raw/customers', otherSql: 'sum(amount)', tolerance: 0.01 }, references: ['raw/customers'],
+  })
+  const problems = (def: CheckDefinition) => [...def.problems]
+  assert.deepEqual(problems(metricRange('', { min: 1 })), ["give the metric as a SQL aggregate, e.g. 'sum(amount)'"])
+  assert.deepEqual(problems(metricRange('sum(a); drop table x', { max: 1 })), ['the metric "sum(a); drop table x" must be one expression, without \';\''])
+  assert.deepEqual(problems(metricRange('sum(a)', { min: 5, max: 1 })), ['min (5) is greater than max (1)'])
+  assert.deepEqual(problems(metricRange('sum(a)', {})), ['give min, max or both'])
+  assert.deepEqual(problems(metricChange('sum(a)', { maxDecrease: 2 })), ['maxDecrease must be between 0 and 1, got 2'])
+  assert.deepEqual(problems(reconcile('sum(a)', { with: '' }, { tolerance: -1 })), ['`with` must be an asset or its key', 'tolerance must be a fraction ≥ 0, got -1'])
 })

@@ -86,6 +86,57 @@ export function schema(columns: Readonly<Record<string, string>>, options?: Chec
   return build('schema', 'schema', { columns: { ...columns }, exact: options?.exact ?? false }, problems, options)
 }
 
+// An aggregate over the checked rows, as a select list item: `sum(amount)`, `count(distinct customer_id)`.
+function metricProblems(sql: unknown): string[] {
+  if (typeof sql !== 'string' || sql.trim() === '') return ['give the metric as a SQL aggregate, e.g. \'sum(amount)\'']
+  return /;/.test(sql) ? [`the metric ${JSON.stringify(sql)} must be one expression, without ';'`] : []
+}
+
+function rangeProblems(min: unknown, max: unknown): string[] {
+  const problems: string[] = []
+  if (min === undefined && max === undefined) problems.push('give min, max or both')
+  for (const [name, value] of [['min', min], ['max', max]] as const) if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value))) problems.push(`${name} must be a number, got ${String(value)}`)
+  if (typeof min === 'number' && typeof max === 'number' && min > max) problems.push(`min (${min}) is greater than max (${max})`)
+  return problems
+}
+
+/**
+ * A number that must make business sense: an aggregate of the output (`sum(amount)`,
+ * `avg(discount)`, `count(distinct country)`) lies within [min, max].
+ */
+export function metricRange(sql: string, range: { min?: number; max?: number }, options?: CheckOptions): CheckDefinition {
+  const { min, max } = range ?? {}
+  return build('metric_range', `metric_range(${sql})`, { sql, min, max }, [...metricProblems(sql), ...rangeProblems(min, max)], options)
+}
+
+/**
+ * An aggregate of the output moved by at most these fractions (0.3 = 30%) against the data
+ * published before (of the same partition): revenue that halves overnight is held back.
+ */
+export function metricChange(sql: string, limits: { maxDecrease?: number; maxIncrease?: number }, options?: CheckOptions): CheckDefinition {
+  const problems = metricProblems(sql)
+  const { maxDecrease, maxIncrease } = limits ?? {}
+  if (maxDecrease === undefined && maxIncrease === undefined) problems.push('give maxDecrease, maxIncrease or both')
+  if (maxDecrease !== undefined && !(maxDecrease >= 0 && maxDecrease <= 1)) problems.push(`maxDecrease must be between 0 and 1, got ${maxDecrease}`)
+  if (maxIncrease !== undefined && !(maxIncrease >= 0)) problems.push(`maxIncrease must be ≥ 0, got ${maxIncrease}`)
+  return build('metric_change', `metric_change(${sql})`, { sql, maxDecrease, maxIncrease }, problems, options)
+}
+
+/**
+ * An aggregate of the output equals one of another asset's published data (`sql` there too,
+ * unless `with.sql` says otherwise), within `tolerance`, a fraction of the other's value
+ * (Default: 0, exactly): the revenue mart's total matches the payments it was built from.
+ */
+export function reconcile(sql: string, other: { with: AnyNode | string; sql?: string }, options?: CheckOptions & { tolerance?: number }): CheckDefinition {
+  const to = typeof other?.with === 'string' ? other.with : other?.with?.key
+  const otherSql = other?.sql ?? sql
+  const problems = [...metricProblems(sql), ...(otherSql === sql ? [] : metricProblems(otherSql))]
+  if (typeof to !== 'string' || to === '') problems.push('`with` must be an asset or its key')
+  const tolerance = options?.tolerance ?? 0
+  if (!(typeof tolerance === 'number' && tolerance >= 0)) problems.push(`tolerance must be a fraction ≥ 0, got ${String(tolerance)}`)
+  return build('reconcile', `reconcile(${sql} = ${to}.${otherSql})`, { sql, to, otherSql, tolerance }, problems, options, { references: typeof to === 'string' && to !== '' ? [to] : [] })
+}
+
 /** A SQL query whose returned rows are failures. `{{ this }}` stands for the relation being checked. */
 export function customSql(name: string, sql: string, options?: CheckOptions): CheckDefinition {
   const problems: string[] = []

@@ -5,11 +5,14 @@ import { acceptedValues, customSql, notNull, relationships, unique } from './row
 import { schema } from './schema-check.js'
 import { contract } from './contract-check.js'
 import { recency, rowCount, volumeChange } from './table-checks.js'
+import { metricChange, metricRange, reconcile } from './metric-checks.js'
 
 /** What evaluating a check needs: the check context plus a way to find other assets' tables. */
 export interface CheckEvaluationContext extends CheckContext {
   /** The quoted, published relation of another asset (for relationships), or undefined when it has none. */
   resolveRelation(assetKey: string): string | undefined
+  /** The partition being checked, and the column that holds it; absent for an unpartitioned asset. */
+  readonly partition?: { readonly column: string; readonly key: string }
 }
 
 /** Evaluates one check type. */
@@ -26,6 +29,9 @@ const EVALUATORS: ReadonlyMap<string, Evaluator> = new Map(Object.entries({
   schema,
   contract,
   custom_sql: customSql,
+  metric_range: metricRange,
+  metric_change: metricChange,
+  reconcile,
   custom,
 }))
 

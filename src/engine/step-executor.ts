@@ -151,6 +151,7 @@ export async function runAttempt(
       } : declared
       const outcome = await guard(evaluateCheck(check, {
         relation, assetKey: node.key, warehouse: await open(), previousRowCount, now: deps.clock.now(),
+        ...(partition !== null && node.partitions ? { partition: { column: partitionColumn, key: partition } } : {}),
         resolveRelation: (key) => {
           const target = deps.graph.nodes.get(key)?.relation
           return target ? quoteRelation(target) : undefined
