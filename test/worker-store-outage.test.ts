@@ -24,6 +24,12 @@ const repeated = (stderr: string) => {
   return lines.filter((line, i) => lines.indexOf(line) !== i)
 }
 
+// Waits for the worker to say `pattern`; a wait that times out shows what it said instead.
+const saidBy = (worker: { output: { stderr: string } }, pattern: RegExp) =>
+  poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined)).catch((error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; it said:\n${worker.output.stderr}`)
+  })
+
 // Closes the database to every new connection and ends the open ones: the store is out of reach.
 async function cutOff(name: string): Promise<void> {
   await query(`${POSTGRES_SERVER}/postgres`, `ALTER DATABASE ${name} ALLOW_CONNECTIONS false`)
@@ -74,7 +80,7 @@ describe('a worker whose store goes out of reach', () => {
     const { database, dir } = await project(held, giveUp)
     const instance = await controlPlane(dir, database.url)
     const worker = await startWorker(dir, database.url.replace('//postgres@', `//${role}@`))
-    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
+    const said = (pattern: RegExp) => saidBy(worker, pattern)
     const starts = async () => (await readdir(dir)).filter((f) => f.startsWith('started-')).length
     const run = instance.start()
     await poll('the step to start', async () => ((await starts()) === 1 ? true : undefined))
@@ -94,11 +100,12 @@ describe('a worker whose store goes out of reach', () => {
   test('rides out an outage shorter than queue({ giveUp }): says it once, says when its heartbeat is written again, and goes on beating', async () => {
     const { database, dir } = await project(ASSETS, '10m')
     const worker = await startWorker(dir, database.url)
-    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
+    const said = (pattern: RegExp) => saidBy(worker, pattern)
     await cutOff(database.name)
     await said(/cannot reach the store: TRB4020: the PostgreSQL store \S+ cannot be reached: database "trb_test_\w+" is not currently accepting connections \(trying again every 250ms; the worker stops if it cannot for 10m 0s\)/)
-    // Out of reach for a few beats more: not said again (it would be after 30 s).
-    await said(/graphile-worker: Error occurred fetching jobs.*not currently accepting connections/)
+    // Out of reach for a few beats more: not said again (it would be after 30 s). graphile-worker
+    // met the closed database too (its fetch, or its notify listener reconnecting, whichever first).
+    await said(/graphile-worker: (Error occurred fetching jobs|Error with notify listener).*not currently accepting connections/)
     await query(`${POSTGRES_SERVER}/postgres`, `ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`)
     await said(/the store is reachable again, after \d+(\.\d)?(ms|s)/)
     assert.equal(count(worker.output.stderr, /cannot reach the store: /), 1, worker.output.stderr)
@@ -150,7 +157,7 @@ describe('a worker whose store goes out of reach', () => {
   test('a store that answers but refuses the heartbeat (read-only, as after a failover) is said as such, and when it takes it again', async () => {
     const { database, dir } = await project(ASSETS, '10m')
     const worker = await startWorker(dir, database.url)
-    const said = (pattern: RegExp) => poll(`the worker to say ${pattern}`, async () => (pattern.test(worker.output.stderr) ? true : undefined))
+    const said = (pattern: RegExp) => saidBy(worker, pattern)
     // The server's refusal, as a read-only server words it, raised by a trigger on the worker's own row.
     await query(database.url, `CREATE FUNCTION read_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'cannot execute UPDATE in a read-only transaction' USING ERRCODE = '25006'; END $$`)
