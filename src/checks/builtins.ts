@@ -61,14 +61,19 @@ export function rowCount(range: { min?: number; max?: number }, options?: CheckO
   return build('row_count', `row_count(${min ?? ''}..${max ?? ''})`, { min, max }, problems, options)
 }
 
-/** The row count changed by at most these fractions against the previous materialization (0.5 = 50%). */
-export function volumeChange(limits: { maxDecrease?: number; maxIncrease?: number }, options?: CheckOptions): CheckDefinition {
+// Limits of a change against the previous materialization, as fractions (0.2 = 20%).
+function changeProblems(maxDecrease: number | undefined, maxIncrease: number | undefined): string[] {
   const problems: string[] = []
-  const { maxDecrease, maxIncrease } = limits ?? {}
   if (maxDecrease === undefined && maxIncrease === undefined) problems.push('give maxDecrease, maxIncrease or both')
   if (maxDecrease !== undefined && !(maxDecrease >= 0 && maxDecrease <= 1)) problems.push(`maxDecrease must be between 0 and 1, got ${maxDecrease}`)
   if (maxIncrease !== undefined && !(maxIncrease >= 0)) problems.push(`maxIncrease must be ≥ 0, got ${maxIncrease}`)
-  return build('volume_change', 'volume_change', { maxDecrease, maxIncrease }, problems, options)
+  return problems
+}
+
+/** The row count changed by at most these fractions against the previous materialization (0.5 = 50%). */
+export function volumeChange(limits: { maxDecrease?: number; maxIncrease?: number }, options?: CheckOptions): CheckDefinition {
+  const { maxDecrease, maxIncrease } = limits ?? {}
+  return build('volume_change', 'volume_change', { maxDecrease, maxIncrease }, changeProblems(maxDecrease, maxIncrease), options)
 }
 
 /** The newest value of a timestamp column is at most `maxAge` old. */
@@ -114,12 +119,8 @@ export function metricRange(sql: string, range: { min?: number; max?: number }, 
  * published before (of the same partition): revenue that halves overnight is held back.
  */
 export function metricChange(sql: string, limits: { maxDecrease?: number; maxIncrease?: number }, options?: CheckOptions): CheckDefinition {
-  const problems = metricProblems(sql)
   const { maxDecrease, maxIncrease } = limits ?? {}
-  if (maxDecrease === undefined && maxIncrease === undefined) problems.push('give maxDecrease, maxIncrease or both')
-  if (maxDecrease !== undefined && !(maxDecrease >= 0 && maxDecrease <= 1)) problems.push(`maxDecrease must be between 0 and 1, got ${maxDecrease}`)
-  if (maxIncrease !== undefined && !(maxIncrease >= 0)) problems.push(`maxIncrease must be ≥ 0, got ${maxIncrease}`)
-  return build('metric_change', `metric_change(${sql})`, { sql, maxDecrease, maxIncrease }, problems, options)
+  return build('metric_change', `metric_change(${sql})`, { sql, maxDecrease, maxIncrease }, [...metricProblems(sql), ...changeProblems(maxDecrease, maxIncrease)], options)
 }
 
 /**

@@ -44,6 +44,11 @@ export function rows(count: number): string {
   return `${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`
 }
 
+/** A fraction as a percentage for a message, to a tenth: 0.4567 → "45.7%". */
+export function percent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`
+}
+
 /** Formats a value for a message the way it would read in SQL: strings quoted, the rest bare. */
 export function literal(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)

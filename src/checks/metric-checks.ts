@@ -1,12 +1,14 @@
 import type { CheckDefinition, CheckOutcome } from '../model/check.js'
-import { literal, quoteIdentifier as q } from './check-sql.js'
+import { literal, percent, quoteIdentifier as q } from './check-sql.js'
 import type { CheckEvaluationContext } from './evaluate.js'
 
 // Checks on a number the business reads: an aggregate of the checked rows, judged as a whole.
 
 /** The value of `sql` (an aggregate) over `relation`; undefined when it is null (no rows, say). */
-async function metric(ctx: CheckEvaluationContext, relation: string, sql: string, where = ''): Promise<number | undefined> {
-  const [row] = await ctx.warehouse.query(`select (${sql.replace(/[\s;]+$/, '')}) as __trb_metric from ${relation}${where}`)
+async function metric(ctx: CheckEvaluationContext, relation: string, sql: string, partition?: { readonly column: string; readonly key: string }): Promise<number | undefined> {
+  // A partition's rows as publishing replaces them: by the text of its partition column.
+  const where = partition ? ` where cast(${q(partition.column)} as varchar) = $1` : ''
+  const [row] = await ctx.warehouse.query(`select (${sql.replace(/[\s;]+$/, '')}) as __trb_metric from ${relation}${where}`, partition ? [partition.key] : [])
   const value = row?.__trb_metric
   if (value === null || value === undefined) return undefined
   const number = typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string' ? Number(value) : Number.NaN
@@ -29,7 +31,6 @@ function judged(evaluate: (check: CheckDefinition, ctx: CheckEvaluationContext) 
 }
 
 const shown = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 4 })
-const percent = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`
 
 /** metric_range: the aggregate lies within [min, max]. */
 export const metricRange = judged(async (check, ctx) => {
@@ -46,8 +47,7 @@ export const metricChange = judged(async (check, ctx) => {
   const { sql, maxDecrease, maxIncrease } = check.args as { sql: string; maxDecrease?: number; maxIncrease?: number }
   const published = ctx.resolveRelation(ctx.assetKey)
   if (ctx.previousRowCount === undefined || published === undefined) return { passed: true, message: 'no previous materialization to compare with' }
-  const where = ctx.partition ? ` where ${q(ctx.partition.column)} = '${ctx.partition.key.replaceAll("'", "''")}'` : ''
-  const [before, now] = await Promise.all([metric(ctx, published, sql, where), metric(ctx, ctx.relation, sql)])
+  const [before, now] = await Promise.all([metric(ctx, published, sql, ctx.partition), metric(ctx, ctx.relation, sql)])
   if (now === undefined) return { passed: false, message: `${sql} is null (no rows to aggregate?)` }
   if (before === undefined) return { passed: true, message: `nothing published${ctx.partition ? ' of this partition' : ''} to compare with (${sql} is ${shown(now)})` }
   const change = `${shown(before)} → ${shown(now)}`

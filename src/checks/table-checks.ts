@@ -1,6 +1,6 @@
 import type { CheckDefinition, CheckOutcome } from '../model/check.js'
 import { formatDuration, parseDuration, type Duration } from '../model/duration.js'
-import { literal, quoteIdentifier as q, rows } from './check-sql.js'
+import { literal, percent, quoteIdentifier as q, rows } from './check-sql.js'
 import type { CheckEvaluationContext } from './evaluate.js'
 
 // Checks that judge the relation as a whole: no row is at fault, so there is no sample.
@@ -17,10 +17,6 @@ export async function rowCount(check: CheckDefinition, ctx: CheckEvaluationConte
   if (min !== undefined && count < min) return { passed: false, message: `${rows(count)}, fewer than the minimum of ${min}` }
   if (max !== undefined && count > max) return { passed: false, message: `${rows(count)}, more than the maximum of ${max}` }
   return { passed: true, message: `${rows(count)}, within ${min ?? 0}..${max ?? '∞'}` }
-}
-
-function percent(fraction: number): string {
-  return `${Math.round(fraction * 1000) / 10}%`
 }
 
 /** volume_change: the row count moved by at most the allowed fractions since the previous materialization. */

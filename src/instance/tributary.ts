@@ -31,7 +31,7 @@ import { derivePartitionStatuses, partitionStatusReads, type AssetPartitionStatu
 import type { LogRecord, RunRecord, RunRequest, RunStatus, StepRecord } from '../store/records.js'
 import { openStores } from '../store/open-stores.js'
 import type { Store, StoreOutage } from '../store/store.js'
-import type { OpenLineageConfig } from '../lineage/openlineage.js'
+import type { OpenLineageConfig, OpenLineageEmitter } from '../lineage/openlineage.js'
 import type { Warehouse } from '../warehouse/warehouse.js'
 import { ProjectInvalidError } from './config-error.js'
 import type { Forecast } from '../automation/forecast.js'
@@ -110,7 +110,7 @@ export class Tributary {
   private active = new Map<string, { readonly cancel: AbortController; readonly pause: AbortController }>()
   private execution: { readonly kind: ExecutorKind; readonly workers: WorkerSettings } = { kind: 'in-process', workers: { maxHeapMb: undefined, graceMs: 2000 } }
   private executorInstance: Executor | undefined
-  private openLineage: { readonly current: { instance: Tributary }; flush(timeoutMs: number): Promise<void> } | undefined
+  private openLineage: { readonly current: { instance: Tributary }; readonly emitter: OpenLineageEmitter } | undefined
 
   private constructor(
     readonly project: ProjectDefinition,
@@ -539,28 +539,13 @@ export class Tributary {
   // Sends the OpenLineage events of every run this instance executes (see OpenLineageEvents), loaded
   // only for a project that asks. `tributary dev`'s reloads keep sending, with the current definitions.
   private async sendOpenLineage(config: OpenLineageConfig): Promise<void> {
-    const { OpenLineageEvents, OpenLineageSender, warehouseNamespace } = await import('../lineage/openlineage.js')
+    const { OpenLineageEmitter, OpenLineageEvents, OpenLineageSender, warehouseNamespace } = await import('../lineage/openlineage.js')
     const current = { instance: this as Tributary }
     const events = new OpenLineageEvents(() => current.instance.graph, { ...config, namespace: config.namespace ?? this.project.name },
       warehouseNamespace(this.project, this.projectDir, this.stateDir), () => current.instance.columnLineage(), (keys) => current.instance.columnsOf(keys))
-    const sender = new OpenLineageSender(config, (line) => process.stderr.write(`${line}\n`))
-    // In the order of the progress: a step's COMPLETE (which waits for the run's column lineage) before its readers' START.
-    let previous: Promise<void> = Promise.resolve()
-    this.subscribe((event) => {
-      const now = this.clock.now()
-      previous = previous.then(() => events.of(event, now)).then((list) => sender.send(list), () => undefined)
-    })
-    this.openLineage = {
-      current,
-      // What the runs sent is delivered before the process ends, within the time given.
-      async flush(timeoutMs: number) {
-        const deadline = Date.now() + timeoutMs
-        let timer: NodeJS.Timeout | undefined
-        await Promise.race([previous, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
-        clearTimeout(timer)
-        await sender.flush(Math.max(0, deadline - Date.now()))
-      },
-    }
+    const emitter = new OpenLineageEmitter(events, new OpenLineageSender(config, (line) => process.stderr.write(`${line}\n`)))
+    this.subscribe((event) => emitter.onProgress(event, this.clock.now()))
+    this.openLineage = { current, emitter }
   }
 
   // The columns known of these assets and sources (published, observed or declared).
@@ -571,7 +556,7 @@ export class Tributary {
 
   async close(): Promise<void> {
     // What the runs sent to OpenLineage is delivered first, within 5 s.
-    await this.openLineage?.flush(5_000)
+    await this.openLineage?.emitter.flush(5_000)
     await (await this.automationInstance?.catch(() => undefined))?.close()
     await this.executorInstance?.close()
     await (await this.warehouseInstance?.catch(() => undefined))?.close()

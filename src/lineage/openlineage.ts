@@ -226,10 +226,8 @@ export class OpenLineageSender {
   }
 
   /** Waits until every queued event is sent or dropped, for at most `timeoutMs`. */
-  async flush(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.sending, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
-    clearTimeout(timer)
+  flush(timeoutMs: number): Promise<void> {
+    return settledWithin(this.sending, timeoutMs)
   }
 
   private async drain(): Promise<void> {
@@ -275,4 +273,33 @@ export class OpenLineageSender {
   private target(): string {
     return redactUrl(this.endpoint())
   }
+}
+
+/**
+ * A project's OpenLineage: the events of each progress event (see OpenLineageEvents), built and
+ * sent in the order of the progress (a step's COMPLETE, which waits for its run's column lineage,
+ * before its readers' START).
+ */
+export class OpenLineageEmitter {
+  private previous: Promise<void> = Promise.resolve()
+
+  constructor(private readonly events: OpenLineageEvents, private readonly sender: OpenLineageSender) {}
+
+  onProgress(event: ProgressEvent, now: Date): void {
+    this.previous = this.previous.then(() => this.events.of(event, now)).then((list) => this.sender.send(list), () => undefined)
+  }
+
+  /** Waits until what the runs sent is built and delivered (or dropped), for at most `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    await settledWithin(this.previous, timeoutMs)
+    await this.sender.flush(Math.max(0, deadline - Date.now()))
+  }
+}
+
+// Waits for `promise` (nothing when undefined) for at most `timeoutMs`.
+async function settledWithin(promise: Promise<void> | undefined, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+  clearTimeout(timer)
 }

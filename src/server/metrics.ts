@@ -36,11 +36,11 @@ export function createMetrics(instance: () => Tributary): Metrics {
   // cannot be read (out of reach) leaves those gauges out and says so in tributary_store_up, rather
   // than fail the whole scrape (this process's own metrics are still worth having).
   let statuses: Promise<AssetStatusRecord[] | undefined> | undefined
-  const readStatuses = async () => (await (statuses ??= instance().status().catch(() => undefined))) ?? []
+  const readStatuses = () => (statuses ??= instance().status().catch(() => undefined))
   new Gauge({
     name: 'tributary_store_up', help: 'Whether this scrape could read the project\'s state from the store (1), or not (0: the asset metrics are left out).', registers: [registry],
     async collect() {
-      this.set((await (statuses ??= instance().status().catch(() => undefined))) ? 1 : 0)
+      this.set((await readStatuses()) ? 1 : 0)
     },
   })
   new Gauge({
@@ -48,7 +48,7 @@ export function createMetrics(instance: () => Tributary): Metrics {
     labelNames: ['asset', 'owner'], registers: [registry],
     async collect() {
       this.reset()
-      for (const status of await readStatuses()) this.set({ asset: status.key, owner: ownerOf(status.owner) }, status.ready ? 1 : 0)
+      for (const status of (await readStatuses()) ?? []) this.set({ asset: status.key, owner: ownerOf(status.owner) }, status.ready ? 1 : 0)
     },
   })
   new Gauge({
@@ -56,7 +56,7 @@ export function createMetrics(instance: () => Tributary): Metrics {
     labelNames: ['asset', 'owner', 'status'], registers: [registry],
     async collect() {
       this.reset()
-      for (const status of await readStatuses()) this.set({ asset: status.key, owner: ownerOf(status.owner), status: status.status }, 1)
+      for (const status of (await readStatuses()) ?? []) this.set({ asset: status.key, owner: ownerOf(status.owner), status: status.status }, 1)
     },
   })
   new Gauge({
@@ -64,7 +64,7 @@ export function createMetrics(instance: () => Tributary): Metrics {
     labelNames: ['asset'], registers: [registry],
     async collect() {
       this.reset()
-      for (const status of await readStatuses()) if (status.lastUpdated) this.set({ asset: status.key }, status.lastUpdated.getTime() / 1000)
+      for (const status of (await readStatuses()) ?? []) if (status.lastUpdated) this.set({ asset: status.key }, status.lastUpdated.getTime() / 1000)
     },
   })
   new Gauge({
@@ -72,7 +72,7 @@ export function createMetrics(instance: () => Tributary): Metrics {
     async collect() {
       this.reset()
       const counts = new Map<string, number>(STATUSES.map((status) => [status, 0]))
-      for (const status of await readStatuses()) counts.set(status.status, (counts.get(status.status) ?? 0) + 1)
+      for (const status of (await readStatuses()) ?? []) counts.set(status.status, (counts.get(status.status) ?? 0) + 1)
       for (const [status, count] of counts) this.set({ status }, count)
     },
   })

@@ -36,6 +36,9 @@ export function sqlite(): SqliteStoreConfig {
   return Object.freeze({ type: 'sqlite' as const })
 }
 
+/** How long a control plane rides out a store outage unless `postgres({ retryFor })` says otherwise: 30 s. */
+export const DEFAULT_RETRY_FOR_MS = 30_000
+
 type PostgresOptions = { url: string | undefined; poolSize?: number; statementTimeout?: Duration; retryFor?: Duration; schema?: string }
 const POSTGRES_OPTIONS = { url: true, poolSize: true, statementTimeout: true, retryFor: true, schema: true } as const satisfies Record<keyof PostgresOptions, true>
 
@@ -65,7 +68,7 @@ export function postgres(options: PostgresOptions): PostgresStoreConfig {
   if (statementTimeoutMs === undefined || statementTimeoutMs <= 0) {
     throw invalid(`postgres() statementTimeout must be a positive duration such as '30s' (got ${JSON.stringify(options.statementTimeout)})`, "Leave it out for '30s'.")
   }
-  const retryForMs = options.retryFor === undefined ? 30_000 : tryParseDuration(options.retryFor)
+  const retryForMs = options.retryFor === undefined ? DEFAULT_RETRY_FOR_MS : tryParseDuration(options.retryFor)
   if (retryForMs === undefined || retryForMs < 0) {
     throw invalid(`postgres() retryFor must be a duration such as '30s', or '0s' for never (got ${JSON.stringify(options.retryFor)})`, "Leave it out for '30s'.")
   }

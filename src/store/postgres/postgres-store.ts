@@ -5,14 +5,14 @@ import {
   type RunRecord, type RunRequest, type RunStatus, type StepRecord, type StepUpdate,
 } from '../records.js'
 import type { NewRun, StepCompletion, StepCount, StepStart, StepStartResult, Store, StoreOutage } from '../store.js'
-import type { PostgresStoreConfig } from '../store-config.js'
+import { DEFAULT_RETRY_FOR_MS, type PostgresStoreConfig } from '../store-config.js'
 import { toAssetState, toAssetStateSummary, type StoredCheck } from '../sqlite/asset-state-rows.js'
 import {
   jsonOrNull, materializationRow, millis, partitionKey, stepUpdateParams, toCheckResult, toEvent, toLog, toMaterialization, toObservation, toRun, toStep,
 } from '../sqlite/row-mappers.js'
 import { cutLine, DEFAULT_LOG_LIMITS, truncatedMessage, type LogLimits } from '../log-limits.js'
 import { applyMigrations, loadMigrations } from './migrations.js'
-import { asStoreError, GENERIC_PLANS, openPool, withSessionSettings, type Client, type Pool } from './open-pool.js'
+import { GENERIC_PLANS, openPool, withSessionSettings, type Client, type Pool } from './open-pool.js'
 import { RideOut } from './ride-out.js'
 import { prepareStatements } from './statements.js'
 import { stepEventOf } from './step-params.js'
@@ -61,7 +61,7 @@ export class PostgresStore implements Store {
    */
   static async open(config: PostgresStoreConfig, options: { logLimits?: Partial<LogLimits>; genericPlans?: boolean; rideOut?: boolean } = {}): Promise<PostgresStore> {
     const connect = options.genericPlans ? { ...config, url: withSessionSettings(config.url, GENERIC_PLANS) } : config
-    const rideOut = new RideOut(config.url, options.rideOut === false ? 0 : config.retryForMs ?? 30_000)
+    const rideOut = new RideOut(config.url, options.rideOut === false ? 0 : config.retryForMs ?? DEFAULT_RETRY_FOR_MS)
     const store = new PostgresStore(openPool(connect, { pipeline: true }), config, { ...DEFAULT_LOG_LIMITS, ...options.logLimits }, rideOut)
     try {
       // Not ridden out: a store out of reach at the start is said at once.
@@ -355,15 +355,8 @@ export class PostgresStore implements Store {
 
   // A write, tried again through an outage only when it never reached the server (see RideOut);
   // `read` (or a write that does the same twice), always; `once`, never.
-  private async guard<T>(fn: () => Promise<T>, options: { read?: boolean; once?: boolean } = {}): Promise<T> {
-    if (options.once) {
-      try {
-        return await fn()
-      } catch (error) {
-        throw asStoreError(error, this.config.url)
-      }
-    }
-    return this.rideOut.run(fn, { idempotent: options.read === true })
+  private guard<T>(fn: () => Promise<T>, options: { read?: boolean; once?: boolean } = {}): Promise<T> {
+    return this.rideOut.run(fn, { idempotent: options.read === true, once: options.once === true })
   }
 
   // Queued: appended with the commit (see inWriteTransaction).

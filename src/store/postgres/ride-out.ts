@@ -3,7 +3,6 @@ import { ErrorCode, TributaryError } from '../../model/errors.js'
 import type { StoreOutage } from '../store.js'
 import { asStoreError } from './open-pool.js'
 
-
 // Waits between tries: 100 ms, doubling, at most 2 s.
 const FIRST_WAIT_MS = 100
 const MAX_WAIT_MS = 2_000
@@ -30,8 +29,11 @@ export class RideOut {
     return () => this.watchers.delete(watcher)
   }
 
-  /** Runs `fn`, trying it again through an outage as the class says; its last failure is thrown, as the store's error. */
-  async run<T>(fn: () => Promise<T>, options: { idempotent: boolean }): Promise<T> {
+  /**
+   * Runs `fn`, trying it again through an outage as the class says (`once`: never); its last failure
+   * is thrown, as the store's error.
+   */
+  async run<T>(fn: () => Promise<T>, options: { idempotent: boolean; once?: boolean }): Promise<T> {
     const start = performance.now()
     for (let attempt = 0; ; attempt++) {
       let failure: unknown
@@ -41,7 +43,7 @@ export class RideOut {
         return result
       } catch (error) {
         failure = asStoreError(error, this.url)
-        const again = this.retryForMs > 0 && unreachable(failure) && (options.idempotent || neverSent(error))
+        const again = !options.once && this.retryForMs > 0 && unreachable(failure) && (options.idempotent || neverSent(error))
         if (!again || performance.now() - start >= this.retryForMs) throw failure
       }
       this.failed(failure as TributaryError)
